@@ -1,0 +1,218 @@
+"""Settings: defaults from config/default.toml, overridden by environment variables."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import os
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = ROOT / "config" / "default.toml"
+INSECURE_SECRET = "insecure-development-key-change-me"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class EarningsLimit:
+    code: str
+    label: str
+    period: str
+    amount_pence: int
+    applies_from: dt.date
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str
+    base_url: str
+    secret_key: str
+    database_url: str
+    field_encryption_key: str
+    redis_url: str
+    timezone: str
+    smtp_host: str
+    smtp_port: int
+    smtp_username: str
+    smtp_password: str
+    smtp_starttls: bool
+    mail_from: str
+    mail_max_attempts: int
+    mail_backoff_base_seconds: int
+    mail_backoff_max_seconds: int
+    stripe_api_key: str
+    stripe_webhook_secret: str
+    stripe_api_base: str
+    link_expiry_minutes: int
+    session_days: int
+    throttle_window_minutes: int
+    throttle_max_per_account: int
+    throttle_max_per_address: int
+    day_rate_pence: int
+    half_day_rate_pence: int
+    half_day_max_minutes: int
+    day_max_minutes: int
+    mileage_pence_per_mile: int
+    subsistence_cap_pence: int
+    receipt_max_bytes: int
+    contract_default_years: int
+    expiry_reminder_days: tuple[int, ...]
+    catch_up_interval_months: int
+    recovery_window_days: int
+    reminder_hours_before: int
+    consent_review_after_days: int
+    earnings_limits: tuple[EarningsLimit, ...] = field(default_factory=tuple)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def uses_https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def fernet_key(self) -> bytes:
+        """The key for health data at rest.
+
+        Outside production a key is derived from the secret so that a newcomer's `make run`
+        works; production must set FIELD_ENCRYPTION_KEY (checked in `validate`).
+        """
+        if self.field_encryption_key:
+            return self.field_encryption_key.encode()
+        digest = hashlib.sha256(("field-encryption:" + self.secret_key).encode()).digest()
+        return base64.urlsafe_b64encode(digest)
+
+    def validate(self) -> None:
+        if not self.is_production:
+            return
+        problems = []
+        if self.secret_key == INSECURE_SECRET or len(self.secret_key) < 32:
+            problems.append(
+                "SECRET_KEY is the development default or shorter than 32 characters. "
+                "Set SECRET_KEY to a long random value."
+            )
+        if not self.field_encryption_key:
+            problems.append(
+                "FIELD_ENCRYPTION_KEY is not set. Health data cannot be stored safely without it. "
+                "Generate one with: python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'"
+            )
+        if not self.base_url.startswith("https://"):
+            problems.append("BASE_URL must start with https:// in production.")
+        if problems:
+            raise ConfigError(
+                "Coprod will not start in production mode:\n- " + "\n- ".join(problems)
+            )
+
+
+# Environment variable -> (section, key, type)
+_ENV: dict[str, tuple[str, str, type]] = {
+    "COPROD_ENV": ("app", "environment", str),
+    "BASE_URL": ("app", "base_url", str),
+    "SECRET_KEY": ("app", "secret_key", str),
+    "DATABASE_URL": ("app", "database_url", str),
+    "FIELD_ENCRYPTION_KEY": ("app", "field_encryption_key", str),
+    "REDIS_URL": ("app", "redis_url", str),
+    "SMTP_HOST": ("mail", "smtp_host", str),
+    "SMTP_PORT": ("mail", "smtp_port", int),
+    "SMTP_USERNAME": ("mail", "smtp_username", str),
+    "SMTP_PASSWORD": ("mail", "smtp_password", str),
+    "SMTP_STARTTLS": ("mail", "smtp_starttls", bool),
+    "MAIL_FROM": ("mail", "from_address", str),
+    "MAIL_MAX_ATTEMPTS": ("mail", "max_attempts", int),
+    "STRIPE_API_KEY": ("stripe", "api_key", str),
+    "STRIPE_WEBHOOK_SECRET": ("stripe", "webhook_secret", str),
+    "STRIPE_API_BASE": ("stripe", "api_base", str),
+    "DAY_RATE_PENCE": ("pay", "day_rate_pence", int),
+    "HALF_DAY_RATE_PENCE": ("pay", "half_day_rate_pence", int),
+    "MILEAGE_PENCE_PER_MILE": ("pay", "mileage_pence_per_mile", int),
+    "CONTRACT_DEFAULT_YEARS": ("contracts", "default_years", int),
+    "RECOVERY_WINDOW_DAYS": ("wellbeing", "recovery_window_days", int),
+    "REMINDER_HOURS_BEFORE": ("bookings", "reminder_hours_before", int),
+}
+
+
+def _coerce(raw: str, kind: type, name: str) -> Any:
+    if kind is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from exc
+    return raw
+
+
+def load_settings(
+    env: dict[str, str] | None = None, path: Path = DEFAULT_CONFIG
+) -> Settings:
+    env = dict(os.environ) if env is None else env
+    with path.open("rb") as fh:
+        data: dict[str, Any] = tomllib.load(fh)
+    for name, (section, key, kind) in _ENV.items():
+        if name in env and env[name] != "":
+            data.setdefault(section, {})[key] = _coerce(env[name], kind, name)
+    app, mail, pay = data["app"], data["mail"], data["pay"]
+    return Settings(
+        environment=app["environment"],
+        base_url=app["base_url"].rstrip("/"),
+        secret_key=app["secret_key"],
+        database_url=app["database_url"],
+        field_encryption_key=app["field_encryption_key"],
+        redis_url=app["redis_url"],
+        timezone=app["timezone"],
+        smtp_host=mail["smtp_host"],
+        smtp_port=mail["smtp_port"],
+        smtp_username=mail["smtp_username"],
+        smtp_password=mail["smtp_password"],
+        smtp_starttls=mail["smtp_starttls"],
+        mail_from=mail["from_address"],
+        mail_max_attempts=mail["max_attempts"],
+        mail_backoff_base_seconds=mail["backoff_base_seconds"],
+        mail_backoff_max_seconds=mail["backoff_max_seconds"],
+        stripe_api_key=data["stripe"]["api_key"],
+        stripe_webhook_secret=data["stripe"]["webhook_secret"],
+        stripe_api_base=data["stripe"]["api_base"],
+        link_expiry_minutes=data["auth"]["link_expiry_minutes"],
+        session_days=data["auth"]["session_days"],
+        throttle_window_minutes=data["auth"]["throttle_window_minutes"],
+        throttle_max_per_account=data["auth"]["throttle_max_per_account"],
+        throttle_max_per_address=data["auth"]["throttle_max_per_address"],
+        day_rate_pence=pay["day_rate_pence"],
+        half_day_rate_pence=pay["half_day_rate_pence"],
+        half_day_max_minutes=pay["half_day_max_minutes"],
+        day_max_minutes=pay["day_max_minutes"],
+        mileage_pence_per_mile=pay["mileage_pence_per_mile"],
+        subsistence_cap_pence=pay["subsistence_cap_pence"],
+        receipt_max_bytes=pay["receipt_max_bytes"],
+        contract_default_years=data["contracts"]["default_years"],
+        expiry_reminder_days=tuple(data["contracts"]["expiry_reminder_days"]),
+        catch_up_interval_months=data["contracts"]["catch_up_interval_months"],
+        recovery_window_days=data["wellbeing"]["recovery_window_days"],
+        reminder_hours_before=data["bookings"]["reminder_hours_before"],
+        consent_review_after_days=data["consent"]["review_after_days"],
+        earnings_limits=tuple(
+            EarningsLimit(
+                code=item["code"],
+                label=item["label"],
+                period=item["period"],
+                amount_pence=item["amount_pence"],
+                applies_from=dt.date.fromisoformat(str(item["applies_from"])),
+            )
+            for item in data.get("earnings_limits", [])
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

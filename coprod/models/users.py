@@ -1,0 +1,154 @@
+"""People who sign in, their roles, and the records that sign-in needs."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+
+from coprod.models.base import TimestampedModel
+
+
+class Role(StrEnum):
+    INVOLVEMENT_LEAD = "involvement_lead"
+    REPRESENTATIVE = "representative"
+    FINANCE_OFFICER = "finance_officer"
+    ORG_ADMIN = "org_admin"
+    REPORTER = "reporter"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.INVOLVEMENT_LEAD: "Involvement lead",
+    Role.REPRESENTATIVE: "Representative",
+    Role.FINANCE_OFFICER: "Finance officer",
+    Role.ORG_ADMIN: "Organisation administrator",
+    Role.REPORTER: "Reporter",
+}
+
+STAFF_ROLES = frozenset(Role) - {Role.REPRESENTATIVE}
+
+
+class NetworkRole(StrEnum):
+    NETWORK_REPORTER = "network_reporter"
+
+
+class User(TimestampedModel):
+    # Lower-cased on the way in (services.people.normalise_email) so uniqueness is real.
+    email = fields.CharField(max_length=254, unique=True)
+    full_name = fields.CharField(max_length=200)
+    # Representatives sign in by emailed link only, so most have no password.
+    password_hash = fields.CharField(max_length=255, null=True)
+    is_active = fields.BooleanField(default=True)
+    last_signed_in_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "user"
+        ordering = ["full_name"]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class Membership(TimestampedModel):
+    """One role a user holds in one organisation."""
+
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="memberships", on_delete=fields.CASCADE
+    )
+    organisation = fields.ForeignKeyField(
+        "models.Organisation", related_name="memberships", on_delete=fields.CASCADE
+    )
+    role = fields.CharEnumField(Role, max_length=32)
+
+    class Meta:
+        table = "membership"
+        unique_together = (("user", "organisation", "role"),)
+
+
+class NetworkMember(TimestampedModel):
+    """The role a user holds on a network (network reporters see roll-ups, never personal data)."""
+
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="network_roles", on_delete=fields.CASCADE
+    )
+    network = fields.ForeignKeyField(
+        "models.Network", related_name="members", on_delete=fields.CASCADE
+    )
+    role = fields.CharEnumField(NetworkRole, max_length=32)
+
+    class Meta:
+        table = "network_member"
+        unique_together = (("user", "network", "role"),)
+
+
+class LinkPurpose(StrEnum):
+    SIGN_IN = "sign_in"
+    PASSWORD_RESET = "password_reset"
+
+
+class EmailLink(TimestampedModel):
+    """A single-use link sent by email. Only a hash of the secret is kept."""
+
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="email_links", on_delete=fields.CASCADE
+    )
+    purpose = fields.CharEnumField(LinkPurpose, max_length=20)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "email_link"
+
+
+class Session(TimestampedModel):
+    """A signed-in browser. The cookie holds a secret and the row holds only its hash."""
+
+    key_hash = fields.CharField(max_length=64, unique=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="sessions", on_delete=fields.CASCADE
+    )
+    organisation = fields.ForeignKeyField(
+        "models.Organisation", related_name="sessions", null=True, on_delete=fields.CASCADE
+    )
+    expires_at = fields.DatetimeField(db_index=True)
+    last_seen_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "session"
+
+
+class SignInAttempt(TimestampedModel):
+    """Kept for throttling, per account and per address, over a sliding window."""
+
+    account = fields.CharField(max_length=254, db_index=True)
+    address = fields.CharField(max_length=64, db_index=True)
+    succeeded = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "sign_in_attempt"
+
+
+class ApiToken(TimestampedModel):
+    """An organisation-scoped token for the JSON API, stored as a hash and shown once."""
+
+    organisation = fields.ForeignKeyField(
+        "models.Organisation", related_name="api_tokens", on_delete=fields.CASCADE
+    )
+    created_by: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="api_tokens", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=100)
+    role = fields.CharEnumField(Role, max_length=32)
+    prefix = fields.CharField(max_length=12)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    last_used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_token"
+        ordering = ["-created_at"]

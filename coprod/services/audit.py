@@ -1,0 +1,71 @@
+"""The one way services write to the audit log.
+
+Call it inside the same transaction as the change, so the log and the change stand or fall
+together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from tortoise.models import Model
+
+from coprod.models import AuditEvent
+from coprod.services.actor import Actor
+
+# Fields never copied into the log, whatever the model.
+_SECRET_FIELDS = {"password_hash", "token_hash", "key_hash"}
+
+
+def snapshot(instance: Model, *, exclude: set[str] | None = None) -> dict[str, Any]:
+    """A JSON-safe copy of a model's own columns, for the before/after of an audit event."""
+    skip = _SECRET_FIELDS | (exclude or set())
+    data: dict[str, Any] = {}
+    for name in instance._meta.db_fields:
+        if name in skip:
+            continue
+        data[name] = _jsonable(getattr(instance, name))
+    for name in instance._meta.fk_fields:
+        source = instance._meta.fields_map[name].source_field  # type: ignore[attr-defined]
+        data[source] = getattr(instance, source)
+    return data
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, bytes):
+        return "<binary>"
+    return value
+
+
+async def record(
+    actor: Actor,
+    action: str,
+    entity: Model | tuple[str, Any],
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    organisation_id: int | None = None,
+    on_behalf_of: str | None = None,
+) -> AuditEvent:
+    if isinstance(entity, Model):
+        entity_type, entity_id = type(entity).__name__, entity.pk
+    else:
+        entity_type, entity_id = entity
+    return await AuditEvent.create(
+        organisation_id=organisation_id if organisation_id is not None else actor.organisation_id,
+        actor=actor.user,
+        actor_label=actor.label,
+        on_behalf_of=on_behalf_of,
+        action=action,
+        entity_type=entity_type,
+        entity_id=None if entity_id is None else str(entity_id),
+        before=before,
+        after=after,
+        via=actor.via,
+    )

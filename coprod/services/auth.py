@@ -1,0 +1,246 @@
+"""Signing in and out: passwords, single-use emailed links, sessions, throttling, API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from coprod.config import get_settings
+from coprod.domain.throttle import is_throttled
+from coprod.models import (
+    ApiToken,
+    EmailLink,
+    LinkPurpose,
+    Membership,
+    NetworkMember,
+    Role,
+    Session,
+    SignInAttempt,
+    User,
+)
+from coprod.security import hash_password, hash_secret, needs_rehash, new_secret, verify_password
+from coprod.services import audit, outbox
+from coprod.services.actor import Actor
+from coprod.services.people import check_password, normalise_email
+from coprod.validation import ValidationFailed
+
+TOKEN_PREFIX = "cpd_"
+
+
+class Throttled(Exception):
+    """Too many attempts; the person should wait before trying again."""
+
+
+class SignInFailed(Exception):
+    pass
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def check_throttle(account: str, address: str) -> None:
+    settings = get_settings()
+    since = _now() - dt.timedelta(minutes=settings.throttle_window_minutes)
+    account_failures = await SignInAttempt.filter(
+        account=account, succeeded=False, created_at__gte=since
+    ).count()
+    address_attempts = await SignInAttempt.filter(address=address, created_at__gte=since).count()
+    if is_throttled(
+        account_failures,
+        address_attempts,
+        settings.throttle_max_per_account,
+        settings.throttle_max_per_address,
+    ):
+        raise Throttled
+
+
+async def sign_in_with_password(email: str, password: str, address: str) -> User:
+    account = normalise_email(email)
+    await check_throttle(account, address)
+    user = await User.get_or_none(email=account, is_active=True)
+    ok = verify_password(user.password_hash if user else None, password)
+    await SignInAttempt.create(account=account, address=address, succeeded=ok)
+    if not ok or user is None:
+        raise SignInFailed
+    if user.password_hash and needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        await user.save(update_fields=["password_hash"])
+    return user
+
+
+async def send_link(email: str, purpose: LinkPurpose, address: str) -> None:
+    """Email a single-use link if the account exists. The caller says the same thing either way,
+    so nobody can find out who has an account."""
+    settings = get_settings()
+    account = normalise_email(email)
+    await check_throttle(account, address)
+    async with in_transaction():
+        await SignInAttempt.create(account=account, address=address, succeeded=False)
+        user = await User.get_or_none(email=account, is_active=True)
+        if user is None:
+            return
+        secret = new_secret()
+        await EmailLink.create(
+            user=user,
+            purpose=purpose,
+            token_hash=hash_secret(secret),
+            expires_at=_now() + dt.timedelta(minutes=settings.link_expiry_minutes),
+        )
+        path = "sign-in/link" if purpose is LinkPurpose.SIGN_IN else "password-reset"
+        await outbox.enqueue_email(
+            to=user.email,
+            template="sign_in_link" if purpose is LinkPurpose.SIGN_IN else "password_reset",
+            context={
+                "name": user.full_name,
+                "url": f"{settings.base_url}/{path}/{secret}",
+                "minutes": settings.link_expiry_minutes,
+            },
+        )
+
+
+async def link_is_usable(secret: str, purpose: LinkPurpose) -> bool:
+    return await EmailLink.filter(
+        token_hash=hash_secret(secret), purpose=purpose, used_at=None, expires_at__gt=_now()
+    ).exists()
+
+
+async def use_link(secret: str, purpose: LinkPurpose) -> User:
+    """Spend a link. The conditional update means only one of two simultaneous uses can win."""
+    token_hash = hash_secret(secret)
+    won = await EmailLink.filter(
+        token_hash=token_hash, purpose=purpose, used_at=None, expires_at__gt=_now()
+    ).update(used_at=_now())
+    if not won:
+        raise SignInFailed
+    link = await EmailLink.get(token_hash=token_hash).prefetch_related("user")
+    if not link.user.is_active:
+        raise SignInFailed
+    return link.user
+
+
+async def reset_password(secret: str, new_password: str) -> User:
+    check_password(new_password)
+    async with in_transaction():
+        user = await use_link(secret, LinkPurpose.PASSWORD_RESET)
+        user.password_hash = hash_password(new_password)
+        await user.save(update_fields=["password_hash"])
+        # A reset usually means the old password is not safe: sign out everywhere.
+        await Session.filter(user=user).delete()
+        await audit.record(
+            Actor(user=user, organisation_id=None), "user.password_reset", user
+        )
+    return user
+
+
+async def organisations_of(user: User) -> list[int]:
+    ids = await Membership.filter(user=user).order_by("organisation_id").values_list(
+        "organisation_id", flat=True
+    )
+    return list(dict.fromkeys(ids))  # type: ignore[arg-type]
+
+
+async def start_session(user: User, organisation_id: int | None = None) -> str:
+    """Create a session and return the secret for the cookie."""
+    if organisation_id is None:
+        orgs = await organisations_of(user)
+        organisation_id = orgs[0] if orgs else None
+    secret = new_secret()
+    await Session.create(
+        key_hash=hash_secret(secret),
+        user=user,
+        organisation_id=organisation_id,
+        expires_at=_now() + dt.timedelta(days=get_settings().session_days),
+    )
+    user.last_signed_in_at = _now()
+    await user.save(update_fields=["last_signed_in_at"])
+    return secret
+
+
+async def load_session(secret: str) -> Session | None:
+    return (
+        await Session.filter(key_hash=hash_secret(secret), expires_at__gt=_now())
+        .prefetch_related("user")
+        .first()
+    )
+
+
+async def end_session(secret: str) -> None:
+    await Session.filter(key_hash=hash_secret(secret)).delete()
+
+
+async def switch_organisation(session: Session, organisation_id: int) -> bool:
+    if organisation_id not in await organisations_of(session.user):
+        return False
+    session.organisation_id = organisation_id
+    await session.save(update_fields=["organisation_id"])
+    return True
+
+
+async def actor_for(user: User, organisation_id: int | None, via: str = "web") -> Actor:
+    roles: frozenset[Role] = frozenset()
+    if organisation_id is not None:
+        roles = frozenset(
+            await Membership.filter(user=user, organisation_id=organisation_id).values_list(
+                "role", flat=True
+            )  # type: ignore[arg-type]
+        )
+    networks = frozenset(
+        await NetworkMember.filter(user=user).values_list("network_id", flat=True)  # type: ignore[arg-type]
+    )
+    return Actor(
+        user=user, organisation_id=organisation_id, roles=roles, via=via, network_ids=networks
+    )
+
+
+async def create_api_token(actor: Actor, name: str, role: Role) -> tuple[ApiToken, str]:
+    """Only org admins make tokens, and only for roles they could hand out in their organisation."""
+    if not name.strip():
+        raise ValidationFailed.one("name", "Enter a name for the token, so you know what uses it")
+    if len(name.strip()) > 100:
+        raise ValidationFailed.one("name", "Name must be 100 characters or fewer")
+    secret = TOKEN_PREFIX + new_secret()
+    async with in_transaction():
+        token = await ApiToken.create(
+            organisation_id=actor.organisation_id,
+            created_by=actor.user,
+            name=name.strip(),
+            role=role,
+            prefix=secret[:10],
+            token_hash=hash_secret(secret),
+        )
+        await audit.record(actor, "api_token.create", token, after=audit.snapshot(token))
+    return token, secret
+
+
+async def revoke_api_token(actor: Actor, token: ApiToken) -> None:
+    async with in_transaction():
+        token.revoked_at = _now()
+        await token.save(update_fields=["revoked_at"])
+        await audit.record(actor, "api_token.revoke", token, after={"revoked": True})
+
+
+async def actor_for_token(secret: str) -> Actor | None:
+    token = await ApiToken.filter(token_hash=hash_secret(secret), revoked_at=None).first()
+    if token is None:
+        return None
+    user = await User.get_or_none(id=token.created_by_id, is_active=True)  # type: ignore[attr-defined]
+    if user is None:
+        return None
+    # The token never carries more than its creator still holds in that organisation.
+    held = set(
+        await Membership.filter(user=user, organisation_id=token.organisation_id).values_list(  # type: ignore[attr-defined]
+            "role", flat=True
+        )
+    )
+    if token.role not in held:
+        return None
+    await ApiToken.filter(id=token.id).update(last_used_at=_now())
+    return Actor(
+        user=user,
+        organisation_id=token.organisation_id,  # type: ignore[attr-defined]
+        roles=frozenset({token.role}),
+        via="api",
+    )

@@ -1,0 +1,117 @@
+"""Checking input field by field, with messages in plain English.
+
+Handlers for pages and for the JSON API use the same checks, so a person sees the same message
+whichever way they came in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+class ValidationFailed(Exception):
+    def __init__(self, errors: Iterable[FieldError]) -> None:
+        self.errors = list(errors)
+        super().__init__("; ".join(e.message for e in self.errors))
+
+    @classmethod
+    def one(cls, field: str, message: str) -> ValidationFailed:
+        return cls([FieldError(field, message)])
+
+    def by_field(self) -> dict[str, str]:
+        return {e.field: e.message for e in self.errors}
+
+
+class Checker:
+    """Collects errors so that every field is checked before anything is saved."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = data
+        self.errors: list[FieldError] = []
+
+    def fail(self, field: str, message: str) -> None:
+        if not any(e.field == field for e in self.errors):
+            self.errors.append(FieldError(field, message))
+
+    def raw(self, field: str) -> str:
+        value = self.data.get(field)
+        return "" if value is None else str(value).strip()
+
+    def text(
+        self, field: str, label: str, *, required: bool = True, max_length: int = 200
+    ) -> str:
+        value = self.raw(field)
+        if required and not value:
+            self.fail(field, f"Enter {label}")
+        elif len(value) > max_length:
+            self.fail(field, f"{label[0].upper()}{label[1:]} must be {max_length} characters or fewer")
+        return value
+
+    def email(self, field: str, *, required: bool = True) -> str:
+        value = self.raw(field).lower()
+        if not value:
+            if required:
+                self.fail(field, "Enter an email address")
+        elif len(value) > 254 or not EMAIL_RE.match(value):
+            self.fail(field, "Enter an email address in the correct format, like name@example.com")
+        return value
+
+    def choice(self, field: str, label: str, options: Iterable[str]) -> str:
+        value = self.raw(field)
+        if value not in set(options):
+            self.fail(field, f"Select {label}")
+        return value
+
+    def integer(
+        self, field: str, label: str, *, minimum: int | None = None, maximum: int | None = None
+    ) -> int | None:
+        raw = self.raw(field)
+        try:
+            value = int(raw)
+        except ValueError:
+            self.fail(field, f"{label[0].upper()}{label[1:]} must be a whole number")
+            return None
+        if minimum is not None and value < minimum:
+            self.fail(field, f"{label[0].upper()}{label[1:]} must be {minimum} or more")
+        elif maximum is not None and value > maximum:
+            self.fail(field, f"{label[0].upper()}{label[1:]} must be {maximum} or fewer")
+        return value
+
+    def date(self, field: str, label: str, *, required: bool = True) -> dt.date | None:
+        """Accepts ISO dates (JSON) or the day/month/year parts of the NHS date input."""
+        raw = self.raw(field)
+        parts = [self.raw(f"{field}-{p}") for p in ("day", "month", "year")]
+        if not raw and any(parts):
+            day, month, year = parts
+            if not all(parts):
+                self.fail(field, f"{label[0].upper()}{label[1:]} must include a day, month and year")
+                return None
+            raw = f"{year.zfill(4)}-{month.zfill(2)}-{day.zfill(2)}"
+        if not raw:
+            if required:
+                self.fail(field, f"Enter {label}")
+            return None
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            self.fail(field, f"{label[0].upper()}{label[1:]} must be a real date")
+            return None
+
+    def done(self) -> None:
+        if self.errors:
+            raise ValidationFailed(self.errors)

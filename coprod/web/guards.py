@@ -1,0 +1,87 @@
+"""Who may reach a page, and reading forms safely."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from coprod.models import Role
+from coprod.services.actor import Actor
+from coprod.web import csrf
+from coprod.web.render import page, redirect
+
+Handler = Callable[[Request], Awaitable[Response]]
+ActorHandler = Callable[[Request, Actor], Awaitable[Response]]
+
+# Every route not listed here demands sign-in; tests/test_routes_need_sign_in.py holds us to it.
+PUBLIC_PATHS = frozenset(
+    {
+        "/",
+        "/sign-in",
+        "/sign-in/link",
+        "/sign-in/check-email",
+        "/sign-in/link/{token}",
+        "/password-reset",
+        "/password-reset/{token}",
+        "/healthz",
+        "/api/v1/openapi.json",
+        "/assets",
+        "/accessibility",
+    }
+)
+
+
+def signed_in(*roles: Role) -> Callable[[ActorHandler], Handler]:
+    """Pages for signed-in people; with roles, only for people holding one of them here."""
+
+    def decorate(handler: ActorHandler) -> Handler:
+        @functools.wraps(handler)
+        async def wrapper(request: Request) -> Response:
+            actor: Actor | None = request.state.actor
+            if actor is None or actor.user is None:
+                target = request.url.path
+                if request.url.query:
+                    target += "?" + request.url.query
+                return redirect("/sign-in?next=" + quote(target, safe=""))
+            if roles and not actor.has(*roles):
+                return page(request, "errors/403.html", status_code=403)
+            if request.method not in ("GET", "HEAD"):
+                await checked_form(request)
+            return await handler(request, actor)
+
+        wrapper.requires_sign_in = True  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+async def checked_form(request: Request) -> FormData:
+    """The submitted form, once its CSRF token is known to be good (otherwise a 403 page)."""
+    form = await request.form()
+    value = form.get(csrf.FIELD)
+    if not csrf.is_valid(request, value if isinstance(value, str) else None):
+        raise HTTPException(403, "csrf")
+    return form
+
+
+def public_form(handler: Handler) -> Handler:
+    """Public pages that take a form (sign-in and the like) still check CSRF."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            await checked_form(request)
+        return await handler(request)
+
+    return wrapper
+
+
+def form_values(form: FormData) -> dict[str, Any]:
+    return {k: v for k, v in form.items() if k != csrf.FIELD}

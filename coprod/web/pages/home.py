@@ -1,0 +1,43 @@
+"""The start page: a welcome for visitors, a dashboard for people signed in."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from coprod.models import Organisation, OutboxMessage, OutboxStatus, Role
+from coprod.web.render import page
+
+
+async def home(request: Request) -> Response:
+    actor = request.state.actor
+    if actor is None or actor.user is None:
+        return page(request, "home/welcome.html")
+    organisation = (
+        await Organisation.get_or_none(id=actor.organisation_id) if actor.organisation_id else None
+    )
+    failed_messages = 0
+    if organisation and actor.has(Role.ORG_ADMIN):
+        failed_messages = await OutboxMessage.filter(
+            organisation_id=organisation.id, status=OutboxStatus.FAILED
+        ).count()
+    return page(
+        request,
+        "home/dashboard.html",
+        {
+            "organisation": organisation,
+            "roles": sorted(actor.roles, key=lambda r: r.value),
+            "failed_messages": failed_messages,
+        },
+    )
+
+
+async def accessibility(request: Request) -> Response:
+    return page(request, "home/accessibility.html")
+
+
+routes = [
+    Route("/", home, methods=["GET"]),
+    Route("/accessibility", accessibility, methods=["GET"]),
+]

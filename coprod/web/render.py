@@ -1,0 +1,77 @@
+"""Rendering pages, and the responses every handler shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from coprod.config import get_settings
+from coprod.models import Role
+from coprod.services.actor import Actor
+from coprod.templating import environment
+from coprod.validation import ValidationFailed
+from coprod.web import csrf
+from coprod.web.middleware import ANON_COOKIE
+
+
+def navigation(actor: Actor | None, path: str) -> list[dict[str, Any]]:
+    if actor is None:
+        return []
+    items: list[tuple[str, str]] = [("/", "Home")]
+    if actor.has(Role.ORG_ADMIN):
+        items += [
+            ("/admin/teams", "Teams"),
+            ("/admin/audit", "Audit log"),
+            ("/admin/outbox", "Messages"),
+            ("/admin/api-tokens", "API tokens"),
+        ]
+    return [
+        {"href": href, "text": text, "current": path == href or (href != "/" and path.startswith(href))}
+        for href, text in items
+    ]
+
+
+def page(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    errors: ValidationFailed | None = None,
+) -> HTMLResponse:
+    actor: Actor | None = getattr(request.state, "actor", None)
+    ctx: dict[str, Any] = {
+        "request": request,
+        "actor": actor,
+        "csrf_token": csrf.token_for(request),
+        "cspNonce": getattr(request.state, "csp_nonce", ""),
+        "nav_items": navigation(actor, request.url.path),
+        "errors": errors.errors if errors else [],
+        "field_errors": errors.by_field() if errors else {},
+        "form": {},
+    }
+    ctx.update(context or {})
+    html = environment().get_template(template).render(ctx)
+    response = HTMLResponse(html, status_code=status_code)
+    new_visitor = getattr(request.state, "new_visitor", None)
+    if new_visitor:
+        set_cookie(response, ANON_COOKIE, new_visitor, max_age=60 * 60 * 24)
+    return response
+
+
+def set_cookie(response: Response, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().uses_https,
+        path="/",
+    )
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
