@@ -108,7 +108,10 @@ def parser() -> argparse.ArgumentParser:
     user.add_argument("--email", required=True)
     user.add_argument("--name", required=True)
     user.add_argument(
-        "--role", action="append", required=True, choices=[r.value for r in Role],
+        "--role",
+        action="append",
+        required=True,
+        choices=[r.value for r in Role],
         help="repeat for several roles",
     )
     user.add_argument("--password", action="store_true", help="ask for a password (staff)")

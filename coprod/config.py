@@ -152,9 +152,7 @@ def _coerce(raw: str, kind: type, name: str) -> Any:
     return raw
 
 
-def load_settings(
-    env: dict[str, str] | None = None, path: Path = DEFAULT_CONFIG
-) -> Settings:
+def load_settings(env: dict[str, str] | None = None, path: Path = DEFAULT_CONFIG) -> Settings:
     env = dict(os.environ) if env is None else env
     with path.open("rb") as fh:
         data: dict[str, Any] = tomllib.load(fh)

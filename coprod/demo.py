@@ -26,16 +26,28 @@ async def seed_demo() -> list[str]:
     for team in ("Crisis Resolution and Home Treatment Team", "Community Mental Health Team East"):
         await people.create_team(actor, org, team)
     await people.create_user(
-        actor, email=LEAD_EMAIL, full_name="Priya Shah", organisation=org,
-        roles=[Role.INVOLVEMENT_LEAD, Role.REPORTER], password=DEMO_PASSWORD,
+        actor,
+        email=LEAD_EMAIL,
+        full_name="Priya Shah",
+        organisation=org,
+        roles=[Role.INVOLVEMENT_LEAD, Role.REPORTER],
+        password=DEMO_PASSWORD,
     )
     await people.create_user(
-        actor, email=ADMIN_EMAIL, full_name="Jordan Lee", organisation=org,
-        roles=[Role.ORG_ADMIN, Role.INVOLVEMENT_LEAD], password=DEMO_PASSWORD,
+        actor,
+        email=ADMIN_EMAIL,
+        full_name="Jordan Lee",
+        organisation=org,
+        roles=[Role.ORG_ADMIN, Role.INVOLVEMENT_LEAD],
+        password=DEMO_PASSWORD,
     )
     await people.create_user(
-        actor, email=FINANCE_EMAIL, full_name="Chris Evans", organisation=org,
-        roles=[Role.FINANCE_OFFICER], password=DEMO_PASSWORD,
+        actor,
+        email=FINANCE_EMAIL,
+        full_name="Chris Evans",
+        organisation=org,
+        roles=[Role.FINANCE_OFFICER],
+        password=DEMO_PASSWORD,
     )
     for email, name in REPRESENTATIVES:
         await people.create_user(

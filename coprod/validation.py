@@ -52,14 +52,14 @@ class Checker:
         value = self.data.get(field)
         return "" if value is None else str(value).strip()
 
-    def text(
-        self, field: str, label: str, *, required: bool = True, max_length: int = 200
-    ) -> str:
+    def text(self, field: str, label: str, *, required: bool = True, max_length: int = 200) -> str:
         value = self.raw(field)
         if required and not value:
             self.fail(field, f"Enter {label}")
         elif len(value) > max_length:
-            self.fail(field, f"{label[0].upper()}{label[1:]} must be {max_length} characters or fewer")
+            self.fail(
+                field, f"{label[0].upper()}{label[1:]} must be {max_length} characters or fewer"
+            )
         return value
 
     def email(self, field: str, *, required: bool = True) -> str:
@@ -99,7 +99,9 @@ class Checker:
         if not raw and any(parts):
             day, month, year = parts
             if not all(parts):
-                self.fail(field, f"{label[0].upper()}{label[1:]} must include a day, month and year")
+                self.fail(
+                    field, f"{label[0].upper()}{label[1:]} must include a day, month and year"
+                )
                 return None
             raw = f"{year.zfill(4)}-{month.zfill(2)}-{day.zfill(2)}"
         if not raw:

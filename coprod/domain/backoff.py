@@ -4,7 +4,10 @@ from __future__ import annotations
 
 
 def retry_delay_seconds(attempts: int, base: int, ceiling: int) -> int:
-    """Exponential backoff: base, 2*base, 4*base ... capped at ceiling. `attempts` counts failures."""
+    """Exponential backoff (base, 2 x base, 4 x base ...) capped at ceiling.
+
+    `attempts` counts the failures so far.
+    """
     if attempts < 1:
         return 0
     return min(base * 2 ** (attempts - 1), ceiling)

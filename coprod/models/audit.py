@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from tortoise import fields
 
 from coprod.models.base import TimestampedModel
 
+if TYPE_CHECKING:
+    from coprod.models.org import Organisation
+    from coprod.models.users import User
+
 
 class AuditEvent(TimestampedModel):
-    organisation = fields.ForeignKeyField(
+    organisation: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="audit_events", null=True, on_delete=fields.CASCADE
     )
-    actor = fields.ForeignKeyField(
+    actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="audit_events", null=True, on_delete=fields.SET_NULL
     )
     # Kept as text too, so the log still reads right if the user is later removed.
@@ -21,8 +27,8 @@ class AuditEvent(TimestampedModel):
     action = fields.CharField(max_length=100, db_index=True)
     entity_type = fields.CharField(max_length=50)
     entity_id = fields.CharField(max_length=50, null=True)
-    before = fields.JSONField(null=True)
-    after = fields.JSONField(null=True)
+    before: Any = fields.JSONField(null=True)
+    after: Any = fields.JSONField(null=True)
     via = fields.CharField(max_length=20, default="web")  # web | api | worker | cli
 
     class Meta:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 
 from coprod.models.base import TimestampedModel
+
+if TYPE_CHECKING:
+    from coprod.models.org import Organisation
 
 
 class OutboxStatus(StrEnum):
@@ -17,7 +21,7 @@ class OutboxStatus(StrEnum):
 
 
 class OutboxMessage(TimestampedModel):
-    organisation = fields.ForeignKeyField(
+    organisation: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="outbox", null=True, on_delete=fields.CASCADE
     )
     kind = fields.CharField(max_length=20, default="email")
@@ -26,7 +30,7 @@ class OutboxMessage(TimestampedModel):
     text_body = fields.TextField()
     html_body = fields.TextField()
     # [{"filename", "content_type", "content" (base64), "method" (for text/calendar)}]
-    attachments = fields.JSONField(default=list)
+    attachments: Any = fields.JSONField(default=list)
     # Fixed when the row is written, so a retried delivery carries the same Message-ID.
     message_id = fields.CharField(max_length=255, unique=True)
     # Set for messages that must go once only (e.g. "contract ends in 30 days").

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 
 from coprod.models.base import TimestampedModel
+
+if TYPE_CHECKING:
+    from coprod.models.org import Network, Organisation
 
 
 class Role(StrEnum):
@@ -59,7 +63,7 @@ class Membership(TimestampedModel):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="memberships", on_delete=fields.CASCADE
     )
-    organisation = fields.ForeignKeyField(
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="memberships", on_delete=fields.CASCADE
     )
     role = fields.CharEnumField(Role, max_length=32)
@@ -75,7 +79,7 @@ class NetworkMember(TimestampedModel):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="network_roles", on_delete=fields.CASCADE
     )
-    network = fields.ForeignKeyField(
+    network: fields.ForeignKeyRelation[Network] = fields.ForeignKeyField(
         "models.Network", related_name="members", on_delete=fields.CASCADE
     )
     role = fields.CharEnumField(NetworkRole, max_length=32)
@@ -112,7 +116,7 @@ class Session(TimestampedModel):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="sessions", on_delete=fields.CASCADE
     )
-    organisation = fields.ForeignKeyField(
+    organisation: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="sessions", null=True, on_delete=fields.CASCADE
     )
     expires_at = fields.DatetimeField(db_index=True)
@@ -136,7 +140,7 @@ class SignInAttempt(TimestampedModel):
 class ApiToken(TimestampedModel):
     """An organisation-scoped token for the JSON API, stored as a hash and shown once."""
 
-    organisation = fields.ForeignKeyField(
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="api_tokens", on_delete=fields.CASCADE
     )
     created_by: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(

@@ -23,13 +23,10 @@ def snapshot(instance: Model, *, exclude: set[str] | None = None) -> dict[str, A
     """A JSON-safe copy of a model's own columns, for the before/after of an audit event."""
     skip = _SECRET_FIELDS | (exclude or set())
     data: dict[str, Any] = {}
-    for name in instance._meta.db_fields:
+    for name in sorted(instance._meta.db_fields):  # foreign keys appear as their *_id column
         if name in skip:
             continue
         data[name] = _jsonable(getattr(instance, name))
-    for name in instance._meta.fk_fields:
-        source = instance._meta.fields_map[name].source_field  # type: ignore[attr-defined]
-        data[source] = getattr(instance, source)
     return data
 
 

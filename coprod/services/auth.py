@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
@@ -129,15 +128,15 @@ async def reset_password(secret: str, new_password: str) -> User:
         await user.save(update_fields=["password_hash"])
         # A reset usually means the old password is not safe: sign out everywhere.
         await Session.filter(user=user).delete()
-        await audit.record(
-            Actor(user=user, organisation_id=None), "user.password_reset", user
-        )
+        await audit.record(Actor(user=user, organisation_id=None), "user.password_reset", user)
     return user
 
 
 async def organisations_of(user: User) -> list[int]:
-    ids = await Membership.filter(user=user).order_by("organisation_id").values_list(
-        "organisation_id", flat=True
+    ids = (
+        await Membership.filter(user=user)
+        .order_by("organisation_id")
+        .values_list("organisation_id", flat=True)
     )
     return list(dict.fromkeys(ids))  # type: ignore[arg-type]
 
@@ -187,9 +186,10 @@ async def actor_for(user: User, organisation_id: int | None, via: str = "web") -
                 "role", flat=True
             )  # type: ignore[arg-type]
         )
-    networks = frozenset(
-        await NetworkMember.filter(user=user).values_list("network_id", flat=True)  # type: ignore[arg-type]
+    network_ids: list[int] = await NetworkMember.filter(user=user).values_list(  # type: ignore[assignment]
+        "network_id", flat=True
     )
+    networks = frozenset(network_ids)
     return Actor(
         user=user, organisation_id=organisation_id, roles=roles, via=via, network_ids=networks
     )

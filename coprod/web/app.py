@@ -45,7 +45,11 @@ def _wants_json(request: Request) -> bool:
 async def not_found(request: Request, exc: Exception) -> Response:
     if _wants_json(request):
         return JSONResponse(
-            {"errors": [{"field": None, "message": "There is no such record in your organisation"}]},
+            {
+                "errors": [
+                    {"field": None, "message": "There is no such record in your organisation"}
+                ]
+            },
             status_code=404,
         )
     return page(request, "errors/404.html", status_code=404)
@@ -71,7 +75,11 @@ async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if _wants_json(request):
         return JSONResponse(
-            {"errors": [{"field": None, "message": "Something went wrong on our side. Try again later."}]},
+            {
+                "errors": [
+                    {"field": None, "message": "Something went wrong on our side. Try again later."}
+                ]
+            },
             status_code=500,
         )
     try:
@@ -87,8 +95,14 @@ def routes() -> list[Any]:
         *admin.routes,
         *api.routes(),
         Route("/healthz", healthz, methods=["GET"]),
-        Mount("/assets", app=StaticFiles(directory=str(ASSETS_DIR), check_dir=False), name="assets"),
-        Mount("/static", app=StaticFiles(directory=str(ROOT / "coprod" / "web" / "static")), name="static"),
+        Mount(
+            "/assets", app=StaticFiles(directory=str(ASSETS_DIR), check_dir=False), name="assets"
+        ),
+        Mount(
+            "/static",
+            app=StaticFiles(directory=str(ROOT / "coprod" / "web" / "static")),
+            name="static",
+        ),
     ]
 
 

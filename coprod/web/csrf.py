@@ -17,8 +17,10 @@ HEADER = "x-csrf-token"
 
 
 def _binding(request: Request) -> str | None:
-    return request.cookies.get(SESSION_COOKIE) or request.cookies.get(ANON_COOKIE) or getattr(
-        request.state, "new_visitor", None
+    return (
+        request.cookies.get(SESSION_COOKIE)
+        or request.cookies.get(ANON_COOKIE)
+        or getattr(request.state, "new_visitor", None)
     )
 
 

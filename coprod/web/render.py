@@ -28,7 +28,11 @@ def navigation(actor: Actor | None, path: str) -> list[dict[str, Any]]:
             ("/admin/api-tokens", "API tokens"),
         ]
     return [
-        {"href": href, "text": text, "current": path == href or (href != "/" and path.startswith(href))}
+        {
+            "href": href,
+            "text": text,
+            "current": path == href or (href != "/" and path.startswith(href)),
+        }
         for href, text in items
     ]
 

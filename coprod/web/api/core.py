@@ -61,7 +61,10 @@ async def own_organisation(actor: Actor) -> Organisation:
     summary="Who is signed in, in which organisation, with which roles",
     tag="core",
     response=obj(
-        id=INT, email=STR, full_name=STR, organisation=obj(id=INT, name=STR),
+        id=INT,
+        email=STR,
+        full_name=STR,
+        organisation=obj(id=INT, name=STR),
         roles={"type": "array", "items": STR},
     ),
 )
@@ -94,34 +97,65 @@ async def get_organisation(request: Request, actor: Actor, id: int) -> dict[str,
 TEAM = obj(id=INT, name=STR)
 
 
-@api.operation("GET", "/teams", summary="Teams and services in your organisation", tag="core",
-               response=list_of(TEAM))
+@api.operation(
+    "GET",
+    "/teams",
+    summary="Teams and services in your organisation",
+    tag="core",
+    response=list_of(TEAM),
+)
 async def list_teams(request: Request, actor: Actor) -> dict[str, Any]:
     teams = await Team.filter(organisation_id=actor.organisation_id)
     return {"items": [{"id": t.id, "name": t.name} for t in teams]}
 
 
-@api.operation("POST", "/teams", summary="Add a team or service", tag="core",
-               roles=(Role.ORG_ADMIN,), request=obj(name=STR), response=TEAM, status=201)
+@api.operation(
+    "POST",
+    "/teams",
+    summary="Add a team or service",
+    tag="core",
+    roles=(Role.ORG_ADMIN,),
+    request=obj(name=STR),
+    response=TEAM,
+    status=201,
+)
 async def create_team(request: Request, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
-    team = await people.create_team(actor, await own_organisation(actor), str(body.get("name") or ""))
+    team = await people.create_team(
+        actor, await own_organisation(actor), str(body.get("name") or "")
+    )
     return {"id": team.id, "name": team.name}
 
 
 AUDIT_EVENT = obj(
-    id=INT, created_at=DATETIME, actor=STR, on_behalf_of=STR, action=STR, entity_type=STR,
-    entity_id=STR, before={"type": ["object", "null"]}, after={"type": ["object", "null"]}, via=STR,
+    id=INT,
+    created_at=DATETIME,
+    actor=STR,
+    on_behalf_of=STR,
+    action=STR,
+    entity_type=STR,
+    entity_id=STR,
+    before={"type": ["object", "null"]},
+    after={"type": ["object", "null"]},
+    via=STR,
 )
 
 
-@api.operation("GET", "/audit-events", summary="Your organisation's audit log, newest first",
-               tag="core", roles=(Role.ORG_ADMIN,), response=list_of(AUDIT_EVENT),
-               query=PAGE_QUERY)
+@api.operation(
+    "GET",
+    "/audit-events",
+    summary="Your organisation's audit log, newest first",
+    tag="core",
+    roles=(Role.ORG_ADMIN,),
+    response=list_of(AUDIT_EVENT),
+    query=PAGE_QUERY,
+)
 async def list_audit_events(request: Request, actor: Actor) -> dict[str, Any]:
     number = page_of(request)
-    events = await AuditEvent.filter(organisation_id=actor.organisation_id).offset(
-        (number - 1) * 100
-    ).limit(100)
+    events = (
+        await AuditEvent.filter(organisation_id=actor.organisation_id)
+        .offset((number - 1) * 100)
+        .limit(100)
+    )
     return {
         "items": [
             {
@@ -142,8 +176,15 @@ async def list_audit_events(request: Request, actor: Actor) -> dict[str, Any]:
 
 
 OUTBOX_MESSAGE = obj(
-    id=INT, to=STR, subject=STR, status=STR, attempts=INT, last_error=STR,
-    created_at=DATETIME, sent_at=DATETIME, next_attempt_at=DATETIME,
+    id=INT,
+    to=STR,
+    subject=STR,
+    status=STR,
+    attempts=INT,
+    last_error=STR,
+    created_at=DATETIME,
+    sent_at=DATETIME,
+    next_attempt_at=DATETIME,
 )
 
 
@@ -161,15 +202,22 @@ def _message(m: OutboxMessage) -> dict[str, Any]:
     }
 
 
-@api.operation("GET", "/outbox", summary="Your organisation's outgoing messages, by status",
-               tag="core", roles=(Role.ORG_ADMIN,), response=list_of(OUTBOX_MESSAGE),
-               query=[{"name": "status", "in": "query",
-                       "schema": {"enum": [s.value for s in OutboxStatus]}}])
+@api.operation(
+    "GET",
+    "/outbox",
+    summary="Your organisation's outgoing messages, by status",
+    tag="core",
+    roles=(Role.ORG_ADMIN,),
+    response=list_of(OUTBOX_MESSAGE),
+    query=[{"name": "status", "in": "query", "schema": {"enum": [s.value for s in OutboxStatus]}}],
+)
 async def list_outbox(request: Request, actor: Actor) -> dict[str, Any] | JSONResponse:
     checker = Checker(request.query_params)
-    status = checker.choice("status", "a status", [s.value for s in OutboxStatus]) if (
-        "status" in request.query_params
-    ) else OutboxStatus.FAILED.value
+    status = (
+        checker.choice("status", "a status", [s.value for s in OutboxStatus])
+        if ("status" in request.query_params)
+        else OutboxStatus.FAILED.value
+    )
     checker.done()
     messages = await OutboxMessage.filter(
         organisation_id=actor.organisation_id, status=status
@@ -177,8 +225,15 @@ async def list_outbox(request: Request, actor: Actor) -> dict[str, Any] | JSONRe
     return {"items": [_message(m) for m in messages]}
 
 
-@api.operation("POST", "/outbox/{id:int}/retry", summary="Send a failed message again",
-               tag="core", roles=(Role.ORG_ADMIN,), request=obj(), response=OUTBOX_MESSAGE)
+@api.operation(
+    "POST",
+    "/outbox/{id:int}/retry",
+    summary="Send a failed message again",
+    tag="core",
+    roles=(Role.ORG_ADMIN,),
+    request=obj(),
+    response=OUTBOX_MESSAGE,
+)
 async def retry_outbox_message(
     request: Request, actor: Actor, id: int, body: dict[str, Any]
 ) -> dict[str, Any]:
@@ -190,8 +245,15 @@ async def retry_outbox_message(
     return _message(message)
 
 
-API_TOKEN = obj(id=INT, name=STR, role=STR, prefix=STR, created_at=DATETIME,
-                last_used_at=DATETIME, revoked_at=DATETIME)
+API_TOKEN = obj(
+    id=INT,
+    name=STR,
+    role=STR,
+    prefix=STR,
+    created_at=DATETIME,
+    last_used_at=DATETIME,
+    revoked_at=DATETIME,
+)
 
 
 def _token(t: ApiToken) -> dict[str, Any]:
@@ -206,16 +268,28 @@ def _token(t: ApiToken) -> dict[str, Any]:
     }
 
 
-@api.operation("GET", "/api-tokens", summary="API tokens of your organisation", tag="core",
-               roles=(Role.ORG_ADMIN,), session_only=True, response=list_of(API_TOKEN))
+@api.operation(
+    "GET",
+    "/api-tokens",
+    summary="API tokens of your organisation",
+    tag="core",
+    roles=(Role.ORG_ADMIN,),
+    session_only=True,
+    response=list_of(API_TOKEN),
+)
 async def list_api_tokens(request: Request, actor: Actor) -> dict[str, Any]:
     tokens = await ApiToken.filter(organisation_id=actor.organisation_id)
     return {"items": [_token(t) for t in tokens]}
 
 
 @api.operation(
-    "POST", "/api-tokens", summary="Create an API token; the secret is shown only in this reply",
-    tag="core", roles=(Role.ORG_ADMIN,), session_only=True, status=201,
+    "POST",
+    "/api-tokens",
+    summary="Create an API token; the secret is shown only in this reply",
+    tag="core",
+    roles=(Role.ORG_ADMIN,),
+    session_only=True,
+    status=201,
     request=obj(name=STR, role={"enum": sorted(r.value for r in STAFF_ROLES)}),
     response={**API_TOKEN, "properties": {**API_TOKEN["properties"], "secret": STR}},
 )
@@ -228,8 +302,16 @@ async def create_api_token(request: Request, actor: Actor, body: dict[str, Any])
     return {**_token(token), "secret": secret}
 
 
-@api.operation("POST", "/api-tokens/{id:int}/revoke", summary="Revoke an API token", tag="core",
-               roles=(Role.ORG_ADMIN,), session_only=True, request=obj(), response=API_TOKEN)
+@api.operation(
+    "POST",
+    "/api-tokens/{id:int}/revoke",
+    summary="Revoke an API token",
+    tag="core",
+    roles=(Role.ORG_ADMIN,),
+    session_only=True,
+    request=obj(),
+    response=API_TOKEN,
+)
 async def revoke_api_token(
     request: Request, actor: Actor, id: int, body: dict[str, Any]
 ) -> dict[str, Any]:
@@ -241,7 +323,13 @@ async def revoke_api_token(
     return _token(token)
 
 
-@api.operation("GET", "/openapi.json", summary="This document", tag="core", public=True,
-               response={"type": "object"})
+@api.operation(
+    "GET",
+    "/openapi.json",
+    summary="This document",
+    tag="core",
+    public=True,
+    response={"type": "object"},
+)
 async def get_openapi(request: Request, actor: Actor | None) -> dict[str, Any]:
     return api.openapi()

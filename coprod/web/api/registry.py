@@ -118,7 +118,9 @@ class Api:
         by_path: dict[str, dict[str, Operation]] = {}
         for op in self.operations:
             by_path.setdefault(op.path, {})[op.method] = op
-        return [Route(path, self._endpoint(ops), methods=list(ops)) for path, ops in by_path.items()]
+        return [
+            Route(path, self._endpoint(ops), methods=list(ops)) for path, ops in by_path.items()
+        ]
 
     def _endpoint(self, ops: dict[str, Operation]) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
@@ -138,8 +140,10 @@ class Api:
             if via_token and op.session_only:
                 return error(403, "This can only be done by a person signed in, not by a token")
             unsafe = request.method not in ("GET", "HEAD")
-            if unsafe and not via_token and not csrf.is_valid(
-                request, request.headers.get(csrf.HEADER)
+            if (
+                unsafe
+                and not via_token
+                and not csrf.is_valid(request, request.headers.get(csrf.HEADER))
             ):
                 return error(403, "Send the X-CSRF-Token header with requests made in a browser")
             if op.roles and not actor.has(*op.roles):
@@ -181,7 +185,9 @@ class Api:
                     continue
                 responses[str(status)] = {
                     "description": description,
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}},
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}
+                    },
                 }
             entry: dict[str, Any] = {
                 "summary": op.summary,

@@ -53,7 +53,11 @@ async def teams(request: Request, actor: Actor) -> Response:
     return page(
         request,
         "admin/teams.html",
-        {"teams": await Team.filter(organisation=org), "form": form, "added": "added" in request.query_params},
+        {
+            "teams": await Team.filter(organisation=org),
+            "form": form,
+            "added": "added" in request.query_params,
+        },
         status_code=422 if errors else 200,
         errors=errors,
     )

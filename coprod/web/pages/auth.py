@@ -15,9 +15,7 @@ from coprod.web.guards import checked_form, form_values, public_form, signed_in
 from coprod.web.middleware import SESSION_COOKIE
 from coprod.web.render import page, redirect, set_cookie
 
-THROTTLED_MESSAGE = (
-    "You have tried to sign in too many times. Wait 15 minutes, then try again."
-)
+THROTTLED_MESSAGE = "You have tried to sign in too many times. Wait 15 minutes, then try again."
 
 
 def client_address(request: Request) -> str:
@@ -165,8 +163,10 @@ async def choose_organisation(request: Request, actor: Actor) -> Response:
         form = await checked_form(request)
         chosen = str(form.get("organisation", ""))
         session = request.state.session
-        if session is None or not chosen.isdigit() or not await auth.switch_organisation(
-            session, int(chosen)
+        if (
+            session is None
+            or not chosen.isdigit()
+            or not await auth.switch_organisation(session, int(chosen))
         ):
             error = ValidationFailed.one("organisation", "Select an organisation")
             return page(

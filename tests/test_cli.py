@@ -1,0 +1,71 @@
+"""The command line: create-org, create-user, seed-demo, migrate, worker."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+from coprod.demo import DEMO_ORG, LEAD_EMAIL, REPRESENTATIVES
+from coprod.models import Membership, Organisation, Role, User
+
+
+async def cli(*args: str) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "coprod",
+        *args,
+        env=dict(os.environ),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+    return proc.returncode, out.decode()
+
+
+async def test_create_org_and_user_from_the_command_line():
+    code, out = await cli("create-org", "Westshire Partnership NHS Trust")
+    assert code == 0, out
+    org = await Organisation.get(name="Westshire Partnership NHS Trust")
+    code, out = await cli(
+        "create-user",
+        "--org",
+        org.slug,
+        "--email",
+        "Lead@West.example",
+        "--name",
+        "Lee Lead",
+        "--role",
+        "involvement_lead",
+        "--role",
+        "reporter",
+    )
+    assert code == 0, out
+    user = await User.get(email="lead@west.example")
+    roles = set(await Membership.filter(user=user).values_list("role", flat=True))
+    assert roles == {Role.INVOLVEMENT_LEAD, Role.REPORTER}
+
+
+async def test_bad_input_on_the_command_line_is_explained():
+    code, out = await cli("create-org", "  ")
+    assert code == 2
+    assert "Enter the organisation's name" in out
+
+
+async def test_seed_demo_loads_an_organisation_a_lead_and_two_representatives_once():
+    code, out = await cli("seed-demo")
+    assert code == 0, out
+    assert LEAD_EMAIL in out
+    org = await Organisation.get(name=DEMO_ORG)
+    reps = await Membership.filter(organisation=org, role=Role.REPRESENTATIVE).count()
+    leads = await Membership.filter(organisation=org, role=Role.INVOLVEMENT_LEAD).count()
+    assert reps == len(REPRESENTATIVES) == 2 and leads >= 1
+    code, out = await cli("seed-demo")
+    assert code == 0 and "already loaded" in out
+    assert await Organisation.filter(name=DEMO_ORG).count() == 1
+
+
+async def test_migrate_is_idempotent():
+    code, out = await cli("migrate")
+    assert code == 0 and "up to date" in out
