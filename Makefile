@@ -3,7 +3,6 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
 .PHONY: run test test-sqlite test-postgres lint install assets chromium worker clean
 

@@ -30,7 +30,7 @@ def free_port() -> int:
 
 BACKEND = os.environ.get("COPROD_TEST_DB", "sqlite")
 IN_CI = os.environ.get("CI", "").lower() == "true"
-PG_ADMIN_DSN = os.environ.get("PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 SMTP_PORT = free_port()
 TMP = Path(tempfile.mkdtemp(prefix="coprod-test-"))
 PG_NAME = f"coprod_test_{uuid.uuid4().hex[:10]}"

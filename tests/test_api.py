@@ -58,6 +58,24 @@ async def test_a_token_cannot_make_tokens(client, make_client, world):
     assert response.status_code == 403
 
 
+async def test_a_token_opens_no_html_page(client, make_client, world):
+    org = await world.org()
+    await world.user(org, "admin@trust.example", Role.ORG_ADMIN)
+    await sign_in(client, "admin@trust.example")
+    secret = await make_token(client, "org_admin")
+    robot = make_client()
+    page = await robot.http.get("/admin/api-tokens", headers={"Authorization": f"Bearer {secret}"})
+    assert page.status_code == 303 and page.headers["location"].startswith("/sign-in")
+    token = await robot.csrf("/sign-in")
+    post = await robot.http.post(
+        "/admin/api-tokens",
+        data={"name": "sneaky", "role": "org_admin", "csrf_token": token},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert post.status_code == 303
+    assert await ApiToken.all().count() == 1
+
+
 async def test_a_token_loses_power_when_its_creator_loses_the_role(client, make_client, world):
     from coprod.models import Membership
 

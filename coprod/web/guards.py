@@ -20,7 +20,7 @@ from coprod.web.render import page, redirect
 Handler = Callable[[Request], Awaitable[Response]]
 ActorHandler = Callable[[Request, Actor], Awaitable[Response]]
 
-# Every route not listed here demands sign-in; tests/test_routes_need_sign_in.py holds us to it.
+# Every route not listed here demands sign-in; tests/test_routes.py holds us to it.
 PUBLIC_PATHS = frozenset(
     {
         "/",

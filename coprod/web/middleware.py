@@ -67,7 +67,8 @@ class AuthMiddleware:
         state.update(actor=None, session=None, via_token=False)
         conn = HTTPConnection(scope)
         authorization = conn.headers.get("authorization", "")
-        if authorization.lower().startswith("bearer "):
+        # Tokens are for the JSON API only: HTML pages answer to a signed-in person.
+        if scope["path"].startswith("/api/") and authorization.lower().startswith("bearer "):
             actor = await auth.actor_for_token(authorization[7:].strip())
             state.update(actor=actor, via_token=actor is not None)
         elif secret := conn.cookies.get(SESSION_COOKIE):

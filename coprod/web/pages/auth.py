@@ -15,8 +15,6 @@ from coprod.web.guards import checked_form, form_values, public_form, signed_in
 from coprod.web.middleware import SESSION_COOKIE
 from coprod.web.render import page, redirect, set_cookie
 
-THROTTLED_MESSAGE = "You have tried to sign in too many times. Wait 15 minutes, then try again."
-
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
@@ -37,12 +35,14 @@ async def _signed_in_response(user: User, next_url: str) -> Response:
 
 
 def _throttled(request: Request, template: str, form: dict[str, str]) -> Response:
+    minutes = get_settings().throttle_window_minutes
+    message = f"You have tried to sign in too many times. Wait {minutes} minutes, then try again."
     return page(
         request,
         template,
         {"form": form},
         status_code=429,
-        errors=ValidationFailed.one("email", THROTTLED_MESSAGE),
+        errors=ValidationFailed.one("email", message),
     )
 
 
