@@ -3,6 +3,20 @@
 from coprod.models.audit import AuditEvent
 from coprod.models.org import Network, NetworkMembership, Organisation, Team
 from coprod.models.outbox import OutboxMessage, OutboxStatus
+from coprod.models.people import (
+    AcuteEpisode,
+    CatchUp,
+    Consent,
+    ConsentPurpose,
+    ContactChannel,
+    Contract,
+    EqualityResponse,
+    Format,
+    Mode,
+    PaymentPreference,
+    Representative,
+    RepresentativeType,
+)
 from coprod.models.users import (
     ROLE_LABELS,
     STAFF_ROLES,
@@ -21,11 +35,20 @@ from coprod.models.users import (
 __all__ = [
     "ROLE_LABELS",
     "STAFF_ROLES",
+    "AcuteEpisode",
     "ApiToken",
     "AuditEvent",
+    "CatchUp",
+    "Consent",
+    "ConsentPurpose",
+    "ContactChannel",
+    "Contract",
     "EmailLink",
+    "EqualityResponse",
+    "Format",
     "LinkPurpose",
     "Membership",
+    "Mode",
     "Network",
     "NetworkMember",
     "NetworkMembership",
@@ -33,6 +56,9 @@ __all__ = [
     "Organisation",
     "OutboxMessage",
     "OutboxStatus",
+    "PaymentPreference",
+    "Representative",
+    "RepresentativeType",
     "Role",
     "Session",
     "SignInAttempt",

@@ -1,0 +1,206 @@
+"""Representatives (patients and carers with lived experience) and what is kept about them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from tortoise import fields
+
+from coprod.models.base import TimestampedModel
+
+if TYPE_CHECKING:
+    from coprod.models.org import Organisation, Team
+    from coprod.models.users import User
+
+
+class RepresentativeType(StrEnum):
+    PATIENT = "patient"
+    CARER = "carer"
+    BOTH = "both"
+
+
+class ContactChannel(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+    TEXT = "text"
+    POST = "post"
+
+
+class Mode(StrEnum):
+    IN_PERSON = "in_person"
+    VIDEO = "video"
+    PHONE = "phone"
+
+
+class Format(StrEnum):
+    BRAILLE = "braille"
+    AUDIO = "audio"
+    EASY_READ = "easy_read"
+    LARGE_PRINT = "large_print"
+    TRANSLATED = "translated"
+    INTERPRETER = "interpreter"
+    BSL = "bsl"
+
+
+class PaymentPreference(StrEnum):
+    PAID = "paid"
+    DECLINE = "decline"
+
+
+class Representative(TimestampedModel):
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="representatives", on_delete=fields.CASCADE
+    )
+    # Empty for someone who takes part only by phone or post: their lead acts for them.
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="representatives", null=True, on_delete=fields.SET_NULL
+    )
+    # The involvement lead who looks after this person (reminders go to them).
+    lead: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="represented", null=True, on_delete=fields.SET_NULL
+    )
+    full_name = fields.CharField(max_length=200)
+    representative_type = fields.CharEnumField(RepresentativeType, max_length=10)
+    email = fields.CharField(max_length=254, null=True)
+    phone = fields.CharField(max_length=40, null=True)
+    mobile = fields.CharField(max_length=40, null=True)
+    postal_address = fields.TextField(null=True)
+    # Channels in the order the person prefers them, e.g. ["phone", "post"].
+    contact_channels: Any = fields.JSONField(default=list)
+    lived_experience_teams: fields.ManyToManyRelation[Team] = fields.ManyToManyField(
+        "models.Team", related_name="representatives", through="representative_team"
+    )
+    formats: Any = fields.JSONField(default=list)
+    translated_language = fields.CharField(max_length=100, null=True)
+    interpreter_language = fields.CharField(max_length=100, null=True)
+    needs_transport = fields.BooleanField(default=False)
+    wants_tech_test = fields.BooleanField(default=False)
+    other_needs = fields.TextField(null=True)
+    preferred_modes: Any = fields.JSONField(default=list)
+    # e.g. ["mon:morning", "fri:all_day"]
+    unavailable: Any = fields.JSONField(default=list)
+    unavailable_note = fields.TextField(null=True)
+    payment_preference = fields.CharEnumField(
+        PaymentPreference, max_length=10, default=PaymentPreference.PAID
+    )
+    break_until = fields.DateField(null=True)
+    archived_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "representative"
+        ordering = ["full_name"]
+        unique_together = (("organisation", "user"),)
+
+    def on_break(self, today: dt.date) -> bool:
+        return self.break_until is not None and self.break_until >= today
+
+    @property
+    def phone_only(self) -> bool:
+        return self.user_id is None  # type: ignore[attr-defined]
+
+
+class Contract(TimestampedModel):
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="contracts", on_delete=fields.CASCADE
+    )
+    representative: fields.ForeignKeyRelation[Representative] = fields.ForeignKeyField(
+        "models.Representative", related_name="contracts", on_delete=fields.CASCADE
+    )
+    role_title = fields.CharField(max_length=100)
+    starts_on = fields.DateField()
+    ends_on = fields.DateField()
+    ended_on = fields.DateField(null=True)
+    end_reason = fields.TextField(null=True)
+    predecessor: fields.ForeignKeyNullableRelation[Contract] = fields.ForeignKeyField(
+        "models.Contract", related_name="successors", null=True, on_delete=fields.SET_NULL
+    )
+
+    class Meta:
+        table = "contract"
+        ordering = ["-starts_on"]
+
+
+class ConsentPurpose(StrEnum):
+    CONTACT = "contact"
+    HEALTH = "health"
+    EQUALITY = "equality"
+
+    @property
+    def label(self) -> str:
+        return {
+            "contact": "Contacting them about involvement",
+            "health": "Holding health information for the six-week check",
+            "equality": "Equality monitoring",
+        }[self.value]
+
+
+class Consent(TimestampedModel):
+    representative: fields.ForeignKeyRelation[Representative] = fields.ForeignKeyField(
+        "models.Representative", related_name="consents", on_delete=fields.CASCADE
+    )
+    purpose = fields.CharEnumField(ConsentPurpose, max_length=10)
+    given_on = fields.DateField()
+    review_on = fields.DateField()
+    withdrawn_on = fields.DateField(null=True)
+    recorded_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="consents_recorded", null=True, on_delete=fields.SET_NULL
+    )
+
+    class Meta:
+        table = "consent"
+        ordering = ["purpose", "-given_on"]
+
+
+class AcuteEpisode(TimestampedModel):
+    """Special-category health data. Dates, crisis-team care and the note are one encrypted
+    payload, so nothing readable about someone's health sits in the database."""
+
+    representative: fields.ForeignKeyRelation[Representative] = fields.ForeignKeyField(
+        "models.Representative", related_name="episodes", on_delete=fields.CASCADE
+    )
+    payload = fields.TextField()
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "acute_episode"
+
+
+class CatchUp(TimestampedModel):
+    """A twice-yearly half-day catch-up that took place under a contract."""
+
+    contract: fields.ForeignKeyRelation[Contract] = fields.ForeignKeyField(
+        "models.Contract", related_name="catch_ups", on_delete=fields.CASCADE
+    )
+    held_on = fields.DateField()
+    note = fields.TextField(null=True)
+
+    class Meta:
+        table = "catch_up"
+        ordering = ["-held_on"]
+
+
+class EqualityResponse(TimestampedModel):
+    """Voluntary equality monitoring, kept apart from the profile and used only in aggregate.
+
+    Every answer may be "prefer_not_to_say"; an empty answer means the question was skipped.
+    """
+
+    representative: fields.OneToOneRelation[Representative] = fields.OneToOneField(
+        "models.Representative", related_name="equality", on_delete=fields.CASCADE
+    )
+    age_band = fields.CharField(max_length=40, null=True)
+    disability = fields.CharField(max_length=40, null=True)
+    gender_reassignment = fields.CharField(max_length=40, null=True)
+    marriage_civil_partnership = fields.CharField(max_length=40, null=True)
+    pregnancy_maternity = fields.CharField(max_length=40, null=True)
+    ethnicity = fields.CharField(max_length=80, null=True)
+    religion = fields.CharField(max_length=40, null=True)
+    sex = fields.CharField(max_length=40, null=True)
+    sexual_orientation = fields.CharField(max_length=40, null=True)
+    carer_status = fields.CharField(max_length=40, null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "equality_response"
