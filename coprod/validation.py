@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE_RE = re.compile(r"^\+?[0-9 ()-]{7,20}$")
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,30 @@ class Checker:
             self.fail(field, f"{label[0].upper()}{label[1:]} must be {minimum} or more")
         elif maximum is not None and value > maximum:
             self.fail(field, f"{label[0].upper()}{label[1:]} must be {maximum} or fewer")
+        return value
+
+    def many(self, field: str, label: str, options: Iterable[str]) -> list[str]:
+        """Several choices (checkboxes, or a JSON list), in the order given, without repeats."""
+        raw = self.data.get(field)
+        values = raw if isinstance(raw, list) else ([] if raw in (None, "") else [raw])
+        allowed = set(options)
+        chosen = list(dict.fromkeys(str(v).strip() for v in values if str(v).strip()))
+        if any(v not in allowed for v in chosen):
+            self.fail(field, f"Select {label} from the list")
+        return chosen
+
+    def boolean(self, field: str) -> bool:
+        raw = self.data.get(field)
+        if isinstance(raw, bool):
+            return raw
+        return str(raw).strip().lower() in {"1", "true", "yes", "on"}
+
+    def phone(self, field: str, label: str) -> str:
+        value = self.raw(field)
+        if value and not PHONE_RE.match(value):
+            self.fail(
+                field, f"Enter {label} in the correct format, like 01632 960 001 or 07700 900 982"
+            )
         return value
 
     def date(self, field: str, label: str, *, required: bool = True) -> dt.date | None:

@@ -23,16 +23,17 @@ from coprod.config import Settings, get_settings
 from coprod.domain.backoff import retry_delay_seconds, should_give_up
 from coprod.integrations import mail
 from coprod.models import OutboxMessage, OutboxStatus
+from coprod.services import contracts
 
 log = logging.getLogger("coprod.worker")
 
 LEASE = dt.timedelta(minutes=5)
 BATCH_SIZE = 20
 
-# Periodic jobs, added by later capabilities: each runs once per worker tick and must be safe to
-# run twice at once (they rely on unique keys, never on being the only runner).
-PeriodicJob = Callable[[dt.datetime], Awaitable[None]]
-PERIODIC_JOBS: list[PeriodicJob] = []
+# Periodic jobs: each runs every few minutes on every worker, so each must be safe to run twice at
+# once (they rely on unique keys, never on being the only runner).
+PeriodicJob = Callable[[dt.datetime], Awaitable[object]]
+PERIODIC_JOBS: list[PeriodicJob] = [contracts.send_expiry_reminders]
 
 
 def worker_id() -> str:

@@ -44,6 +44,8 @@ class NetworkMembership(TimestampedModel):
 class Team(TimestampedModel):
     """A team or service within an organisation, e.g. a crisis resolution team."""
 
+    organisation_id: int
+
     organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="teams", on_delete=fields.CASCADE
     )

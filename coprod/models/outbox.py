@@ -21,6 +21,7 @@ class OutboxStatus(StrEnum):
 
 
 class OutboxMessage(TimestampedModel):
+    organisation_id: int | None
     organisation: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="outbox", null=True, on_delete=fields.CASCADE
     )

@@ -50,6 +50,10 @@ class PaymentPreference(StrEnum):
 
 
 class Representative(TimestampedModel):
+    organisation_id: int
+    user_id: int | None
+    lead_id: int | None
+    contracts: fields.ReverseRelation[Contract]
     organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="representatives", on_delete=fields.CASCADE
     )
@@ -98,10 +102,14 @@ class Representative(TimestampedModel):
 
     @property
     def phone_only(self) -> bool:
-        return self.user_id is None  # type: ignore[attr-defined]
+        return self.user_id is None
 
 
 class Contract(TimestampedModel):
+    organisation_id: int
+    representative_id: int
+    predecessor_id: int | None
+    catch_ups: fields.ReverseRelation[CatchUp]
     organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="contracts", on_delete=fields.CASCADE
     )
@@ -137,6 +145,7 @@ class ConsentPurpose(StrEnum):
 
 
 class Consent(TimestampedModel):
+    representative_id: int
     representative: fields.ForeignKeyRelation[Representative] = fields.ForeignKeyField(
         "models.Representative", related_name="consents", on_delete=fields.CASCADE
     )
@@ -160,6 +169,7 @@ class AcuteEpisode(TimestampedModel):
     representative: fields.ForeignKeyRelation[Representative] = fields.ForeignKeyField(
         "models.Representative", related_name="episodes", on_delete=fields.CASCADE
     )
+    representative_id: int
     payload = fields.TextField()
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -169,6 +179,8 @@ class AcuteEpisode(TimestampedModel):
 
 class CatchUp(TimestampedModel):
     """A twice-yearly half-day catch-up that took place under a contract."""
+
+    contract_id: int
 
     contract: fields.ForeignKeyRelation[Contract] = fields.ForeignKeyField(
         "models.Contract", related_name="catch_ups", on_delete=fields.CASCADE

@@ -60,6 +60,9 @@ class User(TimestampedModel):
 class Membership(TimestampedModel):
     """One role a user holds in one organisation."""
 
+    user_id: int
+    organisation_id: int
+
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="memberships", on_delete=fields.CASCADE
     )
@@ -112,6 +115,9 @@ class EmailLink(TimestampedModel):
 class Session(TimestampedModel):
     """A signed-in browser. The cookie holds a secret and the row holds only its hash."""
 
+    user_id: int
+    organisation_id: int | None
+
     key_hash = fields.CharField(max_length=64, unique=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="sessions", on_delete=fields.CASCADE
@@ -139,6 +145,9 @@ class SignInAttempt(TimestampedModel):
 
 class ApiToken(TimestampedModel):
     """An organisation-scoped token for the JSON API, stored as a hash and shown once."""
+
+    organisation_id: int
+    created_by_id: int
 
     organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="api_tokens", on_delete=fields.CASCADE

@@ -226,12 +226,12 @@ async def actor_for_token(secret: str) -> Actor | None:
     token = await ApiToken.filter(token_hash=hash_secret(secret), revoked_at=None).first()
     if token is None:
         return None
-    user = await User.get_or_none(id=token.created_by_id, is_active=True)  # type: ignore[attr-defined]
+    user = await User.get_or_none(id=token.created_by_id, is_active=True)
     if user is None:
         return None
     # The token never carries more than its creator still holds in that organisation.
     held = set(
-        await Membership.filter(user=user, organisation_id=token.organisation_id).values_list(  # type: ignore[attr-defined]
+        await Membership.filter(user=user, organisation_id=token.organisation_id).values_list(
             "role", flat=True
         )
     )
@@ -240,7 +240,7 @@ async def actor_for_token(secret: str) -> Actor | None:
     await ApiToken.filter(id=token.id).update(last_used_at=_now())
     return Actor(
         user=user,
-        organisation_id=token.organisation_id,  # type: ignore[attr-defined]
+        organisation_id=token.organisation_id,
         roles=frozenset({token.role}),
         via="api",
     )

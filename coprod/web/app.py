@@ -21,7 +21,7 @@ from coprod.config import ROOT, get_settings
 from coprod.errors import NotFound
 from coprod.web.api import api
 from coprod.web.middleware import AuthMiddleware, SecurityHeadersMiddleware
-from coprod.web.pages import admin, auth, home
+from coprod.web.pages import admin, auth, home, representatives
 from coprod.web.render import page
 
 log = logging.getLogger("coprod.web")
@@ -93,6 +93,7 @@ def routes() -> list[Any]:
         *home.routes,
         *auth.routes,
         *admin.routes,
+        *representatives.routes,
         *api.routes(),
         Route("/healthz", healthz, methods=["GET"]),
         Mount(

@@ -50,13 +50,12 @@ def signed_in(*roles: Role) -> Callable[[ActorHandler], Handler]:
                 if request.url.query:
                     target += "?" + request.url.query
                 return redirect("/sign-in?next=" + quote(target, safe=""))
-            if roles and not actor.has(*roles):
-                return page(request, "errors/403.html", status_code=403)
             if request.method not in ("GET", "HEAD"):
                 await checked_form(request)
+            if roles and not actor.has(*roles):
+                return page(request, "errors/403.html", status_code=403)
             return await handler(request, actor)
 
-        wrapper.requires_sign_in = True  # type: ignore[attr-defined]
         return wrapper
 
     return decorate

@@ -75,5 +75,5 @@ class AuthMiddleware:
             session = await auth.load_session(secret)
             if session is not None:
                 state["session"] = session
-                state["actor"] = await auth.actor_for(session.user, session.organisation_id)  # type: ignore[attr-defined]
+                state["actor"] = await auth.actor_for(session.user, session.organisation_id)
         await self.app(scope, receive, send)

@@ -20,6 +20,14 @@ def navigation(actor: Actor | None, path: str) -> list[dict[str, Any]]:
     if actor is None:
         return []
     items: list[tuple[str, str]] = [("/", "Home")]
+    if actor.has(Role.INVOLVEMENT_LEAD):
+        items += [
+            ("/representatives", "Representatives"),
+            ("/catch-ups", "Catch-ups"),
+            ("/consents/review", "Consent reviews"),
+        ]
+    if actor.has(Role.REPRESENTATIVE):
+        items += [("/my/profile", "My profile")]
     if actor.has(Role.ORG_ADMIN):
         items += [
             ("/admin/teams", "Teams"),

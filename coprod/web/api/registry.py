@@ -128,7 +128,6 @@ class Api:
             assert op is not None
             return await self._run(op, request)
 
-        endpoint.requires_sign_in = not all(op.public for op in ops.values())  # type: ignore[attr-defined]
         return endpoint
 
     async def _run(self, op: Operation, request: Request) -> Response:

@@ -1,0 +1,49 @@
+"""Who may see which representative's record. Anything else is a 404, never a hint."""
+
+from __future__ import annotations
+
+from coprod.errors import NotFound
+from coprod.models import Contract, Representative, Role
+from coprod.services.actor import Actor
+
+
+def is_lead(actor: Actor) -> bool:
+    return actor.has(Role.INVOLVEMENT_LEAD)
+
+
+def is_self(actor: Actor, rep: Representative) -> bool:
+    return actor.user is not None and rep.user_id == actor.user.id
+
+
+async def representative_for(
+    actor: Actor, rep_id: int, *, include_archived: bool = True
+) -> Representative:
+    """A representative the actor may see: leads see their organisation's, a person sees only
+    their own record."""
+    rep = await Representative.get_or_none(id=rep_id, organisation_id=actor.organisation_id)
+    if rep is None or not (is_lead(actor) or is_self(actor, rep)):
+        raise NotFound
+    if rep.archived_at is not None and not include_archived:
+        raise NotFound
+    return rep
+
+
+async def own_representative(actor: Actor) -> Representative:
+    if actor.user is None:
+        raise NotFound
+    rep = await Representative.get_or_none(
+        user_id=actor.user.id, organisation_id=actor.organisation_id, archived_at=None
+    )
+    if rep is None:
+        raise NotFound
+    return rep
+
+
+async def contract_for(actor: Actor, contract_id: int) -> Contract:
+    contract = await Contract.get_or_none(id=contract_id, organisation_id=actor.organisation_id)
+    if contract is None:
+        raise NotFound
+    rep = await contract.representative
+    if not (is_lead(actor) or is_self(actor, rep)):
+        raise NotFound
+    return contract

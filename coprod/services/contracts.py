@@ -1,0 +1,257 @@
+"""Contracts: creating, renewing, ending early, expiry reminders and catch-ups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from coprod.config import get_settings
+from coprod.domain import contracts as rules
+from coprod.domain.contracts import CatchUpState, ContractStatus, Term
+from coprod.errors import Forbidden
+from coprod.models import CatchUp, Contract, Membership, Representative, Role, User
+from coprod.services import audit, outbox
+from coprod.services.access import is_lead
+from coprod.services.actor import Actor
+from coprod.templating import long_date
+from coprod.validation import Checker, ValidationFailed
+
+ROLE_TITLES = (
+    "Patient representative",
+    "Carer representative",
+    "Expert by experience",
+    "Peer reviewer",
+    "Lived experience advisor",
+)
+
+
+def term(contract: Contract) -> Term:
+    return Term(contract.starts_on, contract.ends_on, contract.ended_on)
+
+
+def contract_status(contract: Contract, day: dt.date | None = None) -> ContractStatus:
+    return rules.status(term(contract), day or dt.date.today())
+
+
+async def _lock(rep: Representative) -> None:
+    """Serialise contract changes for one person, so two at once cannot both pass the overlap
+    check. On PostgreSQL this is a row lock; SQLite allows one writer at a time anyway."""
+    await Representative.filter(id=rep.id).select_for_update().first()
+
+
+async def _check_no_overlap(rep: Representative, new: Term, ignore_id: int | None = None) -> None:
+    others = await Contract.filter(representative=rep).exclude(id=ignore_id or 0)
+    clash = rules.overlapping(new, [term(c) for c in others])
+    if clash is not None:
+        raise ValidationFailed.one(
+            "starts_on",
+            f"These dates overlap their contract from {long_date(clash.starts_on)} "
+            f"to {long_date(clash.last_day)}. Choose dates that do not overlap it.",
+        )
+
+
+def read_terms(
+    data: Mapping[str, Any], *, default_start: dt.date | None = None
+) -> tuple[str, dt.date, dt.date]:
+    c = Checker(data)
+    role_title = c.text("role_title", "a role title", max_length=100)
+    starts_on = (
+        c.date("starts_on", "the start date", required=default_start is None) or default_start
+    )
+    ends_on = c.date("ends_on", "the end date", required=False)
+    c.done()
+    assert starts_on is not None
+    if ends_on is None:
+        ends_on = rules.default_end(starts_on, get_settings().contract_default_years)
+    if ends_on <= starts_on:
+        raise ValidationFailed.one("ends_on", "The end date must be after the start date")
+    return role_title, starts_on, ends_on
+
+
+async def create(actor: Actor, rep: Representative, data: Mapping[str, Any]) -> Contract:
+    if not is_lead(actor):
+        raise Forbidden
+    role_title, starts_on, ends_on = read_terms(data)
+    async with in_transaction():
+        await _lock(rep)
+        await _check_no_overlap(rep, Term(starts_on, ends_on))
+        contract = await Contract.create(
+            organisation_id=rep.organisation_id,
+            representative=rep,
+            role_title=role_title,
+            starts_on=starts_on,
+            ends_on=ends_on,
+        )
+        await audit.record(actor, "contract.create", contract, after=audit.snapshot(contract))
+    return contract
+
+
+async def renew(actor: Actor, contract: Contract, data: Mapping[str, Any]) -> Contract:
+    """A successor contract that starts the day after this one's last day."""
+    if not is_lead(actor):
+        raise Forbidden
+    start = rules.renewal_start(term(contract))
+    values = {
+        "role_title": contract.role_title,
+        **{k: v for k, v in data.items() if v not in (None, "")},
+    }
+    values["starts_on"] = start.isoformat()
+    role_title, starts_on, ends_on = read_terms(values)
+    rep = await contract.representative
+    async with in_transaction():
+        await _lock(rep)
+        await _check_no_overlap(rep, Term(starts_on, ends_on))
+        successor = await Contract.create(
+            organisation_id=contract.organisation_id,
+            representative=rep,
+            role_title=role_title,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            predecessor=contract,
+        )
+        await audit.record(
+            actor,
+            "contract.renew",
+            successor,
+            before={"predecessor_id": contract.id},
+            after=audit.snapshot(successor),
+        )
+    return successor
+
+
+async def end_early(actor: Actor, contract: Contract, data: Mapping[str, Any]) -> Contract:
+    if not is_lead(actor):
+        raise Forbidden
+    c = Checker(data)
+    ended_on = c.date("ended_on", "the last day of the contract", required=False) or dt.date.today()
+    reason = c.text("reason", "the reason it is ending early", max_length=2000)
+    c.done()
+    if contract.ended_on is not None:
+        raise ValidationFailed.one("ended_on", "This contract has already been ended")
+    if ended_on >= contract.ends_on:
+        raise ValidationFailed.one(
+            "ended_on",
+            f"The last day must be before the contract's end date, {long_date(contract.ends_on)}",
+        )
+    before = audit.snapshot(contract)
+    async with in_transaction():
+        contract.ended_on = ended_on
+        contract.end_reason = reason
+        await contract.save(update_fields=["ended_on", "end_reason"])
+        await audit.record(
+            actor, "contract.end", contract, before=before, after=audit.snapshot(contract)
+        )
+    return contract
+
+
+async def record_catch_up(actor: Actor, contract: Contract, data: Mapping[str, Any]) -> CatchUp:
+    if not is_lead(actor):
+        raise Forbidden
+    c = Checker(data)
+    held_on = c.date("held_on", "the date of the catch-up")
+    note = c.text("note", "a note", required=False, max_length=2000)
+    c.done()
+    assert held_on is not None
+    if not rules.is_in_force(term(contract), held_on):
+        raise ValidationFailed.one("held_on", "The catch-up must fall within the contract's dates")
+    async with in_transaction():
+        catch_up = await CatchUp.create(contract=contract, held_on=held_on, note=note or None)
+        await audit.record(
+            actor,
+            "catch_up.record",
+            catch_up,
+            after=audit.snapshot(catch_up),
+            organisation_id=contract.organisation_id,
+        )
+    return catch_up
+
+
+@dataclass(frozen=True)
+class DueCatchUp:
+    contract: Contract
+    representative: Representative
+    due: dt.date
+    state: CatchUpState
+
+
+async def catch_ups_due(actor: Actor, day: dt.date | None = None) -> list[DueCatchUp]:
+    """Everyone in the organisation whose next catch-up is overdue or due within 30 days."""
+    if not is_lead(actor):
+        raise Forbidden
+    day = day or dt.date.today()
+    interval = get_settings().catch_up_interval_months
+    contracts = await Contract.filter(
+        organisation_id=actor.organisation_id,
+        starts_on__lte=day,
+        ends_on__gte=day,
+        representative__archived_at__isnull=True,
+    ).prefetch_related("representative", "catch_ups")
+    rows = []
+    for contract in contracts:
+        if contract.ended_on is not None and contract.ended_on < day:
+            continue
+        due, state = rules.next_catch_up(term(contract), len(contract.catch_ups), day, interval)
+        if due is not None and state in (CatchUpState.OVERDUE, CatchUpState.DUE_SOON):
+            rows.append(DueCatchUp(contract, contract.representative, due, state))
+    rows.sort(key=lambda r: r.due)
+    return rows
+
+
+async def _leads_for(rep: Representative) -> list[User]:
+    if rep.lead_id is not None:
+        lead = await User.get_or_none(id=rep.lead_id, is_active=True)
+        if lead is not None:
+            return [lead]
+    user_ids = await Membership.filter(
+        organisation_id=rep.organisation_id,
+        role=Role.INVOLVEMENT_LEAD,
+    ).values_list("user_id", flat=True)
+    return list(await User.filter(id__in=list(user_ids), is_active=True))
+
+
+async def send_expiry_reminders(now: dt.datetime) -> int:
+    """Periodic job: the 90- and 30-day reminders, each once per contract and recipient.
+
+    Safe to run twice or on two workers at once: the outbox's unique dedupe key lets only one
+    insert of each reminder succeed.
+    """
+    settings = get_settings()
+    day = now.date()
+    horizon = day + dt.timedelta(days=max(settings.expiry_reminder_days))
+    queued = 0
+    contracts = await Contract.filter(
+        ended_on__isnull=True, ends_on__gte=day, ends_on__lte=horizon, starts_on__lte=day
+    ).prefetch_related("representative", "organisation")
+    for contract in contracts:
+        offset = rules.expiry_reminder_due(contract.ends_on, day, settings.expiry_reminder_days)
+        rep = contract.representative
+        if offset is None or rep.archived_at is not None:
+            continue
+        context = {
+            "representative": rep.full_name,
+            "organisation": contract.organisation.name,
+            "role_title": contract.role_title,
+            "ends_on": long_date(contract.ends_on),
+            "days": (contract.ends_on - day).days,
+            "url": f"{settings.base_url}/representatives/{rep.id}",
+            "phone_only": rep.email is None,
+        }
+        recipients = [
+            (lead.email, "contract_expiry_lead", lead.full_name) for lead in await _leads_for(rep)
+        ]
+        if rep.email:
+            recipients.append((rep.email, "contract_expiry_representative", rep.full_name))
+        for address, template, name in recipients:
+            sent = await outbox.enqueue_email_once(
+                dedupe_key=f"contract:{contract.id}:expiry:{offset}:{address}",
+                to=address,
+                template=template,
+                context={**context, "name": name},
+                organisation_id=contract.organisation_id,
+            )
+            queued += sent is not None
+    return queued
