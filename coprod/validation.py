@@ -120,7 +120,8 @@ class Checker:
     def date(self, field: str, label: str, *, required: bool = True) -> dt.date | None:
         """Accepts ISO dates (JSON) or the day/month/year parts of the NHS date input."""
         raw = self.raw(field)
-        parts = [self.raw(f"{field}-{p}") for p in ("day", "month", "year")]
+        # The NHS date input names its boxes field[day], field[month] and field[year].
+        parts = [self.raw(f"{field}[{p}]") for p in ("day", "month", "year")]
         if not raw and any(parts):
             day, month, year = parts
             if not all(parts):

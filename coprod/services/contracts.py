@@ -213,6 +213,15 @@ async def _leads_for(rep: Representative) -> list[User]:
     return list(await User.filter(id__in=list(user_ids), is_active=True))
 
 
+async def _followed_on(contract: Contract) -> bool:
+    """Has a contract (say a renewal) been made to start the day after this one ends?"""
+    following = await Contract.filter(
+        representative_id=contract.representative_id,
+        starts_on=contract.ends_on + dt.timedelta(days=1),
+    )
+    return any(rules.status(term(c), c.starts_on) != ContractStatus.ENDED for c in following)
+
+
 async def send_expiry_reminders(now: dt.datetime) -> int:
     """Periodic job: the 90- and 30-day reminders, each once per contract and recipient.
 
@@ -229,7 +238,7 @@ async def send_expiry_reminders(now: dt.datetime) -> int:
     for contract in contracts:
         offset = rules.expiry_reminder_due(contract.ends_on, day, settings.expiry_reminder_days)
         rep = contract.representative
-        if offset is None or rep.archived_at is not None:
+        if offset is None or rep.archived_at is not None or await _followed_on(contract):
             continue
         context = {
             "representative": rep.full_name,
@@ -240,14 +249,18 @@ async def send_expiry_reminders(now: dt.datetime) -> int:
             "url": f"{settings.base_url}/representatives/{rep.id}",
             "phone_only": rep.email is None,
         }
+        # Keyed by who, not by address: an address may be longer than the key column allows.
         recipients = [
-            (lead.email, "contract_expiry_lead", lead.full_name) for lead in await _leads_for(rep)
+            (lead.email, "contract_expiry_lead", lead.full_name, f"lead:{lead.id}")
+            for lead in await _leads_for(rep)
         ]
         if rep.email:
-            recipients.append((rep.email, "contract_expiry_representative", rep.full_name))
-        for address, template, name in recipients:
+            recipients.append(
+                (rep.email, "contract_expiry_representative", rep.full_name, "representative")
+            )
+        for address, template, name, who in recipients:
             sent = await outbox.enqueue_email_once(
-                dedupe_key=f"contract:{contract.id}:expiry:{offset}:{address}",
+                dedupe_key=f"contract:{contract.id}:expiry:{offset}:{who}",
                 to=address,
                 template=template,
                 context={**context, "name": name},

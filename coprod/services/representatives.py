@@ -75,9 +75,18 @@ def today() -> dt.date:
 
 
 async def read_profile(
-    organisation_id: int, data: Mapping[str, Any], *, fields: frozenset[str], partial: bool
+    organisation_id: int,
+    data: Mapping[str, Any],
+    *,
+    fields: frozenset[str],
+    partial: bool,
+    current: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Check the profile fields given (all of `fields` unless partial); return clean values."""
+    """Check the profile fields given (all of `fields` unless partial); return clean values.
+
+    Rules across fields are checked on the record as it would be after the change (`current`
+    plus these values), in the same pass, so a person sees every problem at once.
+    """
     present = {f for f in fields if f in data} if partial else set(fields)
     c = Checker(data)
     out: dict[str, Any] = {}
@@ -178,13 +187,12 @@ async def read_profile(
                 out["lead_id"] = int(raw_lead)
             else:
                 c.fail("lead_id", "Select an involvement lead from the list")
+    check_consistency({**(current or {}), **out}, c)
     c.done()
     return out
 
 
-def check_consistency(values: Mapping[str, Any]) -> None:
-    """Rules across fields, checked on the record as it would be after the change."""
-    errors = Checker({})
+def check_consistency(values: Mapping[str, Any], errors: Checker) -> None:
     channels = values.get("contact_channels") or []
     if not channels:
         errors.fail("contact_channels", "Select at least one way to contact them")
@@ -197,7 +205,6 @@ def check_consistency(values: Mapping[str, Any]) -> None:
         errors.fail("translated_language", "Enter the language for translated papers")
     if Format.INTERPRETER.value in formats and not values.get("interpreter_language"):
         errors.fail("interpreter_language", "Enter the language the interpreter should speak")
-    errors.done()
 
 
 def _profile_snapshot(rep: Representative, team_ids: list[int]) -> dict[str, Any]:
@@ -237,10 +244,11 @@ async def _link_account(actor: Actor, rep: Representative, email: str | None) ->
 async def create(actor: Actor, data: Mapping[str, Any]) -> Representative:
     if not is_lead(actor):
         raise Forbidden
+    # Being paid is the default; declining is the person's choice to make.
+    data = {"payment_preference": PaymentPreference.PAID.value, **data}
     values = await read_profile(
         actor.organisation_id or 0, data, fields=PROFILE_FIELDS, partial=False
     )
-    check_consistency(values)
     team_ids = values.pop("team_ids")
     async with in_transaction():
         rep = Representative(organisation_id=actor.organisation_id, **values)
@@ -271,10 +279,11 @@ async def update(
         refused = sorted(set(data) & (PROFILE_FIELDS - allowed))
         if refused:
             raise ValidationFailed.one(refused[0], "Ask your involvement lead to change this")
-    values = await read_profile(rep.organisation_id, data, fields=allowed, partial=partial)
+    current = {f: getattr(rep, f) for f in PROFILE_FIELDS - {"team_ids", "lead_id"}}
+    values = await read_profile(
+        rep.organisation_id, data, fields=allowed, partial=partial, current=current
+    )
     current_teams = await _team_ids(rep)
-    merged = {f: getattr(rep, f) for f in PROFILE_FIELDS - {"team_ids", "lead_id"}} | values
-    check_consistency(merged)
     before = _profile_snapshot(rep, current_teams)
     team_ids = values.pop("team_ids", None)
     async with in_transaction():
@@ -301,8 +310,12 @@ async def update(
     return rep
 
 
-async def set_break(actor: Actor, rep: Representative, until: Any) -> Representative:
-    checker = Checker({"break_until": until})
+async def set_break(
+    actor: Actor, rep: Representative, until: Mapping[str, Any] | str | dt.date | None
+) -> Representative:
+    """`until` is a date, an ISO string, empty to end the break, or the submitted form."""
+    data = until if isinstance(until, Mapping) else {"break_until": str(until or "")}
+    checker = Checker(data)
     day = checker.date("break_until", "the date your break ends", required=False)
     if day is not None and day < today():
         checker.fail("break_until", "The date your break ends must be today or in the future")

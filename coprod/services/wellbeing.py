@@ -26,7 +26,8 @@ from coprod.validation import Checker, ValidationFailed
 
 
 def _may_act_for(actor: Actor, rep: Representative) -> None:
-    if not (is_lead(actor) or is_self(actor, rep)):
+    # A lead acts only for their own organisation's people (as in _may_see_health).
+    if rep.organisation_id != actor.organisation_id or not (is_lead(actor) or is_self(actor, rep)):
         raise NotFound
 
 

@@ -157,3 +157,13 @@ async def check_a11y(page: Any) -> None:
         pytest.fail(
             f"{results.violations_count} accessibility violation(s) on {page.url}:\n{report}"
         )
+
+
+async def visit(page: Any, path: str, status: int = 200) -> Any:
+    """Open a page, check its status and its accessibility."""
+    response = await page.goto(path)
+    assert response is not None and response.status == status, (
+        f"{path} answered {response.status if response else None}, expected {status}"
+    )
+    await check_a11y(page)
+    return response

@@ -14,20 +14,10 @@ import pytest
 from playwright.async_api import expect
 
 from coprod.models import Role
-from tests.browser.conftest import check_a11y
+from tests.browser.conftest import check_a11y, visit
 from tests.conftest import PASSWORD, deliver_mail
 
 pytestmark = pytest.mark.browser
-
-
-async def visit(page, path: str, status: int = 200):
-    """Open a page, check its status and its accessibility."""
-    response = await page.goto(path)
-    assert response is not None and response.status == status, (
-        f"{path} answered {response.status if response else None}, expected {status}"
-    )
-    await check_a11y(page)
-    return response
 
 
 async def test_staff_password_journey(page, live_server, world):

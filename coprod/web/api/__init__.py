@@ -1,6 +1,9 @@
 """The JSON API. Importing the handler modules registers their operations."""
 
-from coprod.web.api import core  # noqa: F401
+from coprod.web.api import (
+    core,  # noqa: F401
+    representatives,  # noqa: F401
+)
 from coprod.web.api.registry import api
 
 __all__ = ["api"]

@@ -76,13 +76,14 @@ def profile_form_values(rep: Representative, team_ids: list[int]) -> dict[str, A
     values["lead_id"] = str(rep.lead_id or "")
     for i, channel in enumerate(rep.contact_channels or [], start=1):
         values[f"contact_channel_{i}"] = channel
-    if rep.break_until:
-        values |= {
-            "break_until-day": rep.break_until.day,
-            "break_until-month": rep.break_until.month,
-            "break_until-year": rep.break_until.year,
-        }
-    return values
+    return values | date_parts("break_until", rep.break_until)
+
+
+def date_parts(name: str, day: dt.date | None) -> dict[str, Any]:
+    """Fill the three boxes of an NHS date input."""
+    if day is None:
+        return {}
+    return {f"{name}[day]": day.day, f"{name}[month]": day.month, f"{name}[year]": day.year}
 
 
 async def form_choices(organisation_id: int) -> dict[str, Any]:
@@ -229,13 +230,8 @@ async def _break(request: Request, actor: Actor, rep: Representative, base: str)
     errors = None
     if request.method == "POST":
         form = form_values(await request.form())
-        until = (
-            ""
-            if form.get("action") == "end"
-            else {k: v for k, v in form.items() if k.startswith("break_until")}
-        )
         try:
-            await representatives.set_break(actor, rep, until or "")
+            await representatives.set_break(actor, rep, "" if form.get("action") == "end" else form)
             return redirect(f"{base}?done=break")
         except ValidationFailed as exc:
             errors = exc
@@ -314,7 +310,7 @@ async def _health_edit(request: Request, actor: Actor, rep: Representative, base
     for name in ("started_on", "ended_on"):
         day = getattr(episode, name)
         if day:
-            values |= {f"{name}-day": day.day, f"{name}-month": day.month, f"{name}-year": day.year}
+            values |= date_parts(name, day)
     return page(
         request,
         "representatives/health_edit.html",
@@ -415,18 +411,13 @@ async def _contract_form(
 @signed_in(Role.INVOLVEMENT_LEAD)
 async def new_contract(request: Request, actor: Actor) -> Response:
     rep = await access.representative_for(actor, request.path_params["id"], include_archived=False)
-    today = dt.date.today()
     return await _contract_form(
         request,
         actor,
         "contracts/new.html",
         {
             "rep": rep,
-            "form": {
-                "starts_on-day": today.day,
-                "starts_on-month": today.month,
-                "starts_on-year": today.year,
-            },
+            "form": date_parts("starts_on", dt.date.today()),
             "years": contracts.get_settings().contract_default_years,
         },
         lambda form: contracts.create(actor, rep, form),
