@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from coprod.models import Organisation, Role
-from coprod.services import people
+import datetime as dt
+from typing import Any
+
+from coprod.models import Organisation, Role, Team
+from coprod.services import auth, contracts, people, representatives
 from coprod.services.actor import Actor
 
 DEMO_PASSWORD = "demo-password-123"
@@ -15,6 +18,27 @@ REPRESENTATIVES = [
     ("alex.patient@example.org", "Alex Morgan"),
     ("sam.carer@example.org", "Sam Okafor"),
 ]
+REPRESENTATIVE_PROFILES: list[dict[str, Any]] = [
+    {
+        "representative_type": "patient",
+        "team": "Crisis Resolution and Home Treatment Team",
+        "contact_channels": ["email", "text"],
+        "mobile": "07700 900 982",
+        "formats": ["easy_read"],
+        "preferred_modes": ["video", "phone"],
+        "wants_tech_test": True,
+        "unavailable": ["mon:morning", "fri:afternoon"],
+    },
+    {
+        "representative_type": "carer",
+        "team": "Community Mental Health Team East",
+        "contact_channels": ["email"],
+        "formats": ["braille", "interpreter"],
+        "interpreter_language": "Polish",
+        "preferred_modes": ["in_person"],
+        "needs_transport": True,
+    },
+]
 
 
 async def seed_demo() -> list[str]:
@@ -25,7 +49,7 @@ async def seed_demo() -> list[str]:
     org = await people.create_organisation(actor, DEMO_ORG)
     for team in ("Crisis Resolution and Home Treatment Team", "Community Mental Health Team East"):
         await people.create_team(actor, org, team)
-    await people.create_user(
+    lead = await people.create_user(
         actor,
         email=LEAD_EMAIL,
         full_name="Priya Shah",
@@ -49,16 +73,56 @@ async def seed_demo() -> list[str]:
         roles=[Role.FINANCE_OFFICER],
         password=DEMO_PASSWORD,
     )
-    for email, name in REPRESENTATIVES:
-        await people.create_user(
-            actor, email=email, full_name=name, organisation=org, roles=[Role.REPRESENTATIVE]
+    lead_actor = await auth.actor_for(lead, org.id)
+    teams = {t.name: t.id for t in await Team.filter(organisation=org)}
+    for (email, name), profile in zip(REPRESENTATIVES, REPRESENTATIVE_PROFILES, strict=True):
+        rep = await representatives.create(
+            lead_actor,
+            {
+                "full_name": name,
+                "email": email,
+                "lead_id": str(lead.id),
+                "team_ids": [teams[profile.pop("team")]],
+                **profile,
+            },
         )
+        await contracts.create(
+            lead_actor,
+            rep,
+            {
+                "role_title": rep.representative_type.value.capitalize() + " representative",
+                "starts_on": (dt.date.today() - dt.timedelta(days=200)).isoformat(),
+            },
+        )
+    phone_only = await representatives.create(
+        lead_actor,
+        {
+            "full_name": "Maureen Fisher",
+            "representative_type": "carer",
+            "phone": "01632 960 001",
+            "postal_address": "12 Mill Lane, Northshire",
+            "contact_channels": ["phone", "post"],
+            "formats": ["large_print"],
+            "preferred_modes": ["phone"],
+            "needs_transport": True,
+            "lead_id": str(lead.id),
+        },
+    )
+    await contracts.create(
+        lead_actor,
+        phone_only,
+        {
+            "role_title": "Carer representative",
+            "starts_on": (dt.date.today() - dt.timedelta(days=1000)).isoformat(),
+        },
+    )
     return [
         f"Demo organisation: {DEMO_ORG}",
         f"Staff sign in at /sign-in with password {DEMO_PASSWORD!r}:",
         f"  involvement lead  {LEAD_EMAIL}",
         f"  org admin + lead  {ADMIN_EMAIL}",
         f"  finance officer   {FINANCE_EMAIL}",
-        "Representatives sign in by emailed link at /sign-in/link:",
+        "Representatives sign in by emailed link at /sign-in/link (the link is printed below):",
         *(f"  {name:<17} {email}" for email, name in REPRESENTATIVES),
+        "  Maureen Fisher has no email: her lead acts for her.",
     ]
