@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from coprod.models import Organisation, OutboxMessage, OutboxStatus, Role
+from coprod.services import contracts, wellbeing
 from coprod.web.render import page
 
 
@@ -18,6 +19,12 @@ async def home(request: Request) -> Response:
         await Organisation.get_or_none(id=actor.organisation_id) if actor.organisation_id else None
     )
     failed_messages = 0
+    lead_counts: dict[str, int] = {}
+    if organisation and actor.has(Role.INVOLVEMENT_LEAD):
+        lead_counts = {
+            "catch_ups": len(await contracts.catch_ups_due(actor)),
+            "consents": len(await wellbeing.consents_due_for_review(actor)),
+        }
     if organisation and actor.has(Role.ORG_ADMIN):
         failed_messages = await OutboxMessage.filter(
             organisation_id=organisation.id, status=OutboxStatus.FAILED
@@ -29,6 +36,7 @@ async def home(request: Request) -> Response:
             "organisation": organisation,
             "roles": sorted(actor.roles, key=lambda r: r.value),
             "failed_messages": failed_messages,
+            "lead_counts": lead_counts,
         },
     )
 
