@@ -156,6 +156,8 @@ async def record_catch_up(actor: Actor, contract: Contract, data: Mapping[str, A
     note = c.text("note", "a note", required=False, max_length=2000)
     c.done()
     assert held_on is not None
+    if held_on > dt.date.today():
+        raise ValidationFailed.one("held_on", "Record a catch-up once it has taken place")
     if not rules.is_in_force(term(contract), held_on):
         raise ValidationFailed.one("held_on", "The catch-up must fall within the contract's dates")
     async with in_transaction():

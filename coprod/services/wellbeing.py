@@ -60,7 +60,7 @@ async def give_consent(actor: Actor, rep: Representative, data: Mapping[str, Any
     async with in_transaction():
         existing = await current_consent(rep, ConsentPurpose(purpose))
         if existing is not None:  # a renewal replaces the old record
-            existing.withdrawn_on = given_on
+            existing.withdrawn_on = dt.date.today()
             await existing.save(update_fields=["withdrawn_on"])
         consent = await Consent.create(
             representative=rep,
