@@ -1,5 +1,22 @@
 """All models, in one Tortoise app called "models"."""
 
+from coprod.models.activities import (
+    HOLDING,
+    AccessArrangement,
+    Activity,
+    ActivityStatus,
+    Booking,
+    BookingStatus,
+    Category,
+    Invitation,
+    Kind,
+    OptionAnswer,
+    Project,
+    RespectAcknowledgement,
+    TimeOption,
+    WellbeingCheck,
+    WellbeingOutcome,
+)
 from coprod.models.audit import AuditEvent
 from coprod.models.org import Network, NetworkMembership, Organisation, Team
 from coprod.models.outbox import OutboxMessage, OutboxStatus
@@ -33,12 +50,19 @@ from coprod.models.users import (
 )
 
 __all__ = [
+    "HOLDING",
     "ROLE_LABELS",
     "STAFF_ROLES",
+    "AccessArrangement",
+    "Activity",
+    "ActivityStatus",
     "AcuteEpisode",
     "ApiToken",
     "AuditEvent",
+    "Booking",
+    "BookingStatus",
     "CatchUp",
+    "Category",
     "Consent",
     "ConsentPurpose",
     "ContactChannel",
@@ -46,6 +70,8 @@ __all__ = [
     "EmailLink",
     "EqualityResponse",
     "Format",
+    "Invitation",
+    "Kind",
     "LinkPurpose",
     "Membership",
     "Mode",
@@ -53,15 +79,21 @@ __all__ = [
     "NetworkMember",
     "NetworkMembership",
     "NetworkRole",
+    "OptionAnswer",
     "Organisation",
     "OutboxMessage",
     "OutboxStatus",
     "PaymentPreference",
+    "Project",
     "Representative",
     "RepresentativeType",
+    "RespectAcknowledgement",
     "Role",
     "Session",
     "SignInAttempt",
     "Team",
+    "TimeOption",
     "User",
+    "WellbeingCheck",
+    "WellbeingOutcome",
 ]

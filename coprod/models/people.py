@@ -91,6 +91,8 @@ class Representative(TimestampedModel):
     )
     break_until = fields.DateField(null=True)
     archived_at = fields.DatetimeField(null=True)
+    # The secret in their calendar feed's address. Reset it to cut off an old subscription.
+    calendar_token = fields.CharField(max_length=64, null=True, unique=True)
 
     class Meta:
         table = "representative"

@@ -15,9 +15,18 @@ from tortoise.transactions import in_transaction
 
 from coprod.config import get_settings
 from coprod.crypto import decrypt_json, encrypt_json
+from coprod.domain import scheduling
 from coprod.domain.equality import QUESTIONS
 from coprod.errors import Forbidden, NotFound
-from coprod.models import AcuteEpisode, Consent, ConsentPurpose, EqualityResponse, Representative
+from coprod.models import (
+    AcuteEpisode,
+    Booking,
+    BookingStatus,
+    Consent,
+    ConsentPurpose,
+    EqualityResponse,
+    Representative,
+)
 from coprod.services import audit
 from coprod.services.access import is_lead, is_self
 from coprod.services.actor import Actor
@@ -210,6 +219,32 @@ async def episode_dates(rep: Representative) -> list[tuple[dt.date, dt.date | No
     return [(e.started_on, e.ended_on) for e in map(_decode, rows)]
 
 
+async def reflag_bookings(actor: Actor, rep: Representative) -> int:
+    """An episode recorded (or changed) later flags upcoming confirmed bookings in the window,
+    so the lead talks with the person before they take part."""
+    episodes = await episode_dates(rep)
+    window = get_settings().recovery_window_days
+    count = 0
+    upcoming = await Booking.filter(
+        representative=rep, status=BookingStatus.CONFIRMED, starts_at__gt=dt.datetime.now(dt.UTC)
+    )
+    for booking in upcoming:
+        if scheduling.needs_wellbeing_check(
+            scheduling.london_date(booking.starts_at), episodes, window
+        ):
+            booking.status = BookingStatus.NEEDS_WELLBEING_CHECK
+            await booking.save(update_fields=["status"])
+            await audit.record(
+                actor,
+                "booking.flag",
+                booking,
+                after={"status": booking.status.value},
+                organisation_id=rep.organisation_id,
+            )
+            count += 1
+    return count
+
+
 async def record_episode(
     actor: Actor, rep: Representative, data: Mapping[str, Any]
 ) -> AcuteEpisode:
@@ -229,6 +264,7 @@ async def record_episode(
             organisation_id=rep.organisation_id,
             on_behalf_of=on_behalf(actor, rep),
         )
+        await reflag_bookings(actor, rep)
     return row
 
 
@@ -279,6 +315,7 @@ async def update_episode(
             organisation_id=rep.organisation_id,
             on_behalf_of=on_behalf(actor, rep),
         )
+        await reflag_bookings(actor, rep)
     return row
 
 
