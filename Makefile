@@ -31,7 +31,7 @@ worker: install
 	$(PY) -m coprod worker
 
 lint: install
-	$(VENV)/bin/ruff check coprod tests bench
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
 test-sqlite: install assets chromium
