@@ -21,7 +21,7 @@ from coprod.config import ROOT, get_settings
 from coprod.errors import NotFound
 from coprod.web.api import api
 from coprod.web.middleware import AuthMiddleware, SecurityHeadersMiddleware
-from coprod.web.pages import admin, auth, home, representatives
+from coprod.web.pages import activities, admin, auth, home, representatives
 from coprod.web.render import page
 
 log = logging.getLogger("coprod.web")
@@ -94,6 +94,7 @@ def routes() -> list[Any]:
         *auth.routes,
         *admin.routes,
         *representatives.routes,
+        *activities.routes,
         *api.routes(),
         Route("/healthz", healthz, methods=["GET"]),
         Mount(

@@ -34,6 +34,10 @@ PUBLIC_PATHS = frozenset(
         "/api/v1/openapi.json",
         "/assets",
         "/accessibility",
+        # Each of these is opened by a secret in the address, sent only to the person concerned.
+        "/answer/{token}",
+        "/tech-test/{token}",
+        "/calendar/{token}.ics",
     }
 )
 

@@ -22,12 +22,13 @@ def navigation(actor: Actor | None, path: str) -> list[dict[str, Any]]:
     items: list[tuple[str, str]] = [("/", "Home")]
     if actor.has(Role.INVOLVEMENT_LEAD):
         items += [
+            ("/activities", "Activities"),
             ("/representatives", "Representatives"),
-            ("/catch-ups", "Catch-ups"),
-            ("/consents/review", "Consent reviews"),
+            ("/projects", "Projects"),
+            ("/call-list", "Call list"),
         ]
     if actor.has(Role.REPRESENTATIVE):
-        items += [("/my/profile", "My profile")]
+        items += [("/my/bookings", "My bookings"), ("/my/profile", "My profile")]
     if actor.has(Role.ORG_ADMIN):
         items += [
             ("/admin/teams", "Teams"),

@@ -1,0 +1,569 @@
+"""Projects, activities, finding a time, bookings, and the representative's own bookings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from coprod.config import get_settings
+from coprod.domain.scheduling import Answer
+from coprod.errors import Conflict, NotFound
+from coprod.models import (
+    HOLDING,
+    AccessArrangement,
+    Activity,
+    ActivityStatus,
+    Booking,
+    Category,
+    Contract,
+    Invitation,
+    Kind,
+    Project,
+    Representative,
+    RespectAcknowledgement,
+    Role,
+    Team,
+    TimeOption,
+    WellbeingOutcome,
+)
+from coprod.services import access, activities, bookings
+from coprod.services.actor import Actor
+from coprod.validation import ValidationFailed
+from coprod.web.guards import checked_form, form_values, public_form, signed_in
+from coprod.web.pages.representatives import LABELS
+from coprod.web.render import page, redirect
+
+MODE_LABELS = LABELS["mode"]
+
+
+def _problem(exc: Exception) -> ValidationFailed:
+    """Show a rule that refused the action as an error on the page."""
+    if isinstance(exc, ValidationFailed):
+        return exc
+    assert isinstance(exc, Conflict)
+    return ValidationFailed.one(exc.field or "maincontent", exc.message)
+
+
+# ---------------------------------------------------------------------------- projects
+
+
+@signed_in(Role.INVOLVEMENT_LEAD)
+async def project_list(request: Request, actor: Actor) -> Response:
+    errors = None
+    form: dict[str, Any] = {}
+    if request.method == "POST":
+        form = form_values(await request.form())
+        try:
+            project = await activities.create_project(actor, form)
+            return redirect(f"/projects/{project.id}")
+        except ValidationFailed as exc:
+            errors = exc
+    projects = await Project.filter(organisation_id=actor.organisation_id)
+    return page(
+        request,
+        "activities/projects.html",
+        {"projects": projects, "form": form},
+        status_code=422 if errors else 200,
+        errors=errors,
+    )
+
+
+@signed_in(Role.INVOLVEMENT_LEAD)
+async def project_detail(request: Request, actor: Actor) -> Response:
+    project = await Project.get_or_none(
+        id=request.path_params["id"], organisation_id=actor.organisation_id
+    )
+    if project is None:
+        raise NotFound
+    if request.method == "POST":
+        form = form_values(await request.form())
+        rep = None
+        if form.get("representative_id"):
+            rep = await access.representative_for(actor, int(str(form["representative_id"])))
+        await activities.acknowledge(actor, project, rep)
+        return redirect(f"/projects/{project.id}?acknowledged=1")
+    acks = await RespectAcknowledgement.filter(project=project).prefetch_related(
+        "representative", "user"
+    )
+    reps = await Representative.filter(
+        organisation_id=actor.organisation_id, archived_at__isnull=True
+    )
+    acked = {a.representative_id for a in acks if a.representative_id}
+    return page(
+        request,
+        "activities/project.html",
+        {
+            "project": project,
+            "acks": acks,
+            "to_acknowledge": [r for r in reps if r.id not in acked],
+            "activities": await Activity.filter(project=project),
+            "staff_acked": any(a.user_id == actor.user.id for a in acks if actor.user),
+            "done": request.query_params.get("acknowledged"),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------- activities
+
+
+async def _choices(actor: Actor) -> dict[str, Any]:
+    projects = await Project.filter(organisation_id=actor.organisation_id)
+    teams = await Team.filter(organisation_id=actor.organisation_id)
+    return {
+        "project_items": [(p.id, p.name) for p in projects],
+        "team_items": [(t.id, t.name) for t in teams],
+        "categories": list(Category),
+        "kinds": list(Kind),
+        "mode_labels": MODE_LABELS,
+    }
+
+
+@signed_in(Role.INVOLVEMENT_LEAD)
+async def activity_list(request: Request, actor: Actor) -> Response:
+    now = dt.datetime.now(dt.UTC)
+    all_activities = await Activity.filter(organisation_id=actor.organisation_id).prefetch_related(
+        "bookings"
+    )
+    planning = [a for a in all_activities if a.status == ActivityStatus.PLANNING]
+    upcoming = [
+        a
+        for a in all_activities
+        if a.status == ActivityStatus.SCHEDULED and a.starts_at and a.starts_at >= now
+    ]
+    past = [
+        a
+        for a in all_activities
+        if a.status == ActivityStatus.SCHEDULED and a.starts_at and a.starts_at < now
+    ]
+    return page(
+        request,
+        "activities/list.html",
+        {
+            "planning": planning,
+            "upcoming": upcoming,
+            "past": sorted(past, key=lambda a: a.starts_at or now, reverse=True)[:20],
+            "holding": HOLDING,
+        },
+    )
+
+
+@signed_in(Role.INVOLVEMENT_LEAD)
+async def activity_new(request: Request, actor: Actor) -> Response:
+    errors = None
+    form: dict[str, Any] = {
+        "phone": "yes",
+        "capacity": "8",
+        "duration_minutes": "120",
+        "preparation_minutes": "0",
+        "timing": "poll",
+    }
+    if request.method == "POST":
+        form = form_values(await request.form())
+        data = dict(form)
+        if form.get("timing") != "fixed":
+            data.pop("starts_at", None)
+        try:
+            activity = await activities.create_activity(actor, data)
+            if form.get("timing") != "fixed":
+                try:
+                    await activities.add_options(actor, activity, form)
+                except ValidationFailed as exc:
+                    await activity.delete()
+                    raise exc
+            return redirect(f"/activities/{activity.id}?created=1")
+        except ValidationFailed as exc:
+            errors = exc
+    return page(
+        request,
+        "activities/new.html",
+        {"form": form, **await _choices(actor)},
+        status_code=422 if errors else 200,
+        errors=errors,
+    )
+
+
+async def _detail_context(actor: Actor, activity: Activity) -> dict[str, Any]:
+    options, rows, totals = await activities.grid(actor, activity)
+    best = None
+    if options:
+        from coprod.domain.scheduling import best_option
+
+        best = best_option(totals, [o.id for o in options])
+    invited_ids = {row.representative.id for row in rows}
+    reps = await Representative.filter(
+        organisation_id=actor.organisation_id, archived_at__isnull=True
+    )
+    today = dt.date.today()
+    contracts = {
+        c.representative_id: c for c in await Contract.filter(organisation_id=actor.organisation_id)
+    }
+    activity_bookings = await Booking.filter(activity=activity).prefetch_related("representative")
+    booked_ids = {b.representative_id for b in activity_bookings if b.status in HOLDING}
+    return {
+        "activity": activity,
+        "project": await Project.get_or_none(id=activity.project_id)
+        if activity.project_id
+        else None,
+        "team": await Team.get_or_none(id=activity.team_id) if activity.team_id else None,
+        "options": options,
+        "rows": rows,
+        "totals": totals,
+        "best": best,
+        "answers": list(Answer),
+        "can_invite": [r for r in reps if r.id not in invited_ids],
+        "can_book": [r for r in reps if r.id not in booked_ids],
+        "has_contract": set(contracts),
+        "today": today,
+        "bookings": activity_bookings,
+        "mode_labels": MODE_LABELS,
+        "modes": sorted(activity.modes),
+    }
+
+
+@signed_in(Role.INVOLVEMENT_LEAD)
+async def activity_detail(request: Request, actor: Actor) -> Response:
+    activity = await activities.activity_for(actor, request.path_params["id"])
+    return page(
+        request,
+        "activities/detail.html",
+        {**await _detail_context(actor, activity), "flash": request.query_params},
+    )
+
+
+async def _activity_action(request: Request, actor: Actor, action: str) -> Response:
+    activity = await activities.activity_for(actor, request.path_params["id"])
+    form = await checked_form(request)
+    data = form_values(form)
+    outcomes = None
+    try:
+        if action == "invite":
+            await activities.invite(
+                actor,
+                activity,
+                [int(str(v)) for v in form.getlist("representative_ids") if str(v).isdigit()],
+            )
+        elif action == "options":
+            await activities.add_options(actor, activity, data)
+        elif action == "finalise":
+            data["representative_ids"] = [str(v) for v in form.getlist("representative_ids")]
+            outcomes = await bookings.finalise(actor, activity, data)
+        elif action == "book":
+            rep = await access.representative_for(
+                actor, int(str(data.get("representative_id") or 0))
+            )
+            await bookings.book(actor, activity, rep, str(data.get("mode", "")))
+        elif action == "reschedule":
+            await bookings.reschedule(actor, activity, data)
+    except (ValidationFailed, Conflict) as exc:
+        await activity.refresh_from_db()
+        return page(
+            request,
+            "activities/detail.html",
+            {**await _detail_context(actor, activity), "flash": {}},
+            status_code=409 if isinstance(exc, Conflict) else 422,
+            errors=_problem(exc),
+        )
+    except NotFound:
+        return page(
+            request,
+            "activities/detail.html",
+            {**await _detail_context(actor, activity), "flash": {}},
+            status_code=422,
+            errors=ValidationFailed.one("representative_id", "Select a person from the list"),
+        )
+    if outcomes is not None:
+        await activity.refresh_from_db()
+        return page(
+            request,
+            "activities/detail.html",
+            {**await _detail_context(actor, activity), "flash": {}, "outcomes": outcomes},
+        )
+    return redirect(f"/activities/{activity.id}?done={action}")
+
+
+def _action(name: str) -> Any:
+    @signed_in(Role.INVOLVEMENT_LEAD)
+    async def endpoint(request: Request, actor: Actor) -> Response:
+        return await _activity_action(request, actor, name)
+
+    endpoint.__name__ = f"activity_{name}"
+    return endpoint
+
+
+@signed_in(Role.INVOLVEMENT_LEAD)
+async def answer_for(request: Request, actor: Actor) -> Response:
+    """A lead fills in the answers someone gave by phone."""
+    activity = await activities.activity_for(actor, request.path_params["id"])
+    invitation = await Invitation.get_or_none(
+        id=request.path_params["invitation_id"], activity=activity
+    )
+    if invitation is None:
+        raise NotFound
+    return await _answer_page(request, actor, invitation, f"/activities/{activity.id}")
+
+
+async def _answer_page(
+    request: Request, actor: Actor | None, invitation: Invitation, done: str
+) -> Response:
+    activity = await invitation.activity
+    rep = await invitation.representative
+    options = await TimeOption.filter(activity=activity)
+    current = {a.option_id: a.answer for a in await invitation.answers.all()}
+    form: dict[str, Any] = {f"answer_{k}": v for k, v in current.items()} | {
+        "mode": invitation.mode or "",
+        "comment": invitation.comment or "",
+    }
+    errors = None
+    if request.method == "POST":
+        form = form_values(await request.form())
+        try:
+            await activities.record_answers(actor, invitation, form)
+            return redirect(done if actor else f"{request.url.path}?thanks=1")
+        except (ValidationFailed, Conflict) as exc:
+            errors = _problem(exc)
+    return page(
+        request,
+        "activities/answer.html",
+        {
+            "activity": activity,
+            "rep": rep,
+            "options": options,
+            "form": form,
+            "answers": list(Answer),
+            "modes": sorted(activity.modes),
+            "mode_labels": MODE_LABELS,
+            "for_someone": actor is not None,
+            "thanks": request.query_params.get("thanks"),
+        },
+        status_code=422 if errors else 200,
+        errors=errors,
+    )
+
+
+@public_form
+async def answer_by_link(request: Request) -> Response:
+    """The invitation email's link: answer without signing in (the link is the key)."""
+    invitation = await activities.invitation_by_token(request.path_params["token"])
+    return await _answer_page(request, None, invitation, "")
+
+
+# ---------------------------------------------------------------------------- bookings
+
+
+async def _booking_page(
+    request: Request,
+    actor: Actor,
+    booking: Booking,
+    errors: ValidationFailed | None = None,
+    status_code: int = 200,
+) -> Response:
+    activity = booking.activity
+    lead_view = access.is_lead(actor)
+    return page(
+        request,
+        "activities/booking.html",
+        {
+            "booking": booking,
+            "activity": activity,
+            "rep": booking.representative,
+            "lead_view": lead_view,
+            "arrangements": await AccessArrangement.filter(booking=booking),
+            "checks": await bookings.wellbeing_checks(actor, booking)
+            if booking.status.value == "needs_wellbeing_check" or lead_view
+            else [],
+            "outcomes": list(WellbeingOutcome),
+            "modes": sorted(activity.modes),
+            "mode_labels": MODE_LABELS,
+            "how": bookings.how_to_join(activity, booking.mode),
+            "today": dt.date.today(),
+            "done": request.query_params.get("done"),
+        },
+        status_code=status_code,
+        errors=errors,
+    )
+
+
+@signed_in()
+async def booking_detail(request: Request, actor: Actor) -> Response:
+    booking = await bookings.booking_for(actor, request.path_params["id"])
+    return await _booking_page(request, actor, booking)
+
+
+@signed_in()
+async def booking_action(request: Request, actor: Actor) -> Response:
+    booking = await bookings.booking_for(actor, request.path_params["id"])
+    form = form_values(await request.form())
+    action = request.path_params["action"]
+    try:
+        if action == "cancel":
+            await bookings.cancel(actor, booking)
+        elif action == "mode":
+            await bookings.change_mode(actor, booking, str(form.get("mode", "")))
+        elif action == "wellbeing-check":
+            await bookings.record_wellbeing_check(actor, booking, form)
+        else:
+            raise NotFound
+    except (ValidationFailed, Conflict) as exc:
+        booking = await bookings.booking_for(actor, booking.id)
+        return await _booking_page(
+            request, actor, booking, _problem(exc), 409 if isinstance(exc, Conflict) else 422
+        )
+    if not access.is_lead(actor):
+        return redirect(f"/my/bookings?done={action}")
+    return redirect(f"/bookings/{booking.id}?done={action}")
+
+
+@signed_in(Role.INVOLVEMENT_LEAD)
+async def arrangement_tick(request: Request, actor: Actor) -> Response:
+    arrangement = await AccessArrangement.get_or_none(id=request.path_params["id"])
+    if arrangement is None:
+        raise NotFound
+    form = form_values(await request.form())
+    await bookings.tick(actor, arrangement, form.get("done") == "yes")
+    return redirect(str(form.get("back") or f"/bookings/{arrangement.booking_id}"))
+
+
+@signed_in(Role.INVOLVEMENT_LEAD)
+async def call_list(request: Request, actor: Actor) -> Response:
+    return page(
+        request,
+        "activities/call_list.html",
+        {"bookings": await bookings.call_list(actor), "mode_labels": MODE_LABELS},
+    )
+
+
+@signed_in(Role.INVOLVEMENT_LEAD)
+async def overdue(request: Request, actor: Actor) -> Response:
+    return page(
+        request, "activities/overdue.html", {"items": await bookings.overdue_arrangements(actor)}
+    )
+
+
+@signed_in(Role.INVOLVEMENT_LEAD)
+async def book_catch_up(request: Request, actor: Actor) -> Response:
+    """Book a due catch-up: a half-day activity for one person, at a time agreed with them."""
+    contract = await access.contract_for(actor, request.path_params["id"])
+    rep = await contract.representative
+    form: dict[str, Any] = {"mode": (rep.preferred_modes or ["phone"])[0]}
+    errors = None
+    if request.method == "POST":
+        form = form_values(await request.form())
+        mode = str(form.get("mode", ""))
+        data = {
+            "title": f"Catch-up with {rep.full_name}",
+            "kind": Kind.CATCH_UP.value,
+            "category": "",
+            "duration_minutes": "240",
+            "capacity": "1",
+            "preparation_minutes": "0",
+            "description": "A half-day catch-up to talk about how the role is going.",
+            mode: "yes",
+            "venue": form.get("venue"),
+            "address": form.get("address"),
+            "video_link": form.get("video_link"),
+            "dial_in": form.get("dial_in"),
+            "dial_in_pin": form.get("dial_in_pin"),
+            **{k: v for k, v in form.items() if k.startswith("starts_at")},
+        }
+        try:
+            if mode not in MODE_LABELS:
+                raise ValidationFailed.one("mode", "Select how you will meet")
+            activity = await activities.create_activity(actor, data)
+            try:
+                booking = await bookings.book(actor, activity, rep, mode)
+            except Conflict:
+                await activity.delete()
+                raise
+            return redirect(f"/bookings/{booking.id}?done=booked")
+        except (ValidationFailed, Conflict) as exc:
+            errors = _problem(exc)
+    return page(
+        request,
+        "activities/catch_up.html",
+        {"rep": rep, "contract": contract, "form": form, "mode_labels": MODE_LABELS},
+        status_code=422 if errors else 200,
+        errors=errors,
+    )
+
+
+# ---------------------------------------------------------------------------- representatives
+
+
+@signed_in(Role.REPRESENTATIVE)
+async def my_bookings(request: Request, actor: Actor) -> Response:
+    rep = await access.own_representative(actor)
+    now = dt.datetime.now(dt.UTC)
+    mine = await Booking.filter(representative=rep).prefetch_related("activity")
+    return page(
+        request,
+        "activities/my_bookings.html",
+        {
+            "upcoming": [b for b in mine if b.starts_at >= now],
+            "past": [b for b in mine if b.starts_at < now][::-1],
+            "holding": HOLDING,
+            "mode_labels": MODE_LABELS,
+            "done": request.query_params.get("done"),
+        },
+    )
+
+
+@signed_in(Role.REPRESENTATIVE)
+async def my_calendar(request: Request, actor: Actor) -> Response:
+    rep = await access.own_representative(actor)
+    if request.method == "POST" or not rep.calendar_token:
+        await bookings.reset_calendar_token(actor, rep)
+    url = f"{get_settings().base_url}/calendar/{rep.calendar_token}.ics"
+    return page(
+        request, "activities/my_calendar.html", {"url": url, "reset": request.method == "POST"}
+    )
+
+
+async def calendar_feed(request: Request) -> Response:
+    body = await bookings.feed_by_token(request.path_params["token"])
+    return Response(
+        body, media_type="text/calendar", headers={"Cache-Control": "private, max-age=300"}
+    )
+
+
+@public_form
+async def tech_test(request: Request) -> Response:
+    booking = await bookings.booking_for_tech_test(request.path_params["token"])
+    sent = False
+    if request.method == "POST":
+        await bookings.request_tech_test(booking)
+        sent = True
+    return page(
+        request,
+        "activities/tech_test.html",
+        {"booking": booking, "activity": await booking.activity, "sent": sent},
+    )
+
+
+routes = [
+    Route("/projects", project_list, methods=["GET", "POST"]),
+    Route("/projects/{id:int}", project_detail, methods=["GET", "POST"]),
+    Route("/activities", activity_list, methods=["GET"]),
+    Route("/activities/new", activity_new, methods=["GET", "POST"]),
+    Route("/activities/{id:int}", activity_detail, methods=["GET"]),
+    Route("/activities/{id:int}/invite", _action("invite"), methods=["POST"]),
+    Route("/activities/{id:int}/options", _action("options"), methods=["POST"]),
+    Route("/activities/{id:int}/finalise", _action("finalise"), methods=["POST"]),
+    Route("/activities/{id:int}/book", _action("book"), methods=["POST"]),
+    Route("/activities/{id:int}/reschedule", _action("reschedule"), methods=["POST"]),
+    Route("/activities/{id:int}/answers/{invitation_id:int}", answer_for, methods=["GET", "POST"]),
+    Route("/answer/{token}", answer_by_link, methods=["GET", "POST"]),
+    Route("/bookings/{id:int}", booking_detail, methods=["GET"]),
+    Route("/bookings/{id:int}/{action}", booking_action, methods=["POST"]),
+    Route("/arrangements/{id:int}/tick", arrangement_tick, methods=["POST"]),
+    Route("/arrangements/overdue", overdue, methods=["GET"]),
+    Route("/call-list", call_list, methods=["GET"]),
+    Route("/contracts/{id:int}/book-catch-up", book_catch_up, methods=["GET", "POST"]),
+    Route("/my/bookings", my_bookings, methods=["GET"]),
+    Route("/my/calendar", my_calendar, methods=["GET", "POST"]),
+    Route("/calendar/{token}.ics", calendar_feed, methods=["GET"]),
+    Route("/tech-test/{token}", tech_test, methods=["GET", "POST"]),
+]
