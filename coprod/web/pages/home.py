@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from coprod.models import Organisation, OutboxMessage, OutboxStatus, Role
-from coprod.services import contracts, wellbeing
+from coprod.models import Booking, BookingStatus, Organisation, OutboxMessage, OutboxStatus, Role
+from coprod.services import bookings, contracts, wellbeing
 from coprod.web.render import page
 
 
@@ -24,6 +24,12 @@ async def home(request: Request) -> Response:
         lead_counts = {
             "catch_ups": len(await contracts.catch_ups_due(actor)),
             "consents": len(await wellbeing.consents_due_for_review(actor)),
+            "overdue": len(await bookings.overdue_arrangements(actor)),
+            "calls": len(await bookings.call_list(actor)),
+            "checks": await Booking.filter(
+                activity__organisation_id=actor.organisation_id,
+                status=BookingStatus.NEEDS_WELLBEING_CHECK,
+            ).count(),
         }
     if organisation and actor.has(Role.ORG_ADMIN):
         failed_messages = await OutboxMessage.filter(
