@@ -1,6 +1,7 @@
 """The JSON API. Importing the handler modules registers their operations."""
 
 from coprod.web.api import (
+    activities,  # noqa: F401
     core,  # noqa: F401
     representatives,  # noqa: F401
 )
