@@ -114,6 +114,8 @@ class Project(TimestampedModel):
 class RespectAcknowledgement(TimestampedModel):
     """Someone (a representative, or a member of staff) agreed to a project's respect agreement."""
 
+    representative_id: int | None
+    user_id: int | None
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
         "models.Project", related_name="acknowledgements", on_delete=fields.CASCADE
     )
