@@ -1,0 +1,166 @@
+"""Pay rules: the rate card in force, the day and half-day bands, expenses, earnings limits and
+tax years. All money is integer pence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class Rates:
+    """One row of a rate card: the rates from `effective_from` until the next row."""
+
+    effective_from: dt.date
+    day_pence: int
+    half_day_pence: int
+    half_day_max_minutes: int = 240
+    day_max_minutes: int = 480
+
+
+def rates_on(day: dt.date, card: Sequence[Rates]) -> Rates:
+    """The rates in force on a day, so an uplift never changes an earlier day's pay."""
+    in_force = [r for r in card if r.effective_from <= day]
+    if not in_force:
+        raise ValueError(f"no rates in force on {day.isoformat()}")
+    return max(in_force, key=lambda r: r.effective_from)
+
+
+class Band(StrEnum):
+    NONE = "none"
+    HALF_DAY = "half_day"
+    DAY = "day"
+
+    @property
+    def label(self) -> str:
+        return {"none": "No fee", "half_day": "Half day", "day": "Day"}[self.value]
+
+
+@dataclass(frozen=True)
+class DayFee:
+    day: dt.date
+    minutes: int
+    band: Band
+    pence: int
+    needs_review: bool  # over the day band's top: paid as a day, for a lead to look at
+
+
+def fee_for_day(day: dt.date, minutes: int, rates: Rates, *, declined: bool = False) -> DayFee:
+    """0: nothing. 1 to 240: half day. 241 to 480: day. Over 480: day, flagged for review.
+    Someone who declines payment is paid nothing, but their minutes still count."""
+    if minutes <= 0:
+        band, pence = Band.NONE, 0
+    elif minutes <= rates.half_day_max_minutes:
+        band, pence = Band.HALF_DAY, rates.half_day_pence
+    else:
+        band, pence = Band.DAY, rates.day_pence
+    return DayFee(
+        day=day,
+        minutes=max(minutes, 0),
+        band=band,
+        pence=0 if declined else pence,
+        needs_review=minutes > rates.day_max_minutes,
+    )
+
+
+def daily_fees(
+    sessions: Iterable[tuple[dt.date, int]], card: Sequence[Rates], *, declined: bool = False
+) -> list[DayFee]:
+    """Fees per Europe/London calendar day from (day, paid minutes) pairs: two 2-hour meetings
+    on one day are one half day, not two."""
+    totals: dict[dt.date, int] = defaultdict(int)
+    for day, minutes in sessions:
+        totals[day] += minutes
+    return [
+        fee_for_day(day, minutes, rates_on(day, card), declined=declined)
+        for day, minutes in sorted(totals.items())
+    ]
+
+
+class ExpenseType(StrEnum):
+    MILEAGE = "mileage"
+    PUBLIC_TRANSPORT = "public_transport"
+    TAXI = "taxi"
+    PARKING = "parking"
+    CARE_COVER = "care_cover"
+    SUBSISTENCE = "subsistence"
+
+    @property
+    def label(self) -> str:
+        return {
+            "mileage": "Mileage",
+            "public_transport": "Bus, train or tram",
+            "taxi": "Taxi (agreed beforehand)",
+            "parking": "Parking",
+            "care_cover": "Replacement carer or childcare",
+            "subsistence": "Food and drink",
+        }[self.value]
+
+    @property
+    def needs_receipt(self) -> bool:
+        return self in (ExpenseType.PUBLIC_TRANSPORT, ExpenseType.TAXI)
+
+
+def mileage_pence(miles: Decimal, pence_per_mile: int) -> int:
+    return int((miles * pence_per_mile).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def expense_problems(
+    kind: ExpenseType,
+    amount_pence: int,
+    *,
+    has_receipt: bool,
+    agreed_beforehand: bool,
+    subsistence_cap_pence: int,
+) -> list[tuple[str, str]]:
+    """(field, message) for each expense rule broken."""
+    problems = []
+    if amount_pence <= 0:
+        problems.append(("amount", "Enter an amount more than £0"))
+    if kind.needs_receipt and not has_receipt:
+        problems.append(("receipt", "Add a photo or scan of the receipt or ticket"))
+    if kind is ExpenseType.TAXI and not agreed_beforehand:
+        problems.append(
+            ("agreed_beforehand", "Taxis are paid only if agreed with your lead beforehand")
+        )
+    if kind is ExpenseType.SUBSISTENCE and amount_pence > subsistence_cap_pence:
+        pounds = f"£{subsistence_cap_pence // 100}.{subsistence_cap_pence % 100:02d}"
+        problems.append(("amount", f"Food and drink can be up to {pounds} a day"))
+    return problems
+
+
+# --------------------------------------------------------------------------- earnings limits
+
+
+def week_of(day: dt.date) -> tuple[dt.date, dt.date]:
+    """Monday to Sunday."""
+    start = day - dt.timedelta(days=day.weekday())
+    return start, start + dt.timedelta(days=6)
+
+
+def month_of(day: dt.date) -> tuple[dt.date, dt.date]:
+    start = day.replace(day=1)
+    following = (start + dt.timedelta(days=32)).replace(day=1)
+    return start, following - dt.timedelta(days=1)
+
+
+def period_of(day: dt.date, period: str) -> tuple[dt.date, dt.date]:
+    return week_of(day) if period == "week" else month_of(day)
+
+
+def over_limit(earned_pence: int, adding_pence: int, limit_pence: int) -> bool:
+    """Would this push earnings in the period over the limit? (A warning, never a block.)"""
+    return earned_pence + adding_pence > limit_pence
+
+
+def tax_year_of(day: dt.date) -> int:
+    """The tax year runs 6 April to 5 April and is named by the year it starts."""
+    return day.year if day >= dt.date(day.year, 4, 6) else day.year - 1
+
+
+def tax_year_bounds(year: int) -> tuple[dt.date, dt.date]:
+    return dt.date(year, 4, 6), dt.date(year + 1, 4, 5)

@@ -1,0 +1,128 @@
+"""The pay rule, expenses, earnings periods and tax years, as tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from coprod.domain.pay import (
+    Band,
+    ExpenseType,
+    Rates,
+    daily_fees,
+    expense_problems,
+    fee_for_day,
+    mileage_pence,
+    month_of,
+    rates_on,
+    tax_year_bounds,
+    tax_year_of,
+    week_of,
+)
+
+D = dt.date
+CARD = [
+    Rates(D(2020, 1, 1), day_pence=14000, half_day_pence=7000),
+    Rates(D(2027, 4, 1), day_pence=15000, half_day_pence=7500),  # an uplift
+]
+
+
+@pytest.mark.parametrize(
+    ("minutes", "band", "pence", "review"),
+    [
+        (0, Band.NONE, 0, False),
+        (1, Band.HALF_DAY, 7000, False),
+        (240, Band.HALF_DAY, 7000, False),
+        (241, Band.DAY, 14000, False),
+        (480, Band.DAY, 14000, False),
+        (481, Band.DAY, 14000, True),
+        (720, Band.DAY, 14000, True),
+    ],
+)
+def test_the_pay_table(minutes, band, pence, review):
+    fee = fee_for_day(D(2026, 6, 1), minutes, CARD[0])
+    assert (fee.band, fee.pence, fee.needs_review) == (band, pence, review)
+
+
+def test_declining_payment_pays_nothing_but_keeps_the_minutes():
+    fee = fee_for_day(D(2026, 6, 1), 300, CARD[0], declined=True)
+    assert fee.pence == 0 and fee.minutes == 300 and fee.band is Band.DAY
+
+
+def test_two_two_hour_meetings_on_one_day_are_one_half_day():
+    fees = daily_fees([(D(2026, 6, 1), 120), (D(2026, 6, 1), 120)], CARD)
+    assert [(f.band, f.pence) for f in fees] == [(Band.HALF_DAY, 7000)]
+
+
+def test_days_are_separate():
+    fees = daily_fees([(D(2026, 6, 1), 120), (D(2026, 6, 2), 300)], CARD)
+    assert [f.pence for f in fees] == [7000, 14000]
+
+
+@pytest.mark.parametrize(
+    ("day", "day_pence"),
+    [(D(2027, 3, 31), 14000), (D(2027, 4, 1), 15000), (D(2028, 1, 1), 15000)],
+)
+def test_the_rate_in_force_on_the_day_is_used(day, day_pence):
+    assert rates_on(day, CARD).day_pence == day_pence
+    assert daily_fees([(day, 300)], CARD)[0].pence == day_pence
+
+
+def test_no_rates_before_the_first_card():
+    with pytest.raises(ValueError):
+        rates_on(D(2019, 12, 31), CARD)
+
+
+@pytest.mark.parametrize(
+    ("miles", "pence"),
+    [(Decimal("10"), 450), (Decimal("12.3"), 554), (Decimal("0.1"), 5), (Decimal("0.5"), 23)],
+)
+def test_mileage(miles, pence):
+    assert mileage_pence(miles, 45) == pence
+
+
+@pytest.mark.parametrize(
+    ("kind", "amount", "receipt", "agreed", "fields"),
+    [
+        (ExpenseType.MILEAGE, 450, False, False, []),
+        (ExpenseType.PUBLIC_TRANSPORT, 380, False, False, ["receipt"]),
+        (ExpenseType.PUBLIC_TRANSPORT, 380, True, False, []),
+        (ExpenseType.TAXI, 1500, True, False, ["agreed_beforehand"]),
+        (ExpenseType.TAXI, 1500, True, True, []),
+        (ExpenseType.SUBSISTENCE, 1500, False, False, []),
+        (ExpenseType.SUBSISTENCE, 1501, False, False, ["amount"]),
+        (ExpenseType.PARKING, 0, False, False, ["amount"]),
+        (ExpenseType.CARE_COVER, 2400, False, False, []),
+    ],
+)
+def test_expense_rules(kind, amount, receipt, agreed, fields):
+    problems = expense_problems(
+        kind, amount, has_receipt=receipt, agreed_beforehand=agreed, subsistence_cap_pence=1500
+    )
+    assert [f for f, _ in problems] == fields
+
+
+@pytest.mark.parametrize(
+    ("day", "week", "month"),
+    [
+        (D(2026, 11, 23), (D(2026, 11, 23), D(2026, 11, 29)), (D(2026, 11, 1), D(2026, 11, 30))),
+        (D(2026, 11, 29), (D(2026, 11, 23), D(2026, 11, 29)), (D(2026, 11, 1), D(2026, 11, 30))),
+        (D(2028, 2, 29), (D(2028, 2, 28), D(2028, 3, 5)), (D(2028, 2, 1), D(2028, 2, 29))),
+        (D(2026, 12, 31), (D(2026, 12, 28), D(2027, 1, 3)), (D(2026, 12, 1), D(2026, 12, 31))),
+    ],
+)
+def test_periods(day, week, month):
+    assert week_of(day) == week
+    assert month_of(day) == month
+
+
+@pytest.mark.parametrize(
+    ("day", "year"),
+    [(D(2026, 4, 5), 2025), (D(2026, 4, 6), 2026), (D(2027, 4, 5), 2026), (D(2027, 1, 1), 2026)],
+)
+def test_tax_year(day, year):
+    assert tax_year_of(day) == year
+    start, end = tax_year_bounds(year)
+    assert start <= day <= end
