@@ -254,6 +254,10 @@ class Booking(TimestampedModel):
     ends_at = fields.DatetimeField()
     confirmed_at = fields.DatetimeField(null=True)
     cancelled_at = fields.DatetimeField(null=True)
+    # Attendance, recorded by the lead: paid time is attended minutes plus preparation minutes.
+    attended_minutes = fields.IntField(null=True)
+    preparation_minutes = fields.IntField(null=True)
+    attendance_recorded_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "booking"

@@ -93,6 +93,15 @@ class Representative(TimestampedModel):
     archived_at = fields.DatetimeField(null=True)
     # The secret in their calendar feed's address. Reset it to cut off an old subscription.
     calendar_token = fields.CharField(max_length=64, null=True, unique=True)
+    # How they are paid: "stripe" (Stripe Connect Express) or "payroll" (the trust's payroll).
+    payout_method = fields.CharField(max_length=10, null=True)
+    payroll_reference = fields.CharField(max_length=50, null=True)
+    stripe_account_id = fields.CharField(max_length=100, null=True, unique=True)
+    stripe_payouts_enabled = fields.BooleanField(default=False)
+    # A benefits earnings limit they asked us to watch: a configured code, or their own figure.
+    earnings_limit_code = fields.CharField(max_length=50, null=True)
+    earnings_limit_pence = fields.IntField(null=True)
+    earnings_limit_period = fields.CharField(max_length=5, null=True)  # week | month
 
     class Meta:
         table = "representative"

@@ -1,0 +1,200 @@
+"""Rate cards, claims with their fee and expense lines, payment attempts and payroll exports."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+
+from coprod.models.base import TimestampedModel
+
+if TYPE_CHECKING:
+    from coprod.models.activities import Booking
+    from coprod.models.org import Organisation
+    from coprod.models.people import Representative
+    from coprod.models.users import User
+
+
+class RateCard(TimestampedModel):
+    """The rates from `effective_from` until the next card: an uplift never changes a past day."""
+
+    organisation_id: int
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="rate_cards", on_delete=fields.CASCADE
+    )
+    effective_from = fields.DateField()
+    day_pence = fields.IntField()
+    half_day_pence = fields.IntField()
+    half_day_max_minutes = fields.IntField(default=240)
+    day_max_minutes = fields.IntField(default=480)
+
+    class Meta:
+        table = "rate_card"
+        ordering = ["effective_from"]
+        unique_together = (("organisation", "effective_from"),)
+
+
+class ClaimStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PAID = "paid"
+    FAILED = "failed"
+    SENT_TO_PAYROLL = "sent_to_payroll"
+
+    @property
+    def label(self) -> str:
+        return {"sent_to_payroll": "Sent to payroll"}.get(self.value, self.value.capitalize())
+
+
+# A claim in these states is settled: never edited again, corrected only by adjustment lines.
+SETTLED = (ClaimStatus.PAID, ClaimStatus.SENT_TO_PAYROLL)
+
+
+class Claim(TimestampedModel):
+    organisation_id: int
+    representative_id: int
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="claims", on_delete=fields.CASCADE
+    )
+    representative: fields.ForeignKeyRelation[Representative] = fields.ForeignKeyField(
+        "models.Representative", related_name="claims", on_delete=fields.CASCADE
+    )
+    status = fields.CharEnumField(ClaimStatus, max_length=16, default=ClaimStatus.DRAFT)
+    period_start = fields.DateField()
+    period_end = fields.DateField()
+    submitted_at = fields.DatetimeField(null=True)
+    submitted_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="claims_submitted", null=True, on_delete=fields.SET_NULL
+    )
+    decided_at = fields.DatetimeField(null=True)
+    decided_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="claims_decided", null=True, on_delete=fields.SET_NULL
+    )
+    rejection_reason = fields.TextField(null=True)
+    paid_at = fields.DatetimeField(null=True)
+    payroll_export_id: int | None
+    payroll_export: fields.ForeignKeyNullableRelation[PayrollExport] = fields.ForeignKeyField(
+        "models.PayrollExport", related_name="claims", null=True, on_delete=fields.SET_NULL
+    )
+    lines: fields.ReverseRelation[ClaimLine]
+    expenses: fields.ReverseRelation[Expense]
+
+    class Meta:
+        table = "claim"
+        ordering = ["-period_start", "-id"]
+
+
+class LineKind(StrEnum):
+    FEE = "fee"
+    ADJUSTMENT = "adjustment"
+
+
+class ClaimLine(TimestampedModel):
+    """A fee for one Europe/London day, or an adjustment (which may be negative)."""
+
+    claim_id: int
+    claim: fields.ForeignKeyRelation[Claim] = fields.ForeignKeyField(
+        "models.Claim", related_name="lines", on_delete=fields.CASCADE
+    )
+    kind = fields.CharEnumField(LineKind, max_length=12)
+    day = fields.DateField(null=True)
+    minutes = fields.IntField(default=0)
+    band = fields.CharField(max_length=10, null=True)
+    amount_pence = fields.IntField()
+    description = fields.CharField(max_length=500)
+    needs_review = fields.BooleanField(default=False)
+    created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="claim_lines", null=True, on_delete=fields.SET_NULL
+    )
+
+    class Meta:
+        table = "claim_line"
+        ordering = ["day", "id"]
+
+
+class Expense(TimestampedModel):
+    claim_id: int
+    booking_id: int | None
+    claim: fields.ForeignKeyRelation[Claim] = fields.ForeignKeyField(
+        "models.Claim", related_name="expenses", on_delete=fields.CASCADE
+    )
+    booking: fields.ForeignKeyNullableRelation[Booking] = fields.ForeignKeyField(
+        "models.Booking", related_name="expenses", null=True, on_delete=fields.SET_NULL
+    )
+    kind = fields.CharField(max_length=20)
+    day = fields.DateField()
+    description = fields.CharField(max_length=500, null=True)
+    miles_tenths = fields.IntField(null=True)
+    amount_pence = fields.IntField()
+    approved_pence = fields.IntField(null=True)
+    adjustment_reason = fields.TextField(null=True)
+    agreed_beforehand = fields.BooleanField(default=False)
+    # Receipts live outside the web root (see services/claims.py) and are served only to people
+    # entitled to see them.
+    receipt_path = fields.CharField(max_length=300, null=True)
+    receipt_type = fields.CharField(max_length=30, null=True)
+    receipt_name = fields.CharField(max_length=200, null=True)
+
+    class Meta:
+        table = "expense"
+        ordering = ["day", "id"]
+
+
+class AttemptStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class PaymentAttempt(TimestampedModel):
+    """One try at paying a claim through Stripe. Every try is kept, and the idempotency key comes
+    from the claim, so a retry can never pay twice."""
+
+    claim_id: int
+    claim: fields.ForeignKeyRelation[Claim] = fields.ForeignKeyField(
+        "models.Claim", related_name="attempts", on_delete=fields.CASCADE
+    )
+    idempotency_key = fields.CharField(max_length=100)
+    amount_pence = fields.IntField()
+    status = fields.CharEnumField(AttemptStatus, max_length=10, default=AttemptStatus.PENDING)
+    transfer_id = fields.CharField(max_length=100, null=True)
+    failure_reason = fields.TextField(null=True)
+    retryable = fields.BooleanField(default=False)
+    started_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="payment_attempts", null=True, on_delete=fields.SET_NULL
+    )
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "payment_attempt"
+        ordering = ["-created_at", "-id"]
+
+
+class PayrollExport(TimestampedModel):
+    organisation_id: int
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="payroll_exports", on_delete=fields.CASCADE
+    )
+    created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="payroll_exports", null=True, on_delete=fields.SET_NULL
+    )
+    csv = fields.TextField()
+    claim_count = fields.IntField()
+    reason = fields.TextField(null=True)  # why a re-export was made
+
+    class Meta:
+        table = "payroll_export"
+        ordering = ["-created_at"]
+
+
+class StripeEvent(TimestampedModel):
+    """Webhook events already handled, so a replayed event does nothing twice."""
+
+    event_id = fields.CharField(max_length=100, unique=True)
+    type = fields.CharField(max_length=100)
+
+    class Meta:
+        table = "stripe_event"
