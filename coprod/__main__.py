@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import getpass
 import logging
 import sys
@@ -83,10 +84,12 @@ async def cmd_seed_demo(args: argparse.Namespace) -> int:
 
 async def cmd_worker(args: argparse.Namespace) -> int:
     from coprod import worker
+    from coprod.services import payouts
 
     async def work() -> int:
         if args.once:
             await worker.run_periodic_jobs()
+            await payouts.process_payments(dt.datetime.now(dt.UTC))
             sent = await worker.deliver_due()
             print(f"Delivered {sent} message(s).")
             return 0

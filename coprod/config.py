@@ -63,6 +63,7 @@ class Settings:
     mileage_pence_per_mile: int
     subsistence_cap_pence: int
     receipt_max_bytes: int
+    receipts_dir: str
     contract_default_years: int
     expiry_reminder_days: tuple[int, ...]
     catch_up_interval_months: int
@@ -135,6 +136,7 @@ _ENV: dict[str, tuple[str, str, type]] = {
     "DAY_RATE_PENCE": ("pay", "day_rate_pence", int),
     "HALF_DAY_RATE_PENCE": ("pay", "half_day_rate_pence", int),
     "MILEAGE_PENCE_PER_MILE": ("pay", "mileage_pence_per_mile", int),
+    "RECEIPTS_DIR": ("pay", "receipts_dir", str),
     "CONTRACT_DEFAULT_YEARS": ("contracts", "default_years", int),
     "RECOVERY_WINDOW_DAYS": ("wellbeing", "recovery_window_days", int),
     "REMINDER_HOURS_BEFORE": ("bookings", "reminder_hours_before", int),
@@ -192,6 +194,7 @@ def load_settings(env: dict[str, str] | None = None, path: Path = DEFAULT_CONFIG
         mileage_pence_per_mile=pay["mileage_pence_per_mile"],
         subsistence_cap_pence=pay["subsistence_cap_pence"],
         receipt_max_bytes=pay["receipt_max_bytes"],
+        receipts_dir=pay["receipts_dir"],
         contract_default_years=data["contracts"]["default_years"],
         expiry_reminder_days=tuple(data["contracts"]["expiry_reminder_days"]),
         catch_up_interval_months=data["contracts"]["catch_up_interval_months"],

@@ -23,7 +23,7 @@ from coprod.config import Settings, get_settings
 from coprod.domain.backoff import retry_delay_seconds, should_give_up
 from coprod.integrations import mail
 from coprod.models import OutboxMessage, OutboxStatus
-from coprod.services import bookings, contracts
+from coprod.services import bookings, contracts, payouts
 
 log = logging.getLogger("coprod.worker")
 
@@ -127,6 +127,11 @@ async def run_forever(poll_seconds: float = 2.0, periodic_seconds: float = 300.0
         if loop.time() - last_periodic >= periodic_seconds:
             await run_periodic_jobs()
             last_periodic = loop.time()
+        try:
+            # Payments go out promptly, not with the slower periodic jobs.
+            await payouts.process_payments(dt.datetime.now(dt.UTC))
+        except Exception:
+            log.exception("payments failed; will try again")
         try:
             await deliver_due(settings, owner)
         except Exception:

@@ -120,6 +120,12 @@ async def calendar_event(booking: Booking, *, cancelled: bool = False) -> calend
     )
 
 
+def _invited(booking: Booking) -> bool:
+    """Has the person been sent this booking's invite, so the event is in their calendar?
+    A booking flagged for a wellbeing check after it was confirmed keeps its confirmed_at."""
+    return booking.status == BookingStatus.CONFIRMED or booking.confirmed_at is not None
+
+
 async def _send_invite(booking: Booking, template: str, *, cancelled: bool = False) -> None:
     """Email the representative the calendar file for this booking, if they use email."""
     rep = await booking.representative
@@ -275,6 +281,8 @@ async def finalise(actor: Actor, activity: Activity, data: Mapping[str, Any]) ->
     """Pick the time, then book the people chosen by the modes they asked for."""
     if not is_lead(actor):
         raise Forbidden
+    if activity.organisation_id != actor.organisation_id:
+        raise NotFound
     c = Checker(data)
     raw_option = c.raw("option_id")
     raw_people = data.get("representative_ids") or []
@@ -351,9 +359,13 @@ async def record_wellbeing_check(
             booking.status = BookingStatus.CONFIRMED
             booking.confirmed_at = _now()
         else:
+            invited = _invited(booking)
             booking.status = BookingStatus.CANCELLED
             booking.cancelled_at = _now()
-        await booking.save(update_fields=["status", "confirmed_at", "cancelled_at"])
+            if invited:
+                booking.sequence += 1
+                await _send_invite(booking, "booking_cancelled", cancelled=True)
+        await booking.save(update_fields=["status", "confirmed_at", "cancelled_at", "sequence"])
         await audit.record(
             actor,
             "wellbeing_check.record",
@@ -382,11 +394,11 @@ async def wellbeing_checks(actor: Actor, booking: Booking) -> list[dict[str, Any
 async def cancel(actor: Actor, booking: Booking) -> Booking:
     """A lead cancels, or the representative withdraws. Nobody is asked why."""
     rep = await booking.representative
-    if not (is_lead(actor) or is_self(actor, rep)):
+    if rep.organisation_id != actor.organisation_id or not (is_lead(actor) or is_self(actor, rep)):
         raise NotFound
     if booking.status in (BookingStatus.CANCELLED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW):
         raise Conflict(f"This booking is already {booking.status.label.lower()}", "status")
-    was_confirmed = booking.status == BookingStatus.CONFIRMED
+    was_confirmed = _invited(booking)
     async with in_transaction():
         before = booking.status.value
         booking.status = BookingStatus.CANCELLED
@@ -409,7 +421,7 @@ async def cancel(actor: Actor, booking: Booking) -> Booking:
 
 async def change_mode(actor: Actor, booking: Booking, mode: str) -> Booking:
     rep = await booking.representative
-    if not (is_lead(actor) or is_self(actor, rep)):
+    if rep.organisation_id != actor.organisation_id or not (is_lead(actor) or is_self(actor, rep)):
         raise NotFound
     activity = await booking.activity
     if mode not in activity.modes:
@@ -431,7 +443,7 @@ async def change_mode(actor: Actor, booking: Booking, mode: str) -> Booking:
             after={"mode": mode},
             on_behalf_of=on_behalf(actor, rep),
         )
-        if booking.status == BookingStatus.CONFIRMED:
+        if _invited(booking):
             await _send_invite(booking, "booking_updated")
     return booking
 
@@ -441,6 +453,8 @@ async def reschedule(actor: Actor, activity: Activity, data: Mapping[str, Any]) 
     anyone it now clashes for, or who falls into the six-week window, is flagged for the lead."""
     if not is_lead(actor):
         raise Forbidden
+    if activity.organisation_id != actor.organisation_id:
+        raise NotFound
     c = Checker(data)
     starts_at = activities.read_moment(c, "starts_at", "the new date and time")
     c.done()
@@ -474,7 +488,8 @@ async def reschedule(actor: Actor, activity: Activity, data: Mapping[str, Any]) 
             await booking.save(update_fields=["starts_at", "ends_at", "sequence", "status"])
             await AccessArrangement.filter(booking=booking, done_at__isnull=True).delete()
             await _checklist(booking, rep)
-            await _send_invite(booking, "booking_updated")
+            if _invited(booking):
+                await _send_invite(booking, "booking_updated")
     return activity
 
 
@@ -521,7 +536,10 @@ def tech_test_token(booking: Booking) -> str:
 
 async def booking_for_tech_test(token: str) -> Booking:
     booking_id, _, signature = token.partition(".")
-    booking = await Booking.get_or_none(id=int(booking_id)) if booking_id.isdigit() else None
+    # isascii: str.isdigit() also accepts digits such as "²", which int() rejects; and an id
+    # beyond the column's range fails in the database rather than being not found.
+    pk = int(booking_id) if booking_id.isascii() and booking_id.isdigit() else 0
+    booking = await Booking.get_or_none(id=pk) if 0 < pk < 2**31 else None
     if booking is None or not signatures_match(
         sign(get_settings().secret_key, "tech-test", booking.uid), signature
     ):
@@ -610,7 +628,7 @@ async def call_list(actor: Actor, days: int = 14) -> list[Booking]:
 
 
 async def reset_calendar_token(actor: Actor, rep: Representative) -> str:
-    if not (is_lead(actor) or is_self(actor, rep)):
+    if rep.organisation_id != actor.organisation_id or not (is_lead(actor) or is_self(actor, rep)):
         raise NotFound
     rep.calendar_token = new_secret()
     await rep.save(update_fields=["calendar_token"])

@@ -32,6 +32,7 @@ PUBLIC_PATHS = frozenset(
         "/password-reset/{token}",
         "/healthz",
         "/api/v1/openapi.json",
+        "/api/v1/stripe/webhook",  # signed by Stripe instead
         "/assets",
         "/accessibility",
         # Each of these is opened by a secret in the address, sent only to the person concerned.

@@ -24,17 +24,24 @@ def navigation(actor: Actor | None, path: str) -> list[dict[str, Any]]:
         items += [
             ("/activities", "Activities"),
             ("/representatives", "Representatives"),
+            ("/claims", "Claims"),
             ("/projects", "Projects"),
-            ("/call-list", "Call list"),
         ]
+    if actor.has(Role.FINANCE_OFFICER):
+        items += [("/finance", "Finance")]
     if actor.has(Role.REPRESENTATIVE):
-        items += [("/my/bookings", "My bookings"), ("/my/profile", "My profile")]
+        items += [
+            ("/my/bookings", "My bookings"),
+            ("/my/claims", "My claims"),
+            ("/my/profile", "My profile"),
+        ]
     if actor.has(Role.ORG_ADMIN):
         items += [
             ("/admin/teams", "Teams"),
             ("/admin/audit", "Audit log"),
             ("/admin/outbox", "Messages"),
             ("/admin/api-tokens", "API tokens"),
+            ("/admin/rates", "Rates"),
         ]
     return [
         {

@@ -18,7 +18,7 @@ from coprod.models import (
     Role,
     Team,
 )
-from coprod.services import auth, outbox, people
+from coprod.services import auth, outbox, payouts, people
 from coprod.services.actor import Actor
 from coprod.validation import Checker
 from coprod.web.api.registry import api
@@ -333,3 +333,19 @@ async def revoke_api_token(
 )
 async def get_openapi(request: Request, actor: Actor | None) -> dict[str, Any]:
     return api.openapi()
+
+
+@api.operation(
+    "POST",
+    "/stripe/webhook",
+    summary="Stripe's webhook. The signature is checked, then the object is read again from "
+    "Stripe, and the change is applied once however often the event arrives.",
+    tag="payments",
+    public=True,
+    response=obj(received=STR),
+)
+async def stripe_webhook(request: Request, actor: Actor | None) -> dict[str, Any]:
+    outcome = await payouts.handle_webhook(
+        await request.body(), request.headers.get("stripe-signature", "")
+    )
+    return {"received": outcome}

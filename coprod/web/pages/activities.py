@@ -30,7 +30,7 @@ from coprod.models import (
     TimeOption,
     WellbeingOutcome,
 )
-from coprod.services import access, activities, bookings
+from coprod.services import access, activities, bookings, claims
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from coprod.web.guards import checked_form, form_values, public_form, signed_in
@@ -379,6 +379,7 @@ async def _booking_page(
             "modes": sorted(activity.modes),
             "mode_labels": MODE_LABELS,
             "how": bookings.how_to_join(activity, booking.mode),
+            "started": booking.starts_at <= dt.datetime.now(dt.UTC),
             "today": dt.date.today(),
             "done": request.query_params.get("done"),
         },
@@ -405,6 +406,8 @@ async def booking_action(request: Request, actor: Actor) -> Response:
             await bookings.change_mode(actor, booking, str(form.get("mode", "")))
         elif action == "wellbeing-check":
             await bookings.record_wellbeing_check(actor, booking, form)
+        elif action == "attendance":
+            await claims.record_attendance(actor, booking, form)
         else:
             raise NotFound
     except (ValidationFailed, Conflict) as exc:

@@ -1,0 +1,701 @@
+"""Attendance, rate cards, claims and expenses, approval, earnings against benefit limits, and
+the annual statement."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from coprod.config import ROOT, get_settings
+from coprod.domain import pay
+from coprod.domain.pay import ExpenseType, Rates
+from coprod.domain.scheduling import london_date
+from coprod.errors import Conflict, Forbidden, NotFound
+from coprod.models import (
+    SETTLED,
+    Booking,
+    BookingStatus,
+    Claim,
+    ClaimLine,
+    ClaimStatus,
+    Expense,
+    LineKind,
+    PaymentPreference,
+    RateCard,
+    Representative,
+    Role,
+)
+from coprod.services import audit
+from coprod.services.access import is_lead, is_self
+from coprod.services.actor import Actor
+from coprod.services.representatives import on_behalf
+from coprod.templating import money
+from coprod.validation import Checker, ValidationFailed
+
+FEE_COUNTING = (
+    ClaimStatus.DRAFT,
+    ClaimStatus.SUBMITTED,
+    ClaimStatus.APPROVED,
+    *SETTLED,
+    ClaimStatus.FAILED,
+)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# --------------------------------------------------------------------------- attendance
+
+
+async def record_attendance(actor: Actor, booking: Booking, data: Mapping[str, Any]) -> Booking:
+    """Attended (with minutes) or did not attend. Minutes default to the scheduled length and
+    preparation to the activity's agreed preparation time."""
+    activity = await booking.activity
+    if not is_lead(actor) or activity.organisation_id != actor.organisation_id:
+        raise NotFound
+    if booking.status not in (
+        BookingStatus.CONFIRMED,
+        BookingStatus.ATTENDED,
+        BookingStatus.NO_SHOW,
+    ):
+        raise Conflict("Attendance can be recorded only for a confirmed booking", "attended")
+    if booking.starts_at > _now():
+        raise Conflict("Attendance can be recorded once the activity has started", "attended")
+    c = Checker(data)
+    attended = c.choice("attended", "whether they attended", ["yes", "no"])
+    minutes = (
+        c.integer("attended_minutes", "minutes attended", minimum=0, maximum=1440)
+        if c.raw("attended_minutes")
+        else activity.duration_minutes
+    )
+    preparation = (
+        c.integer("preparation_minutes", "preparation minutes", minimum=0, maximum=1440)
+        if c.raw("preparation_minutes")
+        else activity.preparation_minutes
+    )
+    c.done()
+    claimed = await ClaimLine.filter(
+        claim__representative_id=booking.representative_id,
+        kind=LineKind.FEE,
+        day=london_date(booking.starts_at),
+        claim__status__in=[s for s in FEE_COUNTING if s != ClaimStatus.DRAFT],
+    ).exists()
+    if claimed:
+        raise Conflict(
+            "This day is already on a submitted claim. Correct it with an adjustment instead",
+            "attended",
+        )
+    before = {"status": booking.status.value, "attended_minutes": booking.attended_minutes}
+    async with in_transaction():
+        booking.status = BookingStatus.ATTENDED if attended == "yes" else BookingStatus.NO_SHOW
+        booking.attended_minutes = minutes if attended == "yes" else 0
+        booking.preparation_minutes = preparation if attended == "yes" else 0
+        booking.attendance_recorded_at = _now()
+        await booking.save(
+            update_fields=[
+                "status",
+                "attended_minutes",
+                "preparation_minutes",
+                "attendance_recorded_at",
+            ]
+        )
+        await audit.record(
+            actor,
+            "booking.attendance",
+            booking,
+            before=before,
+            after={
+                "status": booking.status.value,
+                "attended_minutes": booking.attended_minutes,
+                "preparation_minutes": booking.preparation_minutes,
+            },
+        )
+    return booking
+
+
+# --------------------------------------------------------------------------- rate cards
+
+
+async def rate_card(organisation_id: int) -> list[Rates]:
+    rows = await RateCard.filter(organisation_id=organisation_id)
+    if rows:
+        return [
+            Rates(
+                r.effective_from,
+                r.day_pence,
+                r.half_day_pence,
+                r.half_day_max_minutes,
+                r.day_max_minutes,
+            )
+            for r in rows
+        ]
+    s = get_settings()
+    return [
+        Rates(
+            dt.date(2000, 1, 1),
+            s.day_rate_pence,
+            s.half_day_rate_pence,
+            s.half_day_max_minutes,
+            s.day_max_minutes,
+        )
+    ]
+
+
+async def add_rates(actor: Actor, data: Mapping[str, Any]) -> RateCard:
+    """A new row takes effect from its date: days before it keep the old rates."""
+    if not actor.has(Role.ORG_ADMIN, Role.FINANCE_OFFICER):
+        raise Forbidden
+    c = Checker(data)
+    effective_from = c.date("effective_from", "the date the new rates start")
+    day = c.integer("day_pence", "the day rate in pence", minimum=1, maximum=10_000_00)
+    half = c.integer("half_day_pence", "the half-day rate in pence", minimum=1, maximum=10_000_00)
+    c.done()
+    assert effective_from is not None and day is not None and half is not None
+    if effective_from <= dt.date.today():
+        raise ValidationFailed.one(
+            "effective_from", "New rates must start in the future, so that no past day changes"
+        )
+    if await RateCard.filter(
+        organisation_id=actor.organisation_id, effective_from=effective_from
+    ).exists():
+        raise ValidationFailed.one(
+            "effective_from", "There are already rates starting on this date"
+        )
+    async with in_transaction():
+        if not await RateCard.filter(organisation_id=actor.organisation_id).exists():
+            # Write down the rates used so far, so the card is complete history.
+            s = get_settings()
+            await RateCard.create(
+                organisation_id=actor.organisation_id,
+                effective_from=dt.date(2000, 1, 1),
+                day_pence=s.day_rate_pence,
+                half_day_pence=s.half_day_rate_pence,
+            )
+        card = await RateCard.create(
+            organisation_id=actor.organisation_id,
+            effective_from=effective_from,
+            day_pence=day,
+            half_day_pence=half,
+        )
+        await audit.record(actor, "rate_card.add", card, after=audit.snapshot(card))
+    return card
+
+
+# --------------------------------------------------------------------------- claims
+
+
+async def claim_for(actor: Actor, claim_id: int) -> Claim:
+    claim = await Claim.get_or_none(
+        id=claim_id, organisation_id=actor.organisation_id
+    ).prefetch_related("representative")
+    if claim is None:
+        raise NotFound
+    if not (
+        is_lead(actor) or actor.has(Role.FINANCE_OFFICER) or is_self(actor, claim.representative)
+    ):
+        raise NotFound
+    return claim
+
+
+async def _claimed_days(rep: Representative) -> set[dt.date]:
+    days = await ClaimLine.filter(
+        claim__representative=rep, kind=LineKind.FEE, claim__status__in=list(FEE_COUNTING)
+    ).values_list("day", flat=True)
+    return {d for d in days if d is not None}  # type: ignore[misc]
+
+
+async def generate_draft(actor: Actor, rep: Representative, data: Mapping[str, Any]) -> Claim:
+    """A draft from attendance: one fee line per Europe/London day not already claimed."""
+    if not (is_lead(actor) or is_self(actor, rep)) or rep.organisation_id != actor.organisation_id:
+        raise NotFound
+    c = Checker(data)
+    start = c.date("period_start", "the first day of the claim")
+    end = c.date("period_end", "the last day of the claim")
+    c.done()
+    assert start is not None and end is not None
+    if end < start:
+        raise ValidationFailed.one("period_end", "The last day must be on or after the first day")
+    attended = await Booking.filter(
+        representative=rep, status=BookingStatus.ATTENDED
+    ).prefetch_related("activity")
+    taken = await _claimed_days(rep)
+    sessions: dict[dt.date, list[Booking]] = {}
+    for booking in attended:
+        day = london_date(booking.starts_at)  # a booking belongs to the day it starts
+        if start <= day <= end and day not in taken:
+            sessions.setdefault(day, []).append(booking)
+    fees = pay.daily_fees(
+        [
+            (day, (b.attended_minutes or 0) + (b.preparation_minutes or 0))
+            for day, items in sessions.items()
+            for b in items
+        ],
+        await rate_card(rep.organisation_id),
+        declined=rep.payment_preference == PaymentPreference.DECLINE,
+    )
+    async with in_transaction():
+        claim = await Claim.create(
+            organisation_id=rep.organisation_id,
+            representative=rep,
+            period_start=start,
+            period_end=end,
+        )
+        for fee in fees:
+            titles = ", ".join(b.activity.title for b in sessions[fee.day])
+            declined = (
+                " (payment declined)" if rep.payment_preference == PaymentPreference.DECLINE else ""
+            )
+            await ClaimLine.create(
+                claim=claim,
+                kind=LineKind.FEE,
+                day=fee.day,
+                minutes=fee.minutes,
+                band=fee.band.value,
+                amount_pence=fee.pence,
+                needs_review=fee.needs_review,
+                description=f"{fee.band.label}{declined}: {titles}"[:500],
+            )
+        await audit.record(
+            actor,
+            "claim.create",
+            claim,
+            after={"days": len(fees), "fees_pence": sum(f.pence for f in fees)},
+            on_behalf_of=on_behalf(actor, rep),
+        )
+    return claim
+
+
+def _has_editable(claim: Claim) -> None:
+    if claim.status not in (ClaimStatus.DRAFT, ClaimStatus.REJECTED):
+        raise Conflict(
+            f"This claim is {claim.status.label.lower()} and can no longer be changed", "status"
+        )
+
+
+def sniff_receipt(content: bytes) -> str | None:
+    """The real type of an upload, from its first bytes, whatever its name says."""
+    if content.startswith(b"%PDF-"):
+        return "application/pdf"
+    if content.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    return None
+
+
+def receipts_dir() -> Path:
+    path = Path(get_settings().receipts_dir)
+    return path if path.is_absolute() else ROOT / path
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    content: bytes
+
+
+async def add_expense(
+    actor: Actor, claim: Claim, data: Mapping[str, Any], receipt: Upload | None = None
+) -> Expense:
+    rep = await claim.representative
+    if not (is_lead(actor) or is_self(actor, rep)):
+        raise NotFound
+    _has_editable(claim)
+    settings = get_settings()
+    c = Checker(data)
+    kind = c.choice("kind", "the type of expense", [t.value for t in ExpenseType])
+    day = c.date("day", "the date of the expense")
+    description = c.text("description", "what it was for", required=False, max_length=500)
+    agreed = c.boolean("agreed_beforehand")
+    miles_tenths = None
+    amount = 0
+    if kind == ExpenseType.MILEAGE.value:
+        try:
+            miles = Decimal(c.raw("miles"))
+            if miles <= 0 or miles > 1000 or miles.as_tuple().exponent < -1:  # type: ignore[operator]
+                raise InvalidOperation
+            miles_tenths = int(miles * 10)
+            amount = pay.mileage_pence(miles, settings.mileage_pence_per_mile)
+        except (InvalidOperation, ValueError):
+            c.fail("miles", "Enter the miles as a number, like 12 or 12.5")
+    elif kind:
+        raw = c.raw("amount").replace("£", "").replace(",", "")
+        try:
+            value = Decimal(raw)
+            if value.as_tuple().exponent < -2:  # type: ignore[operator]
+                raise InvalidOperation
+            amount = int(value * 100)
+        except (InvalidOperation, ValueError):
+            c.fail("amount", "Enter the amount in pounds, like 3.80")
+    receipt_type = None
+    if receipt is not None and receipt.content:
+        if len(receipt.content) > settings.receipt_max_bytes:
+            c.fail(
+                "receipt",
+                f"The receipt must be smaller than {settings.receipt_max_bytes // 1_048_576} MB",
+            )
+        receipt_type = sniff_receipt(receipt.content)
+        if receipt_type is None:
+            c.fail("receipt", "The receipt must be a PDF, JPEG or PNG file")
+    if kind and not c.errors:
+        for field, message in pay.expense_problems(
+            ExpenseType(kind),
+            amount,
+            has_receipt=receipt_type is not None,
+            agreed_beforehand=agreed,
+            subsistence_cap_pence=settings.subsistence_cap_pence,
+        ):
+            c.fail(field, message)
+    c.done()
+    assert day is not None
+    if not claim.period_start <= day <= claim.period_end:
+        raise ValidationFailed.one("day", "The date must be within the claim's dates")
+    stored = None
+    if receipt_type is not None and receipt is not None:
+        folder = receipts_dir() / str(claim.organisation_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        stored = f"{claim.organisation_id}/{uuid.uuid4().hex}"
+        (receipts_dir() / stored).write_bytes(receipt.content)
+    async with in_transaction():
+        expense = await Expense.create(
+            claim=claim,
+            kind=kind,
+            day=day,
+            description=description or None,
+            miles_tenths=miles_tenths,
+            amount_pence=amount,
+            agreed_beforehand=agreed,
+            receipt_path=stored,
+            receipt_type=receipt_type,
+            receipt_name=(receipt.filename[:200] if receipt and stored else None),
+        )
+        await audit.record(
+            actor,
+            "expense.add",
+            expense,
+            after=audit.snapshot(expense, exclude={"receipt_path"}),
+            organisation_id=claim.organisation_id,
+            on_behalf_of=on_behalf(actor, rep),
+        )
+    return expense
+
+
+async def receipt_for(actor: Actor, expense_id: int) -> tuple[Path, str, str]:
+    expense = await Expense.get_or_none(id=expense_id)
+    if expense is None or not expense.receipt_path:
+        raise NotFound
+    await claim_for(actor, expense.claim_id)  # the same people who may see the claim
+    return (
+        receipts_dir() / expense.receipt_path,
+        expense.receipt_type or "application/octet-stream",
+        expense.receipt_name or "receipt",
+    )
+
+
+async def remove_expense(actor: Actor, expense: Expense) -> None:
+    claim = await claim_for(actor, expense.claim_id)
+    _has_editable(claim)
+    async with in_transaction():
+        await expense.delete()
+        await audit.record(
+            actor, "expense.remove", ("Expense", expense.id), organisation_id=claim.organisation_id
+        )
+
+
+@dataclass(frozen=True)
+class Totals:
+    fees_pence: int
+    expenses_pence: int
+    adjustments_pence: int
+
+    @property
+    def total_pence(self) -> int:
+        return self.fees_pence + self.expenses_pence + self.adjustments_pence
+
+
+async def totals(claim: Claim) -> Totals:
+    lines = await ClaimLine.filter(claim=claim)
+    expenses = await Expense.filter(claim=claim)
+    return Totals(
+        fees_pence=sum(line.amount_pence for line in lines if line.kind == LineKind.FEE),
+        expenses_pence=sum(
+            e.approved_pence if e.approved_pence is not None else e.amount_pence for e in expenses
+        ),
+        adjustments_pence=sum(
+            line.amount_pence for line in lines if line.kind == LineKind.ADJUSTMENT
+        ),
+    )
+
+
+async def submit(actor: Actor, claim: Claim) -> Claim:
+    rep = await claim.representative
+    if not (is_lead(actor) or is_self(actor, rep)):
+        raise NotFound
+    _has_editable(claim)
+    if (
+        not await ClaimLine.filter(claim=claim).exists()
+        and not await Expense.filter(claim=claim).exists()
+    ):
+        raise ValidationFailed.one("claim", "There is nothing on this claim to submit")
+    async with in_transaction():
+        claim.status = ClaimStatus.SUBMITTED
+        claim.submitted_at = _now()
+        claim.submitted_by = actor.user
+        claim.rejection_reason = None  # type: ignore[assignment]
+        await claim.save(
+            update_fields=["status", "submitted_at", "submitted_by_id", "rejection_reason"]
+        )
+        await audit.record(
+            actor,
+            "claim.submit",
+            claim,
+            after={"status": "submitted"},
+            on_behalf_of=on_behalf(actor, rep),
+        )
+    return claim
+
+
+def _separation_of_duties(actor: Actor, claim: Claim, rep: Representative) -> None:
+    """Nobody decides a claim they made: the claimant, or the lead who submitted it for them."""
+    if not is_lead(actor):
+        raise Forbidden
+    if is_self(actor, rep) or (actor.user is not None and claim.submitted_by_id == actor.user.id):  # type: ignore[attr-defined]
+        raise Conflict(
+            "Another involvement lead must decide this claim, not the person who made it", "claim"
+        )
+
+
+async def approve(actor: Actor, claim: Claim, data: Mapping[str, Any]) -> Claim:
+    """Approve, optionally adjusting expense amounts (`approved_<expense id>` in pence, with
+    `reason_<expense id>`)."""
+    rep = await claim.representative
+    _separation_of_duties(actor, claim, rep)
+    if claim.status != ClaimStatus.SUBMITTED:
+        raise Conflict("Only a submitted claim can be approved", "status")
+    c = Checker(data)
+    changes: dict[int, tuple[int, str]] = {}
+    for expense in await Expense.filter(claim=claim):
+        key = f"approved_{expense.id}"
+        if c.raw(key) == "":
+            continue
+        value = c.integer(
+            key, "the approved amount in pence", minimum=0, maximum=expense.amount_pence
+        )
+        if value is not None and value != expense.amount_pence:
+            reason = c.text(f"reason_{expense.id}", "the reason for the change", max_length=500)
+            changes[expense.id] = (value, reason)
+    c.done()
+    async with in_transaction():
+        for expense_id, (value, reason) in changes.items():
+            await Expense.filter(id=expense_id).update(
+                approved_pence=value, adjustment_reason=reason
+            )
+        claim.status = ClaimStatus.APPROVED
+        claim.decided_at = _now()
+        claim.decided_by = actor.user
+        await claim.save(update_fields=["status", "decided_at", "decided_by_id"])
+        await audit.record(
+            actor,
+            "claim.approve",
+            claim,
+            after={
+                "status": "approved",
+                "adjusted": {str(k): v[0] for k, v in changes.items()},
+                "total_pence": (await totals(claim)).total_pence,
+            },
+        )
+    return claim
+
+
+async def reject(actor: Actor, claim: Claim, data: Mapping[str, Any]) -> Claim:
+    rep = await claim.representative
+    _separation_of_duties(actor, claim, rep)
+    if claim.status != ClaimStatus.SUBMITTED:
+        raise Conflict("Only a submitted claim can be rejected", "status")
+    c = Checker(data)
+    reason = c.text("reason", "the reason, so they can put it right", max_length=2000)
+    c.done()
+    async with in_transaction():
+        claim.status = ClaimStatus.REJECTED
+        claim.decided_at = _now()
+        claim.decided_by = actor.user
+        claim.rejection_reason = reason
+        await claim.save(
+            update_fields=["status", "decided_at", "decided_by_id", "rejection_reason"]
+        )
+        await audit.record(
+            actor, "claim.reject", claim, after={"status": "rejected", "reason": reason}
+        )
+    return claim
+
+
+async def correct(actor: Actor, claim: Claim, data: Mapping[str, Any]) -> Claim:
+    """A paid claim never changes: a correction is a new claim with an adjustment line, which
+    goes through approval like any other."""
+    if not is_lead(actor):
+        raise Forbidden
+    if claim.status not in SETTLED:
+        raise Conflict("Only a paid claim needs a correction. Change this one directly", "status")
+    c = Checker(data)
+    amount = c.integer(
+        "amount_pence",
+        "the correction in pence (negative to take back)",
+        minimum=-10_000_00,
+        maximum=10_000_00,
+    )
+    reason = c.text("reason", "the reason for the correction", max_length=400)
+    c.done()
+    if not amount:
+        raise ValidationFailed.one("amount_pence", "Enter a correction other than 0")
+    async with in_transaction():
+        correction = await Claim.create(
+            organisation_id=claim.organisation_id,
+            representative_id=claim.representative_id,
+            period_start=claim.period_start,
+            period_end=claim.period_end,
+        )
+        await ClaimLine.create(
+            claim=correction,
+            kind=LineKind.ADJUSTMENT,
+            day=None,
+            amount_pence=amount,
+            description=f"Correction to claim {claim.id}: {reason}",
+            created_by=actor.user,
+        )
+        await audit.record(
+            actor,
+            "claim.correct",
+            correction,
+            before={"claim_id": claim.id},
+            after={"amount_pence": amount, "reason": reason},
+        )
+    return correction
+
+
+# --------------------------------------------------------------------------- earnings, statements
+
+
+async def earnings_between(rep: Representative, start: dt.date, end: dt.date) -> int:
+    """Fees and adjustments (not expenses, which are not income) on live claims, plus fees
+    expected from confirmed bookings not yet claimed."""
+    lines = await ClaimLine.filter(
+        claim__representative=rep,
+        claim__status__in=[s for s in FEE_COUNTING if s != ClaimStatus.FAILED],
+        day__gte=start,
+        day__lte=end,
+    )
+    claimed = {line.day for line in lines if line.kind == LineKind.FEE}
+    upcoming = await Booking.filter(
+        representative=rep, status=BookingStatus.CONFIRMED
+    ).prefetch_related("activity")
+    expected = [
+        (london_date(b.starts_at), b.activity.duration_minutes + b.activity.preparation_minutes)
+        for b in upcoming
+        if start <= london_date(b.starts_at) <= end and london_date(b.starts_at) not in claimed
+    ]
+    declined = rep.payment_preference == PaymentPreference.DECLINE
+    fees = pay.daily_fees(expected, await rate_card(rep.organisation_id), declined=declined)
+    return sum(line.amount_pence for line in lines) + sum(f.pence for f in fees)
+
+
+def limit_of(rep: Representative) -> tuple[int, str, str] | None:
+    """(pence, period, label) of the earnings limit the person asked us to watch, if any."""
+    if rep.earnings_limit_pence and rep.earnings_limit_period in ("week", "month"):
+        return rep.earnings_limit_pence, rep.earnings_limit_period, "your own limit"
+    today = dt.date.today()
+    figures = [
+        lim
+        for lim in get_settings().earnings_limits
+        if lim.code == rep.earnings_limit_code and lim.applies_from <= today
+    ]
+    if figures:
+        latest = max(figures, key=lambda lim: lim.applies_from)
+        return latest.amount_pence, latest.period, latest.label
+    return None
+
+
+async def earnings_warning(rep: Representative, day: dt.date, adding_pence: int) -> str | None:
+    """A plain warning when this would take them over their limit. It never blocks anything."""
+    limit = limit_of(rep)
+    if limit is None or adding_pence <= 0:
+        return None
+    limit_pence, period, label = limit
+    start, end = pay.period_of(day, period)
+    earned = await earnings_between(rep, start, end)
+    if not pay.over_limit(earned, adding_pence, limit_pence):
+        return None
+    return (
+        f"This would take {rep.full_name}'s earnings for the {period} "
+        f"starting {start.strftime('%-d %B')} "
+        f"to {money(earned + adding_pence)}, over {label} of {money(limit_pence)}. "
+        "This may affect their benefits. Talk with them before going ahead."
+    )
+
+
+async def claim_warning(claim: Claim) -> str | None:
+    """Does this claim take them over their earnings limit in any week or month it covers?"""
+    rep = await claim.representative
+    limit = limit_of(rep)
+    if limit is None:
+        return None
+    limit_pence, period, label = limit
+    days = {line.day for line in await ClaimLine.filter(claim=claim) if line.day is not None}
+    for start, end in sorted({pay.period_of(day, period) for day in days}):
+        earned = await earnings_between(rep, start, end)
+        if earned > limit_pence:
+            return (
+                f"Earnings for the {period} starting {start.strftime('%-d %B %Y')} come to "
+                f"{money(earned)}, over {label} of {money(limit_pence)}. This may affect benefits. "
+                "It does not stop the claim."
+            )
+    return None
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    claim_id: int
+    paid_on: dt.date
+    fees_pence: int
+    expenses_pence: int
+    adjustments_pence: int
+    method: str
+
+
+async def statement(actor: Actor, rep: Representative, tax_year: int) -> list[StatementRow]:
+    """Every payment made in a tax year (6 April to 5 April), for HMRC or DWP."""
+    if (
+        not (is_lead(actor) or actor.has(Role.FINANCE_OFFICER) or is_self(actor, rep))
+        or rep.organisation_id != actor.organisation_id
+    ):
+        raise NotFound
+    start, end = pay.tax_year_bounds(tax_year)
+    rows = []
+    for claim in await Claim.filter(representative=rep, status__in=list(SETTLED)).order_by(
+        "paid_at"
+    ):
+        if claim.paid_at is None:
+            continue
+        paid_on = london_date(claim.paid_at)
+        if not start <= paid_on <= end:
+            continue
+        t = await totals(claim)
+        rows.append(
+            StatementRow(
+                claim.id,
+                paid_on,
+                t.fees_pence,
+                t.expenses_pence,
+                t.adjustments_pence,
+                "Payroll" if claim.status == ClaimStatus.SENT_TO_PAYROLL else "Bank transfer",
+            )
+        )
+    await audit.record(actor, "statement.view", rep, after={"tax_year": tax_year})
+    return rows

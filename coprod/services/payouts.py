@@ -1,0 +1,427 @@
+"""Paying approved claims: Stripe Connect accounts, pay runs, the payment worker job, Stripe
+webhooks, and the payroll export.
+
+A pay run only writes PaymentAttempt rows in a transaction; the worker makes the transfers.
+The idempotency key is derived from the claim, so a retried attempt, a second pay run or a
+replayed webhook can never pay twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from coprod.config import get_settings
+from coprod.errors import Conflict, Forbidden, NotFound
+from coprod.integrations.stripe_gateway import PaymentFailed, StripeGateway, WebhookInvalid
+from coprod.models import (
+    AttemptStatus,
+    Claim,
+    ClaimStatus,
+    PaymentAttempt,
+    PayrollExport,
+    Representative,
+    Role,
+    StripeEvent,
+)
+from coprod.services import audit, claims, outbox
+from coprod.services.access import is_lead, is_self
+from coprod.services.actor import Actor
+from coprod.templating import money
+from coprod.validation import Checker, ValidationFailed
+
+log = logging.getLogger("coprod.payouts")
+
+IN_PROGRESS = "in-progress"
+
+# Set by tests to point at the Stripe stand-in; otherwise built from settings when needed.
+_gateway: StripeGateway | None = None
+
+
+def gateway() -> StripeGateway:
+    """One gateway (and so one connection pool) per process."""
+    global _gateway
+    if _gateway is None:
+        _gateway = StripeGateway.from_settings(get_settings())
+    return _gateway
+
+
+def use_gateway(value: StripeGateway | None) -> None:
+    global _gateway
+    _gateway = value
+
+
+def _finance(actor: Actor) -> None:
+    if not actor.has(Role.FINANCE_OFFICER):
+        raise Forbidden
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# --------------------------------------------------------------------------- payout details
+
+
+async def set_payout_method(
+    actor: Actor, rep: Representative, data: Mapping[str, Any]
+) -> Representative:
+    if not (is_lead(actor) or actor.has(Role.FINANCE_OFFICER) or is_self(actor, rep)):
+        raise NotFound
+    c = Checker(data)
+    method = c.choice("payout_method", "how they are paid", ["stripe", "payroll"])
+    reference = c.text(
+        "payroll_reference", "their payroll reference", required=method == "payroll", max_length=50
+    )
+    c.done()
+    async with in_transaction():
+        before = {"payout_method": rep.payout_method, "payroll_reference": rep.payroll_reference}
+        rep.payout_method = method
+        rep.payroll_reference = reference or rep.payroll_reference
+        await rep.save(update_fields=["payout_method", "payroll_reference"])
+        await audit.record(
+            actor,
+            "payout.method",
+            rep,
+            before=before,
+            after={"payout_method": method, "payroll_reference": rep.payroll_reference},
+        )
+    return rep
+
+
+async def onboarding_link(actor: Actor, rep: Representative) -> str:
+    """Give them a Stripe Express account (once) and a fresh link to set it up."""
+    if not (is_lead(actor) or actor.has(Role.FINANCE_OFFICER) or is_self(actor, rep)):
+        raise NotFound
+    settings = get_settings()
+    try:
+        if not rep.stripe_account_id:
+            account_id = await gateway().create_express_account(
+                email=rep.email, reference=f"representative-{rep.id}"
+            )
+            rep.stripe_account_id = account_id
+            rep.payout_method = "stripe"
+            await rep.save(update_fields=["stripe_account_id", "payout_method"])
+            await audit.record(
+                actor, "payout.stripe_account", rep, after={"stripe_account_id": account_id}
+            )
+        return await gateway().onboarding_link(
+            rep.stripe_account_id,
+            refresh_url=f"{settings.base_url}/my/payments",
+            return_url=f"{settings.base_url}/my/payments?returned=1",
+        )
+    except PaymentFailed as exc:
+        raise Conflict(f"Stripe could not set this up just now: {exc.reason}", "stripe") from exc
+
+
+# --------------------------------------------------------------------------- pay runs
+
+
+def idempotency_key(claim: Claim, refused_before: int) -> str:
+    """Derived from the claim. It changes only after Stripe definitely refused a transfer (so no
+    money moved); a timeout or a server error keeps the key, so a retry cannot pay twice."""
+    return f"coprod-claim-{claim.id}-{refused_before}"
+
+
+async def _queue(actor: Actor, claim: Claim) -> PaymentAttempt | None:
+    attempts = await PaymentAttempt.filter(claim=claim)
+    if any(a.status in (AttemptStatus.PENDING, AttemptStatus.SUCCEEDED) for a in attempts):
+        return None
+    refused = sum(1 for a in attempts if a.status == AttemptStatus.FAILED and not a.retryable)
+    amount = (await claims.totals(claim)).total_pence
+    return await PaymentAttempt.create(
+        claim=claim,
+        idempotency_key=idempotency_key(claim, refused),
+        amount_pence=amount,
+        started_by=actor.user,
+    )
+
+
+async def start_pay_run(actor: Actor) -> list[PaymentAttempt]:
+    """Queue one attempt for each approved claim of people paid by Stripe."""
+    _finance(actor)
+    queued = []
+    async with in_transaction():
+        due = await Claim.filter(
+            organisation_id=actor.organisation_id,
+            status=ClaimStatus.APPROVED,
+            representative__payout_method="stripe",
+        ).select_for_update()
+        for claim in due:
+            attempt = await _queue(actor, claim)
+            if attempt is not None:
+                queued.append(attempt)
+        await audit.record(
+            actor, "pay_run.start", ("PayRun", None), after={"attempts": len(queued)}
+        )
+    return queued
+
+
+async def retry(actor: Actor, claim: Claim) -> PaymentAttempt:
+    _finance(actor)
+    if claim.status != ClaimStatus.FAILED:
+        raise Conflict("Only a claim whose payment failed can be tried again", "claim")
+    async with in_transaction():
+        await Claim.filter(id=claim.id).select_for_update().first()
+        attempt = await _queue(actor, claim)
+        if attempt is None:
+            raise Conflict("A payment for this claim is already under way", "claim")
+        claim.status = ClaimStatus.APPROVED
+        await claim.save(update_fields=["status"])
+        await audit.record(actor, "payment.retry", claim, after={"attempt_id": attempt.id})
+    return attempt
+
+
+STALE = dt.timedelta(minutes=10)
+
+
+async def _claim_next() -> PaymentAttempt | None:
+    """Take the next queued attempt. One left half-done by a worker that died is taken again
+    after a while: it keeps its idempotency key, so Stripe will not pay it twice."""
+    now = _now()
+    ready = Q(transfer_id__isnull=True) | Q(transfer_id=IN_PROGRESS, updated_at__lt=now - STALE)
+    async with in_transaction():
+        attempt = (
+            await PaymentAttempt.filter(ready, status=AttemptStatus.PENDING)
+            .order_by("id")
+            .select_for_update(skip_locked=True)
+            .first()
+        )
+        if attempt is None:
+            return None
+        won = await PaymentAttempt.filter(
+            ready, id=attempt.id, status=AttemptStatus.PENDING
+        ).update(transfer_id=IN_PROGRESS, updated_at=now)
+        return attempt if won else None
+
+
+async def process_payments(now: dt.datetime) -> int:
+    """Worker job: make the transfers for queued attempts."""
+    paid = 0
+    while (attempt := await _claim_next()) is not None:
+        claim = await Claim.get(id=attempt.claim_id).prefetch_related("representative")
+        rep = claim.representative
+        try:
+            if not rep.stripe_account_id:
+                raise PaymentFailed("They have not set up a Stripe account yet", retryable=False)
+            result = await gateway().transfer(
+                amount_pence=attempt.amount_pence,
+                account_id=rep.stripe_account_id,
+                idempotency_key=attempt.idempotency_key,
+                description=f"Coprod claim {claim.id}",
+                metadata={"claim_id": str(claim.id)},
+            )
+        except PaymentFailed as exc:
+            async with in_transaction():
+                attempt.status = AttemptStatus.FAILED
+                attempt.failure_reason = exc.reason
+                attempt.retryable = exc.retryable
+                attempt.transfer_id = None
+                await attempt.save(
+                    update_fields=[
+                        "status",
+                        "failure_reason",
+                        "retryable",
+                        "transfer_id",
+                        "updated_at",
+                    ]
+                )
+                await Claim.filter(id=claim.id, status=ClaimStatus.APPROVED).update(
+                    status=ClaimStatus.FAILED
+                )
+                await audit.record(
+                    Actor.system(organisation_id=claim.organisation_id),
+                    "payment.failed",
+                    attempt,
+                    after={"reason": exc.reason, "retryable": exc.retryable},
+                )
+            continue
+        await mark_paid(attempt, result.id)
+        paid += 1
+    return paid
+
+
+async def mark_paid(attempt: PaymentAttempt, transfer_id: str) -> None:
+    """Record a transfer as made. Safe to call again (from a replayed webhook, say)."""
+    async with in_transaction():
+        attempt.status = AttemptStatus.SUCCEEDED
+        attempt.transfer_id = transfer_id
+        await attempt.save(update_fields=["status", "transfer_id", "updated_at"])
+        claim = await Claim.get(id=attempt.claim_id).prefetch_related("representative")
+        if claim.status == ClaimStatus.PAID:
+            return
+        claim.status = ClaimStatus.PAID
+        claim.paid_at = _now()
+        await claim.save(update_fields=["status", "paid_at"])
+        await audit.record(
+            Actor.system(organisation_id=claim.organisation_id),
+            "payment.succeeded",
+            attempt,
+            after={"transfer_id": transfer_id, "amount_pence": attempt.amount_pence},
+        )
+        rep = claim.representative
+        if rep.email:
+            t = await claims.totals(claim)
+            await outbox.enqueue_email_once(
+                dedupe_key=f"claim:{claim.id}:remittance",
+                to=rep.email,
+                template="remittance",
+                organisation_id=claim.organisation_id,
+                context={
+                    "name": rep.full_name,
+                    "claim_id": claim.id,
+                    "total": money(t.total_pence),
+                    "fees": money(t.fees_pence),
+                    "expenses": money(t.expenses_pence),
+                    "url": f"{get_settings().base_url}/my/claims/{claim.id}",
+                },
+            )
+
+
+# --------------------------------------------------------------------------- webhooks
+
+
+async def handle_webhook(payload: bytes, signature: str) -> str:
+    """Treat the webhook as a trigger only: check the signature, then read the truth from
+    Stripe, and act idempotently. Returns what was done, for the log."""
+    try:
+        event = gateway().verify_event(payload, signature)
+    except WebhookInvalid as exc:
+        raise ValidationFailed.one("signature", "The Stripe signature is missing or wrong") from exc
+    event_id = str(event.get("id", ""))
+    if not event_id or await StripeEvent.filter(event_id=event_id).exists():
+        return "already handled"
+    # Events about a connected account can only be read in that account.
+    fresh = await gateway().retrieve_event(event_id, account_id=event.get("account"))
+    kind = str(fresh.get("type", ""))
+    obj = fresh.get("data", {}).get("object", {})
+    async with in_transaction():
+        _, created = await StripeEvent.get_or_create(event_id=event_id, defaults={"type": kind})
+        if not created:
+            return "already handled"
+    if kind == "account.updated" and obj.get("id"):
+        rep = await Representative.get_or_none(stripe_account_id=obj["id"])
+        if rep is not None:
+            enabled = await gateway().payouts_enabled(obj["id"])
+            if enabled != rep.stripe_payouts_enabled:
+                rep.stripe_payouts_enabled = enabled
+                await rep.save(update_fields=["stripe_payouts_enabled"])
+                await audit.record(
+                    Actor.system(via="stripe", organisation_id=rep.organisation_id),
+                    "payout.enabled" if enabled else "payout.disabled",
+                    rep,
+                )
+        return kind
+    if kind.startswith("transfer.") and obj.get("id"):
+        transfer = await gateway().retrieve_transfer(obj["id"])
+        claim_id = str((obj.get("metadata") or {}).get("claim_id", ""))
+        attempt = (
+            await PaymentAttempt.filter(claim_id=int(claim_id)).order_by("-id").first()
+            if claim_id.isdigit()
+            else None
+        )
+        if attempt is not None and not transfer.reversed:
+            await mark_paid(attempt, transfer.id)
+        return kind
+    return f"ignored {kind}"
+
+
+# --------------------------------------------------------------------------- payroll
+
+
+CSV_HEADER = [
+    "payroll_reference",
+    "name",
+    "claim",
+    "period_start",
+    "period_end",
+    "fee",
+    "expenses",
+    "total",
+]
+
+
+def _pounds(pence: int) -> str:
+    return f"{pence / 100:.2f}"
+
+
+async def export_payroll(actor: Actor, data: Mapping[str, Any] | None = None) -> PayrollExport:
+    """A CSV of approved claims for people paid through payroll, each exported once. With
+    `export_id` and a reason, the same claims are exported again (and that is audited)."""
+    _finance(actor)
+    data = data or {}
+    again = str(data.get("export_id") or "")
+    async with in_transaction():
+        if again:
+            previous = (
+                await PayrollExport.get_or_none(
+                    id=int(again), organisation_id=actor.organisation_id
+                )
+                if again.isdigit()
+                else None
+            )
+            if previous is None:
+                raise NotFound
+            c = Checker(data)
+            reason = c.text("reason", "why it needs exporting again", max_length=500)
+            c.done()
+            chosen = await Claim.filter(payroll_export=previous).prefetch_related("representative")
+        else:
+            reason = ""
+            chosen = (
+                await Claim.filter(
+                    organisation_id=actor.organisation_id,
+                    status=ClaimStatus.APPROVED,
+                    representative__payout_method="payroll",
+                    payroll_export_id__isnull=True,
+                )
+                .select_for_update()
+                .prefetch_related("representative")
+            )
+        if not chosen:
+            raise ValidationFailed.one("claims", "There are no approved payroll claims to export")
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(CSV_HEADER)
+        for claim in chosen:
+            t = await claims.totals(claim)
+            rep = claim.representative
+            writer.writerow(
+                [
+                    rep.payroll_reference or "",
+                    rep.full_name,
+                    claim.id,
+                    claim.period_start.isoformat(),
+                    claim.period_end.isoformat(),
+                    _pounds(t.fees_pence + t.adjustments_pence),
+                    _pounds(t.expenses_pence),
+                    _pounds(t.total_pence),
+                ]
+            )
+        export = await PayrollExport.create(
+            organisation_id=actor.organisation_id,
+            created_by=actor.user,
+            csv=out.getvalue(),
+            claim_count=len(chosen),
+            reason=reason or None,
+        )
+        if not again:
+            for claim in chosen:
+                claim.status = ClaimStatus.SENT_TO_PAYROLL
+                claim.payroll_export = export
+                claim.paid_at = _now()
+                await claim.save(update_fields=["status", "payroll_export_id", "paid_at"])
+        await audit.record(
+            actor,
+            "payroll.reexport" if again else "payroll.export",
+            export,
+            after={"claims": [c.id for c in chosen], "reason": reason or None},
+        )
+    return export

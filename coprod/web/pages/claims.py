@@ -1,0 +1,376 @@
+"""Claims, expenses and receipts, finance (pay runs, failures, payroll), payment set-up,
+annual statements and the rate card."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Route
+
+from coprod.domain.pay import ExpenseType, month_of, tax_year_of
+from coprod.errors import Conflict, NotFound
+from coprod.models import (
+    AttemptStatus,
+    Claim,
+    ClaimLine,
+    ClaimStatus,
+    Expense,
+    PaymentAttempt,
+    PayrollExport,
+    RateCard,
+    Representative,
+    Role,
+)
+from coprod.services import access, claims, payouts
+from coprod.services.actor import Actor
+from coprod.validation import ValidationFailed
+from coprod.web.guards import form_values, signed_in
+from coprod.web.pages.activities import _problem
+from coprod.web.pages.representatives import date_parts
+from coprod.web.render import page, redirect
+
+
+def _base(actor: Actor, claim: Claim) -> str:
+    return (
+        f"/my/claims/{claim.id}"
+        if access.is_self(actor, claim.representative)
+        else f"/claims/{claim.id}"
+    )
+
+
+async def _claim_page(
+    request: Request,
+    actor: Actor,
+    claim: Claim,
+    errors: ValidationFailed | None = None,
+    status_code: int = 200,
+    form: dict[str, Any] | None = None,
+) -> Response:
+    rep = claim.representative
+    t = await claims.totals(claim)
+    lines = await ClaimLine.filter(claim=claim)
+    warning = (
+        await claims.claim_warning(claim)
+        if claim.status in (ClaimStatus.DRAFT, ClaimStatus.SUBMITTED)
+        else None
+    )
+    self_view = access.is_self(actor, rep)
+    return page(
+        request,
+        "claims/detail.html",
+        {
+            "claim": claim,
+            "rep": rep,
+            "lines": lines,
+            "expenses": await Expense.filter(claim=claim),
+            "totals": t,
+            "attempts": await PaymentAttempt.filter(claim=claim),
+            "self_view": self_view,
+            "lead_view": access.is_lead(actor),
+            "finance_view": actor.has(Role.FINANCE_OFFICER),
+            "base": _base(actor, claim),
+            "expense_types": list(ExpenseType),
+            "warning": warning,
+            "form": form or {"day": ""},
+            "done": request.query_params.get("done"),
+        },
+        status_code=status_code,
+        errors=errors,
+    )
+
+
+@signed_in()
+async def claim_detail(request: Request, actor: Actor) -> Response:
+    return await _claim_page(
+        request, actor, await claims.claim_for(actor, request.path_params["id"])
+    )
+
+
+@signed_in()
+async def claim_action(request: Request, actor: Actor) -> Response:
+    claim = await claims.claim_for(actor, request.path_params["id"])
+    form = await request.form()
+    data = form_values(form)
+    action = request.path_params["action"]
+    try:
+        if action == "expenses":
+            upload = form.get("receipt")
+            receipt = None
+            if isinstance(upload, UploadFile) and upload.filename:
+                receipt = claims.Upload(upload.filename, await upload.read())
+            await claims.add_expense(actor, claim, data, receipt)
+        elif action == "submit":
+            await claims.submit(actor, claim)
+        elif action == "approve":
+            await claims.approve(actor, claim, data)
+        elif action == "reject":
+            await claims.reject(actor, claim, data)
+        elif action == "correct":
+            correction = await claims.correct(actor, claim, data)
+            return redirect(f"/claims/{correction.id}?done=correct")
+        elif action == "retry":
+            await payouts.retry(actor, claim)
+        else:
+            raise NotFound
+    except (ValidationFailed, Conflict) as exc:
+        claim = await claims.claim_for(actor, claim.id)
+        return await _claim_page(
+            request,
+            actor,
+            claim,
+            _problem(exc),
+            409 if isinstance(exc, Conflict) else 422,
+            {k: v for k, v in data.items() if isinstance(v, str)},
+        )
+    return redirect(f"{_base(actor, claim)}?done={action}")
+
+
+@signed_in()
+async def receipt(request: Request, actor: Actor) -> Response:
+    path, media_type, name = await claims.receipt_for(actor, request.path_params["id"])
+    if not path.exists():
+        raise NotFound
+    return FileResponse(
+        path, media_type=media_type, filename=name, headers={"Cache-Control": "private, no-store"}
+    )
+
+
+@signed_in(Role.INVOLVEMENT_LEAD)
+async def claim_list(request: Request, actor: Actor) -> Response:
+    errors = None
+    if request.method == "POST":
+        data = form_values(await request.form())
+        try:
+            rep = await access.representative_for(
+                actor, int(str(data.get("representative_id") or 0))
+            )
+            claim = await claims.generate_draft(actor, rep, data)
+            return redirect(f"/claims/{claim.id}?done=created")
+        except NotFound:
+            errors = ValidationFailed.one("representative_id", "Select a person from the list")
+        except ValidationFailed as exc:
+            errors = exc
+    all_claims = await Claim.filter(organisation_id=actor.organisation_id).prefetch_related(
+        "representative"
+    )
+    today = dt.date.today()
+    start, end = month_of(today.replace(day=1) - dt.timedelta(days=1))
+    return page(
+        request,
+        "claims/list.html",
+        {
+            "waiting": [c for c in all_claims if c.status == ClaimStatus.SUBMITTED],
+            "others": [c for c in all_claims if c.status != ClaimStatus.SUBMITTED][:50],
+            "reps": await Representative.filter(
+                organisation_id=actor.organisation_id, archived_at__isnull=True
+            ),
+            "form": date_parts("period_start", start) | date_parts("period_end", end),
+        },
+        status_code=422 if errors else 200,
+        errors=errors,
+    )
+
+
+@signed_in(Role.REPRESENTATIVE)
+async def my_claims(request: Request, actor: Actor) -> Response:
+    rep = await access.own_representative(actor)
+    errors = None
+    if request.method == "POST":
+        try:
+            claim = await claims.generate_draft(actor, rep, form_values(await request.form()))
+            return redirect(f"/my/claims/{claim.id}?done=created")
+        except ValidationFailed as exc:
+            errors = exc
+    today = dt.date.today()
+    start, end = month_of(today)
+    return page(
+        request,
+        "claims/mine.html",
+        {
+            "claims": await Claim.filter(representative=rep),
+            "rep": rep,
+            "form": date_parts("period_start", start) | date_parts("period_end", end),
+        },
+        status_code=422 if errors else 200,
+        errors=errors,
+    )
+
+
+@signed_in(Role.FINANCE_OFFICER)
+async def finance(request: Request, actor: Actor) -> Response:
+    notice = None
+    errors = None
+    if request.method == "POST":
+        data = form_values(await request.form())
+        try:
+            if data.get("action") == "pay_run":
+                queued = await payouts.start_pay_run(actor)
+                plural = "s" if len(queued) != 1 else ""
+                notice = f"{len(queued)} payment{plural} queued. They go out in the next minute."
+            elif data.get("action") == "payroll":
+                export = await payouts.export_payroll(actor, data)
+                return redirect(f"/finance?exported={export.id}")
+        except (ValidationFailed, Conflict) as exc:
+            errors = _problem(exc)
+    org_claims = await Claim.filter(organisation_id=actor.organisation_id).prefetch_related(
+        "representative"
+    )
+    return page(
+        request,
+        "claims/finance.html",
+        {
+            "approved": [c for c in org_claims if c.status == ClaimStatus.APPROVED],
+            "failed": [
+                (c, await PaymentAttempt.filter(claim=c, status=AttemptStatus.FAILED).first())
+                for c in org_claims
+                if c.status == ClaimStatus.FAILED
+            ],
+            "exports": await PayrollExport.filter(organisation_id=actor.organisation_id),
+            "notice": notice,
+            "exported": request.query_params.get("exported"),
+        },
+        status_code=422 if errors else 200,
+        errors=errors,
+    )
+
+
+@signed_in(Role.FINANCE_OFFICER)
+async def export_csv(request: Request, actor: Actor) -> Response:
+    export = await PayrollExport.get_or_none(
+        id=request.path_params["id"], organisation_id=actor.organisation_id
+    )
+    if export is None:
+        raise NotFound
+    return Response(
+        export.csv,
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="payroll-{export.id}.csv"'},
+    )
+
+
+@signed_in(Role.REPRESENTATIVE)
+async def my_payments(request: Request, actor: Actor) -> Response:
+    rep = await access.own_representative(actor)
+    errors = None
+    if request.method == "POST":
+        data = form_values(await request.form())
+        try:
+            if data.get("action") == "stripe":
+                return redirect(await payouts.onboarding_link(actor, rep))
+            await payouts.set_payout_method(actor, rep, data)
+            return redirect("/my/payments?done=1")
+        except (ValidationFailed, Conflict) as exc:
+            errors = _problem(exc)
+    return page(
+        request,
+        "claims/payments.html",
+        {
+            "rep": rep,
+            "done": request.query_params.get("done"),
+            "returned": request.query_params.get("returned"),
+        },
+        status_code=422 if errors else 200,
+        errors=errors,
+    )
+
+
+async def _statement(request: Request, actor: Actor, rep: Representative) -> Response:
+    raw = request.query_params.get("tax_year", "")
+    year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else tax_year_of(dt.date.today())
+    rows = await claims.statement(actor, rep, year)
+    if request.query_params.get("format") == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["paid_on", "claim", "method", "fees", "expenses", "adjustments", "total"])
+        for r in rows:
+            writer.writerow(
+                [
+                    r.paid_on.isoformat(),
+                    r.claim_id,
+                    r.method,
+                    f"{r.fees_pence / 100:.2f}",
+                    f"{r.expenses_pence / 100:.2f}",
+                    f"{r.adjustments_pence / 100:.2f}",
+                    f"{(r.fees_pence + r.expenses_pence + r.adjustments_pence) / 100:.2f}",
+                ]
+            )
+        return Response(
+            out.getvalue(),
+            media_type="text/csv",
+            headers={
+                "Content-Disposition": f'attachment; filename="statement-{year}-{year + 1}.csv"'
+            },
+        )
+    return page(
+        request,
+        "claims/statement.html",
+        {
+            "rep": rep,
+            "rows": rows,
+            "year": year,
+            "years": list(range(tax_year_of(dt.date.today()), 2019, -1)),
+            "fees": sum(r.fees_pence + r.adjustments_pence for r in rows),
+            "expenses": sum(r.expenses_pence for r in rows),
+        },
+    )
+
+
+@signed_in(Role.REPRESENTATIVE)
+async def my_statement(request: Request, actor: Actor) -> Response:
+    return await _statement(request, actor, await access.own_representative(actor))
+
+
+@signed_in(Role.INVOLVEMENT_LEAD, Role.FINANCE_OFFICER)
+async def rep_statement(request: Request, actor: Actor) -> Response:
+    rep = await Representative.get_or_none(
+        id=request.path_params["id"], organisation_id=actor.organisation_id
+    )
+    if rep is None:
+        raise NotFound
+    return await _statement(request, actor, rep)
+
+
+@signed_in(Role.ORG_ADMIN, Role.FINANCE_OFFICER)
+async def rates(request: Request, actor: Actor) -> Response:
+    errors = None
+    form: dict[str, Any] = {}
+    if request.method == "POST":
+        form = form_values(await request.form())
+        try:
+            await claims.add_rates(actor, form)
+            return redirect("/admin/rates?done=1")
+        except ValidationFailed as exc:
+            errors = exc
+    return page(
+        request,
+        "claims/rates.html",
+        {
+            "card": await claims.rate_card(actor.organisation_id or 0),
+            "form": form,
+            "saved": await RateCard.filter(organisation_id=actor.organisation_id).exists(),
+        },
+        status_code=422 if errors else 200,
+        errors=errors,
+    )
+
+
+routes = [
+    Route("/claims", claim_list, methods=["GET", "POST"]),
+    Route("/claims/{id:int}", claim_detail, methods=["GET"]),
+    Route("/claims/{id:int}/{action}", claim_action, methods=["POST"]),
+    Route("/my/claims", my_claims, methods=["GET", "POST"]),
+    Route("/my/claims/{id:int}", claim_detail, methods=["GET"]),
+    Route("/receipts/{id:int}", receipt, methods=["GET"]),
+    Route("/finance", finance, methods=["GET", "POST"]),
+    Route("/finance/exports/{id:int}.csv", export_csv, methods=["GET"]),
+    Route("/my/payments", my_payments, methods=["GET", "POST"]),
+    Route("/my/statement", my_statement, methods=["GET"]),
+    Route("/representatives/{id:int}/statement", rep_statement, methods=["GET"]),
+    Route("/admin/rates", rates, methods=["GET", "POST"]),
+]
