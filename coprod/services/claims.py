@@ -330,8 +330,11 @@ async def add_expense(
         raw = c.raw("amount").replace("£", "").replace(",", "")
         try:
             value = Decimal(raw)
-            if value.as_tuple().exponent < -2:  # type: ignore[operator]
+            # NaN and Infinity have no numeric exponent: refuse them before comparing it.
+            if not value.is_finite() or value.as_tuple().exponent < -2:  # type: ignore[operator]
                 raise InvalidOperation
+            if value > 10_000:  # beyond any real expense, and beyond the integer column
+                c.fail("amount", "The amount must be £10,000 or less")
             amount = int(value * 100)
         except (InvalidOperation, ValueError):
             c.fail("amount", "Enter the amount in pounds, like 3.80")
@@ -638,6 +641,96 @@ async def earnings_warning(rep: Representative, day: dt.date, adding_pence: int)
         f"to {money(earned + adding_pence)}, over {label} of {money(limit_pence)}. "
         "This may affect their benefits. Talk with them before going ahead."
     )
+
+
+async def set_earnings_limit(
+    actor: Actor, rep: Representative, data: Mapping[str, Any]
+) -> Representative:
+    """The person (or their lead for them) picks a published limit, their own figure, or none."""
+    if not (is_lead(actor) or is_self(actor, rep)) or rep.organisation_id != actor.organisation_id:
+        raise NotFound
+    codes = [lim.code for lim in get_settings().earnings_limits]
+    c = Checker(data)
+    choice = c.choice("earnings_limit", "which limit to watch", ["none", "own", *codes])
+    amount = None
+    period = None
+    if choice == "own":
+        raw = c.raw("own_amount").replace("£", "").replace(",", "")
+        try:
+            amount = int(Decimal(raw) * 100)
+            if amount <= 0:
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            c.fail("own_amount", "Enter your limit in pounds, like 195.50")
+        period = c.choice("own_period", "whether the limit is weekly or monthly", ["week", "month"])
+    c.done()
+    async with in_transaction():
+        rep.earnings_limit_code = choice if choice in codes else None
+        rep.earnings_limit_pence = amount
+        rep.earnings_limit_period = period
+        await rep.save(
+            update_fields=["earnings_limit_code", "earnings_limit_pence", "earnings_limit_period"]
+        )
+        await audit.record(
+            actor,
+            "earnings_limit.set",
+            rep,
+            after={"choice": choice, "pence": amount, "period": period},
+            on_behalf_of=on_behalf(actor, rep),
+        )
+    return rep
+
+
+@dataclass(frozen=True)
+class EarningsPosition:
+    label: str
+    period: str
+    start: dt.date
+    end: dt.date
+    earned_pence: int
+    limit_pence: int
+
+    @property
+    def over(self) -> bool:
+        return self.earned_pence > self.limit_pence
+
+
+async def earnings_position(
+    rep: Representative, day: dt.date | None = None
+) -> EarningsPosition | None:
+    """Earnings (fees, not expenses) this week or month against their limit."""
+    limit = limit_of(rep)
+    if limit is None:
+        return None
+    limit_pence, period, label = limit
+    start, end = pay.period_of(day or dt.date.today(), period)
+    return EarningsPosition(
+        label, period, start, end, await earnings_between(rep, start, end), limit_pence
+    )
+
+
+async def activity_warning(rep: Representative, starts_at: dt.datetime, minutes: int) -> str | None:
+    """Warn (never block) when taking part would take someone over their earnings limit: the
+    extra fee is the change in that day's band, not the activity's own rate."""
+    if limit_of(rep) is None or rep.payment_preference == PaymentPreference.DECLINE:
+        return None
+    day = london_date(starts_at)
+    same_day = await Booking.filter(
+        representative=rep, status__in=[BookingStatus.CONFIRMED, BookingStatus.ATTENDED]
+    ).prefetch_related("activity")
+    already = sum(
+        (b.attended_minutes or 0) + (b.preparation_minutes or 0)
+        if b.status == BookingStatus.ATTENDED
+        else b.activity.duration_minutes + b.activity.preparation_minutes
+        for b in same_day
+        if london_date(b.starts_at) == day
+    )
+    rates = pay.rates_on(day, await rate_card(rep.organisation_id))
+    extra = (
+        pay.fee_for_day(day, already + minutes, rates).pence
+        - pay.fee_for_day(day, already, rates).pence
+    )
+    return await earnings_warning(rep, day, extra)
 
 
 async def claim_warning(claim: Claim) -> str | None:

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from coprod.config import get_settings
-from coprod.domain.scheduling import Answer
+from coprod.domain.scheduling import Answer, best_option
 from coprod.errors import Conflict, NotFound
 from coprod.models import (
     HOLDING,
@@ -190,8 +190,6 @@ async def _detail_context(actor: Actor, activity: Activity) -> dict[str, Any]:
     options, rows, totals = await activities.grid(actor, activity)
     best = None
     if options:
-        from coprod.domain.scheduling import best_option
-
         best = best_option(totals, [o.id for o in options])
     invited_ids = {row.representative.id for row in rows}
     reps = await Representative.filter(
@@ -203,7 +201,16 @@ async def _detail_context(actor: Actor, activity: Activity) -> dict[str, Any]:
     }
     activity_bookings = await Booking.filter(activity=activity).prefetch_related("representative")
     booked_ids = {b.representative_id for b in activity_bookings if b.status in HOLDING}
+    # Benefits: warn (never block) about anyone this would take over their earnings limit.
+    warnings: dict[int, str] = {}
+    moment = activity.starts_at or (options[0].starts_at if options else None)
+    if moment is not None:
+        minutes = activity.duration_minutes + activity.preparation_minutes
+        for rep in reps:
+            if warning := await claims.activity_warning(rep, moment, minutes):
+                warnings[rep.id] = warning
     return {
+        "warnings": warnings,
         "activity": activity,
         "project": await Project.get_or_none(id=activity.project_id)
         if activity.project_id
@@ -325,6 +332,13 @@ async def _answer_page(
             return redirect(done if actor else f"{request.url.path}?thanks=1")
         except (ValidationFailed, Conflict) as exc:
             errors = _problem(exc)
+    warning = (
+        await claims.activity_warning(
+            rep, options[0].starts_at, activity.duration_minutes + activity.preparation_minutes
+        )
+        if options
+        else None
+    )
     return page(
         request,
         "activities/answer.html",
@@ -337,6 +351,7 @@ async def _answer_page(
             "modes": sorted(activity.modes),
             "mode_labels": MODE_LABELS,
             "for_someone": actor is not None,
+            "warning": warning,
             "thanks": request.query_params.get("thanks"),
         },
         status_code=422 if errors else 200,

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
+from coprod.config import get_settings
 from coprod.domain.pay import ExpenseType, month_of, tax_year_of
 from coprod.errors import Conflict, NotFound
 from coprod.models import (
@@ -263,6 +264,9 @@ async def my_payments(request: Request, actor: Actor) -> Response:
         try:
             if data.get("action") == "stripe":
                 return redirect(await payouts.onboarding_link(actor, rep))
+            if data.get("action") == "limit":
+                await claims.set_earnings_limit(actor, rep, data)
+                return redirect("/my/payments?done=1")
             await payouts.set_payout_method(actor, rep, data)
             return redirect("/my/payments?done=1")
         except (ValidationFailed, Conflict) as exc:
@@ -274,6 +278,8 @@ async def my_payments(request: Request, actor: Actor) -> Response:
             "rep": rep,
             "done": request.query_params.get("done"),
             "returned": request.query_params.get("returned"),
+            "position": await claims.earnings_position(rep),
+            "limits": get_settings().earnings_limits,
         },
         status_code=422 if errors else 200,
         errors=errors,

@@ -1,0 +1,118 @@
+"""Benefits: an earnings limit is watched, shown, and warned about, but never blocks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from coprod.models import Booking, Claim, ClaimLine, LineKind, Role, User
+from coprod.services import activities, auth, bookings, claims, contracts, representatives
+from coprod.validation import ValidationFailed
+from tests.conftest import sign_in
+
+SOON = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=10)
+
+
+async def setup(world):
+    org = await world.org()
+    user = await world.user(org, "lead@trust.example", Role.INVOLVEMENT_LEAD)
+    lead = await auth.actor_for(user, org.id)
+    rep = await representatives.create(
+        lead,
+        {
+            "full_name": "Alex Morgan",
+            "representative_type": "patient",
+            "email": "alex@people.example",
+            "contact_channels": ["email"],
+        },
+    )
+    await contracts.create(
+        lead,
+        rep,
+        {"role_title": "Patient representative", "starts_on": dt.date.today().isoformat()},
+    )
+    return org, lead, rep
+
+
+async def test_choosing_a_limit(world):
+    _, lead, rep = await setup(world)
+    with pytest.raises(ValidationFailed) as caught:
+        await claims.set_earnings_limit(lead, rep, {"earnings_limit": "own", "own_amount": "lots"})
+    assert set(caught.value.by_field()) == {"own_amount", "own_period"}
+    await claims.set_earnings_limit(
+        lead, rep, {"earnings_limit": "own", "own_amount": "100", "own_period": "week"}
+    )
+    assert claims.limit_of(rep) == (10000, "week", "your own limit")
+    await claims.set_earnings_limit(lead, rep, {"earnings_limit": "esa_permitted_work_lower"})
+    pence, period, label = claims.limit_of(rep)
+    assert (pence, period) == (2000, "week") and "ESA" in label
+    await claims.set_earnings_limit(lead, rep, {"earnings_limit": "none"})
+    assert claims.limit_of(rep) is None
+
+
+async def test_warned_at_invitation_booking_and_claim_time_but_never_blocked(client, world):
+    _, lead, rep = await setup(world)
+    await claims.set_earnings_limit(
+        lead, rep, {"earnings_limit": "own", "own_amount": "100", "own_period": "week"}
+    )
+    activity = await activities.create_activity(
+        lead,
+        {
+            "title": "Interview panel",
+            "kind": "interview_panel",
+            "category": "co_decision",
+            "duration_minutes": "300",
+            "capacity": "3",
+            "phone": "yes",
+            "dial_in": "0300 123 4567",
+            "starts_at": SOON.isoformat(),
+        },
+    )
+    warning = await claims.activity_warning(rep, SOON, 300)
+    assert warning and "£140.00" in warning and "£100.00" in warning
+    # A half day would stay within it.
+    assert await claims.activity_warning(rep, SOON, 120) is None
+    await sign_in(client, "lead@trust.example")
+    page = await client.get(f"/activities/{activity.id}")
+    assert "Earnings limits" in page.text and "may affect" in page.text.lower()
+
+    booking = await bookings.book(lead, activity, rep, "phone")  # not blocked
+    assert booking.status.value == "confirmed"
+    position = await claims.earnings_position(rep, SOON.date())
+    assert position is not None and position.earned_pence == 14000 and position.over
+
+    claim = await Claim.create(
+        organisation_id=rep.organisation_id,
+        representative=rep,
+        period_start=SOON.date(),
+        period_end=SOON.date(),
+    )
+    await ClaimLine.create(
+        claim=claim,
+        kind=LineKind.FEE,
+        day=SOON.date(),
+        minutes=300,
+        band="day",
+        amount_pence=14000,
+        description="Day",
+    )
+    assert "over your own limit of £100.00" in (await claims.claim_warning(claim))
+    await Booking.filter(id=booking.id).update(status="cancelled")
+    assert (
+        await claims.earnings_position(rep, SOON.date())
+    ).earned_pence == 14000  # the claim still counts
+
+
+async def test_a_representative_sees_earnings_against_their_limit(client, world):
+    _, lead, rep = await setup(world)
+    await claims.set_earnings_limit(lead, rep, {"earnings_limit": "esa_permitted_work_lower"})
+    user = await User.get(email="alex@people.example")
+    client.http.cookies.set("coprod_session", await auth.start_session(user))
+    page = await client.get("/my/payments")
+    assert page.status_code == 200
+    assert "£0.00</strong> of £20.00" in page.text
+    changed = await client.post_form("/my/payments", {"action": "limit", "earnings_limit": "none"})
+    assert changed.status_code == 303
+    await rep.refresh_from_db()
+    assert rep.earnings_limit_code is None and claims.limit_of(rep) is None
