@@ -47,6 +47,7 @@ from coprod.models.people import (
     Representative,
     RepresentativeType,
 )
+from coprod.models.reporting import Involvement, PopulationFigure
 from coprod.models.users import (
     ROLE_LABELS,
     STAFF_ROLES,
@@ -90,6 +91,7 @@ __all__ = [
     "Expense",
     "Format",
     "Invitation",
+    "Involvement",
     "Kind",
     "LineKind",
     "LinkPurpose",
@@ -106,6 +108,7 @@ __all__ = [
     "PaymentAttempt",
     "PaymentPreference",
     "PayrollExport",
+    "PopulationFigure",
     "Project",
     "RateCard",
     "Representative",

@@ -290,14 +290,14 @@ async def finalise(actor: Actor, activity: Activity, data: Mapping[str, Any]) ->
     c.done()
     option = (
         await TimeOption.get_or_none(id=int(raw_option), activity=activity)
-        if raw_option.isdigit()
+        if raw_option.isascii() and raw_option.isdigit()
         else None
     )
     if option is None:
         raise ValidationFailed.one("option_id", "Select the time you have chosen")
     if activity.status != ActivityStatus.PLANNING:
         raise Conflict("A time has already been chosen for this activity", "option_id")
-    ids = {int(p) for p in people if str(p).isdigit()}
+    ids = {int(p) for p in people if str(p).isascii() and str(p).isdigit() and len(str(p)) < 10}
     invitations = await Invitation.filter(
         activity=activity, representative_id__in=list(ids)
     ).prefetch_related("representative", "answers")
@@ -450,7 +450,8 @@ async def change_mode(actor: Actor, booking: Booking, mode: str) -> Booking:
 
 async def reschedule(actor: Actor, activity: Activity, data: Mapping[str, Any]) -> Activity:
     """Move a scheduled activity. Everyone booked gets the change (same UID, higher SEQUENCE);
-    anyone it now clashes for, or who falls into the six-week window, is flagged for the lead."""
+    anyone the new date puts within the six-week window is flagged for a wellbeing
+    conversation. (Contract, break and overlap are not re-checked: the lead sees the grid.)"""
     if not is_lead(actor):
         raise Forbidden
     if activity.organisation_id != actor.organisation_id:

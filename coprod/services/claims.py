@@ -26,6 +26,7 @@ from coprod.models import (
     ClaimLine,
     ClaimStatus,
     Expense,
+    Involvement,
     LineKind,
     PaymentPreference,
     RateCard,
@@ -107,6 +108,7 @@ async def record_attendance(actor: Actor, booking: Booking, data: Mapping[str, A
                 "attendance_recorded_at",
             ]
         )
+        await _record_involvement(booking)
         await audit.record(
             actor,
             "booking.attendance",
@@ -119,6 +121,65 @@ async def record_attendance(actor: Actor, booking: Booking, data: Mapping[str, A
             },
         )
     return booking
+
+
+async def _record_involvement(booking: Booking) -> None:
+    """Keep the flat row that reports count in step with attendance."""
+    if booking.status != BookingStatus.ATTENDED:
+        await Involvement.filter(booking_id=booking.id).delete()
+        return
+    activity = await booking.activity
+    rep = await booking.representative
+    values = {
+        "organisation_id": activity.organisation_id,
+        "activity_id": activity.id,
+        "project_id": activity.project_id,
+        "team_id": activity.team_id,
+        "representative_id": rep.id,
+        "representative_type": rep.representative_type.value,
+        "category": activity.category.value if activity.category else None,
+        "kind": activity.kind.value,
+        "mode": booking.mode,
+        "day": london_date(booking.starts_at),
+        "minutes": (booking.attended_minutes or 0) + (booking.preparation_minutes or 0),
+    }
+    await Involvement.update_or_create(defaults=values, booking_id=booking.id)
+
+
+def share(total: int, weights: list[int]) -> list[int]:
+    """Split pence in proportion to weights, exactly: the remainder goes to the last share."""
+    if not weights:
+        return []
+    if sum(weights) <= 0:
+        weights = [1] * len(weights)
+    parts = [total * w // sum(weights) for w in weights]
+    parts[-1] += total - sum(parts)
+    return parts
+
+
+async def _cost_involvements(claim: Claim) -> None:
+    """On approval, spread each day's fee and expenses over that day's involvements, so that
+    reports can show spend by category."""
+    fees: dict[dt.date, int] = {}
+    for line in await ClaimLine.filter(claim=claim, kind=LineKind.FEE):
+        if line.day is not None:
+            fees[line.day] = fees.get(line.day, 0) + line.amount_pence
+    spent: dict[dt.date, int] = {}
+    for e in await Expense.filter(claim=claim):
+        paid = e.approved_pence if e.approved_pence is not None else e.amount_pence
+        spent[e.day] = spent.get(e.day, 0) + paid
+    for day in set(fees) | set(spent):
+        rows = list(
+            await Involvement.filter(representative_id=claim.representative_id, day=day).order_by(
+                "id"
+            )
+        )
+        weights = [r.minutes for r in rows]
+        for row, fee, cost in zip(
+            rows, share(fees.get(day, 0), weights), share(spent.get(day, 0), weights), strict=True
+        ):
+            row.fee_pence, row.expenses_pence = fee, cost
+            await row.save(update_fields=["fee_pence", "expenses_pence"])
 
 
 # --------------------------------------------------------------------------- rate cards
@@ -505,6 +566,7 @@ async def approve(actor: Actor, claim: Claim, data: Mapping[str, Any]) -> Claim:
         claim.decided_at = _now()
         claim.decided_by = actor.user
         await claim.save(update_fields=["status", "decided_at", "decided_by_id"])
+        await _cost_involvements(claim)
         await audit.record(
             actor,
             "claim.approve",

@@ -277,7 +277,7 @@ def _line(line: ClaimLine) -> dict[str, Any]:
     }
 
 
-async def _summary(claim: Claim) -> dict[str, Any]:
+def _summary(claim: Claim, t: claims.Totals) -> dict[str, Any]:
     return {
         "id": claim.id,
         "representative_id": claim.representative_id,
@@ -288,7 +288,7 @@ async def _summary(claim: Claim) -> dict[str, Any]:
         "submitted_at": iso(claim.submitted_at),
         "decided_at": iso(claim.decided_at),
         "paid_at": iso(claim.paid_at),
-        "total_pence": (await claims.totals(claim)).total_pence,
+        "total_pence": t.total_pence,
     }
 
 
@@ -296,7 +296,7 @@ async def _claim(claim: Claim) -> dict[str, Any]:
     t = await claims.totals(claim)
     open_ = claim.status in (ClaimStatus.DRAFT, ClaimStatus.SUBMITTED)
     return {
-        **await _summary(claim),
+        **_summary(claim, t),
         "submitted_by_id": claim.submitted_by_id,  # type: ignore[attr-defined]
         "decided_by_id": claim.decided_by_id,  # type: ignore[attr-defined]
         "rejection_reason": claim.rejection_reason,
@@ -356,14 +356,12 @@ def _upload_of(body: dict[str, Any]) -> claims.Upload | None:
     raw = body.get("receipt")
     if raw is None:
         return None
-    content = raw.get("content_base64") if isinstance(raw, dict) else None
-    if not isinstance(content, str):
+    if not isinstance(raw, dict) or not isinstance(raw.get("content_base64"), str):
         raise ValidationFailed.one("receipt", 'Send the receipt as {"filename", "content_base64"}')
     try:
-        data = base64.b64decode("".join(content.split()), validate=True)
+        data = base64.b64decode("".join(raw["content_base64"].split()), validate=True)
     except (binascii.Error, ValueError):
         raise ValidationFailed.one("receipt", "The receipt must be base64-encoded") from None
-    assert isinstance(raw, dict)
     filename = str(raw.get("filename") or "").strip() or "receipt"
     return claims.Upload(filename, data)
 
@@ -383,6 +381,11 @@ def _adjustments_of(body: dict[str, Any]) -> tuple[dict[str, Any], dict[int, int
         expense_id = adjustment.get("expense_id")
         if isinstance(expense_id, bool) or not isinstance(expense_id, int):
             errors.append(FieldError(f"adjustments.{i}.expense_id", "Select an expense"))
+            continue
+        if adjustment.get("approved_pence") in (None, ""):
+            errors.append(
+                FieldError(f"adjustments.{i}.approved_pence", "Enter the approved amount in pence")
+            )
             continue
         data[f"approved_{expense_id}"] = adjustment.get("approved_pence")
         data[f"reason_{expense_id}"] = adjustment.get("reason")
@@ -461,7 +464,7 @@ async def list_claims(request: Request, actor: Actor) -> dict[str, Any]:
     if status:
         query = query.filter(status=status)
     found = await query.prefetch_related("representative")
-    return {"items": [await _summary(claim) for claim in found]}
+    return {"items": [_summary(claim, await claims.totals(claim)) for claim in found]}
 
 
 @api.operation(
@@ -596,7 +599,16 @@ async def add_expense(
 ) -> dict[str, Any]:
     claim = await claims.claim_for(actor, id)
     data = _pounds_of(body)
-    expense = await claims.add_expense(actor, claim, data, _upload_of(body))
+    try:
+        expense = await claims.add_expense(actor, claim, data, _upload_of(body))
+    except ValidationFailed as exc:
+        if data is body:
+            raise
+        # The amount was given in pence: name that field in any error about it.
+        raise ValidationFailed(
+            FieldError("amount_pence" if e.field == "amount" else e.field, e.message)
+            for e in exc.errors
+        ) from None
     return _expense(expense)
 
 
