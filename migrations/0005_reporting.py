@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
                 ('fee_pence', fields.IntField(default=0)),
                 ('expenses_pence', fields.IntField(default=0)),
             ],
-            options={'table': 'involvement', 'app': 'models', 'indexes': [Index(fields=['organisation', 'day'])], 'pk_attr': 'id', 'table_description': 'One attended booking, copied flat so that reports aggregate in SQL over one table.'},
+            options={'table': 'involvement', 'app': 'models', 'indexes': [Index(fields=['organisation_id', 'day'])], 'pk_attr': 'id', 'table_description': 'One attended booking, copied flat so that reports aggregate in SQL over one table.'},
             bases=['TimestampedModel'],
         ),
         ops.CreateModel(
@@ -45,5 +45,10 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'population_figure', 'app': 'models', 'unique_together': (('organisation', 'characteristic', 'group'),), 'pk_attr': 'id', 'table_description': 'The share of the local population in a group, as the organisation enters it (e.g. from'},
             bases=['TimestampedModel'],
+        ),
+        ops.AddField(
+            model_name='AccessArrangement',
+            name='done_on_time',
+            field=fields.BooleanField(default=False),
         ),
     ]

@@ -291,6 +291,8 @@ class AccessArrangement(TimestampedModel):
     label = fields.CharField(max_length=200)
     due_on = fields.DateField()
     done_at = fields.DatetimeField(null=True)
+    # Kept so reports can count "done on time" in SQL: done on or before the due day (London).
+    done_on_time = fields.BooleanField(default=False)
     done_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="arrangements_done", null=True, on_delete=fields.SET_NULL
     )

@@ -40,7 +40,7 @@ class Involvement(TimestampedModel):
 
     class Meta:
         table = "involvement"
-        indexes = (("organisation", "day"),)
+        indexes = (("organisation_id", "day"),)
 
 
 class PopulationFigure(TimestampedModel):

@@ -504,8 +504,9 @@ async def tick(actor: Actor, arrangement: AccessArrangement, done: bool) -> None
         raise Forbidden
     async with in_transaction():
         arrangement.done_at = _now() if done else None
+        arrangement.done_on_time = done and scheduling.london_date(_now()) <= arrangement.due_on
         arrangement.done_by = actor.user if done else None
-        await arrangement.save(update_fields=["done_at", "done_by_id"])
+        await arrangement.save(update_fields=["done_at", "done_by_id", "done_on_time"])
         await audit.record(
             actor,
             "arrangement.tick",

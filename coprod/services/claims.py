@@ -40,7 +40,10 @@ from coprod.services.representatives import on_behalf
 from coprod.templating import money
 from coprod.validation import Checker, ValidationFailed
 
+# Claims whose days are taken: a rejected claim can be put right and sent again, so its days
+# stay taken too.
 FEE_COUNTING = (
+    ClaimStatus.REJECTED,
     ClaimStatus.DRAFT,
     ClaimStatus.SUBMITTED,
     ClaimStatus.APPROVED,

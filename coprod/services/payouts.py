@@ -302,35 +302,38 @@ async def handle_webhook(payload: bytes, signature: str) -> str:
     fresh = await gateway().retrieve_event(event_id, account_id=event.get("account"))
     kind = str(fresh.get("type", ""))
     obj = fresh.get("data", {}).get("object", {})
+    # Recorded in the same transaction as what the event makes us do: if that fails (Stripe
+    # cannot be reached, say), the event is not marked handled and Stripe's redelivery is
+    # acted on. A concurrent delivery of the same event waits on the unique event id.
     async with in_transaction():
         _, created = await StripeEvent.get_or_create(event_id=event_id, defaults={"type": kind})
         if not created:
             return "already handled"
-    if kind == "account.updated" and obj.get("id"):
-        rep = await Representative.get_or_none(stripe_account_id=obj["id"])
-        if rep is not None:
-            enabled = await gateway().payouts_enabled(obj["id"])
-            if enabled != rep.stripe_payouts_enabled:
-                rep.stripe_payouts_enabled = enabled
-                await rep.save(update_fields=["stripe_payouts_enabled"])
-                await audit.record(
-                    Actor.system(via="stripe", organisation_id=rep.organisation_id),
-                    "payout.enabled" if enabled else "payout.disabled",
-                    rep,
-                )
-        return kind
-    if kind.startswith("transfer.") and obj.get("id"):
-        transfer = await gateway().retrieve_transfer(obj["id"])
-        claim_id = str((obj.get("metadata") or {}).get("claim_id", ""))
-        attempt = (
-            await PaymentAttempt.filter(claim_id=int(claim_id)).order_by("-id").first()
-            if claim_id.isdigit()
-            else None
-        )
-        if attempt is not None and not transfer.reversed:
-            await mark_paid(attempt, transfer.id)
-        return kind
-    return f"ignored {kind}"
+        if kind == "account.updated" and obj.get("id"):
+            rep = await Representative.get_or_none(stripe_account_id=obj["id"])
+            if rep is not None:
+                enabled = await gateway().payouts_enabled(obj["id"])
+                if enabled != rep.stripe_payouts_enabled:
+                    rep.stripe_payouts_enabled = enabled
+                    await rep.save(update_fields=["stripe_payouts_enabled"])
+                    await audit.record(
+                        Actor.system(via="stripe", organisation_id=rep.organisation_id),
+                        "payout.enabled" if enabled else "payout.disabled",
+                        rep,
+                    )
+            return kind
+        if kind.startswith("transfer.") and obj.get("id"):
+            transfer = await gateway().retrieve_transfer(obj["id"])
+            claim_id = str((obj.get("metadata") or {}).get("claim_id", ""))
+            attempt = (
+                await PaymentAttempt.filter(claim_id=int(claim_id)).order_by("-id").first()
+                if claim_id.isdigit()
+                else None
+            )
+            if attempt is not None and not transfer.reversed:
+                await mark_paid(attempt, transfer.id)
+            return kind
+        return f"ignored {kind}"
 
 
 # --------------------------------------------------------------------------- payroll
