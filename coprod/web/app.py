@@ -21,7 +21,7 @@ from coprod.config import ROOT, get_settings
 from coprod.errors import NotFound
 from coprod.web.api import api
 from coprod.web.middleware import AuthMiddleware, SecurityHeadersMiddleware
-from coprod.web.pages import activities, admin, auth, claims, home, representatives
+from coprod.web.pages import activities, admin, auth, claims, home, reports, representatives
 from coprod.web.render import page
 
 log = logging.getLogger("coprod.web")
@@ -96,6 +96,7 @@ def routes() -> list[Any]:
         *representatives.routes,
         *activities.routes,
         *claims.routes,
+        *reports.routes,
         *api.routes(),
         Route("/healthz", healthz, methods=["GET"]),
         Mount(

@@ -29,6 +29,10 @@ def navigation(actor: Actor | None, path: str) -> list[dict[str, Any]]:
         ]
     if actor.has(Role.FINANCE_OFFICER):
         items += [("/finance", "Finance")]
+    if actor.has(Role.REPORTER, Role.INVOLVEMENT_LEAD, Role.ORG_ADMIN):
+        items += [("/reports", "Reports")]
+    elif actor.network_ids:
+        items += [(f"/reports/networks/{min(actor.network_ids)}", "Network report")]
     if actor.has(Role.REPRESENTATIVE):
         items += [
             ("/my/bookings", "My bookings"),

@@ -1,0 +1,100 @@
+"""A reporter opens the financial-year report, switches to a quarter and downloads the CSV;
+a network reporter opens the roll-up. axe-core runs on every page."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from playwright.async_api import expect
+
+from coprod.domain.reporting import financial_year_of
+from coprod.models import Involvement, Network, NetworkMember, NetworkMembership, NetworkRole, Role
+from tests.browser.conftest import check_a11y, visit
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+async def test_reporter_reads_the_year_then_a_quarter_and_downloads_the_csv(page, world):
+    org = await world.org()
+    await world.user(org, "rita@northshire.example", Role.REPORTER)
+    year = financial_year_of(dt.date.today())
+    start = dt.date(year, 4, 1)
+    rows = [
+        Involvement(
+            organisation_id=org.id,
+            activity_id=i % 6,
+            representative_id=100 + i % 9,
+            representative_type=("patient", "carer")[i % 2],
+            category=("co_design", "co_decision", "co_delivery", "co_evaluation")[i % 4],
+            kind="meeting",
+            mode=("in_person", "video", "phone")[i % 3],
+            day=start + dt.timedelta(days=i * 5),
+            minutes=120,
+            fee_pence=7000,
+            expenses_pence=450,
+        )
+        for i in range(40)
+    ]
+    await Involvement.bulk_create(rows)
+    in_q1 = [r for r in rows if r.day < dt.date(year, 7, 1)]
+
+    await visit(page, "/sign-in")
+    await page.get_by_label("Email address").fill("rita@northshire.example")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in", exact=True).click()
+    await page.get_by_role("link", name="Reports").first.click()
+    await check_a11y(page)
+    await expect(page.locator(".nhsuk-lede-text")).to_contain_text(
+        f"April {year} to March {year + 1}"
+    )
+    total_hours = round(len(rows) * 120 / 60, 1)
+    await expect(page.locator("svg.coprod-chart").first).to_be_visible()
+    await expect(page.get_by_role("img", name="Hours of co-production by category")).to_be_visible()
+    await expect(page.locator("table").first).to_contain_text(str(total_hours / 4))
+
+    await page.get_by_role("radio", name="Quarter").check()
+    await page.get_by_label("Quarter (if you chose a quarter)").select_option("1")
+    await page.get_by_role("button", name="Show report").click()
+    await page.wait_for_load_state("load")
+    await check_a11y(page)
+    await expect(page.locator(".nhsuk-lede-text")).to_contain_text("Quarter 1")
+    people = len({r.representative_id for r in in_q1})
+    await expect(page.locator(".nhsuk-summary-list").first).to_contain_text(
+        str(people) if people >= 5 else "fewer than 5"
+    )
+
+    async with page.expect_download() as info:
+        await page.get_by_role("link", name="Download as a spreadsheet (CSV)").click()
+    download = await info.value
+    text = (await download.path()).read_text()
+    parsed = list(csv.reader(io.StringIO(text)))
+    assert parsed and len(parsed) > 5
+    hours = {tuple(r[:3]): r[3] for r in parsed[1:] if len(r) >= 4}
+    q1_design = sum(r.minutes for r in in_q1 if r.category == "co_design") / 60
+    assert float(hours[("by_category", "co_design", "hours")]) == round(q1_design, 1)
+
+    await visit(page, "/reports/population")
+
+
+async def test_network_reporter_sees_members_side_by_side(page, world):
+    first = await world.org("First Trust")
+    second = await world.org("Second Trust")
+    network = await Network.create(name="Crisis care quality network")
+    for org in (first, second):
+        await NetworkMembership.create(network=network, organisation=org)
+    user = await world.user(first, "nina@network.example", Role.REPORTER)
+    await NetworkMember.create(user=user, network=network, role=NetworkRole.NETWORK_REPORTER)
+    await visit(page, "/sign-in")
+    await page.get_by_label("Email address").fill("nina@network.example")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in", exact=True).click()
+    await visit(page, f"/reports/networks/{network.id}")
+    await expect(page.get_by_role("heading", level=1)).to_contain_text(
+        "Crisis care quality network"
+    )
+    await expect(page.get_by_text("Members side by side")).to_be_visible()
+    await expect(page.locator("table", has_text="First Trust")).to_contain_text("Second Trust")
