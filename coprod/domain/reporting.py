@@ -44,3 +44,15 @@ def suppress(count: int | None) -> int | None:
     if count is None or 0 < count < SUPPRESS_BELOW:
         return None
     return count
+
+
+def suppress_with_total(counts: dict[str, int | None]) -> dict[str, int | None]:
+    """Counts already passed through `suppress`, which add up to a total shown elsewhere. If
+    only one is hidden, the total minus the others would give it away, so the smallest shown
+    count is hidden too (complementary suppression)."""
+    hidden = [k for k, v in counts.items() if v is None]
+    shown = {k: v for k, v in counts.items() if v is not None and v > 0}
+    if len(hidden) == 1 and shown:
+        smallest = min(shown, key=lambda k: (shown[k], k))
+        return {**counts, smallest: None}
+    return counts

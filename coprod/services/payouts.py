@@ -220,19 +220,18 @@ async def process_payments(now: dt.datetime) -> int:
             )
         except PaymentFailed as exc:
             async with in_transaction():
-                attempt.status = AttemptStatus.FAILED
-                attempt.failure_reason = exc.reason
-                attempt.retryable = exc.retryable
-                attempt.transfer_id = None
-                await attempt.save(
-                    update_fields=[
-                        "status",
-                        "failure_reason",
-                        "retryable",
-                        "transfer_id",
-                        "updated_at",
-                    ]
+                # Unless Stripe's webhook recorded the transfer while we waited for the reply.
+                failed = await PaymentAttempt.filter(
+                    id=attempt.id, status=AttemptStatus.PENDING
+                ).update(
+                    status=AttemptStatus.FAILED,
+                    failure_reason=exc.reason,
+                    retryable=exc.retryable,
+                    transfer_id=None,
+                    updated_at=_now(),
                 )
+                if not failed:
+                    continue
                 await Claim.filter(id=claim.id, status=ClaimStatus.APPROVED).update(
                     status=ClaimStatus.FAILED
                 )

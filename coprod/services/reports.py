@@ -14,7 +14,7 @@ from tortoise.expressions import Subquery
 from tortoise.functions import Count, Min, Sum
 
 from coprod.domain.equality import QUESTIONS
-from coprod.domain.reporting import Period, suppress
+from coprod.domain.reporting import Period, suppress, suppress_with_total
 from coprod.domain.scheduling import LONDON
 from coprod.errors import Forbidden, NotFound
 from coprod.models import (
@@ -215,6 +215,7 @@ async def _reach(report: Report) -> list[dict[str, Any]]:
         )
         counts = {r[question.key]: int(r["n"]) for r in rows}
         answered = sum(counts.values())
+        safe = suppress_with_total({v: suppress(counts.get(v, 0)) for v, _ in question.options})
         groups = []
         for value, label in question.options:
             local = [
@@ -226,7 +227,7 @@ async def _reach(report: Report) -> list[dict[str, Any]]:
                 {
                     "group": value,
                     "label": label,
-                    "people": suppress(counts.get(value, 0)),
+                    "people": safe[value],
                     "local_population_percent": (sum(local) / len(local) / 10) if local else None,
                 }
             )
@@ -274,7 +275,9 @@ async def network_report(actor: Actor, network_id: int, period: Period) -> tuple
         "organisation_id", flat=True
     )
     report = await build(Report(period, list(members)))
-    report.people = {k: suppress(v) for k, v in report.people.items()}
+    people = {k: suppress(v) for k, v in report.people.items()}
+    by_type = suppress_with_total({k: people[k] for k in ("patients", "carers", "both")})
+    report.people = {**people, **by_type}
     names = dict(await Organisation.filter(id__in=report.organisations).values_list("id", "name"))
     rows = (
         await Involvement.filter(
@@ -302,4 +305,8 @@ async def network_report(actor: Actor, network_id: int, period: Period) -> tuple
         }
         for org_id in sorted(report.organisations, key=lambda i: names.get(i, ""))
     ]
+    # Members' people counts add up to the network's: hide a second one if only one is hidden.
+    safe = suppress_with_total({str(i): m["people"] for i, m in enumerate(report.members)})
+    for i, member in enumerate(report.members):
+        member["people"] = safe[str(i)]
     return network, report
