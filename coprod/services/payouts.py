@@ -329,8 +329,15 @@ async def handle_webhook(payload: bytes, signature: str) -> str:
                 if claim_id.isdigit()
                 else None
             )
-            if attempt is not None and not transfer.reversed:
-                await mark_paid(attempt, transfer.id)
+            # Only a transfer that is ours to the penny and to the right account settles a claim.
+            if (
+                attempt is not None
+                and not transfer.reversed
+                and transfer.amount_pence == attempt.amount_pence
+            ):
+                claim = await Claim.get(id=attempt.claim_id).prefetch_related("representative")
+                if transfer.destination == claim.representative.stripe_account_id:
+                    await mark_paid(attempt, transfer.id)
             return kind
         return f"ignored {kind}"
 

@@ -1,0 +1,768 @@
+"""Paying claims: Stripe onboarding, signed webhooks, pay runs made by the worker job, failures
+and retries that never pay twice, and the payroll export.
+
+Real database, the app in-process for webhooks, the real stripe library over real HTTP to the
+Stripe stand-in, and a real SMTP server for the remittance emails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from tortoise import connections
+
+from coprod.errors import Conflict, Forbidden
+from coprod.integrations.stripe_gateway import StripeGateway
+from coprod.models import (
+    AttemptStatus,
+    AuditEvent,
+    Claim,
+    ClaimLine,
+    ClaimStatus,
+    Expense,
+    LineKind,
+    OutboxMessage,
+    PaymentAttempt,
+    Representative,
+    Role,
+    StripeEvent,
+)
+from coprod.services import auth, contracts, payouts, representatives
+from coprod.services.actor import Actor
+from coprod.validation import ValidationFailed
+from tests.conftest import deliver_mail, postgres_only
+from tests.stripe_standin import DEFAULT_WEBHOOK_SECRET, Delivery, StripeStandIn, running_standin
+
+WEBHOOK = "/api/v1/stripe/webhook"
+TODAY = dt.date.today()
+START = TODAY - dt.timedelta(days=30)
+NOW = dt.datetime.now(dt.UTC)
+
+
+# ---------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def standin() -> Iterator[StripeStandIn]:
+    with running_standin() as s:
+        yield s
+
+
+@pytest.fixture
+async def use_gateway(standin: StripeStandIn) -> AsyncIterator[Any]:
+    """Point the payment services at the stand-in; `use_gateway(timeout=..., retries=...)`
+    swaps in another gateway. All are closed and the services reset afterwards."""
+    made: list[StripeGateway] = []
+
+    def factory(**kwargs: Any) -> StripeGateway:
+        options: dict[str, Any] = {
+            "api_key": standin.api_key,
+            "webhook_secret": DEFAULT_WEBHOOK_SECRET,
+            "api_base": standin.url,
+            "timeout": 5.0,
+            "retries": 2,
+            **kwargs,
+        }
+        gateway = StripeGateway(**options)
+        made.append(gateway)
+        payouts.use_gateway(gateway)
+        return gateway
+
+    yield factory
+    payouts.use_gateway(None)
+    standin.release_hangs()
+    for gateway in made:
+        await gateway.aclose()
+
+
+@pytest.fixture
+async def gateway(use_gateway: Any, standin: StripeStandIn, client: Any) -> StripeGateway:
+    """The default gateway, with webhooks delivered to the app in-process."""
+    standin.webhook_target(WEBHOOK, DEFAULT_WEBHOOK_SECRET, client=client.http)
+    made: StripeGateway = use_gateway()
+    return made
+
+
+@dataclass
+class Trust:
+    lead: Actor
+    finance: Actor
+    organisation_id: int
+
+
+async def trust(world: Any, name: str = "Northshire NHS Trust", slug: str = "trust") -> Trust:
+    org = await world.org(name)
+    lead = await world.user(org, f"lead@{slug}.example", Role.INVOLVEMENT_LEAD)
+    finance = await world.user(org, f"finance@{slug}.example", Role.FINANCE_OFFICER)
+    return Trust(
+        lead=await auth.actor_for(lead, org.id),
+        finance=await auth.actor_for(finance, org.id),
+        organisation_id=org.id,
+    )
+
+
+async def new_rep(t: Trust, name: str, email: str | None = None, **fields: Any) -> Representative:
+    data: dict[str, Any] = {
+        "full_name": name,
+        "representative_type": "patient",
+        "phone": "01632 960 001",
+        "contact_channels": ["phone"],
+    }
+    if email:
+        data.update(email=email, contact_channels=["email"])
+    rep = await representatives.create(t.lead, data)
+    await contracts.create(
+        t.lead, rep, {"role_title": "Patient representative", "starts_on": START.isoformat()}
+    )
+    for key, value in fields.items():
+        setattr(rep, key, value)
+    if fields:
+        await rep.save(update_fields=list(fields))
+    return rep
+
+
+async def stripe_rep(
+    t: Trust,
+    gateway: StripeGateway,
+    standin: StripeStandIn,
+    name: str,
+    email: str,
+    *,
+    onboarded: bool = True,
+) -> Representative:
+    """Someone paid by Stripe whose Express account exists in the stand-in (and is set up)."""
+    rep = await new_rep(t, name, email, payout_method="stripe")
+    account_id = await gateway.create_express_account(email=email, reference=f"test-{rep.id}")
+    rep.stripe_account_id = account_id
+    await rep.save(update_fields=["stripe_account_id"])
+    if onboarded:
+        await standin.complete_onboarding_async(account_id)
+        await Representative.filter(id=rep.id).update(stripe_payouts_enabled=True)
+    return await Representative.get(id=rep.id)
+
+
+async def claim_of(
+    rep: Representative,
+    *,
+    fee: int = 7000,
+    status: ClaimStatus = ClaimStatus.APPROVED,
+    expense: int | None = None,
+    approved_expense: int | None = None,
+    adjustment: int | None = None,
+) -> Claim:
+    claim = await Claim.create(
+        organisation_id=rep.organisation_id,
+        representative=rep,
+        period_start=START,
+        period_end=TODAY,
+        status=status,
+    )
+    await ClaimLine.create(
+        claim=claim,
+        kind=LineKind.FEE,
+        day=START + dt.timedelta(days=3),
+        minutes=300,
+        band="day",
+        amount_pence=fee,
+        description="Full day: Service design workshop",
+    )
+    if adjustment is not None:
+        await ClaimLine.create(
+            claim=claim,
+            kind=LineKind.ADJUSTMENT,
+            amount_pence=adjustment,
+            description="Correction",
+        )
+    if expense is not None:
+        await Expense.create(
+            claim=claim,
+            kind="public_transport",
+            day=START + dt.timedelta(days=3),
+            amount_pence=expense,
+            approved_pence=approved_expense,
+        )
+    return claim
+
+
+async def reloaded(claim: Claim) -> Claim:
+    return await Claim.get(id=claim.id)
+
+
+def transfers_for(standin: StripeStandIn, claim: Claim) -> list[dict[str, Any]]:
+    return [t for t in standin.transfers.values() if t["metadata"].get("claim_id") == str(claim.id)]
+
+
+def received(delivery: Delivery) -> str:
+    assert delivery.status == 200, (delivery.status, delivery.response_body, delivery.error)
+    outcome: str = json.loads(delivery.response_body)["received"]
+    return outcome
+
+
+async def remittances() -> list[OutboxMessage]:
+    return await OutboxMessage.filter(dedupe_key__endswith=":remittance")
+
+
+# ---------------------------------------------------------------------------- onboarding
+
+
+async def test_onboarding_makes_one_express_account_and_the_webhook_switches_payouts_on(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway
+) -> None:
+    t = await trust(world)
+    rep = await new_rep(t, "Ada Able", "ada@people.example")
+
+    link = await payouts.onboarding_link(t.lead, rep)
+
+    rep = await Representative.get(id=rep.id)
+    account_id = rep.stripe_account_id
+    assert account_id is not None and account_id in standin.accounts
+    assert link.startswith(f"{standin.url}/onboarding/{account_id}/")
+    assert rep.payout_method == "stripe" and rep.stripe_payouts_enabled is False
+    account = standin.accounts[account_id]
+    assert account["type"] == "express" and account["email"] == "ada@people.example"
+    assert account["metadata"] == {"coprod_ref": f"representative-{rep.id}"}
+    assert standin.account_links[-1]["return_url"] == "http://testserver/my/payments?returned=1"
+
+    # Asking again (finance, this time) reuses the account and makes a fresh link.
+    again = await payouts.onboarding_link(t.finance, rep)
+    assert again != link and again.startswith(f"{standin.url}/onboarding/{account_id}/")
+    assert list(standin.accounts) == [account_id]
+    assert len(standin.requests_to("/v1/accounts")) == 1
+    assert await AuditEvent.filter(action="payout.stripe_account").count() == 1
+
+    # A signed event claiming payouts are on is only a trigger: Stripe says they are not yet.
+    early = await standin.send_event_async(
+        "account.updated", {**account, "payouts_enabled": True}, account=account_id
+    )
+    assert received(early) == "account.updated"
+    assert (await Representative.get(id=rep.id)).stripe_payouts_enabled is False
+
+    event = await standin.complete_onboarding_async(account_id)
+
+    assert received(standin.deliveries[-1]) == "account.updated"
+    assert (await Representative.get(id=rep.id)).stripe_payouts_enabled is True
+    assert await StripeEvent.filter(event_id=event["id"]).count() == 1
+    assert await AuditEvent.filter(action="payout.enabled").count() == 1
+
+    # Replays change nothing more: even if our record were changed since, they are not acted on.
+    await Representative.filter(id=rep.id).update(stripe_payouts_enabled=False)
+    replays = await standin.replay_async(event["id"], times=3)
+    assert [received(d) for d in replays] == ["already handled"] * 3
+    assert (await Representative.get(id=rep.id)).stripe_payouts_enabled is False
+    assert await StripeEvent.filter(event_id=event["id"]).count() == 1
+    assert await StripeEvent.all().count() == 2  # the early event and the onboarding one
+    assert await AuditEvent.filter(action="payout.enabled").count() == 1
+
+
+async def test_a_webhook_with_a_bad_signature_is_refused_and_nothing_is_recorded(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway, client: Any
+) -> None:
+    t = await trust(world)
+    rep = await stripe_rep(t, gateway, standin, "Bea Bold", "bea@people.example")
+    await Representative.filter(id=rep.id).update(stripe_payouts_enabled=False)
+    await StripeEvent.all().delete()
+    assert rep.stripe_account_id is not None
+    account = standin.accounts[rep.stripe_account_id]
+    event = standin.record_event("account.updated", account, account=rep.stripe_account_id)
+    body = json.dumps(event).encode()
+    events_read = len(standin.requests_to(f"/v1/events/{event['id']}", "GET"))
+
+    forged = standin.signature_header(body, secret="whsec_someone_else")
+    tampered = json.dumps({**event, "id": "evt_forged"}).encode()
+    for payload, signature in [
+        (body, forged),
+        (body, ""),
+        (tampered, standin.signature_header(body)),
+    ]:
+        response = await client.http.post(
+            WEBHOOK,
+            content=payload,
+            headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
+        )
+        assert response.status_code == 422, response.text
+        [error] = response.json()["errors"]
+        assert error["field"] == "signature"
+        assert "signature" in error["message"].lower()
+
+    assert await StripeEvent.all().count() == 0
+    assert (await Representative.get(id=rep.id)).stripe_payouts_enabled is False
+    assert len(standin.requests_to(f"/v1/events/{event['id']}", "GET")) == events_read
+
+    # The same body signed properly is acted on: the signature was the only thing wrong.
+    good = await client.http.post(
+        WEBHOOK, content=body, headers={"Stripe-Signature": standin.signature_header(body)}
+    )
+    assert good.status_code == 200, good.text
+    assert (await Representative.get(id=rep.id)).stripe_payouts_enabled is True
+    assert await StripeEvent.all().count() == 1
+
+
+async def test_a_webhook_that_could_not_be_acted_on_is_acted_on_when_stripe_sends_it_again(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway
+) -> None:
+    t = await trust(world)
+    rep = await stripe_rep(t, gateway, standin, "Bea Bold", "bea@people.example", onboarded=False)
+    assert rep.stripe_account_id is not None
+    # Stripe cannot be asked about the account just now (beyond the library's retries).
+    standin.fail_next(f"/v1/accounts/{rep.stripe_account_id}", 500, times=3, method="GET")
+
+    event = await standin.complete_onboarding_async(rep.stripe_account_id)
+
+    assert standin.deliveries[-1].status != 200  # so Stripe will send it again
+    assert (await Representative.get(id=rep.id)).stripe_payouts_enabled is False
+    assert not await StripeEvent.filter(event_id=event["id"]).exists()
+
+    [again] = await standin.replay_async(event["id"])
+
+    assert received(again) == "account.updated"
+    assert (await Representative.get(id=rep.id)).stripe_payouts_enabled is True
+    assert await StripeEvent.filter(event_id=event["id"]).count() == 1
+
+
+# ---------------------------------------------------------------------------- pay runs
+
+
+async def test_a_pay_run_pays_each_approved_stripe_claim_once_with_one_remittance(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway, mailbox: Any
+) -> None:
+    t = await trust(world)
+    ada = await stripe_rep(t, gateway, standin, "Ada Able", "ada@people.example")
+    due = await claim_of(ada, fee=7000, expense=500, approved_expense=380)
+    submitted = await claim_of(ada, status=ClaimStatus.SUBMITTED)
+    bob = await new_rep(
+        t, "Bob Baker", "bob@people.example", payout_method="payroll", payroll_reference="PR-1"
+    )
+    by_payroll = await claim_of(bob)
+    other = await trust(world, "Southshire NHS Trust", "south")
+    elsewhere = await claim_of(
+        await stripe_rep(other, gateway, standin, "Cy Young", "cy@people.example")
+    )
+
+    with pytest.raises(Forbidden):
+        await payouts.start_pay_run(t.lead)
+    queued = await payouts.start_pay_run(t.finance)
+
+    [attempt] = queued
+    assert attempt.claim_id == due.id
+    assert attempt.status == AttemptStatus.PENDING and attempt.transfer_id is None
+    assert attempt.amount_pence == 7380  # the fee and the approved expense
+    assert attempt.idempotency_key == f"coprod-claim-{due.id}-0"
+    assert await PaymentAttempt.all().count() == 1
+    assert standin.transfers == {}  # a pay run only queues; the worker job pays
+    assert await AuditEvent.filter(action="pay_run.start").count() == 1
+
+    assert await payouts.process_payments(NOW) == 1
+
+    [transfer] = standin.transfers.values()
+    assert transfer["amount"] == 7380 and transfer["currency"] == "gbp"
+    assert transfer["destination"] == ada.stripe_account_id
+    assert transfer["metadata"] == {"claim_id": str(due.id)}
+    [request] = standin.requests_to("/v1/transfers")
+    assert request.idempotency_key == attempt.idempotency_key
+    paid = await reloaded(due)
+    assert paid.status == ClaimStatus.PAID and paid.paid_at is not None
+    stored = await PaymentAttempt.get(id=attempt.id)
+    assert stored.status == AttemptStatus.SUCCEEDED and stored.transfer_id == transfer["id"]
+    assert (await reloaded(submitted)).status == ClaimStatus.SUBMITTED
+    assert (await reloaded(by_payroll)).status == ClaimStatus.APPROVED
+    assert (await reloaded(elsewhere)).status == ClaimStatus.APPROVED
+
+    # Nothing is left to do, and recording the payment again changes nothing.
+    assert await payouts.process_payments(NOW) == 0
+    await payouts.mark_paid(stored, transfer["id"])
+    assert (await reloaded(due)).paid_at == paid.paid_at
+    assert len(standin.transfers) == 1
+    assert await AuditEvent.filter(action="payment.succeeded").count() == 1
+    assert len(await remittances()) == 1
+
+    assert await deliver_mail() == 1
+    assert await deliver_mail() == 0
+    [email] = mailbox.to("ada@people.example")
+    assert email["Subject"] == "You have been paid £73.80"
+    text = mailbox.text(email)
+    assert f"claim {due.id}" in text and "Fees: £70.00" in text and "back: £3.80" in text
+    assert len(mailbox.messages) == 1
+
+
+async def pay_three(t: Trust, gateway: StripeGateway, standin: StripeStandIn) -> list[Claim]:
+    return [
+        await claim_of(
+            await stripe_rep(
+                t, gateway, standin, name, f"{name.split()[0].lower()}@people.example"
+            ),
+            fee=fee,
+        )
+        for name, fee in [("Ann Able", 7000), ("Ben Bold", 3500), ("Cat Cole", 10500)]
+    ]
+
+
+async def replay_transfer_events(standin: StripeStandIn, *, concurrently: bool) -> list[str]:
+    """Stripe tells us about every transfer, and then tells us three more times."""
+    ids = [
+        standin.record_event("transfer.created", transfer)["id"]
+        for transfer in list(standin.transfers.values())
+    ]
+    if concurrently:
+        deliveries = await asyncio.gather(
+            *(standin.deliver_async(event_id) for event_id in ids for _ in range(4))
+        )
+    else:
+        deliveries = [d for event_id in ids for d in await standin.replay_async(event_id, 4)]
+    return [received(d) for d in deliveries]
+
+
+async def assert_each_paid_once(
+    claims: list[Claim], standin: StripeStandIn, mailbox: Any, outcomes: list[str]
+) -> None:
+    assert sorted(outcomes) == ["already handled"] * 9 + ["transfer.created"] * 3
+    assert len(standin.transfers) == len(claims)
+    for claim in claims:
+        [transfer] = transfers_for(standin, claim)
+        [attempt] = await PaymentAttempt.filter(claim_id=claim.id)
+        assert attempt.status == AttemptStatus.SUCCEEDED
+        assert transfer["id"] == attempt.transfer_id
+        assert transfer["amount"] == attempt.amount_pence
+        assert (await reloaded(claim)).status == ClaimStatus.PAID
+    assert await StripeEvent.filter(type="transfer.created").count() == len(claims)
+    assert await AuditEvent.filter(action="payment.succeeded").count() == len(claims)
+    assert len(await remittances()) == len(claims)
+    assert await deliver_mail() == len(claims)
+    for address in ("ann@people.example", "ben@people.example", "cat@people.example"):
+        assert len(mailbox.to(address)) == 1
+
+
+async def test_two_pay_runs_and_replayed_webhooks_pay_each_claim_once(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway, mailbox: Any
+) -> None:
+    t = await trust(world)
+    claims = await pay_three(t, gateway, standin)
+
+    assert len(await payouts.start_pay_run(t.finance)) == 3
+    assert await payouts.start_pay_run(t.finance) == []
+    assert await payouts.process_payments(NOW) == 3
+    assert await payouts.process_payments(NOW) == 0
+    outcomes = await replay_transfer_events(standin, concurrently=False)
+
+    await assert_each_paid_once(claims, standin, mailbox, outcomes)
+
+
+@postgres_only
+async def test_concurrent_pay_runs_workers_and_webhooks_pay_each_claim_once(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway, mailbox: Any
+) -> None:
+    t = await trust(world)
+    claims = await pay_three(t, gateway, standin)
+    # Open several pooled connections first, so the two runs really do overlap.
+    db = connections.get("default")
+    await asyncio.gather(*(db.execute_query("SELECT pg_sleep(0.05)") for _ in range(6)))
+
+    runs = await asyncio.gather(payouts.start_pay_run(t.finance), payouts.start_pay_run(t.finance))
+    assert sorted(len(r) for r in runs) == [0, 3]
+    workers = await asyncio.gather(payouts.process_payments(NOW), payouts.process_payments(NOW))
+    assert sum(workers) == 3
+    outcomes = await replay_transfer_events(standin, concurrently=True)
+
+    await assert_each_paid_once(claims, standin, mailbox, outcomes)
+
+
+# ---------------------------------------------------------------------------- failures
+
+
+async def test_a_500_then_success_makes_one_transfer(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway
+) -> None:
+    t = await trust(world)
+    claim = await claim_of(await stripe_rep(t, gateway, standin, "Ada Able", "ada@people.example"))
+    [attempt] = await payouts.start_pay_run(t.finance)
+    standin.fail_next("/v1/transfers", 500)
+
+    assert await payouts.process_payments(NOW) == 1
+
+    requests = standin.requests_to("/v1/transfers")
+    assert [r.status for r in requests] == [500, 200]
+    assert {r.idempotency_key for r in requests} == {attempt.idempotency_key}
+    assert len(transfers_for(standin, claim)) == len(standin.transfers) == 1
+    assert (await reloaded(claim)).status == ClaimStatus.PAID
+
+
+async def test_500s_beyond_the_retries_fail_retryably_and_a_retry_keeps_the_key(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway, mailbox: Any
+) -> None:
+    t = await trust(world)
+    claim = await claim_of(await stripe_rep(t, gateway, standin, "Ada Able", "ada@people.example"))
+    [first] = await payouts.start_pay_run(t.finance)
+    standin.fail_next("/v1/transfers", 500, times=3)  # the first try and the library's two
+
+    assert await payouts.process_payments(NOW) == 0
+
+    failed = await PaymentAttempt.get(id=first.id)
+    assert failed.status == AttemptStatus.FAILED and failed.retryable is True
+    assert failed.transfer_id is None
+    assert failed.failure_reason == (
+        "Stripe had a problem on its side. Trying again is safe and will not pay twice."
+    )
+    assert (await reloaded(claim)).status == ClaimStatus.FAILED
+    assert standin.transfers == {}
+    assert await AuditEvent.filter(action="payment.failed").count() == 1
+    # A failed claim is not picked up again by the worker or by another pay run.
+    assert await payouts.process_payments(NOW) == 0
+    assert await payouts.start_pay_run(t.finance) == []
+    assert len(standin.requests_to("/v1/transfers")) == 3
+
+    with pytest.raises(Forbidden):
+        await payouts.retry(t.lead, await reloaded(claim))
+    again = await payouts.retry(t.finance, await reloaded(claim))
+
+    assert again.id != first.id and again.status == AttemptStatus.PENDING
+    assert again.idempotency_key == first.idempotency_key == f"coprod-claim-{claim.id}-0"
+    assert (await reloaded(claim)).status == ClaimStatus.APPROVED
+    with pytest.raises(Conflict, match="Only a claim whose payment failed"):
+        await payouts.retry(t.finance, await reloaded(claim))
+
+    assert await payouts.process_payments(NOW) == 1
+    assert await payouts.process_payments(NOW) == 0
+    [transfer] = standin.transfers.values()
+    assert transfer["metadata"] == {"claim_id": str(claim.id)}
+    assert (await reloaded(claim)).status == ClaimStatus.PAID
+    assert (await PaymentAttempt.get(id=again.id)).transfer_id == transfer["id"]
+    assert await deliver_mail() == 1
+
+
+async def test_a_definite_refusal_is_not_retryable_and_a_retry_after_onboarding_uses_a_new_key(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway
+) -> None:
+    t = await trust(world)
+    rep = await stripe_rep(t, gateway, standin, "Ada Able", "ada@people.example", onboarded=False)
+    claim = await claim_of(rep)
+    no_account = await claim_of(await new_rep(t, "Ben Bold", payout_method="stripe"))
+    assert len(await payouts.start_pay_run(t.finance)) == 2
+
+    assert await payouts.process_payments(NOW) == 0
+
+    [refused] = await PaymentAttempt.filter(claim_id=claim.id)
+    assert refused.status == AttemptStatus.FAILED and refused.retryable is False
+    assert refused.failure_reason == (
+        "The representative's Stripe account cannot receive payments yet. They need to "
+        "finish setting it up with Stripe (the onboarding link)."
+    )
+    assert (await reloaded(claim)).status == ClaimStatus.FAILED
+    [not_set_up] = await PaymentAttempt.filter(claim_id=no_account.id)
+    assert not_set_up.status == AttemptStatus.FAILED and not_set_up.retryable is False
+    assert not_set_up.failure_reason == "They have not set up a Stripe account yet"
+    assert (await reloaded(no_account)).status == ClaimStatus.FAILED
+    assert standin.transfers == {}
+
+    assert rep.stripe_account_id is not None
+    await standin.complete_onboarding_async(rep.stripe_account_id)
+    assert (await Representative.get(id=rep.id)).stripe_payouts_enabled is True
+
+    again = await payouts.retry(t.finance, await reloaded(claim))
+
+    assert again.idempotency_key == f"coprod-claim-{claim.id}-1" != refused.idempotency_key
+    assert await payouts.process_payments(NOW) == 1
+    [transfer] = standin.transfers.values()
+    assert transfer["metadata"] == {"claim_id": str(claim.id)}
+    assert (await reloaded(claim)).status == ClaimStatus.PAID
+    assert (await reloaded(no_account)).status == ClaimStatus.FAILED
+
+
+async def test_a_lost_reply_fails_retryably_though_paid_and_the_retry_does_not_pay_twice(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway, use_gateway: Any, mailbox: Any
+) -> None:
+    t = await trust(world)
+    claim = await claim_of(await stripe_rep(t, gateway, standin, "Ada Able", "ada@people.example"))
+    [first] = await payouts.start_pay_run(t.finance)
+    use_gateway(timeout=0.5, retries=0)
+    standin.hang_next("/v1/transfers", seconds=10, method="POST", lose_reply=True)
+
+    assert await payouts.process_payments(NOW) == 0
+
+    failed = await PaymentAttempt.get(id=first.id)
+    assert failed.status == AttemptStatus.FAILED and failed.retryable is True
+    assert failed.failure_reason is not None
+    assert "may or may not have gone through" in failed.failure_reason
+    assert (await reloaded(claim)).status == ClaimStatus.FAILED
+    [made] = standin.transfers.values()  # Stripe did make it; only the reply was lost
+    standin.release_hangs()
+    standin.wait_idle()
+
+    again = await payouts.retry(t.finance, await reloaded(claim))
+    assert again.idempotency_key == first.idempotency_key
+
+    assert await payouts.process_payments(NOW) == 1
+
+    assert list(standin.transfers) == [made["id"]]
+    assert [r.replayed for r in standin.requests_to("/v1/transfers")] == [False, True]
+    assert (await PaymentAttempt.get(id=again.id)).transfer_id == made["id"]
+    assert (await reloaded(claim)).status == ClaimStatus.PAID
+    assert await deliver_mail() == 1
+    assert len(mailbox.to("ada@people.example")) == 1
+
+
+async def test_a_lost_reply_is_settled_by_stripes_transfer_webhook(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway, use_gateway: Any, mailbox: Any
+) -> None:
+    t = await trust(world)
+    claim = await claim_of(await stripe_rep(t, gateway, standin, "Ada Able", "ada@people.example"))
+    [attempt] = await payouts.start_pay_run(t.finance)
+    use_gateway(timeout=0.5, retries=0)
+    standin.hang_next("/v1/transfers", seconds=10, method="POST")
+    assert await payouts.process_payments(NOW) == 0
+    assert (await reloaded(claim)).status == ClaimStatus.FAILED
+    standin.release_hangs()
+    standin.wait_idle()
+    [made] = standin.transfers.values()
+
+    delivery = await standin.send_event_async("transfer.created", made)
+
+    assert received(delivery) == "transfer.created"
+    paid = await reloaded(claim)
+    assert paid.status == ClaimStatus.PAID and paid.paid_at is not None
+    settled = await PaymentAttempt.get(id=attempt.id)
+    assert settled.status == AttemptStatus.SUCCEEDED and settled.transfer_id == made["id"]
+    with pytest.raises(Conflict):
+        await payouts.retry(t.finance, paid)
+    assert await payouts.process_payments(NOW) == 0
+    assert list(standin.transfers) == [made["id"]]
+    assert await deliver_mail() == 1
+    assert len(mailbox.to("ada@people.example")) == 1
+
+
+async def test_a_webhook_during_a_lost_reply_is_not_undone_by_the_timeout(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway, use_gateway: Any
+) -> None:
+    t = await trust(world)
+    claim = await claim_of(await stripe_rep(t, gateway, standin, "Ada Able", "ada@people.example"))
+    [attempt] = await payouts.start_pay_run(t.finance)
+    use_gateway(timeout=2.0, retries=0)
+    standin.hang_next("/v1/transfers", seconds=10, method="POST")
+    worker = asyncio.create_task(payouts.process_payments(NOW))
+    for _ in range(100):
+        if standin.transfers:
+            break
+        await asyncio.sleep(0.01)
+    [made] = standin.transfers.values()
+
+    # Stripe's webhook arrives while the worker is still waiting for the reply.
+    assert received(await standin.send_event_async("transfer.created", made)) == "transfer.created"
+    assert not worker.done()
+    assert await worker == 0
+
+    settled = await PaymentAttempt.get(id=attempt.id)
+    assert settled.status == AttemptStatus.SUCCEEDED and settled.transfer_id == made["id"]
+    assert (await reloaded(claim)).status == ClaimStatus.PAID
+    assert list(standin.transfers) == [made["id"]]
+
+
+async def test_a_reversed_transfer_does_not_mark_a_claim_paid(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway
+) -> None:
+    t = await trust(world)
+    rep = await stripe_rep(t, gateway, standin, "Ada Able", "ada@people.example")
+    claim = await claim_of(rep)
+    await payouts.start_pay_run(t.finance)
+    # Someone pays it by hand in Stripe and reverses it before our worker gets to it.
+    transfer = await gateway.transfer(
+        amount_pence=7000,
+        account_id=rep.stripe_account_id or "",
+        idempotency_key="by-hand",
+        description="By hand",
+        metadata={"claim_id": str(claim.id)},
+    )
+    event = standin.reverse_transfer(transfer.id)
+
+    [delivery] = await standin.replay_async(event["id"])
+
+    assert received(delivery) == "transfer.reversed"
+    assert (await reloaded(claim)).status == ClaimStatus.APPROVED
+    assert await OutboxMessage.all().count() == 0
+
+
+# ---------------------------------------------------------------------------- payroll
+
+
+def rows_of(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+async def test_payroll_export_sends_each_claim_once_and_a_reexport_is_audited(
+    world: Any,
+) -> None:
+    t = await trust(world)
+    cara = await new_rep(t, "Cara Cole", payout_method="payroll", payroll_reference="PR-001")
+    dan = await new_rep(t, "Dan Dee", payout_method="payroll", payroll_reference="PR-002")
+    cara_claim = await claim_of(cara, fee=7000, expense=500, approved_expense=380)
+    dan_claim = await claim_of(dan, fee=3500, adjustment=-500)
+    waiting = await claim_of(dan, status=ClaimStatus.SUBMITTED)
+    by_stripe = await claim_of(await new_rep(t, "Eve Ede", payout_method="stripe"))
+
+    with pytest.raises(Forbidden):
+        await payouts.export_payroll(t.lead)
+    export = await payouts.export_payroll(t.finance)
+
+    header, *rows = rows_of(export.csv)
+    assert header == [
+        "payroll_reference",
+        "name",
+        "claim",
+        "period_start",
+        "period_end",
+        "fee",
+        "expenses",
+        "total",
+    ]
+    by_claim = {row[2]: row for row in rows}
+    start, end = START.isoformat(), TODAY.isoformat()
+    assert by_claim == {
+        str(cara_claim.id): [
+            *("PR-001", "Cara Cole", str(cara_claim.id), start, end),
+            *("70.00", "3.80", "73.80"),
+        ],
+        str(dan_claim.id): [
+            *("PR-002", "Dan Dee", str(dan_claim.id), start, end),
+            *("30.00", "0.00", "30.00"),
+        ],
+    }
+    assert export.claim_count == 2
+    for claim in (cara_claim, dan_claim):
+        sent = await reloaded(claim)
+        assert sent.status == ClaimStatus.SENT_TO_PAYROLL
+        assert sent.payroll_export_id == export.id and sent.paid_at is not None
+    assert (await reloaded(waiting)).status == ClaimStatus.SUBMITTED
+    assert (await reloaded(by_stripe)).status == ClaimStatus.APPROVED
+    audit = await AuditEvent.get(action="payroll.export")
+    assert sorted(audit.after["claims"]) == sorted([cara_claim.id, dan_claim.id])
+
+    # Each claim goes once: a second export finds nothing (the API answers this with a 422).
+    with pytest.raises(ValidationFailed) as nothing:
+        await payouts.export_payroll(t.finance)
+    assert "no approved payroll claims" in nothing.value.by_field()["claims"]
+
+    # A re-export of the same claims needs a reason, is audited, and changes no status.
+    with pytest.raises(ValidationFailed) as no_reason:
+        await payouts.export_payroll(t.finance, {"export_id": str(export.id)})
+    assert set(no_reason.value.by_field()) == {"reason"}
+    with pytest.raises(Forbidden):
+        await payouts.export_payroll(t.lead, {"export_id": export.id, "reason": "Lost it"})
+    before = {c.id: (c.status, c.paid_at) for c in await Claim.all()}
+
+    again = await payouts.export_payroll(
+        t.finance, {"export_id": str(export.id), "reason": "Payroll lost the first file"}
+    )
+
+    assert again.id != export.id and again.reason == "Payroll lost the first file"
+    assert sorted(rows_of(again.csv)) == sorted(rows_of(export.csv))
+    assert {c.id: (c.status, c.paid_at) for c in await Claim.all()} == before
+    assert {c.payroll_export_id for c in await Claim.filter(id__in=[cara_claim.id])} == {export.id}
+    reexport = await AuditEvent.get(action="payroll.reexport")
+    assert reexport.after["reason"] == "Payroll lost the first file"
+    assert sorted(reexport.after["claims"]) == sorted([cara_claim.id, dan_claim.id])
+    assert await AuditEvent.filter(action="payroll.export").count() == 1
