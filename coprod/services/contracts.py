@@ -12,8 +12,19 @@ from tortoise.transactions import in_transaction
 from coprod.config import get_settings
 from coprod.domain import contracts as rules
 from coprod.domain.contracts import CatchUpState, ContractStatus, Term
+from coprod.domain.scheduling import LONDON
 from coprod.errors import Forbidden
-from coprod.models import CatchUp, Contract, Membership, Representative, Role, User
+from coprod.models import (
+    Booking,
+    BookingStatus,
+    CatchUp,
+    Contract,
+    Kind,
+    Membership,
+    Representative,
+    Role,
+    User,
+)
 from coprod.services import audit, outbox
 from coprod.services.access import is_lead
 from coprod.services.actor import Actor
@@ -172,6 +183,20 @@ async def record_catch_up(actor: Actor, contract: Contract, data: Mapping[str, A
     return catch_up
 
 
+async def catch_ups_held(contract: Contract) -> int:
+    """Catch-ups recorded by hand, plus catch-up bookings attended, within the contract."""
+    recorded = await CatchUp.filter(contract=contract).count()
+    first, last = contract.starts_on, term(contract).last_day
+    attended = await Booking.filter(
+        representative_id=contract.representative_id,
+        status=BookingStatus.ATTENDED,
+        activity__kind=Kind.CATCH_UP,
+        starts_at__gte=dt.datetime.combine(first, dt.time(0), tzinfo=LONDON),
+        starts_at__lt=dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=LONDON),
+    ).count()
+    return recorded + attended
+
+
 @dataclass(frozen=True)
 class DueCatchUp:
     contract: Contract
@@ -196,7 +221,9 @@ async def catch_ups_due(actor: Actor, day: dt.date | None = None) -> list[DueCat
     for contract in contracts:
         if contract.ended_on is not None and contract.ended_on < day:
             continue
-        due, state = rules.next_catch_up(term(contract), len(contract.catch_ups), day, interval)
+        due, state = rules.next_catch_up(
+            term(contract), await catch_ups_held(contract), day, interval
+        )
         if due is not None and state in (CatchUpState.OVERDUE, CatchUpState.DUE_SOON):
             rows.append(DueCatchUp(contract, contract.representative, due, state))
     rows.sort(key=lambda r: r.due)

@@ -168,7 +168,7 @@ async def _detail(request: Request, actor: Actor, rep: Representative, base: str
     rows = []
     for contract in rep_contracts:
         due, state = contracts.rules.next_catch_up(
-            contracts.term(contract), len(contract.catch_ups), today
+            contracts.term(contract), await contracts.catch_ups_held(contract), today
         )
         rows.append(
             {

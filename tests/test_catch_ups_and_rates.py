@@ -1,0 +1,95 @@
+"""Booking a due catch-up from the list, attended catch-ups counting as held, and rate cards."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from coprod.domain.scheduling import LONDON
+from coprod.models import Activity, Booking, BookingStatus, Kind, RateCard, Role
+from coprod.services import auth, claims, contracts, representatives
+from coprod.validation import ValidationFailed
+from tests.conftest import sign_in
+
+
+async def test_a_due_catch_up_is_booked_from_the_list_and_counts_once_attended(client, world):
+    org = await world.org()
+    user = await world.user(org, "lead@trust.example", Role.INVOLVEMENT_LEAD)
+    lead = await auth.actor_for(user, org.id)
+    rep = await representatives.create(
+        lead,
+        {
+            "full_name": "Maureen Fisher",
+            "representative_type": "carer",
+            "phone": "01632 960 001",
+            "contact_channels": ["phone"],
+            "preferred_modes": ["phone"],
+        },
+    )
+    contract = await contracts.create(
+        lead,
+        rep,
+        {
+            "role_title": "Carer representative",
+            "starts_on": (dt.date.today() - dt.timedelta(days=215)).isoformat(),
+        },
+    )
+    [due] = await contracts.catch_ups_due(lead)
+    assert due.state.value == "overdue"
+    await sign_in(client, "lead@trust.example")
+    listing = await client.get("/catch-ups")
+    assert f"/contracts/{contract.id}/book-catch-up" in listing.text
+    when = (dt.datetime.now(LONDON) + dt.timedelta(days=7)).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
+    page = f"/contracts/{contract.id}/book-catch-up"
+    missing = await client.post_form(
+        page, {"starts_at": when.strftime("%Y-%m-%dT%H:%M"), "mode": "phone"}
+    )
+    assert missing.status_code == 422 and "Enter the dial-in phone number" in missing.text
+    assert await Activity.all().count() == 0
+    booked = await client.post_form(
+        page,
+        {"starts_at": when.strftime("%Y-%m-%dT%H:%M"), "mode": "phone", "dial_in": "01632 960 001"},
+    )
+    assert booked.status_code == 303
+    booking = await Booking.get().prefetch_related("activity")
+    assert booking.activity.kind == Kind.CATCH_UP and booking.activity.category is None
+    assert booking.activity.duration_minutes == 240 and booking.status == BookingStatus.CONFIRMED
+    assert booking.starts_at == when.astimezone(dt.UTC)
+    # Once it has taken place and is recorded as attended, it counts as the catch-up held.
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    await Booking.filter(id=booking.id).update(status=BookingStatus.ATTENDED, starts_at=past)
+    assert await contracts.catch_ups_held(contract) == 1
+    assert await contracts.catch_ups_due(lead) == []
+
+
+async def test_new_rates_apply_from_their_date_and_never_to_the_past(world):
+    org = await world.org()
+    user = await world.user(org, "admin@trust.example", Role.ORG_ADMIN)
+    admin = await auth.actor_for(user, org.id)
+    with pytest.raises(ValidationFailed) as past:
+        await claims.add_rates(
+            admin,
+            {
+                "effective_from": dt.date.today().isoformat(),
+                "day_pence": "15000",
+                "half_day_pence": "7500",
+            },
+        )
+    assert "must start in the future" in past.value.by_field()["effective_from"]
+    start = dt.date.today() + dt.timedelta(days=30)
+    await claims.add_rates(
+        admin, {"effective_from": start.isoformat(), "day_pence": "15000", "half_day_pence": "7500"}
+    )
+    card = await claims.rate_card(org.id)
+    assert [(r.effective_from, r.day_pence) for r in card] == [
+        (dt.date(2000, 1, 1), 14000),
+        (start, 15000),
+    ]
+    assert await RateCard.filter(organisation_id=org.id).count() == 2
+    with pytest.raises(ValidationFailed):
+        await claims.add_rates(
+            admin, {"effective_from": start.isoformat(), "day_pence": "1", "half_day_pence": "1"}
+        )
