@@ -49,7 +49,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "stripe" / "fixtures3.json"
+# Stripe's published example objects (MIT licence beside them), kept in the repository so a
+# clone runs anywhere.
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "stripe" / "fixtures3.json"
 DEFAULT_API_KEY = "sk_test_standin_0123456789"
 DEFAULT_WEBHOOK_SECRET = "whsec_standin_0123456789"
 PLATFORM_CURRENCY = "gbp"

@@ -128,7 +128,9 @@ async def _people(report: Report) -> dict[str, int | None]:
         .values("people")
     )
     # New this period: people whose first involvement ever falls inside it (a HAVING clause).
-    new = (
+    # New this period: people whose first involvement ever falls inside it (GROUP BY ... HAVING
+    # in the database; one small row comes back per new person).
+    new = len(
         await Involvement.filter(organisation_id__in=report.organisations, **_team(report))
         .annotate(first_day=Min("day"))
         .group_by("representative_id")
@@ -140,7 +142,7 @@ async def _people(report: Report) -> dict[str, int | None]:
         "carers": counts.get("carer", 0),
         "both": counts.get("both", 0),
         "total": int(total[0]["people"] or 0) if total else 0,
-        "new": len(new),
+        "new": new,
     }
 
 
@@ -205,13 +207,19 @@ async def _reach(report: Report) -> list[dict[str, Any]]:
     population = await PopulationFigure.filter(organisation_id__in=report.organisations).values(
         "characteristic", "group", "percent_tenths"
     )
+    answers = EqualityResponse.filter(representative_id__in=Subquery(involved))
+    # One cheap check first: with no answers at all, the ten per-question queries are skipped.
+    anyone = await answers.exists()
     out = []
     for question in QUESTIONS:
         rows = (
-            await EqualityResponse.filter(representative_id__in=Subquery(involved))
-            .annotate(n=Count("id"))
-            .group_by(question.key)
-            .values(question.key, "n")
+            []
+            if not anyone
+            else (
+                await answers.annotate(n=Count("id"))
+                .group_by(question.key)
+                .values(question.key, "n")
+            )
         )
         counts = {r[question.key]: int(r["n"]) for r in rows}
         answered = sum(counts.values())
