@@ -99,3 +99,9 @@ def set_cookie(response: Response, name: str, value: str, max_age: int) -> None:
 
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
+
+
+def page_number(request: Request) -> int:
+    """The ?page= of a paged list; anything odd is the first page (ASCII digits, bounded)."""
+    raw = request.query_params.get("page", "1")
+    return min(max(int(raw), 1), 100_000) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1

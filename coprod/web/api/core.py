@@ -22,6 +22,7 @@ from coprod.services import auth, outbox, payouts, people
 from coprod.services.actor import Actor
 from coprod.validation import Checker
 from coprod.web.api.registry import api
+from coprod.web.render import page_number
 
 STR = {"type": "string"}
 INT = {"type": "integer"}
@@ -41,11 +42,6 @@ def iso(value: Any) -> str | None:
 
 
 PAGE_QUERY = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}]
-
-
-def page_of(request: Request) -> int:
-    raw = request.query_params.get("page", "1")
-    return max(int(raw), 1) if raw.isdigit() else 1
 
 
 async def own_organisation(actor: Actor) -> Organisation:
@@ -150,7 +146,7 @@ AUDIT_EVENT = obj(
     query=PAGE_QUERY,
 )
 async def list_audit_events(request: Request, actor: Actor) -> dict[str, Any]:
-    number = page_of(request)
+    number = page_number(request)
     events = (
         await AuditEvent.filter(organisation_id=actor.organisation_id)
         .offset((number - 1) * 100)

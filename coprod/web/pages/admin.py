@@ -21,14 +21,9 @@ from coprod.services import auth, outbox, people
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from coprod.web.guards import form_values, signed_in
-from coprod.web.render import page, redirect
+from coprod.web.render import page, page_number, redirect
 
 PAGE_SIZE = 50
-
-
-def page_number(request: Request) -> int:
-    raw = request.query_params.get("page", "1")
-    return max(int(raw), 1) if raw.isdigit() else 1
 
 
 async def _organisation(actor: Actor) -> Organisation:
