@@ -93,3 +93,55 @@ async def test_new_rates_apply_from_their_date_and_never_to_the_past(world):
         await claims.add_rates(
             admin, {"effective_from": start.isoformat(), "day_pence": "1", "half_day_pence": "1"}
         )
+
+
+async def test_a_refused_catch_up_or_an_unfinished_plan_leaves_nothing_behind(client, world):
+    from coprod.models import AuditEvent
+
+    org = await world.org()
+    user = await world.user(org, "lead@trust.example", Role.INVOLVEMENT_LEAD)
+    lead = await auth.actor_for(user, org.id)
+    rep = await representatives.create(
+        lead,
+        {
+            "full_name": "Sam Okafor",
+            "representative_type": "carer",
+            "phone": "01632 960 001",
+            "contact_channels": ["phone"],
+        },
+    )
+    contract = await contracts.create(
+        lead,
+        rep,
+        {
+            "role_title": "Carer representative",
+            "starts_on": (dt.date.today() - dt.timedelta(days=300)).isoformat(),
+            "ends_on": (dt.date.today() + dt.timedelta(days=3)).isoformat(),
+        },
+    )
+    await sign_in(client, "lead@trust.example")
+    beyond = (dt.datetime.now(LONDON) + dt.timedelta(days=10)).strftime("%Y-%m-%dT10:00")
+    refused = await client.post_form(
+        f"/contracts/{contract.id}/book-catch-up",
+        {"starts_at": beyond, "mode": "phone", "dial_in": "01632 960 001"},
+    )
+    assert refused.status_code == 422
+    assert "They do not have a contract that covers the date of this activity" in refused.text
+    one_option = await client.post_form(
+        "/activities/new",
+        {
+            "title": "Leaflet review",
+            "kind": "meeting",
+            "category": "co_design",
+            "duration_minutes": "60",
+            "capacity": "4",
+            "phone": "yes",
+            "dial_in": "0300 123 4567",
+            "timing": "poll",
+            "option_1": beyond,
+        },
+    )
+    assert one_option.status_code == 422 and "Offer at least two times" in one_option.text
+    # Neither left an activity, nor an audit entry for one that never came to be.
+    assert await Activity.all().count() == 0
+    assert not await AuditEvent.filter(action="activity.create").exists()

@@ -276,6 +276,19 @@ async def create_activity(actor: Actor, data: Mapping[str, Any]) -> Activity:
     return activity
 
 
+async def plan(actor: Actor, data: Mapping[str, Any]) -> Activity:
+    """A new activity with either its fixed time (`timing` "fixed") or the times to offer,
+    saved together or not at all."""
+    fixed = data.get("timing") == "fixed"
+    async with in_transaction():
+        activity = await create_activity(
+            actor, data if fixed else {k: v for k, v in data.items() if k != "starts_at"}
+        )
+        if not fixed:
+            await add_options(actor, activity, data)
+    return activity
+
+
 async def activity_for(actor: Actor, activity_id: int) -> Activity:
     activity = await Activity.get_or_none(id=activity_id, organisation_id=actor.organisation_id)
     if activity is None or not is_lead(actor):

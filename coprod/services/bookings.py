@@ -270,6 +270,28 @@ async def book(actor: Actor, activity: Activity, rep: Representative, mode: str)
     return booking
 
 
+async def book_catch_up(actor: Actor, contract: Contract, data: Mapping[str, Any]) -> Booking:
+    """Book a due catch-up: a half-day activity for one person at a time agreed with them.
+    The activity and the booking are made together, or neither is."""
+    rep = await contract.representative
+    mode = str(data.get("mode") or "")
+    if mode not in ("in_person", "video", "phone"):
+        raise ValidationFailed.one("mode", "Select how you will meet")
+    details = {
+        "title": f"Catch-up with {rep.full_name}",
+        "kind": "catch_up",
+        "duration_minutes": "240",
+        "capacity": "1",
+        "description": "A half-day catch-up to talk about how the role is going.",
+        mode: "yes",
+        **{k: data.get(k) for k in ("venue", "address", "video_link", "dial_in", "dial_in_pin")},
+        **{k: v for k, v in data.items() if str(k).startswith("starts_at")},
+    }
+    async with in_transaction():
+        activity = await activities.create_activity(actor, details)
+        return await book(actor, activity, rep, mode)
+
+
 @dataclass
 class Outcome:
     representative: Representative

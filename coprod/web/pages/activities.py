@@ -163,17 +163,8 @@ async def activity_new(request: Request, actor: Actor) -> Response:
     }
     if request.method == "POST":
         form = form_values(await request.form())
-        data = dict(form)
-        if form.get("timing") != "fixed":
-            data.pop("starts_at", None)
         try:
-            activity = await activities.create_activity(actor, data)
-            if form.get("timing") != "fixed":
-                try:
-                    await activities.add_options(actor, activity, form)
-                except ValidationFailed as exc:
-                    await activity.delete()
-                    raise exc
+            activity = await activities.plan(actor, form)
             return redirect(f"/activities/{activity.id}?created=1")
         except ValidationFailed as exc:
             errors = exc
@@ -470,32 +461,8 @@ async def book_catch_up(request: Request, actor: Actor) -> Response:
     errors = None
     if request.method == "POST":
         form = form_values(await request.form())
-        mode = str(form.get("mode", ""))
-        data = {
-            "title": f"Catch-up with {rep.full_name}",
-            "kind": Kind.CATCH_UP.value,
-            "category": "",
-            "duration_minutes": "240",
-            "capacity": "1",
-            "preparation_minutes": "0",
-            "description": "A half-day catch-up to talk about how the role is going.",
-            mode: "yes",
-            "venue": form.get("venue"),
-            "address": form.get("address"),
-            "video_link": form.get("video_link"),
-            "dial_in": form.get("dial_in"),
-            "dial_in_pin": form.get("dial_in_pin"),
-            **{k: v for k, v in form.items() if k.startswith("starts_at")},
-        }
         try:
-            if mode not in MODE_LABELS:
-                raise ValidationFailed.one("mode", "Select how you will meet")
-            activity = await activities.create_activity(actor, data)
-            try:
-                booking = await bookings.book(actor, activity, rep, mode)
-            except Conflict:
-                await activity.delete()
-                raise
+            booking = await bookings.book_catch_up(actor, contract, form)
             return redirect(f"/bookings/{booking.id}?done=booked")
         except (ValidationFailed, Conflict) as exc:
             errors = _problem(exc)
