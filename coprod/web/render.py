@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from coprod.config import get_settings
+from coprod.errors import Conflict
 from coprod.models import Role
 from coprod.services.actor import Actor
 from coprod.templating import environment
@@ -105,3 +106,10 @@ def page_number(request: Request) -> int:
     """The ?page= of a paged list; anything odd is the first page (ASCII digits, bounded)."""
     raw = request.query_params.get("page", "1")
     return min(max(int(raw), 1), 100_000) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
+
+
+def as_page_errors(exc: ValidationFailed | Conflict) -> ValidationFailed:
+    """A rule that refused the action (409 in the API) shown as an error on the page."""
+    if isinstance(exc, ValidationFailed):
+        return exc
+    return ValidationFailed.one(exc.field or "maincontent", exc.message)

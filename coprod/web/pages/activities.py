@@ -35,17 +35,9 @@ from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from coprod.web.guards import checked_form, form_values, public_form, signed_in
 from coprod.web.pages.representatives import LABELS
-from coprod.web.render import page, redirect
+from coprod.web.render import as_page_errors, page, redirect
 
 MODE_LABELS = LABELS["mode"]
-
-
-def _problem(exc: Exception) -> ValidationFailed:
-    """Show a rule that refused the action as an error on the page."""
-    if isinstance(exc, ValidationFailed):
-        return exc
-    assert isinstance(exc, Conflict)
-    return ValidationFailed.one(exc.field or "maincontent", exc.message)
 
 
 # ---------------------------------------------------------------------------- projects
@@ -263,7 +255,7 @@ async def _activity_action(request: Request, actor: Actor, action: str) -> Respo
             "activities/detail.html",
             {**await _detail_context(actor, activity), "flash": {}},
             status_code=409 if isinstance(exc, Conflict) else 422,
-            errors=_problem(exc),
+            errors=as_page_errors(exc),
         )
     except NotFound:
         return page(
@@ -322,7 +314,7 @@ async def _answer_page(
             await activities.record_answers(actor, invitation, form)
             return redirect(done if actor else f"{request.url.path}?thanks=1")
         except (ValidationFailed, Conflict) as exc:
-            errors = _problem(exc)
+            errors = as_page_errors(exc)
     warning = (
         await claims.activity_warning(
             rep, options[0].starts_at, activity.duration_minutes + activity.preparation_minutes
@@ -419,7 +411,7 @@ async def booking_action(request: Request, actor: Actor) -> Response:
     except (ValidationFailed, Conflict) as exc:
         booking = await bookings.booking_for(actor, booking.id)
         return await _booking_page(
-            request, actor, booking, _problem(exc), 409 if isinstance(exc, Conflict) else 422
+            request, actor, booking, as_page_errors(exc), 409 if isinstance(exc, Conflict) else 422
         )
     if not access.is_lead(actor):
         return redirect(f"/my/bookings?done={action}")
@@ -465,7 +457,7 @@ async def book_catch_up(request: Request, actor: Actor) -> Response:
             booking = await bookings.book_catch_up(actor, contract, form)
             return redirect(f"/bookings/{booking.id}?done=booked")
         except (ValidationFailed, Conflict) as exc:
-            errors = _problem(exc)
+            errors = as_page_errors(exc)
     return page(
         request,
         "activities/catch_up.html",

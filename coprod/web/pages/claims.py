@@ -32,9 +32,8 @@ from coprod.services import access, claims, payouts
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from coprod.web.guards import form_values, signed_in
-from coprod.web.pages.activities import _problem
 from coprod.web.pages.representatives import date_parts
-from coprod.web.render import page, redirect
+from coprod.web.render import as_page_errors, page, redirect
 
 
 def _base(actor: Actor, claim: Claim) -> str:
@@ -125,7 +124,7 @@ async def claim_action(request: Request, actor: Actor) -> Response:
             request,
             actor,
             claim,
-            _problem(exc),
+            as_page_errors(exc),
             409 if isinstance(exc, Conflict) else 422,
             {k: v for k, v in data.items() if isinstance(v, str)},
         )
@@ -218,7 +217,7 @@ async def finance(request: Request, actor: Actor) -> Response:
                 export = await payouts.export_payroll(actor, data)
                 return redirect(f"/finance?exported={export.id}")
         except (ValidationFailed, Conflict) as exc:
-            errors = _problem(exc)
+            errors = as_page_errors(exc)
     org_claims = await Claim.filter(organisation_id=actor.organisation_id).prefetch_related(
         "representative"
     )
@@ -270,7 +269,7 @@ async def my_payments(request: Request, actor: Actor) -> Response:
             await payouts.set_payout_method(actor, rep, data)
             return redirect("/my/payments?done=1")
         except (ValidationFailed, Conflict) as exc:
-            errors = _problem(exc)
+            errors = as_page_errors(exc)
     return page(
         request,
         "claims/payments.html",
