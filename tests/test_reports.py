@@ -160,3 +160,26 @@ def test_a_lone_hidden_count_takes_another_with_it():
     assert suppress_with_total({"a": None, "b": None, "c": 12}) == {"a": None, "b": None, "c": 12}
     assert suppress_with_total({"a": 5, "b": 7}) == {"a": 5, "b": 7}
     assert suppress_with_total({"a": None, "b": 0, "c": 9}) == {"a": None, "b": 0, "c": None}
+
+
+async def test_local_population_figures_are_entered_checked_and_shown(client, world):
+    org = await world.org()
+    await world.user(org, "reporter@trust.example", Role.REPORTER)
+    await sign_in(client, "reporter@trust.example")
+    for bad in ("inf", "nan", "101", "lots"):
+        refused = await client.post_form(
+            "/reports/population", {"characteristic": "sex", "group": "female", "percent": bad}
+        )
+        assert refused.status_code == 422, bad
+        assert "Enter a percentage from 0 to 100" in refused.text
+    wrong_group = await client.post_form(
+        "/reports/population", {"characteristic": "sex", "group": "white", "percent": "50"}
+    )
+    assert wrong_group.status_code == 422 and "Select a group" in wrong_group.text
+    saved = await client.post_form(
+        "/reports/population", {"characteristic": "sex", "group": "female", "percent": "51.2"}
+    )
+    assert saved.status_code == 303
+    report = await client.get("/api/v1/reports/organisation")
+    sex = next(c for c in report.json()["reach"] if c["characteristic"] == "sex")
+    assert {g["group"]: g["local_population_percent"] for g in sex["groups"]}["female"] == 51.2

@@ -7,11 +7,14 @@ Python only arranges the handful of result rows. Small counts are suppressed aft
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tortoise.expressions import Subquery
 from tortoise.functions import Count, Min, Sum
+from tortoise.transactions import in_transaction
 
 from coprod.domain.equality import QUESTIONS
 from coprod.domain.reporting import Period, suppress, suppress_with_total
@@ -29,7 +32,9 @@ from coprod.models import (
     WellbeingCheck,
     WellbeingOutcome,
 )
+from coprod.services import audit
 from coprod.services.actor import Actor
+from coprod.validation import Checker
 
 CATEGORIES = ("co_design", "co_decision", "co_delivery", "co_evaluation")
 MODES = ("in_person", "video", "phone")
@@ -318,3 +323,35 @@ async def network_report(actor: Actor, network_id: int, period: Period) -> tuple
     for i, member in enumerate(report.members):
         member["people"] = safe[str(i)]
     return network, report
+
+
+async def set_population_figure(actor: Actor, data: Mapping[str, Any]) -> PopulationFigure:
+    """The share of the local population in one group, as the organisation enters it."""
+    if not actor.has(Role.REPORTER, Role.ORG_ADMIN) or actor.organisation_id is None:
+        raise Forbidden
+    c = Checker(data)
+    key = c.choice("characteristic", "a characteristic", [q.key for q in QUESTIONS])
+    question = next((q for q in QUESTIONS if q.key == key), None)
+    group = c.choice("group", "a group", question.values if question else [])
+    try:
+        percent = Decimal(c.raw("percent"))
+        if not percent.is_finite() or not 0 <= percent <= 100:
+            raise InvalidOperation
+        tenths = int((percent * 10).to_integral_value())
+    except InvalidOperation:
+        c.fail("percent", "Enter a percentage from 0 to 100, like 12.5")
+    c.done()
+    async with in_transaction():
+        figure, _ = await PopulationFigure.update_or_create(
+            defaults={"percent_tenths": tenths},
+            organisation_id=actor.organisation_id,
+            characteristic=key,
+            group=group,
+        )
+        await audit.record(
+            actor,
+            "population.set",
+            figure,
+            after={"characteristic": key, "group": group, "percent_tenths": tenths},
+        )
+    return figure

@@ -16,7 +16,7 @@ from coprod.domain.reporting import financial_year, financial_year_of
 from coprod.models import Category, Network, PopulationFigure, Role, Team
 from coprod.services import audit, reports
 from coprod.services.actor import Actor
-from coprod.validation import Checker, ValidationFailed
+from coprod.validation import ValidationFailed
 from coprod.web.api.reports import period_from
 from coprod.web.charts import bar_chart
 from coprod.web.guards import form_values, signed_in
@@ -134,32 +134,8 @@ async def population(request: Request, actor: Actor) -> Response:
     form: dict[str, Any] = {}
     if request.method == "POST":
         form = form_values(await request.form())
-        c = Checker(form)
-        key = c.choice("characteristic", "a characteristic", [q.key for q in QUESTIONS])
-        question = next((q for q in QUESTIONS if q.key == key), None)
-        group = c.choice("group", "a group", question.values if question else [])
-        percent = c.raw("percent")
         try:
-            tenths = round(float(percent) * 10)
-            if not 0 <= tenths <= 1000:
-                raise ValueError
-        except ValueError:
-            c.fail("percent", "Enter a percentage from 0 to 100, like 12.5")
-            tenths = 0
-        try:
-            c.done()
-            await PopulationFigure.update_or_create(
-                defaults={"percent_tenths": tenths},
-                organisation_id=actor.organisation_id,
-                characteristic=key,
-                group=group,
-            )
-            await audit.record(
-                actor,
-                "population.set",
-                ("PopulationFigure", None),
-                after={"characteristic": key, "group": group, "percent_tenths": tenths},
-            )
+            await reports.set_population_figure(actor, form)
             return redirect("/reports/population?saved=1")
         except ValidationFailed as exc:
             errors = exc
