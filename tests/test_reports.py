@@ -183,3 +183,14 @@ async def test_local_population_figures_are_entered_checked_and_shown(client, wo
     report = await client.get("/api/v1/reports/organisation")
     sex = next(c for c in report.json()["reach"] if c["characteristic"] == "sex")
     assert {g["group"]: g["local_population_percent"] for g in sex["groups"]}["female"] == 51.2
+
+
+async def test_the_report_page_explains_a_bad_team_or_period(client, world):
+    org = await world.org()
+    await world.user(org, "reporter@trust.example", Role.REPORTER)
+    await sign_in(client, "reporter@trust.example")
+    for query in ("team=%C2%B2", "team=999999", "period=quarter&quarter=9", "year=1066"):
+        response = await client.get(f"/reports?{query}")
+        assert response.status_code == 422, query
+        assert "There is a problem" in response.text
+    assert (await client.get("/reports")).status_code == 200

@@ -14,10 +14,10 @@ from starlette.routing import Route
 from coprod.domain.equality import QUESTIONS
 from coprod.domain.reporting import financial_year, financial_year_of
 from coprod.models import Category, Network, PopulationFigure, Role, Team
-from coprod.services import audit, reports
+from coprod.services import reports
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
-from coprod.web.api.reports import period_from
+from coprod.web.api.reports import period_from, team_from
 from coprod.web.charts import bar_chart
 from coprod.web.guards import form_values, signed_in
 from coprod.web.pages.representatives import LABELS
@@ -70,15 +70,12 @@ def _period_context(request: Request) -> tuple[Any, ValidationFailed | None, dic
 @signed_in(*REPORT_ROLES)
 async def organisation(request: Request, actor: Actor) -> Response:
     period, errors, query = _period_context(request)
-    team_raw = query.get("team", "")
     teams = await Team.filter(organisation_id=actor.organisation_id)
-    team_id = (
-        int(team_raw) if team_raw.isdigit() and any(t.id == int(team_raw) for t in teams) else None
-    )
+    try:
+        team_id = await team_from(actor, query)
+    except ValidationFailed as exc:
+        team_id, errors = None, exc
     report = await reports.organisation_report(actor, period, team_id)
-    await audit.record(
-        actor, "report.view", ("Report", None), after={"period": period.label, "team_id": team_id}
-    )
     networks = await Network.filter(id__in=list(actor.network_ids))
     return page(
         request,
