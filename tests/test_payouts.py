@@ -690,7 +690,8 @@ async def test_a_reversed_transfer_does_not_mark_a_claim_paid(
 
 
 def rows_of(text: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text)))
+    assert text.startswith("\ufeff"), "a byte-order mark, so Excel reads the file as UTF-8"
+    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
 
 
 async def test_payroll_export_sends_each_claim_once_and_a_reexport_is_audited(

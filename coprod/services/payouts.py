@@ -8,9 +8,7 @@ replayed webhook can never pay twice.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -20,6 +18,8 @@ from tortoise.transactions import in_transaction
 
 from coprod.config import get_settings
 from coprod.errors import Conflict, Forbidden, NotFound
+from coprod.integrations import csv_files
+from coprod.integrations.csv_files import Money
 from coprod.integrations.stripe_gateway import PaymentFailed, StripeGateway, WebhookInvalid
 from coprod.models import (
     AttemptStatus,
@@ -357,10 +357,6 @@ CSV_HEADER = [
 ]
 
 
-def _pounds(pence: int) -> str:
-    return f"{pence / 100:.2f}"
-
-
 async def export_payroll(actor: Actor, data: Mapping[str, Any] | None = None) -> PayrollExport:
     """A CSV of approved claims for people paid through payroll, each exported once. With
     `export_id` and a reason, the same claims are exported again (and that is audited)."""
@@ -396,28 +392,26 @@ async def export_payroll(actor: Actor, data: Mapping[str, Any] | None = None) ->
             )
         if not chosen:
             raise ValidationFailed.one("claims", "There are no approved payroll claims to export")
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(CSV_HEADER)
+        lines: list[list[csv_files.Cell]] = []
         for claim in chosen:
             t = await claims.totals(claim)
             rep = claim.representative
-            writer.writerow(
+            lines.append(
                 [
                     rep.payroll_reference or "",
                     rep.full_name,
                     claim.id,
-                    claim.period_start.isoformat(),
-                    claim.period_end.isoformat(),
-                    _pounds(t.fees_pence + t.adjustments_pence),
-                    _pounds(t.expenses_pence),
-                    _pounds(t.total_pence),
+                    claim.period_start,
+                    claim.period_end,
+                    Money(t.fees_pence + t.adjustments_pence),
+                    Money(t.expenses_pence),
+                    Money(t.total_pence),
                 ]
             )
         export = await PayrollExport.create(
             organisation_id=actor.organisation_id,
             created_by=actor.user,
-            csv=out.getvalue(),
+            csv=csv_files.write(CSV_HEADER, lines),
             claim_count=len(chosen),
             reason=reason or None,
         )

@@ -98,6 +98,15 @@ def set_cookie(response: Response, name: str, value: str, max_age: int) -> None:
     )
 
 
+def csv_download(text: str, filename: str) -> Response:
+    """A file written by `coprod.integrations.csv_files`, as a download."""
+    return Response(
+        text.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 

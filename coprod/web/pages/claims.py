@@ -3,9 +3,7 @@ annual statements and the rate card."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from typing import Any
 
 from starlette.datastructures import UploadFile
@@ -16,6 +14,8 @@ from starlette.routing import Route
 from coprod.config import get_settings
 from coprod.domain.pay import ExpenseType, month_of, tax_year_of
 from coprod.errors import Conflict, NotFound
+from coprod.integrations import csv_files
+from coprod.integrations.csv_files import Money
 from coprod.models import (
     AttemptStatus,
     Claim,
@@ -33,7 +33,7 @@ from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from coprod.web.guards import form_values, signed_in
 from coprod.web.pages.representatives import date_parts
-from coprod.web.render import as_page_errors, page, redirect
+from coprod.web.render import as_page_errors, csv_download, page, redirect
 
 
 def _base(actor: Actor, claim: Claim) -> str:
@@ -247,11 +247,7 @@ async def export_csv(request: Request, actor: Actor) -> Response:
     )
     if export is None:
         raise NotFound
-    return Response(
-        export.csv,
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="payroll-{export.id}.csv"'},
-    )
+    return csv_download(export.csv, f"payroll-{export.id}.csv")
 
 
 @signed_in(Role.REPRESENTATIVE)
@@ -290,28 +286,23 @@ async def _statement(request: Request, actor: Actor, rep: Representative) -> Res
     year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else tax_year_of(dt.date.today())
     rows = await claims.statement(actor, rep, year)
     if request.query_params.get("format") == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["paid_on", "claim", "method", "fees", "expenses", "adjustments", "total"])
-        for r in rows:
-            writer.writerow(
+        header = ["paid_on", "claim", "method", "fees", "expenses", "adjustments", "total"]
+        text = csv_files.write(
+            header,
+            (
                 [
-                    r.paid_on.isoformat(),
+                    r.paid_on,
                     r.claim_id,
                     r.method,
-                    f"{r.fees_pence / 100:.2f}",
-                    f"{r.expenses_pence / 100:.2f}",
-                    f"{r.adjustments_pence / 100:.2f}",
-                    f"{(r.fees_pence + r.expenses_pence + r.adjustments_pence) / 100:.2f}",
+                    Money(r.fees_pence),
+                    Money(r.expenses_pence),
+                    Money(r.adjustments_pence),
+                    Money(r.fees_pence + r.expenses_pence + r.adjustments_pence),
                 ]
-            )
-        return Response(
-            out.getvalue(),
-            media_type="text/csv",
-            headers={
-                "Content-Disposition": f'attachment; filename="statement-{year}-{year + 1}.csv"'
-            },
+                for r in rows
+            ),
         )
+        return csv_download(text, f"statement-{year}-{year + 1}.csv")
     return page(
         request,
         "claims/statement.html",
