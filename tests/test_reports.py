@@ -1,55 +1,34 @@
-"""Reports: figures match counts computed independently from the raw rows; suppression;
-authorisation. Rows are inserted directly so the test controls every value."""
+"""Reports: figures match counts worked out independently from the involvement the services
+wrote (attendance, then claim, then approval); suppression of small counts, and the page saying
+exactly what it hides; authorisation. No test writes report rows by hand."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import random
+import re
 
 from coprod.domain.reporting import financial_year, quarter, suppress
 from coprod.models import (
-    EqualityResponse,
-    Involvement,
-    Network,
-    NetworkMember,
-    NetworkMembership,
-    NetworkRole,
-    Representative,
+    Organisation,
     Role,
+    Team,
 )
-from coprod.services import auth, reports
+from coprod.services import activities, reports
 from coprod.services.actor import Actor
 from tests.conftest import sign_in
+from tests.involvement import (
+    claimed_and_approved,
+    last_financial_year,
+    person,
+    seed,
+    took_part,
+    trust,
+)
 
-FY = financial_year(2026)
-
-
-async def seed(org_id: int, rng: random.Random, n: int = 200, reps: int = 30) -> list[dict]:
-    rows = []
-    for i in range(n):
-        rep = rng.randrange(reps) + org_id * 1000
-        rows.append(
-            dict(
-                organisation_id=org_id,
-                booking_id=None,
-                activity_id=rng.randrange(40),
-                project_id=rng.choice([None, 1, 2, 3]),
-                team_id=rng.choice([None, 7, 8]),
-                representative_id=rep,
-                representative_type=("patient", "carer", "both")[rep % 3],
-                category=rng.choice(
-                    ["co_design", "co_decision", "co_delivery", "co_evaluation", None]
-                ),
-                kind="meeting",
-                mode=rng.choice(["in_person", "video", "phone"]),
-                day=dt.date(2026, 4, 1) + dt.timedelta(days=rng.randrange(-60, 420)),
-                minutes=rng.choice([60, 120, 240, 300]),
-                fee_pence=rng.choice([0, 7000, 14000]),
-                expenses_pence=rng.randrange(0, 3000),
-            )
-        )
-    await Involvement.bulk_create([Involvement(**r) for r in rows])
-    return rows
+YEAR = last_financial_year()
+FY = financial_year(YEAR)
 
 
 def in_period(rows, period, team=None):
@@ -60,11 +39,30 @@ def in_period(rows, period, team=None):
     ]
 
 
-async def test_the_figures_match_counts_from_the_raw_rows(world):
-    org = await world.org()
-    rows = await seed(org.id, random.Random(7))
-    actor = Actor(user=None, organisation_id=org.id, roles=frozenset({Role.REPORTER}))
-    for period, team in ((FY, None), (quarter(2026, 2), None), (FY, 7)):
+def hidden_on(page_text: str) -> list[str]:
+    """The figures a report page lists as hidden."""
+    block = page_text.split('id="hidden-figures"', 1)[1].split("<h2>", 1)[0]
+    return [html.unescape(item) for item in re.findall(r"<li>(.*?)</li>", block)]
+
+
+async def test_the_figures_match_counts_from_what_the_services_wrote(world):
+    t = await trust(world)
+    org_id = t.organisation_id
+    crisis = await Team.create(organisation_id=org_id, name="Crisis")
+    projects = [
+        (await activities.create_project(t.lead, {"name": name})).id
+        for name in ("Crisis line", "Discharge leaflets")
+    ]
+    rows = await seed(
+        t,
+        random.Random(7),
+        first=FY.start,
+        n=50,
+        teams=(None, crisis.id),
+        projects=(None, *projects),
+    )
+    actor = Actor(user=None, organisation_id=org_id, roles=frozenset({Role.REPORTER}))
+    for period, team in ((FY, None), (quarter(YEAR, 2), None), (FY, crisis.id)):
         report = await reports.organisation_report(actor, period, team)
         mine = in_period(rows, period, team)
         for row in report.by_category:
@@ -73,6 +71,7 @@ async def test_the_figures_match_counts_from_the_raw_rows(world):
             assert row["activities"] == len({r["activity_id"] for r in chosen})
             assert row["hours"] == round(sum(r["minutes"] for r in chosen) / 60, 1)
             assert row["fees_pence"] == sum(r["fee_pence"] for r in chosen)
+            assert row["expenses_pence"] == sum(r["expenses_pence"] for r in chosen)
         for row in report.by_mode:
             assert row["involvements"] == len([r for r in mine if r["mode"] == row["key"]])
         assert report.people["total"] == len({r["representative_id"] for r in mine})
@@ -87,6 +86,7 @@ async def test_the_figures_match_counts_from_the_raw_rows(world):
             {p for p, d in first.items() if period.start <= d <= period.end}
         )
         assert report.spend["expenses_pence"] == sum(r["expenses_pence"] for r in mine)
+        assert report.spend["fees_pence"] == sum(r["fee_pence"] for r in mine)
         projects = {}
         for r in mine:
             if r["project_id"] and r["category"]:
@@ -96,61 +96,83 @@ async def test_the_figures_match_counts_from_the_raw_rows(world):
         )
 
 
-async def test_small_counts_are_suppressed_after_aggregation(world):
-    org = await world.org()
-    rows = await seed(org.id, random.Random(3), n=60, reps=12)
-    reps = sorted({r["representative_id"] for r in in_period(rows, FY)})
-    for i, rep in enumerate(reps):
-        await Representative.create(
-            id=rep, organisation_id=org.id, full_name=f"Person {i}", representative_type="patient"
+async def test_a_person_who_declined_payment_counts_in_hours_and_people(client, world):
+    t = await trust(world)
+    day = FY.start + dt.timedelta(days=40)
+    rows = []
+    for i in range(5):
+        rep = await person(t, f"Person {i}", contract_from=FY.start, declines_payment=i == 0)
+        rows.append(await took_part(t, rep, day, minutes=300, mode="phone"))
+        before = (await reports.organisation_report(t.lead, FY)).people["total"]
+        assert before == i + 1  # counted from attendance, before any claim
+        await claimed_and_approved(t, rep, rows, miles=10)
+
+    await world.user(
+        await Organisation.get(id=t.organisation_id), "rita@trust.example", Role.REPORTER
+    )
+    await sign_in(client, "rita@trust.example")
+    figures = (await client.get(f"/api/v1/reports/organisation?year={YEAR}")).json()
+    assert figures["people"]["total"] == figures["people"]["patients"] == 5
+    design = next(r for r in figures["by_category"] if r["key"] == "co_design")
+    assert design["involvements"] == 5 and design["hours"] == 25.0
+    assert figures["spend"] == {"fees_pence": 4 * 14000, "expenses_pence": 5 * 450}
+    phone = next(r for r in figures["by_mode"] if r["key"] == "phone")
+    assert phone["hours"] == 25.0 and phone["fees_pence"] == 4 * 14000
+
+
+async def test_small_counts_are_hidden_and_the_page_says_exactly_which(client, world):
+    t = await trust(world)
+    day = FY.start + dt.timedelta(days=10)
+    people = []
+    for i in range(7):
+        rep = await person(
+            t,
+            f"Person {i}",
+            "carer" if i == 0 else "patient",
+            contract_from=FY.start,
+            equality={"sex": "female" if i < 3 else "male", "ethnicity": "prefer_not_to_say"},
         )
-        await EqualityResponse.create(
-            representative_id=rep, sex="female" if i < 3 else "male", ethnicity="prefer_not_to_say"
-        )
+        people.append(await took_part(t, rep, day + dt.timedelta(days=i)))
     assert [suppress(c) for c in (0, 1, 4, 5, 9)] == [0, None, None, 5, 9]
-    actor = Actor(user=None, organisation_id=org.id, roles=frozenset({Role.REPORTER}))
+    actor = Actor(user=None, organisation_id=t.organisation_id, roles=frozenset({Role.REPORTER}))
     report = await reports.organisation_report(actor, FY)
     sex = next(c for c in report.reach if c["characteristic"] == "sex")
     groups = {g["group"]: g["people"] for g in sex["groups"]}
     assert groups["female"] is None  # 3 people: suppressed
     # ...and, since the total answering is shown, the only other count is hidden with it.
     assert groups["male"] is None
-    assert sex["answered"] == len(reps)
+    assert sex["answered"] == 7
     ethnicity = next(c for c in report.reach if c["characteristic"] == "ethnicity")
-    assert {g["group"]: g["people"] for g in ethnicity["groups"]}["prefer_not_to_say"] == len(reps)
+    assert {g["group"]: g["people"] for g in ethnicity["groups"]}["prefer_not_to_say"] == 7
+    # Inside the organisation, counts of people who took part are exact, even one carer.
+    assert report.people["carers"] == 1 and report.people["patients"] == 6
 
+    org = await Organisation.get(id=t.organisation_id)
+    await world.user(org, "rita@trust.example", Role.REPORTER)
+    await sign_in(client, "rita@trust.example")
+    page = await client.get(f"/reports?year={YEAR}")
+    assert page.status_code == 200
+    listed = hidden_on(page.text)
+    assert listed == report.hidden()
+    assert listed == ["What is your sex?: Female", "What is your sex?: Male"]
+    assert "2 figures are hidden on this page" in page.text
+    assert (
+        "this report hides counts of people in each equality monitoring group and "
+        "wellbeing conversations that are from 1 to 4" in page.text
+    )
+    assert "also hides counts of people who took part" in page.text
 
-async def test_reporters_see_only_their_organisation_and_networks_only_members(client, world):
-    mine = await world.org("Mine")
-    theirs = await world.org("Theirs")
-    outside = await world.org("Outside")
-    await seed(mine.id, random.Random(1))
-    await seed(theirs.id, random.Random(2))
-    await seed(outside.id, random.Random(3))
-    network = await Network.create(name="Crisis care network")
-    for org in (mine, theirs):
-        await NetworkMembership.create(network=network, organisation=org)
-    user = await world.user(mine, "reporter@trust.example", Role.REPORTER)
-    await NetworkMember.create(user=user, network=network, role=NetworkRole.NETWORK_REPORTER)
-    actor = await auth.actor_for(user, mine.id)
-    report = await reports.organisation_report(actor, FY)
-    assert report.organisations == [mine.id]
-    _, rolled = await reports.network_report(actor, network.id, FY)
-    assert sorted(rolled.organisations) == sorted([mine.id, theirs.id])
-    assert [m["organisation"] for m in rolled.members] == ["Mine", "Theirs"]
-    expected = await Involvement.filter(
-        organisation_id__in=[mine.id, theirs.id], day__gte=FY.start, day__lte=FY.end
-    ).count()
-    assert sum(row["involvements"] for row in rolled.by_category) == expected
-    other = await Network.create(name="Not theirs")
-    import pytest
+    # The download can leave the organisation: there the lone carer is hidden, and the
+    # patients with them, since the total would give the carer away.
+    csv_text = (await client.get(f"/api/v1/reports/organisation.csv?year={YEAR}")).text
+    assert "people,,carers,suppressed\r\n" in csv_text
+    assert "people,,patients,suppressed\r\n" in csv_text
+    assert "people,,total,7\r\n" in csv_text
 
-    from coprod.errors import NotFound
-
-    with pytest.raises(NotFound):
-        await reports.network_report(actor, other.id, FY)
-    await sign_in(client, "reporter@trust.example")
-    assert (await client.get(f"/reports/networks/{other.id}")).status_code == 404
+    # With nothing small enough to hide, the page says so rather than promising to hide.
+    empty = await client.get(f"/reports?year={YEAR - 3}")
+    assert hidden_on(empty.text) == []
+    assert "No figures are hidden on this page." in empty.text
 
 
 def test_a_lone_hidden_count_takes_another_with_it():

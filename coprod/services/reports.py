@@ -38,6 +38,20 @@ from coprod.validation import Checker
 
 CATEGORIES = ("co_design", "co_decision", "co_delivery", "co_evaluation")
 MODES = ("in_person", "video", "phone")
+PEOPLE = {
+    "total": "People who took part",
+    "patients": "Patients",
+    "carers": "Carers",
+    "both": "Both patient and carer",
+    "new": "New this period",
+}
+ANSWERED = "Everyone who answered"
+WELLBEING = {
+    "proceed": "Wellbeing conversations: proceed",
+    "postpone": "Wellbeing conversations: postpone",
+    "adjust_role": "Wellbeing conversations: role adjusted",
+    "not_this_time": "Wellbeing conversations: not this time",
+}
 
 
 @dataclass
@@ -45,6 +59,9 @@ class Report:
     period: Period
     organisations: list[int]
     team_id: int | None = None
+    # Figures that leave the organisation (network roll-ups, downloads) hide small counts of
+    # people too; inside it, only equality (reach) and wellbeing counts are hidden.
+    outside: bool = False
     by_category: list[dict[str, Any]] = field(default_factory=list)
     by_mode: list[dict[str, Any]] = field(default_factory=list)
     people: dict[str, int | None] = field(default_factory=dict)
@@ -73,6 +90,27 @@ class Report:
             "reach": self.reach,
             "members": self.members,
         }
+
+    def hides(self) -> list[str]:
+        """Which counts this report hides when they are from 1 to 4."""
+        kinds = ["people who took part"] if self.outside else []
+        kinds += ["people in each equality monitoring group", "wellbeing conversations"]
+        if self.members:
+            kinds.append("people in each member organisation")
+        return kinds
+
+    def hidden(self) -> list[str]:
+        """Every figure this report hides, named as the report page names it."""
+        found = [PEOPLE[k] for k in PEOPLE if k in self.people and self.people[k] is None]
+        found += [WELLBEING[k] for k in WELLBEING if self.wellbeing.get(k, 0) is None]
+        for item in self.reach:
+            if item["answered"] is None:
+                found.append(f"{item['question']}: {ANSWERED}")
+            found += [
+                f"{item['question']}: {g['label']}" for g in item["groups"] if g["people"] is None
+            ]
+        found += [f"{m['organisation']}: people" for m in self.members if m["people"] is None]
+        return found
 
 
 def _scope(report: Report) -> dict[str, Any]:
@@ -226,7 +264,8 @@ async def _reach(report: Report) -> list[dict[str, Any]]:
                 .values(question.key, "n")
             )
         )
-        counts = {r[question.key]: int(r["n"]) for r in rows}
+        # People who left this question unanswered are not among those who answered it.
+        counts = {r[question.key]: int(r["n"]) for r in rows if r[question.key] is not None}
         answered = sum(counts.values())
         safe = suppress_with_total({v: suppress(counts.get(v, 0)) for v, _ in question.options})
         groups = []
@@ -259,6 +298,10 @@ async def build(report: Report) -> Report:
     report.by_category = await _by(report, "category", CATEGORIES)
     report.by_mode = await _by(report, "mode", MODES)
     report.people = await _people(report)
+    if report.outside:
+        people: dict[str, int | None] = {k: suppress(v) for k, v in report.people.items()}
+        by_type = suppress_with_total({k: people[k] for k in ("patients", "carers", "both")})
+        report.people = {**people, **by_type}
     report.spend = {
         "fees_pence": sum(row["fees_pence"] for row in report.by_category),
         "expenses_pence": sum(row["expenses_pence"] for row in report.by_category),
@@ -270,12 +313,15 @@ async def build(report: Report) -> Report:
     return report
 
 
-async def organisation_report(actor: Actor, period: Period, team_id: int | None = None) -> Report:
+async def organisation_report(
+    actor: Actor, period: Period, team_id: int | None = None, *, outside: bool = False
+) -> Report:
+    """`outside` for figures that will leave the organisation, such as a download."""
     if not actor.has(Role.REPORTER, Role.INVOLVEMENT_LEAD, Role.ORG_ADMIN, Role.FINANCE_OFFICER):
         raise Forbidden
     if actor.organisation_id is None:
         raise NotFound
-    return await build(Report(period, [actor.organisation_id], team_id))
+    return await build(Report(period, [actor.organisation_id], team_id, outside=outside))
 
 
 async def network_report(actor: Actor, network_id: int, period: Period) -> tuple[Network, Report]:
@@ -287,10 +333,7 @@ async def network_report(actor: Actor, network_id: int, period: Period) -> tuple
     members: list[int] = await NetworkMembership.filter(network=network).values_list(  # type: ignore[assignment]
         "organisation_id", flat=True
     )
-    report = await build(Report(period, list(members)))
-    people = {k: suppress(v) for k, v in report.people.items()}
-    by_type = suppress_with_total({k: people[k] for k in ("patients", "carers", "both")})
-    report.people = {**people, **by_type}
+    report = await build(Report(period, list(members), outside=True))
     names = dict(await Organisation.filter(id__in=report.organisations).values_list("id", "name"))
     rows = (
         await Involvement.filter(

@@ -9,9 +9,7 @@ person sees the same messages whichever way they came in.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -21,12 +19,14 @@ from starlette.responses import Response
 from coprod.domain.reporting import Period, financial_year, financial_year_of, quarter
 from coprod.domain.scheduling import LONDON
 from coprod.errors import NotFound
+from coprod.integrations import csv_files
 from coprod.models import Role, Team, WellbeingOutcome
 from coprod.services import reports
 from coprod.services.actor import Actor
 from coprod.validation import Checker, FieldError, ValidationFailed
 from coprod.web.api.core import INT, STR, obj
 from coprod.web.api.registry import api
+from coprod.web.render import csv_download
 
 TAG = "reports"
 READERS = (Role.REPORTER, Role.INVOLVEMENT_LEAD, Role.ORG_ADMIN, Role.FINANCE_OFFICER)
@@ -237,7 +237,8 @@ REPORT_PROPERTIES: dict[str, Any] = {
     "by_mode": {"type": "array", "items": ROW},
     "people": {
         **obj(patients=HIDDEN, carers=HIDDEN, both=HIDDEN, total=HIDDEN, new=HIDDEN),
-        "description": "Distinct people involved; suppressed only in network roll-ups",
+        "description": "Distinct people involved; suppressed in network roll-ups and CSV "
+        "downloads, which can leave the organisation",
     },
     "spend": obj(fees_pence=INT, expenses_pence=INT),
     "access_arrangements": obj(
@@ -284,12 +285,8 @@ NETWORK_REPORT = obj(network=obj(id=INT, name=STR), **REPORT_PROPERTIES)
 # ---------------------------------------------------------------------------- CSV
 
 
-def _cell(value: Any, hideable: bool) -> Any:
-    if value is None:
-        return SUPPRESSED if hideable else ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value  # never a spreadsheet formula
-    return value
+def _value(value: Any, hideable: bool) -> Any:
+    return SUPPRESSED if value is None and hideable else value
 
 
 def _rows(figures: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
@@ -327,19 +324,12 @@ def _rows(figures: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
 
 def as_csv(figures: dict[str, Any]) -> str:
     """The figures of a report (as served in JSON) as rows of section,key,measure,value."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["section", "key", "measure", "value"])
-    for section, key, measure, value, hideable in _rows(figures):
-        writer.writerow([section, _cell(key, False), measure, _cell(value, hideable)])
-    return out.getvalue()
-
-
-def _csv_response(text: str, filename: str) -> Response:
-    return Response(
-        text,
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    return csv_files.write(
+        ["section", "key", "measure", "value"],
+        (
+            [section, key, measure, _value(value, hideable)]
+            for section, key, measure, value, hideable in _rows(figures)
+        ),
     )
 
 
@@ -350,9 +340,9 @@ def _dates(figures: dict[str, Any]) -> str:
 # ---------------------------------------------------------------------------- organisation
 
 
-async def _organisation(request: Request, actor: Actor) -> dict[str, Any]:
+async def _organisation(request: Request, actor: Actor, *, outside: bool) -> dict[str, Any]:
     period, team = await _period_and_team(request, actor)
-    return (await reports.organisation_report(actor, period, team)).as_dict()
+    return (await reports.organisation_report(actor, period, team, outside=outside)).as_dict()
 
 
 @api.operation(
@@ -366,13 +356,14 @@ async def _organisation(request: Request, actor: Actor) -> dict[str, Any]:
     query=PERIOD_QUERY + TEAM_QUERY,
 )
 async def get_organisation_report(request: Request, actor: Actor) -> dict[str, Any]:
-    return await _organisation(request, actor)
+    return await _organisation(request, actor, outside=False)
 
 
 @api.operation(
     "GET",
     "/reports/organisation.csv",
-    summary="The same figures as CSV: section,key,measure,value",
+    summary="The same figures as CSV: section,key,measure,value. The file may be shared outside "
+    "your organisation, so counts of people from 1 to 4 are suppressed in it",
     tag=TAG,
     roles=READERS,
     response=CSV,
@@ -380,9 +371,11 @@ async def get_organisation_report(request: Request, actor: Actor) -> dict[str, A
     content_type="text/csv",
 )
 async def get_organisation_report_csv(request: Request, actor: Actor) -> Response:
-    figures = await _organisation(request, actor)
+    # A downloaded file can be passed on outside the organisation: small counts of people are
+    # hidden in it, as in a network roll-up.
+    figures = await _organisation(request, actor, outside=True)
     team_part = f"-team-{figures['team_id']}" if figures["team_id"] else ""
-    return _csv_response(as_csv(figures), f"report{team_part}-{_dates(figures)}.csv")
+    return csv_download(as_csv(figures), f"report{team_part}-{_dates(figures)}.csv")
 
 
 # ---------------------------------------------------------------------------- networks
@@ -421,4 +414,4 @@ async def get_network_report(request: Request, actor: Actor, id: int) -> dict[st
 )
 async def get_network_report_csv(request: Request, actor: Actor, id: int) -> Response:
     figures = await _network(request, actor, id)
-    return _csv_response(as_csv(figures), f"network-{id}-report-{_dates(figures)}.csv")
+    return csv_download(as_csv(figures), f"network-{id}-report-{_dates(figures)}.csv")

@@ -59,6 +59,16 @@ def _charts(report: reports.Report) -> dict[str, Any]:
     }
 
 
+def _labels() -> dict[str, Any]:
+    """The names the service gives each hideable figure, so the list of hidden figures uses the
+    same words as the page."""
+    return {
+        "people_labels": reports.PEOPLE,
+        "wellbeing_labels": reports.WELLBEING,
+        "answered_label": reports.ANSWERED,
+    }
+
+
 def _period_context(request: Request) -> tuple[Any, ValidationFailed | None, dict[str, str]]:
     query = dict(request.query_params)
     try:
@@ -91,6 +101,7 @@ async def organisation(request: Request, actor: Actor) -> Response:
             "csv_url": "/api/v1/reports/organisation.csv?" + urlencode(query),
             "json_url": "/api/v1/reports/organisation?" + urlencode(query),
             "questions": {q.key: q for q in QUESTIONS},
+            **_labels(),
             **_charts(report),
         },
         status_code=422 if errors else 200,
@@ -117,6 +128,7 @@ async def network(request: Request, actor: Actor) -> Response:
             "csv_url": f"/api/v1/reports/networks/{found.id}.csv?" + urlencode(query),
             "json_url": f"/api/v1/reports/networks/{found.id}?" + urlencode(query),
             "questions": {q.key: q for q in QUESTIONS},
+            **_labels(),
             **_charts(report),
         },
         status_code=422 if errors else 200,
