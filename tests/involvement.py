@@ -9,6 +9,7 @@ pay rules rather than read back, so a test can compare the report with an indepe
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -176,20 +177,23 @@ async def seed(
     teams: tuple[int | None, ...] = (None,),
     projects: tuple[int | None, ...] = (None,),
     declining: int = 1,
+    name: str = "Person",
+    equality: Callable[[int], dict[str, str]] | None = None,
 ) -> list[dict[str, Any]]:
     """`n` attendances of `reps` people on days from 60 days before `first` to about 14 months
     after it (never later than yesterday), each claimed and approved. The first `declining`
-    people decline payment."""
+    people decline payment; `equality(i)` gives person i's equality answers."""
     yesterday = dt.date.today() - dt.timedelta(days=1)
     start = first - dt.timedelta(days=60)
     span = min((yesterday - start).days, 480)
     people = [
         await person(
             t,
-            f"Person {t.organisation_id}-{i}",
+            f"{name} {t.organisation_id}-{i}",
             ("patient", "carer", "both")[i % 3],
             contract_from=start,
             declines_payment=i < declining,
+            equality=equality(i) if equality else None,
         )
         for i in range(reps)
     ]

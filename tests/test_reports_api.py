@@ -1,6 +1,7 @@
-"""The reports API: JSON figures equal counts computed here from the raw rows, the CSV carries
-the same numbers, periods and teams are checked field by field, and people see only what their
-role and networks allow. Involvement rows are inserted directly so the test controls every value.
+"""The reports API: JSON figures equal counts worked out here from the involvement the services
+wrote (attendance, claim, approval), the CSV carries the same numbers, periods and teams are
+checked field by field, and people see only what their role and networks allow. No test writes
+report rows by hand.
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ import pytest
 from coprod.domain.reporting import Period, financial_year, financial_year_of, quarter
 from coprod.domain.scheduling import LONDON
 from coprod.models import (
-    EqualityResponse,
-    Involvement,
     Network,
     NetworkMember,
     NetworkMembership,
     NetworkRole,
+    Organisation,
     Representative,
     Role,
     Team,
@@ -29,37 +29,12 @@ from coprod.models import (
 from coprod.validation import ValidationFailed
 from coprod.web.api.reports import period_from
 from tests.conftest import sign_in
+from tests.involvement import last_financial_year, seed, trust
 
 API = "/api/v1/reports"
 CATEGORIES = ("co_design", "co_decision", "co_delivery", "co_evaluation")
-
-
-async def seed(
-    org_id: int, rng: random.Random, *, teams: tuple[int | None, ...] = (None,), n: int = 200
-) -> list[dict]:
-    """`n` involvements of up to 30 people of the organisation, from February 2026 to May 2027."""
-    rows = []
-    for _ in range(n):
-        rep = org_id * 1000 + rng.randrange(30)
-        rows.append(
-            dict(
-                organisation_id=org_id,
-                activity_id=org_id * 1000 + rng.randrange(40),
-                project_id=rng.choice([None, org_id * 10 + 1, org_id * 10 + 2]),
-                team_id=rng.choice(teams),
-                representative_id=rep,
-                representative_type=("patient", "carer", "both")[rep % 3],
-                category=rng.choice([*CATEGORIES, None]),
-                kind="meeting",
-                mode=rng.choice(["in_person", "video", "phone"]),
-                day=dt.date(2026, 4, 1) + dt.timedelta(days=rng.randrange(-60, 420)),
-                minutes=rng.choice([30, 60, 90, 120, 240]),
-                fee_pence=rng.choice([0, 2500, 7000, 14000]),
-                expenses_pence=rng.randrange(0, 3000),
-            )
-        )
-    await Involvement.bulk_create([Involvement(**r) for r in rows])
-    return rows
+YEAR = last_financial_year()
+FY = financial_year(YEAR)
 
 
 def within(rows: list[dict], period: Period, team: int | None = None) -> list[dict]:
@@ -136,7 +111,8 @@ def csv_rows(response) -> dict[tuple[str, str, str], str]:
     assert response.headers["content-type"].startswith("text/csv")
     disposition = response.headers["content-disposition"]
     assert disposition.startswith("attachment; filename=") and disposition.endswith('.csv"')
-    reader = csv.reader(io.StringIO(response.text))
+    assert response.text.startswith("\ufeff")  # so Excel reads it as UTF-8
+    reader = csv.reader(io.StringIO(response.text.removeprefix("\ufeff")))
     assert next(reader) == ["section", "key", "measure", "value"]
     found = {}
     for section, key, measure, value in reader:
@@ -157,25 +133,29 @@ def keys_of(value) -> set[str]:
 
 
 async def test_json_figures_match_counts_from_the_raw_rows(client, world):
-    org = await world.org()
+    t = await trust(world)
+    org = await Organisation.get(id=t.organisation_id)
     crisis = await Team.create(organisation=org, name="Crisis")
     recovery = await Team.create(organisation=org, name="Recovery")
-    rows = await seed(org.id, random.Random(11), teams=(None, crisis.id, recovery.id), n=300)
+    rows = await seed(
+        t, random.Random(11), first=FY.start, teams=(None, crisis.id, recovery.id), n=90, reps=12
+    )
     await world.user(org, "reporter@trust.example", Role.REPORTER)
     await sign_in(client, "reporter@trust.example")
 
+    y = YEAR
     cases = [
-        ("?period=year&year=2026", financial_year(2026), None),
-        ("?year=2026", financial_year(2026), None),  # a financial year is the default
-        ("?period=quarter&year=2026&quarter=2", quarter(2026, 2), None),
-        ("?period=quarter&year=2026&quarter=4", quarter(2026, 4), None),
+        (f"?period=year&year={y}", FY, None),
+        (f"?year={y}", FY, None),  # a financial year is the default
+        (f"?period=quarter&year={y}&quarter=2", quarter(y, 2), None),
+        (f"?period=quarter&year={y}&quarter=4", quarter(y, 4), None),
         (
-            "?period=custom&start=2026-05-01&end=2026-07-31",
-            Period(dt.date(2026, 5, 1), dt.date(2026, 7, 31), "1 May 2026 to 31 July 2026"),
+            f"?period=custom&start={y}-05-01&end={y}-07-31",
+            Period(dt.date(y, 5, 1), dt.date(y, 7, 31), f"1 May {y} to 31 July {y}"),
             None,
         ),
-        (f"?period=year&year=2026&team={crisis.id}", financial_year(2026), crisis.id),
-        (f"?period=quarter&year=2026&quarter=3&team={recovery.id}", quarter(2026, 3), recovery.id),
+        (f"?period=year&year={y}&team={crisis.id}", FY, crisis.id),
+        (f"?period=quarter&year={y}&quarter=3&team={recovery.id}", quarter(y, 3), recovery.id),
     ]
     for query, period, team in cases:
         response = await client.get(f"{API}/organisation{query}")
@@ -189,20 +169,25 @@ async def test_json_figures_match_counts_from_the_raw_rows(client, world):
 
 
 async def test_the_csv_carries_the_json_numbers_and_marks_suppressed_counts(client, world):
-    org = await world.org()
-    rows = await seed(org.id, random.Random(5))
-    fy = financial_year(2026)
+    t = await trust(world)
+    org = await Organisation.get(id=t.organisation_id)
+    rows = await seed(
+        t,
+        random.Random(5),
+        first=FY.start,
+        name="Zebedee",
+        equality=lambda i: {"sex": "female" if i < 3 else "male"},
+    )
+    fy = FY
     involved = sorted({r["representative_id"] for r in within(rows, fy)})
-    for i, rep in enumerate(involved):
-        await Representative.create(
-            id=rep, organisation_id=org.id, full_name=f"Zebedee {i}", representative_type="carer"
-        )
-        await EqualityResponse.create(representative_id=rep, sex="female" if i < 3 else "male")
+    first_three = await Representative.filter(organisation_id=org.id).order_by("id").limit(3)
+    women = [rep.id for rep in first_three if rep.id in involved]
+    assert len(women) == 3 and len(involved) >= 8, "the seed should involve three women"
     await world.user(org, "reporter@trust.example", Role.REPORTER)
     await sign_in(client, "reporter@trust.example")
 
-    figures = (await client.get(f"{API}/organisation?year=2026")).json()
-    found = csv_rows(await client.get(f"{API}/organisation.csv?year=2026"))
+    figures = (await client.get(f"{API}/organisation?year={YEAR}")).json()
+    found = csv_rows(await client.get(f"{API}/organisation.csv?year={YEAR}"))
     by_category = {row["key"]: row for row in figures["by_category"]}
     for key in CATEGORIES:
         assert float(found["by_category", key, "hours"]) == by_category[key]["hours"]
@@ -213,8 +198,9 @@ async def test_the_csv_carries_the_json_numbers_and_marks_suppressed_counts(clie
     )
     assert int(found["people", "", "total"]) == figures["people"]["total"] == len(involved)
     assert int(found["spend", "", "expenses_pence"]) == figures["spend"]["expenses_pence"]
-    assert found["period", "", "start"] == "2026-04-01"
-    assert found["period", "", "end"] == "2027-03-31"
+    assert int(found["spend", "", "fees_pence"]) == sum(r["fee_pence"] for r in within(rows, fy))
+    assert found["period", "", "start"] == f"{YEAR}-04-01"
+    assert found["period", "", "end"] == f"{YEAR + 1}-03-31"
 
     # Three women: a count that could point to a person, suppressed after aggregation.
     sex = next(c for c in figures["reach"] if c["characteristic"] == "sex")
@@ -315,22 +301,25 @@ async def test_bad_periods_and_teams_are_422_field_by_field(client, world):
 
 
 async def test_a_reporter_sees_only_their_organisation(client, make_client, world):
-    mine = await world.org("Mine")
-    theirs = await world.org("Theirs")
-    my_rows = await seed(mine.id, random.Random(1))
-    their_rows = await seed(theirs.id, random.Random(2))
-    fy = financial_year(2026)
+    my_trust, their_trust = (
+        await trust(world, "Mine", "mine"),
+        await trust(world, "Theirs", "theirs"),
+    )
+    mine = await Organisation.get(id=my_trust.organisation_id)
+    my_rows = await seed(my_trust, random.Random(1), first=FY.start, n=30, reps=8)
+    their_rows = await seed(their_trust, random.Random(2), first=FY.start, n=30, reps=8)
+    fy = FY
     await world.user(mine, "reporter@trust.example", Role.REPORTER)
     await sign_in(client, "reporter@trust.example")
 
-    figures = (await client.get(f"{API}/organisation?year=2026")).json()
+    figures = (await client.get(f"{API}/organisation?year={YEAR}")).json()
     assert sum(row["involvements"] for row in figures["by_category"]) == len(within(my_rows, fy))
     assert figures["people"]["total"] == people(within(my_rows, fy))
     assert figures["spend"]["fees_pence"] == sum(r["fee_pence"] for r in within(my_rows, fy))
     assert figures["spend"]["fees_pence"] != sum(
         r["fee_pence"] for r in within(my_rows + their_rows, fy)
     )
-    found = csv_rows(await client.get(f"{API}/organisation.csv?year=2026"))
+    found = csv_rows(await client.get(f"{API}/organisation.csv?year={YEAR}"))
     assert int(found["spend", "", "fees_pence"]) == figures["spend"]["fees_pence"]
 
     # The other staff roles may read reports; a representative may not; nobody signed out may.
@@ -338,7 +327,7 @@ async def test_a_reporter_sees_only_their_organisation(client, make_client, worl
         staff = make_client()
         await world.user(mine, f"staff{i}@trust.example", role)
         await sign_in(staff, f"staff{i}@trust.example")
-        assert (await staff.get(f"{API}/organisation?year=2026")).json() == figures
+        assert (await staff.get(f"{API}/organisation?year={YEAR}")).json() == figures
     representative = make_client()
     await world.user(mine, "rep@trust.example", Role.REPRESENTATIVE)
     await sign_in(representative, "rep@trust.example")
@@ -347,35 +336,31 @@ async def test_a_reporter_sees_only_their_organisation(client, make_client, worl
         assert (await make_client().get(f"{API}{path}")).status_code == 401
 
 
+NETWORK_ORGS = ("Mine", "Theirs", "Tiny", "Outside")
+
+
 async def test_a_network_reporter_sees_members_side_by_side_without_personal_data(
     client, make_client, world
 ):
-    mine = await world.org("Mine")
-    theirs = await world.org("Theirs")
-    tiny = await world.org("Tiny")
-    outside = await world.org("Outside")
+    trusts = {name: await trust(world, name, name.lower()) for name in NETWORK_ORGS}
     rows = {
-        mine.id: await seed(mine.id, random.Random(1)),
-        theirs.id: await seed(theirs.id, random.Random(2)),
-        outside.id: await seed(outside.id, random.Random(3)),
+        t.organisation_id: await seed(
+            t,
+            random.Random(i),
+            first=FY.start,
+            n=8 if name == "Tiny" else 30,
+            # Tiny: three people, a count small enough to point to someone.
+            reps=3 if name == "Tiny" else 8,
+            name="Zebedee Quill",
+            equality=lambda i: {"sex": "male"},
+        )
+        for i, (name, t) in enumerate(trusts.items())
     }
-    fy = financial_year(2026)
-    # Tiny: three people in the year, a count small enough to point to someone.
-    rows[tiny.id] = await seed(tiny.id, random.Random(4), n=40)
-    tiny_people = {r["representative_id"] for r in within(rows[tiny.id], fy)}
-    keep = sorted(tiny_people)[:3]
-    await Involvement.filter(organisation_id=tiny.id).exclude(representative_id__in=keep).delete()
-    rows[tiny.id] = [r for r in rows[tiny.id] if r["representative_id"] in keep]
+    mine, theirs, tiny, outside = [
+        await Organisation.get(id=trusts[name].organisation_id) for name in NETWORK_ORGS
+    ]
+    fy = FY
     assert people(within(rows[tiny.id], fy)) == 3
-    for org_id, org_rows in rows.items():
-        for rep in sorted({r["representative_id"] for r in org_rows}):
-            await Representative.create(
-                id=rep,
-                organisation_id=org_id,
-                full_name=f"Zebedee Quill {rep}",
-                representative_type="patient",
-            )
-            await EqualityResponse.create(representative_id=rep, sex="male")
 
     network = await Network.create(name="Crisis care network")
     for org in (mine, theirs, tiny):
@@ -386,7 +371,7 @@ async def test_a_network_reporter_sees_members_side_by_side_without_personal_dat
     await NetworkMember.create(user=user, network=network, role=NetworkRole.NETWORK_REPORTER)
     await sign_in(client, "nina.network@trust.example")
 
-    response = await client.get(f"{API}/networks/{network.id}?year=2026")
+    response = await client.get(f"{API}/networks/{network.id}?year={YEAR}")
     assert response.status_code == 200, response.text
     figures = response.json()
     assert figures["network"] == {"id": network.id, "name": "Crisis care network"}
@@ -419,7 +404,7 @@ async def test_a_network_reporter_sees_members_side_by_side_without_personal_dat
     assert "Zebedee" not in text and "Quill" not in text and "Nina" not in text
     assert "nina.network" not in text
 
-    found = csv_rows(await client.get(f"{API}/networks/{network.id}.csv?year=2026"))
+    found = csv_rows(await client.get(f"{API}/networks/{network.id}.csv?year={YEAR}"))
     assert found["network", "", "name"] == "Crisis care network"
     assert found["members", "Tiny", "people"] == "suppressed"
     assert int(found["members", "Mine", "involvements"]) == figures["members"][0]["involvements"]

@@ -10,44 +10,53 @@ import io
 import pytest
 from playwright.async_api import expect
 
-from coprod.domain.reporting import financial_year_of
-from coprod.models import Involvement, Network, NetworkMember, NetworkMembership, NetworkRole, Role
+from coprod.models import Network, NetworkMember, NetworkMembership, NetworkRole, Organisation, Role
 from tests.browser.conftest import check_a11y, visit
 from tests.conftest import PASSWORD
+from tests.involvement import claimed_and_approved, last_financial_year, person, took_part, trust
 
 pytestmark = pytest.mark.browser
 
 
 async def test_reporter_reads_the_year_then_a_quarter_and_downloads_the_csv(page, world):
-    org = await world.org()
+    t = await trust(world)
+    org = await Organisation.get(id=t.organisation_id)
     await world.user(org, "rita@northshire.example", Role.REPORTER)
-    year = financial_year_of(dt.date.today())
+    year = last_financial_year()
     start = dt.date(year, 4, 1)
+    people = [
+        await person(t, f"Person {i}", ("patient", "carer")[i % 2], contract_from=start)
+        for i in range(9)
+    ]
     rows = [
-        Involvement(
-            organisation_id=org.id,
-            activity_id=i % 6,
-            representative_id=100 + i % 9,
-            representative_type=("patient", "carer")[i % 2],
+        await took_part(
+            t,
+            people[i % 9],
+            start + dt.timedelta(days=i * 5),
             category=("co_design", "co_decision", "co_delivery", "co_evaluation")[i % 4],
-            kind="meeting",
             mode=("in_person", "video", "phone")[i % 3],
-            day=start + dt.timedelta(days=i * 5),
             minutes=120,
-            fee_pence=7000,
-            expenses_pence=450,
         )
         for i in range(40)
     ]
-    await Involvement.bulk_create(rows)
-    in_q1 = [r for r in rows if r.day < dt.date(year, 7, 1)]
+    for rep in people:
+        await claimed_and_approved(t, rep, rows, miles=10)
+    in_q1 = [r for r in rows if r["day"] < dt.date(year, 7, 1)]
 
     await visit(page, "/sign-in")
     await page.get_by_label("Email address").fill("rita@northshire.example")
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in", exact=True).click()
     await page.get_by_role("link", name="Reports").first.click()
+    await page.locator("#year").select_option(str(year))
+    await page.get_by_role("button", name="Show report").click()
+    await page.wait_for_load_state("load")
     await check_a11y(page)
+    # Nobody answered equality questions and there were no wellbeing conversations: nothing
+    # on this page is small enough to hide, and the page says so.
+    await expect(page.locator("#hidden-figures")).to_contain_text(
+        "No figures are hidden on this page."
+    )
     await expect(page.locator(".nhsuk-lede-text")).to_contain_text(
         f"April {year} to March {year + 1}"
     )
@@ -62,19 +71,19 @@ async def test_reporter_reads_the_year_then_a_quarter_and_downloads_the_csv(page
     await page.wait_for_load_state("load")
     await check_a11y(page)
     await expect(page.locator(".nhsuk-lede-text")).to_contain_text("Quarter 1")
-    people = len({r.representative_id for r in in_q1})
     await expect(page.locator(".nhsuk-summary-list").first).to_contain_text(
-        str(people) if people >= 5 else "fewer than 5"
+        str(len({r["representative_id"] for r in in_q1}))
     )
 
     async with page.expect_download() as info:
         await page.get_by_role("link", name="Download as a spreadsheet (CSV)").click()
     download = await info.value
-    text = (await download.path()).read_text()
-    parsed = list(csv.reader(io.StringIO(text)))
+    content = (await download.path()).read_bytes()
+    assert content.startswith(b"\xef\xbb\xbf")  # UTF-8 with a byte-order mark, for Excel
+    parsed = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     assert parsed and len(parsed) > 5
     hours = {tuple(r[:3]): r[3] for r in parsed[1:] if len(r) >= 4}
-    q1_design = sum(r.minutes for r in in_q1 if r.category == "co_design") / 60
+    q1_design = sum(r["minutes"] for r in in_q1 if r["category"] == "co_design") / 60
     assert float(hours[("by_category", "co_design", "hours")]) == round(q1_design, 1)
 
     await visit(page, "/reports/population")
