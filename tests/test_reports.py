@@ -129,9 +129,11 @@ async def test_small_counts_are_hidden_and_the_page_says_exactly_which(client, w
             t,
             f"Person {i}",
             "carer" if i == 0 else "patient",
-            contract_from=FY.start,
+            contract_from=FY.start - dt.timedelta(days=30),
             equality={"sex": "female" if i < 3 else "male", "ethnicity": "prefer_not_to_say"},
         )
+        if i == 1:  # one person took part the year before too: not new this year
+            await took_part(t, rep, FY.start - dt.timedelta(days=10))
         people.append(await took_part(t, rep, day + dt.timedelta(days=i)))
     assert [suppress(c) for c in (0, 1, 4, 5, 9)] == [0, None, None, 5, 9]
     actor = Actor(user=None, organisation_id=t.organisation_id, roles=frozenset({Role.REPORTER}))
@@ -146,6 +148,7 @@ async def test_small_counts_are_hidden_and_the_page_says_exactly_which(client, w
     assert {g["group"]: g["people"] for g in ethnicity["groups"]}["prefer_not_to_say"] == 7
     # Inside the organisation, counts of people who took part are exact, even one carer.
     assert report.people["carers"] == 1 and report.people["patients"] == 6
+    assert report.people["new"] == 6
 
     org = await Organisation.get(id=t.organisation_id)
     await world.user(org, "rita@trust.example", Role.REPORTER)
@@ -168,6 +171,8 @@ async def test_small_counts_are_hidden_and_the_page_says_exactly_which(client, w
     assert "people,,carers,suppressed\r\n" in csv_text
     assert "people,,patients,suppressed\r\n" in csv_text
     assert "people,,total,7\r\n" in csv_text
+    # Six new people of seven would give away the one who came back: hidden too.
+    assert "people,,new,suppressed\r\n" in csv_text
 
     # With nothing small enough to hide, the page says so rather than promising to hide.
     empty = await client.get(f"/reports?year={YEAR - 3}")

@@ -301,7 +301,11 @@ async def build(report: Report) -> Report:
     if report.outside:
         people: dict[str, int | None] = {k: suppress(v) for k, v in report.people.items()}
         by_type = suppress_with_total({k: people[k] for k in ("patients", "carers", "both")})
-        report.people = {**people, **by_type}
+        # New and returning people add up to the total, so a few returning people would show
+        # as the total minus the new ones.
+        returning = (report.people["total"] or 0) - (report.people["new"] or 0)
+        new = suppress_with_total({"new": people["new"], "returning": suppress(returning)})
+        report.people = {**people, **by_type, "new": new["new"]}
     report.spend = {
         "fees_pence": sum(row["fees_pence"] for row in report.by_category),
         "expenses_pence": sum(row["expenses_pence"] for row in report.by_category),
