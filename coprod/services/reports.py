@@ -103,12 +103,12 @@ class Report:
         """Every figure this report hides, named as the report page names it."""
         found = [PEOPLE[k] for k in PEOPLE if k in self.people and self.people[k] is None]
         found += [WELLBEING[k] for k in WELLBEING if self.wellbeing.get(k, 0) is None]
-        for item in self.reach:
-            if item["answered"] is None:
-                found.append(f"{item['question']}: {ANSWERED}")
+        for item in self.reach:  # in the page's order: each group, then everyone who answered
             found += [
                 f"{item['question']}: {g['label']}" for g in item["groups"] if g["people"] is None
             ]
+            if item["answered"] is None:
+                found.append(f"{item['question']}: {ANSWERED}")
         found += [f"{m['organisation']}: people" for m in self.members if m["people"] is None]
         return found
 

@@ -24,8 +24,15 @@ async def test_reporter_reads_the_year_then_a_quarter_and_downloads_the_csv(page
     await world.user(org, "rita@northshire.example", Role.REPORTER)
     year = last_financial_year()
     start = dt.date(year, 4, 1)
+    # Three people answered one equality question: too few to show.
     people = [
-        await person(t, f"Person {i}", ("patient", "carer")[i % 2], contract_from=start)
+        await person(
+            t,
+            f"Person {i}",
+            ("patient", "carer")[i % 2],
+            contract_from=start,
+            equality={"sex": "female"} if i < 3 else None,
+        )
         for i in range(9)
     ]
     rows = [
@@ -52,11 +59,17 @@ async def test_reporter_reads_the_year_then_a_quarter_and_downloads_the_csv(page
     await page.get_by_role("button", name="Show report").click()
     await page.wait_for_load_state("load")
     await check_a11y(page)
-    # Nobody answered equality questions and there were no wellbeing conversations: nothing
-    # on this page is small enough to hide, and the page says so.
-    await expect(page.locator("#hidden-figures")).to_contain_text(
-        "No figures are hidden on this page."
+    # The page names exactly the two figures it hides, and nothing else.
+    note = page.locator("#hidden-figures")
+    await note.get_by_text("2 figures are hidden on this page").click()
+    await expect(note.locator("li")).to_have_text(
+        ["What is your sex?: Female", "What is your sex?: Everyone who answered"]
     )
+    reach = page.locator("table", has_text="What is your sex?")
+    for group, shown in (("Female", "Hidden"), ("Male", "0"), ("Everyone who answered", "Hidden")):
+        header = page.get_by_role("rowheader", name=group, exact=True)
+        await expect(reach.locator("tr", has=header)).to_contain_text(shown)
+    await check_a11y(page)
     await expect(page.locator(".nhsuk-lede-text")).to_contain_text(
         f"April {year} to March {year + 1}"
     )
