@@ -88,7 +88,7 @@ TOTALS = obj(fees_pence=INT, expenses_pence=INT, adjustments_pence=INT, total_pe
 LINE = obj(
     id=INT,
     kind={"enum": [k.value for k in LineKind]},
-    day={**NULL_DATE, "description": "The Europe/London day of a fee; none for an adjustment"},
+    day={**NULL_DATE, "description": "The Europe/London day of a fee, or the day a correction puts right"},
     minutes={**INT, "description": "Attended plus preparation minutes that day"},
     band=NULL_STR,
     amount_pence=INT,
