@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -21,6 +21,7 @@ from coprod.domain.scheduling import london_date
 from coprod.errors import Conflict, Forbidden, NotFound
 from coprod.models import (
     SETTLED,
+    Activity,
     Booking,
     BookingStatus,
     Claim,
@@ -34,6 +35,7 @@ from coprod.models import (
     RateCard,
     Representative,
     Role,
+    TimeOption,
 )
 from coprod.services import audit
 from coprod.services.access import is_lead, is_self
@@ -277,9 +279,9 @@ async def claim_for(actor: Actor, claim_id: int) -> Claim:
 
 
 async def _claimed_days(rep: Representative) -> set[dt.date]:
-    days = await FeeDay.filter(
-        organisation_id=rep.organisation_id, representative=rep
-    ).values_list("day", flat=True)
+    days = await FeeDay.filter(organisation_id=rep.organisation_id, representative=rep).values_list(
+        "day", flat=True
+    )
     return set(days)  # type: ignore[arg-type]
 
 
@@ -299,9 +301,7 @@ async def _day_taken(rep_id: int, organisation_id: int, days: list[dt.date]) -> 
     """What to tell someone whose claim lost a day to another claim (perhaps made at the same
     moment)."""
     holder = (
-        await FeeDay.filter(
-            organisation_id=organisation_id, representative_id=rep_id, day__in=days
-        )
+        await FeeDay.filter(organisation_id=organisation_id, representative_id=rep_id, day__in=days)
         .order_by("day")
         .first()
     )
@@ -729,9 +729,12 @@ async def correct(actor: Actor, claim: Claim, data: Mapping[str, Any]) -> Claim:
 # --------------------------------------------------------------------------- earnings, statements
 
 
-async def earnings_between(rep: Representative, start: dt.date, end: dt.date) -> int:
+async def earnings_between(
+    rep: Representative, start: dt.date, end: dt.date, *, leaving_out: int | None = None
+) -> int:
     """Fees and corrections (not expenses, which are not income) on live claims, plus fees
-    expected from confirmed bookings not yet claimed."""
+    expected from confirmed bookings not yet claimed (apart from any on the activity
+    `leaving_out`, whose fee the caller is adding)."""
     lines = await ClaimLine.filter(
         claim__representative=rep,
         claim__status__in=list(EARNING),
@@ -739,9 +742,11 @@ async def earnings_between(rep: Representative, start: dt.date, end: dt.date) ->
         day__lte=end,
     )
     claimed = {line.day for line in lines if line.kind == LineKind.FEE}
-    upcoming = await Booking.filter(
-        representative=rep, status=BookingStatus.CONFIRMED
-    ).prefetch_related("activity")
+    upcoming = (
+        await Booking.filter(representative=rep, status=BookingStatus.CONFIRMED)
+        .exclude(activity_id=leaving_out)
+        .prefetch_related("activity")
+    )
     expected = [
         (london_date(b.starts_at), b.activity.duration_minutes + b.activity.preparation_minutes)
         for b in upcoming
@@ -766,14 +771,16 @@ def limit_of(rep: Representative, day: dt.date | None = None) -> tuple[int, str,
     return figure.amount_pence, figure.period, figure.label
 
 
-async def earnings_warning(rep: Representative, day: dt.date, adding_pence: int) -> str | None:
+async def earnings_warning(
+    rep: Representative, day: dt.date, adding_pence: int, *, leaving_out: int | None = None
+) -> str | None:
     """A plain warning when this would take them over their limit. It never blocks anything."""
     limit = limit_of(rep, day)
     if limit is None or adding_pence <= 0:
         return None
     limit_pence, period, label = limit
     start, end = pay.period_of(day, period)
-    earned = await earnings_between(rep, start, end)
+    earned = await earnings_between(rep, start, end, leaving_out=leaving_out)
     if not pay.over_limit(earned, adding_pence, limit_pence):
         return None
     return (
@@ -851,15 +858,23 @@ async def earnings_position(
     )
 
 
-async def activity_warning(rep: Representative, starts_at: dt.datetime, minutes: int) -> str | None:
+async def activity_warning(
+    rep: Representative, starts_at: dt.datetime, minutes: int, *, activity_id: int | None = None
+) -> str | None:
     """Warn (never block) when taking part would take someone over their earnings limit: the
-    extra fee is the change in that day's band, not the activity's own rate."""
+    extra fee is the change in that day's band, not the activity's own rate. A booking they
+    already have on the activity is left out, so the warning is the same before and after
+    they are booked."""
     if limit_of(rep) is None or rep.payment_preference == PaymentPreference.DECLINE:
         return None
     day = london_date(starts_at)
-    same_day = await Booking.filter(
-        representative=rep, status__in=[BookingStatus.CONFIRMED, BookingStatus.ATTENDED]
-    ).prefetch_related("activity")
+    same_day = (
+        await Booking.filter(
+            representative=rep, status__in=[BookingStatus.CONFIRMED, BookingStatus.ATTENDED]
+        )
+        .exclude(activity_id=activity_id)
+        .prefetch_related("activity")
+    )
     already = sum(
         (b.attended_minutes or 0) + (b.preparation_minutes or 0)
         if b.status == BookingStatus.ATTENDED
@@ -872,7 +887,24 @@ async def activity_warning(rep: Representative, starts_at: dt.datetime, minutes:
         pay.fee_for_day(day, already + minutes, rates).pence
         - pay.fee_for_day(day, already, rates).pence
     )
-    return await earnings_warning(rep, day, extra)
+    return await earnings_warning(rep, day, extra, leaving_out=activity_id)
+
+
+async def activity_warnings(activity: Activity, reps: Iterable[Representative]) -> dict[int, str]:
+    """Each person's earnings warning for taking part in an activity, by representative id:
+    one answer for the pages and the API, at invitation, booking and finalising."""
+    moment = activity.starts_at
+    if moment is None:
+        first = await TimeOption.filter(activity=activity).order_by("starts_at").first()
+        moment = first.starts_at if first else None
+    if moment is None:
+        return {}
+    minutes = activity.duration_minutes + activity.preparation_minutes
+    found = {}
+    for rep in reps:
+        if warning := await activity_warning(rep, moment, minutes, activity_id=activity.id):
+            found[rep.id] = warning
+    return found
 
 
 async def claim_warning(claim: Claim) -> str | None:

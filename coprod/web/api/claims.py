@@ -88,7 +88,10 @@ TOTALS = obj(fees_pence=INT, expenses_pence=INT, adjustments_pence=INT, total_pe
 LINE = obj(
     id=INT,
     kind={"enum": [k.value for k in LineKind]},
-    day={**NULL_DATE, "description": "The Europe/London day of a fee, or the day a correction puts right"},
+    day={
+        **NULL_DATE,
+        "description": "The Europe/London day of a fee, or the day a correction puts right",
+    },
     minutes={**INT, "description": "Attended plus preparation minutes that day"},
     band=NULL_STR,
     amount_pence=INT,
@@ -128,6 +131,12 @@ CLAIM_SUMMARY = obj(
     paid_at=NULL_DATETIME,
     total_pence=INT,
 )
+WARNINGS = {
+    "type": "array",
+    "items": obj(representative_id=INT, message=STR),
+    "description": "Earnings-limit warnings, the same as the pages show: this may affect "
+    "someone's benefits. They never stop anything",
+}
 CLAIM = obj(
     **CLAIM_SUMMARY["properties"],
     submitted_by_id=NULL_INT,
@@ -141,6 +150,7 @@ CLAIM = obj(
         "description": "Set when the claim takes them over an earnings limit they asked us to "
         "watch. It never stops the claim",
     },
+    warnings=WARNINGS,
 )
 CREATE_CLAIM = _required(
     obj(
@@ -295,6 +305,7 @@ def _summary(claim: Claim, t: claims.Totals) -> dict[str, Any]:
 async def _claim(claim: Claim) -> dict[str, Any]:
     t = await claims.totals(claim)
     open_ = claim.status in (ClaimStatus.DRAFT, ClaimStatus.SUBMITTED)
+    warning = await claims.claim_warning(claim) if open_ else None
     return {
         **_summary(claim, t),
         "submitted_by_id": claim.submitted_by_id,  # type: ignore[attr-defined]
@@ -308,8 +319,13 @@ async def _claim(claim: Claim) -> dict[str, Any]:
         },
         "lines": [_line(line) for line in await ClaimLine.filter(claim=claim)],
         "expenses": [_expense(e) for e in await Expense.filter(claim=claim)],
-        "earnings_warning": await claims.claim_warning(claim) if open_ else None,
+        "earnings_warning": warning,
+        "warnings": warnings_json({claim.representative_id: warning} if warning else {}),
     }
+
+
+def warnings_json(found: dict[int, str]) -> list[dict[str, Any]]:
+    return [{"representative_id": k, "message": v} for k, v in sorted(found.items())]
 
 
 def _attempt(a: PaymentAttempt) -> dict[str, Any]:
