@@ -297,20 +297,24 @@ async def _take_days(claim: Claim, days: list[dt.date]) -> None:
         )
 
 
-async def _day_taken(rep_id: int, organisation_id: int, days: list[dt.date]) -> Conflict:
+async def _day_taken(
+    rep_id: int, organisation_id: int, days: list[dt.date], field: str
+) -> Conflict:
     """What to tell someone whose claim lost a day to another claim (perhaps made at the same
-    moment)."""
+    moment), against the form field that chose the day."""
     holder = (
         await FeeDay.filter(organisation_id=organisation_id, representative_id=rep_id, day__in=days)
         .order_by("day")
         .first()
     )
     if holder is None:  # the other claim was rejected meanwhile: trying again will work
-        return Conflict("Another claim was changing these days at the same moment. Try again")
+        return Conflict(
+            "Another claim was changing these days at the same moment. Try again", field
+        )
     return Conflict(
         f"{long_date(holder.day)} is already on claim {holder.claim_id}, and a day is paid only "
         "once. Use that claim, or ask for it to be rejected first",
-        "claim",
+        field,
     )
 
 
@@ -347,7 +351,8 @@ async def generate_draft(actor: Actor, rep: Representative, data: Mapping[str, A
         async with in_transaction():
             claim = await _write_draft(actor, rep, start, end, fees, sessions)
     except IntegrityError:
-        raise await _day_taken(rep.id, rep.organisation_id, [f.day for f in fees]) from None
+        days = [fee.day for fee in fees]
+        raise await _day_taken(rep.id, rep.organisation_id, days, "period_start") from None
     return claim
 
 
@@ -595,7 +600,7 @@ async def submit(actor: Actor, claim: Claim) -> Claim:
                 on_behalf_of=on_behalf(actor, rep),
             )
     except IntegrityError:
-        raise await _day_taken(rep.id, claim.organisation_id, retaking) from None
+        raise await _day_taken(rep.id, claim.organisation_id, retaking, "claim") from None
     return claim
 
 
