@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
@@ -14,8 +15,10 @@ from coprod.domain.pay import (
     daily_fees,
     expense_problems,
     fee_for_day,
+    limit_in_force,
     mileage_pence,
     month_of,
+    pounds,
     rates_on,
     tax_year_bounds,
     tax_year_of,
@@ -126,3 +129,60 @@ def test_tax_year(day, year):
     assert tax_year_of(day) == year
     start, end = tax_year_bounds(year)
     assert start <= day <= end
+
+
+@dataclass(frozen=True)
+class Figure:
+    period: str
+    applies_from: dt.date
+    pence: int
+
+
+# ESA-style weekly figures that change on the first Monday of April, and a monthly one that
+# changes mid-month.
+WEEKLY = [Figure("week", D(2025, 4, 7), 19550), Figure("week", D(2026, 4, 6), 20400)]
+MONTHLY = [Figure("month", D(2025, 4, 15), 50000), Figure("month", D(2026, 4, 15), 52000)]
+
+
+@pytest.mark.parametrize(
+    ("figures", "day", "pence"),
+    [
+        (WEEKLY, D(2025, 4, 6), 19550),  # the week before the first figure: the earliest
+        (WEEKLY, D(2025, 4, 7), 19550),
+        (WEEKLY, D(2026, 4, 5), 19550),  # Sunday: the week began under last year's figure
+        (WEEKLY, D(2026, 4, 6), 20400),
+        (WEEKLY, D(2026, 4, 12), 20400),
+        (WEEKLY, D(2031, 1, 1), 20400),
+        (MONTHLY, D(2026, 4, 20), 50000),  # April began under the old figure
+        (MONTHLY, D(2026, 5, 1), 52000),
+        (list(reversed(WEEKLY)), D(2026, 4, 8), 20400),  # whatever order they are written in
+    ],
+)
+def test_the_limit_is_the_one_in_force_for_the_period(figures, day, pence):
+    found = limit_in_force(figures, day)
+    assert found is not None and found.pence == pence
+
+
+def test_no_published_figures_means_no_limit():
+    assert limit_in_force([], D(2026, 4, 8)) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("195.50", Decimal("195.50")),
+        ("£1,234.5", Decimal("1234.5")),
+        (" 12 ", Decimal("12")),
+        ("1e400", Decimal("1e400")),  # a number: too big is for the caller to say
+        ("-3", Decimal("-3")),
+        ("0.001", None),  # part of a penny
+        ("Infinity", None),
+        ("-inf", None),
+        ("nan", None),
+        ("sNaN", None),
+        ("lots", None),
+        ("", None),
+    ],
+)
+def test_pounds(raw, value):
+    assert pounds(raw) == value

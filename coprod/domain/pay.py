@@ -7,8 +7,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
+from typing import Protocol, TypeVar
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,46 @@ def month_of(day: dt.date) -> tuple[dt.date, dt.date]:
 
 def period_of(day: dt.date, period: str) -> tuple[dt.date, dt.date]:
     return week_of(day) if period == "week" else month_of(day)
+
+
+class DatedLimit(Protocol):
+    """A published limit (config.EarningsLimit): its figure changes each year."""
+
+    @property
+    def period(self) -> str: ...
+
+    @property
+    def applies_from(self) -> dt.date: ...
+
+
+L = TypeVar("L", bound=DatedLimit)
+
+
+def limit_in_force(figures: Sequence[L], day: dt.date) -> L | None:
+    """The figure that applies to the week or month holding `day`: the one in force on the
+    period's first day, so a new year's figure never changes the check of an earlier period. A
+    period before every figure we hold is checked against the earliest (better a warning from
+    an old figure than none)."""
+    if not figures:
+        return None
+    in_force = [f for f in figures if f.applies_from <= period_of(day, f.period)[0]]
+    if not in_force:
+        return min(figures, key=lambda f: f.applies_from)
+    return max(in_force, key=lambda f: f.applies_from)
+
+
+def pounds(raw: str) -> Decimal | None:
+    """A sum typed in pounds ("£1,234.50", "12"), or None when it is not one: words,
+    "Infinity", "nan", or part of a penny. The caller checks the size before turning it into
+    pence, since "1e400" is a number too."""
+    try:
+        value = Decimal(raw.strip().replace("£", "").replace(",", ""))
+    except InvalidOperation:
+        return None
+    # NaN and Infinity have no numeric exponent: refuse them before reading it.
+    if not value.is_finite() or int(value.as_tuple().exponent) < -2:
+        return None
+    return value
 
 
 def over_limit(earned_pence: int, adding_pence: int, limit_pence: int) -> bool:

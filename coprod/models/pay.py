@@ -115,6 +115,30 @@ class ClaimLine(TimestampedModel):
         ordering = ["day", "id"]
 
 
+class FeeDay(TimestampedModel):
+    """A day a claim's fee line has taken. The unique key, not the code, is what stops one day
+    being paid twice, even when two drafts are made at the same moment. A rejected claim gives
+    its days back."""
+
+    organisation_id: int
+    representative_id: int
+    claim_id: int
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="fee_days", on_delete=fields.CASCADE
+    )
+    representative: fields.ForeignKeyRelation[Representative] = fields.ForeignKeyField(
+        "models.Representative", related_name="fee_days", on_delete=fields.CASCADE
+    )
+    day = fields.DateField()
+    claim: fields.ForeignKeyRelation[Claim] = fields.ForeignKeyField(
+        "models.Claim", related_name="fee_days", on_delete=fields.CASCADE
+    )
+
+    class Meta:
+        table = "fee_day"
+        unique_together = (("organisation", "representative", "day"),)
+
+
 class Expense(TimestampedModel):
     claim_id: int
     booking_id: int | None

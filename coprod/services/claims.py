@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from coprod.config import ROOT, get_settings
@@ -20,36 +21,41 @@ from coprod.domain.scheduling import london_date
 from coprod.errors import Conflict, Forbidden, NotFound
 from coprod.models import (
     SETTLED,
+    Activity,
     Booking,
     BookingStatus,
     Claim,
     ClaimLine,
     ClaimStatus,
     Expense,
+    FeeDay,
     Involvement,
     LineKind,
     PaymentPreference,
     RateCard,
     Representative,
     Role,
+    TimeOption,
 )
 from coprod.services import audit
 from coprod.services.access import is_lead, is_self
 from coprod.services.actor import Actor
 from coprod.services.representatives import on_behalf
-from coprod.templating import money
+from coprod.templating import long_date, money
 from coprod.validation import Checker, ValidationFailed
 
-# Claims whose days are taken: a rejected claim can be put right and sent again, so its days
-# stay taken too.
-FEE_COUNTING = (
-    ClaimStatus.REJECTED,
+# Claims whose fees and adjustments are earnings: a rejected claim is not, until it is sent
+# again, and a failed payment is not money received.
+EARNING = (
     ClaimStatus.DRAFT,
     ClaimStatus.SUBMITTED,
     ClaimStatus.APPROVED,
     *SETTLED,
-    ClaimStatus.FAILED,
 )
+
+
+# Beyond any benefit's earnings limit, and well inside the integer column.
+LIMIT_MOST_POUNDS = 100_000
 
 
 def _now() -> dt.datetime:
@@ -86,12 +92,15 @@ async def record_attendance(actor: Actor, booking: Booking, data: Mapping[str, A
         else activity.preparation_minutes
     )
     c.done()
-    claimed = await ClaimLine.filter(
-        claim__representative_id=booking.representative_id,
-        kind=LineKind.FEE,
-        day=london_date(booking.starts_at),
-        claim__status__in=[s for s in FEE_COUNTING if s != ClaimStatus.DRAFT],
-    ).exists()
+    claimed = (
+        await FeeDay.filter(
+            representative_id=booking.representative_id,
+            organisation_id=activity.organisation_id,
+            day=london_date(booking.starts_at),
+        )
+        .exclude(claim__status=ClaimStatus.DRAFT)
+        .exists()
+    )
     if claimed:
         raise Conflict(
             "This day is already on a submitted claim. Correct it with an adjustment instead",
@@ -270,10 +279,43 @@ async def claim_for(actor: Actor, claim_id: int) -> Claim:
 
 
 async def _claimed_days(rep: Representative) -> set[dt.date]:
-    days = await ClaimLine.filter(
-        claim__representative=rep, kind=LineKind.FEE, claim__status__in=list(FEE_COUNTING)
-    ).values_list("day", flat=True)
-    return {d for d in days if d is not None}  # type: ignore[misc]
+    days = await FeeDay.filter(organisation_id=rep.organisation_id, representative=rep).values_list(
+        "day", flat=True
+    )
+    return set(days)  # type: ignore[arg-type]
+
+
+async def _take_days(claim: Claim, days: list[dt.date]) -> None:
+    """Within the caller's transaction. If another claim holds one of the days, the unique key
+    refuses the insert and the whole transaction goes back."""
+    for day in days:
+        await FeeDay.create(
+            organisation_id=claim.organisation_id,
+            representative_id=claim.representative_id,
+            day=day,
+            claim=claim,
+        )
+
+
+async def _day_taken(
+    rep_id: int, organisation_id: int, days: list[dt.date], field: str
+) -> Conflict:
+    """What to tell someone whose claim lost a day to another claim (perhaps made at the same
+    moment), against the form field that chose the day."""
+    holder = (
+        await FeeDay.filter(organisation_id=organisation_id, representative_id=rep_id, day__in=days)
+        .order_by("day")
+        .first()
+    )
+    if holder is None:  # the other claim was rejected meanwhile: trying again will work
+        return Conflict(
+            "Another claim was changing these days at the same moment. Try again", field
+        )
+    return Conflict(
+        f"{long_date(holder.day)} is already on claim {holder.claim_id}, and a day is paid only "
+        "once. Use that claim, or ask for it to be rejected first",
+        field,
+    )
 
 
 async def generate_draft(actor: Actor, rep: Representative, data: Mapping[str, Any]) -> Claim:
@@ -305,35 +347,53 @@ async def generate_draft(actor: Actor, rep: Representative, data: Mapping[str, A
         await rate_card(rep.organisation_id),
         declined=rep.payment_preference == PaymentPreference.DECLINE,
     )
-    async with in_transaction():
-        claim = await Claim.create(
-            organisation_id=rep.organisation_id,
-            representative=rep,
-            period_start=start,
-            period_end=end,
+    try:
+        async with in_transaction():
+            claim = await _write_draft(actor, rep, start, end, fees, sessions)
+    except IntegrityError:
+        days = [fee.day for fee in fees]
+        raise await _day_taken(rep.id, rep.organisation_id, days, "period_start") from None
+    return claim
+
+
+async def _write_draft(
+    actor: Actor,
+    rep: Representative,
+    start: dt.date,
+    end: dt.date,
+    fees: list[pay.DayFee],
+    sessions: dict[dt.date, list[Booking]],
+) -> Claim:
+    """Within the caller's transaction, so a day another claim holds leaves nothing behind."""
+    claim = await Claim.create(
+        organisation_id=rep.organisation_id,
+        representative=rep,
+        period_start=start,
+        period_end=end,
+    )
+    await _take_days(claim, [fee.day for fee in fees])
+    for fee in fees:
+        titles = ", ".join(b.activity.title for b in sessions[fee.day])
+        declined = (
+            " (payment declined)" if rep.payment_preference == PaymentPreference.DECLINE else ""
         )
-        for fee in fees:
-            titles = ", ".join(b.activity.title for b in sessions[fee.day])
-            declined = (
-                " (payment declined)" if rep.payment_preference == PaymentPreference.DECLINE else ""
-            )
-            await ClaimLine.create(
-                claim=claim,
-                kind=LineKind.FEE,
-                day=fee.day,
-                minutes=fee.minutes,
-                band=fee.band.value,
-                amount_pence=fee.pence,
-                needs_review=fee.needs_review,
-                description=f"{fee.band.label}{declined}: {titles}"[:500],
-            )
-        await audit.record(
-            actor,
-            "claim.create",
-            claim,
-            after={"days": len(fees), "fees_pence": sum(f.pence for f in fees)},
-            on_behalf_of=on_behalf(actor, rep),
+        await ClaimLine.create(
+            claim=claim,
+            kind=LineKind.FEE,
+            day=fee.day,
+            minutes=fee.minutes,
+            band=fee.band.value,
+            amount_pence=fee.pence,
+            needs_review=fee.needs_review,
+            description=f"{fee.band.label}{declined}: {titles}"[:500],
         )
+    await audit.record(
+        actor,
+        "claim.create",
+        claim,
+        after={"days": len(fees), "fees_pence": sum(f.pence for f in fees)},
+        on_behalf_of=on_behalf(actor, rep),
+    )
     return claim
 
 
@@ -512,21 +572,35 @@ async def submit(actor: Actor, claim: Claim) -> Claim:
         and not await Expense.filter(claim=claim).exists()
     ):
         raise ValidationFailed.one("claim", "There is nothing on this claim to submit")
-    async with in_transaction():
-        claim.status = ClaimStatus.SUBMITTED
-        claim.submitted_at = _now()
-        claim.submitted_by = actor.user
-        claim.rejection_reason = None  # type: ignore[assignment]
-        await claim.save(
-            update_fields=["status", "submitted_at", "submitted_by_id", "rejection_reason"]
-        )
-        await audit.record(
-            actor,
-            "claim.submit",
-            claim,
-            after={"status": "submitted"},
-            on_behalf_of=on_behalf(actor, rep),
-        )
+    # A rejected claim gave its days back: sent again, it takes them again, if still free.
+    retaking = (
+        [
+            line.day
+            for line in await ClaimLine.filter(claim=claim, kind=LineKind.FEE)
+            if line.day is not None
+        ]
+        if claim.status == ClaimStatus.REJECTED
+        else []
+    )
+    try:
+        async with in_transaction():
+            await _take_days(claim, retaking)
+            claim.status = ClaimStatus.SUBMITTED
+            claim.submitted_at = _now()
+            claim.submitted_by = actor.user
+            claim.rejection_reason = None  # type: ignore[assignment]
+            await claim.save(
+                update_fields=["status", "submitted_at", "submitted_by_id", "rejection_reason"]
+            )
+            await audit.record(
+                actor,
+                "claim.submit",
+                claim,
+                after={"status": "submitted"},
+                on_behalf_of=on_behalf(actor, rep),
+            )
+    except IntegrityError:
+        raise await _day_taken(rep.id, claim.organisation_id, retaking, "claim") from None
     return claim
 
 
@@ -599,6 +673,8 @@ async def reject(actor: Actor, claim: Claim, data: Mapping[str, Any]) -> Claim:
         await claim.save(
             update_fields=["status", "decided_at", "decided_by_id", "rejection_reason"]
         )
+        # Its days are free for another claim; if it is sent again it must take them back.
+        await FeeDay.filter(claim=claim).delete()
         await audit.record(
             actor, "claim.reject", claim, after={"status": "rejected", "reason": reason}
         )
@@ -607,7 +683,8 @@ async def reject(actor: Actor, claim: Claim, data: Mapping[str, Any]) -> Claim:
 
 async def correct(actor: Actor, claim: Claim, data: Mapping[str, Any]) -> Claim:
     """A paid claim never changes: a correction is a new claim with an adjustment line, which
-    goes through approval like any other."""
+    goes through approval like any other. It takes no day, so it is never refused as a day
+    already paid."""
     if not is_lead(actor):
         raise Forbidden
     if claim.status not in SETTLED:
@@ -623,6 +700,12 @@ async def correct(actor: Actor, claim: Claim, data: Mapping[str, Any]) -> Claim:
     c.done()
     if not amount:
         raise ValidationFailed.one("amount_pence", "Enter a correction other than 0")
+    # The correction counts towards earnings in the week or month of the day it puts right.
+    fee_days = [
+        line.day
+        for line in await ClaimLine.filter(claim=claim, kind=LineKind.FEE)
+        if line.day is not None
+    ]
     async with in_transaction():
         correction = await Claim.create(
             organisation_id=claim.organisation_id,
@@ -633,7 +716,7 @@ async def correct(actor: Actor, claim: Claim, data: Mapping[str, Any]) -> Claim:
         await ClaimLine.create(
             claim=correction,
             kind=LineKind.ADJUSTMENT,
-            day=None,
+            day=max(fee_days, default=claim.period_end),
             amount_pence=amount,
             description=f"Correction to claim {claim.id}: {reason}",
             created_by=actor.user,
@@ -651,19 +734,24 @@ async def correct(actor: Actor, claim: Claim, data: Mapping[str, Any]) -> Claim:
 # --------------------------------------------------------------------------- earnings, statements
 
 
-async def earnings_between(rep: Representative, start: dt.date, end: dt.date) -> int:
-    """Fees and adjustments (not expenses, which are not income) on live claims, plus fees
-    expected from confirmed bookings not yet claimed."""
+async def earnings_between(
+    rep: Representative, start: dt.date, end: dt.date, *, leaving_out: int | None = None
+) -> int:
+    """Fees and corrections (not expenses, which are not income) on live claims, plus fees
+    expected from confirmed bookings not yet claimed (apart from any on the activity
+    `leaving_out`, whose fee the caller is adding)."""
     lines = await ClaimLine.filter(
         claim__representative=rep,
-        claim__status__in=[s for s in FEE_COUNTING if s != ClaimStatus.FAILED],
+        claim__status__in=list(EARNING),
         day__gte=start,
         day__lte=end,
     )
     claimed = {line.day for line in lines if line.kind == LineKind.FEE}
-    upcoming = await Booking.filter(
-        representative=rep, status=BookingStatus.CONFIRMED
-    ).prefetch_related("activity")
+    upcoming = (
+        await Booking.filter(representative=rep, status=BookingStatus.CONFIRMED)
+        .exclude(activity_id=leaving_out)
+        .prefetch_related("activity")
+    )
     expected = [
         (london_date(b.starts_at), b.activity.duration_minutes + b.activity.preparation_minutes)
         for b in upcoming
@@ -674,30 +762,30 @@ async def earnings_between(rep: Representative, start: dt.date, end: dt.date) ->
     return sum(line.amount_pence for line in lines) + sum(f.pence for f in fees)
 
 
-def limit_of(rep: Representative) -> tuple[int, str, str] | None:
-    """(pence, period, label) of the earnings limit the person asked us to watch, if any."""
+def limit_of(rep: Representative, day: dt.date | None = None) -> tuple[int, str, str] | None:
+    """(pence, period, label) of the earnings limit the person asked us to watch, if any, as it
+    stood for the week or month holding `day` (today if not given)."""
     if rep.earnings_limit_pence and rep.earnings_limit_period in ("week", "month"):
         return rep.earnings_limit_pence, rep.earnings_limit_period, "your own limit"
-    today = dt.date.today()
-    figures = [
-        lim
-        for lim in get_settings().earnings_limits
-        if lim.code == rep.earnings_limit_code and lim.applies_from <= today
-    ]
-    if figures:
-        latest = max(figures, key=lambda lim: lim.applies_from)
-        return latest.amount_pence, latest.period, latest.label
-    return None
+    figure = pay.limit_in_force(
+        [lim for lim in get_settings().earnings_limits if lim.code == rep.earnings_limit_code],
+        day or dt.date.today(),
+    )
+    if figure is None:
+        return None
+    return figure.amount_pence, figure.period, figure.label
 
 
-async def earnings_warning(rep: Representative, day: dt.date, adding_pence: int) -> str | None:
+async def earnings_warning(
+    rep: Representative, day: dt.date, adding_pence: int, *, leaving_out: int | None = None
+) -> str | None:
     """A plain warning when this would take them over their limit. It never blocks anything."""
-    limit = limit_of(rep)
+    limit = limit_of(rep, day)
     if limit is None or adding_pence <= 0:
         return None
     limit_pence, period, label = limit
     start, end = pay.period_of(day, period)
-    earned = await earnings_between(rep, start, end)
+    earned = await earnings_between(rep, start, end, leaving_out=leaving_out)
     if not pay.over_limit(earned, adding_pence, limit_pence):
         return None
     return (
@@ -720,13 +808,13 @@ async def set_earnings_limit(
     amount = None
     period = None
     if choice == "own":
-        raw = c.raw("own_amount").replace("£", "").replace(",", "")
-        try:
-            amount = int(Decimal(raw) * 100)
-            if amount <= 0:
-                raise InvalidOperation
-        except (InvalidOperation, ValueError):
+        value = pay.pounds(c.raw("own_amount"))
+        if value is None or value <= 0:
             c.fail("own_amount", "Enter your limit in pounds, like 195.50")
+        elif value > LIMIT_MOST_POUNDS:
+            c.fail("own_amount", f"Your limit must be £{LIMIT_MOST_POUNDS:,} or less")
+        else:
+            amount = int(value * 100)
         period = c.choice("own_period", "whether the limit is weekly or monthly", ["week", "month"])
     c.done()
     async with in_transaction():
@@ -764,25 +852,34 @@ async def earnings_position(
     rep: Representative, day: dt.date | None = None
 ) -> EarningsPosition | None:
     """Earnings (fees, not expenses) this week or month against their limit."""
-    limit = limit_of(rep)
+    day = day or dt.date.today()
+    limit = limit_of(rep, day)
     if limit is None:
         return None
     limit_pence, period, label = limit
-    start, end = pay.period_of(day or dt.date.today(), period)
+    start, end = pay.period_of(day, period)
     return EarningsPosition(
         label, period, start, end, await earnings_between(rep, start, end), limit_pence
     )
 
 
-async def activity_warning(rep: Representative, starts_at: dt.datetime, minutes: int) -> str | None:
+async def activity_warning(
+    rep: Representative, starts_at: dt.datetime, minutes: int, *, activity_id: int | None = None
+) -> str | None:
     """Warn (never block) when taking part would take someone over their earnings limit: the
-    extra fee is the change in that day's band, not the activity's own rate."""
+    extra fee is the change in that day's band, not the activity's own rate. A booking they
+    already have on the activity is left out, so the warning is the same before and after
+    they are booked."""
     if limit_of(rep) is None or rep.payment_preference == PaymentPreference.DECLINE:
         return None
     day = london_date(starts_at)
-    same_day = await Booking.filter(
-        representative=rep, status__in=[BookingStatus.CONFIRMED, BookingStatus.ATTENDED]
-    ).prefetch_related("activity")
+    same_day = (
+        await Booking.filter(
+            representative=rep, status__in=[BookingStatus.CONFIRMED, BookingStatus.ATTENDED]
+        )
+        .exclude(activity_id=activity_id)
+        .prefetch_related("activity")
+    )
     already = sum(
         (b.attended_minutes or 0) + (b.preparation_minutes or 0)
         if b.status == BookingStatus.ATTENDED
@@ -795,18 +892,36 @@ async def activity_warning(rep: Representative, starts_at: dt.datetime, minutes:
         pay.fee_for_day(day, already + minutes, rates).pence
         - pay.fee_for_day(day, already, rates).pence
     )
-    return await earnings_warning(rep, day, extra)
+    return await earnings_warning(rep, day, extra, leaving_out=activity_id)
+
+
+async def activity_warnings(activity: Activity, reps: Iterable[Representative]) -> dict[int, str]:
+    """Each person's earnings warning for taking part in an activity, by representative id:
+    one answer for the pages and the API, at invitation, booking and finalising."""
+    moment = activity.starts_at
+    if moment is None:
+        first = await TimeOption.filter(activity=activity).order_by("starts_at").first()
+        moment = first.starts_at if first else None
+    if moment is None:
+        return {}
+    minutes = activity.duration_minutes + activity.preparation_minutes
+    found = {}
+    for rep in reps:
+        if warning := await activity_warning(rep, moment, minutes, activity_id=activity.id):
+            found[rep.id] = warning
+    return found
 
 
 async def claim_warning(claim: Claim) -> str | None:
     """Does this claim take them over their earnings limit in any week or month it covers?"""
     rep = await claim.representative
-    limit = limit_of(rep)
-    if limit is None:
-        return None
-    limit_pence, period, label = limit
     days = {line.day for line in await ClaimLine.filter(claim=claim) if line.day is not None}
-    for start, end in sorted({pay.period_of(day, period) for day in days}):
+    # Each week or month against the figure that applied to it.
+    periods: dict[tuple[dt.date, dt.date], tuple[int, str, str]] = {}
+    for day in days:
+        if (limit := limit_of(rep, day)) is not None:
+            periods[pay.period_of(day, limit[1])] = limit
+    for (start, end), (limit_pence, period, label) in sorted(periods.items()):
         earned = await earnings_between(rep, start, end)
         if earned > limit_pence:
             return (

@@ -34,10 +34,11 @@ from coprod.models import (
     WellbeingCheck,
     WellbeingOutcome,
 )
-from coprod.services import access, activities, bookings
+from coprod.services import access, activities, bookings, claims
 from coprod.services.access import is_lead, is_self
 from coprod.services.actor import Actor
 from coprod.validation import Checker, ValidationFailed
+from coprod.web.api.claims import WARNINGS, warnings_json
 from coprod.web.api.core import DATETIME, INT, STR, iso, list_of, obj
 from coprod.web.api.registry import api
 
@@ -156,7 +157,7 @@ OUTCOME = obj(
     mode=NULL_MODE,
     refused={"type": "array", "items": STR, "description": "Each rule the booking broke"},
 )
-FINALISED = obj(activity=ACTIVITY, items={"type": "array", "items": OUTCOME})
+FINALISED = obj(activity=ACTIVITY, items={"type": "array", "items": OUTCOME}, warnings=WARNINGS)
 BOOKING = obj(
     id=INT,
     activity_id=INT,
@@ -172,6 +173,7 @@ BOOKING = obj(
         "description": "Why a wellbeing conversation is needed first; only for the person "
         "and their involvement leads, and never with health details",
     },
+    warnings=WARNINGS,
 )
 BOOK_INPUT = _required(obj(representative_id=INT, mode=MODE), "representative_id", "mode")
 MODE_INPUT = _required(obj(mode=MODE), "mode")
@@ -439,13 +441,15 @@ async def add_options(
     tag=ACTIVITIES,
     roles=LEADS,
     request=INVITE_INPUT,
-    response=list_of(INVITATION),
+    response=obj(items={"type": "array", "items": INVITATION}, warnings=WARNINGS),
     status=201,
 )
 async def invite(request: Request, actor: Actor, id: int, body: dict[str, Any]) -> dict[str, Any]:
     activity = await activities.activity_for(actor, id)
     invited = await activities.invite(actor, activity, _ids_of(body, "representative_ids"))
+    reps = [await i.invitation.representative for i in invited]
     return {
+        "warnings": warnings_json(await claims.activity_warnings(activity, reps)),
         "items": [
             {
                 "id": i.invitation.id,
@@ -453,7 +457,7 @@ async def invite(request: Request, actor: Actor, id: int, body: dict[str, Any]) 
                 "representative_id": i.invitation.representative_id,
             }
             for i in invited
-        ]
+        ],
     }
 
 
@@ -531,7 +535,9 @@ async def record_answers(
 async def finalise(request: Request, actor: Actor, id: int, body: dict[str, Any]) -> dict[str, Any]:
     activity = await activities.activity_for(actor, id)
     outcomes = await bookings.finalise(actor, activity, body)
+    booked = [o.representative for o in outcomes if o.booking]
     return {
+        "warnings": warnings_json(await claims.activity_warnings(activity, booked)),
         "activity": _activity(activity),
         "items": [
             {
@@ -582,7 +588,8 @@ async def create_booking(
     rep = await access.representative_for(actor, rep_id, include_archived=False)
     mode = str(body.get("mode") or "").strip()
     booking = await bookings.book(actor, activity, rep, mode)
-    return _booking(actor, booking, rep)
+    warnings = await claims.activity_warnings(activity, [rep])
+    return {**_booking(actor, booking, rep), "warnings": warnings_json(warnings)}
 
 
 @api.operation(

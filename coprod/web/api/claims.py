@@ -88,7 +88,10 @@ TOTALS = obj(fees_pence=INT, expenses_pence=INT, adjustments_pence=INT, total_pe
 LINE = obj(
     id=INT,
     kind={"enum": [k.value for k in LineKind]},
-    day={**NULL_DATE, "description": "The Europe/London day of a fee; none for an adjustment"},
+    day={
+        **NULL_DATE,
+        "description": "The Europe/London day of a fee, or the day a correction puts right",
+    },
     minutes={**INT, "description": "Attended plus preparation minutes that day"},
     band=NULL_STR,
     amount_pence=INT,
@@ -128,6 +131,12 @@ CLAIM_SUMMARY = obj(
     paid_at=NULL_DATETIME,
     total_pence=INT,
 )
+WARNINGS = {
+    "type": "array",
+    "items": obj(representative_id=INT, message=STR),
+    "description": "Earnings-limit warnings, the same as the pages show: this may affect "
+    "someone's benefits. They never stop anything",
+}
 CLAIM = obj(
     **CLAIM_SUMMARY["properties"],
     submitted_by_id=NULL_INT,
@@ -141,6 +150,7 @@ CLAIM = obj(
         "description": "Set when the claim takes them over an earnings limit they asked us to "
         "watch. It never stops the claim",
     },
+    warnings=WARNINGS,
 )
 CREATE_CLAIM = _required(
     obj(
@@ -295,6 +305,7 @@ def _summary(claim: Claim, t: claims.Totals) -> dict[str, Any]:
 async def _claim(claim: Claim) -> dict[str, Any]:
     t = await claims.totals(claim)
     open_ = claim.status in (ClaimStatus.DRAFT, ClaimStatus.SUBMITTED)
+    warning = await claims.claim_warning(claim) if open_ else None
     return {
         **_summary(claim, t),
         "submitted_by_id": claim.submitted_by_id,  # type: ignore[attr-defined]
@@ -308,8 +319,13 @@ async def _claim(claim: Claim) -> dict[str, Any]:
         },
         "lines": [_line(line) for line in await ClaimLine.filter(claim=claim)],
         "expenses": [_expense(e) for e in await Expense.filter(claim=claim)],
-        "earnings_warning": await claims.claim_warning(claim) if open_ else None,
+        "earnings_warning": warning,
+        "warnings": warnings_json({claim.representative_id: warning} if warning else {}),
     }
+
+
+def warnings_json(found: dict[int, str]) -> list[dict[str, Any]]:
+    return [{"representative_id": k, "message": v} for k, v in sorted(found.items())]
 
 
 def _attempt(a: PaymentAttempt) -> dict[str, Any]:
@@ -732,3 +748,93 @@ async def get_statement(request: Request, actor: Actor, id: int) -> dict[str, An
             for r in rows
         ],
     }
+
+
+# ---------------------------------------------------------------------------- earnings limits
+
+
+EARNINGS = obj(
+    representative_id=INT,
+    earnings_limit={
+        **STR,
+        "description": '"none", "own", or the code of a published limit (see config)',
+    },
+    own_amount_pence=NULL_INT,
+    own_period={"enum": ["week", "month", None]},
+    position={
+        "type": ["object", "null"],
+        "description": "Earnings (fees and corrections, not expenses) this week or month "
+        "against the limit in force for it; null when no limit is watched",
+        "properties": {
+            "label": STR,
+            "period": {"enum": ["week", "month"]},
+            "starts_on": DATE,
+            "ends_on": DATE,
+            "earned_pence": INT,
+            "limit_pence": INT,
+            "over": BOOL,
+        },
+    },
+)
+EARNINGS_INPUT = _required(
+    obj(
+        earnings_limit=EARNINGS["properties"]["earnings_limit"],
+        own_amount={
+            "type": ["string", "number"],
+            "description": 'Their own limit in pounds, like "195.50"',
+        },
+        own_period={"enum": ["week", "month"]},
+    ),
+    "earnings_limit",
+)
+
+
+async def _earnings(rep: Representative) -> dict[str, Any]:
+    position = await claims.earnings_position(rep)
+    own = bool(rep.earnings_limit_pence)
+    return {
+        "representative_id": rep.id,
+        "earnings_limit": "own" if own else (rep.earnings_limit_code or "none"),
+        "own_amount_pence": rep.earnings_limit_pence,
+        "own_period": rep.earnings_limit_period if own else None,
+        "position": None
+        if position is None
+        else {
+            "label": position.label,
+            "period": position.period,
+            "starts_on": position.start.isoformat(),
+            "ends_on": position.end.isoformat(),
+            "earned_pence": position.earned_pence,
+            "limit_pence": position.limit_pence,
+            "over": position.over,
+        },
+    }
+
+
+@api.operation(
+    "GET",
+    "/representatives/{id:int}/earnings-limit",
+    summary="The earnings limit someone asked us to watch, with this week's or month's earnings",
+    tag=CLAIMS,
+    roles=CLAIMANTS,
+    response=EARNINGS,
+)
+async def get_earnings_limit(request: Request, actor: Actor, id: int) -> dict[str, Any]:
+    return await _earnings(await access.representative_for(actor, id))
+
+
+@api.operation(
+    "PUT",
+    "/representatives/{id:int}/earnings-limit",
+    summary="Choose the earnings limit to watch: a published one, their own figure, or none. "
+    "It brings warnings, never blocks",
+    tag=CLAIMS,
+    roles=CLAIMANTS,
+    request=EARNINGS_INPUT,
+    response=EARNINGS,
+)
+async def set_earnings_limit(
+    request: Request, actor: Actor, id: int, body: dict[str, Any]
+) -> dict[str, Any]:
+    rep = await access.representative_for(actor, id)
+    return await _earnings(await claims.set_earnings_limit(actor, rep, body))

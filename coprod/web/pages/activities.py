@@ -184,16 +184,9 @@ async def _detail_context(actor: Actor, activity: Activity) -> dict[str, Any]:
     }
     activity_bookings = await Booking.filter(activity=activity).prefetch_related("representative")
     booked_ids = {b.representative_id for b in activity_bookings if b.status in HOLDING}
-    # Benefits: warn (never block) about anyone this would take over their earnings limit.
-    warnings: dict[int, str] = {}
-    moment = activity.starts_at or (options[0].starts_at if options else None)
-    if moment is not None:
-        minutes = activity.duration_minutes + activity.preparation_minutes
-        for rep in reps:
-            if warning := await claims.activity_warning(rep, moment, minutes):
-                warnings[rep.id] = warning
     return {
-        "warnings": warnings,
+        # Benefits: warn (never block) about anyone this would take over their earnings limit.
+        "warnings": await claims.activity_warnings(activity, reps),
         "activity": activity,
         "project": await Project.get_or_none(id=activity.project_id)
         if activity.project_id
@@ -315,13 +308,7 @@ async def _answer_page(
             return redirect(done if actor else f"{request.url.path}?thanks=1")
         except (ValidationFailed, Conflict) as exc:
             errors = as_page_errors(exc)
-    warning = (
-        await claims.activity_warning(
-            rep, options[0].starts_at, activity.duration_minutes + activity.preparation_minutes
-        )
-        if options
-        else None
-    )
+    warning = (await claims.activity_warnings(activity, [rep])).get(rep.id)
     return page(
         request,
         "activities/answer.html",

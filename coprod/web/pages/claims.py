@@ -144,6 +144,7 @@ async def receipt(request: Request, actor: Actor) -> Response:
 @signed_in(Role.INVOLVEMENT_LEAD)
 async def claim_list(request: Request, actor: Actor) -> Response:
     errors = None
+    status = 422
     if request.method == "POST":
         data = form_values(await request.form())
         try:
@@ -154,8 +155,9 @@ async def claim_list(request: Request, actor: Actor) -> Response:
             return redirect(f"/claims/{claim.id}?done=created")
         except NotFound:
             errors = ValidationFailed.one("representative_id", "Select a person from the list")
-        except ValidationFailed as exc:
-            errors = exc
+        except (ValidationFailed, Conflict) as exc:
+            errors = as_page_errors(exc)
+            status = 409 if isinstance(exc, Conflict) else 422
     all_claims = await Claim.filter(organisation_id=actor.organisation_id).prefetch_related(
         "representative"
     )
@@ -172,7 +174,7 @@ async def claim_list(request: Request, actor: Actor) -> Response:
             ),
             "form": date_parts("period_start", start) | date_parts("period_end", end),
         },
-        status_code=422 if errors else 200,
+        status_code=status if errors else 200,
         errors=errors,
     )
 
@@ -181,12 +183,14 @@ async def claim_list(request: Request, actor: Actor) -> Response:
 async def my_claims(request: Request, actor: Actor) -> Response:
     rep = await access.own_representative(actor)
     errors = None
+    status = 422
     if request.method == "POST":
         try:
             claim = await claims.generate_draft(actor, rep, form_values(await request.form()))
             return redirect(f"/my/claims/{claim.id}?done=created")
-        except ValidationFailed as exc:
-            errors = exc
+        except (ValidationFailed, Conflict) as exc:
+            errors = as_page_errors(exc)
+            status = 409 if isinstance(exc, Conflict) else 422
     today = dt.date.today()
     start, end = month_of(today)
     return page(
@@ -197,7 +201,7 @@ async def my_claims(request: Request, actor: Actor) -> Response:
             "rep": rep,
             "form": date_parts("period_start", start) | date_parts("period_end", end),
         },
-        status_code=422 if errors else 200,
+        status_code=status if errors else 200,
         errors=errors,
     )
 
