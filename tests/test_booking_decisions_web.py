@@ -265,13 +265,16 @@ async def test_choosing_a_time_then_confirming_who_to_book_on_the_page(client, w
     html = confirm.text
 
     def box(rep: dict[str, Any]) -> str:
-        found = re.search(rf'<input[^>]*value="{rep["id"]}"[^>]*>', html)
-        assert found, rep["full_name"]
-        return found.group(0)
+        found = [
+            tag
+            for tag in re.findall(r"<input[^>]*>", html)
+            if 'name="representative_ids"' in tag and f'value="{rep["id"]}"' in tag
+        ]
+        return found[0] if found else ""
 
     assert "checked" in box(ada)
     assert "checked" not in box(cy)
-    assert f'value="{bob["id"]}"' not in html
+    assert box(ada) and box(cy) and not box(bob)
     assert "Bob Baker: they answered no to this time" in html
     assert f"Their note: {CAPTIONS}" in html
 
@@ -349,7 +352,14 @@ async def test_ending_a_contract_on_the_page_lists_later_bookings(client, world,
 
     undecided = await client.post_form(page, {"reason": "Moving away"})
     assert undecided.status_code == 409
-    assert "Choose whether to cancel or keep Ada Able&#39;s booking" in undecided.text
+    assert f'name="decision_{booking["id"]}"' in undecided.text
+    assert "There is a problem" not in undecided.text
+
+    half = await client.post_form(
+        page, {"reason": "Moving away", f"decision_{booking['id']}": "keep"}
+    )
+    assert half.status_code == 422
+    assert "Enter why you are keeping Ada Able&#39;s booking" in half.text
     await contract.refresh_from_db()
     assert contract.ended_on is None
 

@@ -256,7 +256,9 @@ async def _activity_action(request: Request, actor: Actor, action: str) -> Respo
                 "new_time": activities.parse_local(str(data.get("starts_at", ""))),
             },
             status_code=409 if exc.undecided else 422,
-            errors=ValidationFailed(exc.errors),
+            # Nothing is wrong yet when the lead first sees the list: errors only once they
+            # have decided for some people and not others.
+            errors=None if exc.undecided else ValidationFailed(exc.errors),
         )
     except (ValidationFailed, Conflict) as exc:
         await activity.refresh_from_db()

@@ -462,7 +462,7 @@ async def end_contract(request: Request, actor: Actor) -> Response:
             return redirect(f"/representatives/{rep.id}?done=ended")
         except bookings.DecisionsNeeded as exc:
             at_risk = exc.at_risk
-            errors = ValidationFailed(exc.errors)
+            errors = None if exc.undecided else ValidationFailed(exc.errors)
             status_code = 409 if exc.undecided else 422
         except ValidationFailed as exc:
             errors, status_code = exc, 422
