@@ -653,13 +653,17 @@ async def reschedule(actor: Actor, activity: Activity, data: Mapping[str, Any]) 
     if activity.status != ActivityStatus.SCHEDULED:
         raise Conflict("Only an activity with a date and time can be moved", "starts_at")
     async with in_transaction():
+        # Person locks first (in id order), then the activity: the order `book` takes them in.
+        holders = await Booking.filter(activity=activity, status__in=HOLDING).values_list(
+            "representative_id", flat=True
+        )
+        for rep_id in sorted(set(holders)):
+            await Representative.filter(id=rep_id).select_for_update().first()
+        await Activity.filter(id=activity.id).select_for_update().first()
+        # Read again under the lock: someone may have been booked since.
         booked = await Booking.filter(activity=activity, status__in=HOLDING).prefetch_related(
             "representative"
         )
-        # Person locks first, then the activity: the order `book` takes them in.
-        for rep_id in sorted({b.representative_id for b in booked}):
-            await Representative.filter(id=rep_id).select_for_update().first()
-        await Activity.filter(id=activity.id).select_for_update().first()
         before = activity.starts_at
         activity.starts_at = starts_at
         at_risk = []
