@@ -16,7 +16,9 @@ from coprod.domain.scheduling import (
     Tally,
     access_checklist,
     best_option,
+    booking_mode,
     booking_refusals,
+    finalise_refusal,
     london_date,
     needs_wellbeing_check,
     reminder_due,
@@ -285,7 +287,7 @@ def test_tally_counts_each_answer_per_option() -> None:
     ("answers", "options", "best"),
     [
         pytest.param([], [], None, id="no options"),
-        pytest.param([], [5, 6], 5, id="no answers: the earliest"),
+        pytest.param([], [5, 6], None, id="no answers: no best yet"),
         pytest.param([(5, "yes"), (6, "yes"), (6, "if_need_be")], [5, 6], 6, id="most can come"),
         pytest.param(
             [(5, "yes"), (5, "if_need_be"), (6, "yes"), (6, "yes")],
@@ -311,11 +313,48 @@ def test_tally_counts_each_answer_per_option() -> None:
         pytest.param(
             [(5, "no"), (6, "no"), (6, "no")], [5, 6], 5, id="no answers count for nothing"
         ),
-        pytest.param([(9, "yes")], [5, 6], 5, id="answers to other options are ignored"),
+        pytest.param([(9, "yes")], [5, 6], None, id="answers to other options are ignored"),
+        pytest.param([(6, "no")], [5, 6], 5, id="one answer, even no, makes a best"),
     ],
 )
 def test_best_option(answers: list[tuple[int, str]], options: list[int], best: int | None) -> None:
     assert best_option(tally(answers), options) == best
+
+
+@pytest.mark.parametrize(
+    ("answer", "picked", "refusal"),
+    [
+        pytest.param("yes", None, None, id="yes, no pick: booked"),
+        pytest.param("if_need_be", None, None, id="if need be, no pick: booked"),
+        pytest.param("no", None, Refusal.ANSWERED_NO, id="no, no pick"),
+        pytest.param(None, None, Refusal.NOT_ANSWERED, id="no answer, no pick"),
+        pytest.param("no", True, Refusal.ANSWERED_NO, id="no, picked anyway: still not booked"),
+        pytest.param(None, True, None, id="no answer, picked: booked"),
+        pytest.param(None, False, Refusal.NOT_ANSWERED, id="no answer, left out"),
+        pytest.param("yes", False, Refusal.NOT_PICKED, id="yes, left out"),
+        pytest.param("if_need_be", True, None, id="if need be, picked"),
+    ],
+)
+def test_who_is_booked_when_the_time_is_chosen(
+    answer: str | None, picked: bool | None, refusal: Refusal | None
+) -> None:
+    assert finalise_refusal(answer, picked) == refusal
+
+
+@pytest.mark.parametrize(
+    ("chosen", "preferred", "offered", "mode"),
+    [
+        pytest.param("video", ["phone"], {"video", "phone"}, "video", id="their choice"),
+        pytest.param("video", [], {"phone", "in_person"}, "phone", id="choice not offered"),
+        pytest.param(None, ["in_person"], {"in_person", "phone"}, "in_person", id="preferred"),
+        pytest.param(None, ["video"], {"in_person", "phone"}, "phone", id="then phone"),
+        pytest.param(None, [], {"video", "in_person"}, "in_person", id="then the first"),
+    ],
+)
+def test_the_way_someone_joins(
+    chosen: str | None, preferred: list[str], offered: set[str], mode: str
+) -> None:
+    assert booking_mode(chosen, preferred, frozenset(offered)) == mode
 
 
 # --------------------------------------------------------------------------- access checklists

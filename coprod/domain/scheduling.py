@@ -49,6 +49,14 @@ class Refusal(StrEnum):
     RESPECT_AGREEMENT = "They need to agree to the project's respect agreement first"
     NOT_SCHEDULED = "This activity does not have a date and time yet"
     PAST = "This activity has already started"
+    ANSWERED_NO = "They answered no to this time"
+    NOT_ANSWERED = "They did not answer for this time and were not picked"
+    NOT_PICKED = "They were not picked"
+
+
+# The rules a booking already made can come to break when its activity moves or its holder's
+# contract ends early: the lead decides for each person rather than anyone being moved silently.
+CHANGE_RULES = (Refusal.NO_CONTRACT, Refusal.ON_BREAK, Refusal.OVERLAP)
 
 
 @dataclass(frozen=True)
@@ -118,8 +126,9 @@ def tally(answers: Iterable[tuple[int, str]]) -> dict[int, Tally]:
 
 
 def best_option(totals: dict[int, Tally], option_ids: Sequence[int]) -> int | None:
-    """Most people able to come; then most who would rather; then the earliest offered."""
-    if not option_ids:
+    """Most people able to come; then most who would rather; then the earliest offered.
+    None until someone has answered for one of these options: no answers make no best."""
+    if not any(oid in totals for oid in option_ids):
         return None
     return max(
         option_ids,
@@ -129,6 +138,31 @@ def best_option(totals: dict[int, Tally], option_ids: Sequence[int]) -> int | No
             -option_ids.index(oid),
         ),
     )
+
+
+def finalise_refusal(answer: str | None, picked: bool | None) -> Refusal | None:
+    """Whether someone invited is booked when the lead chooses a time. Never if they answered
+    no to it, whatever was picked; otherwise as the lead picked (`picked` None when the lead
+    made no pick): by default only those who answered yes or if need be."""
+    if answer == Answer.NO:
+        return Refusal.ANSWERED_NO
+    if picked is None:
+        picked = answer in (Answer.YES, Answer.IF_NEED_BE)
+    if picked:
+        return None
+    return Refusal.NOT_ANSWERED if answer is None else Refusal.NOT_PICKED
+
+
+def booking_mode(chosen: str | None, preferred: Sequence[str], offered: frozenset[str]) -> str:
+    """The way someone joins: the one they chose if offered; else their preferred way if
+    offered; else phone (which suits most people); else the first offered."""
+    if chosen in offered:
+        assert chosen is not None
+        return chosen
+    for mode in (*preferred, "phone"):
+        if mode in offered:
+            return mode
+    return sorted(offered)[0]
 
 
 @dataclass(frozen=True)

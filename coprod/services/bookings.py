@@ -8,6 +8,7 @@ import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -41,13 +42,17 @@ from coprod.services.access import is_lead, is_self
 from coprod.services.actor import Actor
 from coprod.services.representatives import on_behalf
 from coprod.templating import london
-from coprod.validation import Checker, ValidationFailed
+from coprod.validation import Checker, FieldError, ValidationFailed
 
 
 class BookingRefused(Conflict):
     def __init__(self, refusals: Sequence[Refusal]) -> None:
         self.refusals = list(refusals)
         super().__init__(". ".join(r.value for r in self.refusals), "representative_id")
+
+
+# How a sentence says the way someone joins: "booked to join by phone".
+JOIN_BY = {"in_person": "in person", "video": "by video call", "phone": "by phone"}
 
 
 def _now() -> dt.datetime:
@@ -297,35 +302,97 @@ class Outcome:
     representative: Representative
     booking: Booking | None
     refused: list[Refusal]
+    note: str | None = None  # e.g. the way to join, when they had not chosen one
 
 
-async def finalise(actor: Actor, activity: Activity, data: Mapping[str, Any]) -> list[Outcome]:
-    """Pick the time, then book the people chosen by the modes they asked for."""
-    if not is_lead(actor):
-        raise Forbidden
-    if activity.organisation_id != actor.organisation_id:
-        raise NotFound
-    c = Checker(data)
-    raw_option = c.raw("option_id")
-    raw_people = data.get("representative_ids") or []
-    people = raw_people if isinstance(raw_people, list) else [raw_people]
-    c.done()
+@dataclass
+class Choice:
+    """One invited person against the time chosen: what they answered and whether they would
+    be booked unless the lead says otherwise."""
+
+    invitation: Invitation
+    representative: Representative
+    answer: str | None
+    bookable: bool  # False when they answered no: nothing the lead sends books them
+    ticked: bool  # booked if the lead makes no other pick
+
+
+async def _option_for(activity: Activity, raw: str) -> TimeOption:
     option = (
-        await TimeOption.get_or_none(id=int(raw_option), activity=activity)
-        if raw_option.isascii() and raw_option.isdigit()
+        await TimeOption.get_or_none(id=int(raw), activity=activity)
+        if raw.isascii() and raw.isdigit() and len(raw) < 10
         else None
     )
     if option is None:
         raise ValidationFailed.one("option_id", "Select the time you have chosen")
-    if activity.status != ActivityStatus.PLANNING:
-        raise Conflict("A time has already been chosen for this activity", "option_id")
-    ids = {int(p) for p in people if str(p).isascii() and str(p).isdigit() and len(str(p)) < 10}
-    invitations = await Invitation.filter(
-        activity=activity, representative_id__in=list(ids)
-    ).prefetch_related("representative", "answers")
-    if not invitations:
-        raise ValidationFailed.one("representative_ids", "Select who will take part")
+    return option
+
+
+async def choices(
+    actor: Actor, activity: Activity, raw_option: str
+) -> tuple[TimeOption, list[Choice]]:
+    """Everyone invited, with their answer for the option, for the lead to confirm who to book."""
+    if not is_lead(actor):
+        raise Forbidden
+    if activity.organisation_id != actor.organisation_id:
+        raise NotFound
+    option = await _option_for(activity, raw_option)
+    invitations = await Invitation.filter(activity=activity).prefetch_related(
+        "representative", "answers"
+    )
+    out = []
+    for invitation in sorted(invitations, key=lambda i: i.representative.full_name):
+        answer = next((a.answer for a in invitation.answers if a.option_id == option.id), None)
+        out.append(
+            Choice(
+                invitation,
+                invitation.representative,
+                answer,
+                bookable=answer != scheduling.Answer.NO,
+                ticked=scheduling.finalise_refusal(answer, None) is None,
+            )
+        )
+    return option, out
+
+
+async def finalise(actor: Actor, activity: Activity, data: Mapping[str, Any]) -> list[Outcome]:
+    """Pick the time, then book the people chosen by the modes they asked for.
+
+    `representative_ids` is the lead's explicit pick; without it, those who answered yes or if
+    need be to the time are booked. Nobody who answered no to it is booked, whatever is sent.
+    Everyone invited gets an outcome: booked, or not and why."""
+    c = Checker(data)
+    raw_option = c.raw("option_id")
+    c.done()
+    option, everyone = await choices(actor, activity, raw_option)
+    picked: set[int] | None = None
+    raw_people = data.get("representative_ids")
+    if raw_people is not None:
+        people = raw_people if isinstance(raw_people, list) else [raw_people]
+        picked = {
+            int(str(p))
+            for p in people
+            if str(p).isascii() and str(p).isdigit() and len(str(p)) < 10
+        }
+    decided = [
+        (
+            choice,
+            scheduling.finalise_refusal(
+                choice.answer, None if picked is None else choice.representative.id in picked
+            ),
+        )
+        for choice in everyone
+    ]
+    if not any(refusal is None for _, refusal in decided):
+        raise ValidationFailed.one(
+            "representative_ids", "Select who will take part: nobody who can come is selected"
+        )
     async with in_transaction():
+        await Activity.filter(id=activity.id).select_for_update().first()
+        await activity.refresh_from_db()
+        # Checked under the lock, so two leads choosing at once cannot both book.
+        if activity.status != ActivityStatus.PLANNING:
+            raise Conflict("A time has already been chosen for this activity", "option_id")
         activity.starts_at = option.starts_at
         activity.status = ActivityStatus.SCHEDULED
         await activity.save(update_fields=["starts_at", "status"])
@@ -333,11 +400,24 @@ async def finalise(actor: Actor, activity: Activity, data: Mapping[str, Any]) ->
             actor, "activity.finalise", activity, after={"starts_at": option.starts_at.isoformat()}
         )
     outcomes = []
-    for invitation in invitations:
-        rep = invitation.representative
-        mode = invitation.mode or next(iter(sorted(activity.modes)))
+    for choice, refusal in decided:
+        rep = choice.representative
+        if refusal is not None:
+            outcomes.append(Outcome(rep, None, [refusal]))
+            continue
+        mode = scheduling.booking_mode(
+            choice.invitation.mode if choice.answer else None,
+            rep.preferred_modes or [],
+            activity.modes,
+        )
+        note = (
+            None
+            if mode == choice.invitation.mode
+            else f"They had not said how they would join, so they are booked to join "
+            f"{JOIN_BY[mode]}: check this with them"
+        )
         try:
-            outcomes.append(Outcome(rep, await book(actor, activity, rep, mode), []))
+            outcomes.append(Outcome(rep, await book(actor, activity, rep, mode), [], note))
         except BookingRefused as refused:
             outcomes.append(Outcome(rep, None, refused.refusals))
     return outcomes
@@ -470,10 +550,96 @@ async def change_mode(actor: Actor, booking: Booking, mode: str) -> Booking:
     return booking
 
 
+# --------------------------------------------------------------------------- decisions
+
+
+class Decision(StrEnum):
+    CANCEL = "cancel"
+    KEEP = "keep"
+
+
+@dataclass
+class AtRisk:
+    """A booking that a change would leave breaking a rule, and the rules it would break."""
+
+    booking: Booking
+    reasons: list[str]
+
+
+class DecisionsNeeded(Conflict):
+    """The change would leave these bookings breaking a rule: the lead must decide, for each,
+    to cancel it or to keep it with a reason. `errors` says, field by field, what is missing."""
+
+    def __init__(self, at_risk: Sequence[AtRisk], errors: Sequence[FieldError]) -> None:
+        self.at_risk = list(at_risk)
+        self.errors = list(errors)
+        self.undecided = all(e.field.startswith("decision_") for e in self.errors) and len(
+            self.errors
+        ) == len(self.at_risk)
+        super().__init__(". ".join(e.message for e in self.errors), self.errors[0].field)
+
+
+def read_decisions(
+    data: Mapping[str, Any], at_risk: Sequence[AtRisk]
+) -> dict[int, tuple[Decision, str]]:
+    """The lead's decision for each booking at risk, as `decisions` (a list of
+    {booking_id, decision, reason}) or as the page's `decision_<id>` and `reason_<id>` fields.
+    Raises DecisionsNeeded unless every booking at risk has a decision (keeping needs a reason)."""
+    raw = data.get("decisions")
+    flat: dict[str, Any] = dict(data)
+    if isinstance(raw, list):
+        for item in raw:
+            if isinstance(item, dict) and str(item.get("booking_id", "")).isdigit():
+                flat[f"decision_{item['booking_id']}"] = item.get("decision")
+                flat[f"reason_{item['booking_id']}"] = item.get("reason")
+    c = Checker(flat)
+    out: dict[int, tuple[Decision, str]] = {}
+    for risk in at_risk:
+        booking = risk.booking
+        name = booking.representative.full_name
+        choice = c.raw(f"decision_{booking.id}")
+        if choice not in {d.value for d in Decision}:
+            c.fail(
+                f"decision_{booking.id}",
+                f"Choose whether to cancel or keep {name}'s booking. {'. '.join(risk.reasons)}",
+            )
+            continue
+        reason = c.text(
+            f"reason_{booking.id}",
+            f"why you are keeping {name}'s booking",
+            required=choice == Decision.KEEP,
+            max_length=2000,
+        )
+        out[booking.id] = (Decision(choice), reason)
+    if c.errors:
+        raise DecisionsNeeded(at_risk, c.errors)
+    return out
+
+
+async def cancel_or_keep(
+    actor: Actor, risk: AtRisk, decision: tuple[Decision, str], because: str
+) -> None:
+    """Carry out the lead's decision for a booking a change put at risk."""
+    choice, reason = decision
+    booking = risk.booking
+    if choice == Decision.CANCEL:
+        await cancel(actor, booking)
+        return
+    await audit.record(
+        actor,
+        "booking.keep",
+        booking,
+        after={"because": because, "rules": risk.reasons, "reason": reason},
+        on_behalf_of=booking.representative.full_name,
+    )
+
+
 async def reschedule(actor: Actor, activity: Activity, data: Mapping[str, Any]) -> Activity:
     """Move a scheduled activity. Everyone booked gets the change (same UID, higher SEQUENCE);
     anyone the new date puts within the six-week window is flagged for a wellbeing
-    conversation. (Contract, break and overlap are not re-checked: the lead sees the grid.)"""
+    conversation. Anyone the new time would leave without a contract, on a break or double
+    booked is not moved silently: DecisionsNeeded names them until the lead has decided, for
+    each, to cancel their booking or keep it with a reason."""
     if not is_lead(actor):
         raise Forbidden
     if activity.organisation_id != actor.organisation_id:
@@ -487,8 +653,32 @@ async def reschedule(actor: Actor, activity: Activity, data: Mapping[str, Any]) 
     if activity.status != ActivityStatus.SCHEDULED:
         raise Conflict("Only an activity with a date and time can be moved", "starts_at")
     async with in_transaction():
+        # Person locks first (in id order), then the activity: the order `book` takes them in.
+        holders = await Booking.filter(activity=activity, status__in=HOLDING).values_list(
+            "representative_id", flat=True
+        )
+        for rep_id in sorted(set(holders)):
+            await Representative.filter(id=rep_id).select_for_update().first()
+        await Activity.filter(id=activity.id).select_for_update().first()
+        # Read again under the lock: someone may have been booked since.
+        booked = await Booking.filter(activity=activity, status__in=HOLDING).prefetch_related(
+            "representative"
+        )
         before = activity.starts_at
         activity.starts_at = starts_at
+        at_risk = []
+        for booking in booked:
+            facts = await _facts(activity, booking.representative, booking.mode, ignore=booking.id)
+            reasons = [
+                r.value for r in scheduling.booking_refusals(facts) if r in scheduling.CHANGE_RULES
+            ]
+            if reasons:
+                at_risk.append(AtRisk(booking, reasons))
+        try:
+            decisions = read_decisions(data, at_risk)
+        except DecisionsNeeded:
+            activity.starts_at = before
+            raise
         await activity.save(update_fields=["starts_at"])
         await audit.record(
             actor,
@@ -497,9 +687,16 @@ async def reschedule(actor: Actor, activity: Activity, data: Mapping[str, Any]) 
             before={"starts_at": before.isoformat() if before else None},
             after={"starts_at": starts_at.isoformat()},
         )
-        for booking in await Booking.filter(activity=activity, status__in=HOLDING).prefetch_related(
-            "representative"
-        ):
+        cancelled = set()
+        for risk in at_risk:
+            await cancel_or_keep(
+                actor, risk, decisions[risk.booking.id], f"moved to {starts_at.isoformat()}"
+            )
+            if decisions[risk.booking.id][0] == Decision.CANCEL:
+                cancelled.add(risk.booking.id)
+        for booking in booked:
+            if booking.id in cancelled:
+                continue
             rep = booking.representative
             booking.starts_at = starts_at
             booking.ends_at = starts_at + dt.timedelta(minutes=activity.duration_minutes)

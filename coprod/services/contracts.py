@@ -12,9 +12,10 @@ from tortoise.transactions import in_transaction
 from coprod.config import get_settings
 from coprod.domain import contracts as rules
 from coprod.domain.contracts import CatchUpState, ContractStatus, Term
-from coprod.domain.scheduling import LONDON
+from coprod.domain.scheduling import LONDON, Refusal, london_date
 from coprod.errors import Forbidden
 from coprod.models import (
+    HOLDING,
     Booking,
     BookingStatus,
     CatchUp,
@@ -25,7 +26,7 @@ from coprod.models import (
     Role,
     User,
 )
-from coprod.services import audit, outbox
+from coprod.services import audit, bookings, outbox
 from coprod.services.access import is_lead
 from coprod.services.actor import Actor
 from coprod.templating import long_date
@@ -134,7 +135,30 @@ async def renew(actor: Actor, contract: Contract, data: Mapping[str, Any]) -> Co
     return successor
 
 
+async def later_bookings(contract: Contract, ended_on: dt.date) -> list[bookings.AtRisk]:
+    """Bookings the person holds after `ended_on` that none of their other contracts covers:
+    ending this contract on that day would leave them without one."""
+    others = [
+        term(c)
+        for c in await Contract.filter(representative_id=contract.representative_id).exclude(
+            id=contract.id
+        )
+    ]
+    at_risk = []
+    for booking in await Booking.filter(
+        representative_id=contract.representative_id, status__in=HOLDING
+    ).prefetch_related("representative", "activity"):
+        day = london_date(booking.starts_at)
+        if day > ended_on and not any(t.starts_on <= day <= t.last_day for t in others):
+            at_risk.append(bookings.AtRisk(booking, [Refusal.NO_CONTRACT.value]))
+    return at_risk
+
+
 async def end_early(actor: Actor, contract: Contract, data: Mapping[str, Any]) -> Contract:
+    """End a contract before its term, with a reason. The person's bookings after the last
+    day are listed (DecisionsNeeded) until the lead decides, for each, to cancel it (calendar
+    cancellations go out) or to keep it with a reason; the ending and the decisions are saved
+    together."""
     if not is_lead(actor):
         raise Forbidden
     c = Checker(data)
@@ -150,12 +174,20 @@ async def end_early(actor: Actor, contract: Contract, data: Mapping[str, Any]) -
         )
     before = audit.snapshot(contract)
     async with in_transaction():
+        rep = await contract.representative
+        await _lock(rep)
+        at_risk = await later_bookings(contract, ended_on)
+        decisions = bookings.read_decisions(data, at_risk)
         contract.ended_on = ended_on
         contract.end_reason = reason
         await contract.save(update_fields=["ended_on", "end_reason"])
         await audit.record(
             actor, "contract.end", contract, before=before, after=audit.snapshot(contract)
         )
+        for risk in at_risk:
+            await bookings.cancel_or_keep(
+                actor, risk, decisions[risk.booking.id], f"contract ended on {ended_on}"
+            )
     return contract
 
 

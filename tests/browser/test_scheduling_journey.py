@@ -1,7 +1,8 @@
 """A lead plans an activity with three time options and two ways to take part; two
-representatives answer from their emailed links; the lead picks a time; one person is flagged
-for a wellbeing conversation, which the lead records as "proceed"; both get calendar invites.
-axe-core runs on every page."""
+representatives answer from their emailed links; the lead picks a time, then confirms who to
+book for it; one person is flagged for a wellbeing conversation, which the lead records as
+"proceed"; both get calendar invites. Moving the activity into someone's break asks the lead to
+decide for them. axe-core runs on every page."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 import vobject
 from playwright.async_api import expect
 
+from coprod.domain.scheduling import Refusal
 from coprod.models import Booking, BookingStatus, Role
 from coprod.services import auth, contracts, representatives, wellbeing
 from tests.browser.conftest import check_a11y, visit
@@ -124,6 +126,10 @@ async def test_plan_poll_finalise_wellbeing_check_and_invites(
             await rep_page.get_by_role(
                 "radio", name="Video call" if name == "Alex Morgan" else "Phone call"
             ).check()
+            if name == "Alex Morgan":
+                await rep_page.get_by_label("Anything we should know? (optional)").fill(
+                    "I need captions"
+                )
             await submit(rep_page, "Send answers")
             await expect(rep_page.get_by_role("heading", name="Thank you")).to_be_visible()
         finally:
@@ -133,11 +139,20 @@ async def test_plan_poll_finalise_wellbeing_check_and_invites(
     await page.reload()
     await check_a11y(page)
     await expect(page.locator("tfoot")).to_contain_text("Yes 2, if need be 0, no 0")
-    await page.get_by_role("checkbox", name="Alex Morgan").check()
-    await page.get_by_role("checkbox", name="Bea Braille").check()
+    await expect(page.get_by_text("Their note: I need captions")).to_be_visible()
+    # The second time: Alex said no, so the confirmation step does not offer to book him.
+    await page.locator('input[name="option_id"]').nth(1).check()
+    await submit(page, "Continue")
+    await expect(page.get_by_text("Alex Morgan: they answered no to this time")).to_be_visible()
+    await expect(page.get_by_role("checkbox", name="Alex Morgan")).to_have_count(0)
+    await page.get_by_role("link", name="Choose another time").first.click()
+    await page.wait_for_load_state("load")
+    await submit(page, "Continue")  # the best time is already chosen
+    await expect(page.get_by_role("checkbox", name="Alex Morgan")).to_be_checked()
+    await expect(page.get_by_role("checkbox", name="Bea Braille")).to_be_checked()
     await submit(page, "Book this time")
-    await expect(page.get_by_text("Bea Braille: Wellbeing check needed")).to_be_visible()
-    await expect(page.get_by_text("Alex Morgan: Confirmed")).to_be_visible()
+    await expect(page.get_by_text("Bea Braille: wellbeing check needed")).to_be_visible()
+    await expect(page.get_by_text("Alex Morgan: confirmed")).to_be_visible()
 
     bea_booking = await Booking.get(representative=people["Bea Braille"])
     assert bea_booking.status == BookingStatus.NEEDS_WELLBEING_CHECK
@@ -168,6 +183,20 @@ async def test_plan_poll_finalise_wellbeing_check_and_invites(
         start = invite.vevent.dtstart.value
         assert start.astimezone(dt.UTC) == booking.starts_at
         assert start.replace(tzinfo=None) == dt.datetime.combine(base, dt.time(10, 0))
+
+    # Alex takes a break over the day the lead wants to move the activity to.
+    new_day = base + dt.timedelta(days=7)
+    await representatives.set_break(lead, people["Alex Morgan"], new_day)
+    mailbox.messages.clear()
+    await visit(page, f"/activities/{booking.activity_id}")
+    await page.get_by_label("New date and time").fill(f"{new_day}T14:00")
+    await submit(page, "Move activity")
+    await expect(page.get_by_text(Refusal.ON_BREAK.value, exact=True)).to_be_visible()
+    await page.get_by_role("radio", name="Keep it anyway").check()
+    await page.get_by_label("If you keep it, why?").fill("He asked to come to this one")
+    await submit(page, "Move activity")
+    await expect(page.get_by_text("Moved.", exact=False)).to_be_visible()
+    assert await deliver_mail() == 2
 
     for path in ("/call-list", "/arrangements/overdue", "/projects"):
         await visit(page, path)

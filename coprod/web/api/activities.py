@@ -39,7 +39,7 @@ from coprod.services.access import is_lead, is_self
 from coprod.services.actor import Actor
 from coprod.validation import Checker, ValidationFailed
 from coprod.web.api.claims import WARNINGS, warnings_json
-from coprod.web.api.core import DATETIME, INT, STR, iso, list_of, obj
+from coprod.web.api.core import DATETIME, DECISIONS, INT, STR, decisions_needed, iso, list_of, obj
 from coprod.web.api.registry import api
 
 ACTIVITIES = "activities"
@@ -92,6 +92,7 @@ ACTIVITY_INPUT = obj(
     },
 )
 CREATE_ACTIVITY = _required(ACTIVITY_INPUT, "title", "kind", "duration_minutes", "capacity")
+UPDATE_ACTIVITY = obj(**ACTIVITY_INPUT["properties"], decisions=DECISIONS)
 ACTIVITY = obj(
     **ACTIVITY_INPUT["properties"],
     id=INT,
@@ -148,14 +149,25 @@ ANSWERED = obj(
 )
 INVITATION = obj(id=INT, activity_id=INT, representative_id=INT)
 INVITE_INPUT = _required(obj(representative_ids=IDS), "representative_ids")
-FINALISE_INPUT = _required(obj(option_id=INT, representative_ids=IDS), "option_id")
+FINALISE_INPUT = _required(
+    obj(
+        option_id=INT,
+        representative_ids={
+            **IDS,
+            "description": "Who to book. Without it, everyone who answered yes or if need be "
+            "to the time. Nobody who answered no to it is booked, even if listed",
+        },
+    ),
+    "option_id",
+)
 OUTCOME = obj(
     representative_id=INT,
     full_name=STR,
     booking_id=NULL_INT,
     status={"enum": [*(s.value for s in BookingStatus), None]},
     mode=NULL_MODE,
-    refused={"type": "array", "items": STR, "description": "Each rule the booking broke"},
+    refused={"type": "array", "items": STR, "description": "Why they were not booked"},
+    note={**NULL_STR, "description": "Anything to check with them, e.g. the way to join"},
 )
 FINALISED = obj(activity=ACTIVITY, items={"type": "array", "items": OUTCOME}, warnings=WARNINGS)
 BOOKING = obj(
@@ -373,27 +385,34 @@ async def get_activity(request: Request, actor: Actor, id: int) -> dict[str, Any
     "PATCH",
     "/activities/{id:int}",
     summary="Change some details; a new starts_at moves a scheduled activity and everyone "
-    "booked gets the change",
+    "booked gets the change. If the new time would leave anyone booked without a contract, on "
+    "a break or double booked, the reply is 409 listing them in `conflicts` until `decisions` "
+    "says, for each, to cancel or keep their booking",
     tag=ACTIVITIES,
     roles=LEADS,
-    request=ACTIVITY_INPUT,
+    request=UPDATE_ACTIVITY,
     response=ACTIVITY,
 )
 async def update_activity(
     request: Request, actor: Actor, id: int, body: dict[str, Any]
-) -> dict[str, Any]:
+) -> dict[str, Any] | Response:
     activity = await activities.activity_for(actor, id)
-    details = {k: v for k, v in body.items() if k != "starts_at"}
+    details = {k: v for k, v in body.items() if k not in ("starts_at", "decisions")}
     raw_start = body.get("starts_at")
     moving = bool(raw_start) and (
         activity.starts_at is None or activities.parse_local(str(raw_start)) != activity.starts_at
     )
     # One transaction: a refused move leaves the details unchanged too.
-    async with in_transaction():
-        if details or not moving:
-            await activities.update_activity(actor, activity, details)
-        if moving:
-            await bookings.reschedule(actor, activity, {"starts_at": raw_start})
+    try:
+        async with in_transaction():
+            if details or not moving:
+                await activities.update_activity(actor, activity, details)
+            if moving:
+                await bookings.reschedule(
+                    actor, activity, {"starts_at": raw_start, "decisions": body.get("decisions")}
+                )
+    except bookings.DecisionsNeeded as exc:
+        return decisions_needed(exc)
     return _activity(activity)
 
 
@@ -526,7 +545,8 @@ async def record_answers(
 @api.operation(
     "POST",
     "/activities/{id:int}/finalise",
-    summary="Choose the time and book the people chosen, each by the way they asked to join",
+    summary="Choose the time and book the people chosen, each by the way they asked to join; "
+    "the reply says, for everyone invited, whether they were booked and if not why",
     tag=ACTIVITIES,
     roles=LEADS,
     request=FINALISE_INPUT,
@@ -547,6 +567,7 @@ async def finalise(request: Request, actor: Actor, id: int, body: dict[str, Any]
                 "status": o.booking.status.value if o.booking else None,
                 "mode": o.booking.mode if o.booking else None,
                 "refused": [r.value for r in o.refused],
+                "note": o.note,
             }
             for o in outcomes
         ],

@@ -20,6 +20,7 @@ from coprod.models import (
 )
 from coprod.services import auth, outbox, payouts, people
 from coprod.services.actor import Actor
+from coprod.services.bookings import DecisionsNeeded
 from coprod.validation import Checker
 from coprod.web.api.registry import api
 from coprod.web.render import page_number
@@ -345,3 +346,40 @@ async def stripe_webhook(request: Request, actor: Actor | None) -> dict[str, Any
         await request.body(), request.headers.get("stripe-signature", "")
     )
     return {"received": outcome}
+
+
+DECISIONS = {
+    "type": "array",
+    "description": "The lead's decision for each booking the change would leave breaking a rule "
+    "(the 409 reply lists them): cancel it, or keep it with a reason",
+    "items": {
+        "type": "object",
+        "properties": {
+            "booking_id": {"type": "integer"},
+            "decision": {"enum": ["cancel", "keep"]},
+            "reason": {"type": "string", "description": "Why it is kept; needed to keep it"},
+        },
+        "required": ["booking_id", "decision"],
+    },
+}
+
+
+def decisions_needed(exc: DecisionsNeeded) -> JSONResponse:
+    """Who a change would leave breaking a rule, and why: 409 until the lead has decided for
+    anyone, then 422 naming what is still missing."""
+    return JSONResponse(
+        {
+            "errors": [e.as_dict() for e in exc.errors],
+            "conflicts": [
+                {
+                    "booking_id": risk.booking.id,
+                    "representative_id": risk.booking.representative_id,
+                    "full_name": risk.booking.representative.full_name,
+                    "starts_at": iso(risk.booking.starts_at),
+                    "reasons": risk.reasons,
+                }
+                for risk in exc.at_risk
+            ],
+        },
+        status_code=409 if exc.undecided else 422,
+    )

@@ -33,7 +33,22 @@ ERROR_SCHEMA = {
                     "message": {"type": "string"},
                 },
             },
-        }
+        },
+        "conflicts": {
+            "type": "array",
+            "description": "Only when a change would leave bookings breaking a rule: who and "
+            "why, for the lead to send a decision for each",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "booking_id": {"type": "integer"},
+                    "representative_id": {"type": "integer"},
+                    "full_name": {"type": "string"},
+                    "starts_at": {"type": "string", "format": "date-time"},
+                    "reasons": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
     },
 }
 

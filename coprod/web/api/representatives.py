@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from coprod.domain.contracts import ContractStatus
 from coprod.models import (
@@ -24,9 +25,10 @@ from coprod.models import (
 )
 from coprod.services import access, contracts, representatives
 from coprod.services.actor import Actor
+from coprod.services.bookings import DecisionsNeeded
 from coprod.services.representatives import NEED_FILTERS, UNAVAILABLE_SLOTS, Filters
 from coprod.validation import Checker
-from coprod.web.api.core import INT, STR, iso, list_of, obj
+from coprod.web.api.core import DECISIONS, INT, STR, decisions_needed, iso, list_of, obj
 from coprod.web.api.registry import api
 
 TAG = "representatives"
@@ -112,7 +114,7 @@ CONTRACT_INPUT = _required(
     obj(role_title=STR, starts_on=DATE, ends_on=NULL_DATE), "role_title", "starts_on"
 )
 RENEW_INPUT = obj(role_title=STR, ends_on=NULL_DATE)
-END_INPUT = _required(obj(ended_on=NULL_DATE, reason=STR), "reason")
+END_INPUT = _required(obj(ended_on=NULL_DATE, reason=STR, decisions=DECISIONS), "reason")
 
 ON_BREAK_CHOICES = ["yes", "no"]
 CONTRACT_FILTERS = [*CONTRACT_STATUSES, "none"]
@@ -358,7 +360,9 @@ async def renew_contract(
 @api.operation(
     "POST",
     "/contracts/{id:int}/end",
-    summary="End a contract early, giving the last day (default today) and the reason",
+    summary="End a contract early, giving the last day (default today) and the reason. If the "
+    "person is booked after the last day, the reply is 409 listing those bookings in "
+    "`conflicts` until `decisions` says, for each, to cancel or keep it",
     tag=TAG,
     roles=(Role.INVOLVEMENT_LEAD,),
     request=END_INPUT,
@@ -366,6 +370,9 @@ async def renew_contract(
 )
 async def end_contract(
     request: Request, actor: Actor, id: int, body: dict[str, Any]
-) -> dict[str, Any]:
+) -> dict[str, Any] | Response:
     contract = await access.contract_for(actor, id)
-    return _contract(await contracts.end_early(actor, contract, body))
+    try:
+        return _contract(await contracts.end_early(actor, contract, body))
+    except DecisionsNeeded as exc:
+        return decisions_needed(exc)

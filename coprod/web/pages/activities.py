@@ -221,7 +221,6 @@ async def _activity_action(request: Request, actor: Actor, action: str) -> Respo
     activity = await activities.activity_for(actor, request.path_params["id"])
     form = await checked_form(request)
     data = form_values(form)
-    outcomes = None
     try:
         if action == "invite":
             await activities.invite(
@@ -231,9 +230,6 @@ async def _activity_action(request: Request, actor: Actor, action: str) -> Respo
             )
         elif action == "options":
             await activities.add_options(actor, activity, data)
-        elif action == "finalise":
-            data["representative_ids"] = [str(v) for v in form.getlist("representative_ids")]
-            outcomes = await bookings.finalise(actor, activity, data)
         elif action == "book":
             rep = await access.representative_for(
                 actor, int(str(data.get("representative_id") or 0))
@@ -241,6 +237,22 @@ async def _activity_action(request: Request, actor: Actor, action: str) -> Respo
             await bookings.book(actor, activity, rep, str(data.get("mode", "")))
         elif action == "reschedule":
             await bookings.reschedule(actor, activity, data)
+    except bookings.DecisionsNeeded as exc:
+        await activity.refresh_from_db()
+        return page(
+            request,
+            "activities/reschedule.html",
+            {
+                "activity": activity,
+                "at_risk": exc.at_risk,
+                "form": data,
+                "new_time": activities.parse_local(str(data.get("starts_at", ""))),
+            },
+            status_code=409 if exc.undecided else 422,
+            # Nothing is wrong yet when the lead first sees the list: errors only once they
+            # have decided for some people and not others.
+            errors=None if exc.undecided else ValidationFailed(exc.errors),
+        )
     except (ValidationFailed, Conflict) as exc:
         await activity.refresh_from_db()
         return page(
@@ -258,14 +270,62 @@ async def _activity_action(request: Request, actor: Actor, action: str) -> Respo
             status_code=422,
             errors=ValidationFailed.one("representative_id", "Select a person from the list"),
         )
-    if outcomes is not None:
-        await activity.refresh_from_db()
-        return page(
-            request,
-            "activities/detail.html",
-            {**await _detail_context(actor, activity), "flash": {}, "outcomes": outcomes},
-        )
     return redirect(f"/activities/{activity.id}?done={action}")
+
+
+@signed_in(Role.INVOLVEMENT_LEAD)
+async def activity_finalise(request: Request, actor: Actor) -> Response:
+    """Two steps, so that no script is needed: the lead picks the time on the activity page
+    (GET here), then confirms who to book for that time, each shown with their answer."""
+    activity = await activities.activity_for(actor, request.path_params["id"])
+    picked: list[str] | None = None
+    errors = None
+    if request.method == "POST":
+        form = await checked_form(request)
+        raw_option = str(form.get("option_id") or "")
+        picked = [str(v) for v in form.getlist("representative_ids")]
+        try:
+            outcomes = await bookings.finalise(
+                actor, activity, {"option_id": raw_option, "representative_ids": picked}
+            )
+            await activity.refresh_from_db()
+            return page(
+                request,
+                "activities/detail.html",
+                {**await _detail_context(actor, activity), "flash": {}, "outcomes": outcomes},
+            )
+        except (ValidationFailed, Conflict) as exc:
+            errors = as_page_errors(exc)
+    else:
+        raw_option = request.query_params.get("option_id", "")
+    await activity.refresh_from_db()
+    planning = activity.status == ActivityStatus.PLANNING
+    if planning and (errors is None or "option_id" not in errors.by_field()):
+        try:
+            option, choices = await bookings.choices(actor, activity, raw_option)
+            return page(
+                request,
+                "activities/finalise.html",
+                {
+                    "activity": activity,
+                    "option": option,
+                    "choices": choices,
+                    "picked": picked,
+                    "mode_labels": MODE_LABELS,
+                },
+                status_code=422 if errors else 200,
+                errors=errors,
+            )
+        except ValidationFailed as exc:
+            errors = exc
+    return page(
+        request,
+        "activities/detail.html",
+        {**await _detail_context(actor, activity), "flash": {}},
+        status_code=422 if planning else 409,
+        errors=errors
+        or ValidationFailed.one("option_id", "A time has already been chosen for this activity"),
+    )
 
 
 def _action(name: str) -> Any:
@@ -515,7 +575,7 @@ routes = [
     Route("/activities/{id:int}", activity_detail, methods=["GET"]),
     Route("/activities/{id:int}/invite", _action("invite"), methods=["POST"]),
     Route("/activities/{id:int}/options", _action("options"), methods=["POST"]),
-    Route("/activities/{id:int}/finalise", _action("finalise"), methods=["POST"]),
+    Route("/activities/{id:int}/finalise", activity_finalise, methods=["GET", "POST"]),
     Route("/activities/{id:int}/book", _action("book"), methods=["POST"]),
     Route("/activities/{id:int}/reschedule", _action("reschedule"), methods=["POST"]),
     Route("/activities/{id:int}/answers/{invitation_id:int}", answer_for, methods=["GET", "POST"]),

@@ -28,7 +28,7 @@ from coprod.models import (
     Team,
     User,
 )
-from coprod.services import access, contracts, representatives, wellbeing
+from coprod.services import access, bookings, contracts, representatives, wellbeing
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from coprod.web.guards import form_values, signed_in
@@ -447,15 +447,31 @@ async def renew_contract(request: Request, actor: Actor) -> Response:
 
 @signed_in(Role.INVOLVEMENT_LEAD)
 async def end_contract(request: Request, actor: Actor) -> Response:
+    """Ending early lists the person's bookings after the last day, for the lead to cancel or
+    keep each one; until they have decided, nothing is saved."""
     contract = await access.contract_for(actor, request.path_params["id"])
     rep = await contract.representative
-    return await _contract_form(
+    form: dict[str, Any] = {}
+    errors = None
+    status_code = 200
+    at_risk = await contracts.later_bookings(contract, dt.date.today())
+    if request.method == "POST":
+        form = form_values(await request.form())
+        try:
+            await contracts.end_early(actor, contract, form)
+            return redirect(f"/representatives/{rep.id}?done=ended")
+        except bookings.DecisionsNeeded as exc:
+            at_risk = exc.at_risk
+            errors = None if exc.undecided else ValidationFailed(exc.errors)
+            status_code = 409 if exc.undecided else 422
+        except ValidationFailed as exc:
+            errors, status_code = exc, 422
+    return page(
         request,
-        actor,
         "contracts/end.html",
-        {"rep": rep, "contract": contract},
-        lambda form: contracts.end_early(actor, contract, form),
-        f"/representatives/{rep.id}?done=ended",
+        {"rep": rep, "contract": contract, "form": form, "at_risk": at_risk},
+        status_code=status_code,
+        errors=errors,
     )
 
 
