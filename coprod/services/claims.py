@@ -541,8 +541,8 @@ def _separation_of_duties(actor: Actor, claim: Claim, rep: Representative) -> No
 
 
 async def approve(actor: Actor, claim: Claim, data: Mapping[str, Any]) -> Claim:
-    """Approve, optionally adjusting expense amounts (`approved_<expense id>` in pence, with
-    `reason_<expense id>`)."""
+    """Approve, optionally adjusting expense amounts (`approved_<expense id>` in pounds, as the
+    approver types them, with `reason_<expense id>`)."""
     rep = await claim.representative
     _separation_of_duties(actor, claim, rep)
     if claim.status != ClaimStatus.SUBMITTED:
@@ -553,9 +553,7 @@ async def approve(actor: Actor, claim: Claim, data: Mapping[str, Any]) -> Claim:
         key = f"approved_{expense.id}"
         if c.raw(key) == "":
             continue
-        value = c.integer(
-            key, "the approved amount in pence", minimum=0, maximum=expense.amount_pence
-        )
+        value = c.pounds(key, "the approved amount", minimum=0, maximum=expense.amount_pence)
         if value is not None and value != expense.amount_pence:
             reason = c.text(f"reason_{expense.id}", "the reason for the change", max_length=500)
             changes[expense.id] = (value, reason)

@@ -157,7 +157,10 @@ CREATE_CLAIM = _required(
 ADJUSTMENT = _required(
     obj(
         expense_id=INT,
-        approved_pence={**INT, "description": "At most the amount claimed"},
+        approved_pence={
+            **INT,
+            "description": "In pence (the page takes pounds), at most the amount claimed",
+        },
         reason={**STR, "description": "Needed when the approved amount differs"},
     ),
     "expense_id",
@@ -387,7 +390,18 @@ def _adjustments_of(body: dict[str, Any]) -> tuple[dict[str, Any], dict[int, int
                 FieldError(f"adjustments.{i}.approved_pence", "Enter the approved amount in pence")
             )
             continue
-        data[f"approved_{expense_id}"] = adjustment.get("approved_pence")
+        pence = adjustment.get("approved_pence")
+        if isinstance(pence, bool) or not isinstance(pence, int):
+            errors.append(
+                FieldError(
+                    f"adjustments.{i}.approved_pence",
+                    "Enter the approved amount in pence, as a whole number",
+                )
+            )
+            continue
+        # The API speaks pence, like every amount it returns; the service reads pounds as
+        # approvers type them on the page.
+        data[f"approved_{expense_id}"] = str(Decimal(pence).scaleb(-2))
         data[f"reason_{expense_id}"] = adjustment.get("reason")
         where[expense_id] = i
     if errors:
