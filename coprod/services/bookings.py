@@ -414,7 +414,10 @@ async def wellbeing_checks(actor: Actor, booking: Booking) -> list[dict[str, Any
 
 
 async def cancel(actor: Actor, booking: Booking) -> Booking:
-    """A lead cancels, or the representative withdraws. Nobody is asked why."""
+    """A lead cancels, or the representative withdraws. Nobody is asked why.
+
+    Access arrangements not yet done are closed (removed), so nobody posts Braille papers for a
+    meeting that is off; those already done stay as a record of the work."""
     rep = await booking.representative
     if rep.organisation_id != actor.organisation_id or not (is_lead(actor) or is_self(actor, rep)):
         raise NotFound
@@ -428,12 +431,15 @@ async def cancel(actor: Actor, booking: Booking) -> Booking:
         if was_confirmed:
             booking.sequence += 1
         await booking.save(update_fields=["status", "cancelled_at", "sequence"])
+        open_tasks = AccessArrangement.filter(booking=booking, done_at__isnull=True)
+        closed = await open_tasks.values_list("label", flat=True)
+        await open_tasks.delete()
         await audit.record(
             actor,
             "booking.withdraw" if is_self(actor, rep) else "booking.cancel",
             booking,
             before={"status": before},
-            after={"status": "cancelled"},
+            after={"status": "cancelled", "arrangements_closed": closed},
             on_behalf_of=on_behalf(actor, rep),
         )
         if was_confirmed:
