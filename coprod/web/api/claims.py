@@ -202,6 +202,8 @@ ATTEMPT = obj(
     created_at=DATETIME,
     updated_at=DATETIME,
 )
+# An approved claim a pay run left unpaid: why, and what to do next.
+NOT_PAID = obj(claim_id=INT, representative_id=INT, reason=STR)
 PAYROLL_EXPORT = obj(
     id=INT,
     created_at=DATETIME,
@@ -661,13 +663,26 @@ async def list_pay_runs(request: Request, actor: Actor) -> dict[str, Any]:
     tag=PAYMENTS,
     roles=FINANCE,
     request=obj(),
-    response=list_of(ATTEMPT),
+    response=obj(
+        items={"type": "array", "items": ATTEMPT},
+        not_paid={"type": "array", "items": NOT_PAID},
+    ),
     status=201,
 )
 async def start_pay_run(request: Request, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
-    queued = await payouts.start_pay_run(actor)
-    found = await PaymentAttempt.filter(id__in=[a.id for a in queued]).prefetch_related("claim")
-    return {"items": [_attempt(a) for a in found]}
+    run = await payouts.pay_run(actor)
+    found = await PaymentAttempt.filter(id__in=[a.id for a in run.queued]).prefetch_related("claim")
+    return {
+        "items": [_attempt(a) for a in found],
+        "not_paid": [
+            {
+                "claim_id": n.claim.id,
+                "representative_id": n.claim.representative_id,
+                "reason": n.reason,
+            }
+            for n in run.not_paid
+        ],
+    }
 
 
 @api.operation(
