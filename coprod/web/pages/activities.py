@@ -476,7 +476,8 @@ async def book_catch_up(request: Request, actor: Actor) -> Response:
     """Book a due catch-up: a half-day activity for one person, at a time agreed with them."""
     contract = await access.contract_for(actor, request.path_params["id"])
     rep = await contract.representative
-    form: dict[str, Any] = {"mode": (rep.preferred_modes or ["phone"])[0]}
+    # No way of meeting is ticked for the lead: it is agreed with the person, not assumed.
+    form: dict[str, Any] = {}
     errors = None
     if request.method == "POST":
         form = form_values(await request.form())
