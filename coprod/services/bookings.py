@@ -38,6 +38,7 @@ from coprod.models import (
 from coprod.security import new_secret, sign, signatures_match
 from coprod.services import activities, audit, outbox, wellbeing
 from coprod.services.access import is_lead, is_self
+from coprod.services.activities import how_to_join, location_for
 from coprod.services.actor import Actor
 from coprod.services.representatives import on_behalf
 from coprod.templating import london
@@ -70,30 +71,6 @@ async def booking_for(actor: Actor, booking_id: int) -> Booking:
 
 
 # --------------------------------------------------------------------------- calendar
-
-
-def location_for(activity: Activity, mode: str) -> str:
-    if mode == "in_person":
-        return ", ".join(p for p in (activity.venue, activity.address) if p)
-    if mode == "phone":
-        pin = f", PIN {activity.dial_in_pin}" if activity.dial_in_pin else ""
-        return f"Phone {activity.dial_in}{pin}"
-    return activity.video_link or ""
-
-
-def how_to_join(activity: Activity, mode: str) -> str:
-    if mode == "in_person":
-        extra = []
-        if activity.step_free:
-            extra.append("There is step-free access.")
-        if activity.transport_offered:
-            extra.append("Transport or a pick-up can be arranged: ask your involvement lead.")
-        return f"In person at {location_for(activity, mode)}. " + " ".join(extra)
-    if mode == "phone":
-        return f"By phone: call {activity.dial_in}" + (
-            f" and enter PIN {activity.dial_in_pin}." if activity.dial_in_pin else "."
-        )
-    return f"By video: {activity.video_link}"
 
 
 async def calendar_event(booking: Booking, *, cancelled: bool = False) -> calendar.CalendarEvent:
@@ -142,16 +119,26 @@ async def _send_invite(booking: Booking, template: str, *, cancelled: bool = Fal
     await outbox.enqueue_email(
         to=rep.email,
         template=template,
-        context={
-            "name": rep.full_name,
-            "title": activity.title,
-            "when": london(booking.starts_at, "%A %-d %B %Y at %-I:%M%p"),
-            "how": how_to_join(activity, booking.mode),
-            "url": f"{get_settings().base_url}/my/bookings",
-        },
+        context=await booking_email(booking, activity, rep),
         organisation_id=activity.organisation_id,
         attachments=(attachment,),
     )
+
+
+async def booking_email(
+    booking: Booking, activity: Activity, rep: Representative
+) -> dict[str, Any]:
+    """What a booking's emails tell the person: when, where and how to join, what is paid, and
+    whom to phone."""
+    return {
+        "name": rep.full_name,
+        "title": activity.title,
+        "when": london(booking.starts_at, "%A %-d %B %Y at %-I:%M%p"),
+        "how": how_to_join(activity, booking.mode),
+        "paid": await activities.what_is_paid(activity, rep, booking.starts_at),
+        "contact": await activities.lead_contact(activity, rep),
+        "url": f"{get_settings().base_url}/my/bookings",
+    }
 
 
 # --------------------------------------------------------------------------- booking
