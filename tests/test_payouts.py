@@ -861,3 +861,27 @@ async def test_a_missing_stripe_key_is_shown_to_administrators_never_to_represen
     admin = make_client()
     await sign_in(admin, "admin@trust.example")
     assert "the Stripe key (STRIPE_API_KEY) is empty" in (await admin.get("/")).text
+
+
+async def test_a_lead_corrects_a_paid_claim_in_pounds(world: Any, client: Any) -> None:
+    t = await trust(world)
+    paid = await claim_of(await new_rep(t, "Ada Able"), status=ClaimStatus.PAID)
+    await sign_in(client, "lead@trust.example")
+    page = f"/claims/{paid.id}"
+    assert "Correction in pounds" in (await client.get(page)).text
+    for typed, message in (
+        ("-12.345", "The correction must be in pounds and pence, like 12.50"),
+        ("twelve", "Enter the correction in pounds, like 12.50"),
+        ("0", "Enter a correction other than 0"),
+    ):
+        refused = await client.post_form(
+            f"{page}/correct", {"amount": typed, "reason": "Overpaid"}, token_from=page
+        )
+        assert refused.status_code == 422 and message in refused.text, typed
+    assert await Claim.all().count() == 1
+    made = await client.post_form(
+        f"{page}/correct", {"amount": "-12.50", "reason": "Overpaid"}, token_from=page
+    )
+    assert made.status_code == 303
+    [line] = await ClaimLine.filter(kind=LineKind.ADJUSTMENT)
+    assert line.amount_pence == -1250 and line.claim_id != paid.id

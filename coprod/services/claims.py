@@ -611,16 +611,21 @@ async def correct(actor: Actor, claim: Claim, data: Mapping[str, Any]) -> Claim:
     if claim.status not in SETTLED:
         raise Conflict("Only a paid claim needs a correction. Change this one directly", "status")
     c = Checker(data)
-    amount = c.integer(
-        "amount_pence",
-        "the correction in pence (negative to take back)",
-        minimum=-10_000_00,
-        maximum=10_000_00,
-    )
+    # The page takes pounds as a lead types them; callers holding pence may give amount_pence.
+    field = "amount_pence" if c.raw("amount") == "" and c.raw("amount_pence") else "amount"
+    if field == "amount":
+        amount = c.pounds("amount", "the correction", minimum=-10_000_00, maximum=10_000_00)
+    else:
+        amount = c.integer(
+            "amount_pence",
+            "the correction in pence (negative to take back)",
+            minimum=-10_000_00,
+            maximum=10_000_00,
+        )
     reason = c.text("reason", "the reason for the correction", max_length=400)
     c.done()
     if not amount:
-        raise ValidationFailed.one("amount_pence", "Enter a correction other than 0")
+        raise ValidationFailed.one(field, "Enter a correction other than 0")
     async with in_transaction():
         correction = await Claim.create(
             organisation_id=claim.organisation_id,

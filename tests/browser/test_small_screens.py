@@ -209,6 +209,8 @@ async def test_every_page_fits_a_small_screen(browser, live_server, world, mailb
         "/admin/audit",
         "/admin/outbox",
         "/admin/api-tokens",
+        "/account",
+        f"/bookings/{booking.id}/cancel",
         "/reports",
         "/reports/population",
     ):
@@ -220,7 +222,7 @@ async def test_every_page_fits_a_small_screen(browser, live_server, world, mailb
     await context.close()
 
     context, page = await narrow_as(browser, live_server, "finance@trust.example")
-    for path in ("/", "/finance"):
+    for path in ("/", "/finance", "/account"):
         await check_narrow(page, path, problems)
     await context.close()
 
@@ -246,6 +248,7 @@ async def test_every_page_fits_a_small_screen(browser, live_server, world, mailb
         "/my/profile/health",
         f"/my/profile/health/{episode.id}",
         "/my/profile/equality",
+        f"/bookings/{booking.id}/cancel",
         f"/tech-test/{bookings.tech_test_token(booking)}",
         answer_path,
     ):
