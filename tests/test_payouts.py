@@ -856,6 +856,22 @@ async def test_a_missing_stripe_key_is_shown_to_administrators_never_to_represen
     assert "STRIPE_API_KEY" not in refused.text and "Stripe key" not in refused.text
     assert (await Representative.get(id=rep.id)).stripe_account_id is None
 
+    # A pay run made anyway fails with the set-up problem, which the person never sees.
+    await Representative.filter(id=rep.id).update(
+        payout_method="stripe", stripe_account_id="acct_1Example", stripe_payouts_enabled=True
+    )
+    claim = await claim_of(rep)
+    await payouts.start_pay_run(t.finance)
+    try:
+        assert await payouts.process_payments(NOW) == 0
+    finally:
+        payouts.use_gateway(None)
+    [attempt] = await PaymentAttempt.filter(claim_id=claim.id)
+    assert attempt.failure_reason is not None and "STRIPE_API_KEY" in attempt.failure_reason
+    theirs = await ada.get(f"/my/claims/{claim.id}")
+    assert "The payment has not gone through yet" in theirs.text
+    assert "STRIPE_API_KEY" not in theirs.text and "Stripe key" not in theirs.text
+
     await sign_in(client, "finance@trust.example")
     assert "the Stripe key (STRIPE_API_KEY) is empty" in (await client.get("/finance")).text
     admin = make_client()
