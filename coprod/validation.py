@@ -10,10 +10,19 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+?[0-9 ()-]{7,20}$")
+POUNDS_RE = re.compile(r"^-?[0-9]+(\.[0-9]*)?$|^-?\.[0-9]+$")
+
+
+def pounds_text(pence: int) -> str:
+    """`1250` → `£12.50`, for messages (templates use the `money` filter)."""
+    sign = "-" if pence < 0 else ""
+    whole, rem = divmod(abs(pence), 100)
+    return f"{sign}£{whole:,}.{rem:02d}"
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,29 @@ class Checker:
         elif maximum is not None and value > maximum:
             self.fail(field, f"{label[0].upper()}{label[1:]} must be {maximum} or fewer")
         return value
+
+    def pounds(self, field: str, label: str, *, minimum: int, maximum: int) -> int | None:
+        """Pounds as people type them ("12.50", "£1,012", "7") to integer pence, through
+        Decimal so no float ever rounds a penny; `minimum` and `maximum` are in pence."""
+        raw = self.raw(field).replace("£", "").replace(",", "")
+        name = f"{label[0].upper()}{label[1:]}"
+        if not POUNDS_RE.match(raw):
+            self.fail(field, f"Enter {label} in pounds, like 12.50")
+            return None
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            self.fail(field, f"Enter {label} in pounds, like 12.50")
+            return None
+        if value != value.quantize(Decimal("0.01")):
+            self.fail(field, f"{name} must be in pounds and pence, like 12.50, not smaller amounts")
+            return None
+        pence = int(value * 100)
+        if pence < minimum:
+            self.fail(field, f"{name} must be {pounds_text(minimum)} or more")
+        elif pence > maximum:
+            self.fail(field, f"{name} must be {pounds_text(maximum)} or less")
+        return pence
 
     def many(self, field: str, label: str, options: Iterable[str]) -> list[str]:
         """Several choices (checkboxes, or a JSON list), in the order given, without repeats."""

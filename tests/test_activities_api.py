@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import vobject
 
 from coprod.models import (
+    AccessArrangement,
     Activity,
     AuditEvent,
     Booking,
@@ -451,9 +452,16 @@ async def test_a_booking_soon_after_an_acute_episode_waits_for_a_wellbeing_check
 
 async def test_a_representative_withdraws_from_their_own_booking(client, make_client, world):
     await lead_of(world, client)
-    rep = await with_email(client, "Eve Fox", "eve@people.example")
+    rep = await contracted_rep(
+        client,
+        full_name="Eve Fox",
+        email="eve@people.example",
+        contact_channels=["email"],
+        formats=["large_print"],
+    )
     activity = await create_activity(client, starts_at=at(20, 10))
     booking = await booked(client, activity["id"], rep["id"])
+    assert await AccessArrangement.filter(booking_id=booking["id"]).count() == 1
 
     eve = await as_representative(make_client, "eve@people.example")
     own = await eve.get(f"/api/v1/bookings/{booking['id']}")
@@ -468,6 +476,9 @@ async def test_a_representative_withdraws_from_their_own_booking(client, make_cl
     assert stored.status == "cancelled" and stored.cancelled_at is not None
     event = await AuditEvent.get(action="booking.withdraw")
     assert event.entity_id == str(booking["id"])
+    # Nobody needs to post large-print papers for a meeting Eve is not coming to.
+    assert event.after["arrangements_closed"] == ["Large print papers sent"]
+    assert not await AccessArrangement.filter(booking_id=booking["id"]).exists()
     again = await eve.api("POST", f"/api/v1/bookings/{booking['id']}/cancel", {})
     assert again.status_code == 409
 

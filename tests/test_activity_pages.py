@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from coprod.models import AuditEvent, Booking, BookingStatus, Role, User
+from coprod.models import AccessArrangement, AuditEvent, Booking, BookingStatus, Role, User
 from coprod.services import activities, auth, bookings, contracts, representatives
 from tests.conftest import sign_in
 
@@ -160,3 +160,40 @@ async def test_a_representative_withdraws_with_no_reason_asked(client, world, ma
     assert (await AuditEvent.get(action="booking.withdraw")).on_behalf_of is None
     calendar = await client.get("/my/calendar")
     assert "/calendar/" in calendar.text
+
+
+async def test_cancelling_asks_first_then_closes_the_open_access_arrangements(client, world):
+    _, lead, rep, activity = await setup(world)
+    rep = await representatives.update(
+        lead, rep, {"formats": ["braille", "large_print"]}, partial=True
+    )
+    booking = await bookings.book(lead, activity, rep, "phone")
+    braille, large_print = await AccessArrangement.filter(booking=booking).order_by("kind")
+    await bookings.tick(lead, large_print, True)
+    await sign_in(client, "lead@trust.example")
+
+    detail = await client.get(f"/bookings/{booking.id}")
+    assert f'href="/bookings/{booking.id}/cancel"' in detail.text
+    assert f'action="/bookings/{booking.id}/cancel"' not in detail.text
+    confirm = await client.get(f"/bookings/{booking.id}/cancel")
+    assert confirm.status_code == 200 and "Cancel this booking?" in confirm.text
+    assert "Braille papers posted" in confirm.text
+    await booking.refresh_from_db()
+    assert booking.status == BookingStatus.CONFIRMED  # looking at the question changes nothing
+
+    done = await client.post_form(
+        f"/bookings/{booking.id}/cancel", {}, token_from=f"/bookings/{booking.id}/cancel"
+    )
+    assert done.status_code == 303 and done.headers["location"].endswith("?done=cancel")
+    await booking.refresh_from_db()
+    assert booking.status == BookingStatus.CANCELLED
+    # The open task is closed; the one already done stays as a record of the work.
+    assert [a.kind for a in await AccessArrangement.filter(booking=booking)] == [large_print.kind]
+    assert braille.kind == "braille"
+    event = await AuditEvent.get(action="booking.cancel")
+    assert event.after["arrangements_closed"] == ["Braille papers posted"]
+    assert "Braille papers posted" not in (await client.get("/arrangements/overdue")).text
+    again = await client.post_form(
+        f"/bookings/{booking.id}/cancel", {}, token_from=f"/bookings/{booking.id}"
+    )
+    assert again.status_code == 409 and "already cancelled" in again.text

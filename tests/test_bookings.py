@@ -35,7 +35,7 @@ from coprod.services import activities, bookings, contracts, representatives, we
 from coprod.services.actor import Actor
 from coprod.services.auth import actor_for
 from coprod.services.bookings import BookingRefused
-from tests.conftest import Mailbox, deliver_mail, postgres_only
+from tests.conftest import Mailbox, deliver_mail, postgres_only, sign_in
 
 UTC = dt.UTC
 LONDON = ZoneInfo("Europe/London")
@@ -1130,3 +1130,71 @@ async def test_a_representative_sees_only_their_own_bookings(scene, mailbox):
         await bookings.book(ada_self, workshop, ada, "in_person")
     await bobs.refresh_from_db()
     assert bobs.status == BookingStatus.CONFIRMED
+
+
+# --------------------------------------------------------------------------- what emails say
+
+
+async def test_invitations_and_bookings_say_where_how_what_is_paid_and_whom_to_phone(
+    scene: Scene, client: Any, mailbox: Mailbox
+) -> None:
+    # The lead adds their phone number where staff keep their own details.
+    await sign_in(client, LEAD_EMAIL)
+    saved = await client.post_form(
+        "/account", {"full_name": "Lena Lead", "phone": "01632 960 123"}, token_from="/account"
+    )
+    assert saved.status_code == 303
+    paid = await person(scene.lead, "Ada Paid")
+    declined = await person(scene.lead, "Bo Declined", payment_preference="decline")
+    for rep in (paid, declined):
+        await wellbeing.give_consent(scene.lead, rep, {"purpose": "contact"})
+    poll = await activities.plan(
+        scene.lead,
+        {
+            "title": "Leaflet review",
+            "kind": "meeting",
+            "category": "co_evaluation",
+            "duration_minutes": "120",
+            "capacity": "4",
+            **MODE_DETAILS["in_person"],
+            **MODE_DETAILS["phone"],
+            "option_1": "2027-06-01T10:00",
+            "option_2": "2027-06-02T10:00",
+        },
+    )
+    await activities.invite(scene.lead, poll, [paid.id, declined.id])
+    await deliver_mail()
+
+    invitation = mailbox.text(only_message(mailbox, "ada.paid@people.example"))
+    assert f"In person at {VENUE}, {ADDRESS}. There is step-free access." in invitation
+    assert f"By phone: call {DIAL_IN} and enter PIN {PIN}." in invitation
+    assert "What you are paid: £70.00 for a half day" in invitation
+    assert "phone your involvement lead, Lena Lead, on 01632 960 123" in invitation
+    not_paid = mailbox.text(only_message(mailbox, "bo.declined@people.example"))
+    assert "What you are paid: Expenses only: you chose not to be paid for your time" in not_paid
+    assert "£70.00" not in not_paid
+
+    day = await activity(scene.lead, "2027-06-10T09:30", "video", minutes=300)
+    await bookings.book(scene.lead, day, paid, "video")
+    await deliver_mail()
+    [confirmation] = [
+        m for m in mailbox.to("ada.paid@people.example") if m["Subject"].startswith("Booked")
+    ]
+    text = mailbox.text(confirmation)
+    assert f"Where and how to join: By video: {VIDEO_LINK}" in text
+    assert "What you are paid: £140.00 for a day" in text
+    assert "phone your involvement lead, Lena Lead, on 01632 960 123" in text
+    assert "None" not in text
+
+
+async def test_staff_keep_their_phone_number_and_it_is_checked(scene: Scene, client: Any) -> None:
+    await sign_in(client, LEAD_EMAIL)
+    form = await client.get("/account")
+    assert form.status_code == 200 and "Phone number (optional)" in form.text
+    refused = await client.post_form(
+        "/account", {"full_name": "Lena Lead", "phone": "call me"}, token_from="/account"
+    )
+    assert refused.status_code == 422
+    assert "Enter your phone number in the correct format" in refused.text
+    assert (await User.get(email=LEAD_EMAIL)).phone is None
+    assert not await AuditEvent.filter(action="user.update").exists()

@@ -44,6 +44,11 @@ async def test_a_due_catch_up_is_booked_from_the_list_and_counts_once_attended(c
         hour=10, minute=0, second=0, microsecond=0
     )
     page = f"/contracts/{contract.id}/book-catch-up"
+    form = await client.get(page)
+    assert "Maureen Fisher likes to join by phone call." in form.text
+    assert 'name="mode"' in form.text and "checked" not in form.text  # nothing is assumed
+    no_mode = await client.post_form(page, {"starts_at": when.strftime("%Y-%m-%dT%H:%M")})
+    assert no_mode.status_code == 422 and "Select how you will meet" in no_mode.text
     missing = await client.post_form(
         page, {"starts_at": when.strftime("%Y-%m-%dT%H:%M"), "mode": "phone"}
     )

@@ -31,6 +31,7 @@ from coprod.models import (
     User,
 )
 from coprod.services import claims as claims_service
+from coprod.validation import Checker
 from tests.conftest import sign_in
 from tests.test_activities_api import (
     as_representative,
@@ -456,7 +457,17 @@ async def test_approval_needs_someone_other_than_the_claimant_or_submitter(
         {"adjustments": [{"expense_id": expense_id, "approved_pence": 451, "reason": "x"}]},
     )
     assert too_much.status_code == 422
-    assert set(errors_of(too_much)) == {"adjustments.0.approved_pence"}
+    assert errors_of(too_much) == {
+        "adjustments.0.approved_pence": "The approved amount must be £4.50 or less"
+    }
+    not_whole = await client.api(
+        "POST",
+        f"/api/v1/claims/{own['id']}/approve",
+        {"adjustments": [{"expense_id": expense_id, "approved_pence": 3.5, "reason": "x"}]},
+    )
+    assert errors_of(not_whole) == {
+        "adjustments.0.approved_pence": "Enter the approved amount in pence, as a whole number"
+    }
     stranger = await client.api(
         "POST",
         f"/api/v1/claims/{own['id']}/approve",
@@ -674,7 +685,10 @@ async def test_pay_runs_and_payroll_exports_are_for_finance(client, make_client,
     )
     assert (await elsewhere.get("/api/v1/pay-runs")).json() == {"items": []}
     assert (await elsewhere.get("/api/v1/payroll-exports")).json() == {"items": []}
-    assert (await elsewhere.api("POST", "/api/v1/pay-runs", {})).json() == {"items": []}
+    assert (await elsewhere.api("POST", "/api/v1/pay-runs", {})).json() == {
+        "items": [],
+        "not_paid": [],
+    }
 
 
 # ---------------------------------------------------------------------------- statements
@@ -787,3 +801,63 @@ async def test_openapi_describes_the_claims_and_payments_operations(client):
     receipt = expense["application/json"]["schema"]["properties"]["receipt"]
     assert set(receipt["properties"]) == {"filename", "content_base64"}
     assert doc["paths"]["/api/v1/pay-runs"]["post"]["responses"].keys() >= {"201", "403"}
+
+
+TOO_PRECISE = "The approved amount must be in pounds and pence, like 12.50, not smaller amounts"
+
+
+@pytest.mark.parametrize(
+    ("typed", "pence", "message"),
+    [
+        ("12.50", 1250, None),
+        ("£12.5", 1250, None),
+        ("7", 700, None),
+        ("0.10", 10, None),
+        (".5", 50, None),
+        ("1,012.00", 101200, None),
+        ("0", 0, None),
+        ("12.345", None, TOO_PRECISE),
+        ("abc", None, "Enter the approved amount in pounds, like 12.50"),
+        ("1e3", None, "Enter the approved amount in pounds, like 12.50"),
+        ("Infinity", None, "Enter the approved amount in pounds, like 12.50"),
+        ("", None, "Enter the approved amount in pounds, like 12.50"),
+        ("-1", -100, "The approved amount must be £0.00 or more"),
+        ("2,000.01", 200001, "The approved amount must be £2,000.00 or less"),
+    ],
+)
+def test_pounds_as_typed_become_exact_pence(typed: str, pence: int | None, message: str | None):
+    c = Checker({"amount": typed})
+    assert c.pounds("amount", "the approved amount", minimum=0, maximum=200_000) == pence
+    assert [e.message for e in c.errors] == ([message] if message else [])
+
+
+async def test_an_approver_adjusts_an_expense_in_pounds_on_the_page(client, make_client, world):
+    org = await lead_of(world, client)
+    lead2 = await second_lead(world, make_client, org)
+    rep = await with_email(client, "Ida Jones", "ida@people.example")
+    claim = await claim_with_mileage(client, rep["id"], "10")  # £4.50
+    assert (await client.api("POST", f"/api/v1/claims/{claim['id']}/submit", {})).status_code == 200
+    expense = await Expense.get(claim_id=claim["id"])
+    page = await lead2.get(f"/claims/{claim['id']}")
+    assert "Approved amount in pounds" in page.text and "in pence" not in page.text
+    for typed, message in (
+        ("12.345", "must be in pounds and pence, like 12.50"),
+        ("abc", "Enter the approved amount in pounds, like 12.50"),
+        ("-1", "The approved amount must be £0.00 or more"),
+        ("5", "The approved amount must be £4.50 or less"),
+    ):
+        refused = await lead2.post_form(
+            f"/claims/{claim['id']}/approve",
+            {f"approved_{expense.id}": typed, f"reason_{expense.id}": "Shorter route"},
+            token_from=f"/claims/{claim['id']}",
+        )
+        assert refused.status_code == 422 and message in refused.text, typed
+        assert (await Claim.get(id=claim["id"])).status == ClaimStatus.SUBMITTED
+    approved = await lead2.post_form(
+        f"/claims/{claim['id']}/approve",
+        {f"approved_{expense.id}": "3.80", f"reason_{expense.id}": "Shorter route"},
+        token_from=f"/claims/{claim['id']}",
+    )
+    assert approved.status_code == 303
+    await expense.refresh_from_db()
+    assert expense.approved_pence == 380 and expense.adjustment_reason == "Shorter route"

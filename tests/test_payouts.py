@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from tortoise import connections
 
+from coprod.domain.payouts import why_not_paid
 from coprod.errors import Conflict, Forbidden
 from coprod.integrations.stripe_gateway import StripeGateway
 from coprod.models import (
@@ -29,16 +30,18 @@ from coprod.models import (
     ClaimStatus,
     Expense,
     LineKind,
+    Organisation,
     OutboxMessage,
     PaymentAttempt,
     Representative,
     Role,
     StripeEvent,
+    User,
 )
 from coprod.services import auth, contracts, payouts, representatives
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
-from tests.conftest import deliver_mail, postgres_only
+from tests.conftest import deliver_mail, postgres_only, sign_in
 from tests.stripe_standin import DEFAULT_WEBHOOK_SECRET, Delivery, StripeStandIn, running_standin
 
 WEBHOOK = "/api/v1/stripe/webhook"
@@ -767,3 +770,135 @@ async def test_payroll_export_sends_each_claim_once_and_a_reexport_is_audited(
     assert reexport.after["reason"] == "Payroll lost the first file"
     assert sorted(reexport.after["claims"]) == sorted([cara_claim.id, dan_claim.id])
     assert await AuditEvent.filter(action="payroll.export").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "under_way", "expected"),
+    [
+        ("stripe", False, None),
+        (
+            None,
+            False,
+            "No payment method chosen: ask Sam Okafor to choose how they are paid, "
+            "or record payroll for them",
+        ),
+        ("payroll", False, "Paid through payroll: export the payroll claims to pay it"),
+        (
+            "stripe",
+            True,
+            "A payment is already under way: it goes out within a minute, so nothing to do",
+        ),
+    ],
+)
+def test_why_a_pay_run_leaves_a_claim_unpaid(
+    method: str | None, under_way: bool, expected: str | None
+) -> None:
+    assert (
+        why_not_paid(name="Sam Okafor", payout_method=method, payment_under_way=under_way)
+        == expected
+    )
+
+
+async def test_a_pay_run_says_why_each_approved_claim_was_not_paid(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway, client: Any
+) -> None:
+    t = await trust(world)
+    paid = await claim_of(await stripe_rep(t, gateway, standin, "Ada Able", "ada@people.example"))
+    sam = await new_rep(t, "Sam Okafor")
+    undecided = await claim_of(sam)
+    payroll = await claim_of(
+        await new_rep(t, "Pat Green", payout_method="payroll", payroll_reference="P-1")
+    )
+    await claim_of(sam, status=ClaimStatus.SUBMITTED)  # not approved yet: not a pay run's business
+    await sign_in(client, "finance@trust.example")
+
+    response = await client.api("POST", "/api/v1/pay-runs", {})
+    assert response.status_code == 201, response.text
+    assert [a["claim_id"] for a in response.json()["items"]] == [paid.id]
+    assert {n["claim_id"]: n["reason"] for n in response.json()["not_paid"]} == {
+        undecided.id: "No payment method chosen: ask Sam Okafor to choose how they are paid, "
+        "or record payroll for them",
+        payroll.id: "Paid through payroll: export the payroll claims to pay it",
+    }
+    assert {n["representative_id"] for n in response.json()["not_paid"]} == {
+        sam.id,
+        payroll.representative_id,
+    }
+
+    again = await client.post_form("/finance", {"action": "pay_run"}, token_from="/finance")
+    assert again.status_code == 200
+    assert "0 payments queued" in again.text
+    assert "No payment method chosen: ask Sam Okafor to choose how they are paid" in again.text
+    assert "A payment is already under way" in again.text
+    assert f'href="/claims/{paid.id}"' in again.text
+
+
+async def test_a_missing_stripe_key_is_shown_to_administrators_never_to_representatives(
+    world: Any, client: Any, make_client: Any
+) -> None:
+    t = await trust(world)  # no gateway: the settings' Stripe key is empty
+    org = await Organisation.get(id=t.organisation_id)
+    await world.user(org, "admin@trust.example", Role.ORG_ADMIN)
+    rep = await new_rep(t, "Ada Able", "ada@people.example")
+    ada = make_client()
+    ada.http.cookies.set(
+        "coprod_session", await auth.start_session(await User.get(email="ada@people.example"))
+    )
+    kind = (
+        "Payment set-up is not available yet. "
+        "Your involvement lead will tell you how you will be paid."
+    )
+
+    mine = await ada.get("/my/payments")
+    assert kind in mine.text
+    assert "Set up bank transfer" not in mine.text and "STRIPE_API_KEY" not in mine.text
+    refused = await ada.post_form("/my/payments", {"action": "stripe"}, token_from="/my/payments")
+    assert refused.status_code == 422 and kind in refused.text
+    assert "STRIPE_API_KEY" not in refused.text and "Stripe key" not in refused.text
+    assert (await Representative.get(id=rep.id)).stripe_account_id is None
+
+    # A pay run made anyway fails with the set-up problem, which the person never sees.
+    await Representative.filter(id=rep.id).update(
+        payout_method="stripe", stripe_account_id="acct_1Example", stripe_payouts_enabled=True
+    )
+    claim = await claim_of(rep)
+    await payouts.start_pay_run(t.finance)
+    try:
+        assert await payouts.process_payments(NOW) == 0
+    finally:
+        payouts.use_gateway(None)
+    [attempt] = await PaymentAttempt.filter(claim_id=claim.id)
+    assert attempt.failure_reason is not None and "STRIPE_API_KEY" in attempt.failure_reason
+    theirs = await ada.get(f"/my/claims/{claim.id}")
+    assert "The payment has not gone through yet" in theirs.text
+    assert "STRIPE_API_KEY" not in theirs.text and "Stripe key" not in theirs.text
+
+    await sign_in(client, "finance@trust.example")
+    assert "the Stripe key (STRIPE_API_KEY) is empty" in (await client.get("/finance")).text
+    admin = make_client()
+    await sign_in(admin, "admin@trust.example")
+    assert "the Stripe key (STRIPE_API_KEY) is empty" in (await admin.get("/")).text
+
+
+async def test_a_lead_corrects_a_paid_claim_in_pounds(world: Any, client: Any) -> None:
+    t = await trust(world)
+    paid = await claim_of(await new_rep(t, "Ada Able"), status=ClaimStatus.PAID)
+    await sign_in(client, "lead@trust.example")
+    page = f"/claims/{paid.id}"
+    assert "Correction in pounds" in (await client.get(page)).text
+    for typed, message in (
+        ("-12.345", "The correction must be in pounds and pence, like 12.50"),
+        ("twelve", "Enter the correction in pounds, like 12.50"),
+        ("0", "Enter a correction other than 0"),
+    ):
+        refused = await client.post_form(
+            f"{page}/correct", {"amount": typed, "reason": "Overpaid"}, token_from=page
+        )
+        assert refused.status_code == 422 and message in refused.text, typed
+    assert await Claim.all().count() == 1
+    made = await client.post_form(
+        f"{page}/correct", {"amount": "-12.50", "reason": "Overpaid"}, token_from=page
+    )
+    assert made.status_code == 303
+    [line] = await ClaimLine.filter(kind=LineKind.ADJUSTMENT)
+    assert line.amount_pence == -1250 and line.claim_id != paid.id

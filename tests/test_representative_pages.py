@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
-from coprod.models import AcuteEpisode, AuditEvent, Contract, Representative, Role, User
-from coprod.services import auth, contracts, representatives, wellbeing
-from tests.conftest import sign_in
+from coprod.models import (
+    AcuteEpisode,
+    AuditEvent,
+    BookingStatus,
+    Contract,
+    Representative,
+    Role,
+    User,
+)
+from coprod.services import (
+    activities,
+    auth,
+    bookings,
+    claims,
+    contracts,
+    representatives,
+    wellbeing,
+)
+from tests.conftest import deliver_mail, sign_in
 
 PHONE_ONLY = {
     "full_name": "Maureen Fisher",
@@ -247,3 +264,116 @@ async def test_withdrawing_health_consent_on_the_page_deletes_episodes(client, w
     assert withdrawn.status_code == 303
     assert await AcuteEpisode.all().count() == 0
     assert await AuditEvent.filter(action="health.delete_all").exists()
+
+
+ABOUT_THEM = re.compile(r"\b(they|their|theirs|them|themselves|the representative)\b", re.I)
+
+
+def main_text(html: str) -> str:
+    main = html.split("<main", 1)[1].split("</main>", 1)[0]
+    return " ".join(re.sub(r"<[^>]+>", " ", main.split(">", 1)[1]).split())
+
+
+async def test_pages_a_representative_sees_speak_to_them(client, world, mailbox):
+    org = await world.org()
+    _, lead = await lead_of(world, org)
+    rep = await representatives.create(
+        lead,
+        {
+            "full_name": "Alex Morgan",
+            "representative_type": "patient",
+            "email": "alex@people.example",
+            "contact_channels": ["email"],
+        },
+    )
+    await contracts.create(
+        lead,
+        rep,
+        {
+            "role_title": "Patient representative",
+            "starts_on": (dt.date.today() - dt.timedelta(days=60)).isoformat(),
+        },
+    )
+    for purpose in ("contact", "health"):
+        await wellbeing.give_consent(lead, rep, {"purpose": purpose})
+    # Unwell until last week: a booking soon waits for a wellbeing conversation.
+    await wellbeing.record_episode(
+        lead,
+        rep,
+        {
+            "started_on": (dt.date.today() - dt.timedelta(days=30)).isoformat(),
+            "ended_on": (dt.date.today() - dt.timedelta(days=7)).isoformat(),
+            "under_crisis_team": "yes",
+        },
+    )
+    [episode] = await wellbeing.episodes(lead, rep)
+    soon = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=10)
+    poll = await activities.plan(
+        lead,
+        {
+            "title": "Leaflet review",
+            "kind": "meeting",
+            "category": "co_evaluation",
+            "duration_minutes": "60",
+            "capacity": "4",
+            "phone": "yes",
+            "dial_in": "0300 123 4567",
+            "video": "yes",
+            "video_link": "https://meet.example/x",
+            "option_1": soon.isoformat(),
+            "option_2": (soon + dt.timedelta(days=1)).isoformat(),
+        },
+    )
+    await activities.invite(lead, poll, [rep.id])
+    await deliver_mail()
+    answer = mailbox.link(mailbox.to(rep.email)[-1], r"http://testserver(/answer/\S+)")
+    fixed = await activities.create_activity(
+        lead,
+        {
+            "title": "Training plan",
+            "kind": "meeting",
+            "category": "co_design",
+            "duration_minutes": "60",
+            "capacity": "4",
+            "video": "yes",
+            "video_link": "https://meet.example/y",
+            "starts_at": (soon + dt.timedelta(days=3)).isoformat(),
+        },
+    )
+    booking = await bookings.book(lead, fixed, rep, "video")
+    assert booking.status == BookingStatus.NEEDS_WELLBEING_CHECK
+    claim = await claims.generate_draft(
+        lead,
+        rep,
+        {"period_start": dt.date.today().isoformat(), "period_end": dt.date.today().isoformat()},
+    )
+    client.http.cookies.set(
+        "coprod_session", await auth.start_session(await User.get(email=rep.email))
+    )
+    for path in (
+        "/",
+        "/my/profile",
+        "/my/profile/edit",
+        "/my/profile/break",
+        "/my/profile/health",
+        f"/my/profile/health/{episode.id}",
+        "/my/profile/equality",
+        "/my/bookings",
+        f"/bookings/{booking.id}",
+        f"/bookings/{booking.id}/cancel",
+        "/my/calendar",
+        "/my/claims",
+        f"/my/claims/{claim.id}",
+        "/my/payments",
+        "/my/statement",
+        f"/tech-test/{bookings.tech_test_token(booking)}",
+        answer,
+    ):
+        response = await client.get(path)
+        assert response.status_code == 200, path
+        text = main_text(response.text)
+        assert not ABOUT_THEM.search(text), f"{path} speaks about the person: {text}"
+    booking_page = main_text((await client.get(f"/bookings/{booking.id}")).text)
+    assert "your involvement lead will talk with you" in booking_page
+    payments = main_text((await client.get("/my/profile/edit")).text)
+    assert "You can choose not to be paid for your time" in payments

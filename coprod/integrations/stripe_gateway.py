@@ -149,6 +149,10 @@ class StripeGateway:
             max_network_retries=retries,
         )
 
+    @property
+    def has_key(self) -> bool:
+        return self._has_key
+
     @classmethod
     def from_settings(cls, settings: Settings) -> StripeGateway:
         return cls(

@@ -149,7 +149,7 @@ class ConsentPurpose(StrEnum):
     @property
     def label(self) -> str:
         return {
-            "contact": "Contacting them about involvement",
+            "contact": "Being contacted about involvement",
             "health": "Holding health information for the six-week check",
             "equality": "Equality monitoring",
         }[self.value]

@@ -44,6 +44,8 @@ class User(TimestampedModel):
     # Lower-cased on the way in (services.people.normalise_email) so uniqueness is real.
     email = fields.CharField(max_length=254, unique=True)
     full_name = fields.CharField(max_length=200)
+    # Staff only: the number invitations give representatives for their involvement lead.
+    phone = fields.CharField(max_length=40, null=True)
     # Representatives sign in by emailed link only, so most have no password.
     password_hash = fields.CharField(max_length=255, null=True)
     is_active = fields.BooleanField(default=True)

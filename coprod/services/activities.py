@@ -10,7 +10,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from coprod.config import get_settings
-from coprod.domain import scheduling
+from coprod.domain import pay, scheduling
 from coprod.domain.contracts import Term, is_in_force
 from coprod.domain.scheduling import LONDON, Answer, Tally
 from coprod.errors import Conflict, Forbidden, NotFound
@@ -22,18 +22,20 @@ from coprod.models import (
     Invitation,
     Kind,
     OptionAnswer,
+    PaymentPreference,
     Project,
     Representative,
     RespectAcknowledgement,
     Team,
     TimeOption,
+    User,
 )
 from coprod.security import hash_secret, new_secret
-from coprod.services import audit, outbox, wellbeing
+from coprod.services import audit, claims, outbox, wellbeing
 from coprod.services.access import is_lead
 from coprod.services.actor import Actor
 from coprod.services.representatives import on_behalf
-from coprod.templating import london
+from coprod.templating import london, money
 from coprod.validation import Checker, ValidationFailed
 
 
@@ -368,6 +370,89 @@ class Invited:
     link: str | None  # to answer without signing in; None when they have no email
 
 
+def location_for(activity: Activity, mode: str) -> str:
+    if mode == "in_person":
+        return ", ".join(p for p in (activity.venue, activity.address) if p)
+    if mode == "phone":
+        pin = f", PIN {activity.dial_in_pin}" if activity.dial_in_pin else ""
+        return f"Phone {activity.dial_in}{pin}"
+    return activity.video_link or ""
+
+
+def how_to_join(activity: Activity, mode: str) -> str:
+    if mode == "in_person":
+        extra = []
+        if activity.step_free:
+            extra.append("There is step-free access.")
+        if activity.transport_offered:
+            extra.append("Transport or a pick-up can be arranged: ask your involvement lead.")
+        return f"In person at {location_for(activity, mode)}. " + " ".join(extra)
+    if mode == "phone":
+        return f"By phone: call {activity.dial_in}" + (
+            f" and enter PIN {activity.dial_in_pin}." if activity.dial_in_pin else "."
+        )
+    return f"By video: {activity.video_link}"
+
+
+async def lead_contact(activity: Activity, rep: Representative) -> str:
+    """Whom to ask, by phone where we have the number: the activity's organiser, or else the
+    person's own involvement lead."""
+    lead_id = activity.lead_id or rep.lead_id
+    lead = await User.get_or_none(id=lead_id) if lead_id else None
+    if lead is None:
+        return "If you have any questions, contact the involvement team."
+    if lead.phone:
+        return (
+            f"If you have any questions, phone your involvement lead, {lead.full_name}, "
+            f"on {lead.phone}."
+        )
+    return (
+        f"If you have any questions, contact your involvement lead, {lead.full_name}, at "
+        f"{lead.email}."
+    )
+
+
+async def what_is_paid(activity: Activity, rep: Representative, starts_at: dt.datetime) -> str:
+    """The fee for the activity's paid time at the rates in force that day, or expenses only
+    for someone who declined payment. Time elsewhere the same day can raise a half day to a
+    day; the claim works that out."""
+    if rep.payment_preference == PaymentPreference.DECLINE:
+        return (
+            "Expenses only: you chose not to be paid for your time. Your travel and other "
+            "expenses are paid back."
+        )
+    day = scheduling.london_date(starts_at)
+    minutes = activity.duration_minutes + activity.preparation_minutes
+    try:
+        rates = pay.rates_on(day, await claims.rate_card(activity.organisation_id))
+    except ValueError:
+        return "Your travel and other expenses are paid back."
+    fee = pay.fee_for_day(day, minutes, rates)
+    if fee.band == pay.Band.NONE:
+        return "Your travel and other expenses are paid back."
+    what = "a half day" if fee.band == pay.Band.HALF_DAY else "a day"
+    return f"{money(fee.pence)} for {what}, and your travel and other expenses are paid back."
+
+
+async def invitation_email(
+    activity: Activity, rep: Representative, options: Sequence[TimeOption], link: str
+) -> dict[str, Any]:
+    """What the invitation says: the times, where and how to join each way on offer, what is
+    paid, and whom to phone."""
+    return {
+        "name": rep.full_name,
+        "title": activity.title,
+        "description": activity.description or "",
+        "options": [london(o.starts_at, "%A %-d %B %Y at %-I:%M%p") for o in options],
+        "url": link,
+        "deadline": london(activity.poll_deadline) if activity.poll_deadline else None,
+        "modes": sorted(activity.modes),
+        "ways": [how_to_join(activity, m) for m in sorted(activity.modes)],
+        "paid": await what_is_paid(activity, rep, options[0].starts_at) if options else None,
+        "contact": await lead_contact(activity, rep),
+    }
+
+
 async def invite(
     actor: Actor, activity: Activity, representative_ids: Sequence[int]
 ) -> list[Invited]:
@@ -409,19 +494,7 @@ async def invite(
                 await outbox.enqueue_email(
                     to=rep.email,
                     template="invitation",
-                    context={
-                        "name": rep.full_name,
-                        "title": activity.title,
-                        "description": activity.description or "",
-                        "options": [
-                            london(o.starts_at, "%A %-d %B %Y at %-I:%M%p") for o in options
-                        ],
-                        "url": link,
-                        "deadline": london(activity.poll_deadline)
-                        if activity.poll_deadline
-                        else None,
-                        "modes": sorted(activity.modes),
-                    },
+                    context=await invitation_email(activity, rep, options, link),
                     organisation_id=activity.organisation_id,
                 )
             await audit.record(

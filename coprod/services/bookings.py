@@ -39,6 +39,7 @@ from coprod.models import (
 from coprod.security import new_secret, sign, signatures_match
 from coprod.services import activities, audit, outbox, wellbeing
 from coprod.services.access import is_lead, is_self
+from coprod.services.activities import how_to_join, location_for
 from coprod.services.actor import Actor
 from coprod.services.representatives import on_behalf
 from coprod.templating import london
@@ -75,30 +76,6 @@ async def booking_for(actor: Actor, booking_id: int) -> Booking:
 
 
 # --------------------------------------------------------------------------- calendar
-
-
-def location_for(activity: Activity, mode: str) -> str:
-    if mode == "in_person":
-        return ", ".join(p for p in (activity.venue, activity.address) if p)
-    if mode == "phone":
-        pin = f", PIN {activity.dial_in_pin}" if activity.dial_in_pin else ""
-        return f"Phone {activity.dial_in}{pin}"
-    return activity.video_link or ""
-
-
-def how_to_join(activity: Activity, mode: str) -> str:
-    if mode == "in_person":
-        extra = []
-        if activity.step_free:
-            extra.append("There is step-free access.")
-        if activity.transport_offered:
-            extra.append("Transport or a pick-up can be arranged: ask your involvement lead.")
-        return f"In person at {location_for(activity, mode)}. " + " ".join(extra)
-    if mode == "phone":
-        return f"By phone: call {activity.dial_in}" + (
-            f" and enter PIN {activity.dial_in_pin}." if activity.dial_in_pin else "."
-        )
-    return f"By video: {activity.video_link}"
 
 
 async def calendar_event(booking: Booking, *, cancelled: bool = False) -> calendar.CalendarEvent:
@@ -147,16 +124,26 @@ async def _send_invite(booking: Booking, template: str, *, cancelled: bool = Fal
     await outbox.enqueue_email(
         to=rep.email,
         template=template,
-        context={
-            "name": rep.full_name,
-            "title": activity.title,
-            "when": london(booking.starts_at, "%A %-d %B %Y at %-I:%M%p"),
-            "how": how_to_join(activity, booking.mode),
-            "url": f"{get_settings().base_url}/my/bookings",
-        },
+        context=await booking_email(booking, activity, rep),
         organisation_id=activity.organisation_id,
         attachments=(attachment,),
     )
+
+
+async def booking_email(
+    booking: Booking, activity: Activity, rep: Representative
+) -> dict[str, Any]:
+    """What a booking's emails tell the person: when, where and how to join, what is paid, and
+    whom to phone."""
+    return {
+        "name": rep.full_name,
+        "title": activity.title,
+        "when": london(booking.starts_at, "%A %-d %B %Y at %-I:%M%p"),
+        "how": how_to_join(activity, booking.mode),
+        "paid": await activities.what_is_paid(activity, rep, booking.starts_at),
+        "contact": await activities.lead_contact(activity, rep),
+        "url": f"{get_settings().base_url}/my/bookings",
+    }
 
 
 # --------------------------------------------------------------------------- booking
@@ -494,7 +481,10 @@ async def wellbeing_checks(actor: Actor, booking: Booking) -> list[dict[str, Any
 
 
 async def cancel(actor: Actor, booking: Booking) -> Booking:
-    """A lead cancels, or the representative withdraws. Nobody is asked why."""
+    """A lead cancels, or the representative withdraws. Nobody is asked why.
+
+    Access arrangements not yet done are closed (removed), so nobody posts Braille papers for a
+    meeting that is off; those already done stay as a record of the work."""
     rep = await booking.representative
     if rep.organisation_id != actor.organisation_id or not (is_lead(actor) or is_self(actor, rep)):
         raise NotFound
@@ -508,12 +498,15 @@ async def cancel(actor: Actor, booking: Booking) -> Booking:
         if was_confirmed:
             booking.sequence += 1
         await booking.save(update_fields=["status", "cancelled_at", "sequence"])
+        open_tasks = AccessArrangement.filter(booking=booking, done_at__isnull=True)
+        closed = await open_tasks.values_list("label", flat=True)
+        await open_tasks.delete()
         await audit.record(
             actor,
             "booking.withdraw" if is_self(actor, rep) else "booking.cancel",
             booking,
             before={"status": before},
-            after={"status": "cancelled"},
+            after={"status": "cancelled", "arrangements_closed": closed},
             on_behalf_of=on_behalf(actor, rep),
         )
         if was_confirmed:

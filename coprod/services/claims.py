@@ -615,8 +615,8 @@ def _separation_of_duties(actor: Actor, claim: Claim, rep: Representative) -> No
 
 
 async def approve(actor: Actor, claim: Claim, data: Mapping[str, Any]) -> Claim:
-    """Approve, optionally adjusting expense amounts (`approved_<expense id>` in pence, with
-    `reason_<expense id>`)."""
+    """Approve, optionally adjusting expense amounts (`approved_<expense id>` in pounds, as the
+    approver types them, with `reason_<expense id>`)."""
     rep = await claim.representative
     _separation_of_duties(actor, claim, rep)
     if claim.status != ClaimStatus.SUBMITTED:
@@ -627,9 +627,7 @@ async def approve(actor: Actor, claim: Claim, data: Mapping[str, Any]) -> Claim:
         key = f"approved_{expense.id}"
         if c.raw(key) == "":
             continue
-        value = c.integer(
-            key, "the approved amount in pence", minimum=0, maximum=expense.amount_pence
-        )
+        value = c.pounds(key, "the approved amount", minimum=0, maximum=expense.amount_pence)
         if value is not None and value != expense.amount_pence:
             reason = c.text(f"reason_{expense.id}", "the reason for the change", max_length=500)
             changes[expense.id] = (value, reason)
@@ -690,16 +688,21 @@ async def correct(actor: Actor, claim: Claim, data: Mapping[str, Any]) -> Claim:
     if claim.status not in SETTLED:
         raise Conflict("Only a paid claim needs a correction. Change this one directly", "status")
     c = Checker(data)
-    amount = c.integer(
-        "amount_pence",
-        "the correction in pence (negative to take back)",
-        minimum=-10_000_00,
-        maximum=10_000_00,
-    )
+    # The page takes pounds as a lead types them; callers holding pence may give amount_pence.
+    field = "amount_pence" if c.raw("amount") == "" and c.raw("amount_pence") else "amount"
+    if field == "amount":
+        amount = c.pounds("amount", "the correction", minimum=-10_000_00, maximum=10_000_00)
+    else:
+        amount = c.integer(
+            "amount_pence",
+            "the correction in pence (negative to take back)",
+            minimum=-10_000_00,
+            maximum=10_000_00,
+        )
     reason = c.text("reason", "the reason for the correction", max_length=400)
     c.done()
     if not amount:
-        raise ValidationFailed.one("amount_pence", "Enter a correction other than 0")
+        raise ValidationFailed.one(field, "Enter a correction other than 0")
     # The correction counts towards earnings in the week or month of the day it puts right.
     fee_days = [
         line.day

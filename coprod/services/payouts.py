@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from coprod.config import get_settings
+from coprod.domain.payouts import why_not_paid
 from coprod.errors import Conflict, Forbidden, NotFound
 from coprod.integrations import csv_files
 from coprod.integrations.csv_files import Money
@@ -56,6 +58,30 @@ def gateway() -> StripeGateway:
 def use_gateway(value: StripeGateway | None) -> None:
     global _gateway
     _gateway = value
+
+
+STRIPE_NOT_READY_FOR_YOU = (
+    "Payment set-up is not available yet. Your involvement lead will tell you how you will be paid."
+)
+
+
+def stripe_ready() -> bool:
+    # Asks the settings rather than building a gateway (and its connection pool) just to look.
+    if _gateway is not None:
+        return _gateway.has_key
+    return bool(get_settings().stripe_api_key.strip())
+
+
+def configuration_problems() -> list[str]:
+    """Set-up problems only whoever runs Coprod can fix. Shown to administrators and finance,
+    never to representatives, who get a kind message instead."""
+    if stripe_ready():
+        return []
+    return [
+        "Bank transfers through Stripe are not set up: the Stripe key (STRIPE_API_KEY) is "
+        "empty, so representatives cannot set up bank transfer and pay runs cannot pay. "
+        "Payroll exports still work. Ask whoever runs Coprod for your organisation to add it."
+    ]
 
 
 def _finance(actor: Actor) -> None:
@@ -100,6 +126,9 @@ async def onboarding_link(actor: Actor, rep: Representative) -> str:
     """Give them a Stripe Express account (once) and a fresh link to set it up."""
     if not (is_lead(actor) or actor.has(Role.FINANCE_OFFICER) or is_self(actor, rep)):
         raise NotFound
+    staff = is_lead(actor) or actor.has(Role.FINANCE_OFFICER)
+    if not stripe_ready():
+        raise Conflict(configuration_problems()[0] if staff else STRIPE_NOT_READY_FOR_YOU, "stripe")
     settings = get_settings()
     try:
         if not rep.stripe_account_id:
@@ -118,6 +147,13 @@ async def onboarding_link(actor: Actor, rep: Representative) -> str:
             return_url=f"{settings.base_url}/my/payments?returned=1",
         )
     except PaymentFailed as exc:
+        if not staff:
+            log.warning("Stripe set-up for representative %s failed: %s", rep.id, exc.reason)
+            raise Conflict(
+                "Bank transfer could not be set up just now. Try again later, or ask your "
+                "involvement lead.",
+                "stripe",
+            ) from exc
         raise Conflict(f"Stripe could not set this up just now: {exc.reason}", "stripe") from exc
 
 
@@ -144,24 +180,53 @@ async def _queue(actor: Actor, claim: Claim) -> PaymentAttempt | None:
     )
 
 
-async def start_pay_run(actor: Actor) -> list[PaymentAttempt]:
-    """Queue one attempt for each approved claim of people paid by Stripe."""
+@dataclass
+class NotPaid:
+    claim: Claim
+    representative: Representative
+    reason: str
+
+
+@dataclass
+class PayRun:
+    queued: list[PaymentAttempt]
+    not_paid: list[NotPaid]
+
+
+async def pay_run(actor: Actor) -> PayRun:
+    """Queue one attempt for each approved claim of people paid by Stripe, and say for every
+    other approved claim why it was not paid and what to do next."""
     _finance(actor)
     queued = []
+    not_paid = []
     async with in_transaction():
-        due = await Claim.filter(
-            organisation_id=actor.organisation_id,
-            status=ClaimStatus.APPROVED,
-            representative__payout_method="stripe",
-        ).select_for_update()
-        for claim in due:
-            attempt = await _queue(actor, claim)
+        approved = await (
+            Claim.filter(organisation_id=actor.organisation_id, status=ClaimStatus.APPROVED)
+            .order_by("id")
+            .select_for_update()
+        )
+        for claim in approved:
+            rep = await claim.representative
+            attempt = await _queue(actor, claim) if rep.payout_method == "stripe" else None
             if attempt is not None:
                 queued.append(attempt)
+                continue
+            reason = why_not_paid(
+                name=rep.full_name, payout_method=rep.payout_method, payment_under_way=True
+            )
+            if reason is not None:
+                not_paid.append(NotPaid(claim, rep, reason))
         await audit.record(
-            actor, "pay_run.start", ("PayRun", None), after={"attempts": len(queued)}
+            actor,
+            "pay_run.start",
+            ("PayRun", None),
+            after={"attempts": len(queued), "not_paid": len(not_paid)},
         )
-    return queued
+    return PayRun(queued, not_paid)
+
+
+async def start_pay_run(actor: Actor) -> list[PaymentAttempt]:
+    return (await pay_run(actor)).queued
 
 
 async def retry(actor: Actor, claim: Claim) -> PaymentAttempt:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from coprod.models import Membership, Organisation, Role, Team, User
+from coprod.errors import Forbidden
+from coprod.models import STAFF_ROLES, Membership, Organisation, Role, Team, User
 from coprod.security import hash_password
 from coprod.services import audit
 from coprod.services.actor import Actor
@@ -104,4 +107,30 @@ async def create_user(
                     after={"role": role.value},
                     organisation_id=organisation.id,
                 )
+    return user
+
+
+async def update_own_details(actor: Actor, data: Mapping[str, Any]) -> User:
+    """Staff keep their own name and phone number up to date. Invitations and bookings give
+    representatives their involvement lead's number, so they can phone rather than write."""
+    user = actor.user
+    if user is None or not actor.has(*STAFF_ROLES):
+        raise Forbidden
+    c = Checker(data)
+    full_name = c.text("full_name", "your full name")
+    phone = c.phone("phone", "your phone number")
+    c.done()
+    async with in_transaction():
+        before = {"full_name": user.full_name, "phone": user.phone}
+        user.full_name = full_name
+        user.phone = phone or None
+        await user.save(update_fields=["full_name", "phone"])
+        await audit.record(
+            actor,
+            "user.update",
+            user,
+            before=before,
+            after={"full_name": user.full_name, "phone": user.phone},
+            organisation_id=actor.organisation_id,
+        )
     return user

@@ -167,7 +167,10 @@ CREATE_CLAIM = _required(
 ADJUSTMENT = _required(
     obj(
         expense_id=INT,
-        approved_pence={**INT, "description": "At most the amount claimed"},
+        approved_pence={
+            **INT,
+            "description": "In pence (the page takes pounds), at most the amount claimed",
+        },
         reason={**STR, "description": "Needed when the approved amount differs"},
     ),
     "expense_id",
@@ -209,6 +212,8 @@ ATTEMPT = obj(
     created_at=DATETIME,
     updated_at=DATETIME,
 )
+# An approved claim a pay run left unpaid: why, and what to do next.
+NOT_PAID = obj(claim_id=INT, representative_id=INT, reason=STR)
 PAYROLL_EXPORT = obj(
     id=INT,
     created_at=DATETIME,
@@ -403,7 +408,18 @@ def _adjustments_of(body: dict[str, Any]) -> tuple[dict[str, Any], dict[int, int
                 FieldError(f"adjustments.{i}.approved_pence", "Enter the approved amount in pence")
             )
             continue
-        data[f"approved_{expense_id}"] = adjustment.get("approved_pence")
+        pence = adjustment.get("approved_pence")
+        if isinstance(pence, bool) or not isinstance(pence, int):
+            errors.append(
+                FieldError(
+                    f"adjustments.{i}.approved_pence",
+                    "Enter the approved amount in pence, as a whole number",
+                )
+            )
+            continue
+        # The API speaks pence, like every amount it returns; the service reads pounds as
+        # approvers type them on the page.
+        data[f"approved_{expense_id}"] = str(Decimal(pence).scaleb(-2))
         data[f"reason_{expense_id}"] = adjustment.get("reason")
         where[expense_id] = i
     if errors:
@@ -663,13 +679,26 @@ async def list_pay_runs(request: Request, actor: Actor) -> dict[str, Any]:
     tag=PAYMENTS,
     roles=FINANCE,
     request=obj(),
-    response=list_of(ATTEMPT),
+    response=obj(
+        items={"type": "array", "items": ATTEMPT},
+        not_paid={"type": "array", "items": NOT_PAID},
+    ),
     status=201,
 )
 async def start_pay_run(request: Request, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
-    queued = await payouts.start_pay_run(actor)
-    found = await PaymentAttempt.filter(id__in=[a.id for a in queued]).prefetch_related("claim")
-    return {"items": [_attempt(a) for a in found]}
+    run = await payouts.pay_run(actor)
+    found = await PaymentAttempt.filter(id__in=[a.id for a in run.queued]).prefetch_related("claim")
+    return {
+        "items": [_attempt(a) for a in found],
+        "not_paid": [
+            {
+                "claim_id": n.claim.id,
+                "representative_id": n.claim.representative_id,
+                "reason": n.reason,
+            }
+            for n in run.not_paid
+        ],
+    }
 
 
 @api.operation(

@@ -445,9 +445,7 @@ async def booking_action(request: Request, actor: Actor) -> Response:
     form = form_values(await request.form())
     action = request.path_params["action"]
     try:
-        if action == "cancel":
-            await bookings.cancel(actor, booking)
-        elif action == "mode":
+        if action == "mode":
             await bookings.change_mode(actor, booking, str(form.get("mode", "")))
         elif action == "wellbeing-check":
             await bookings.record_wellbeing_check(actor, booking, form)
@@ -463,6 +461,35 @@ async def booking_action(request: Request, actor: Actor) -> Response:
     if not access.is_lead(actor):
         return redirect(f"/my/bookings?done={action}")
     return redirect(f"/bookings/{booking.id}?done={action}")
+
+
+@signed_in()
+async def cancel_booking(request: Request, actor: Actor) -> Response:
+    """Cancelling can't be undone, so the button on the booking leads here to confirm first."""
+    booking = await bookings.booking_for(actor, request.path_params["id"])
+    errors = None
+    if request.method == "POST":
+        try:
+            await bookings.cancel(actor, booking)
+        except Conflict as exc:
+            errors = as_page_errors(exc)
+        else:
+            if not access.is_lead(actor):
+                return redirect("/my/bookings?done=cancel")
+            return redirect(f"/bookings/{booking.id}?done=cancel")
+    return page(
+        request,
+        "activities/cancel.html",
+        {
+            "booking": booking,
+            "activity": booking.activity,
+            "rep": booking.representative,
+            "lead_view": access.is_lead(actor),
+            "open_tasks": await AccessArrangement.filter(booking=booking, done_at__isnull=True),
+        },
+        status_code=409 if errors else 200,
+        errors=errors,
+    )
 
 
 @signed_in(Role.INVOLVEMENT_LEAD)
@@ -496,7 +523,8 @@ async def book_catch_up(request: Request, actor: Actor) -> Response:
     """Book a due catch-up: a half-day activity for one person, at a time agreed with them."""
     contract = await access.contract_for(actor, request.path_params["id"])
     rep = await contract.representative
-    form: dict[str, Any] = {"mode": (rep.preferred_modes or ["phone"])[0]}
+    # No way of meeting is ticked for the lead: it is agreed with the person, not assumed.
+    form: dict[str, Any] = {}
     errors = None
     if request.method == "POST":
         form = form_values(await request.form())
@@ -581,6 +609,7 @@ routes = [
     Route("/activities/{id:int}/answers/{invitation_id:int}", answer_for, methods=["GET", "POST"]),
     Route("/answer/{token}", answer_by_link, methods=["GET", "POST"]),
     Route("/bookings/{id:int}", booking_detail, methods=["GET"]),
+    Route("/bookings/{id:int}/cancel", cancel_booking, methods=["GET", "POST"]),
     Route("/bookings/{id:int}/{action}", booking_action, methods=["POST"]),
     Route("/arrangements/{id:int}/tick", arrangement_tick, methods=["POST"]),
     Route("/arrangements/overdue", overdue, methods=["GET"]),

@@ -33,6 +33,28 @@ async def _organisation(actor: Actor) -> Organisation:
     return org
 
 
+@signed_in(*STAFF_ROLES)
+async def own_details(request: Request, actor: Actor) -> Response:
+    """Staff change their own name and phone number (representatives have their profile)."""
+    assert actor.user is not None
+    form: dict[str, str] = {"full_name": actor.user.full_name, "phone": actor.user.phone or ""}
+    errors = None
+    if request.method == "POST":
+        form = {k: str(v) for k, v in form_values(await request.form()).items()}
+        try:
+            await people.update_own_details(actor, form)
+            return redirect("/account?done=1")
+        except ValidationFailed as exc:
+            errors = exc
+    return page(
+        request,
+        "admin/account.html",
+        {"form": form, "done": request.query_params.get("done")},
+        status_code=422 if errors else 200,
+        errors=errors,
+    )
+
+
 @signed_in(Role.ORG_ADMIN)
 async def teams(request: Request, actor: Actor) -> Response:
     org = await _organisation(actor)
@@ -158,6 +180,7 @@ async def api_token_revoke(request: Request, actor: Actor) -> Response:
 
 
 routes = [
+    Route("/account", own_details, methods=["GET", "POST"]),
     Route("/admin/teams", teams, methods=["GET", "POST"]),
     Route("/admin/audit", audit_log, methods=["GET"]),
     Route("/admin/outbox", outbox_list, methods=["GET"]),

@@ -209,14 +209,18 @@ async def my_claims(request: Request, actor: Actor) -> Response:
 @signed_in(Role.FINANCE_OFFICER)
 async def finance(request: Request, actor: Actor) -> Response:
     notice = None
+    not_paid: list[payouts.NotPaid] = []
     errors = None
     if request.method == "POST":
         data = form_values(await request.form())
         try:
             if data.get("action") == "pay_run":
-                queued = await payouts.start_pay_run(actor)
-                plural = "s" if len(queued) != 1 else ""
-                notice = f"{len(queued)} payment{plural} queued. They go out in the next minute."
+                run = await payouts.pay_run(actor)
+                plural = "s" if len(run.queued) != 1 else ""
+                notice = (
+                    f"{len(run.queued)} payment{plural} queued. They go out in the next minute."
+                )
+                not_paid = run.not_paid
             elif data.get("action") == "payroll":
                 export = await payouts.export_payroll(actor, data)
                 return redirect(f"/finance?exported={export.id}")
@@ -237,6 +241,8 @@ async def finance(request: Request, actor: Actor) -> Response:
             ],
             "exports": await PayrollExport.filter(organisation_id=actor.organisation_id),
             "notice": notice,
+            "not_paid": not_paid,
+            "configuration_problems": payouts.configuration_problems(),
             "exported": request.query_params.get("exported"),
         },
         status_code=422 if errors else 200,
@@ -279,6 +285,8 @@ async def my_payments(request: Request, actor: Actor) -> Response:
             "returned": request.query_params.get("returned"),
             "position": await claims.earnings_position(rep),
             "limits": get_settings().earnings_limits,
+            "stripe_ready": payouts.stripe_ready(),
+            "stripe_not_ready": payouts.STRIPE_NOT_READY_FOR_YOU,
         },
         status_code=422 if errors else 200,
         errors=errors,

@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from coprod.models import Booking, BookingStatus, Organisation, OutboxMessage, OutboxStatus, Role
-from coprod.services import bookings, contracts, wellbeing
+from coprod.services import bookings, contracts, payouts, wellbeing
 from coprod.web.render import page
 
 
@@ -19,6 +19,7 @@ async def home(request: Request) -> Response:
         await Organisation.get_or_none(id=actor.organisation_id) if actor.organisation_id else None
     )
     failed_messages = 0
+    configuration_problems: list[str] = []
     lead_counts: dict[str, int] = {}
     if organisation and actor.has(Role.INVOLVEMENT_LEAD):
         lead_counts = {
@@ -35,6 +36,7 @@ async def home(request: Request) -> Response:
         failed_messages = await OutboxMessage.filter(
             organisation_id=organisation.id, status=OutboxStatus.FAILED
         ).count()
+        configuration_problems = payouts.configuration_problems()
     return page(
         request,
         "home/dashboard.html",
@@ -42,6 +44,7 @@ async def home(request: Request) -> Response:
             "organisation": organisation,
             "roles": sorted(actor.roles, key=lambda r: r.value),
             "failed_messages": failed_messages,
+            "configuration_problems": configuration_problems,
             "lead_counts": lead_counts,
         },
     )

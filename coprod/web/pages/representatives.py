@@ -48,7 +48,12 @@ LABELS: dict[str, dict[str, str]] = {
         "bsl": "British Sign Language (BSL) interpreter",
     },
     "mode": {"in_person": "In person", "video": "Video call", "phone": "Phone call"},
-    "payment": {"paid": "Paid for their time", "decline": "Does not want to be paid"},
+    # Read by the person on their own profile as well as by their lead, so neither "you" nor
+    # "they".
+    "payment": {
+        "paid": "Paid for time taking part",
+        "decline": "Expenses only, no payment for time",
+    },
     "part": {"morning": "Morning", "afternoon": "Afternoon", "evening": "Evening"},
     "need": {"transport": "Transport or pick-up", "tech_test": "Tech test before video calls"},
 }
