@@ -60,6 +60,7 @@ from coprod.models.users import (
     Role,
     Session,
     SignInAttempt,
+    SignInKind,
     User,
 )
 
@@ -117,6 +118,7 @@ __all__ = [
     "Role",
     "Session",
     "SignInAttempt",
+    "SignInKind",
     "StripeEvent",
     "Team",
     "TimeOption",
