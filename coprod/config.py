@@ -54,8 +54,10 @@ class Settings:
     link_expiry_minutes: int
     session_days: int
     throttle_window_minutes: int
-    throttle_max_per_account: int
-    throttle_max_per_address: int
+    throttle_max_failures_per_account: int
+    throttle_max_failures_per_address: int
+    throttle_max_links_per_email: int
+    throttle_max_links_per_address: int
     day_rate_pence: int
     half_day_rate_pence: int
     half_day_max_minutes: int
@@ -185,8 +187,10 @@ def load_settings(env: dict[str, str] | None = None, path: Path = DEFAULT_CONFIG
         link_expiry_minutes=data["auth"]["link_expiry_minutes"],
         session_days=data["auth"]["session_days"],
         throttle_window_minutes=data["auth"]["throttle_window_minutes"],
-        throttle_max_per_account=data["auth"]["throttle_max_per_account"],
-        throttle_max_per_address=data["auth"]["throttle_max_per_address"],
+        throttle_max_failures_per_account=data["auth"]["throttle_max_failures_per_account"],
+        throttle_max_failures_per_address=data["auth"]["throttle_max_failures_per_address"],
+        throttle_max_links_per_email=data["auth"]["throttle_max_links_per_email"],
+        throttle_max_links_per_address=data["auth"]["throttle_max_links_per_address"],
         day_rate_pence=pay["day_rate_pence"],
         half_day_rate_pence=pay["half_day_rate_pence"],
         half_day_max_minutes=pay["half_day_max_minutes"],

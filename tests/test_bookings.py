@@ -162,12 +162,18 @@ async def activity(
 
 
 def calendar_of(message: EmailMessage) -> tuple[str | None, Any]:
-    """The one text/calendar part of an email: its iTIP method and the parsed calendar."""
+    """An email's calendar: the text/calendar body beside the text and HTML, which must be the
+    attached invite.ics byte for byte. Its iTIP method and the parsed calendar."""
     parts = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
-    assert len(parts) == 1, "expected exactly one calendar attachment"
-    payload = parts[0].get_payload(decode=True)
+    assert len(parts) == 2, "expected a calendar body and the same file attached"
+    inline, attached = parts
+    assert inline.get_content_disposition() is None
+    assert attached.get_filename() == "invite.ics"
+    assert inline.get_param("method") == attached.get_param("method")
+    payload = inline.get_payload(decode=True)
     assert isinstance(payload, bytes)
-    return parts[0].get_param("method"), vobject.readOne(payload.decode("utf-8"))
+    assert attached.get_payload(decode=True) == payload
+    return inline.get_param("method"), vobject.readOne(payload.decode("utf-8"))
 
 
 def only_message(mailbox: Mailbox, address: str) -> EmailMessage:

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import vobject
@@ -217,3 +218,30 @@ def test_special_characters_survive_a_round_trip() -> None:
         assert cal.vevent.description.value == description
         assert cal.vevent.attendee.params["CN"] == ["Zoë O'Brien, MSc"]
         assert cal.vevent.organizer.params["CN"] == ["Équipe; Co-production"]
+
+
+def test_the_shipped_timezone_agrees_with_the_tz_database_at_every_change_to_2040() -> None:
+    """vobject reads the VTIMEZONE alone; every half hour either side of each change must give
+    the offset that Python's own Europe/London gives."""
+    london = ZoneInfo("Europe/London")
+    zone = shipped_zone(parse(invite(make_event())))
+    half_hour = dt.timedelta(minutes=30)
+    for year in range(2026, 2041):
+        for month in (3, 10):
+            last_sunday = max(
+                dt.date(year, month, d)
+                for d in range(25, 32)
+                if dt.date(year, month, d).weekday() == 6
+            )
+            change = dt.datetime.combine(last_sunday, dt.time(1, 0), UTC)
+            for step in range(-4, 5):
+                instant = change + step * half_hour
+                assert (
+                    instant.astimezone(zone).utcoffset() == instant.astimezone(london).utcoffset()
+                ), instant
+                # And back: a wall-clock time written in a file means that instant (except in
+                # October's repeated hour, where the wall-clock time alone is ambiguous).
+                wall_clock = instant.astimezone(london).replace(tzinfo=None)
+                first, second = (wall_clock.replace(tzinfo=london, fold=f) for f in (0, 1))
+                if first.utcoffset() == second.utcoffset():
+                    assert wall_clock.replace(tzinfo=zone).astimezone(UTC) == instant, instant

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from coprod.domain.backoff import retry_delay_seconds, should_give_up
-from coprod.domain.throttle import is_throttled
+from coprod.domain.throttle import wait_needed
 
 
 @pytest.mark.parametrize(
@@ -21,9 +23,26 @@ def test_giving_up(attempts, give_up):
     assert should_give_up(attempts, max_attempts=8) is give_up
 
 
+NOW = dt.datetime(2027, 3, 29, 9, 0, tzinfo=dt.UTC)
+WINDOW = dt.timedelta(minutes=15)
+
+
+def minutes_ago(*minutes: float) -> list[dt.datetime]:
+    return [NOW - dt.timedelta(minutes=m) for m in minutes]
+
+
 @pytest.mark.parametrize(
-    ("account_failures", "address_attempts", "throttled"),
-    [(0, 0, False), (4, 19, False), (5, 0, True), (0, 20, True), (5, 20, True)],
+    ("times", "wait"),
+    [
+        ([], None),
+        (minutes_ago(1, 2, 3, 4), None),  # one short of the limit
+        (minutes_ago(1, 2, 3, 4, 10), dt.timedelta(minutes=5)),  # oldest leaves in 5 minutes
+        (minutes_ago(1, 2, 3, 4, 15), None),  # exactly a window old: already gone
+        (minutes_ago(1, 2, 3, 4, 20, 30), None),  # old tries do not count
+        # Six inside: blocked until two have aged out, i.e. the second oldest.
+        (minutes_ago(1, 2, 3, 4, 10, 12), dt.timedelta(minutes=5)),
+        (minutes_ago(0, 0, 0, 0, 0), WINDOW),
+    ],
 )
-def test_throttle(account_failures, address_attempts, throttled):
-    assert is_throttled(account_failures, address_attempts, 5, 20) is throttled
+def test_throttle_wait(times, wait):
+    assert wait_needed(times, limit=5, window=WINDOW, now=NOW) == wait

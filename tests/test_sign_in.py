@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from typing import Any
 
-from coprod.models import EmailLink, Role, Session, User
+from coprod.models import EmailLink, Role, Session, SignInAttempt, User
 from coprod.security import verify_password
 from coprod.web.middleware import SESSION_COOKIE
-from tests.conftest import PASSWORD, deliver_mail, sign_in
+from tests.conftest import PASSWORD, deliver_mail, postgres_only, sign_in
+
+WRONG = "not my password"
 
 
 async def test_password_sign_in_sets_a_safe_session_cookie(client, world):
@@ -177,31 +181,147 @@ async def test_sign_out_ends_the_session(client, world):
     assert (await client.get("/admin/audit")).status_code == 303
 
 
-async def test_throttling_per_account(client, world):
+async def try_password(client, email: str, password: str = PASSWORD) -> Any:
+    return await client.post_form("/sign-in", {"email": email, "password": password, "next": "/"})
+
+
+def assert_told_to_wait(response: Any, *, at_most_minutes: int = 15) -> None:
+    assert response.status_code == 429
+    assert "There is a problem" in response.text
+    wait = int(response.headers["retry-after"])
+    assert 0 < wait <= at_most_minutes * 60
+    minutes = -(-wait // 60)
+    assert f"Wait {minutes} minute" in response.text
+
+
+async def test_five_wrong_passwords_lock_the_account_even_against_the_right_one(client, world):
+    org = await world.org()
+    await world.user(org, "lead@trust.example", Role.INVOLVEMENT_LEAD)
+    await world.user(org, "colleague@trust.example", Role.INVOLVEMENT_LEAD)
+    for _ in range(5):
+        assert (await try_password(client, "lead@trust.example", WRONG)).status_code == 422
+
+    blocked = await try_password(client, "lead@trust.example")
+    assert_told_to_wait(blocked)
+    assert "You have tried to sign in too many times" in blocked.text
+    assert "get a sign-in link by email instead" in blocked.text
+    assert await Session.all().count() == 0
+    # The same address, and any spelling of the address, is still the locked account.
+    assert_told_to_wait(await try_password(client, " Lead@Trust.example"))
+    # Only that account waits: a colleague at the same address signs in.
+    assert (await try_password(client, "colleague@trust.example")).status_code == 303
+    # And the owner can still get in by an emailed link.
+    assert (
+        await client.post_form("/sign-in/link", {"email": "lead@trust.example"})
+    ).status_code == 303
+
+
+async def test_the_lock_lifts_when_the_window_has_passed(client, world):
     org = await world.org()
     await world.user(org, "lead@trust.example", Role.INVOLVEMENT_LEAD)
     for _ in range(5):
-        r = await client.post_form(
-            "/sign-in", {"email": "lead@trust.example", "password": "nope nope nope", "next": "/"}
-        )
-        assert r.status_code == 422
-    blocked = await client.post_form(
-        "/sign-in", {"email": "lead@trust.example", "password": PASSWORD, "next": "/"}
+        await try_password(client, "lead@trust.example", WRONG)
+    assert_told_to_wait(await try_password(client, "lead@trust.example"))
+    # Age the failures as fifteen minutes passing would.
+    await SignInAttempt.all().update(
+        created_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=15, seconds=1)
     )
-    assert blocked.status_code == 429
-    assert "too many times" in blocked.text
+    assert (await try_password(client, "lead@trust.example")).status_code == 303
+
+
+async def test_a_right_password_clears_the_accounts_failures(client, world):
+    """Someone who mistypes now and then is never locked out: signing in wipes the slate."""
+    org = await world.org()
+    await world.user(org, "lead@trust.example", Role.INVOLVEMENT_LEAD)
+    for _ in range(3):
+        for _ in range(4):
+            assert (await try_password(client, "lead@trust.example", WRONG)).status_code == 422
+        assert (await try_password(client, "lead@trust.example")).status_code == 303
+    assert await Session.all().count() == 3
+
+
+async def test_thirty_colleagues_behind_one_trust_address_all_sign_in(make_client, world):
+    """Every client here comes from one address, as staff behind a trust's gateway do."""
+    org = await world.org()
+    emails = [f"colleague{i:02d}@trust.example" for i in range(30)]
+    for email in emails:
+        await world.user(org, email, Role.INVOLVEMENT_LEAD)
+    for i, email in enumerate(emails):
+        client = make_client()
+        if i % 3 == 0:  # a third of them mistype first
+            assert (await try_password(client, email, WRONG)).status_code == 422
+        response = await try_password(client, email)
+        assert response.status_code == 303, response.text
+    assert await Session.all().count() == 30
+
+
+async def test_guessing_across_many_accounts_from_one_address_is_slowed(client, world):
+    org = await world.org()
+    await world.user(org, "lead@trust.example", Role.INVOLVEMENT_LEAD)
+    for i in range(50):
+        response = await try_password(client, f"someone{i}@trust.example", "Summer2026!!")
+        assert response.status_code == 422
+    blocked = await try_password(client, "another@trust.example", "Summer2026!!")
+    assert_told_to_wait(blocked)
+    # A right password from that address does not reset the count.
+    assert_told_to_wait(await try_password(client, "lead@trust.example"))
     assert await Session.all().count() == 0
 
 
-async def test_throttling_per_address(client, world):
-    for i in range(20):
-        await client.post_form(
-            "/sign-in", {"email": f"someone{i}@trust.example", "password": "x" * 12, "next": "/"}
-        )
-    blocked = await client.post_form(
-        "/sign-in", {"email": "another@trust.example", "password": "x" * 12, "next": "/"}
+async def test_asking_for_links_never_blocks_password_sign_in(client, world, mailbox):
+    org = await world.org()
+    await world.user(org, "lead@trust.example", Role.INVOLVEMENT_LEAD)
+    for i in range(30):
+        response = await client.post_form("/sign-in/link", {"email": f"rep{i}@people.example"})
+        assert response.status_code == 303
+    # Links from this address are now limited...
+    assert_told_to_wait(await client.post_form("/sign-in/link", {"email": "new@people.example"}))
+    # ...but signing in with a password is not.
+    assert (await try_password(client, "lead@trust.example")).status_code == 303
+
+
+async def test_links_to_one_email_address_are_limited(client, make_client, world, mailbox):
+    org = await world.org()
+    await world.user(org, "rep@people.example", Role.REPRESENTATIVE, password=None)
+    await world.user(org, "other@people.example", Role.REPRESENTATIVE, password=None)
+    for _ in range(3):
+        response = await client.post_form("/sign-in/link", {"email": "rep@people.example"})
+        assert response.status_code == 303
+    # Reset links count too: both fill the same inbox.
+    blocked = await make_client().post_form("/password-reset", {"email": "Rep@People.example"})
+    assert_told_to_wait(blocked)
+    assert "You have asked for too many links" in blocked.text
+    # Nobody learns whether the address has an account: an unknown one is limited the same way.
+    for _ in range(3):
+        await client.post_form("/sign-in/link", {"email": "nobody@people.example"})
+    assert_told_to_wait(await client.post_form("/sign-in/link", {"email": "nobody@people.example"}))
+    assert (
+        await client.post_form("/sign-in/link", {"email": "other@people.example"})
+    ).status_code == 303
+    assert await deliver_mail() == 4
+    assert len(mailbox.to("rep@people.example")) == 3
+
+
+@postgres_only
+async def test_twenty_guesses_at_once_get_no_more_than_five_tries(make_client, world):
+    org = await world.org()
+    await world.user(org, "lead@trust.example", Role.INVOLVEMENT_LEAD)
+    clients = [make_client() for _ in range(20)]
+    for c in clients:
+        await c.csrf("/sign-in")
+    responses = await asyncio.gather(
+        *(try_password(c, "lead@trust.example", f"guess number {i}") for i, c in enumerate(clients))
     )
-    assert blocked.status_code == 429
+    codes = sorted(r.status_code for r in responses)
+    assert codes.count(422) <= 5
+    assert set(codes) <= {422, 429}
+    checked = await SignInAttempt.filter(account="lead@trust.example").count()
+    assert checked == codes.count(422)
+    # Refusing too many at once is safe; what must hold is five guesses in all, then a wait.
+    for _ in range(5 - checked):
+        response = await try_password(make_client(), "lead@trust.example", WRONG)
+        assert response.status_code == 422
+    assert_told_to_wait(await try_password(make_client(), "lead@trust.example"))
 
 
 async def test_inactive_users_cannot_sign_in(client, world):

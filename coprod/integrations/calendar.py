@@ -7,7 +7,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from icalendar import PARTSTAT, ROLE, STATUS, Calendar, Event, vCalAddress, vDuration
+from icalendar import (
+    PARTSTAT,
+    ROLE,
+    STATUS,
+    Calendar,
+    Event,
+    Timezone,
+    TimezoneDaylight,
+    TimezoneStandard,
+    vCalAddress,
+    vDuration,
+    vRecur,
+)
 
 LONDON = ZoneInfo("Europe/London")
 PRODID = "-//Coprod//Coprod//EN"
@@ -107,15 +119,30 @@ def _vevent(event: CalendarEvent, stamp: dt.datetime) -> Event:
     return vevent
 
 
+def london_vtimezone() -> Timezone:
+    """Europe/London as the UK has kept it since 1996: BST from 01:00 UTC on the last Sunday of
+    March to 01:00 UTC on the last Sunday of October. Written by hand as yearly rules, so one
+    block serves every year; each DTSTART is the local time just before the change, as RFC 5545
+    says (01:00 GMT going forward, 02:00 BST going back)."""
+    zone = Timezone()
+    zone.add("TZID", "Europe/London")
+    for component, start, month, before, after, name in (
+        (TimezoneDaylight(), dt.datetime(1996, 3, 31, 1, 0), 3, 0, 1, "BST"),
+        (TimezoneStandard(), dt.datetime(1996, 10, 27, 2, 0), 10, 1, 0, "GMT"),
+    ):
+        component.add("DTSTART", start)
+        component.add("RRULE", vRecur(freq="YEARLY", bymonth=month, byday="-1SU"))
+        component.add("TZOFFSETFROM", dt.timedelta(hours=before))
+        component.add("TZOFFSETTO", dt.timedelta(hours=after))
+        component.add("TZNAME", name)
+        zone.add_component(component)
+    return zone
+
+
 def _serialise(calendar: Calendar, events: list[CalendarEvent]) -> bytes:
     if events:
-        # The VTIMEZONE lists each clock change as a date, so cover only the years in use
-        # (whole years, so an event near a change is never at the edge of the table).
-        first = min(e.starts_at.astimezone(LONDON) for e in events).year
-        last = max(e.ends_at.astimezone(LONDON) for e in events).year
-        calendar.add_missing_timezones(
-            first_date=dt.date(first, 1, 1), last_date=dt.date(last + 1, 1, 1)
-        )
+        # Clients that do not know the TZID (and some that do) take the clock changes from here.
+        calendar.subcomponents.insert(0, london_vtimezone())
     return calendar.to_ical()
 
 

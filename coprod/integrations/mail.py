@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import Any
 
 import aiosmtplib
 
@@ -22,9 +23,25 @@ def build_message(row: OutboxMessage, sender: str) -> EmailMessage:
     msg["Date"] = formatdate(localtime=False)
     msg.set_content(row.text_body)
     msg.add_alternative(row.html_body, subtype="html")
-    for item in row.attachments or []:
+    attachments = row.attachments or []
+    for item in attachments:
+        if _is_invite(item):
+            # Outlook and Gmail show Accept/Decline only when the scheduling message is an
+            # alternative body of the mail; others (and people saving it) look for the file.
+            # As bytes, base64-encoded, so the file arrives byte for byte: RFC 5545 wants CRLF
+            # line ends, and a text part would have them rewritten.
+            msg.add_alternative(
+                base64.b64decode(item["content"]),
+                maintype="text",
+                subtype="calendar",
+                cte="base64",
+                params={"method": item["method"], "charset": "utf-8"},
+            )
+    for item in attachments:
         maintype, subtype = item["content_type"].split("/", 1)
         params = {"method": item["method"]} if item.get("method") else {}
+        if maintype == "text":
+            params["charset"] = "utf-8"
         msg.add_attachment(
             base64.b64decode(item["content"]),
             maintype=maintype,
@@ -33,6 +50,10 @@ def build_message(row: OutboxMessage, sender: str) -> EmailMessage:
             params=params,
         )
     return msg
+
+
+def _is_invite(item: dict[str, Any]) -> bool:
+    return item["content_type"] == "text/calendar" and bool(item.get("method"))
 
 
 async def send(message: EmailMessage, settings: Settings) -> None:

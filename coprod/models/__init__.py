@@ -61,6 +61,7 @@ from coprod.models.users import (
     Role,
     Session,
     SignInAttempt,
+    SignInKind,
     User,
 )
 
@@ -119,6 +120,7 @@ __all__ = [
     "Role",
     "Session",
     "SignInAttempt",
+    "SignInKind",
     "StripeEvent",
     "Team",
     "TimeOption",

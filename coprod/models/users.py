@@ -134,12 +134,20 @@ class Session(TimestampedModel):
         table = "session"
 
 
-class SignInAttempt(TimestampedModel):
-    """Kept for throttling, per account and per address, over a sliding window."""
+class SignInKind(StrEnum):
+    PASSWORD = "password"
+    LINK = "link"  # asking for a sign-in or password reset link
 
+
+class SignInAttempt(TimestampedModel):
+    """Kept for throttling, per account and per address, over a sliding window. Password tries
+    and link requests are counted apart, so asking for links never blocks signing in."""
+
+    kind = fields.CharEnumField(SignInKind, max_length=10, default=SignInKind.PASSWORD)
     account = fields.CharField(max_length=254, db_index=True)
     address = fields.CharField(max_length=64, db_index=True)
-    succeeded = fields.BooleanField(default=False)
+    # None while the password is being checked, so two tries at once both count.
+    succeeded = fields.BooleanField(null=True, default=None)
 
     class Meta:
         table = "sign_in_attempt"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from coprod.config import get_settings
-from coprod.domain.throttle import is_throttled
+from coprod.domain.throttle import wait_needed
 from coprod.models import (
     ApiToken,
     EmailLink,
@@ -17,6 +19,7 @@ from coprod.models import (
     Role,
     Session,
     SignInAttempt,
+    SignInKind,
     User,
 )
 from coprod.security import hash_password, hash_secret, needs_rehash, new_secret, verify_password
@@ -31,6 +34,10 @@ TOKEN_PREFIX = "cpd_"
 class Throttled(Exception):
     """Too many attempts; the person should wait before trying again."""
 
+    def __init__(self, wait: dt.timedelta) -> None:
+        super().__init__(wait)
+        self.wait = wait
+
 
 class SignInFailed(Exception):
     pass
@@ -40,28 +47,62 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-async def check_throttle(account: str, address: str) -> None:
-    settings = get_settings()
-    since = _now() - dt.timedelta(minutes=settings.throttle_window_minutes)
-    account_failures = await SignInAttempt.filter(
-        account=account, succeeded=False, created_at__gte=since
-    ).count()
-    address_attempts = await SignInAttempt.filter(address=address, created_at__gte=since).count()
-    if is_throttled(
-        account_failures,
-        address_attempts,
-        settings.throttle_max_per_account,
-        settings.throttle_max_per_address,
-    ):
-        raise Throttled
+async def _times(query: QuerySet[SignInAttempt]) -> list[dt.datetime]:
+    return await query.values_list("created_at", flat=True)  # type: ignore[return-value]
+
+
+async def _refuse_if_over(
+    attempt: SignInAttempt, counted: list[tuple[QuerySet[SignInAttempt], int]]
+) -> None:
+    """Each query (which leaves out this attempt) against its limit. Every attempt is written
+    before the count is taken, so of two at once the later always sees the earlier. A refused
+    attempt is deleted: nothing was tried, so it must not lengthen the wait."""
+    now = _now()
+    window = dt.timedelta(minutes=get_settings().throttle_window_minutes)
+    waits = [
+        wait
+        for query, limit in counted
+        if (wait := wait_needed(await _times(query), limit, window, now)) is not None
+    ]
+    if waits:
+        await attempt.delete()
+        raise Throttled(max(waits))
 
 
 async def sign_in_with_password(email: str, password: str, address: str) -> User:
+    """Only wrong passwords count towards the limits. A right one clears that account's
+    failures: it shows the guessing was its owner's typing (or that the password is already
+    known, when counting protects nothing), and without it staff who mistype now and then would
+    lock themselves out. It does not clear the address's failures, or someone spraying many
+    accounts could reset the count by signing in to their own."""
+    settings = get_settings()
     account = normalise_email(email)
-    await check_throttle(account, address)
+    since = _now() - dt.timedelta(minutes=settings.throttle_window_minutes)
+    attempt = await SignInAttempt.create(
+        kind=SignInKind.PASSWORD, account=account, address=address, succeeded=None
+    )
+    passwords = SignInAttempt.filter(kind=SignInKind.PASSWORD, id__not=attempt.id)
+    last_success = (
+        await passwords.filter(account=account, succeeded=True, created_at__gte=since)
+        .order_by("-created_at")
+        .first()
+    )
+    account_failures = passwords.filter(
+        Q(succeeded=False) | Q(succeeded__isnull=True),  # one being checked may well be wrong
+        account=account,
+        created_at__gt=last_success.created_at if last_success else since,
+    )
+    address_failures = passwords.filter(address=address, succeeded=False, created_at__gt=since)
+    await _refuse_if_over(
+        attempt,
+        [
+            (account_failures, settings.throttle_max_failures_per_account),
+            (address_failures, settings.throttle_max_failures_per_address),
+        ],
+    )
     user = await User.get_or_none(email=account, is_active=True)
     ok = verify_password(user.password_hash if user else None, password)
-    await SignInAttempt.create(account=account, address=address, succeeded=ok)
+    await SignInAttempt.filter(id=attempt.id).update(succeeded=ok)
     if not ok or user is None:
         raise SignInFailed
     if user.password_hash and needs_rehash(user.password_hash):
@@ -72,12 +113,23 @@ async def sign_in_with_password(email: str, password: str, address: str) -> User
 
 async def send_link(email: str, purpose: LinkPurpose, address: str) -> None:
     """Email a single-use link if the account exists. The caller says the same thing either way,
-    so nobody can find out who has an account."""
+    so nobody can find out who has an account. Link requests have their own limits, per email
+    address (so no one's inbox can be flooded) and per internet address."""
     settings = get_settings()
     account = normalise_email(email)
-    await check_throttle(account, address)
+    since = _now() - dt.timedelta(minutes=settings.throttle_window_minutes)
+    attempt = await SignInAttempt.create(
+        kind=SignInKind.LINK, account=account, address=address, succeeded=True
+    )
+    links = SignInAttempt.filter(kind=SignInKind.LINK, id__not=attempt.id, created_at__gt=since)
+    await _refuse_if_over(
+        attempt,
+        [
+            (links.filter(account=account), settings.throttle_max_links_per_email),
+            (links.filter(address=address), settings.throttle_max_links_per_address),
+        ],
+    )
     async with in_transaction():
-        await SignInAttempt.create(account=account, address=address, succeeded=False)
         user = await User.get_or_none(email=account, is_active=True)
         if user is None:
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -34,16 +36,21 @@ async def _signed_in_response(user: User, next_url: str) -> Response:
     return response
 
 
-def _throttled(request: Request, template: str, form: dict[str, str]) -> Response:
-    minutes = get_settings().throttle_window_minutes
-    message = f"You have tried to sign in too many times. Wait {minutes} minutes, then try again."
-    return page(
+def _throttled(
+    request: Request, template: str, form: dict[str, str], exc: auth.Throttled, message: str
+) -> Response:
+    seconds = math.ceil(exc.wait.total_seconds())
+    minutes = math.ceil(seconds / 60)
+    wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
+    response = page(
         request,
         template,
         {"form": form},
         status_code=429,
-        errors=ValidationFailed.one("email", message),
+        errors=ValidationFailed.one("email", message.format(wait=wait)),
     )
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 @public_form
@@ -63,8 +70,12 @@ async def sign_in(request: Request) -> Response:
         user = await auth.sign_in_with_password(email, password, client_address(request))
     except ValidationFailed as exc:
         return page(request, "auth/sign_in.html", context, status_code=422, errors=exc)
-    except auth.Throttled:
-        return _throttled(request, "auth/sign_in.html", {"email": email})
+    except auth.Throttled as exc:
+        message = (
+            "You have tried to sign in too many times. Wait {wait}, then try again, "
+            "or get a sign-in link by email instead."
+        )
+        return _throttled(request, "auth/sign_in.html", {"email": email}, exc, message)
     except auth.SignInFailed:
         error = ValidationFailed.one("email", "Your email address or password is not right")
         return page(request, "auth/sign_in.html", context, status_code=422, errors=error)
@@ -82,8 +93,9 @@ async def _send_link_form(request: Request, purpose: LinkPurpose, template: str)
         await auth.send_link(email, purpose, client_address(request))
     except ValidationFailed as exc:
         return page(request, template, {"form": {"email": email}}, status_code=422, errors=exc)
-    except auth.Throttled:
-        return _throttled(request, template, {"email": email})
+    except auth.Throttled as exc:
+        message = "You have asked for too many links. Wait {wait}, then try again."
+        return _throttled(request, template, {"email": email}, exc, message)
     return redirect(f"/sign-in/check-email?for={purpose.value}")
 
 
