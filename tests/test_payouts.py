@@ -38,7 +38,7 @@ from coprod.models import (
 from coprod.services import auth, contracts, payouts, representatives
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
-from tests.conftest import deliver_mail, postgres_only
+from tests.conftest import agree_to_contact, deliver_mail, postgres_only
 from tests.stripe_standin import DEFAULT_WEBHOOK_SECRET, Delivery, StripeStandIn, running_standin
 
 WEBHOOK = "/api/v1/stripe/webhook"
@@ -119,6 +119,7 @@ async def new_rep(t: Trust, name: str, email: str | None = None, **fields: Any) 
     if email:
         data.update(email=email, contact_channels=["email"])
     rep = await representatives.create(t.lead, data)
+    await agree_to_contact(t.lead, rep)
     await contracts.create(
         t.lead, rep, {"role_title": "Patient representative", "starts_on": START.isoformat()}
     )

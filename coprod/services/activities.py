@@ -29,7 +29,7 @@ from coprod.models import (
     TimeOption,
 )
 from coprod.security import hash_secret, new_secret
-from coprod.services import audit, outbox, wellbeing
+from coprod.services import audit, contact, wellbeing
 from coprod.services.access import is_lead
 from coprod.services.actor import Actor
 from coprod.services.representatives import on_behalf
@@ -406,8 +406,8 @@ async def invite(
             )
             link = f"{settings.base_url}/answer/{secret}"
             if rep.email:
-                await outbox.enqueue_email(
-                    to=rep.email,
+                await contact.email_representative(
+                    rep,
                     template="invitation",
                     context={
                         "name": rep.full_name,
