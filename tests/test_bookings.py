@@ -89,6 +89,7 @@ async def person(
         TODAY - dt.timedelta(days=30),
         dt.date(2028, 12, 31),
     ),
+    agrees: bool = True,
     **changes: Any,
 ) -> Representative:
     """Someone on email who agreed to be contacted, with a contract in force from last month
@@ -103,7 +104,8 @@ async def person(
     }
     data.update(changes)
     rep = await representatives.create(lead, data)
-    await agree_to_contact(lead, rep)
+    if agrees:
+        await agree_to_contact(lead, rep)
     if contract is not None:
         await contracts.create(
             lead,

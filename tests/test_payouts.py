@@ -35,7 +35,7 @@ from coprod.models import (
     Role,
     StripeEvent,
 )
-from coprod.services import auth, contracts, payouts, representatives
+from coprod.services import auth, contracts, payouts, representatives, wellbeing
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from tests.conftest import agree_to_contact, deliver_mail, postgres_only
@@ -391,6 +391,21 @@ async def test_a_pay_run_pays_each_approved_stripe_claim_once_with_one_remittanc
     text = mailbox.text(email)
     assert f"claim {due.id}" in text and "Fees: £70.00" in text and "back: £3.80" in text
     assert len(mailbox.messages) == 1
+
+
+async def test_someone_who_withdrew_consent_to_be_contacted_is_paid_without_a_remittance_email(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway, mailbox: Any
+) -> None:
+    t = await trust(world)
+    ada = await stripe_rep(t, gateway, standin, "Ada Able", "ada@people.example")
+    wil = await stripe_rep(t, gateway, standin, "Wil Withdrew", "wil@people.example")
+    await wellbeing.withdraw_consent(t.lead, wil, "contact")
+    claims = [await claim_of(ada), await claim_of(wil)]
+    await payouts.start_pay_run(t.finance)
+    assert await payouts.process_payments(NOW) == 2
+    assert [(await reloaded(c)).status for c in claims] == [ClaimStatus.PAID, ClaimStatus.PAID]
+    await deliver_mail()
+    assert [m["To"] for m in mailbox.messages] == ["ada@people.example"]
 
 
 async def pay_three(t: Trust, gateway: StripeGateway, standin: StripeStandIn) -> list[Claim]:
