@@ -397,3 +397,49 @@ async def test_the_pages_say_who_was_not_contacted_and_why_and_the_call_list_sho
 
     home = await client.get("/")
     assert "2 calls to make to people we may not email" in home.text
+
+
+async def test_a_lead_sees_consent_past_its_review_date_and_records_it_again(client, world):
+    await lead_of(world, client)
+    rep = await create_rep(
+        client, full_name="Rev Review", email="rev@people.example", contact_channels=["email"]
+    )
+    given = await client.api(
+        "POST",
+        f"/api/v1/representatives/{rep['id']}/consents",
+        {"purpose": "contact", "given_on": LAPSED_GIVEN.isoformat()},
+    )
+    assert given.status_code == 201, given.text
+    assert given.json()["in_force"] is False
+    page = await client.get(f"/representatives/{rep['id']}")
+    assert f"the review was due on {long_date(LAPSED_REVIEW)}" in page.text
+
+    renewed = await client.post_form(
+        f"/representatives/{rep['id']}/consents",
+        {"purpose": "contact"},
+        token_from=f"/representatives/{rep['id']}",
+    )
+    assert renewed.status_code == 303, renewed.text
+    listed = (await client.get(f"/api/v1/representatives/{rep['id']}/consents")).json()["items"]
+    assert [(c["given_on"], c["in_force"]) for c in listed] == [
+        (TODAY.isoformat(), True),
+        (LAPSED_GIVEN.isoformat(), False),
+    ]
+    assert "the review was due on" not in (await client.get(f"/representatives/{rep['id']}")).text
+
+
+async def test_consent_dates_and_purposes_are_checked_on_the_api(client, world):
+    await lead_of(world, client)
+    rep = await create_rep(client, full_name="Ann Able")
+    url = f"/api/v1/representatives/{rep['id']}/consents"
+    future = (TODAY + DAY).isoformat()
+    for body in ({"purpose": "contact", "given_on": future}, {"purpose": "x"}, {}):
+        response = await client.api("POST", url, body)
+        assert response.status_code == 422, (body, response.text)
+        assert response.json()["errors"][0]["message"]
+    nothing = await client.api("POST", f"{url}/withdraw", {"purpose": "contact"})
+    assert nothing.status_code == 422
+    assert nothing.json()["errors"] == [
+        {"field": "purpose", "message": "There is no consent for this to withdraw"}
+    ]
+    assert (await client.get(url)).json()["items"] == []
