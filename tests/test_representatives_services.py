@@ -256,9 +256,7 @@ async def test_reminder_job_run_concurrently_on_the_pool_queues_each_reminder_on
     lead = await lead_actor(world)
     reps = []
     for i in range(15):
-        rep = await representatives.create(
-            lead, profile(f"Person {i:02d}", lead_id=str(lead.user.id))
-        )
+        rep = await consenting(lead, profile(f"Person {i:02d}", lead_id=str(lead.user.id)))
         await contract_for(
             lead, rep, NOW.date() - dt.timedelta(days=10), NOW.date() + dt.timedelta(days=90)
         )
@@ -284,9 +282,7 @@ async def test_two_worker_processes_send_each_reminder_once(world, mailbox):
     lead = await lead_actor(world)
     reps = []
     for i in range(20):
-        rep = await representatives.create(
-            lead, profile(f"Worker Person {i:02d}", lead_id=str(lead.user.id))
-        )
+        rep = await consenting(lead, profile(f"Worker Person {i:02d}", lead_id=str(lead.user.id)))
         await contract_for(lead, rep, today - dt.timedelta(days=10), today + dt.timedelta(days=30))
         reps.append(rep)
     procs = [
