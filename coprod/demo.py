@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from coprod.models import Organisation, Role, Team
-from coprod.services import auth, contracts, people, representatives
+from coprod.services import auth, contracts, people, representatives, wellbeing
 from coprod.services.actor import Actor
 
 DEMO_PASSWORD = "demo-password-123"
@@ -86,6 +86,8 @@ async def seed_demo() -> list[str]:
                 **profile,
             },
         )
+        # Without consent to be contacted, nobody would be emailed about anything.
+        await wellbeing.give_consent(lead_actor, rep, {"purpose": "contact"})
         await contracts.create(
             lead_actor,
             rep,
@@ -108,6 +110,7 @@ async def seed_demo() -> list[str]:
             "lead_id": str(lead.id),
         },
     )
+    await wellbeing.give_consent(lead_actor, phone_only, {"purpose": "contact"})
     await contracts.create(
         lead_actor,
         phone_only,

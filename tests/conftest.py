@@ -299,3 +299,11 @@ async def sign_in(client: Client, email: str, password: str = PASSWORD) -> None:
 postgres_only = pytest.mark.skipif(
     BACKEND != "postgres", reason="a concurrency proof: needs PostgreSQL's row locks"
 )
+
+
+async def agree_to_contact(lead: Any, rep: Any) -> Any:
+    """Record, as a lead would, that someone agreed to be contacted about involvement: without
+    it they are sent nothing."""
+    from coprod.services import wellbeing
+
+    return await wellbeing.give_consent(lead, rep, {"purpose": "contact"})

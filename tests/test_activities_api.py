@@ -74,8 +74,18 @@ async def contracted_rep(client: Any, **overrides: Any) -> dict[str, Any]:
     return rep
 
 
+async def agree_to_contact(client: Any, rep_id: int) -> None:
+    response = await client.api(
+        "POST", f"/api/v1/representatives/{rep_id}/consents", {"purpose": "contact"}
+    )
+    assert response.status_code == 201, response.text
+
+
 async def with_email(client: Any, name: str, email: str) -> dict[str, Any]:
-    return await contracted_rep(client, full_name=name, email=email, contact_channels=["email"])
+    """Someone on email who agreed to be contacted."""
+    rep = await contracted_rep(client, full_name=name, email=email, contact_channels=["email"])
+    await agree_to_contact(client, rep["id"])
+    return rep
 
 
 async def book(client: Any, activity_id: int, rep_id: int, mode: str = "video") -> Any:
@@ -579,6 +589,7 @@ async def test_openapi_describes_the_activities_and_bookings_operations(client):
         ("post", "/api/v1/bookings/{id}/wellbeing-check"),
         ("get", "/api/v1/representatives/{id}/calendar.ics"),
         ("post", "/api/v1/representatives/{id}/calendar-token"),
+        ("get", "/api/v1/call-list"),
     }
     described = {
         (method, path)

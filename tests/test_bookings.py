@@ -35,7 +35,7 @@ from coprod.services import activities, bookings, contracts, representatives, we
 from coprod.services.actor import Actor
 from coprod.services.auth import actor_for
 from coprod.services.bookings import BookingRefused
-from tests.conftest import Mailbox, deliver_mail, postgres_only, sign_in
+from tests.conftest import Mailbox, agree_to_contact, deliver_mail, postgres_only, sign_in
 
 UTC = dt.UTC
 LONDON = ZoneInfo("Europe/London")
@@ -89,9 +89,11 @@ async def person(
         TODAY - dt.timedelta(days=30),
         dt.date(2028, 12, 31),
     ),
+    agrees: bool = True,
     **changes: Any,
 ) -> Representative:
-    """Someone on email with a contract in force from last month to the end of 2028."""
+    """Someone on email who agreed to be contacted, with a contract in force from last month
+    to the end of 2028."""
     slug = full_name.lower().replace(" ", ".")
     data: dict[str, Any] = {
         "full_name": full_name,
@@ -102,6 +104,8 @@ async def person(
     }
     data.update(changes)
     rep = await representatives.create(lead, data)
+    if agrees:
+        await agree_to_contact(lead, rep)
     if contract is not None:
         await contracts.create(
             lead,
@@ -835,7 +839,9 @@ async def test_reminders_go_once_with_how_to_join_and_phone_only_people_are_on_t
 
     # Cy is not emailed, and is on the lead's list of people to ring.
     listed = await bookings.call_list(lead)
-    assert [b.id for b in listed] == [phone_only.id]
+    assert [(c.booking and c.booking.id, c.reason) for c in listed] == [
+        (phone_only.id, "has no email address")
+    ]
     assert listed[0].representative.full_name == "Cy Young"
     with pytest.raises(Forbidden):
         await bookings.call_list(await as_self(ada))

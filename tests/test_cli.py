@@ -7,7 +7,8 @@ import os
 import sys
 
 from coprod.demo import DEMO_ORG, LEAD_EMAIL, REPRESENTATIVES
-from coprod.models import Membership, Organisation, Role, User
+from coprod.models import ConsentPurpose, Membership, Organisation, Representative, Role, User
+from coprod.services import contact, wellbeing
 
 
 async def cli(*args: str) -> tuple[int, str]:
@@ -61,6 +62,10 @@ async def test_seed_demo_loads_an_organisation_a_lead_and_two_representatives_on
     reps = await Membership.filter(organisation=org, role=Role.REPRESENTATIVE).count()
     leads = await Membership.filter(organisation=org, role=Role.INVOLVEMENT_LEAD).count()
     assert reps == len(REPRESENTATIVES) == 2 and leads >= 1
+    # Everyone in the demo agreed to be contacted, so the demo's emails go out.
+    for rep in await Representative.filter(organisation=org):
+        assert await contact.why_not_contactable(rep) in (None, "has no email address")
+        assert await wellbeing.has_consent(rep, ConsentPurpose.CONTACT), rep.full_name
     code, out = await cli("seed-demo")
     assert code == 0 and "already loaded" in out
     assert await Organisation.filter(name=DEMO_ORG).count() == 1

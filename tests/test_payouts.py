@@ -38,10 +38,10 @@ from coprod.models import (
     StripeEvent,
     User,
 )
-from coprod.services import auth, contracts, payouts, representatives
+from coprod.services import auth, contracts, payouts, representatives, wellbeing
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
-from tests.conftest import deliver_mail, postgres_only, sign_in
+from tests.conftest import agree_to_contact, deliver_mail, postgres_only, sign_in
 from tests.stripe_standin import DEFAULT_WEBHOOK_SECRET, Delivery, StripeStandIn, running_standin
 
 WEBHOOK = "/api/v1/stripe/webhook"
@@ -122,6 +122,7 @@ async def new_rep(t: Trust, name: str, email: str | None = None, **fields: Any) 
     if email:
         data.update(email=email, contact_channels=["email"])
     rep = await representatives.create(t.lead, data)
+    await agree_to_contact(t.lead, rep)
     await contracts.create(
         t.lead, rep, {"role_title": "Patient representative", "starts_on": START.isoformat()}
     )
@@ -393,6 +394,21 @@ async def test_a_pay_run_pays_each_approved_stripe_claim_once_with_one_remittanc
     text = mailbox.text(email)
     assert f"claim {due.id}" in text and "Fees: £70.00" in text and "back: £3.80" in text
     assert len(mailbox.messages) == 1
+
+
+async def test_someone_who_withdrew_consent_to_be_contacted_is_paid_without_a_remittance_email(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway, mailbox: Any
+) -> None:
+    t = await trust(world)
+    ada = await stripe_rep(t, gateway, standin, "Ada Able", "ada@people.example")
+    wil = await stripe_rep(t, gateway, standin, "Wil Withdrew", "wil@people.example")
+    await wellbeing.withdraw_consent(t.lead, wil, "contact")
+    claims = [await claim_of(ada), await claim_of(wil)]
+    await payouts.start_pay_run(t.finance)
+    assert await payouts.process_payments(NOW) == 2
+    assert [(await reloaded(c)).status for c in claims] == [ClaimStatus.PAID, ClaimStatus.PAID]
+    await deliver_mail()
+    assert [m["To"] for m in mailbox.messages] == ["ada@people.example"]
 
 
 async def pay_three(t: Trust, gateway: StripeGateway, standin: StripeStandIn) -> list[Claim]:

@@ -373,6 +373,9 @@ async def test_openapi_describes_the_representatives_operations(client):
         ("get", "/api/v1/contracts/{id}"),
         ("post", "/api/v1/contracts/{id}/renew"),
         ("post", "/api/v1/contracts/{id}/end"),
+        ("get", "/api/v1/representatives/{id}/consents"),
+        ("post", "/api/v1/representatives/{id}/consents"),
+        ("post", "/api/v1/representatives/{id}/consents/withdraw"),
     }
     described = {
         (method, path)

@@ -23,7 +23,7 @@ from coprod.services.auth import actor_for
 from coprod.services.representatives import Filters
 from coprod.templating import long_date
 from coprod.validation import ValidationFailed
-from tests.conftest import deliver_mail, postgres_only
+from tests.conftest import agree_to_contact, deliver_mail, postgres_only
 
 # A fixed "now" for the reminder job, well away from today, to show the job goes by its argument.
 NOW = dt.datetime(2031, 3, 3, 6, 45, tzinfo=dt.UTC)
@@ -54,6 +54,12 @@ def profile(full_name: str, **changes: Any) -> dict[str, Any]:
     return data
 
 
+async def consenting(lead: Actor, data: dict[str, Any]) -> Representative:
+    rep = await representatives.create(lead, data)
+    await agree_to_contact(lead, rep)
+    return rep
+
+
 def phone_only(full_name: str, **changes: Any) -> dict[str, Any]:
     return profile(
         full_name, email="", phone="01632 960 001", contact_channels=["phone"], **changes
@@ -76,7 +82,7 @@ async def test_expiry_reminders_go_once_to_the_lead_and_the_person_at_90_then_30
     lead = await lead_actor(world)
     # A second lead in the organisation: the named lead is the one reminded, not everyone.
     await world.user(await _org_of(lead), "other.lead@trust.example", Role.INVOLVEMENT_LEAD)
-    rep = await representatives.create(lead, profile("Ada Lovelace", lead_id=str(lead.user.id)))
+    rep = await consenting(lead, profile("Ada Lovelace", lead_id=str(lead.user.id)))
     ends_on = NOW.date() + dt.timedelta(days=90)
     await contract_for(lead, rep, NOW.date() - dt.timedelta(days=400), ends_on)
 
@@ -129,7 +135,7 @@ async def test_expiry_reminders_go_once_to_the_lead_and_the_person_at_90_then_30
 
 async def test_a_phone_only_person_gets_no_email_and_the_lead_is_asked_to_phone(world, mailbox):
     lead = await lead_actor(world)
-    rep = await representatives.create(lead, phone_only("Bob Byte", lead_id=str(lead.user.id)))
+    rep = await consenting(lead, phone_only("Bob Byte", lead_id=str(lead.user.id)))
     assert rep.email is None and rep.user_id is None
     await contract_for(
         lead, rep, NOW.date() - dt.timedelta(days=30), NOW.date() + dt.timedelta(days=90)
@@ -141,14 +147,14 @@ async def test_a_phone_only_person_gets_no_email_and_the_lead_is_asked_to_phone(
     assert message["To"] == LEAD_EMAIL
     assert message["Subject"] == "Bob Byte's contract ends in 90 days"
     text = mailbox.text(message)
-    assert "They do not use email, so please phone them to talk about it." in text
+    assert "We have not emailed them: Bob Byte has no email address. Please phone them" in text
     assert "We have emailed them too." not in text
 
 
 async def test_without_a_named_lead_every_lead_in_the_organisation_is_reminded(world, mailbox):
     lead = await lead_actor(world)
     await world.user(await _org_of(lead), "other.lead@trust.example", Role.INVOLVEMENT_LEAD)
-    rep = await representatives.create(lead, profile("Cy Nolead"))
+    rep = await consenting(lead, profile("Cy Nolead"))
     assert rep.lead_id is None
     await contract_for(
         lead, rep, NOW.date() - dt.timedelta(days=30), NOW.date() + dt.timedelta(days=30)
@@ -168,15 +174,15 @@ async def test_without_a_named_lead_every_lead_in_the_organisation_is_reminded(w
 async def test_no_reminders_for_archived_ended_early_or_distant_contracts(world, mailbox):
     lead = await lead_actor(world)
     start = NOW.date() - dt.timedelta(days=30)
-    archived = await representatives.create(lead, profile("Archie Ved"))
+    archived = await consenting(lead, profile("Archie Ved"))
     await contract_for(lead, archived, start, NOW.date() + dt.timedelta(days=90))
     await representatives.archive(lead, archived)
-    ended = await representatives.create(lead, profile("Enid Early"))
+    ended = await consenting(lead, profile("Enid Early"))
     contract = await contract_for(lead, ended, start, NOW.date() + dt.timedelta(days=90))
     await contracts.end_early(
         lead, contract, {"ended_on": NOW.date().isoformat(), "reason": "Moved away"}
     )
-    distant = await representatives.create(lead, profile("Dee Stant"))
+    distant = await consenting(lead, profile("Dee Stant"))
     await contract_for(lead, distant, start, NOW.date() + dt.timedelta(days=91))
 
     assert await contracts.send_expiry_reminders(NOW) == 0
@@ -186,13 +192,13 @@ async def test_no_reminders_for_archived_ended_early_or_distant_contracts(world,
 
 async def test_no_reminder_for_a_contract_that_has_been_renewed(world, mailbox):
     lead = await lead_actor(world)
-    renewed = await representatives.create(lead, profile("Rene Wed", lead_id=str(lead.user.id)))
+    renewed = await consenting(lead, profile("Rene Wed", lead_id=str(lead.user.id)))
     first = await contract_for(
         lead, renewed, NOW.date() - dt.timedelta(days=400), NOW.date() + dt.timedelta(days=90)
     )
     await contracts.renew(lead, first, {})
     # A follow-on contract that was then cancelled before it began does not count.
-    cancelled = await representatives.create(lead, profile("Cass Celled"))
+    cancelled = await consenting(lead, profile("Cass Celled"))
     second = await contract_for(
         lead, cancelled, NOW.date() - dt.timedelta(days=400), NOW.date() + dt.timedelta(days=90)
     )
@@ -215,8 +221,8 @@ async def test_a_very_long_address_does_not_stop_the_reminders(world, mailbox):
     lead = await lead_actor(world)
     long_address = "a" * 60 + "@" + "very-long-subdomain." * 6 + "nhs.example"
     assert len(long_address) > 180
-    long_rep = await representatives.create(lead, profile("Al Long", email=long_address))
-    other = await representatives.create(lead, profile("Bea Short"))
+    long_rep = await consenting(lead, profile("Al Long", email=long_address))
+    other = await consenting(lead, profile("Bea Short"))
     for rep in (long_rep, other):
         await contract_for(
             lead, rep, NOW.date() - dt.timedelta(days=10), NOW.date() + dt.timedelta(days=30)
@@ -232,7 +238,7 @@ async def test_a_very_long_address_does_not_stop_the_reminders(world, mailbox):
 async def test_the_reminder_job_is_registered_with_the_worker(world, mailbox):
     assert contracts.send_expiry_reminders in worker.PERIODIC_JOBS
     lead = await lead_actor(world)
-    rep = await representatives.create(lead, profile("Ada Lovelace", lead_id=str(lead.user.id)))
+    rep = await consenting(lead, profile("Ada Lovelace", lead_id=str(lead.user.id)))
     await contract_for(
         lead, rep, NOW.date() - dt.timedelta(days=400), NOW.date() + dt.timedelta(days=90)
     )
@@ -250,9 +256,7 @@ async def test_reminder_job_run_concurrently_on_the_pool_queues_each_reminder_on
     lead = await lead_actor(world)
     reps = []
     for i in range(15):
-        rep = await representatives.create(
-            lead, profile(f"Person {i:02d}", lead_id=str(lead.user.id))
-        )
+        rep = await consenting(lead, profile(f"Person {i:02d}", lead_id=str(lead.user.id)))
         await contract_for(
             lead, rep, NOW.date() - dt.timedelta(days=10), NOW.date() + dt.timedelta(days=90)
         )
@@ -278,9 +282,7 @@ async def test_two_worker_processes_send_each_reminder_once(world, mailbox):
     lead = await lead_actor(world)
     reps = []
     for i in range(20):
-        rep = await representatives.create(
-            lead, profile(f"Worker Person {i:02d}", lead_id=str(lead.user.id))
-        )
+        rep = await consenting(lead, profile(f"Worker Person {i:02d}", lead_id=str(lead.user.id)))
         await contract_for(lead, rep, today - dt.timedelta(days=10), today + dt.timedelta(days=30))
         reps.append(rep)
     procs = [

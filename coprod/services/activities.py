@@ -31,7 +31,7 @@ from coprod.models import (
     User,
 )
 from coprod.security import hash_secret, new_secret
-from coprod.services import audit, claims, outbox, wellbeing
+from coprod.services import audit, claims, contact, wellbeing
 from coprod.services.access import is_lead
 from coprod.services.actor import Actor
 from coprod.services.representatives import on_behalf
@@ -491,8 +491,8 @@ async def invite(
             )
             link = f"{settings.base_url}/answer/{secret}"
             if rep.email:
-                await outbox.enqueue_email(
-                    to=rep.email,
+                await contact.email_representative(
+                    rep,
                     template="invitation",
                     context=await invitation_email(activity, rep, options, link),
                     organisation_id=activity.organisation_id,

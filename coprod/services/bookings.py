@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from coprod.config import get_settings
@@ -37,7 +38,7 @@ from coprod.models import (
     WellbeingOutcome,
 )
 from coprod.security import new_secret, sign, signatures_match
-from coprod.services import activities, audit, outbox, wellbeing
+from coprod.services import activities, audit, contact, outbox, wellbeing
 from coprod.services.access import is_lead, is_self
 from coprod.services.activities import how_to_join, location_for
 from coprod.services.actor import Actor
@@ -121,8 +122,8 @@ async def _send_invite(booking: Booking, template: str, *, cancelled: bool = Fal
         content_b64=base64.b64encode(calendar.invite(event)).decode(),
         method="CANCEL" if cancelled else "REQUEST",
     )
-    await outbox.enqueue_email(
-        to=rep.email,
+    await contact.email_representative(
+        rep,
         template=template,
         context=await booking_email(booking, activity, rep),
         organisation_id=activity.organisation_id,
@@ -801,11 +802,10 @@ async def send_reminders(now: dt.datetime) -> int:
     settings = get_settings()
     for booking in due:
         rep, activity = booking.representative, booking.activity
-        if not rep.email:
-            continue  # phone-only people are on the lead's call list instead
-        sent = await outbox.enqueue_email_once(
+        # Anyone we may not email is on the lead's call list instead.
+        sent = await contact.email_representative(
+            rep,
             dedupe_key=f"booking:{booking.id}:reminder:{booking.starts_at.isoformat()}",
-            to=rep.email,
             template="booking_reminder",
             context={
                 "name": rep.full_name,
@@ -819,23 +819,62 @@ async def send_reminders(now: dt.datetime) -> int:
             },
             organisation_id=activity.organisation_id,
         )
-        queued += sent is not None
+        queued += sent.message is not None
     return queued
 
 
-async def call_list(actor: Actor, days: int = 14) -> list[Booking]:
-    """Upcoming bookings of people without email, whom the lead needs to ring."""
+@dataclass(frozen=True)
+class ToCall:
+    """Someone the lead needs to phone, because we may not email them, and what about."""
+
+    representative: Representative
+    reason: str  # why they are not emailed, e.g. "has not agreed to be contacted"
+    activity: Activity
+    booking: Booking | None  # a coming booking, or else
+    invitation: Invitation | None  # an invitation to say when they can come, not yet answered
+
+    @property
+    def when(self) -> dt.datetime | None:
+        return self.booking.starts_at if self.booking else self.activity.poll_deadline
+
+
+async def call_list(actor: Actor, days: int = 14) -> list[ToCall]:
+    """Coming bookings, and open invitations not yet answered, of people we may not email
+    (no consent to be contacted in force, or no email address): the lead rings them instead."""
     if not is_lead(actor):
         raise Forbidden
-    return list(
-        await Booking.filter(
+    now = _now()
+    booked = await Booking.filter(
+        activity__organisation_id=actor.organisation_id,
+        status__in=HOLDING,
+        starts_at__gt=now,
+        starts_at__lte=now + dt.timedelta(days=days),
+    ).prefetch_related("representative", "activity")
+    invited = await (
+        Invitation.filter(
             activity__organisation_id=actor.organisation_id,
-            status__in=HOLDING,
-            starts_at__gt=_now(),
-            starts_at__lte=_now() + dt.timedelta(days=days),
-            representative__email__isnull=True,
-        ).prefetch_related("representative", "activity")
+            activity__status=ActivityStatus.PLANNING,
+            answered_at__isnull=True,
+            representative__archived_at__isnull=True,
+        )
+        .filter(Q(activity__poll_deadline__isnull=True) | Q(activity__poll_deadline__gt=now))
+        .prefetch_related("representative", "activity")
     )
+    reps = {b.representative.id: b.representative for b in booked} | {
+        i.representative.id: i.representative for i in invited
+    }
+    reasons = {n.representative.id: n.reason for n in await contact.not_contacted(reps.values())}
+    found = [
+        ToCall(b.representative, reasons[b.representative.id], b.activity, b, None)
+        for b in booked
+        if b.representative.id in reasons
+    ] + [
+        ToCall(i.representative, reasons[i.representative.id], i.activity, None, i)
+        for i in invited
+        if i.representative.id in reasons
+    ]
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    return sorted(found, key=lambda c: (c.when or far, c.representative.full_name))
 
 
 # --------------------------------------------------------------------------- calendar feed

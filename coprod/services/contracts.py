@@ -26,7 +26,7 @@ from coprod.models import (
     Role,
     User,
 )
-from coprod.services import audit, bookings, outbox
+from coprod.services import audit, bookings, contact, outbox
 from coprod.services.access import is_lead
 from coprod.services.actor import Actor
 from coprod.templating import long_date
@@ -308,17 +308,13 @@ async def send_expiry_reminders(now: dt.datetime) -> int:
             "ends_on": long_date(contract.ends_on),
             "days": (contract.ends_on - day).days,
             "url": f"{settings.base_url}/representatives/{rep.id}",
-            "phone_only": rep.email is None,
+            "not_emailed_because": await contact.why_not_contactable(rep),
         }
         # Keyed by who, not by address: an address may be longer than the key column allows.
         recipients = [
             (lead.email, "contract_expiry_lead", lead.full_name, f"lead:{lead.id}")
             for lead in await _leads_for(rep)
         ]
-        if rep.email:
-            recipients.append(
-                (rep.email, "contract_expiry_representative", rep.full_name, "representative")
-            )
         for address, template, name, who in recipients:
             sent = await outbox.enqueue_email_once(
                 dedupe_key=f"contract:{contract.id}:expiry:{offset}:{who}",
@@ -328,4 +324,12 @@ async def send_expiry_reminders(now: dt.datetime) -> int:
                 organisation_id=contract.organisation_id,
             )
             queued += sent is not None
+        to_rep = await contact.email_representative(
+            rep,
+            dedupe_key=f"contract:{contract.id}:expiry:{offset}:representative",
+            template="contract_expiry_representative",
+            context={**context, "name": rep.full_name},
+            organisation_id=contract.organisation_id,
+        )
+        queued += to_rep.message is not None
     return queued

@@ -33,7 +33,7 @@ from coprod.models import (
     Role,
     StripeEvent,
 )
-from coprod.services import audit, claims, outbox
+from coprod.services import audit, claims, contact
 from coprod.services.access import is_lead, is_self
 from coprod.services.actor import Actor
 from coprod.templating import money
@@ -333,9 +333,9 @@ async def mark_paid(attempt: PaymentAttempt, transfer_id: str) -> None:
         rep = claim.representative
         if rep.email:
             t = await claims.totals(claim)
-            await outbox.enqueue_email_once(
+            await contact.email_representative(
+                rep,
                 dedupe_key=f"claim:{claim.id}:remittance",
-                to=rep.email,
                 template="remittance",
                 organisation_id=claim.organisation_id,
                 context={

@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 
 from coprod.config import get_settings
 from coprod.crypto import decrypt_json, encrypt_json
+from coprod.domain import consent as consent_rules
 from coprod.domain import scheduling
 from coprod.domain.equality import QUESTIONS
 from coprod.errors import Forbidden, NotFound
@@ -44,6 +45,8 @@ def _may_act_for(actor: Actor, rep: Representative) -> None:
 
 
 async def current_consent(rep: Representative, purpose: ConsentPurpose) -> Consent | None:
+    """The latest record not withdrawn, even if past its review day: the one a renewal or a
+    withdrawal replaces. Whether it is in force is `has_consent`."""
     return (
         await Consent.filter(representative=rep, purpose=purpose, withdrawn_on__isnull=True)
         .order_by("-given_on", "-id")
@@ -51,8 +54,21 @@ async def current_consent(rep: Representative, purpose: ConsentPurpose) -> Conse
     )
 
 
+async def consent_reason(
+    rep: Representative, purpose: ConsentPurpose, day: dt.date | None = None
+) -> consent_rules.NotInForce | None:
+    """Why someone's consent for a purpose is not in force on a London day (today unless
+    given), or None if it is."""
+    records = [
+        consent_rules.Record(c.given_on, c.review_on, c.withdrawn_on)
+        for c in await Consent.filter(representative_id=rep.id, purpose=purpose)
+    ]
+    return consent_rules.why_not(records, day or scheduling.london_date(dt.datetime.now(dt.UTC)))
+
+
 async def has_consent(rep: Representative, purpose: ConsentPurpose) -> bool:
-    return await current_consent(rep, purpose) is not None
+    """Given, not withdrawn, and not past its review day."""
+    return await consent_reason(rep, purpose) is None
 
 
 async def give_consent(actor: Actor, rep: Representative, data: Mapping[str, Any]) -> Consent:

@@ -14,7 +14,7 @@ from coprod.integrations.stripe_gateway import StripeGateway
 from coprod.models import Activity, Booking, Claim, ClaimStatus, Role, User
 from coprod.services import activities, auth, bookings, contracts, payouts, representatives
 from tests.browser.conftest import check_a11y, visit
-from tests.conftest import PASSWORD, deliver_mail
+from tests.conftest import PASSWORD, agree_to_contact, deliver_mail
 from tests.stripe_standin import running_standin
 
 pytestmark = pytest.mark.browser
@@ -65,6 +65,7 @@ async def test_attendance_to_payment(browser, live_server, world, mailbox):
             "contact_channels": ["email"],
         },
     )
+    await agree_to_contact(lead, rep)
     await contracts.create(
         lead,
         rep,

@@ -17,7 +17,7 @@ from coprod.domain.scheduling import Refusal
 from coprod.models import Booking, BookingStatus, Role
 from coprod.services import auth, contracts, representatives, wellbeing
 from tests.browser.conftest import check_a11y, visit
-from tests.conftest import PASSWORD, deliver_mail
+from tests.conftest import PASSWORD, agree_to_contact, deliver_mail
 
 pytestmark = pytest.mark.browser
 
@@ -64,6 +64,7 @@ async def test_plan_poll_finalise_wellbeing_check_and_invites(
             rep,
             {"role_title": "Patient representative", "starts_on": dt.date.today().isoformat()},
         )
+        await agree_to_contact(lead, rep)
         people[name] = rep
     # Bea is in an acute episode that started ten days ago and is still going on.
     await wellbeing.give_consent(lead, people["Bea Braille"], {"purpose": "health"})

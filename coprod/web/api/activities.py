@@ -19,6 +19,7 @@ from coprod.config import get_settings
 from coprod.domain.scheduling import Answer, Tally
 from coprod.errors import NotFound
 from coprod.models import (
+    HOLDING,
     Activity,
     ActivityStatus,
     Booking,
@@ -34,7 +35,7 @@ from coprod.models import (
     WellbeingCheck,
     WellbeingOutcome,
 )
-from coprod.services import access, activities, bookings, claims
+from coprod.services import access, activities, bookings, claims, contact
 from coprod.services.access import is_lead, is_self
 from coprod.services.actor import Actor
 from coprod.validation import Checker, ValidationFailed
@@ -169,7 +170,22 @@ OUTCOME = obj(
     refused={"type": "array", "items": STR, "description": "Why they were not booked"},
     note={**NULL_STR, "description": "Anything to check with them, e.g. the way to join"},
 )
-FINALISED = obj(activity=ACTIVITY, items={"type": "array", "items": OUTCOME}, warnings=WARNINGS)
+NOT_CONTACTED = {
+    "type": "array",
+    "items": obj(representative_id=INT, name=STR, reason=STR),
+    "description": "People this did not email, because they have not agreed to be contacted "
+    "(or withdrew, or their consent is past its review date), or have no email: phone them",
+}
+INVITED = obj(
+    items={"type": "array", "items": INVITATION}, warnings=WARNINGS, not_contacted=NOT_CONTACTED
+)
+MOVED = obj(**ACTIVITY["properties"], not_contacted=NOT_CONTACTED)
+FINALISED = obj(
+    activity=ACTIVITY,
+    items={"type": "array", "items": OUTCOME},
+    warnings=WARNINGS,
+    not_contacted=NOT_CONTACTED,
+)
 BOOKING = obj(
     id=INT,
     activity_id=INT,
@@ -187,6 +203,7 @@ BOOKING = obj(
     },
     warnings=WARNINGS,
 )
+BOOKING_SENT = obj(**BOOKING["properties"], not_contacted=NOT_CONTACTED)
 BOOK_INPUT = _required(obj(representative_id=INT, mode=MODE), "representative_id", "mode")
 MODE_INPUT = _required(obj(mode=MODE), "mode")
 WELLBEING_INPUT = _required(
@@ -204,7 +221,7 @@ WELLBEING_CHECK = obj(
     booking_id=INT,
     outcome={"enum": [o.value for o in WellbeingOutcome]},
     created_at=DATETIME,
-    booking=BOOKING,
+    booking=BOOKING_SENT,
 )
 FEED_URL = obj(url={"type": "string", "format": "uri"})
 
@@ -289,6 +306,23 @@ def flag_reason() -> str:
     days = get_settings().recovery_window_days
     window = f"{days // 7} weeks" if days % 7 == 0 else f"{days} days"
     return f"Activity falls within {window} of an acute episode"
+
+
+async def _not_contacted(reps: list[Representative]) -> list[dict[str, Any]]:
+    return [
+        {
+            "representative_id": n.representative.id,
+            "name": n.representative.full_name,
+            "reason": n.reason,
+        }
+        for n in await contact.not_contacted(reps)
+    ]
+
+
+async def _booking_told(actor: Actor, booking: Booking) -> dict[str, Any]:
+    """A booking after a change that would have emailed the person, saying if it did not."""
+    rep = booking.representative
+    return {**_booking(actor, booking, rep), "not_contacted": await _not_contacted([rep])}
 
 
 def _booking(actor: Actor, booking: Booking, rep: Representative) -> dict[str, Any]:
@@ -391,7 +425,7 @@ async def get_activity(request: Request, actor: Actor, id: int) -> dict[str, Any
     tag=ACTIVITIES,
     roles=LEADS,
     request=UPDATE_ACTIVITY,
-    response=ACTIVITY,
+    response=MOVED,
 )
 async def update_activity(
     request: Request, actor: Actor, id: int, body: dict[str, Any]
@@ -413,7 +447,11 @@ async def update_activity(
                 )
     except bookings.DecisionsNeeded as exc:
         return decisions_needed(exc)
-    return _activity(activity)
+    booked = await Booking.filter(activity=activity, status__in=HOLDING).prefetch_related(
+        "representative"
+    )
+    told = await _not_contacted([b.representative for b in booked]) if moving else []
+    return {**_activity(activity), "not_contacted": told}
 
 
 # ---------------------------------------------------------------------------- finding a time
@@ -460,7 +498,7 @@ async def add_options(
     tag=ACTIVITIES,
     roles=LEADS,
     request=INVITE_INPUT,
-    response=obj(items={"type": "array", "items": INVITATION}, warnings=WARNINGS),
+    response=INVITED,
     status=201,
 )
 async def invite(request: Request, actor: Actor, id: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -477,6 +515,7 @@ async def invite(request: Request, actor: Actor, id: int, body: dict[str, Any]) 
             }
             for i in invited
         ],
+        "not_contacted": await _not_contacted([i.invitation.representative for i in invited]),
     }
 
 
@@ -571,6 +610,7 @@ async def finalise(request: Request, actor: Actor, id: int, body: dict[str, Any]
             }
             for o in outcomes
         ],
+        "not_contacted": await _not_contacted([o.representative for o in outcomes if o.booking]),
     }
 
 
@@ -598,7 +638,7 @@ async def list_bookings(request: Request, actor: Actor, id: int) -> dict[str, An
     tag=BOOKINGS,
     roles=LEADS,
     request=BOOK_INPUT,
-    response=BOOKING,
+    response=BOOKING_SENT,
     status=201,
 )
 async def create_booking(
@@ -610,7 +650,7 @@ async def create_booking(
     mode = str(body.get("mode") or "").strip()
     booking = await bookings.book(actor, activity, rep, mode)
     warnings = await claims.activity_warnings(activity, [rep])
-    return {**_booking(actor, booking, rep), "warnings": warnings_json(warnings)}
+    return {**await _booking_told(actor, booking), "warnings": warnings_json(warnings)}
 
 
 @api.operation(
@@ -631,7 +671,7 @@ async def get_booking(request: Request, actor: Actor, id: int) -> dict[str, Any]
     summary="Change how someone takes part; they are sent the updated calendar invite",
     tag=BOOKINGS,
     request=MODE_INPUT,
-    response=BOOKING,
+    response=BOOKING_SENT,
 )
 async def update_booking(
     request: Request, actor: Actor, id: int, body: dict[str, Any]
@@ -639,7 +679,7 @@ async def update_booking(
     booking = await bookings.booking_for(actor, id)
     mode = str(body.get("mode") or "").strip()
     await bookings.change_mode(actor, booking, mode)
-    return _booking(actor, booking, booking.representative)
+    return await _booking_told(actor, booking)
 
 
 @api.operation(
@@ -648,14 +688,14 @@ async def update_booking(
     summary="Cancel a booking (a lead) or withdraw (the person booked); no reason is asked",
     tag=BOOKINGS,
     request=obj(),
-    response=BOOKING,
+    response=BOOKING_SENT,
 )
 async def cancel_booking(
     request: Request, actor: Actor, id: int, body: dict[str, Any]
 ) -> dict[str, Any]:
     booking = await bookings.booking_for(actor, id)
     await bookings.cancel(actor, booking)
-    return _booking(actor, booking, booking.representative)
+    return await _booking_told(actor, booking)
 
 
 @api.operation(
@@ -679,7 +719,7 @@ async def record_wellbeing_check(
         "booking_id": booking.id,
         "outcome": WellbeingOutcome(check.outcome).value,
         "created_at": iso(check.created_at),
-        "booking": _booking(actor, booking, booking.representative),
+        "booking": await _booking_told(actor, booking),
     }
 
 
@@ -713,3 +753,51 @@ async def reset_calendar_token(
     rep = await access.representative_for(actor, id, include_archived=False)
     token = await bookings.reset_calendar_token(actor, rep)
     return {"url": f"{get_settings().base_url}/calendar/{token}.ics"}
+
+
+# ---------------------------------------------------------------------------- call list
+
+TO_CALL = obj(
+    representative_id=INT,
+    name=STR,
+    phone=NULL_STR,
+    reason={
+        **STR,
+        "description": "Why we do not email them, e.g. 'has not agreed to be contacted'",
+    },
+    activity_id=INT,
+    title=STR,
+    booking_id=NULL_INT,
+    starts_at=NULL_DATETIME,
+    invitation_id=NULL_INT,
+    poll_deadline=NULL_DATETIME,
+)
+
+
+@api.operation(
+    "GET",
+    "/call-list",
+    summary="People to phone because we may not email them: their bookings in the next two "
+    "weeks and the invitations they have not answered, each with the reason",
+    tag=BOOKINGS,
+    roles=LEADS,
+    response=list_of(TO_CALL),
+)
+async def call_list(request: Request, actor: Actor) -> dict[str, Any]:
+    return {
+        "items": [
+            {
+                "representative_id": c.representative.id,
+                "name": c.representative.full_name,
+                "phone": c.representative.phone or c.representative.mobile,
+                "reason": c.reason,
+                "activity_id": c.activity.id,
+                "title": c.activity.title,
+                "booking_id": c.booking.id if c.booking else None,
+                "starts_at": iso(c.booking.starts_at) if c.booking else None,
+                "invitation_id": c.invitation.id if c.invitation else None,
+                "poll_deadline": iso(c.activity.poll_deadline),
+            }
+            for c in await bookings.call_list(actor)
+        ]
+    }

@@ -7,13 +7,18 @@ are never part of these replies.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from coprod.domain import consent as consent_rules
 from coprod.domain.contracts import ContractStatus
+from coprod.domain.scheduling import london_date
 from coprod.models import (
+    Consent,
+    ConsentPurpose,
     ContactChannel,
     Contract,
     Format,
@@ -23,7 +28,7 @@ from coprod.models import (
     RepresentativeType,
     Role,
 )
-from coprod.services import access, contracts, representatives
+from coprod.services import access, contracts, representatives, wellbeing
 from coprod.services.actor import Actor
 from coprod.services.bookings import DecisionsNeeded
 from coprod.services.representatives import NEED_FILTERS, UNAVAILABLE_SLOTS, Filters
@@ -376,3 +381,85 @@ async def end_contract(
         return _contract(await contracts.end_early(actor, contract, body))
     except DecisionsNeeded as exc:
         return decisions_needed(exc)
+
+
+# ---------------------------------------------------------------------------- consent
+
+PURPOSE = {"enum": [p.value for p in ConsentPurpose]}
+CONSENT = obj(
+    id=INT,
+    purpose=PURPOSE,
+    given_on=DATE,
+    review_on=DATE,
+    withdrawn_on=NULL_DATE,
+    in_force={**BOOL, "description": "Given, not withdrawn, and not past its review date today"},
+)
+CONSENT_INPUT = _required(
+    obj(purpose=PURPOSE, given_on={**DATE, "description": "Default today"}), "purpose"
+)
+WITHDRAW_INPUT = _required(obj(purpose=PURPOSE), "purpose")
+WITHDRAWN = obj(
+    purpose=PURPOSE,
+    episodes_deleted={**INT, "description": "Withdrawing health consent deletes their episodes"},
+)
+
+
+def _consent(c: Consent) -> dict[str, Any]:
+    today = london_date(dt.datetime.now(dt.UTC))
+    return {
+        "id": c.id,
+        "purpose": ConsentPurpose(c.purpose).value,
+        "given_on": iso(c.given_on),
+        "review_on": iso(c.review_on),
+        "withdrawn_on": iso(c.withdrawn_on),
+        "in_force": consent_rules.in_force(
+            consent_rules.Record(c.given_on, c.review_on, c.withdrawn_on), today
+        ),
+    }
+
+
+@api.operation(
+    "GET",
+    "/representatives/{id:int}/consents",
+    summary="Every consent recorded for a representative, newest first, withdrawn ones too",
+    tag=TAG,
+    response=list_of(CONSENT),
+)
+async def list_consents(request: Request, actor: Actor, id: int) -> dict[str, Any]:
+    rep = await access.representative_for(actor, id)
+    found = await Consent.filter(representative_id=rep.id).order_by("-given_on", "-id")
+    return {"items": [_consent(c) for c in found]}
+
+
+@api.operation(
+    "POST",
+    "/representatives/{id:int}/consents",
+    summary="Record consent (for contact, it lets us email them about involvement); "
+    "it replaces any earlier consent for the same purpose, and has a review date",
+    tag=TAG,
+    request=CONSENT_INPUT,
+    response=CONSENT,
+    status=201,
+)
+async def give_consent(
+    request: Request, actor: Actor, id: int, body: dict[str, Any]
+) -> dict[str, Any]:
+    rep = await access.representative_for(actor, id, include_archived=False)
+    return _consent(await wellbeing.give_consent(actor, rep, body))
+
+
+@api.operation(
+    "POST",
+    "/representatives/{id:int}/consents/withdraw",
+    summary="Withdraw consent for a purpose, from today",
+    tag=TAG,
+    request=WITHDRAW_INPUT,
+    response=WITHDRAWN,
+)
+async def withdraw_consent(
+    request: Request, actor: Actor, id: int, body: dict[str, Any]
+) -> dict[str, Any]:
+    rep = await access.representative_for(actor, id)
+    purpose = str(body.get("purpose") or "")
+    deleted = await wellbeing.withdraw_consent(actor, rep, purpose)
+    return {"purpose": purpose, "episodes_deleted": deleted}

@@ -30,7 +30,7 @@ from coprod.models import (
     TimeOption,
     WellbeingOutcome,
 )
-from coprod.services import access, activities, bookings, claims
+from coprod.services import access, activities, bookings, claims, contact
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from coprod.web.guards import checked_form, form_values, public_form, signed_in
@@ -184,9 +184,13 @@ async def _detail_context(actor: Actor, activity: Activity) -> dict[str, Any]:
     }
     activity_bookings = await Booking.filter(activity=activity).prefetch_related("representative")
     booked_ids = {b.representative_id for b in activity_bookings if b.status in HOLDING}
+    concerned = [row.representative for row in rows] + [
+        b.representative for b in activity_bookings if b.status in HOLDING
+    ]
     return {
         # Benefits: warn (never block) about anyone this would take over their earnings limit.
         "warnings": await claims.activity_warnings(activity, reps),
+        "not_contacted": await contact.not_contacted(concerned),
         "activity": activity,
         "project": await Project.get_or_none(id=activity.project_id)
         if activity.project_id
@@ -416,6 +420,7 @@ async def _booking_page(
             "activity": activity,
             "rep": booking.representative,
             "lead_view": lead_view,
+            "not_contacted": await contact.why_not_contactable(booking.representative),
             "arrangements": await AccessArrangement.filter(booking=booking),
             "checks": await bookings.wellbeing_checks(actor, booking)
             if booking.status.value == "needs_wellbeing_check" or lead_view
@@ -507,7 +512,7 @@ async def call_list(request: Request, actor: Actor) -> Response:
     return page(
         request,
         "activities/call_list.html",
-        {"bookings": await bookings.call_list(actor), "mode_labels": MODE_LABELS},
+        {"calls": await bookings.call_list(actor), "mode_labels": MODE_LABELS},
     )
 
 
