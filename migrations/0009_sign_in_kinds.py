@@ -4,7 +4,7 @@ from coprod.models.users import SignInKind
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0006_reporting_indexes')]
+    dependencies = [('models', '0008_staff_phone')]
 
     initial = False
 

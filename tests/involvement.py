@@ -70,9 +70,8 @@ async def person(
         t.lead, rep, {"role_title": "Expert by experience", "starts_on": contract_from.isoformat()}
     )
     if equality:
-        await wellbeing.give_consent(
-            t.lead, rep, {"purpose": "equality", "given_on": contract_from.isoformat()}
-        )
+        # Consent given today: one given at the contract's start could be past its review date.
+        await wellbeing.give_consent(t.lead, rep, {"purpose": "equality"})
         await wellbeing.save_equality(t.lead, rep, equality)
     return rep
 
