@@ -252,7 +252,7 @@ async def test_an_earnings_limit_gives_a_warning_on_the_claim(client, world):
     await attend(client, await held(client, rep["id"], local(SUMMER, 10)))
     claim = await draft(client, rep["id"])
     assert claim["totals"]["fees_pence"] == 7000
-    assert "over your own limit of £50.00" in claim["earnings_warning"]
+    assert "over their own limit of £50.00" in claim["earnings_warning"]
     assert "It does not stop the claim" in claim["earnings_warning"]
 
 

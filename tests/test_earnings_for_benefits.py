@@ -71,8 +71,9 @@ async def test_a_correction_counts_towards_earnings_in_the_week_it_puts_right(
     correction = (await client.get(f"/api/v1/claims/{correction_id}")).json()
     assert correction["totals"]["adjustments_pence"] == 5000
     expected = (
-        f"Earnings for the week starting {WEEK_START.strftime('%-d %B %Y')} come to £120.00, "
-        "over your own limit of £100.00. This may affect benefits. It does not stop the claim."
+        f"Ann Able's earnings for the week starting {WEEK_START.strftime('%-d %B %Y')} come to "
+        "£120.00, over their own limit of £100.00. This may affect their benefits. "
+        "It does not stop the claim."
     )
     assert correction["earnings_warning"] == expected
     assert correction["warnings"] == [{"representative_id": ann["id"], "message": expected}]
@@ -155,7 +156,7 @@ async def test_the_api_warns_as_the_pages_do_at_invitation_booking_and_finalisin
     week = expected_start - dt.timedelta(days=expected_start.weekday())
     assert message == (
         f"This would take Ann Able's earnings for the week starting {week.strftime('%-d %B')} "
-        "to £140.00, over your own limit of £100.00. This may affect their benefits. "
+        "to £140.00, over their own limit of £100.00. This may affect their benefits. "
         "Talk with them before going ahead."
     )
     # The activity's page says the same, once she is booked as before.
@@ -172,7 +173,7 @@ async def test_the_api_warns_as_the_pages_do_at_invitation_booking_and_finalisin
     )
     assert invited.status_code == 201, invited.text
     [at_invitation] = invited.json()["warnings"]
-    assert "to £140.00, over your own limit of £100.00" in at_invitation["message"]
+    assert "to £140.00, over their own limit of £100.00" in at_invitation["message"]
     assert at_invitation["message"] in html.unescape(
         (await client.get(f"/activities/{poll['id']}")).text
     )

@@ -97,7 +97,14 @@ async def test_warned_at_invitation_booking_and_claim_time_but_never_blocked(cli
         amount_pence=14000,
         description="Day",
     )
-    assert "over your own limit of £100.00" in (await claims.claim_warning(claim))
+    assert "Alex Morgan's earnings" in (await claims.claim_warning(claim))
+    assert "over their own limit of £100.00" in (await claims.claim_warning(claim))
+    # The person reads the same warning on their own claim, spoken to them.
+    alex = await User.get(email="alex@people.example")
+    client.http.cookies.set("coprod_session", await auth.start_session(alex))
+    own = (await client.get(f"/my/claims/{claim.id}")).text.replace("&#39;", "'")
+    assert "Your earnings for the week" in own and "over your own limit of £100.00" in own
+    assert "may affect your benefits" in own and "Alex Morgan's earnings" not in own
     await Booking.filter(id=booking.id).update(status="cancelled")
     assert (
         await claims.earnings_position(rep, SOON.date())

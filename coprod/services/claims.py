@@ -765,11 +765,14 @@ async def earnings_between(
     return sum(line.amount_pence for line in lines) + sum(f.pence for f in fees)
 
 
+OWN_LIMIT = "your own limit"
+
+
 def limit_of(rep: Representative, day: dt.date | None = None) -> tuple[int, str, str] | None:
     """(pence, period, label) of the earnings limit the person asked us to watch, if any, as it
     stood for the week or month holding `day` (today if not given)."""
     if rep.earnings_limit_pence and rep.earnings_limit_period in ("week", "month"):
-        return rep.earnings_limit_pence, rep.earnings_limit_period, "your own limit"
+        return rep.earnings_limit_pence, rep.earnings_limit_period, OWN_LIMIT
     figure = pay.limit_in_force(
         [lim for lim in get_settings().earnings_limits if lim.code == rep.earnings_limit_code],
         day or dt.date.today(),
@@ -779,10 +782,20 @@ def limit_of(rep: Representative, day: dt.date | None = None) -> tuple[int, str,
     return figure.amount_pence, figure.period, figure.label
 
 
+def _limit_name(label: str, to_person: bool) -> str:
+    return "their own limit" if label == OWN_LIMIT and not to_person else label
+
+
 async def earnings_warning(
-    rep: Representative, day: dt.date, adding_pence: int, *, leaving_out: int | None = None
+    rep: Representative,
+    day: dt.date,
+    adding_pence: int,
+    *,
+    leaving_out: int | None = None,
+    to_person: bool = False,
 ) -> str | None:
-    """A plain warning when this would take them over their limit. It never blocks anything."""
+    """A plain warning when this would take them over their limit. It never blocks anything.
+    Worded for their lead, or (`to_person`) for the person themselves."""
     limit = limit_of(rep, day)
     if limit is None or adding_pence <= 0:
         return None
@@ -791,11 +804,18 @@ async def earnings_warning(
     earned = await earnings_between(rep, start, end, leaving_out=leaving_out)
     if not pay.over_limit(earned, adding_pence, limit_pence):
         return None
+    whose, advice = (
+        ("your", "This may affect your benefits. You can talk it over with your involvement lead.")
+        if to_person
+        else (
+            f"{rep.full_name}'s",
+            "This may affect their benefits. Talk with them before going ahead.",
+        )
+    )
     return (
-        f"This would take {rep.full_name}'s earnings for the {period} "
-        f"starting {start.strftime('%-d %B')} "
-        f"to {money(earned + adding_pence)}, over {label} of {money(limit_pence)}. "
-        "This may affect their benefits. Talk with them before going ahead."
+        f"This would take {whose} earnings for the {period} starting {start.strftime('%-d %B')} "
+        f"to {money(earned + adding_pence)}, over {_limit_name(label, to_person)} of "
+        f"{money(limit_pence)}. {advice}"
     )
 
 
@@ -867,7 +887,12 @@ async def earnings_position(
 
 
 async def activity_warning(
-    rep: Representative, starts_at: dt.datetime, minutes: int, *, activity_id: int | None = None
+    rep: Representative,
+    starts_at: dt.datetime,
+    minutes: int,
+    *,
+    activity_id: int | None = None,
+    to_person: bool = False,
 ) -> str | None:
     """Warn (never block) when taking part would take someone over their earnings limit: the
     extra fee is the change in that day's band, not the activity's own rate. A booking they
@@ -895,10 +920,12 @@ async def activity_warning(
         pay.fee_for_day(day, already + minutes, rates).pence
         - pay.fee_for_day(day, already, rates).pence
     )
-    return await earnings_warning(rep, day, extra, leaving_out=activity_id)
+    return await earnings_warning(rep, day, extra, leaving_out=activity_id, to_person=to_person)
 
 
-async def activity_warnings(activity: Activity, reps: Iterable[Representative]) -> dict[int, str]:
+async def activity_warnings(
+    activity: Activity, reps: Iterable[Representative], *, to_person: bool = False
+) -> dict[int, str]:
     """Each person's earnings warning for taking part in an activity, by representative id:
     one answer for the pages and the API, at invitation, booking and finalising."""
     moment = activity.starts_at
@@ -910,12 +937,14 @@ async def activity_warnings(activity: Activity, reps: Iterable[Representative]) 
     minutes = activity.duration_minutes + activity.preparation_minutes
     found = {}
     for rep in reps:
-        if warning := await activity_warning(rep, moment, minutes, activity_id=activity.id):
+        if warning := await activity_warning(
+            rep, moment, minutes, activity_id=activity.id, to_person=to_person
+        ):
             found[rep.id] = warning
     return found
 
 
-async def claim_warning(claim: Claim) -> str | None:
+async def claim_warning(claim: Claim, *, to_person: bool = False) -> str | None:
     """Does this claim take them over their earnings limit in any week or month it covers?"""
     rep = await claim.representative
     days = {line.day for line in await ClaimLine.filter(claim=claim) if line.day is not None}
@@ -927,9 +956,11 @@ async def claim_warning(claim: Claim) -> str | None:
     for (start, end), (limit_pence, period, label) in sorted(periods.items()):
         earned = await earnings_between(rep, start, end)
         if earned > limit_pence:
+            whose = "Your earnings" if to_person else f"{rep.full_name}'s earnings"
             return (
-                f"Earnings for the {period} starting {start.strftime('%-d %B %Y')} come to "
-                f"{money(earned)}, over {label} of {money(limit_pence)}. This may affect benefits. "
+                f"{whose} for the {period} starting {start.strftime('%-d %B %Y')} come to "
+                f"{money(earned)}, over {_limit_name(label, to_person)} of {money(limit_pence)}. "
+                f"This may affect {'your' if to_person else 'their'} benefits. "
                 "It does not stop the claim."
             )
     return None

@@ -372,7 +372,8 @@ async def _answer_page(
             return redirect(done if actor else f"{request.url.path}?thanks=1")
         except (ValidationFailed, Conflict) as exc:
             errors = as_page_errors(exc)
-    warning = (await claims.activity_warnings(activity, [rep])).get(rep.id)
+    warnings = await claims.activity_warnings(activity, [rep], to_person=actor is None)
+    warning = warnings.get(rep.id)
     return page(
         request,
         "activities/answer.html",

@@ -56,7 +56,7 @@ async def _claim_page(
     t = await claims.totals(claim)
     lines = await ClaimLine.filter(claim=claim)
     warning = (
-        await claims.claim_warning(claim)
+        await claims.claim_warning(claim, to_person=access.is_self(actor, rep))
         if claim.status in (ClaimStatus.DRAFT, ClaimStatus.SUBMITTED)
         else None
     )
