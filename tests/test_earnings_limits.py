@@ -71,6 +71,27 @@ async def test_warned_at_invitation_booking_and_claim_time_but_never_blocked(cli
     )
     warning = await claims.activity_warning(rep, SOON, 300)
     assert warning and "£140.00" in warning and "£100.00" in warning
+    # Answering an invitation by their own link, the person is spoken to.
+    poll = await activities.plan(
+        lead,
+        {
+            "title": "Recruitment day",
+            "kind": "meeting",
+            "category": "co_decision",
+            "duration_minutes": "300",
+            "capacity": "3",
+            "phone": "yes",
+            "dial_in": "0300 123 4567",
+            "option_1": SOON.isoformat(),
+            "option_2": (SOON + dt.timedelta(days=1)).isoformat(),
+        },
+    )
+    [invited] = await activities.invite(lead, poll, [rep.id])
+    assert invited.link is not None
+    answer = (await client.get(invited.link.removeprefix("http://testserver"))).text
+    answer = answer.replace("&#39;", "'")
+    assert "This would take your earnings" in answer and "may affect your benefits" in answer
+    assert "Alex Morgan's earnings" not in answer
     # A half day would stay within it.
     assert await claims.activity_warning(rep, SOON, 120) is None
     await sign_in(client, "lead@trust.example")
