@@ -35,7 +35,7 @@ from coprod.models import (
     WellbeingCheck,
     WellbeingOutcome,
 )
-from coprod.services import access, activities, bookings, claims, contact
+from coprod.services import access, activities, bookings, contact, earnings
 from coprod.services.access import is_lead, is_self
 from coprod.services.actor import Actor
 from coprod.validation import Checker, ValidationFailed
@@ -506,7 +506,7 @@ async def invite(request: Request, actor: Actor, id: int, body: dict[str, Any]) 
     invited = await activities.invite(actor, activity, _ids_of(body, "representative_ids"))
     reps = [await i.invitation.representative for i in invited]
     return {
-        "warnings": warnings_json(await claims.activity_warnings(activity, reps)),
+        "warnings": warnings_json(await earnings.activity_warnings(activity, reps)),
         "items": [
             {
                 "id": i.invitation.id,
@@ -596,7 +596,7 @@ async def finalise(request: Request, actor: Actor, id: int, body: dict[str, Any]
     outcomes = await bookings.finalise(actor, activity, body)
     booked = [o.representative for o in outcomes if o.booking]
     return {
-        "warnings": warnings_json(await claims.activity_warnings(activity, booked)),
+        "warnings": warnings_json(await earnings.activity_warnings(activity, booked)),
         "activity": _activity(activity),
         "items": [
             {
@@ -649,7 +649,7 @@ async def create_booking(
     rep = await access.representative_for(actor, rep_id, include_archived=False)
     mode = str(body.get("mode") or "").strip()
     booking = await bookings.book(actor, activity, rep, mode)
-    warnings = await claims.activity_warnings(activity, [rep])
+    warnings = await earnings.activity_warnings(activity, [rep])
     return {**await _booking_told(actor, booking), "warnings": warnings_json(warnings)}
 
 

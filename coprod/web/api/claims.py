@@ -32,7 +32,7 @@ from coprod.models import (
     Representative,
     Role,
 )
-from coprod.services import access, bookings, claims, payouts
+from coprod.services import access, attendance, bookings, claims, earnings, payouts
 from coprod.services.actor import Actor
 from coprod.validation import Checker, FieldError, ValidationFailed
 from coprod.web.api.core import DATETIME, INT, STR, iso, list_of, obj
@@ -310,7 +310,7 @@ def _summary(claim: Claim, t: claims.Totals) -> dict[str, Any]:
 async def _claim(claim: Claim) -> dict[str, Any]:
     t = await claims.totals(claim)
     open_ = claim.status in (ClaimStatus.DRAFT, ClaimStatus.SUBMITTED)
-    warning = await claims.claim_warning(claim) if open_ else None
+    warning = await earnings.claim_warning(claim) if open_ else None
     return {
         **_summary(claim, t),
         "submitted_by_id": claim.submitted_by_id,  # type: ignore[attr-defined]
@@ -463,7 +463,7 @@ async def record_attendance(
     request: Request, actor: Actor, id: int, body: dict[str, Any]
 ) -> dict[str, Any]:
     booking = await bookings.booking_for(actor, id)
-    return _attendance(await claims.record_attendance(actor, booking, body))
+    return _attendance(await attendance.record_attendance(actor, booking, body))
 
 
 # ---------------------------------------------------------------------------- claims
@@ -757,7 +757,7 @@ async def get_statement(request: Request, actor: Actor, id: int) -> dict[str, An
     rep = await Representative.get_or_none(id=id, organisation_id=actor.organisation_id)
     if rep is None:
         raise NotFound
-    rows = await claims.statement(actor, rep, year)
+    rows = await earnings.statement(actor, rep, year)
     start, end = tax_year_bounds(year)
     return {
         "representative_id": rep.id,
@@ -819,7 +819,7 @@ EARNINGS_INPUT = _required(
 
 
 async def _earnings(rep: Representative) -> dict[str, Any]:
-    position = await claims.earnings_position(rep)
+    position = await earnings.earnings_position(rep)
     own = bool(rep.earnings_limit_pence)
     return {
         "representative_id": rep.id,
@@ -866,4 +866,4 @@ async def set_earnings_limit(
     request: Request, actor: Actor, id: int, body: dict[str, Any]
 ) -> dict[str, Any]:
     rep = await access.representative_for(actor, id)
-    return await _earnings(await claims.set_earnings_limit(actor, rep, body))
+    return await _earnings(await earnings.set_earnings_limit(actor, rep, body))

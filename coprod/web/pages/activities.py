@@ -30,7 +30,7 @@ from coprod.models import (
     TimeOption,
     WellbeingOutcome,
 )
-from coprod.services import access, activities, bookings, claims, contact
+from coprod.services import access, activities, attendance, bookings, contact, earnings
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from coprod.web.guards import checked_form, form_values, public_form, signed_in
@@ -189,7 +189,7 @@ async def _detail_context(actor: Actor, activity: Activity) -> dict[str, Any]:
     ]
     return {
         # Benefits: warn (never block) about anyone this would take over their earnings limit.
-        "warnings": await claims.activity_warnings(activity, reps),
+        "warnings": await earnings.activity_warnings(activity, reps),
         "not_contacted": await contact.not_contacted(concerned),
         "activity": activity,
         "project": await Project.get_or_none(id=activity.project_id)
@@ -372,7 +372,7 @@ async def _answer_page(
             return redirect(done if actor else f"{request.url.path}?thanks=1")
         except (ValidationFailed, Conflict) as exc:
             errors = as_page_errors(exc)
-    warnings = await claims.activity_warnings(activity, [rep], to_person=actor is None)
+    warnings = await earnings.activity_warnings(activity, [rep], to_person=actor is None)
     warning = warnings.get(rep.id)
     return page(
         request,
@@ -456,7 +456,7 @@ async def booking_action(request: Request, actor: Actor) -> Response:
         elif action == "wellbeing-check":
             await bookings.record_wellbeing_check(actor, booking, form)
         elif action == "attendance":
-            await claims.record_attendance(actor, booking, form)
+            await attendance.record_attendance(actor, booking, form)
         else:
             raise NotFound
     except (ValidationFailed, Conflict) as exc:
