@@ -26,6 +26,7 @@ from coprod.services import (
     bookings,
     claims,
     contracts,
+    reminders,
     representatives,
     wellbeing,
 )
@@ -250,7 +251,7 @@ async def test_every_page_fits_a_small_screen(browser, live_server, world, mailb
         f"/my/profile/health/{episode.id}",
         "/my/profile/equality",
         f"/bookings/{booking.id}/cancel",
-        f"/tech-test/{bookings.tech_test_token(booking)}",
+        f"/tech-test/{reminders.tech_test_token(booking)}",
         answer_path,
     ):
         await check_narrow(page, path, problems)

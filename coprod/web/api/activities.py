@@ -35,7 +35,16 @@ from coprod.models import (
     WellbeingCheck,
     WellbeingOutcome,
 )
-from coprod.services import access, activities, bookings, contact, earnings
+from coprod.services import (
+    access,
+    activities,
+    bookings,
+    calendar_feed,
+    contact,
+    decisions,
+    earnings,
+    reminders,
+)
 from coprod.services.access import is_lead, is_self
 from coprod.services.actor import Actor
 from coprod.validation import Checker, ValidationFailed
@@ -445,7 +454,7 @@ async def update_activity(
                 await bookings.reschedule(
                     actor, activity, {"starts_at": raw_start, "decisions": body.get("decisions")}
                 )
-    except bookings.DecisionsNeeded as exc:
+    except decisions.DecisionsNeeded as exc:
         return decisions_needed(exc)
     booked = await Booking.filter(activity=activity, status__in=HOLDING).prefetch_related(
         "representative"
@@ -736,7 +745,7 @@ async def record_wellbeing_check(
 )
 async def get_calendar(request: Request, actor: Actor, id: int) -> Response:
     rep = await access.representative_for(actor, id)
-    return Response(await bookings.feed(rep), media_type="text/calendar")
+    return Response(await calendar_feed.feed(rep), media_type="text/calendar")
 
 
 @api.operation(
@@ -751,7 +760,7 @@ async def reset_calendar_token(
     request: Request, actor: Actor, id: int, body: dict[str, Any]
 ) -> dict[str, Any]:
     rep = await access.representative_for(actor, id, include_archived=False)
-    token = await bookings.reset_calendar_token(actor, rep)
+    token = await calendar_feed.reset_calendar_token(actor, rep)
     return {"url": f"{get_settings().base_url}/calendar/{token}.ics"}
 
 
@@ -798,6 +807,6 @@ async def call_list(request: Request, actor: Actor) -> dict[str, Any]:
                 "invitation_id": c.invitation.id if c.invitation else None,
                 "poll_deadline": iso(c.activity.poll_deadline),
             }
-            for c in await bookings.call_list(actor)
+            for c in await reminders.call_list(actor)
         ]
     }
