@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from coprod.models import Activity, Booking, Claim, Representative, Role
 from coprod.services import (
     activities,
+    attendance,
     auth,
     bookings,
     claims,
@@ -117,7 +118,7 @@ async def took_part(
         starts_at=start, ends_at=start + dt.timedelta(minutes=minutes)
     )
     booking = await Booking.get(id=booking.id)
-    await claims.record_attendance(
+    await attendance.record_attendance(
         t.lead, booking, {"attended": "yes", "attended_minutes": str(minutes)}
     )
     return {

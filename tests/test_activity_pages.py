@@ -5,7 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 from coprod.models import AccessArrangement, AuditEvent, Booking, BookingStatus, Role, User
-from coprod.services import activities, auth, bookings, contracts, representatives
+from coprod.services import (
+    activities,
+    auth,
+    bookings,
+    calendar_feed,
+    contracts,
+    reminders,
+    representatives,
+)
 from tests.conftest import sign_in
 
 SOON = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=20)
@@ -128,13 +136,13 @@ async def test_the_calendar_feed_and_tech_test_links_open_only_with_their_secret
         lead, activity, {"video": "yes", "video_link": "https://meet.example/x"}
     )
     booking = await bookings.book(lead, activity, rep, "video")
-    token = await bookings.reset_calendar_token(lead, rep)
+    token = await calendar_feed.reset_calendar_token(lead, rep)
     feed = await client.get(f"/calendar/{token}.ics")
     assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
     assert booking.uid in feed.text
     assert (await client.get("/calendar/wrong.ics")).status_code == 404
     assert (await client.get(f"/tech-test/{booking.id}.forged")).status_code == 404
-    good = f"/tech-test/{bookings.tech_test_token(booking)}"
+    good = f"/tech-test/{reminders.tech_test_token(booking)}"
     assert (await client.get(good)).status_code == 200
     assert (await client.post_form(good, {})).status_code == 200
     assert await AuditEvent.filter(action="booking.tech_test_request").exists()

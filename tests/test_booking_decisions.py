@@ -26,7 +26,7 @@ from coprod.models import (
 from coprod.services import activities, bookings, contracts, representatives, wellbeing
 from coprod.services.actor import Actor
 from coprod.services.auth import actor_for
-from coprod.services.bookings import DecisionsNeeded
+from coprod.services.decisions import DecisionsNeeded
 from tests.conftest import deliver_mail, postgres_only
 from tests.test_bookings import (
     LEAD_EMAIL,

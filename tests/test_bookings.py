@@ -31,7 +31,15 @@ from coprod.models import (
     Role,
     User,
 )
-from coprod.services import activities, bookings, contracts, representatives, wellbeing
+from coprod.services import (
+    activities,
+    bookings,
+    calendar_feed,
+    contracts,
+    reminders,
+    representatives,
+    wellbeing,
+)
 from coprod.services.actor import Actor
 from coprod.services.auth import actor_for
 from coprod.services.bookings import BookingRefused
@@ -765,8 +773,8 @@ async def test_the_personal_feed_lists_bookings_and_a_reset_cuts_off_the_old_add
     await bookings.cancel(lead, dropped)
     me = await as_self(ada)
 
-    token = await bookings.reset_calendar_token(me, ada)
-    cal = vobject.readOne((await bookings.feed_by_token(token)).decode("utf-8"))
+    token = await calendar_feed.reset_calendar_token(me, ada)
+    cal = vobject.readOne((await calendar_feed.feed_by_token(token)).decode("utf-8"))
     assert "method" not in cal.contents  # a calendar to subscribe to, not a scheduling message
     assert cal.x_wr_calname.value == "Coprod: Ada Lovelace"
     events = {e.uid.value: e for e in cal.vevent_list}
@@ -777,14 +785,17 @@ async def test_the_personal_feed_lists_bookings_and_a_reset_cuts_off_the_old_add
     assert_time(events[kept.uid].dtstart, BEFORE_SPRING, dt.datetime(2027, 3, 26, 10, tzinfo=UTC))
     assert_time(events[dropped.uid].dtstart, AFTER_AUTUMN, dt.datetime(2027, 11, 1, 14, tzinfo=UTC))
 
-    new_token = await bookings.reset_calendar_token(me, ada)
+    new_token = await calendar_feed.reset_calendar_token(me, ada)
     assert new_token != token
     with pytest.raises(NotFound):
-        await bookings.feed_by_token(token)
-    assert len(vobject.readOne((await bookings.feed_by_token(new_token)).decode()).vevent_list) == 2
+        await calendar_feed.feed_by_token(token)
+    assert (
+        len(vobject.readOne((await calendar_feed.feed_by_token(new_token)).decode()).vevent_list)
+        == 2
+    )
     for forged in ("", "x", token[:-1]):
         with pytest.raises(NotFound):
-            await bookings.feed_by_token(forged)
+            await calendar_feed.feed_by_token(forged)
     [reset] = await AuditEvent.filter(action="calendar_feed.reset").limit(1)
     assert reset.on_behalf_of is None  # she did it herself
 
@@ -792,7 +803,9 @@ async def test_the_personal_feed_lists_bookings_and_a_reset_cuts_off_the_old_add
     bob = await phone_person(lead, "Bob Brown")
     bobs = await bookings.book(lead, await activity(lead, AFTER_SPRING, "phone"), bob, "phone")
     bob_cal = vobject.readOne(
-        (await bookings.feed_by_token(await bookings.reset_calendar_token(lead, bob))).decode()
+        (
+            await calendar_feed.feed_by_token(await calendar_feed.reset_calendar_token(lead, bob))
+        ).decode()
     )
     assert bob_cal.vevent.uid.value == bobs.uid
     assert "attendee" not in bob_cal.vevent.contents
@@ -838,20 +851,20 @@ async def test_reminders_go_once_with_how_to_join_and_phone_only_people_are_on_t
     assert "tech-test" not in bob_text
 
     # Cy is not emailed, and is on the lead's list of people to ring.
-    listed = await bookings.call_list(lead)
+    listed = await reminders.call_list(lead)
     assert [(c.booking and c.booking.id, c.reason) for c in listed] == [
         (phone_only.id, "has no email address")
     ]
     assert listed[0].representative.full_name == "Cy Young"
     with pytest.raises(Forbidden):
-        await bookings.call_list(await as_self(ada))
+        await reminders.call_list(await as_self(ada))
 
     # The tech-test link asks the lead, once however often it is used.
     mailbox.messages.clear()
-    found = await bookings.booking_for_tech_test(token)
+    found = await reminders.booking_for_tech_test(token)
     assert found.id == by_video.id
-    await bookings.request_tech_test(found)
-    await asyncio.gather(*(bookings.request_tech_test(found) for _ in range(2)))
+    await reminders.request_tech_test(found)
+    await asyncio.gather(*(reminders.request_tech_test(found) for _ in range(2)))
     assert await deliver_mail() == 1
     to_lead = only_message(mailbox, LEAD_EMAIL)
     assert to_lead["Subject"] == "Tech test requested: Ada Lovelace"
@@ -874,7 +887,7 @@ async def test_reminders_go_once_with_how_to_join_and_phone_only_people_are_on_t
     ]
     for forged in forgeries:
         with pytest.raises(NotFound):
-            await bookings.booking_for_tech_test(forged)
+            await reminders.booking_for_tech_test(forged)
 
 
 async def test_no_reminder_outside_the_window_or_for_a_cancelled_booking(scene, mailbox):
@@ -888,11 +901,11 @@ async def test_no_reminder_outside_the_window_or_for_a_cancelled_booking(scene, 
     await deliver_mail()
     mailbox.messages.clear()
 
-    assert await bookings.send_reminders(now) == 0
+    assert await reminders.send_reminders(now) == 0
     # Five days on, the far one is due, once.
     later = now + dt.timedelta(days=4)
-    assert await bookings.send_reminders(later) == 1
-    assert await bookings.send_reminders(later) == 0
+    assert await reminders.send_reminders(later) == 1
+    assert await reminders.send_reminders(later) == 0
 
 
 # --------------------------------------------------------------------------- finding a time
@@ -1091,7 +1104,7 @@ async def test_another_organisations_lead_cannot_change_our_bookings(scene, worl
     with pytest.raises(NotFound):
         await bookings.change_mode(stranger, booking, "video")
     with pytest.raises(NotFound):
-        await bookings.reset_calendar_token(stranger, ada)
+        await calendar_feed.reset_calendar_token(stranger, ada)
     with pytest.raises(NotFound):
         await bookings.reschedule(stranger, workshop, {"starts_at": AFTER_SPRING})
     with pytest.raises(NotFound):
@@ -1132,7 +1145,7 @@ async def test_a_representative_sees_only_their_own_bookings(scene, mailbox):
     with pytest.raises(NotFound):
         await bookings.change_mode(ada_self, bobs, "in_person")
     with pytest.raises(NotFound):
-        await bookings.reset_calendar_token(ada_self, bob)
+        await calendar_feed.reset_calendar_token(ada_self, bob)
     with pytest.raises(NotFound):
         await bookings.wellbeing_checks(ada_self, bobs)
     # Not a lead: no activities to manage and no booking of anyone, herself included.

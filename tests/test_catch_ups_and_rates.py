@@ -8,7 +8,7 @@ import pytest
 
 from coprod.domain.scheduling import LONDON
 from coprod.models import Activity, Booking, BookingStatus, Kind, RateCard, Role
-from coprod.services import auth, claims, contracts, representatives
+from coprod.services import auth, contracts, rate_cards, representatives
 from coprod.validation import ValidationFailed
 from tests.conftest import sign_in
 
@@ -75,7 +75,7 @@ async def test_new_rates_apply_from_their_date_and_never_to_the_past(world):
     user = await world.user(org, "admin@trust.example", Role.ORG_ADMIN)
     admin = await auth.actor_for(user, org.id)
     with pytest.raises(ValidationFailed) as past:
-        await claims.add_rates(
+        await rate_cards.add_rates(
             admin,
             {
                 "effective_from": dt.date.today().isoformat(),
@@ -85,17 +85,17 @@ async def test_new_rates_apply_from_their_date_and_never_to_the_past(world):
         )
     assert "must start in the future" in past.value.by_field()["effective_from"]
     start = dt.date.today() + dt.timedelta(days=30)
-    await claims.add_rates(
+    await rate_cards.add_rates(
         admin, {"effective_from": start.isoformat(), "day_pence": "15000", "half_day_pence": "7500"}
     )
-    card = await claims.rate_card(org.id)
+    card = await rate_cards.rate_card(org.id)
     assert [(r.effective_from, r.day_pence) for r in card] == [
         (dt.date(2000, 1, 1), 14000),
         (start, 15000),
     ]
     assert await RateCard.filter(organisation_id=org.id).count() == 2
     with pytest.raises(ValidationFailed):
-        await claims.add_rates(
+        await rate_cards.add_rates(
             admin, {"effective_from": start.isoformat(), "day_pence": "1", "half_day_pence": "1"}
         )
 

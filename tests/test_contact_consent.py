@@ -13,7 +13,7 @@ from coprod import worker
 from coprod.config import get_settings
 from coprod.domain.consent import NotInForce, Record, why_not
 from coprod.models import ConsentPurpose, Invitation, Representative, Role
-from coprod.services import activities, bookings, contact, contracts, wellbeing
+from coprod.services import activities, bookings, contact, contracts, reminders, wellbeing
 from coprod.services.actor import Actor
 from coprod.services.auth import actor_for
 from coprod.templating import long_date
@@ -229,7 +229,7 @@ async def test_the_reminder_job_skips_them_and_they_are_on_the_call_list(scene, 
     await worker.run_periodic_jobs(now)
     await only_ann_is_sent(mailbox)
 
-    calls = await bookings.call_list(lead)
+    calls = await reminders.call_list(lead)
     assert {c.representative.full_name: c.reason for c in calls} == EXPECTED
     assert {c.booking.activity_id for c in calls if c.booking} == {session.id}
 
@@ -242,7 +242,7 @@ async def test_open_invitations_of_people_we_may_not_email_are_on_the_call_list(
         lead, poll, {"options": [local_iso(TODAY + 40 * DAY), local_iso(TODAY + 41 * DAY)]}
     )
     await activities.invite(lead, poll, [r.id for r in people.values()])
-    calls = await bookings.call_list(lead)
+    calls = await reminders.call_list(lead)
     assert {c.representative.full_name: c.reason for c in calls} == EXPECTED
     assert all(c.invitation is not None and c.booking is None for c in calls)
 
@@ -250,7 +250,7 @@ async def test_open_invitations_of_people_we_may_not_email_are_on_the_call_list(
     invitation = await Invitation.get(activity=poll, representative=people["nev"])
     answers = {str(o.id): "yes" for o in await poll.options.all()}
     await activities.record_answers(lead, invitation, {"answers": answers, "mode": "video"})
-    assert {c.representative.full_name for c in await bookings.call_list(lead)} == {
+    assert {c.representative.full_name for c in await reminders.call_list(lead)} == {
         "Wil Withdrew",
         "Rev Review",
     }

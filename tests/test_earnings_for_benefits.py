@@ -13,7 +13,7 @@ import pytest
 
 from coprod.config import EarningsLimit, get_settings
 from coprod.models import Representative
-from coprod.services import claims as claims_service
+from coprod.services import earnings
 from tests.test_activities_api import as_representative, at, contracted_rep, create_activity
 from tests.test_claims_api import SUMMER, attend, draft, finance_of, held, local, second_lead
 from tests.test_representatives_api import errors_of, lead_of
@@ -88,7 +88,7 @@ async def test_a_correction_counts_towards_earnings_in_the_week_it_puts_right(
     )
     assert rejected.json()["earnings_warning"] is None
     rep = await Representative.get(id=ann["id"])
-    position = await claims_service.earnings_position(rep, SUMMER)
+    position = await earnings.earnings_position(rep, SUMMER)
     assert position is not None and (position.earned_pence, position.over) == (7000, False)
 
 
@@ -112,7 +112,7 @@ def dated_figures(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
     )
     patched = dataclasses.replace(get_settings(), earnings_limits=figures)
-    monkeypatch.setattr(claims_service, "get_settings", lambda: patched)
+    monkeypatch.setattr(earnings, "get_settings", lambda: patched)
 
 
 async def test_the_limit_checked_is_the_one_in_force_for_that_week(

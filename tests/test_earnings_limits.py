@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from coprod.models import Booking, Claim, ClaimLine, LineKind, Role, User
-from coprod.services import activities, auth, bookings, claims, contracts, representatives
+from coprod.services import activities, auth, bookings, contracts, earnings, representatives
 from coprod.validation import ValidationFailed
 from tests.conftest import sign_in
 
@@ -38,22 +38,24 @@ async def setup(world):
 async def test_choosing_a_limit(world):
     _, lead, rep = await setup(world)
     with pytest.raises(ValidationFailed) as caught:
-        await claims.set_earnings_limit(lead, rep, {"earnings_limit": "own", "own_amount": "lots"})
+        await earnings.set_earnings_limit(
+            lead, rep, {"earnings_limit": "own", "own_amount": "lots"}
+        )
     assert set(caught.value.by_field()) == {"own_amount", "own_period"}
-    await claims.set_earnings_limit(
+    await earnings.set_earnings_limit(
         lead, rep, {"earnings_limit": "own", "own_amount": "100", "own_period": "week"}
     )
-    assert claims.limit_of(rep) == (10000, "week", "your own limit")
-    await claims.set_earnings_limit(lead, rep, {"earnings_limit": "esa_permitted_work_lower"})
-    pence, period, label = claims.limit_of(rep)
+    assert earnings.limit_of(rep) == (10000, "week", "your own limit")
+    await earnings.set_earnings_limit(lead, rep, {"earnings_limit": "esa_permitted_work_lower"})
+    pence, period, label = earnings.limit_of(rep)
     assert (pence, period) == (2000, "week") and "ESA" in label
-    await claims.set_earnings_limit(lead, rep, {"earnings_limit": "none"})
-    assert claims.limit_of(rep) is None
+    await earnings.set_earnings_limit(lead, rep, {"earnings_limit": "none"})
+    assert earnings.limit_of(rep) is None
 
 
 async def test_warned_at_invitation_booking_and_claim_time_but_never_blocked(client, world):
     _, lead, rep = await setup(world)
-    await claims.set_earnings_limit(
+    await earnings.set_earnings_limit(
         lead, rep, {"earnings_limit": "own", "own_amount": "100", "own_period": "week"}
     )
     activity = await activities.create_activity(
@@ -69,7 +71,7 @@ async def test_warned_at_invitation_booking_and_claim_time_but_never_blocked(cli
             "starts_at": SOON.isoformat(),
         },
     )
-    warning = await claims.activity_warning(rep, SOON, 300)
+    warning = await earnings.activity_warning(rep, SOON, 300)
     assert warning and "£140.00" in warning and "£100.00" in warning
     # Answering an invitation by their own link, the person is spoken to.
     poll = await activities.plan(
@@ -93,14 +95,14 @@ async def test_warned_at_invitation_booking_and_claim_time_but_never_blocked(cli
     assert "This would take your earnings" in answer and "may affect your benefits" in answer
     assert "Alex Morgan's earnings" not in answer
     # A half day would stay within it.
-    assert await claims.activity_warning(rep, SOON, 120) is None
+    assert await earnings.activity_warning(rep, SOON, 120) is None
     await sign_in(client, "lead@trust.example")
     page = await client.get(f"/activities/{activity.id}")
     assert "Earnings limits" in page.text and "may affect" in page.text.lower()
 
     booking = await bookings.book(lead, activity, rep, "phone")  # not blocked
     assert booking.status.value == "confirmed"
-    position = await claims.earnings_position(rep, SOON.date())
+    position = await earnings.earnings_position(rep, SOON.date())
     assert position is not None and position.earned_pence == 14000 and position.over
 
     claim = await Claim.create(
@@ -118,8 +120,8 @@ async def test_warned_at_invitation_booking_and_claim_time_but_never_blocked(cli
         amount_pence=14000,
         description="Day",
     )
-    assert "Alex Morgan's earnings" in (await claims.claim_warning(claim))
-    assert "over their own limit of £100.00" in (await claims.claim_warning(claim))
+    assert "Alex Morgan's earnings" in (await earnings.claim_warning(claim))
+    assert "over their own limit of £100.00" in (await earnings.claim_warning(claim))
     # The person reads the same warning on their own claim, spoken to them.
     alex = await User.get(email="alex@people.example")
     client.http.cookies.set("coprod_session", await auth.start_session(alex))
@@ -128,13 +130,13 @@ async def test_warned_at_invitation_booking_and_claim_time_but_never_blocked(cli
     assert "may affect your benefits" in own and "Alex Morgan's earnings" not in own
     await Booking.filter(id=booking.id).update(status="cancelled")
     assert (
-        await claims.earnings_position(rep, SOON.date())
+        await earnings.earnings_position(rep, SOON.date())
     ).earned_pence == 14000  # the claim still counts
 
 
 async def test_a_representative_sees_earnings_against_their_limit(client, world):
     _, lead, rep = await setup(world)
-    await claims.set_earnings_limit(lead, rep, {"earnings_limit": "esa_permitted_work_lower"})
+    await earnings.set_earnings_limit(lead, rep, {"earnings_limit": "esa_permitted_work_lower"})
     user = await User.get(email="alex@people.example")
     client.http.cookies.set("coprod_session", await auth.start_session(user))
     page = await client.get("/my/payments")
@@ -143,4 +145,4 @@ async def test_a_representative_sees_earnings_against_their_limit(client, world)
     changed = await client.post_form("/my/payments", {"action": "limit", "earnings_limit": "none"})
     assert changed.status_code == 303
     await rep.refresh_from_db()
-    assert rep.earnings_limit_code is None and claims.limit_of(rep) is None
+    assert rep.earnings_limit_code is None and earnings.limit_of(rep) is None

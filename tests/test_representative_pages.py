@@ -20,6 +20,7 @@ from coprod.services import (
     bookings,
     claims,
     contracts,
+    reminders,
     representatives,
     wellbeing,
 )
@@ -366,7 +367,7 @@ async def test_pages_a_representative_sees_speak_to_them(client, world, mailbox)
         f"/my/claims/{claim.id}",
         "/my/payments",
         "/my/statement",
-        f"/tech-test/{bookings.tech_test_token(booking)}",
+        f"/tech-test/{reminders.tech_test_token(booking)}",
         answer,
     ):
         response = await client.get(path)

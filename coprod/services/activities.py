@@ -31,7 +31,7 @@ from coprod.models import (
     User,
 )
 from coprod.security import hash_secret, new_secret
-from coprod.services import audit, claims, contact, wellbeing
+from coprod.services import audit, contact, rate_cards, wellbeing
 from coprod.services.access import is_lead
 from coprod.services.actor import Actor
 from coprod.services.representatives import on_behalf
@@ -424,7 +424,7 @@ async def what_is_paid(activity: Activity, rep: Representative, starts_at: dt.da
     day = scheduling.london_date(starts_at)
     minutes = activity.duration_minutes + activity.preparation_minutes
     try:
-        rates = pay.rates_on(day, await claims.rate_card(activity.organisation_id))
+        rates = pay.rates_on(day, await rate_cards.rate_card(activity.organisation_id))
     except ValueError:
         return "Your travel and other expenses are paid back."
     fee = pay.fee_for_day(day, minutes, rates)

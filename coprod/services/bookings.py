@@ -1,17 +1,14 @@
-"""Bookings: the rules at booking time, the six-week check, changes, cancellations, calendar
-invites, reminders, access arrangements and the personal calendar feed."""
+"""Bookings: the rules at booking time, the six-week check, changes, cancellations, moving an
+activity, and access arrangements."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from coprod.config import get_settings
@@ -20,7 +17,6 @@ from coprod.domain import scheduling
 from coprod.domain.contracts import Term
 from coprod.domain.scheduling import BookingFacts, Refusal
 from coprod.errors import Conflict, Forbidden, NotFound
-from coprod.integrations import calendar
 from coprod.models import (
     HOLDING,
     AccessArrangement,
@@ -33,18 +29,15 @@ from coprod.models import (
     Project,
     Representative,
     TimeOption,
-    User,
     WellbeingCheck,
     WellbeingOutcome,
 )
-from coprod.security import new_secret, sign, signatures_match
-from coprod.services import activities, audit, contact, outbox, wellbeing
+from coprod.services import activities, audit, invites, wellbeing
 from coprod.services.access import is_lead, is_self
-from coprod.services.activities import how_to_join, location_for
 from coprod.services.actor import Actor
+from coprod.services.decisions import AtRisk, Decision, DecisionsNeeded, read_decisions
 from coprod.services.representatives import on_behalf
-from coprod.templating import london
-from coprod.validation import Checker, FieldError, ValidationFailed
+from coprod.validation import Checker, ValidationFailed
 
 
 class BookingRefused(Conflict):
@@ -74,77 +67,6 @@ async def booking_for(actor: Actor, booking_id: int) -> Booking:
     if not (is_lead(actor) or is_self(actor, booking.representative)):
         raise NotFound
     return booking
-
-
-# --------------------------------------------------------------------------- calendar
-
-
-async def calendar_event(booking: Booking, *, cancelled: bool = False) -> calendar.CalendarEvent:
-    activity = await booking.activity
-    rep = await booking.representative
-    lead = await User.get_or_none(id=activity.lead_id) if activity.lead_id else None
-    settings = get_settings()
-    return calendar.CalendarEvent(
-        uid=booking.uid,
-        sequence=booking.sequence,
-        summary=activity.title,
-        description="\n\n".join(
-            p for p in (how_to_join(activity, booking.mode), activity.description) if p
-        ),
-        location=location_for(activity, booking.mode),
-        starts_at=booking.starts_at,
-        ends_at=booking.ends_at,
-        organizer_email=lead.email if lead else settings.mail_from,
-        organizer_name=lead.full_name if lead else "Coprod",
-        attendee_email=rep.email,
-        attendee_name=rep.full_name,
-        cancelled=cancelled or booking.status == BookingStatus.CANCELLED,
-        url=f"{settings.base_url}/my/bookings",
-    )
-
-
-def _invited(booking: Booking) -> bool:
-    """Has the person been sent this booking's invite, so the event is in their calendar?
-    A booking flagged for a wellbeing check after it was confirmed keeps its confirmed_at."""
-    return booking.status == BookingStatus.CONFIRMED or booking.confirmed_at is not None
-
-
-async def _send_invite(booking: Booking, template: str, *, cancelled: bool = False) -> None:
-    """Email the representative the calendar file for this booking, if they use email."""
-    rep = await booking.representative
-    if not rep.email:
-        return
-    activity = await booking.activity
-    event = await calendar_event(booking, cancelled=cancelled)
-    attachment = outbox.Attachment(
-        filename="invite.ics",
-        content_type="text/calendar",
-        content_b64=base64.b64encode(calendar.invite(event)).decode(),
-        method="CANCEL" if cancelled else "REQUEST",
-    )
-    await contact.email_representative(
-        rep,
-        template=template,
-        context=await booking_email(booking, activity, rep),
-        organisation_id=activity.organisation_id,
-        attachments=(attachment,),
-    )
-
-
-async def booking_email(
-    booking: Booking, activity: Activity, rep: Representative
-) -> dict[str, Any]:
-    """What a booking's emails tell the person: when, where and how to join, what is paid, and
-    whom to phone."""
-    return {
-        "name": rep.full_name,
-        "title": activity.title,
-        "when": london(booking.starts_at, "%A %-d %B %Y at %-I:%M%p"),
-        "how": how_to_join(activity, booking.mode),
-        "paid": await activities.what_is_paid(activity, rep, booking.starts_at),
-        "contact": await activities.lead_contact(activity, rep),
-        "url": f"{get_settings().base_url}/my/bookings",
-    }
 
 
 # --------------------------------------------------------------------------- booking
@@ -259,7 +181,7 @@ async def book(actor: Actor, activity: Activity, rep: Representative, mode: str)
             on_behalf_of=rep.full_name,
         )
         if not flagged:
-            await _send_invite(booking, "booking_confirmed")
+            await invites.send_invite(booking, "booking_confirmed")
     return booking
 
 
@@ -449,12 +371,12 @@ async def record_wellbeing_check(
             booking.status = BookingStatus.CONFIRMED
             booking.confirmed_at = _now()
         else:
-            invited = _invited(booking)
+            invited = invites.invited(booking)
             booking.status = BookingStatus.CANCELLED
             booking.cancelled_at = _now()
             if invited:
                 booking.sequence += 1
-                await _send_invite(booking, "booking_cancelled", cancelled=True)
+                await invites.send_invite(booking, "booking_cancelled", cancelled=True)
         await booking.save(update_fields=["status", "confirmed_at", "cancelled_at", "sequence"])
         await audit.record(
             actor,
@@ -464,7 +386,7 @@ async def record_wellbeing_check(
             on_behalf_of=None,
         )
         if booking.status == BookingStatus.CONFIRMED:
-            await _send_invite(booking, "booking_confirmed")
+            await invites.send_invite(booking, "booking_confirmed")
     return check
 
 
@@ -491,7 +413,7 @@ async def cancel(actor: Actor, booking: Booking) -> Booking:
         raise NotFound
     if booking.status in (BookingStatus.CANCELLED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW):
         raise Conflict(f"This booking is already {booking.status.label.lower()}", "status")
-    was_confirmed = _invited(booking)
+    was_confirmed = invites.invited(booking)
     async with in_transaction():
         before = booking.status.value
         booking.status = BookingStatus.CANCELLED
@@ -511,7 +433,7 @@ async def cancel(actor: Actor, booking: Booking) -> Booking:
             on_behalf_of=on_behalf(actor, rep),
         )
         if was_confirmed:
-            await _send_invite(booking, "booking_cancelled", cancelled=True)
+            await invites.send_invite(booking, "booking_cancelled", cancelled=True)
     return booking
 
 
@@ -539,75 +461,9 @@ async def change_mode(actor: Actor, booking: Booking, mode: str) -> Booking:
             after={"mode": mode},
             on_behalf_of=on_behalf(actor, rep),
         )
-        if _invited(booking):
-            await _send_invite(booking, "booking_updated")
+        if invites.invited(booking):
+            await invites.send_invite(booking, "booking_updated")
     return booking
-
-
-# --------------------------------------------------------------------------- decisions
-
-
-class Decision(StrEnum):
-    CANCEL = "cancel"
-    KEEP = "keep"
-
-
-@dataclass
-class AtRisk:
-    """A booking that a change would leave breaking a rule, and the rules it would break."""
-
-    booking: Booking
-    reasons: list[str]
-
-
-class DecisionsNeeded(Conflict):
-    """The change would leave these bookings breaking a rule: the lead must decide, for each,
-    to cancel it or to keep it with a reason. `errors` says, field by field, what is missing."""
-
-    def __init__(self, at_risk: Sequence[AtRisk], errors: Sequence[FieldError]) -> None:
-        self.at_risk = list(at_risk)
-        self.errors = list(errors)
-        self.undecided = all(e.field.startswith("decision_") for e in self.errors) and len(
-            self.errors
-        ) == len(self.at_risk)
-        super().__init__(". ".join(e.message for e in self.errors), self.errors[0].field)
-
-
-def read_decisions(
-    data: Mapping[str, Any], at_risk: Sequence[AtRisk]
-) -> dict[int, tuple[Decision, str]]:
-    """The lead's decision for each booking at risk, as `decisions` (a list of
-    {booking_id, decision, reason}) or as the page's `decision_<id>` and `reason_<id>` fields.
-    Raises DecisionsNeeded unless every booking at risk has a decision (keeping needs a reason)."""
-    raw = data.get("decisions")
-    flat: dict[str, Any] = dict(data)
-    if isinstance(raw, list):
-        for item in raw:
-            if isinstance(item, dict) and str(item.get("booking_id", "")).isdigit():
-                flat[f"decision_{item['booking_id']}"] = item.get("decision")
-                flat[f"reason_{item['booking_id']}"] = item.get("reason")
-    c = Checker(flat)
-    out: dict[int, tuple[Decision, str]] = {}
-    for risk in at_risk:
-        booking = risk.booking
-        name = booking.representative.full_name
-        choice = c.raw(f"decision_{booking.id}")
-        if choice not in {d.value for d in Decision}:
-            c.fail(
-                f"decision_{booking.id}",
-                f"Choose whether to cancel or keep {name}'s booking. {'. '.join(risk.reasons)}",
-            )
-            continue
-        reason = c.text(
-            f"reason_{booking.id}",
-            f"why you are keeping {name}'s booking",
-            required=choice == Decision.KEEP,
-            max_length=2000,
-        )
-        out[booking.id] = (Decision(choice), reason)
-    if c.errors:
-        raise DecisionsNeeded(at_risk, c.errors)
-    return out
 
 
 async def cancel_or_keep(
@@ -702,8 +558,8 @@ async def reschedule(actor: Actor, activity: Activity, data: Mapping[str, Any]) 
             await booking.save(update_fields=["starts_at", "ends_at", "sequence", "status"])
             await AccessArrangement.filter(booking=booking, done_at__isnull=True).delete()
             await _checklist(booking, rep)
-            if _invited(booking):
-                await _send_invite(booking, "booking_updated")
+            if invites.invited(booking):
+                await invites.send_invite(booking, "booking_updated")
     return activity
 
 
@@ -740,171 +596,3 @@ async def overdue_arrangements(actor: Actor) -> list[AccessArrangement]:
             due_on__lt=dt.date.today(),
         ).prefetch_related("booking__representative", "booking__activity")
     )
-
-
-# --------------------------------------------------------------------------- reminders
-
-
-def tech_test_token(booking: Booking) -> str:
-    return f"{booking.id}.{sign(get_settings().secret_key, 'tech-test', booking.uid)}"
-
-
-async def booking_for_tech_test(token: str) -> Booking:
-    booking_id, _, signature = token.partition(".")
-    # isascii: str.isdigit() also accepts digits such as "²", which int() rejects; and an id
-    # beyond the column's range fails in the database rather than being not found.
-    pk = int(booking_id) if booking_id.isascii() and booking_id.isdigit() else 0
-    booking = await Booking.get_or_none(id=pk) if 0 < pk < 2**31 else None
-    if booking is None or not signatures_match(
-        sign(get_settings().secret_key, "tech-test", booking.uid), signature
-    ):
-        raise NotFound
-    return booking
-
-
-async def request_tech_test(booking: Booking) -> None:
-    activity = await booking.activity
-    rep = await booking.representative
-    lead = await User.get_or_none(id=activity.lead_id) if activity.lead_id else None
-    async with in_transaction():
-        if lead is not None:
-            await outbox.enqueue_email_once(
-                dedupe_key=f"booking:{booking.id}:tech-test:{booking.sequence}",
-                to=lead.email,
-                template="tech_test_request",
-                context={
-                    "name": lead.full_name,
-                    "representative": rep.full_name,
-                    "title": activity.title,
-                    "when": london(booking.starts_at),
-                    "phone": rep.phone or rep.mobile or "",
-                    "email": rep.email or "",
-                },
-                organisation_id=activity.organisation_id,
-            )
-        await audit.record(
-            Actor(user=None, organisation_id=activity.organisation_id, via="link"),
-            "booking.tech_test_request",
-            booking,
-            on_behalf_of=rep.full_name,
-        )
-
-
-async def send_reminders(now: dt.datetime) -> int:
-    """Periodic job: a reminder a set time before, once per booking and start time."""
-    hours = get_settings().reminder_hours_before
-    due = await Booking.filter(
-        status=BookingStatus.CONFIRMED,
-        starts_at__gt=now,
-        starts_at__lte=now + dt.timedelta(hours=hours),
-    ).prefetch_related("activity", "representative")
-    queued = 0
-    settings = get_settings()
-    for booking in due:
-        rep, activity = booking.representative, booking.activity
-        # Anyone we may not email is on the lead's call list instead.
-        sent = await contact.email_representative(
-            rep,
-            dedupe_key=f"booking:{booking.id}:reminder:{booking.starts_at.isoformat()}",
-            template="booking_reminder",
-            context={
-                "name": rep.full_name,
-                "title": activity.title,
-                "mode": booking.mode,
-                "when": london(booking.starts_at, "%A %-d %B %Y at %-I:%M%p"),
-                "how": how_to_join(activity, booking.mode),
-                "tech_test_url": f"{settings.base_url}/tech-test/{tech_test_token(booking)}",
-                "dial_in": activity.dial_in,
-                "pin": activity.dial_in_pin,
-            },
-            organisation_id=activity.organisation_id,
-        )
-        queued += sent.message is not None
-    return queued
-
-
-@dataclass(frozen=True)
-class ToCall:
-    """Someone the lead needs to phone, because we may not email them, and what about."""
-
-    representative: Representative
-    reason: str  # why they are not emailed, e.g. "has not agreed to be contacted"
-    activity: Activity
-    booking: Booking | None  # a coming booking, or else
-    invitation: Invitation | None  # an invitation to say when they can come, not yet answered
-
-    @property
-    def when(self) -> dt.datetime | None:
-        return self.booking.starts_at if self.booking else self.activity.poll_deadline
-
-
-async def call_list(actor: Actor, days: int = 14) -> list[ToCall]:
-    """Coming bookings, and open invitations not yet answered, of people we may not email
-    (no consent to be contacted in force, or no email address): the lead rings them instead."""
-    if not is_lead(actor):
-        raise Forbidden
-    now = _now()
-    booked = await Booking.filter(
-        activity__organisation_id=actor.organisation_id,
-        status__in=HOLDING,
-        starts_at__gt=now,
-        starts_at__lte=now + dt.timedelta(days=days),
-    ).prefetch_related("representative", "activity")
-    invited = await (
-        Invitation.filter(
-            activity__organisation_id=actor.organisation_id,
-            activity__status=ActivityStatus.PLANNING,
-            answered_at__isnull=True,
-            representative__archived_at__isnull=True,
-        )
-        .filter(Q(activity__poll_deadline__isnull=True) | Q(activity__poll_deadline__gt=now))
-        .prefetch_related("representative", "activity")
-    )
-    reps = {b.representative.id: b.representative for b in booked} | {
-        i.representative.id: i.representative for i in invited
-    }
-    reasons = {n.representative.id: n.reason for n in await contact.not_contacted(reps.values())}
-    found = [
-        ToCall(b.representative, reasons[b.representative.id], b.activity, b, None)
-        for b in booked
-        if b.representative.id in reasons
-    ] + [
-        ToCall(i.representative, reasons[i.representative.id], i.activity, None, i)
-        for i in invited
-        if i.representative.id in reasons
-    ]
-    far = dt.datetime.max.replace(tzinfo=dt.UTC)
-    return sorted(found, key=lambda c: (c.when or far, c.representative.full_name))
-
-
-# --------------------------------------------------------------------------- calendar feed
-
-
-async def reset_calendar_token(actor: Actor, rep: Representative) -> str:
-    if rep.organisation_id != actor.organisation_id or not (is_lead(actor) or is_self(actor, rep)):
-        raise NotFound
-    rep.calendar_token = new_secret()
-    await rep.save(update_fields=["calendar_token"])
-    await audit.record(actor, "calendar_feed.reset", rep, on_behalf_of=on_behalf(actor, rep))
-    return rep.calendar_token
-
-
-async def feed(rep: Representative) -> bytes:
-    bookings = await Booking.filter(
-        representative=rep,
-        status__in=(*HOLDING, BookingStatus.CANCELLED, BookingStatus.ATTENDED),
-        starts_at__gt=_now() - dt.timedelta(days=90),
-    )
-    events = [await calendar_event(b) for b in bookings]
-    return calendar.feed(events, f"Coprod: {rep.full_name}")
-
-
-async def feed_by_token(token: str) -> bytes:
-    rep = (
-        await Representative.get_or_none(calendar_token=token, archived_at__isnull=True)
-        if token
-        else None
-    )
-    if rep is None:
-        raise NotFound
-    return await feed(rep)

@@ -3,7 +3,7 @@
 Invitations, bookings and their changes, reminders, contract expiry and remittances all go
 through `email_representative`, which sends only while the person's consent to be contacted is
 in force and they have an email address. Otherwise nothing is queued and the plain-English
-reason comes back, so the lead can phone them instead (see bookings.call_list). Messages people
+reason comes back, so the lead can phone them instead (see reminders.call_list). Messages people
 ask for themselves, such as sign-in links, do not come this way.
 """
 

@@ -29,6 +29,7 @@ from coprod.models import (
 from coprod.services import audit, bookings, contact, outbox
 from coprod.services.access import is_lead
 from coprod.services.actor import Actor
+from coprod.services.decisions import AtRisk, read_decisions
 from coprod.templating import long_date
 from coprod.validation import Checker, ValidationFailed
 
@@ -135,7 +136,7 @@ async def renew(actor: Actor, contract: Contract, data: Mapping[str, Any]) -> Co
     return successor
 
 
-async def later_bookings(contract: Contract, ended_on: dt.date) -> list[bookings.AtRisk]:
+async def later_bookings(contract: Contract, ended_on: dt.date) -> list[AtRisk]:
     """Bookings the person holds after `ended_on` that none of their other contracts covers:
     ending this contract on that day would leave them without one."""
     others = [
@@ -150,7 +151,7 @@ async def later_bookings(contract: Contract, ended_on: dt.date) -> list[bookings
     ).prefetch_related("representative", "activity"):
         day = london_date(booking.starts_at)
         if day > ended_on and not any(t.starts_on <= day <= t.last_day for t in others):
-            at_risk.append(bookings.AtRisk(booking, [Refusal.NO_CONTRACT.value]))
+            at_risk.append(AtRisk(booking, [Refusal.NO_CONTRACT.value]))
     return at_risk
 
 
@@ -177,7 +178,7 @@ async def end_early(actor: Actor, contract: Contract, data: Mapping[str, Any]) -
         rep = await contract.representative
         await _lock(rep)
         at_risk = await later_bookings(contract, ended_on)
-        decisions = bookings.read_decisions(data, at_risk)
+        decisions = read_decisions(data, at_risk)
         contract.ended_on = ended_on
         contract.end_reason = reason
         await contract.save(update_fields=["ended_on", "end_reason"])

@@ -8,7 +8,15 @@ import datetime as dt
 import pytest
 
 from coprod.models import Claim, ClaimStatus, Invitation, Role, User
-from coprod.services import activities, auth, bookings, contracts, representatives, wellbeing
+from coprod.services import (
+    activities,
+    auth,
+    bookings,
+    contracts,
+    reminders,
+    representatives,
+    wellbeing,
+)
 from tests.browser.conftest import visit
 from tests.conftest import PASSWORD
 
@@ -144,7 +152,7 @@ async def test_the_remaining_pages_are_accessible(browser, live_server, world):
         f"/my/claims/{claim.id}",
         "/my/profile/health",
         f"/my/profile/health/{episode.id}",
-        f"/tech-test/{bookings.tech_test_token(booking)}",
+        f"/tech-test/{reminders.tech_test_token(booking)}",
     ):
         await visit(page, path)
     await context.close()

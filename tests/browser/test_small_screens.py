@@ -21,10 +21,12 @@ from coprod.models import (
 )
 from coprod.services import (
     activities,
+    attendance,
     auth,
     bookings,
     claims,
     contracts,
+    reminders,
     representatives,
     wellbeing,
 )
@@ -159,7 +161,7 @@ async def test_every_page_fits_a_small_screen(browser, live_server, world, mailb
     await Activity.filter(id=past.id).update(starts_at=start)
     await Booking.filter(id=held.id).update(starts_at=start, ends_at=start + dt.timedelta(hours=2))
     held = await Booking.get(id=held.id)
-    await claims.record_attendance(lead, held, {"attended": "yes", "attended_minutes": "120"})
+    await attendance.record_attendance(lead, held, {"attended": "yes", "attended_minutes": "120"})
     claim = await claims.generate_draft(
         lead,
         rep,
@@ -249,7 +251,7 @@ async def test_every_page_fits_a_small_screen(browser, live_server, world, mailb
         f"/my/profile/health/{episode.id}",
         "/my/profile/equality",
         f"/bookings/{booking.id}/cancel",
-        f"/tech-test/{bookings.tech_test_token(booking)}",
+        f"/tech-test/{reminders.tech_test_token(booking)}",
         answer_path,
     ):
         await check_narrow(page, path, problems)

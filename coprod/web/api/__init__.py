@@ -2,8 +2,11 @@
 
 from coprod.web.api import (
     activities,  # noqa: F401
+    bookings,  # noqa: F401
     claims,  # noqa: F401
     core,  # noqa: F401
+    earnings,  # noqa: F401
+    payouts,  # noqa: F401
     reports,  # noqa: F401
     representatives,  # noqa: F401
 )

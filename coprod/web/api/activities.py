@@ -1,4 +1,4 @@
-"""API operations for activities, finding a time, bookings and the personal calendar.
+"""API operations for activities and finding a time; schemas shared with api/bookings.py.
 
 Handlers only translate between JSON and the services: every rule lives in
 coprod.services.activities and coprod.services.bookings. Health data never appears in these
@@ -32,11 +32,14 @@ from coprod.models import (
     Representative,
     Role,
     TimeOption,
-    WellbeingCheck,
-    WellbeingOutcome,
 )
-from coprod.services import access, activities, bookings, claims, contact
-from coprod.services.access import is_lead, is_self
+from coprod.services import (
+    activities,
+    bookings,
+    contact,
+    decisions,
+    earnings,
+)
 from coprod.services.actor import Actor
 from coprod.validation import Checker, ValidationFailed
 from coprod.web.api.claims import WARNINGS, warnings_json
@@ -57,7 +60,7 @@ ANSWER = {"enum": [a.value for a in Answer]}
 IDS = {"type": "array", "items": INT}
 
 
-def _required(schema: dict[str, Any], *names: str) -> dict[str, Any]:
+def required(schema: dict[str, Any], *names: str) -> dict[str, Any]:
     return {**schema, "required": list(names)}
 
 
@@ -92,7 +95,7 @@ ACTIVITY_INPUT = obj(
         "sends everyone booked the change. Without an offset it is the time in England",
     },
 )
-CREATE_ACTIVITY = _required(ACTIVITY_INPUT, "title", "kind", "duration_minutes", "capacity")
+CREATE_ACTIVITY = required(ACTIVITY_INPUT, "title", "kind", "duration_minutes", "capacity")
 UPDATE_ACTIVITY = obj(**ACTIVITY_INPUT["properties"], decisions=DECISIONS)
 ACTIVITY = obj(
     **ACTIVITY_INPUT["properties"],
@@ -104,7 +107,7 @@ ACTIVITY = obj(
     lead_id=NULL_INT,
 )
 OPTION = obj(id=INT, starts_at=DATETIME)
-OPTIONS_INPUT = _required(
+OPTIONS_INPUT = required(
     obj(options={"type": "array", "items": STR, "description": "ISO date-times"}), "options"
 )
 TALLY = obj(yes=INT, if_need_be=INT, no=INT, can_come=INT)
@@ -135,7 +138,7 @@ GRID = obj(
     options={"type": "array", "items": obj(**OPTION["properties"], totals=TALLY)},
     invitees={"type": "array", "items": INVITEE},
 )
-ANSWERS_INPUT = _required(
+ANSWERS_INPUT = required(
     obj(representative_id=INT, answers=ANSWERS_MAP, mode=NULL_MODE, comment=NULL_STR),
     "representative_id",
     "answers",
@@ -149,8 +152,8 @@ ANSWERED = obj(
     answers=ANSWERS_MAP,
 )
 INVITATION = obj(id=INT, activity_id=INT, representative_id=INT)
-INVITE_INPUT = _required(obj(representative_ids=IDS), "representative_ids")
-FINALISE_INPUT = _required(
+INVITE_INPUT = required(obj(representative_ids=IDS), "representative_ids")
+FINALISE_INPUT = required(
     obj(
         option_id=INT,
         representative_ids={
@@ -186,44 +189,6 @@ FINALISED = obj(
     warnings=WARNINGS,
     not_contacted=NOT_CONTACTED,
 )
-BOOKING = obj(
-    id=INT,
-    activity_id=INT,
-    representative_id=INT,
-    status={"enum": [s.value for s in BookingStatus]},
-    mode=MODE,
-    uid=STR,
-    sequence=INT,
-    starts_at=DATETIME,
-    ends_at=DATETIME,
-    wellbeing_flag_reason={
-        **NULL_STR,
-        "description": "Why a wellbeing conversation is needed first; only for the person "
-        "and their involvement leads, and never with health details",
-    },
-    warnings=WARNINGS,
-)
-BOOKING_SENT = obj(**BOOKING["properties"], not_contacted=NOT_CONTACTED)
-BOOK_INPUT = _required(obj(representative_id=INT, mode=MODE), "representative_id", "mode")
-MODE_INPUT = _required(obj(mode=MODE), "mode")
-WELLBEING_INPUT = _required(
-    obj(
-        outcome={"enum": [o.value for o in WellbeingOutcome]},
-        note=STR,
-        representative_wish=STR,
-    ),
-    "outcome",
-    "note",
-    "representative_wish",
-)
-WELLBEING_CHECK = obj(
-    id=INT,
-    booking_id=INT,
-    outcome={"enum": [o.value for o in WellbeingOutcome]},
-    created_at=DATETIME,
-    booking=BOOKING_SENT,
-)
-FEED_URL = obj(url={"type": "string", "format": "uri"})
 
 LIST_QUERY: list[dict[str, Any]] = [
     {"name": "status", "in": "query", "schema": {"enum": [s.value for s in ActivityStatus]}},
@@ -234,7 +199,7 @@ LIST_QUERY: list[dict[str, Any]] = [
 # ---------------------------------------------------------------------------- reading input
 
 
-def _id_of(body: dict[str, Any], name: str, label: str) -> int:
+def id_of(body: dict[str, Any], name: str, label: str) -> int:
     c = Checker(body)
     value = c.integer(name, label, minimum=1)
     c.done()
@@ -308,7 +273,7 @@ def flag_reason() -> str:
     return f"Activity falls within {window} of an acute episode"
 
 
-async def _not_contacted(reps: list[Representative]) -> list[dict[str, Any]]:
+async def not_contacted_json(reps: list[Representative]) -> list[dict[str, Any]]:
     return [
         {
             "representative_id": n.representative.id,
@@ -317,30 +282,6 @@ async def _not_contacted(reps: list[Representative]) -> list[dict[str, Any]]:
         }
         for n in await contact.not_contacted(reps)
     ]
-
-
-async def _booking_told(actor: Actor, booking: Booking) -> dict[str, Any]:
-    """A booking after a change that would have emailed the person, saying if it did not."""
-    rep = booking.representative
-    return {**_booking(actor, booking, rep), "not_contacted": await _not_contacted([rep])}
-
-
-def _booking(actor: Actor, booking: Booking, rep: Representative) -> dict[str, Any]:
-    shown: dict[str, Any] = {
-        "id": booking.id,
-        "activity_id": booking.activity_id,
-        "representative_id": booking.representative_id,
-        "status": booking.status.value,
-        "mode": booking.mode,
-        "uid": booking.uid,
-        "sequence": booking.sequence,
-        "starts_at": iso(booking.starts_at),
-        "ends_at": iso(booking.ends_at),
-    }
-    if is_lead(actor) or is_self(actor, rep):
-        flagged = booking.status == BookingStatus.NEEDS_WELLBEING_CHECK
-        shown["wellbeing_flag_reason"] = flag_reason() if flagged else None
-    return shown
 
 
 async def _answered(invitation: Invitation) -> dict[str, Any]:
@@ -445,12 +386,12 @@ async def update_activity(
                 await bookings.reschedule(
                     actor, activity, {"starts_at": raw_start, "decisions": body.get("decisions")}
                 )
-    except bookings.DecisionsNeeded as exc:
+    except decisions.DecisionsNeeded as exc:
         return decisions_needed(exc)
     booked = await Booking.filter(activity=activity, status__in=HOLDING).prefetch_related(
         "representative"
     )
-    told = await _not_contacted([b.representative for b in booked]) if moving else []
+    told = await not_contacted_json([b.representative for b in booked]) if moving else []
     return {**_activity(activity), "not_contacted": told}
 
 
@@ -506,7 +447,7 @@ async def invite(request: Request, actor: Actor, id: int, body: dict[str, Any]) 
     invited = await activities.invite(actor, activity, _ids_of(body, "representative_ids"))
     reps = [await i.invitation.representative for i in invited]
     return {
-        "warnings": warnings_json(await claims.activity_warnings(activity, reps)),
+        "warnings": warnings_json(await earnings.activity_warnings(activity, reps)),
         "items": [
             {
                 "id": i.invitation.id,
@@ -515,7 +456,7 @@ async def invite(request: Request, actor: Actor, id: int, body: dict[str, Any]) 
             }
             for i in invited
         ],
-        "not_contacted": await _not_contacted([i.invitation.representative for i in invited]),
+        "not_contacted": await not_contacted_json([i.invitation.representative for i in invited]),
     }
 
 
@@ -573,7 +514,7 @@ async def record_answers(
     request: Request, actor: Actor, id: int, body: dict[str, Any]
 ) -> dict[str, Any]:
     activity = await activities.activity_for(actor, id)
-    rep_id = _id_of(body, "representative_id", "the person answering")
+    rep_id = id_of(body, "representative_id", "the person answering")
     invitation = await Invitation.get_or_none(activity=activity, representative_id=rep_id)
     if invitation is None:
         raise NotFound
@@ -596,7 +537,7 @@ async def finalise(request: Request, actor: Actor, id: int, body: dict[str, Any]
     outcomes = await bookings.finalise(actor, activity, body)
     booked = [o.representative for o in outcomes if o.booking]
     return {
-        "warnings": warnings_json(await claims.activity_warnings(activity, booked)),
+        "warnings": warnings_json(await earnings.activity_warnings(activity, booked)),
         "activity": _activity(activity),
         "items": [
             {
@@ -610,194 +551,7 @@ async def finalise(request: Request, actor: Actor, id: int, body: dict[str, Any]
             }
             for o in outcomes
         ],
-        "not_contacted": await _not_contacted([o.representative for o in outcomes if o.booking]),
-    }
-
-
-# ---------------------------------------------------------------------------- bookings
-
-
-@api.operation(
-    "GET",
-    "/activities/{id:int}/bookings",
-    summary="Everyone booked onto an activity, including cancelled bookings",
-    tag=BOOKINGS,
-    roles=LEADS,
-    response=list_of(BOOKING),
-)
-async def list_bookings(request: Request, actor: Actor, id: int) -> dict[str, Any]:
-    activity = await activities.activity_for(actor, id)
-    found = await Booking.filter(activity=activity).prefetch_related("representative")
-    return {"items": [_booking(actor, b, b.representative) for b in found]}
-
-
-@api.operation(
-    "POST",
-    "/activities/{id:int}/bookings",
-    summary="Book someone onto an activity that has a time; a refusal (409) names each rule broken",
-    tag=BOOKINGS,
-    roles=LEADS,
-    request=BOOK_INPUT,
-    response=BOOKING_SENT,
-    status=201,
-)
-async def create_booking(
-    request: Request, actor: Actor, id: int, body: dict[str, Any]
-) -> dict[str, Any]:
-    activity = await activities.activity_for(actor, id)
-    rep_id = _id_of(body, "representative_id", "the person to book")
-    rep = await access.representative_for(actor, rep_id, include_archived=False)
-    mode = str(body.get("mode") or "").strip()
-    booking = await bookings.book(actor, activity, rep, mode)
-    warnings = await claims.activity_warnings(activity, [rep])
-    return {**await _booking_told(actor, booking), "warnings": warnings_json(warnings)}
-
-
-@api.operation(
-    "GET",
-    "/bookings/{id:int}",
-    summary="One booking (involvement leads, or the person booked)",
-    tag=BOOKINGS,
-    response=BOOKING,
-)
-async def get_booking(request: Request, actor: Actor, id: int) -> dict[str, Any]:
-    booking = await bookings.booking_for(actor, id)
-    return _booking(actor, booking, booking.representative)
-
-
-@api.operation(
-    "PATCH",
-    "/bookings/{id:int}",
-    summary="Change how someone takes part; they are sent the updated calendar invite",
-    tag=BOOKINGS,
-    request=MODE_INPUT,
-    response=BOOKING_SENT,
-)
-async def update_booking(
-    request: Request, actor: Actor, id: int, body: dict[str, Any]
-) -> dict[str, Any]:
-    booking = await bookings.booking_for(actor, id)
-    mode = str(body.get("mode") or "").strip()
-    await bookings.change_mode(actor, booking, mode)
-    return await _booking_told(actor, booking)
-
-
-@api.operation(
-    "POST",
-    "/bookings/{id:int}/cancel",
-    summary="Cancel a booking (a lead) or withdraw (the person booked); no reason is asked",
-    tag=BOOKINGS,
-    request=obj(),
-    response=BOOKING_SENT,
-)
-async def cancel_booking(
-    request: Request, actor: Actor, id: int, body: dict[str, Any]
-) -> dict[str, Any]:
-    booking = await bookings.booking_for(actor, id)
-    await bookings.cancel(actor, booking)
-    return await _booking_told(actor, booking)
-
-
-@api.operation(
-    "POST",
-    "/bookings/{id:int}/wellbeing-check",
-    summary="Record the wellbeing conversation: proceed or adjust_role confirms the booking, "
-    "postpone or not_this_time releases the place",
-    tag=BOOKINGS,
-    roles=LEADS,
-    request=WELLBEING_INPUT,
-    response=WELLBEING_CHECK,
-    status=201,
-)
-async def record_wellbeing_check(
-    request: Request, actor: Actor, id: int, body: dict[str, Any]
-) -> dict[str, Any]:
-    booking = await bookings.booking_for(actor, id)
-    check: WellbeingCheck = await bookings.record_wellbeing_check(actor, booking, body)
-    return {
-        "id": check.id,
-        "booking_id": booking.id,
-        "outcome": WellbeingOutcome(check.outcome).value,
-        "created_at": iso(check.created_at),
-        "booking": await _booking_told(actor, booking),
-    }
-
-
-# ---------------------------------------------------------------------------- calendar feed
-
-
-@api.operation(
-    "GET",
-    "/representatives/{id:int}/calendar.ics",
-    summary="Someone's bookings as a calendar file (involvement leads, or the person)",
-    tag=BOOKINGS,
-    response={"type": "string"},
-    content_type="text/calendar",
-)
-async def get_calendar(request: Request, actor: Actor, id: int) -> Response:
-    rep = await access.representative_for(actor, id)
-    return Response(await bookings.feed(rep), media_type="text/calendar")
-
-
-@api.operation(
-    "POST",
-    "/representatives/{id:int}/calendar-token",
-    summary="Make a new secret calendar feed address; the old one stops working",
-    tag=BOOKINGS,
-    request=obj(),
-    response=FEED_URL,
-)
-async def reset_calendar_token(
-    request: Request, actor: Actor, id: int, body: dict[str, Any]
-) -> dict[str, Any]:
-    rep = await access.representative_for(actor, id, include_archived=False)
-    token = await bookings.reset_calendar_token(actor, rep)
-    return {"url": f"{get_settings().base_url}/calendar/{token}.ics"}
-
-
-# ---------------------------------------------------------------------------- call list
-
-TO_CALL = obj(
-    representative_id=INT,
-    name=STR,
-    phone=NULL_STR,
-    reason={
-        **STR,
-        "description": "Why we do not email them, e.g. 'has not agreed to be contacted'",
-    },
-    activity_id=INT,
-    title=STR,
-    booking_id=NULL_INT,
-    starts_at=NULL_DATETIME,
-    invitation_id=NULL_INT,
-    poll_deadline=NULL_DATETIME,
-)
-
-
-@api.operation(
-    "GET",
-    "/call-list",
-    summary="People to phone because we may not email them: their bookings in the next two "
-    "weeks and the invitations they have not answered, each with the reason",
-    tag=BOOKINGS,
-    roles=LEADS,
-    response=list_of(TO_CALL),
-)
-async def call_list(request: Request, actor: Actor) -> dict[str, Any]:
-    return {
-        "items": [
-            {
-                "representative_id": c.representative.id,
-                "name": c.representative.full_name,
-                "phone": c.representative.phone or c.representative.mobile,
-                "reason": c.reason,
-                "activity_id": c.activity.id,
-                "title": c.activity.title,
-                "booking_id": c.booking.id if c.booking else None,
-                "starts_at": iso(c.booking.starts_at) if c.booking else None,
-                "invitation_id": c.invitation.id if c.invitation else None,
-                "poll_deadline": iso(c.activity.poll_deadline),
-            }
-            for c in await bookings.call_list(actor)
-        ]
+        "not_contacted": await not_contacted_json(
+            [o.representative for o in outcomes if o.booking]
+        ),
     }

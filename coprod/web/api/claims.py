@@ -1,25 +1,23 @@
-"""API operations for attendance, claims and expenses, pay runs, payroll exports and annual
-statements.
+"""API operations for attendance, and claims with their expenses; the schemas shared with
+api/payouts.py and api/earnings.py.
 
 Handlers only translate between JSON and the services: every rule (pay bands, the rate card,
-receipt checks, separation of duties, who may see what) lives in coprod.services.claims and
-coprod.services.payouts. Money is always integer pence.
+receipt checks, separation of duties, who may see what) lives in coprod.services.attendance and
+coprod.services.claims. Money is always integer pence.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
 
-from coprod.domain.pay import ExpenseType, tax_year_bounds, tax_year_of
+from coprod.domain.pay import ExpenseType
 from coprod.errors import NotFound
 from coprod.models import (
-    AttemptStatus,
     Booking,
     BookingStatus,
     Claim,
@@ -27,12 +25,9 @@ from coprod.models import (
     ClaimStatus,
     Expense,
     LineKind,
-    PaymentAttempt,
-    PayrollExport,
-    Representative,
     Role,
 )
-from coprod.services import access, bookings, claims, payouts
+from coprod.services import access, attendance, bookings, claims, earnings
 from coprod.services.actor import Actor
 from coprod.validation import Checker, FieldError, ValidationFailed
 from coprod.web.api.core import DATETIME, INT, STR, iso, list_of, obj
@@ -54,13 +49,13 @@ NULL_DATETIME = {"type": ["string", "null"], "format": "date-time"}
 CLAIM_STATUS = {"enum": [s.value for s in ClaimStatus]}
 
 
-def _required(schema: dict[str, Any], *names: str) -> dict[str, Any]:
+def required(schema: dict[str, Any], *names: str) -> dict[str, Any]:
     return {**schema, "required": list(names)}
 
 
 # ---------------------------------------------------------------------------- schemas
 
-ATTENDANCE_INPUT = _required(
+ATTENDANCE_INPUT = required(
     obj(
         attended={"enum": ["yes", "no"]},
         attended_minutes={
@@ -152,7 +147,7 @@ CLAIM = obj(
     },
     warnings=WARNINGS,
 )
-CREATE_CLAIM = _required(
+CREATE_CLAIM = required(
     obj(
         representative_id={
             **INT,
@@ -164,7 +159,7 @@ CREATE_CLAIM = _required(
     "period_start",
     "period_end",
 )
-ADJUSTMENT = _required(
+ADJUSTMENT = required(
     obj(
         expense_id=INT,
         approved_pence={
@@ -177,8 +172,8 @@ ADJUSTMENT = _required(
     "approved_pence",
 )
 APPROVE_INPUT = obj(adjustments={"type": "array", "items": ADJUSTMENT})
-REJECT_INPUT = _required(obj(reason=STR), "reason")
-EXPENSE_INPUT = _required(
+REJECT_INPUT = required(obj(reason=STR), "reason")
+EXPENSE_INPUT = required(
     obj(
         kind={"enum": [t.value for t in ExpenseType]},
         day=DATE,
@@ -190,7 +185,7 @@ EXPENSE_INPUT = _required(
         amount_pence={**INT, "description": "Instead of amount"},
         description=STR,
         agreed_beforehand={**BOOL, "description": "Taxis are paid only if agreed beforehand"},
-        receipt=_required(
+        receipt=required(
             obj(
                 filename=STR,
                 content_base64={**STR, "description": "A PDF, JPEG or PNG, up to 5 MB"},
@@ -201,48 +196,6 @@ EXPENSE_INPUT = _required(
     "kind",
     "day",
 )
-ATTEMPT = obj(
-    id=INT,
-    claim_id=INT,
-    representative_id=INT,
-    amount_pence=INT,
-    status={"enum": [s.value for s in AttemptStatus]},
-    failure_reason=NULL_STR,
-    retryable=BOOL,
-    created_at=DATETIME,
-    updated_at=DATETIME,
-)
-# An approved claim a pay run left unpaid: why, and what to do next.
-NOT_PAID = obj(claim_id=INT, representative_id=INT, reason=STR)
-PAYROLL_EXPORT = obj(
-    id=INT,
-    created_at=DATETIME,
-    claim_count=INT,
-    reason=NULL_STR,
-    csv={"type": "string", "description": "The CSV text"},
-)
-EXPORT_INPUT = obj(
-    export_id={**INT, "description": "Export these claims again (needs a reason)"},
-    reason=STR,
-)
-STATEMENT_ROW = obj(
-    claim_id=INT,
-    paid_on=DATE,
-    method={"enum": ["Bank transfer", "Payroll"]},
-    fees_pence=INT,
-    expenses_pence=INT,
-    adjustments_pence=INT,
-    total_pence=INT,
-)
-STATEMENT = obj(
-    representative_id=INT,
-    tax_year=INT,
-    starts_on=DATE,
-    ends_on=DATE,
-    items={"type": "array", "items": STATEMENT_ROW},
-)
-
-
 # ---------------------------------------------------------------------------- serialising
 
 
@@ -310,7 +263,7 @@ def _summary(claim: Claim, t: claims.Totals) -> dict[str, Any]:
 async def _claim(claim: Claim) -> dict[str, Any]:
     t = await claims.totals(claim)
     open_ = claim.status in (ClaimStatus.DRAFT, ClaimStatus.SUBMITTED)
-    warning = await claims.claim_warning(claim) if open_ else None
+    warning = await earnings.claim_warning(claim) if open_ else None
     return {
         **_summary(claim, t),
         "submitted_by_id": claim.submitted_by_id,  # type: ignore[attr-defined]
@@ -331,30 +284,6 @@ async def _claim(claim: Claim) -> dict[str, Any]:
 
 def warnings_json(found: dict[int, str]) -> list[dict[str, Any]]:
     return [{"representative_id": k, "message": v} for k, v in sorted(found.items())]
-
-
-def _attempt(a: PaymentAttempt) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "claim_id": a.claim_id,
-        "representative_id": a.claim.representative_id,
-        "amount_pence": a.amount_pence,
-        "status": AttemptStatus(a.status).value,
-        "failure_reason": a.failure_reason,
-        "retryable": a.retryable,
-        "created_at": iso(a.created_at),
-        "updated_at": iso(a.updated_at),
-    }
-
-
-def _export(e: PayrollExport) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "created_at": iso(e.created_at),
-        "claim_count": e.claim_count,
-        "reason": e.reason,
-        "csv": e.csv,
-    }
 
 
 # ---------------------------------------------------------------------------- reading input
@@ -436,17 +365,6 @@ def _adjustment_field(field: str, where: dict[int, int]) -> str:
     return field
 
 
-def _tax_year_of(request: Request) -> int:
-    raw = request.query_params.get("tax_year")
-    if raw is None:
-        return tax_year_of(dt.date.today())
-    c = Checker({"tax_year": raw})
-    year = c.integer("tax_year", "the tax year", minimum=2000, maximum=2100)
-    c.done()
-    assert year is not None
-    return year
-
-
 # ---------------------------------------------------------------------------- attendance
 
 
@@ -463,7 +381,7 @@ async def record_attendance(
     request: Request, actor: Actor, id: int, body: dict[str, Any]
 ) -> dict[str, Any]:
     booking = await bookings.booking_for(actor, id)
-    return _attendance(await claims.record_attendance(actor, booking, body))
+    return _attendance(await attendance.record_attendance(actor, booking, body))
 
 
 # ---------------------------------------------------------------------------- claims
@@ -642,228 +560,3 @@ async def add_expense(
             for e in exc.errors
         ) from None
     return _expense(expense)
-
-
-# ---------------------------------------------------------------------------- payments
-
-
-@api.operation(
-    "GET",
-    "/pay-runs",
-    summary="Payment attempts for the organisation's claims, newest first, with any failure",
-    tag=PAYMENTS,
-    roles=FINANCE,
-    response=list_of(ATTEMPT),
-    query=[{"name": "status", "in": "query", "schema": {"enum": [s.value for s in AttemptStatus]}}],
-)
-async def list_pay_runs(request: Request, actor: Actor) -> dict[str, Any]:
-    c = Checker(request.query_params)
-    status = (
-        c.choice("status", "a status", [s.value for s in AttemptStatus])
-        if request.query_params.get("status")
-        else ""
-    )
-    c.done()
-    query = PaymentAttempt.filter(claim__organisation_id=actor.organisation_id)
-    if status:
-        query = query.filter(status=status)
-    found = await query.limit(500).prefetch_related("claim")
-    return {"items": [_attempt(a) for a in found]}
-
-
-@api.operation(
-    "POST",
-    "/pay-runs",
-    summary="Queue a payment for each approved claim of people paid by Stripe; the worker "
-    "makes the transfers, and a claim is never paid twice",
-    tag=PAYMENTS,
-    roles=FINANCE,
-    request=obj(),
-    response=obj(
-        items={"type": "array", "items": ATTEMPT},
-        not_paid={"type": "array", "items": NOT_PAID},
-    ),
-    status=201,
-)
-async def start_pay_run(request: Request, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
-    run = await payouts.pay_run(actor)
-    found = await PaymentAttempt.filter(id__in=[a.id for a in run.queued]).prefetch_related("claim")
-    return {
-        "items": [_attempt(a) for a in found],
-        "not_paid": [
-            {
-                "claim_id": n.claim.id,
-                "representative_id": n.claim.representative_id,
-                "reason": n.reason,
-            }
-            for n in run.not_paid
-        ],
-    }
-
-
-@api.operation(
-    "GET",
-    "/payroll-exports",
-    summary="Payroll exports made, newest first",
-    tag=PAYMENTS,
-    roles=FINANCE,
-    response=list_of(PAYROLL_EXPORT),
-)
-async def list_payroll_exports(request: Request, actor: Actor) -> dict[str, Any]:
-    found = await PayrollExport.filter(organisation_id=actor.organisation_id)
-    return {"items": [_export(e) for e in found]}
-
-
-@api.operation(
-    "POST",
-    "/payroll-exports",
-    summary="Export approved claims of people paid through payroll as CSV, each claim once; "
-    "with export_id and a reason, export the same claims again",
-    tag=PAYMENTS,
-    roles=FINANCE,
-    request=EXPORT_INPUT,
-    response=PAYROLL_EXPORT,
-    status=201,
-)
-async def create_payroll_export(
-    request: Request, actor: Actor, body: dict[str, Any]
-) -> dict[str, Any]:
-    return _export(await payouts.export_payroll(actor, body))
-
-
-# ---------------------------------------------------------------------------- statements
-
-
-@api.operation(
-    "GET",
-    "/representatives/{id:int}/statement",
-    summary="Payments made in a tax year (6 April to 5 April), for HMRC or DWP "
-    "(the person, their involvement leads, finance)",
-    tag=CLAIMS,
-    roles=READERS,
-    response=STATEMENT,
-    query=[
-        {
-            "name": "tax_year",
-            "in": "query",
-            "schema": {"type": "integer", "minimum": 2000, "maximum": 2100},
-            "description": "The year it starts, e.g. 2026 for 6 April 2026 to 5 April 2027; "
-            "the current tax year if left out",
-        }
-    ],
-)
-async def get_statement(request: Request, actor: Actor, id: int) -> dict[str, Any]:
-    year = _tax_year_of(request)
-    rep = await Representative.get_or_none(id=id, organisation_id=actor.organisation_id)
-    if rep is None:
-        raise NotFound
-    rows = await claims.statement(actor, rep, year)
-    start, end = tax_year_bounds(year)
-    return {
-        "representative_id": rep.id,
-        "tax_year": year,
-        "starts_on": start.isoformat(),
-        "ends_on": end.isoformat(),
-        "items": [
-            {
-                "claim_id": r.claim_id,
-                "paid_on": r.paid_on.isoformat(),
-                "method": r.method,
-                "fees_pence": r.fees_pence,
-                "expenses_pence": r.expenses_pence,
-                "adjustments_pence": r.adjustments_pence,
-                "total_pence": r.fees_pence + r.expenses_pence + r.adjustments_pence,
-            }
-            for r in rows
-        ],
-    }
-
-
-# ---------------------------------------------------------------------------- earnings limits
-
-
-EARNINGS = obj(
-    representative_id=INT,
-    earnings_limit={
-        **STR,
-        "description": '"none", "own", or the code of a published limit (see config)',
-    },
-    own_amount_pence=NULL_INT,
-    own_period={"enum": ["week", "month", None]},
-    position={
-        "type": ["object", "null"],
-        "description": "Earnings (fees and corrections, not expenses) this week or month "
-        "against the limit in force for it; null when no limit is watched",
-        "properties": {
-            "label": STR,
-            "period": {"enum": ["week", "month"]},
-            "starts_on": DATE,
-            "ends_on": DATE,
-            "earned_pence": INT,
-            "limit_pence": INT,
-            "over": BOOL,
-        },
-    },
-)
-EARNINGS_INPUT = _required(
-    obj(
-        earnings_limit=EARNINGS["properties"]["earnings_limit"],
-        own_amount={
-            "type": ["string", "number"],
-            "description": 'Their own limit in pounds, like "195.50"',
-        },
-        own_period={"enum": ["week", "month"]},
-    ),
-    "earnings_limit",
-)
-
-
-async def _earnings(rep: Representative) -> dict[str, Any]:
-    position = await claims.earnings_position(rep)
-    own = bool(rep.earnings_limit_pence)
-    return {
-        "representative_id": rep.id,
-        "earnings_limit": "own" if own else (rep.earnings_limit_code or "none"),
-        "own_amount_pence": rep.earnings_limit_pence,
-        "own_period": rep.earnings_limit_period if own else None,
-        "position": None
-        if position is None
-        else {
-            "label": position.label,
-            "period": position.period,
-            "starts_on": position.start.isoformat(),
-            "ends_on": position.end.isoformat(),
-            "earned_pence": position.earned_pence,
-            "limit_pence": position.limit_pence,
-            "over": position.over,
-        },
-    }
-
-
-@api.operation(
-    "GET",
-    "/representatives/{id:int}/earnings-limit",
-    summary="The earnings limit someone asked us to watch, with this week's or month's earnings",
-    tag=CLAIMS,
-    roles=CLAIMANTS,
-    response=EARNINGS,
-)
-async def get_earnings_limit(request: Request, actor: Actor, id: int) -> dict[str, Any]:
-    return await _earnings(await access.representative_for(actor, id))
-
-
-@api.operation(
-    "PUT",
-    "/representatives/{id:int}/earnings-limit",
-    summary="Choose the earnings limit to watch: a published one, their own figure, or none. "
-    "It brings warnings, never blocks",
-    tag=CLAIMS,
-    roles=CLAIMANTS,
-    request=EARNINGS_INPUT,
-    response=EARNINGS,
-)
-async def set_earnings_limit(
-    request: Request, actor: Actor, id: int, body: dict[str, Any]
-) -> dict[str, Any]:
-    rep = await access.representative_for(actor, id)
-    return await _earnings(await claims.set_earnings_limit(actor, rep, body))

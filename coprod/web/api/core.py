@@ -20,7 +20,7 @@ from coprod.models import (
 )
 from coprod.services import auth, outbox, payouts, people
 from coprod.services.actor import Actor
-from coprod.services.bookings import DecisionsNeeded
+from coprod.services.decisions import DecisionsNeeded
 from coprod.validation import Checker
 from coprod.web.api.registry import api
 from coprod.web.render import page_number

@@ -30,7 +30,7 @@ from coprod.models import (
 )
 from coprod.services import access, contracts, representatives, wellbeing
 from coprod.services.actor import Actor
-from coprod.services.bookings import DecisionsNeeded
+from coprod.services.decisions import DecisionsNeeded
 from coprod.services.representatives import NEED_FILTERS, UNAVAILABLE_SLOTS, Filters
 from coprod.validation import Checker
 from coprod.web.api.core import DECISIONS, INT, STR, decisions_needed, iso, list_of, obj

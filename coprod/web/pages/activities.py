@@ -30,8 +30,18 @@ from coprod.models import (
     TimeOption,
     WellbeingOutcome,
 )
-from coprod.services import access, activities, bookings, claims, contact
+from coprod.services import (
+    access,
+    activities,
+    attendance,
+    bookings,
+    contact,
+    decisions,
+    earnings,
+    reminders,
+)
 from coprod.services.actor import Actor
+from coprod.services.calendar_feed import feed_by_token, reset_calendar_token
 from coprod.validation import ValidationFailed
 from coprod.web.guards import checked_form, form_values, public_form, signed_in
 from coprod.web.pages.representatives import LABELS
@@ -189,7 +199,7 @@ async def _detail_context(actor: Actor, activity: Activity) -> dict[str, Any]:
     ]
     return {
         # Benefits: warn (never block) about anyone this would take over their earnings limit.
-        "warnings": await claims.activity_warnings(activity, reps),
+        "warnings": await earnings.activity_warnings(activity, reps),
         "not_contacted": await contact.not_contacted(concerned),
         "activity": activity,
         "project": await Project.get_or_none(id=activity.project_id)
@@ -241,7 +251,7 @@ async def _activity_action(request: Request, actor: Actor, action: str) -> Respo
             await bookings.book(actor, activity, rep, str(data.get("mode", "")))
         elif action == "reschedule":
             await bookings.reschedule(actor, activity, data)
-    except bookings.DecisionsNeeded as exc:
+    except decisions.DecisionsNeeded as exc:
         await activity.refresh_from_db()
         return page(
             request,
@@ -372,7 +382,7 @@ async def _answer_page(
             return redirect(done if actor else f"{request.url.path}?thanks=1")
         except (ValidationFailed, Conflict) as exc:
             errors = as_page_errors(exc)
-    warnings = await claims.activity_warnings(activity, [rep], to_person=actor is None)
+    warnings = await earnings.activity_warnings(activity, [rep], to_person=actor is None)
     warning = warnings.get(rep.id)
     return page(
         request,
@@ -429,7 +439,7 @@ async def _booking_page(
             "outcomes": list(WellbeingOutcome),
             "modes": sorted(activity.modes),
             "mode_labels": MODE_LABELS,
-            "how": bookings.how_to_join(activity, booking.mode),
+            "how": activities.how_to_join(activity, booking.mode),
             "started": booking.starts_at <= dt.datetime.now(dt.UTC),
             "today": dt.date.today(),
             "done": request.query_params.get("done"),
@@ -456,7 +466,7 @@ async def booking_action(request: Request, actor: Actor) -> Response:
         elif action == "wellbeing-check":
             await bookings.record_wellbeing_check(actor, booking, form)
         elif action == "attendance":
-            await claims.record_attendance(actor, booking, form)
+            await attendance.record_attendance(actor, booking, form)
         else:
             raise NotFound
     except (ValidationFailed, Conflict) as exc:
@@ -513,7 +523,7 @@ async def call_list(request: Request, actor: Actor) -> Response:
     return page(
         request,
         "activities/call_list.html",
-        {"calls": await bookings.call_list(actor), "mode_labels": MODE_LABELS},
+        {"calls": await reminders.call_list(actor), "mode_labels": MODE_LABELS},
     )
 
 
@@ -573,7 +583,7 @@ async def my_bookings(request: Request, actor: Actor) -> Response:
 async def my_calendar(request: Request, actor: Actor) -> Response:
     rep = await access.own_representative(actor)
     if request.method == "POST" or not rep.calendar_token:
-        await bookings.reset_calendar_token(actor, rep)
+        await reset_calendar_token(actor, rep)
     url = f"{get_settings().base_url}/calendar/{rep.calendar_token}.ics"
     return page(
         request, "activities/my_calendar.html", {"url": url, "reset": request.method == "POST"}
@@ -581,7 +591,7 @@ async def my_calendar(request: Request, actor: Actor) -> Response:
 
 
 async def calendar_feed(request: Request) -> Response:
-    body = await bookings.feed_by_token(request.path_params["token"])
+    body = await feed_by_token(request.path_params["token"])
     return Response(
         body, media_type="text/calendar", headers={"Cache-Control": "private, max-age=300"}
     )
@@ -589,10 +599,10 @@ async def calendar_feed(request: Request) -> Response:
 
 @public_form
 async def tech_test(request: Request) -> Response:
-    booking = await bookings.booking_for_tech_test(request.path_params["token"])
+    booking = await reminders.booking_for_tech_test(request.path_params["token"])
     sent = False
     if request.method == "POST":
-        await bookings.request_tech_test(booking)
+        await reminders.request_tech_test(booking)
         sent = True
     return page(
         request,

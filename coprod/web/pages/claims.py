@@ -28,7 +28,7 @@ from coprod.models import (
     Representative,
     Role,
 )
-from coprod.services import access, claims, payouts
+from coprod.services import access, claims, earnings, payouts, rate_cards
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from coprod.web.guards import form_values, signed_in
@@ -56,7 +56,7 @@ async def _claim_page(
     t = await claims.totals(claim)
     lines = await ClaimLine.filter(claim=claim)
     warning = (
-        await claims.claim_warning(claim, to_person=access.is_self(actor, rep))
+        await earnings.claim_warning(claim, to_person=access.is_self(actor, rep))
         if claim.status in (ClaimStatus.DRAFT, ClaimStatus.SUBMITTED)
         else None
     )
@@ -270,7 +270,7 @@ async def my_payments(request: Request, actor: Actor) -> Response:
             if data.get("action") == "stripe":
                 return redirect(await payouts.onboarding_link(actor, rep))
             if data.get("action") == "limit":
-                await claims.set_earnings_limit(actor, rep, data)
+                await earnings.set_earnings_limit(actor, rep, data)
                 return redirect("/my/payments?done=1")
             await payouts.set_payout_method(actor, rep, data)
             return redirect("/my/payments?done=1")
@@ -283,7 +283,7 @@ async def my_payments(request: Request, actor: Actor) -> Response:
             "rep": rep,
             "done": request.query_params.get("done"),
             "returned": request.query_params.get("returned"),
-            "position": await claims.earnings_position(rep),
+            "position": await earnings.earnings_position(rep),
             "limits": get_settings().earnings_limits,
             "stripe_ready": payouts.stripe_ready(),
             "stripe_not_ready": payouts.STRIPE_NOT_READY_FOR_YOU,
@@ -296,7 +296,7 @@ async def my_payments(request: Request, actor: Actor) -> Response:
 async def _statement(request: Request, actor: Actor, rep: Representative) -> Response:
     raw = request.query_params.get("tax_year", "")
     year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else tax_year_of(dt.date.today())
-    rows = await claims.statement(actor, rep, year)
+    rows = await earnings.statement(actor, rep, year)
     if request.query_params.get("format") == "csv":
         header = ["paid_on", "claim", "method", "fees", "expenses", "adjustments", "total"]
         text = csv_files.write(
@@ -351,7 +351,7 @@ async def rates(request: Request, actor: Actor) -> Response:
     if request.method == "POST":
         form = form_values(await request.form())
         try:
-            await claims.add_rates(actor, form)
+            await rate_cards.add_rates(actor, form)
             return redirect("/admin/rates?done=1")
         except ValidationFailed as exc:
             errors = exc
@@ -359,7 +359,7 @@ async def rates(request: Request, actor: Actor) -> Response:
         request,
         "claims/rates.html",
         {
-            "card": await claims.rate_card(actor.organisation_id or 0),
+            "card": await rate_cards.rate_card(actor.organisation_id or 0),
             "form": form,
             "saved": await RateCard.filter(organisation_id=actor.organisation_id).exists(),
         },

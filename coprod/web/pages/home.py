@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from coprod.models import Booking, BookingStatus, Organisation, OutboxMessage, OutboxStatus, Role
-from coprod.services import bookings, contracts, payouts, wellbeing
+from coprod.services import bookings, contracts, payouts, reminders, wellbeing
 from coprod.web.render import page
 
 
@@ -26,7 +26,7 @@ async def home(request: Request) -> Response:
             "catch_ups": len(await contracts.catch_ups_due(actor)),
             "consents": len(await wellbeing.consents_due_for_review(actor)),
             "overdue": len(await bookings.overdue_arrangements(actor)),
-            "calls": len(await bookings.call_list(actor)),
+            "calls": len(await reminders.call_list(actor)),
             "checks": await Booking.filter(
                 activity__organisation_id=actor.organisation_id,
                 status=BookingStatus.NEEDS_WELLBEING_CHECK,

@@ -28,7 +28,7 @@ from coprod.models import (
     Team,
     User,
 )
-from coprod.services import access, bookings, contracts, representatives, wellbeing
+from coprod.services import access, contracts, decisions, representatives, wellbeing
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from coprod.web.guards import form_values, signed_in
@@ -465,7 +465,7 @@ async def end_contract(request: Request, actor: Actor) -> Response:
         try:
             await contracts.end_early(actor, contract, form)
             return redirect(f"/representatives/{rep.id}?done=ended")
-        except bookings.DecisionsNeeded as exc:
+        except decisions.DecisionsNeeded as exc:
             at_risk = exc.at_risk
             errors = None if exc.undecided else ValidationFailed(exc.errors)
             status_code = 409 if exc.undecided else 422

@@ -1,0 +1,161 @@
+"""Recording who attended a booking, and sharing an approved claim's fees and expenses
+across the involvements it pays for."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from coprod.domain.scheduling import london_date
+from coprod.errors import Conflict, NotFound
+from coprod.models import (
+    Booking,
+    BookingStatus,
+    Claim,
+    ClaimLine,
+    ClaimStatus,
+    Expense,
+    FeeDay,
+    Involvement,
+    LineKind,
+)
+from coprod.services import audit
+from coprod.services.access import is_lead
+from coprod.services.actor import Actor
+from coprod.validation import Checker
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def record_attendance(actor: Actor, booking: Booking, data: Mapping[str, Any]) -> Booking:
+    """Attended (with minutes) or did not attend. Minutes default to the scheduled length and
+    preparation to the activity's agreed preparation time."""
+    activity = await booking.activity
+    if not is_lead(actor) or activity.organisation_id != actor.organisation_id:
+        raise NotFound
+    if booking.status not in (
+        BookingStatus.CONFIRMED,
+        BookingStatus.ATTENDED,
+        BookingStatus.NO_SHOW,
+    ):
+        raise Conflict("Attendance can be recorded only for a confirmed booking", "attended")
+    if booking.starts_at > _now():
+        raise Conflict("Attendance can be recorded once the activity has started", "attended")
+    c = Checker(data)
+    attended = c.choice("attended", "whether they attended", ["yes", "no"])
+    minutes = (
+        c.integer("attended_minutes", "minutes attended", minimum=0, maximum=1440)
+        if c.raw("attended_minutes")
+        else activity.duration_minutes
+    )
+    preparation = (
+        c.integer("preparation_minutes", "preparation minutes", minimum=0, maximum=1440)
+        if c.raw("preparation_minutes")
+        else activity.preparation_minutes
+    )
+    c.done()
+    claimed = (
+        await FeeDay.filter(
+            representative_id=booking.representative_id,
+            organisation_id=activity.organisation_id,
+            day=london_date(booking.starts_at),
+        )
+        .exclude(claim__status=ClaimStatus.DRAFT)
+        .exists()
+    )
+    if claimed:
+        raise Conflict(
+            "This day is already on a submitted claim. Correct it with an adjustment instead",
+            "attended",
+        )
+    before = {"status": booking.status.value, "attended_minutes": booking.attended_minutes}
+    async with in_transaction():
+        booking.status = BookingStatus.ATTENDED if attended == "yes" else BookingStatus.NO_SHOW
+        booking.attended_minutes = minutes if attended == "yes" else 0
+        booking.preparation_minutes = preparation if attended == "yes" else 0
+        booking.attendance_recorded_at = _now()
+        await booking.save(
+            update_fields=[
+                "status",
+                "attended_minutes",
+                "preparation_minutes",
+                "attendance_recorded_at",
+            ]
+        )
+        await _record_involvement(booking)
+        await audit.record(
+            actor,
+            "booking.attendance",
+            booking,
+            before=before,
+            after={
+                "status": booking.status.value,
+                "attended_minutes": booking.attended_minutes,
+                "preparation_minutes": booking.preparation_minutes,
+            },
+        )
+    return booking
+
+
+async def _record_involvement(booking: Booking) -> None:
+    """Keep the flat row that reports count in step with attendance."""
+    if booking.status != BookingStatus.ATTENDED:
+        await Involvement.filter(booking_id=booking.id).delete()
+        return
+    activity = await booking.activity
+    rep = await booking.representative
+    values = {
+        "organisation_id": activity.organisation_id,
+        "activity_id": activity.id,
+        "project_id": activity.project_id,
+        "team_id": activity.team_id,
+        "representative_id": rep.id,
+        "representative_type": rep.representative_type.value,
+        "category": activity.category.value if activity.category else None,
+        "kind": activity.kind.value,
+        "mode": booking.mode,
+        "day": london_date(booking.starts_at),
+        "minutes": (booking.attended_minutes or 0) + (booking.preparation_minutes or 0),
+    }
+    await Involvement.update_or_create(defaults=values, booking_id=booking.id)
+
+
+def share(total: int, weights: list[int]) -> list[int]:
+    """Split pence in proportion to weights, exactly: the remainder goes to the last share."""
+    if not weights:
+        return []
+    if sum(weights) <= 0:
+        weights = [1] * len(weights)
+    parts = [total * w // sum(weights) for w in weights]
+    parts[-1] += total - sum(parts)
+    return parts
+
+
+async def cost_involvements(claim: Claim) -> None:
+    """On approval, spread each day's fee and expenses over that day's involvements, so that
+    reports can show spend by category."""
+    fees: dict[dt.date, int] = {}
+    for line in await ClaimLine.filter(claim=claim, kind=LineKind.FEE):
+        if line.day is not None:
+            fees[line.day] = fees.get(line.day, 0) + line.amount_pence
+    spent: dict[dt.date, int] = {}
+    for e in await Expense.filter(claim=claim):
+        paid = e.approved_pence if e.approved_pence is not None else e.amount_pence
+        spent[e.day] = spent.get(e.day, 0) + paid
+    for day in set(fees) | set(spent):
+        rows = list(
+            await Involvement.filter(representative_id=claim.representative_id, day=day).order_by(
+                "id"
+            )
+        )
+        weights = [r.minutes for r in rows]
+        for row, fee, cost in zip(
+            rows, share(fees.get(day, 0), weights), share(spent.get(day, 0), weights), strict=True
+        ):
+            row.fee_pence, row.expenses_pence = fee, cost
+            await row.save(update_fields=["fee_pence", "expenses_pence"])

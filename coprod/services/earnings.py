@@ -1,0 +1,321 @@
+"""Earnings against benefit limits, the warnings that follow from them, and the annual
+statement."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from coprod.config import get_settings
+from coprod.domain import pay
+from coprod.domain.scheduling import london_date
+from coprod.errors import NotFound
+from coprod.models import (
+    SETTLED,
+    Activity,
+    Booking,
+    BookingStatus,
+    Claim,
+    ClaimLine,
+    ClaimStatus,
+    LineKind,
+    PaymentPreference,
+    Representative,
+    Role,
+    TimeOption,
+)
+from coprod.services import audit, claims, rate_cards
+from coprod.services.access import is_lead, is_self
+from coprod.services.actor import Actor
+from coprod.services.representatives import on_behalf
+from coprod.templating import money
+from coprod.validation import Checker
+
+# Claims whose fees and adjustments are earnings: a rejected claim is not, until it is sent
+# again, and a failed payment is not money received.
+EARNING = (
+    ClaimStatus.DRAFT,
+    ClaimStatus.SUBMITTED,
+    ClaimStatus.APPROVED,
+    *SETTLED,
+)
+
+
+# Beyond any benefit's earnings limit, and well inside the integer column.
+LIMIT_MOST_POUNDS = 100_000
+
+
+async def earnings_between(
+    rep: Representative, start: dt.date, end: dt.date, *, leaving_out: int | None = None
+) -> int:
+    """Fees and corrections (not expenses, which are not income) on live claims, plus fees
+    expected from confirmed bookings not yet claimed (apart from any on the activity
+    `leaving_out`, whose fee the caller is adding)."""
+    lines = await ClaimLine.filter(
+        claim__representative=rep,
+        claim__status__in=list(EARNING),
+        day__gte=start,
+        day__lte=end,
+    )
+    claimed = {line.day for line in lines if line.kind == LineKind.FEE}
+    upcoming = (
+        await Booking.filter(representative=rep, status=BookingStatus.CONFIRMED)
+        .exclude(activity_id=leaving_out)
+        .prefetch_related("activity")
+    )
+    expected = [
+        (london_date(b.starts_at), b.activity.duration_minutes + b.activity.preparation_minutes)
+        for b in upcoming
+        if start <= london_date(b.starts_at) <= end and london_date(b.starts_at) not in claimed
+    ]
+    declined = rep.payment_preference == PaymentPreference.DECLINE
+    card = await rate_cards.rate_card(rep.organisation_id)
+    fees = pay.daily_fees(expected, card, declined=declined)
+    return sum(line.amount_pence for line in lines) + sum(f.pence for f in fees)
+
+
+OWN_LIMIT = "your own limit"
+
+
+def limit_of(rep: Representative, day: dt.date | None = None) -> tuple[int, str, str] | None:
+    """(pence, period, label) of the earnings limit the person asked us to watch, if any, as it
+    stood for the week or month holding `day` (today if not given)."""
+    if rep.earnings_limit_pence and rep.earnings_limit_period in ("week", "month"):
+        return rep.earnings_limit_pence, rep.earnings_limit_period, OWN_LIMIT
+    figure = pay.limit_in_force(
+        [lim for lim in get_settings().earnings_limits if lim.code == rep.earnings_limit_code],
+        day or dt.date.today(),
+    )
+    if figure is None:
+        return None
+    return figure.amount_pence, figure.period, figure.label
+
+
+def _limit_name(label: str, to_person: bool) -> str:
+    return "their own limit" if label == OWN_LIMIT and not to_person else label
+
+
+async def earnings_warning(
+    rep: Representative,
+    day: dt.date,
+    adding_pence: int,
+    *,
+    leaving_out: int | None = None,
+    to_person: bool = False,
+) -> str | None:
+    """A plain warning when this would take them over their limit. It never blocks anything.
+    Worded for their lead, or (`to_person`) for the person themselves."""
+    limit = limit_of(rep, day)
+    if limit is None or adding_pence <= 0:
+        return None
+    limit_pence, period, label = limit
+    start, end = pay.period_of(day, period)
+    earned = await earnings_between(rep, start, end, leaving_out=leaving_out)
+    if not pay.over_limit(earned, adding_pence, limit_pence):
+        return None
+    whose, advice = (
+        ("your", "This may affect your benefits. You can talk it over with your involvement lead.")
+        if to_person
+        else (
+            f"{rep.full_name}'s",
+            "This may affect their benefits. Talk with them before going ahead.",
+        )
+    )
+    return (
+        f"This would take {whose} earnings for the {period} starting {start.strftime('%-d %B')} "
+        f"to {money(earned + adding_pence)}, over {_limit_name(label, to_person)} of "
+        f"{money(limit_pence)}. {advice}"
+    )
+
+
+async def set_earnings_limit(
+    actor: Actor, rep: Representative, data: Mapping[str, Any]
+) -> Representative:
+    """The person (or their lead for them) picks a published limit, their own figure, or none."""
+    if not (is_lead(actor) or is_self(actor, rep)) or rep.organisation_id != actor.organisation_id:
+        raise NotFound
+    codes = [lim.code for lim in get_settings().earnings_limits]
+    c = Checker(data)
+    choice = c.choice("earnings_limit", "which limit to watch", ["none", "own", *codes])
+    amount = None
+    period = None
+    if choice == "own":
+        value = pay.pounds(c.raw("own_amount"))
+        if value is None or value <= 0:
+            c.fail("own_amount", "Enter your limit in pounds, like 195.50")
+        elif value > LIMIT_MOST_POUNDS:
+            c.fail("own_amount", f"Your limit must be £{LIMIT_MOST_POUNDS:,} or less")
+        else:
+            amount = int(value * 100)
+        period = c.choice("own_period", "whether the limit is weekly or monthly", ["week", "month"])
+    c.done()
+    async with in_transaction():
+        rep.earnings_limit_code = choice if choice in codes else None
+        rep.earnings_limit_pence = amount
+        rep.earnings_limit_period = period
+        await rep.save(
+            update_fields=["earnings_limit_code", "earnings_limit_pence", "earnings_limit_period"]
+        )
+        await audit.record(
+            actor,
+            "earnings_limit.set",
+            rep,
+            after={"choice": choice, "pence": amount, "period": period},
+            on_behalf_of=on_behalf(actor, rep),
+        )
+    return rep
+
+
+@dataclass(frozen=True)
+class EarningsPosition:
+    label: str
+    period: str
+    start: dt.date
+    end: dt.date
+    earned_pence: int
+    limit_pence: int
+
+    @property
+    def over(self) -> bool:
+        return self.earned_pence > self.limit_pence
+
+
+async def earnings_position(
+    rep: Representative, day: dt.date | None = None
+) -> EarningsPosition | None:
+    """Earnings (fees, not expenses) this week or month against their limit."""
+    day = day or dt.date.today()
+    limit = limit_of(rep, day)
+    if limit is None:
+        return None
+    limit_pence, period, label = limit
+    start, end = pay.period_of(day, period)
+    return EarningsPosition(
+        label, period, start, end, await earnings_between(rep, start, end), limit_pence
+    )
+
+
+async def activity_warning(
+    rep: Representative,
+    starts_at: dt.datetime,
+    minutes: int,
+    *,
+    activity_id: int | None = None,
+    to_person: bool = False,
+) -> str | None:
+    """Warn (never block) when taking part would take someone over their earnings limit: the
+    extra fee is the change in that day's band, not the activity's own rate. A booking they
+    already have on the activity is left out, so the warning is the same before and after
+    they are booked."""
+    if limit_of(rep) is None or rep.payment_preference == PaymentPreference.DECLINE:
+        return None
+    day = london_date(starts_at)
+    same_day = (
+        await Booking.filter(
+            representative=rep, status__in=[BookingStatus.CONFIRMED, BookingStatus.ATTENDED]
+        )
+        .exclude(activity_id=activity_id)
+        .prefetch_related("activity")
+    )
+    already = sum(
+        (b.attended_minutes or 0) + (b.preparation_minutes or 0)
+        if b.status == BookingStatus.ATTENDED
+        else b.activity.duration_minutes + b.activity.preparation_minutes
+        for b in same_day
+        if london_date(b.starts_at) == day
+    )
+    rates = pay.rates_on(day, await rate_cards.rate_card(rep.organisation_id))
+    extra = (
+        pay.fee_for_day(day, already + minutes, rates).pence
+        - pay.fee_for_day(day, already, rates).pence
+    )
+    return await earnings_warning(rep, day, extra, leaving_out=activity_id, to_person=to_person)
+
+
+async def activity_warnings(
+    activity: Activity, reps: Iterable[Representative], *, to_person: bool = False
+) -> dict[int, str]:
+    """Each person's earnings warning for taking part in an activity, by representative id:
+    one answer for the pages and the API, at invitation, booking and finalising."""
+    moment = activity.starts_at
+    if moment is None:
+        first = await TimeOption.filter(activity=activity).order_by("starts_at").first()
+        moment = first.starts_at if first else None
+    if moment is None:
+        return {}
+    minutes = activity.duration_minutes + activity.preparation_minutes
+    found = {}
+    for rep in reps:
+        if warning := await activity_warning(
+            rep, moment, minutes, activity_id=activity.id, to_person=to_person
+        ):
+            found[rep.id] = warning
+    return found
+
+
+async def claim_warning(claim: Claim, *, to_person: bool = False) -> str | None:
+    """Does this claim take them over their earnings limit in any week or month it covers?"""
+    rep = await claim.representative
+    days = {line.day for line in await ClaimLine.filter(claim=claim) if line.day is not None}
+    # Each week or month against the figure that applied to it.
+    periods: dict[tuple[dt.date, dt.date], tuple[int, str, str]] = {}
+    for day in days:
+        if (limit := limit_of(rep, day)) is not None:
+            periods[pay.period_of(day, limit[1])] = limit
+    for (start, end), (limit_pence, period, label) in sorted(periods.items()):
+        earned = await earnings_between(rep, start, end)
+        if earned > limit_pence:
+            whose = "Your earnings" if to_person else f"{rep.full_name}'s earnings"
+            return (
+                f"{whose} for the {period} starting {start.strftime('%-d %B %Y')} come to "
+                f"{money(earned)}, over {_limit_name(label, to_person)} of {money(limit_pence)}. "
+                f"This may affect {'your' if to_person else 'their'} benefits. "
+                "It does not stop the claim."
+            )
+    return None
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    claim_id: int
+    paid_on: dt.date
+    fees_pence: int
+    expenses_pence: int
+    adjustments_pence: int
+    method: str
+
+
+async def statement(actor: Actor, rep: Representative, tax_year: int) -> list[StatementRow]:
+    """Every payment made in a tax year (6 April to 5 April), for HMRC or DWP."""
+    if (
+        not (is_lead(actor) or actor.has(Role.FINANCE_OFFICER) or is_self(actor, rep))
+        or rep.organisation_id != actor.organisation_id
+    ):
+        raise NotFound
+    start, end = pay.tax_year_bounds(tax_year)
+    rows = []
+    for claim in await Claim.filter(representative=rep, status__in=list(SETTLED)).order_by(
+        "paid_at"
+    ):
+        if claim.paid_at is None:
+            continue
+        paid_on = london_date(claim.paid_at)
+        if not start <= paid_on <= end:
+            continue
+        t = await claims.totals(claim)
+        rows.append(
+            StatementRow(
+                claim.id,
+                paid_on,
+                t.fees_pence,
+                t.expenses_pence,
+                t.adjustments_pence,
+                "Payroll" if claim.status == ClaimStatus.SENT_TO_PAYROLL else "Bank transfer",
+            )
+        )
+    await audit.record(actor, "statement.view", rep, after={"tax_year": tax_year})
+    return rows

@@ -1,0 +1,164 @@
+"""Reminders before an activity, tech-test requests, and the call list of people to phone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from coprod.config import get_settings
+from coprod.errors import Forbidden, NotFound
+from coprod.models import (
+    HOLDING,
+    Activity,
+    ActivityStatus,
+    Booking,
+    BookingStatus,
+    Invitation,
+    Representative,
+    User,
+)
+from coprod.security import sign, signatures_match
+from coprod.services import audit, contact, outbox
+from coprod.services.access import is_lead
+from coprod.services.activities import how_to_join
+from coprod.services.actor import Actor
+from coprod.templating import london
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def tech_test_token(booking: Booking) -> str:
+    return f"{booking.id}.{sign(get_settings().secret_key, 'tech-test', booking.uid)}"
+
+
+async def booking_for_tech_test(token: str) -> Booking:
+    booking_id, _, signature = token.partition(".")
+    # isascii: str.isdigit() also accepts digits such as "²", which int() rejects; and an id
+    # beyond the column's range fails in the database rather than being not found.
+    pk = int(booking_id) if booking_id.isascii() and booking_id.isdigit() else 0
+    booking = await Booking.get_or_none(id=pk) if 0 < pk < 2**31 else None
+    if booking is None or not signatures_match(
+        sign(get_settings().secret_key, "tech-test", booking.uid), signature
+    ):
+        raise NotFound
+    return booking
+
+
+async def request_tech_test(booking: Booking) -> None:
+    activity = await booking.activity
+    rep = await booking.representative
+    lead = await User.get_or_none(id=activity.lead_id) if activity.lead_id else None
+    async with in_transaction():
+        if lead is not None:
+            await outbox.enqueue_email_once(
+                dedupe_key=f"booking:{booking.id}:tech-test:{booking.sequence}",
+                to=lead.email,
+                template="tech_test_request",
+                context={
+                    "name": lead.full_name,
+                    "representative": rep.full_name,
+                    "title": activity.title,
+                    "when": london(booking.starts_at),
+                    "phone": rep.phone or rep.mobile or "",
+                    "email": rep.email or "",
+                },
+                organisation_id=activity.organisation_id,
+            )
+        await audit.record(
+            Actor(user=None, organisation_id=activity.organisation_id, via="link"),
+            "booking.tech_test_request",
+            booking,
+            on_behalf_of=rep.full_name,
+        )
+
+
+async def send_reminders(now: dt.datetime) -> int:
+    """Periodic job: a reminder a set time before, once per booking and start time."""
+    hours = get_settings().reminder_hours_before
+    due = await Booking.filter(
+        status=BookingStatus.CONFIRMED,
+        starts_at__gt=now,
+        starts_at__lte=now + dt.timedelta(hours=hours),
+    ).prefetch_related("activity", "representative")
+    queued = 0
+    settings = get_settings()
+    for booking in due:
+        rep, activity = booking.representative, booking.activity
+        # Anyone we may not email is on the lead's call list instead.
+        sent = await contact.email_representative(
+            rep,
+            dedupe_key=f"booking:{booking.id}:reminder:{booking.starts_at.isoformat()}",
+            template="booking_reminder",
+            context={
+                "name": rep.full_name,
+                "title": activity.title,
+                "mode": booking.mode,
+                "when": london(booking.starts_at, "%A %-d %B %Y at %-I:%M%p"),
+                "how": how_to_join(activity, booking.mode),
+                "tech_test_url": f"{settings.base_url}/tech-test/{tech_test_token(booking)}",
+                "dial_in": activity.dial_in,
+                "pin": activity.dial_in_pin,
+            },
+            organisation_id=activity.organisation_id,
+        )
+        queued += sent.message is not None
+    return queued
+
+
+@dataclass(frozen=True)
+class ToCall:
+    """Someone the lead needs to phone, because we may not email them, and what about."""
+
+    representative: Representative
+    reason: str  # why they are not emailed, e.g. "has not agreed to be contacted"
+    activity: Activity
+    booking: Booking | None  # a coming booking, or else
+    invitation: Invitation | None  # an invitation to say when they can come, not yet answered
+
+    @property
+    def when(self) -> dt.datetime | None:
+        return self.booking.starts_at if self.booking else self.activity.poll_deadline
+
+
+async def call_list(actor: Actor, days: int = 14) -> list[ToCall]:
+    """Coming bookings, and open invitations not yet answered, of people we may not email
+    (no consent to be contacted in force, or no email address): the lead rings them instead."""
+    if not is_lead(actor):
+        raise Forbidden
+    now = _now()
+    booked = await Booking.filter(
+        activity__organisation_id=actor.organisation_id,
+        status__in=HOLDING,
+        starts_at__gt=now,
+        starts_at__lte=now + dt.timedelta(days=days),
+    ).prefetch_related("representative", "activity")
+    invited = await (
+        Invitation.filter(
+            activity__organisation_id=actor.organisation_id,
+            activity__status=ActivityStatus.PLANNING,
+            answered_at__isnull=True,
+            representative__archived_at__isnull=True,
+        )
+        .filter(Q(activity__poll_deadline__isnull=True) | Q(activity__poll_deadline__gt=now))
+        .prefetch_related("representative", "activity")
+    )
+    reps = {b.representative.id: b.representative for b in booked} | {
+        i.representative.id: i.representative for i in invited
+    }
+    reasons = {n.representative.id: n.reason for n in await contact.not_contacted(reps.values())}
+    found = [
+        ToCall(b.representative, reasons[b.representative.id], b.activity, b, None)
+        for b in booked
+        if b.representative.id in reasons
+    ] + [
+        ToCall(i.representative, reasons[i.representative.id], i.activity, None, i)
+        for i in invited
+        if i.representative.id in reasons
+    ]
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    return sorted(found, key=lambda c: (c.when or far, c.representative.full_name))
