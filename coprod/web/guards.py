@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from coprod.models import Role
 from coprod.services.actor import Actor
+from coprod.validation import check_text_is_safe
 from coprod.web import csrf
 from coprod.web.render import page, redirect
 
@@ -72,6 +73,7 @@ async def checked_form(request: Request) -> FormData:
     value = form.get(csrf.FIELD)
     if not csrf.is_valid(request, value if isinstance(value, str) else None):
         raise HTTPException(403, "csrf")
+    check_text_is_safe({k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form})
     return form
 
 
