@@ -98,6 +98,12 @@ async def test_query_strings_with_nul_are_refused_on_the_api_and_pages(client, w
     assert page.status_code == 422 and "cannot be saved" in page.text
 
 
+@pytest.mark.parametrize("path", ["/sign-in/link/abc%00def", "/api/v1/representatives/%00"])
+async def test_a_path_with_a_nul_byte_is_not_found(client, path):
+    response = await client.get(path)
+    assert response.status_code == 404
+
+
 async def test_a_form_with_a_nul_byte_is_refused_and_nothing_is_saved(client, world):
     await lead_of(world, client)
     response = await client.post_form(

@@ -73,7 +73,10 @@ async def checked_form(request: Request) -> FormData:
     value = form.get(csrf.FIELD)
     if not csrf.is_valid(request, value if isinstance(value, str) else None):
         raise HTTPException(403, "csrf")
-    check_text_is_safe({k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form})
+    # An uploaded file's name is kept as text too.
+    check_text_is_safe(
+        {k: [v if isinstance(v, str) else v.filename or "" for v in form.getlist(k)] for k in form}
+    )
     return form
 
 

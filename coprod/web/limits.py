@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coprod import db
 from coprod.config import get_settings
-from coprod.validation import unsafe_text_errors
+from coprod.validation import UNSAFE_TEXT_RE, unsafe_text_errors
 from coprod.web.render import problem
 
 log = logging.getLogger("coprod.web")
@@ -49,6 +49,10 @@ class RequestLimitsMiddleware:
                 headers={"Allow": ", ".join(ALLOWED_METHODS)},
             )
             await response(scope, receive, send)
+            return
+        if UNSAFE_TEXT_RE.search(scope["path"]):
+            # No route has such a path; a token or name holding it would reach the database.
+            await problem(request, 404, "There is no such page")(scope, receive, send)
             return
         if errors := unsafe_text_errors(dict(request.query_params)):
             await problem(request, 422, errors[0].message, errors=errors)(scope, receive, send)

@@ -183,7 +183,6 @@ class Api:
                     return error(422, "The request body must be a JSON object")
                 check_text_is_safe(body)
                 kwargs["body"] = body
-            check_text_is_safe(dict(request.query_params))
             result = await op.handler(request, actor, **kwargs)
         except ValidationFailed as exc:
             return error_response(422, exc.errors)
