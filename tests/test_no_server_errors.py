@@ -14,6 +14,7 @@ from coprod import db
 from coprod.models import Representative, Role
 from coprod.web.api.core import AUDIT_EVENT
 from tests.conftest import BACKEND, PG_NAME, _pg_admin, sign_in
+from tests.test_activities_api import activity_body
 from tests.test_representatives_api import create_rep, errors_of, lead_of, rep_body
 
 OUT_OF_RANGE_IDS = ["2147483648", "9223372036854775808", "9" * 400, "-1", "0x10", "1e3"]
@@ -273,3 +274,11 @@ async def test_while_the_database_is_unreachable_people_are_asked_to_come_back(c
         assert "Traceback" not in response.text
     # Once the database is back, so is the service.
     assert (await client.get("/api/v1/representatives")).status_code == 200
+
+
+@pytest.mark.parametrize("field", ["team_id", "project_id"])
+async def test_an_activity_for_a_team_or_project_beyond_any_id_is_refused(client, world, field):
+    await lead_of(world, client)
+    response = await client.api("POST", "/api/v1/activities", activity_body(**{field: 2**40}))
+    assert response.status_code == 422, response.text
+    assert field in errors_of(response)
