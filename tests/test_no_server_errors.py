@@ -12,6 +12,7 @@ import pytest
 
 from coprod import db
 from coprod.models import Representative, Role
+from coprod.validation import record_id, unsafe_text_errors
 from coprod.web.api.core import AUDIT_EVENT
 from tests.conftest import BACKEND, PG_NAME, _pg_admin, sign_in
 from tests.test_activities_api import activity_body
@@ -282,3 +283,41 @@ async def test_an_activity_for_a_team_or_project_beyond_any_id_is_refused(client
     response = await client.api("POST", "/api/v1/activities", activity_body(**{field: 2**40}))
     assert response.status_code == 422, response.text
     assert field in errors_of(response)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (7, 7),
+        ("42", 42),
+        (" 42 ", 42),
+        ("2147483647", 2147483647),
+        ("2147483648", None),
+        (2**40, None),
+        ("0", None),
+        ("-3", None),
+        ("²", None),  # a digit to str.isdigit(), but not to int()
+        ("9" * 5000, None),
+        (True, None),
+        (None, None),
+        ("", None),
+        ([1], None),
+    ],
+)
+def test_record_id_is_an_int_only_when_a_record_could_have_it(value, expected):
+    assert record_id(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "fields"),
+    [
+        ({"a": "fine", "b": ["ok", 1, None]}, []),
+        ({"a": "x\x00y"}, ["a"]),
+        ({"a": ["ok", "\ud83d"]}, ["a"]),
+        ({"a": {"b": "\udfff"}}, ["a.b"]),
+        ({"a\x00": "x"}, ["body"]),
+        ({"a": "😀 emoji is fine"}, []),
+    ],
+)
+def test_unsafe_text_errors_name_each_field(data, fields):
+    assert [e.field for e in unsafe_text_errors(data)] == fields
