@@ -53,7 +53,6 @@ ERROR_SCHEMA = {
 }
 
 ERROR_STATUSES = {
-    400: "The request body is not valid JSON",
     401: "Not signed in, or the token is not valid",
     403: "Signed in, but not allowed to do this",
     404: "No such record in your organisation",
@@ -178,7 +177,7 @@ class Api:
                 try:
                     body = json.loads(raw or b"{}")
                 except (ValueError, UnicodeDecodeError, RecursionError):
-                    return error(400, "The request body must be valid JSON")
+                    return error(422, "The request body must be valid JSON")
                 if not isinstance(body, dict):
                     return error(422, "The request body must be a JSON object")
                 check_text_is_safe(body)
@@ -208,7 +207,7 @@ class Api:
             for status, description in ERROR_STATUSES.items():
                 if op.public and status in (401, 403):
                     continue
-                if op.request_schema is None and status in (400, 415):
+                if op.request_schema is None and status == 415:
                     continue
                 responses[str(status)] = {
                     "description": description,
