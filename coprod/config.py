@@ -39,6 +39,7 @@ class Settings:
     field_encryption_key: str
     redis_url: str
     timezone: str
+    max_body_bytes: int
     smtp_host: str
     smtp_port: int
     smtp_username: str
@@ -123,6 +124,7 @@ _ENV: dict[str, tuple[str, str, type]] = {
     "BASE_URL": ("app", "base_url", str),
     "SECRET_KEY": ("app", "secret_key", str),
     "DATABASE_URL": ("app", "database_url", str),
+    "MAX_BODY_BYTES": ("app", "max_body_bytes", int),
     "FIELD_ENCRYPTION_KEY": ("app", "field_encryption_key", str),
     "REDIS_URL": ("app", "redis_url", str),
     "SMTP_HOST": ("mail", "smtp_host", str),
@@ -172,6 +174,7 @@ def load_settings(env: dict[str, str] | None = None, path: Path = DEFAULT_CONFIG
         field_encryption_key=app["field_encryption_key"],
         redis_url=app["redis_url"],
         timezone=app["timezone"],
+        max_body_bytes=app["max_body_bytes"],
         smtp_host=mail["smtp_host"],
         smtp_port=mail["smtp_port"],
         smtp_username=mail["smtp_username"],

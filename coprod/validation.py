@@ -47,6 +47,51 @@ class ValidationFailed(Exception):
         return {e.field: e.message for e in self.errors}
 
 
+MAX_ID = 2**31 - 1  # an id column's largest value in every database we run on
+
+
+def record_id(value: Any) -> int | None:
+    """A submitted id as an int, or None when it cannot be any record's id (not ASCII digits,
+    or beyond what an id column holds), so that it is simply not found."""
+    if isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
+# NUL cannot be stored in PostgreSQL text, and a lone surrogate cannot be encoded as UTF-8, so
+# neither can ever be a real answer: refuse them where input is read, before any field is used.
+UNSAFE_TEXT_RE = re.compile("[\x00\ud800-\udfff]")
+UNSAFE_TEXT_MESSAGE = "Remove the hidden or broken characters from this answer"
+
+
+def unsafe_text_errors(data: Any, field: str = "") -> list[FieldError]:
+    """An error for each field (JSON objects and lists walked through) holding text that
+    cannot be saved; keys are checked too, as a field name is text as well."""
+    if isinstance(data, str):
+        return [FieldError(field, UNSAFE_TEXT_MESSAGE)] if UNSAFE_TEXT_RE.search(data) else []
+    errors: list[FieldError] = []
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            name = str(key)
+            if UNSAFE_TEXT_RE.search(name):
+                errors.append(FieldError(field or "body", UNSAFE_TEXT_MESSAGE))
+                continue
+            errors += unsafe_text_errors(value, f"{field}.{name}" if field else name)
+    elif isinstance(data, list):
+        for value in data:
+            errors += unsafe_text_errors(value, field)
+    return list(dict.fromkeys(errors))
+
+
+def check_text_is_safe(data: Any) -> None:
+    if errors := unsafe_text_errors(data):
+        raise ValidationFailed(errors)
+
+
 class Checker:
     """Collects errors so that every field is checked before anything is saved."""
 
@@ -60,6 +105,11 @@ class Checker:
 
     def raw(self, field: str) -> str:
         value = self.data.get(field)
+        if isinstance(value, (list, dict)):
+            # A JSON list or object where one answer belongs: refuse it rather than store its
+            # Python spelling as text.
+            self.fail(field, "Give one answer here, not a list")
+            return ""
         return "" if value is None else str(value).strip()
 
     def text(self, field: str, label: str, *, required: bool = True, max_length: int = 200) -> str:
@@ -96,6 +146,8 @@ class Checker:
         except ValueError:
             self.fail(field, f"{label[0].upper()}{label[1:]} must be a whole number")
             return None
+        # Every whole number is stored in a 32-bit column, so none may be larger.
+        maximum = MAX_ID if maximum is None else min(maximum, MAX_ID)
         if minimum is not None and value < minimum:
             self.fail(field, f"{label[0].upper()}{label[1:]} must be {minimum} or more")
         elif maximum is not None and value > maximum:

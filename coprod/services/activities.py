@@ -36,7 +36,7 @@ from coprod.services.access import is_lead
 from coprod.services.actor import Actor
 from coprod.services.representatives import on_behalf
 from coprod.templating import london, money
-from coprod.validation import Checker, ValidationFailed
+from coprod.validation import Checker, ValidationFailed, record_id
 
 
 def _require_lead(actor: Actor) -> None:
@@ -212,14 +212,15 @@ async def read_activity(
             raw = c.raw(name)
             out[name] = None
             if raw:
+                chosen = record_id(raw)
                 found = (
-                    raw.isdigit()
+                    chosen is not None
                     and await model.filter(
-                        id=int(raw), organisation_id=actor.organisation_id
+                        id=chosen, organisation_id=actor.organisation_id
                     ).exists()
                 )
                 if found:
-                    out[name] = int(raw)
+                    out[name] = chosen
                 else:
                     c.fail(
                         name,

@@ -37,7 +37,7 @@ from coprod.services import audit, claims, contact
 from coprod.services.access import is_lead, is_self
 from coprod.services.actor import Actor
 from coprod.templating import money
-from coprod.validation import Checker, ValidationFailed
+from coprod.validation import Checker, ValidationFailed, record_id
 
 log = logging.getLogger("coprod.payouts")
 
@@ -390,8 +390,8 @@ async def handle_webhook(payload: bytes, signature: str) -> str:
             transfer = await gateway().retrieve_transfer(obj["id"])
             claim_id = str((obj.get("metadata") or {}).get("claim_id", ""))
             attempt = (
-                await PaymentAttempt.filter(claim_id=int(claim_id)).order_by("-id").first()
-                if claim_id.isdigit()
+                await PaymentAttempt.filter(claim_id=record_id(claim_id)).order_by("-id").first()
+                if record_id(claim_id) is not None
                 else None
             )
             # Only a transfer that is ours to the penny and to the right account settles a claim.
@@ -432,9 +432,9 @@ async def export_payroll(actor: Actor, data: Mapping[str, Any] | None = None) ->
         if again:
             previous = (
                 await PayrollExport.get_or_none(
-                    id=int(again), organisation_id=actor.organisation_id
+                    id=record_id(again), organisation_id=actor.organisation_id
                 )
-                if again.isdigit()
+                if record_id(again) is not None
                 else None
             )
             if previous is None:

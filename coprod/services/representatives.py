@@ -28,7 +28,7 @@ from coprod.models import (
 from coprod.services import audit
 from coprod.services.access import is_lead, is_self
 from coprod.services.actor import Actor
-from coprod.validation import Checker, ValidationFailed
+from coprod.validation import Checker, ValidationFailed, record_id
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = dict(
@@ -159,10 +159,9 @@ async def read_profile(
     if "team_ids" in present:
         raw = data.get("team_ids") or []
         ids = raw if isinstance(raw, list) else [raw]
-        try:
-            wanted = {int(i) for i in ids if str(i).strip()}
-        except (TypeError, ValueError):
-            wanted = {-1}
+        chosen = [record_id(i) for i in ids if str(i).strip()]
+        # An id that cannot exist still counts as wanted, so it is refused as not on the list.
+        wanted = {i if i is not None else -1 for i in chosen}
         found = set(
             await Team.filter(organisation_id=organisation_id, id__in=wanted).values_list(
                 "id", flat=True
@@ -175,16 +174,17 @@ async def read_profile(
         raw_lead = str(data.get("lead_id") or "").strip()
         out["lead_id"] = None
         if raw_lead:
+            lead_id = record_id(raw_lead)
             ok = (
-                raw_lead.isdigit()
+                lead_id is not None
                 and await Membership.filter(
                     organisation_id=organisation_id,
-                    user_id=int(raw_lead),
+                    user_id=lead_id,
                     role=Role.INVOLVEMENT_LEAD,
                 ).exists()
             )
             if ok:
-                out["lead_id"] = int(raw_lead)
+                out["lead_id"] = lead_id
             else:
                 c.fail("lead_id", "Select an involvement lead from the list")
     check_consistency({**(current or {}), **out}, c)
@@ -197,6 +197,8 @@ def check_consistency(values: Mapping[str, Any], errors: Checker) -> None:
     if not channels:
         errors.fail("contact_channels", "Select at least one way to contact them")
     for channel in channels:
+        if channel not in CHANNEL_ADDRESS:
+            continue  # already refused as not on the list; nothing to check it against
         field, label = CHANNEL_ADDRESS[channel]
         if not values.get(field):
             errors.fail(field, f"Enter {label}, or choose a different way to contact them")

@@ -19,10 +19,12 @@ from tortoise import connections
 from coprod import db
 from coprod.config import ROOT, get_settings
 from coprod.errors import NotFound
+from coprod.validation import ValidationFailed
 from coprod.web.api import api
+from coprod.web.limits import DatabaseUnavailableMiddleware, RequestLimitsMiddleware
 from coprod.web.middleware import AuthMiddleware, SecurityHeadersMiddleware
 from coprod.web.pages import activities, admin, auth, claims, home, reports, representatives
-from coprod.web.render import page
+from coprod.web.render import page, problem, wants_json
 
 log = logging.getLogger("coprod.web")
 
@@ -38,42 +40,31 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
-
-
 async def not_found(request: Request, exc: Exception) -> Response:
-    if _wants_json(request):
-        return JSONResponse(
-            {
-                "errors": [
-                    {"field": None, "message": "There is no such record in your organisation"}
-                ]
-            },
-            status_code=404,
-        )
-    return page(request, "errors/404.html", status_code=404)
+    return problem(request, 404, "There is no such record in your organisation")
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
         return await not_found(request, exc)
-    if _wants_json(request):
-        return JSONResponse(
-            {"errors": [{"field": None, "message": exc.detail}]}, status_code=exc.status_code
+    if exc.status_code == 403 and not wants_json(request):
+        return page(
+            request, "errors/403.html", {"csrf_failed": exc.detail == "csrf"}, status_code=403
         )
-    template = {403: "errors/403.html", 405: "errors/405.html"}.get(
-        exc.status_code, "errors/400.html"
-    )
-    return page(
-        request, template, {"csrf_failed": exc.detail == "csrf"}, status_code=exc.status_code
-    )
+    return problem(request, exc.status_code, exc.detail, headers=exc.headers)
+
+
+async def invalid_input(request: Request, exc: Exception) -> Response:
+    """Input refused before any handler saw it (text that cannot be stored): handlers catch
+    their own ValidationFailed and show it beside the form."""
+    assert isinstance(exc, ValidationFailed)
+    return problem(request, 422, "Some of your answers cannot be saved", errors=exc.errors)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    if _wants_json(request):
+    if wants_json(request):
         return JSONResponse(
             {
                 "errors": [
@@ -128,10 +119,16 @@ def create_app(*, manage_database: bool = True) -> Starlette:
     return Starlette(
         debug=False,
         routes=routes(),
-        middleware=[Middleware(SecurityHeadersMiddleware), Middleware(AuthMiddleware)],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(DatabaseUnavailableMiddleware),
+            Middleware(AuthMiddleware),
+            Middleware(RequestLimitsMiddleware),
+        ],
         exception_handlers={
             HTTPException: http_error,
             NotFound: not_found,
+            ValidationFailed: invalid_input,
             404: not_found,
             500: server_error,
             Exception: server_error,

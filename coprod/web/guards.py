@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from coprod.models import Role
 from coprod.services.actor import Actor
+from coprod.validation import check_text_is_safe
 from coprod.web import csrf
 from coprod.web.render import page, redirect
 
@@ -72,6 +73,10 @@ async def checked_form(request: Request) -> FormData:
     value = form.get(csrf.FIELD)
     if not csrf.is_valid(request, value if isinstance(value, str) else None):
         raise HTTPException(403, "csrf")
+    # An uploaded file's name is kept as text too.
+    check_text_is_safe(
+        {k: [v if isinstance(v, str) else v.filename or "" for v in form.getlist(k)] for k in form}
+    )
     return form
 
 

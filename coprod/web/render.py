@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from coprod.config import get_settings
 from coprod.errors import Conflict
 from coprod.models import Role
 from coprod.services.actor import Actor
 from coprod.templating import environment
-from coprod.validation import ValidationFailed
+from coprod.validation import FieldError, ValidationFailed
 from coprod.web import csrf
 from coprod.web.middleware import ANON_COOKIE
 
@@ -122,3 +123,42 @@ def as_page_errors(exc: ValidationFailed | Conflict) -> ValidationFailed:
     if isinstance(exc, ValidationFailed):
         return exc
     return ValidationFailed.one(exc.field or "maincontent", exc.message)
+
+
+ERROR_TEMPLATES = {
+    403: "errors/403.html",
+    404: "errors/404.html",
+    405: "errors/405.html",
+    413: "errors/413.html",
+    422: "errors/422.html",
+    503: "errors/503.html",
+}
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def problem(
+    request: Request,
+    status: int,
+    message: str,
+    *,
+    errors: list[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+    context: dict[str, Any] | None = None,
+) -> Response:
+    """A refusal in the API's errors shape, or as a plain page for people."""
+    if wants_json(request):
+        listed = [e.as_dict() for e in errors] if errors else [{"field": None, "message": message}]
+        return JSONResponse({"errors": listed}, status_code=status, headers=headers)
+    response = page(
+        request,
+        ERROR_TEMPLATES.get(status, "errors/400.html"),
+        context,
+        status_code=status,
+        # The form is not shown again here, so the summary points at the page, not at fields.
+        errors=ValidationFailed.one("maincontent", message) if errors else None,
+    )
+    response.headers.update(headers or {})
+    return response

@@ -41,7 +41,7 @@ from coprod.services import (
     earnings,
 )
 from coprod.services.actor import Actor
-from coprod.validation import Checker, ValidationFailed
+from coprod.validation import Checker, ValidationFailed, record_id
 from coprod.web.api.claims import WARNINGS, warnings_json
 from coprod.web.api.core import DATETIME, DECISIONS, INT, STR, decisions_needed, iso, list_of, obj
 from coprod.web.api.registry import api
@@ -210,9 +210,10 @@ def id_of(body: dict[str, Any], name: str, label: str) -> int:
 def _ids_of(body: dict[str, Any], name: str) -> list[int]:
     raw = body.get(name)
     values = raw if isinstance(raw, list) else ([] if raw in (None, "") else [raw])
-    if any(isinstance(v, bool) or not str(v).strip().isdigit() for v in values):
+    ids = [record_id(v) for v in values]
+    if any(i is None for i in ids):
         raise ValidationFailed.one(name, "Select people from the list")
-    return [int(str(v).strip()) for v in values]
+    return [i for i in ids if i is not None]
 
 
 # ---------------------------------------------------------------------------- serialising

@@ -27,6 +27,7 @@ from coprod.web.render import page_number
 
 STR = {"type": "string"}
 INT = {"type": "integer"}
+NULL_STR = {"type": ["string", "null"]}
 DATETIME = {"type": "string", "format": "date-time"}
 
 
@@ -127,10 +128,11 @@ AUDIT_EVENT = obj(
     id=INT,
     created_at=DATETIME,
     actor=STR,
-    on_behalf_of=STR,
+    # Null when people act for themselves, and for events about no one record (a sign-in).
+    on_behalf_of=NULL_STR,
     action=STR,
     entity_type=STR,
-    entity_id=STR,
+    entity_id=NULL_STR,
     before={"type": ["object", "null"]},
     after={"type": ["object", "null"]},
     via=STR,

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from coprod.errors import Conflict, Forbidden, NotFound
 from coprod.models import Role
 from coprod.services.actor import Actor
-from coprod.validation import FieldError, ValidationFailed
+from coprod.validation import FieldError, ValidationFailed, check_text_is_safe
 from coprod.web import csrf
 
 ApiHandler = Callable[..., Awaitable[Any]]
@@ -57,7 +57,10 @@ ERROR_STATUSES = {
     403: "Signed in, but not allowed to do this",
     404: "No such record in your organisation",
     409: "The request conflicts with a rule about the current state",
+    413: "The request body is larger than the service accepts",
+    415: "The request body is not JSON",
     422: "The input is not valid; each error names its field",
+    503: "The service is unavailable for a short time; try again after Retry-After seconds",
 }
 
 
@@ -163,15 +166,22 @@ class Api:
             if op.roles and not actor.has(*op.roles):
                 return error(403, "You do not have a role that can do this")
         kwargs: dict[str, Any] = dict(request.path_params)
-        if op.request_schema is not None:
-            try:
-                body = json.loads(await request.body() or b"{}")
-            except (ValueError, UnicodeDecodeError):
-                return error(422, "The request body must be valid JSON")
-            if not isinstance(body, dict):
-                return error(422, "The request body must be a JSON object")
-            kwargs["body"] = body
         try:
+            if op.request_schema is not None:
+                raw = await request.body()
+                media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+                if raw and media_type != "application/json" and not media_type.endswith("+json"):
+                    return error(
+                        415, "Send the request body as JSON, with Content-Type: application/json"
+                    )
+                try:
+                    body = json.loads(raw or b"{}")
+                except (ValueError, UnicodeDecodeError, RecursionError):
+                    return error(422, "The request body must be valid JSON")
+                if not isinstance(body, dict):
+                    return error(422, "The request body must be a JSON object")
+                check_text_is_safe(body)
+                kwargs["body"] = body
             result = await op.handler(request, actor, **kwargs)
         except ValidationFailed as exc:
             return error_response(422, exc.errors)
@@ -196,6 +206,8 @@ class Api:
             }
             for status, description in ERROR_STATUSES.items():
                 if op.public and status in (401, 403):
+                    continue
+                if op.request_schema is None and status == 415:
                     continue
                 responses[str(status)] = {
                     "description": description,

@@ -23,7 +23,7 @@ from coprod.integrations import csv_files
 from coprod.models import Role, Team, WellbeingOutcome
 from coprod.services import reports
 from coprod.services.actor import Actor
-from coprod.validation import Checker, FieldError, ValidationFailed
+from coprod.validation import MAX_ID, Checker, FieldError, ValidationFailed
 from coprod.web.api.core import INT, STR, obj
 from coprod.web.api.registry import api
 from coprod.web.render import csv_download
@@ -35,7 +35,6 @@ PERIODS = ("year", "quarter", "custom")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 MAX_YEARS = 5
 SUPPRESSED = "suppressed"
-MAX_ID = 2**31 - 1  # an id column's largest value
 
 # ---------------------------------------------------------------------------- the period
 

@@ -42,7 +42,7 @@ from coprod.services import (
 )
 from coprod.services.actor import Actor
 from coprod.services.calendar_feed import feed_by_token, reset_calendar_token
-from coprod.validation import ValidationFailed
+from coprod.validation import ValidationFailed, record_id
 from coprod.web.guards import checked_form, form_values, public_form, signed_in
 from coprod.web.pages.representatives import LABELS
 from coprod.web.render import as_page_errors, page, redirect
@@ -240,7 +240,7 @@ async def _activity_action(request: Request, actor: Actor, action: str) -> Respo
             await activities.invite(
                 actor,
                 activity,
-                [int(str(v)) for v in form.getlist("representative_ids") if str(v).isdigit()],
+                [i for v in form.getlist("representative_ids") if (i := record_id(v)) is not None],
             )
         elif action == "options":
             await activities.add_options(actor, activity, data)

@@ -30,7 +30,7 @@ from coprod.models import (
 )
 from coprod.services import access, contracts, decisions, representatives, wellbeing
 from coprod.services.actor import Actor
-from coprod.validation import ValidationFailed
+from coprod.validation import ValidationFailed, record_id
 from coprod.web.guards import form_values, signed_in
 from coprod.web.render import page, redirect
 
@@ -121,7 +121,7 @@ async def list_representatives(request: Request, actor: Actor) -> Response:
         mode=q.get("mode", ""),
         need=q.get("need", ""),
         rep_type=q.get("type", ""),
-        team_id=int(team) if team.isdigit() else None,
+        team_id=record_id(team),
         contract=q.get("contract", ""),
         on_break=q.get("on_break", ""),
         archived=q.get("archived") == "yes",
