@@ -76,6 +76,8 @@ def _unavailable_types() -> tuple[type[BaseException], ...]:
         asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, crash shutdown
         asyncpg.exceptions.ConnectionDoesNotExistError,
         asyncpg.exceptions.TooManyConnectionsError,
+        # A pooled connection the server ended mid-use: asyncpg finds its protocol state broken.
+        asyncpg.exceptions.InternalClientError,
     )
 
 

@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import pytest
 
 from coprod import db
@@ -246,6 +247,15 @@ async def test_audit_events_match_their_published_schema(client, world, make_cli
         (lambda: sqlite3.connect(":memory:").execute("SELECT * FROM nowhere"), False),
         (lambda: (_ for _ in ()).throw(ConnectionRefusedError(111, "refused")), True),
         (lambda: (_ for _ in ()).throw(ValueError("a bug")), False),
+        # Seen when the server ended a pooled connection while asyncpg was using it.
+        (
+            lambda: (_ for _ in ()).throw(
+                asyncpg.exceptions.InternalClientError(
+                    "cannot switch to state 12; another operation (2) is in progress"
+                )
+            ),
+            True,
+        ),
     ],
 )
 def test_which_errors_mean_the_database_is_out_of_reach(make_error, unavailable):
