@@ -284,8 +284,14 @@ async def test_while_the_database_is_unreachable_people_are_asked_to_come_back(c
         assert response.headers["retry-after"].isdigit()
         assert "Sorry, the service is unavailable" in response.text
         assert "Traceback" not in response.text
-    # Once the database is back, so is the service.
-    assert (await client.get("/api/v1/representatives")).status_code == 200
+    # Once the database is back, so is the service: a pooled connection the server ended may
+    # fail one more request (503) before the pool replaces it.
+    statuses = []
+    for _ in range(3):
+        statuses.append((await client.get("/api/v1/representatives")).status_code)
+        if statuses[-1] == 200:
+            break
+    assert statuses[-1] == 200 and set(statuses) <= {200, 503}, statuses
 
 
 @pytest.mark.parametrize("field", ["team_id", "project_id"])
