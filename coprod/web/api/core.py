@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -21,10 +22,23 @@ from coprod.models import (
 from coprod.services import auth, outbox, payouts, people
 from coprod.services.actor import Actor
 from coprod.services.decisions import DecisionsNeeded
-from coprod.validation import Checker
+from coprod.web.api.paging import keyset_page
 from coprod.web.api.registry import api
-from coprod.web.render import page_number
+from coprod.web.api.schema import (
+    Body,
+    BookingAtRisk,
+    DateTime,
+    ErrorItem,
+    Errors,
+    Id,
+    NoBody,
+    Page,
+    Paging,
+    Reply,
+    text,
+)
 
+# TRANSITIONAL: hand-written schema pieces for modules not yet converted to declarations.
 STR = {"type": "string"}
 INT = {"type": "integer"}
 NULL_STR = {"type": ["string", "null"]}
@@ -43,9 +57,6 @@ def iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-PAGE_QUERY = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}]
-
-
 async def own_organisation(actor: Actor) -> Organisation:
     org = await Organisation.get_or_none(id=actor.organisation_id)
     if org is None:
@@ -53,29 +64,40 @@ async def own_organisation(actor: Actor) -> Organisation:
     return org
 
 
+class OrganisationReply(Reply):
+    id: int
+    name: str
+
+
+class OrganisationDetail(OrganisationReply):
+    slug: str
+
+
+class Me(Reply):
+    id: int
+    email: str
+    full_name: str
+    organisation: OrganisationReply
+    roles: list[str]
+
+
 @api.operation(
     "GET",
     "/me",
     summary="Who is signed in, in which organisation, with which roles",
     tag="core",
-    response=obj(
-        id=INT,
-        email=STR,
-        full_name=STR,
-        organisation=obj(id=INT, name=STR),
-        roles={"type": "array", "items": STR},
-    ),
+    reply=Me,
 )
-async def get_me(request: Request, actor: Actor) -> dict[str, Any]:
+async def get_me(request: Request, actor: Actor) -> Me:
     assert actor.user is not None
-    org = await Organisation.get_or_none(id=actor.organisation_id)
-    return {
-        "id": actor.user.id,
-        "email": actor.user.email,
-        "full_name": actor.user.full_name,
-        "organisation": {"id": org.id, "name": org.name} if org else None,
-        "roles": sorted(r.value for r in actor.roles),
-    }
+    org = await own_organisation(actor)
+    return Me(
+        id=actor.user.id,
+        email=actor.user.email,
+        full_name=actor.user.full_name,
+        organisation=OrganisationReply(id=org.id, name=org.name),
+        roles=sorted(r.value for r in actor.roles),
+    )
 
 
 @api.operation(
@@ -83,28 +105,37 @@ async def get_me(request: Request, actor: Actor) -> dict[str, Any]:
     "/organisations/{id:int}",
     summary="Your organisation (another organisation's is a 404)",
     tag="core",
-    response=obj(id=INT, name=STR, slug=STR),
+    reply=OrganisationDetail,
 )
-async def get_organisation(request: Request, actor: Actor, id: int) -> dict[str, Any]:
+async def get_organisation(request: Request, actor: Actor, id: int) -> OrganisationDetail:
     if id != actor.organisation_id:
         raise NotFound
     org = await own_organisation(actor)
-    return {"id": org.id, "name": org.name, "slug": org.slug}
+    return OrganisationDetail(id=org.id, name=org.name, slug=org.slug)
 
 
-TEAM = obj(id=INT, name=STR)
+class TeamReply(Reply):
+    id: int
+    name: str
+
+
+class TeamInput(Body):
+    name: str = text(100, title="the team's name")
 
 
 @api.operation(
     "GET",
     "/teams",
-    summary="Teams and services in your organisation",
+    summary="Teams and services in your organisation, by name",
     tag="core",
-    response=list_of(TEAM),
+    query=Paging,
+    reply=Page[TeamReply],
 )
-async def list_teams(request: Request, actor: Actor) -> dict[str, Any]:
-    teams = await Team.filter(organisation_id=actor.organisation_id)
-    return {"items": [{"id": t.id, "name": t.name} for t in teams]}
+async def list_teams(request: Request, actor: Actor, query: Paging) -> Page[TeamReply]:
+    teams, cursor = await keyset_page(
+        Team.filter(organisation_id=actor.organisation_id), query, ("name", "id")
+    )
+    return Page(items=[TeamReply(id=t.id, name=t.name) for t in teams], next_cursor=cursor)
 
 
 @api.operation(
@@ -113,30 +144,29 @@ async def list_teams(request: Request, actor: Actor) -> dict[str, Any]:
     summary="Add a team or service",
     tag="core",
     roles=(Role.ORG_ADMIN,),
-    request=obj(name=STR),
-    response=TEAM,
+    body=TeamInput,
+    reply=TeamReply,
     status=201,
 )
-async def create_team(request: Request, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
-    team = await people.create_team(
-        actor, await own_organisation(actor), str(body.get("name") or "")
+async def create_team(request: Request, actor: Actor, body: TeamInput) -> TeamReply:
+    team = await people.create_team(actor, await own_organisation(actor), body.name)
+    return TeamReply(id=team.id, name=team.name)
+
+
+class AuditEventReply(Reply):
+    id: int
+    created_at: DateTime
+    actor: str
+    on_behalf_of: str | None = Field(
+        description="Null when people act for themselves, and for events about no one "
+        "record (a sign-in)"
     )
-    return {"id": team.id, "name": team.name}
-
-
-AUDIT_EVENT = obj(
-    id=INT,
-    created_at=DATETIME,
-    actor=STR,
-    # Null when people act for themselves, and for events about no one record (a sign-in).
-    on_behalf_of=NULL_STR,
-    action=STR,
-    entity_type=STR,
-    entity_id=NULL_STR,
-    before={"type": ["object", "null"]},
-    after={"type": ["object", "null"]},
-    via=STR,
-)
+    action: str
+    entity_type: str
+    entity_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    via: str
 
 
 @api.operation(
@@ -145,83 +175,84 @@ AUDIT_EVENT = obj(
     summary="Your organisation's audit log, newest first",
     tag="core",
     roles=(Role.ORG_ADMIN,),
-    response=list_of(AUDIT_EVENT),
-    query=PAGE_QUERY,
+    query=Paging,
+    reply=Page[AuditEventReply],
 )
-async def list_audit_events(request: Request, actor: Actor) -> dict[str, Any]:
-    number = page_number(request)
-    events = (
-        await AuditEvent.filter(organisation_id=actor.organisation_id)
-        .offset((number - 1) * 100)
-        .limit(100)
+async def list_audit_events(
+    request: Request, actor: Actor, query: Paging
+) -> Page[AuditEventReply]:
+    events, cursor = await keyset_page(
+        AuditEvent.filter(organisation_id=actor.organisation_id), query, ("-created_at", "-id")
     )
-    return {
-        "items": [
-            {
-                "id": e.id,
-                "created_at": iso(e.created_at),
-                "actor": e.actor_label,
-                "on_behalf_of": e.on_behalf_of,
-                "action": e.action,
-                "entity_type": e.entity_type,
-                "entity_id": e.entity_id,
-                "before": e.before,
-                "after": e.after,
-                "via": e.via,
-            }
+    return Page(
+        items=[
+            AuditEventReply(
+                id=e.id,
+                created_at=e.created_at,
+                actor=e.actor_label,
+                on_behalf_of=e.on_behalf_of,
+                action=e.action,
+                entity_type=e.entity_type,
+                entity_id=e.entity_id,
+                before=e.before,
+                after=e.after,
+                via=e.via,
+            )
             for e in events
-        ]
-    }
+        ],
+        next_cursor=cursor,
+    )
 
 
-OUTBOX_MESSAGE = obj(
-    id=INT,
-    to=STR,
-    subject=STR,
-    status=STR,
-    attempts=INT,
-    last_error=STR,
-    created_at=DATETIME,
-    sent_at=DATETIME,
-    next_attempt_at=DATETIME,
-)
+class OutboxMessageReply(Reply):
+    id: int
+    to: str
+    subject: str
+    status: OutboxStatus
+    attempts: int
+    last_error: str | None
+    created_at: DateTime
+    sent_at: DateTime | None
+    next_attempt_at: DateTime | None
 
 
-def _message(m: OutboxMessage) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "to": m.to_address,
-        "subject": m.subject,
-        "status": m.status.value,
-        "attempts": m.attempts,
-        "last_error": m.last_error,
-        "created_at": iso(m.created_at),
-        "sent_at": iso(m.sent_at),
-        "next_attempt_at": iso(m.next_attempt_at),
-    }
+class OutboxQuery(Paging):
+    status: OutboxStatus = Field(OutboxStatus.FAILED, title="a status")
+
+
+def _message(m: OutboxMessage) -> OutboxMessageReply:
+    return OutboxMessageReply(
+        id=m.id,
+        to=m.to_address,
+        subject=m.subject,
+        status=m.status,
+        attempts=m.attempts,
+        last_error=m.last_error,
+        created_at=m.created_at,
+        sent_at=m.sent_at,
+        next_attempt_at=m.next_attempt_at,
+    )
 
 
 @api.operation(
     "GET",
     "/outbox",
-    summary="Your organisation's outgoing messages, by status",
+    summary="Your organisation's outgoing messages with one status (failed unless you say), "
+    "newest first",
     tag="core",
     roles=(Role.ORG_ADMIN,),
-    response=list_of(OUTBOX_MESSAGE),
-    query=[{"name": "status", "in": "query", "schema": {"enum": [s.value for s in OutboxStatus]}}],
+    query=OutboxQuery,
+    reply=Page[OutboxMessageReply],
 )
-async def list_outbox(request: Request, actor: Actor) -> dict[str, Any] | JSONResponse:
-    checker = Checker(request.query_params)
-    status = (
-        checker.choice("status", "a status", [s.value for s in OutboxStatus])
-        if ("status" in request.query_params)
-        else OutboxStatus.FAILED.value
+async def list_outbox(
+    request: Request, actor: Actor, query: OutboxQuery
+) -> Page[OutboxMessageReply]:
+    messages, cursor = await keyset_page(
+        OutboxMessage.filter(organisation_id=actor.organisation_id, status=query.status),
+        query,
+        ("-created_at", "-id"),
     )
-    checker.done()
-    messages = await OutboxMessage.filter(
-        organisation_id=actor.organisation_id, status=status
-    ).limit(100)
-    return {"items": [_message(m) for m in messages]}
+    return Page(items=[_message(m) for m in messages], next_cursor=cursor)
 
 
 @api.operation(
@@ -230,12 +261,12 @@ async def list_outbox(request: Request, actor: Actor) -> dict[str, Any] | JSONRe
     summary="Send a failed message again",
     tag="core",
     roles=(Role.ORG_ADMIN,),
-    request=obj(),
-    response=OUTBOX_MESSAGE,
+    body=NoBody,
+    reply=OutboxMessageReply,
 )
 async def retry_outbox_message(
-    request: Request, actor: Actor, id: int, body: dict[str, Any]
-) -> dict[str, Any]:
+    request: Request, actor: Actor, id: int, body: NoBody
+) -> OutboxMessageReply:
     message = await OutboxMessage.get_or_none(id=id, organisation_id=actor.organisation_id)
     if message is None:
         raise NotFound
@@ -244,41 +275,56 @@ async def retry_outbox_message(
     return _message(message)
 
 
-API_TOKEN = obj(
-    id=INT,
-    name=STR,
-    role=STR,
-    prefix=STR,
-    created_at=DATETIME,
-    last_used_at=DATETIME,
-    revoked_at=DATETIME,
-)
+class ApiTokenReply(Reply):
+    id: int
+    name: str
+    role: Role
+    prefix: str
+    created_at: DateTime
+    last_used_at: DateTime | None
+    revoked_at: DateTime | None
+
+
+class NewApiToken(ApiTokenReply):
+    secret: str = Field(description="Shown only in this reply: keep it safe")
+
+
+# A Literal built from the roles, so the schema lists exactly the roles a token may have.
+StaffRole = Literal[tuple(sorted(r.value for r in STAFF_ROLES))]  # type: ignore[valid-type]
+
+
+class ApiTokenInput(Body):
+    name: str = text(100, title="a name for the token")
+    role: StaffRole = Field(title="what the token may do")  # type: ignore[valid-type]
 
 
 def _token(t: ApiToken) -> dict[str, Any]:
     return {
         "id": t.id,
         "name": t.name,
-        "role": t.role.value,
+        "role": t.role,
         "prefix": t.prefix,
-        "created_at": iso(t.created_at),
-        "last_used_at": iso(t.last_used_at),
-        "revoked_at": iso(t.revoked_at),
+        "created_at": t.created_at,
+        "last_used_at": t.last_used_at,
+        "revoked_at": t.revoked_at,
     }
 
 
 @api.operation(
     "GET",
     "/api-tokens",
-    summary="API tokens of your organisation",
+    summary="API tokens of your organisation, newest first",
     tag="core",
     roles=(Role.ORG_ADMIN,),
     session_only=True,
-    response=list_of(API_TOKEN),
+    query=Paging,
+    reply=Page[ApiTokenReply],
 )
-async def list_api_tokens(request: Request, actor: Actor) -> dict[str, Any]:
-    tokens = await ApiToken.filter(organisation_id=actor.organisation_id)
-    return {"items": [_token(t) for t in tokens]}
+async def list_api_tokens(request: Request, actor: Actor, query: Paging) -> Page[ApiTokenReply]:
+    tokens, cursor = await keyset_page(
+        ApiToken.filter(organisation_id=actor.organisation_id), query, ("-id",)
+    )
+    return Page(items=[ApiTokenReply(**_token(t)) for t in tokens], next_cursor=cursor)
 
 
 @api.operation(
@@ -289,16 +335,12 @@ async def list_api_tokens(request: Request, actor: Actor) -> dict[str, Any]:
     roles=(Role.ORG_ADMIN,),
     session_only=True,
     status=201,
-    request=obj(name=STR, role={"enum": sorted(r.value for r in STAFF_ROLES)}),
-    response={**API_TOKEN, "properties": {**API_TOKEN["properties"], "secret": STR}},
+    body=ApiTokenInput,
+    reply=NewApiToken,
 )
-async def create_api_token(request: Request, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
-    checker = Checker(body)
-    name = checker.text("name", "a name for the token")
-    role = checker.choice("role", "what the token may do", [r.value for r in STAFF_ROLES])
-    checker.done()
-    token, secret = await auth.create_api_token(actor, name, Role(role))
-    return {**_token(token), "secret": secret}
+async def create_api_token(request: Request, actor: Actor, body: ApiTokenInput) -> NewApiToken:
+    token, secret = await auth.create_api_token(actor, body.name, Role(body.role))
+    return NewApiToken(**_token(token), secret=secret)
 
 
 @api.operation(
@@ -308,18 +350,27 @@ async def create_api_token(request: Request, actor: Actor, body: dict[str, Any])
     tag="core",
     roles=(Role.ORG_ADMIN,),
     session_only=True,
-    request=obj(),
-    response=API_TOKEN,
+    body=NoBody,
+    reply=ApiTokenReply,
 )
 async def revoke_api_token(
-    request: Request, actor: Actor, id: int, body: dict[str, Any]
-) -> dict[str, Any]:
+    request: Request, actor: Actor, id: int, body: NoBody
+) -> ApiTokenReply:
     token = await ApiToken.get_or_none(id=id, organisation_id=actor.organisation_id)
     if token is None:
         raise NotFound
     if token.revoked_at is None:
         await auth.revoke_api_token(actor, token)
-    return _token(token)
+    return ApiTokenReply(**_token(token))
+
+
+class OpenApiDocument(Reply):
+    """The OpenAPI 3.1 document itself."""
+
+    model_config = {"extra": "allow"}
+
+    openapi: str
+    paths: dict[str, Any]
 
 
 @api.operation(
@@ -328,10 +379,14 @@ async def revoke_api_token(
     summary="This document",
     tag="core",
     public=True,
-    response={"type": "object"},
+    reply=OpenApiDocument,
 )
 async def get_openapi(request: Request, actor: Actor | None) -> dict[str, Any]:
     return api.openapi()
+
+
+class WebhookReceived(Reply):
+    received: str = Field(description="What became of the event")
 
 
 @api.operation(
@@ -341,47 +396,59 @@ async def get_openapi(request: Request, actor: Actor | None) -> dict[str, Any]:
     "Stripe, and the change is applied once however often the event arrives.",
     tag="payments",
     public=True,
-    response=obj(received=STR),
+    reply=WebhookReceived,
 )
-async def stripe_webhook(request: Request, actor: Actor | None) -> dict[str, Any]:
+async def stripe_webhook(request: Request, actor: Actor | None) -> WebhookReceived:
     outcome = await payouts.handle_webhook(
         await request.body(), request.headers.get("stripe-signature", "")
     )
-    return {"received": outcome}
+    return WebhookReceived(received=outcome)
 
 
-DECISIONS = {
-    "type": "array",
-    "description": "The lead's decision for each booking the change would leave breaking a rule "
+class Decision(Body):
+    booking_id: Id
+    decision: Literal["cancel", "keep"] = Field(title="cancel or keep")
+    reason: str | None = text(
+        500, required=False, default=None, description="Why it is kept; needed to keep it"
+    )
+
+
+DECISIONS_FIELD: Any = Field(
+    None,
+    description="The lead's decision for each booking the change would leave breaking a rule "
     "(the 409 reply lists them): cancel it, or keep it with a reason",
-    "items": {
-        "type": "object",
-        "properties": {
-            "booking_id": {"type": "integer"},
-            "decision": {"enum": ["cancel", "keep"]},
-            "reason": {"type": "string", "description": "Why it is kept; needed to keep it"},
-        },
-        "required": ["booking_id", "decision"],
-    },
-}
+)
 
 
 def decisions_needed(exc: DecisionsNeeded) -> JSONResponse:
     """Who a change would leave breaking a rule, and why: 409 until the lead has decided for
     anyone, then 422 naming what is still missing."""
-    return JSONResponse(
-        {
-            "errors": [e.as_dict() for e in exc.errors],
-            "conflicts": [
-                {
-                    "booking_id": risk.booking.id,
-                    "representative_id": risk.booking.representative_id,
-                    "full_name": risk.booking.representative.full_name,
-                    "starts_at": iso(risk.booking.starts_at),
-                    "reasons": risk.reasons,
-                }
-                for risk in exc.at_risk
-            ],
-        },
-        status_code=409 if exc.undecided else 422,
+    reply = Errors(
+        errors=[ErrorItem(field=e.field, message=e.message) for e in exc.errors],
+        conflicts=[
+            BookingAtRisk(
+                booking_id=risk.booking.id,
+                representative_id=risk.booking.representative_id,
+                full_name=risk.booking.representative.full_name,
+                starts_at=risk.booking.starts_at,
+                reasons=risk.reasons,
+            )
+            for risk in exc.at_risk
+        ],
     )
+    return JSONResponse(reply.model_dump(mode="json"), status_code=409 if exc.undecided else 422)
+
+
+# TRANSITIONAL: the same as `Decision` for modules not yet converted.
+DECISIONS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "booking_id": {"type": "integer"},
+            "decision": {"enum": ["cancel", "keep"]},
+            "reason": {"type": "string"},
+        },
+        "required": ["booking_id", "decision"],
+    },
+}
