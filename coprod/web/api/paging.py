@@ -40,7 +40,7 @@ async def keyset_page(
     """One page of `query` in `order` (field names, `-` for descending; the last must be
     unique, such as `id`, and none may be null), and the cursor for the next page."""
     if paging.cursor is not None:
-        values = _decode(paging.cursor, "k")
+        values = _decode(paging.cursor, "k", order)
         if not isinstance(values, list) or len(values) != len(order):
             raise ValidationFailed.one("cursor", BAD_CURSOR)
         query = query.filter(_after(order, [_load(v) for v in values]))
@@ -49,18 +49,18 @@ async def keyset_page(
         return rows, None
     rows = rows[: paging.limit]
     last = rows[-1]
-    return rows, _encode("k", [_dump(getattr(last, name.lstrip("-"))) for name in order])
+    return rows, _encode("k", [_dump(getattr(last, name.lstrip("-"))) for name in order], order)
 
 
 def list_page(items: Sequence[T], paging: Paging) -> tuple[list[T], str | None]:
     """One page of a list already in memory, and the cursor for the next page."""
     start = 0
     if paging.cursor is not None:
-        start = _decode(paging.cursor, "o")
+        start = _decode(paging.cursor, "o", ())
         if not isinstance(start, int) or isinstance(start, bool) or start < 0:
             raise ValidationFailed.one("cursor", BAD_CURSOR)
     end = start + paging.limit
-    return list(items[start:end]), (_encode("o", end) if end < len(items) else None)
+    return list(items[start:end]), (_encode("o", end, ()) if end < len(items) else None)
 
 
 def _after(order: Sequence[str], values: Sequence[Any]) -> Q:
@@ -74,20 +74,23 @@ def _after(order: Sequence[str], values: Sequence[Any]) -> Q:
     return Q(*either, join_type="OR")
 
 
-def _signature(payload: str) -> str:
+def _signature(payload: str, order: Sequence[str]) -> str:
+    """Signs the cursor with the order it was made for, so that a cursor from one list cannot
+    put its values into another list's query."""
     key = ("api-cursor:" + get_settings().secret_key).encode()
-    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()[:24]
+    message = f"{payload}|{','.join(order)}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:24]
 
 
-def _encode(kind: str, value: Any) -> str:
+def _encode(kind: str, value: Any, order: Sequence[str]) -> str:
     raw = json.dumps({kind: value}, separators=(",", ":")).encode()
     payload = base64.urlsafe_b64encode(raw).decode().rstrip("=")
-    return f"{payload}.{_signature(payload)}"
+    return f"{payload}.{_signature(payload, order)}"
 
 
-def _decode(cursor: str, kind: str) -> Any:
+def _decode(cursor: str, kind: str, order: Sequence[str]) -> Any:
     payload, _, signature = cursor.partition(".")
-    if not hmac.compare_digest(signature.encode(), _signature(payload).encode()):
+    if not hmac.compare_digest(signature.encode(), _signature(payload, order).encode()):
         raise ValidationFailed.one("cursor", BAD_CURSOR)
     try:
         data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
