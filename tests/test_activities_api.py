@@ -22,7 +22,7 @@ from coprod.models import (
     User,
     WellbeingCheck,
 )
-from coprod.services import activities, auth, wellbeing
+from coprod.services import auth, polls, projects, wellbeing
 from tests.conftest import sign_in
 from tests.test_representatives_api import LEAD, create_contract, create_rep, errors_of, lead_of
 
@@ -174,7 +174,7 @@ async def test_finding_a_time_then_booking_everyone_by_the_way_they_asked(client
 
     # Bob answers through his own link.
     invitation = await Invitation.get(representative_id=bob["id"])
-    await activities.record_answers(
+    await polls.record_answers(
         None,
         invitation,
         {"answers": {str(o1): "yes", str(o2): "no", str(o3): "no"}, "mode": "video"},
@@ -318,7 +318,7 @@ async def test_direct_booking_refuses_an_overlap_and_a_full_activity(client, wor
     # The listing, and its filters.
     lead_user = await User.get(email=LEAD)
     lead = await auth.actor_for(lead_user, org.id)
-    project = await activities.create_project(lead, {"name": "Crisis line"})
+    project = await projects.create_project(lead, {"name": "Crisis line"})
     await client.api("PATCH", f"/api/v1/activities/{planning['id']}", {"project_id": project.id})
     listing = (await client.get("/api/v1/activities")).json()["items"]
     assert [a["title"] for a in listing] == [

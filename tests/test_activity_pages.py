@@ -11,6 +11,7 @@ from coprod.services import (
     bookings,
     calendar_feed,
     contracts,
+    polls,
     reminders,
     representatives,
 )
@@ -109,7 +110,7 @@ async def test_answering_by_the_emailed_link_needs_no_sign_in_but_the_right_secr
     await activities.add_options(
         lead, poll, {"options": [(SOON + dt.timedelta(days=d)).isoformat() for d in (1, 2)]}
     )
-    [invited] = await activities.invite(lead, poll, [rep.id])
+    [invited] = await polls.invite(lead, poll, [rep.id])
     path = invited.link.replace("http://testserver", "")
     assert (await client.get("/answer/not-the-secret")).status_code == 404
     form = await client.get(path)

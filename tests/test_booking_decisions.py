@@ -23,7 +23,7 @@ from coprod.models import (
     Representative,
     Role,
 )
-from coprod.services import activities, bookings, contracts, representatives, wellbeing
+from coprod.services import activities, bookings, contracts, polls, representatives, wellbeing
 from coprod.services.actor import Actor
 from coprod.services.auth import actor_for
 from coprod.services.decisions import DecisionsNeeded
@@ -75,14 +75,14 @@ async def answered_poll(lead: Actor) -> tuple[Activity, Any, dict[str, Represent
         name: await contactable(lead, name, preferred_modes=["in_person"])
         for name in ("Ada Lovelace", "Bob Brown", "Cy Young", "Dee Dale")
     }
-    await activities.invite(lead, poll, [p.id for p in people.values()])
+    await polls.invite(lead, poll, [p.id for p in people.values()])
     for name, (one, two, mode, comment) in {
         "Ada Lovelace": ("yes", "no", "video", CAPTIONS),
         "Bob Brown": ("no", "yes", "phone", ""),
         "Dee Dale": ("if_need_be", "yes", "phone", ""),
     }.items():
         invitation = await Invitation.get(activity=poll, representative=people[name])
-        await activities.record_answers(
+        await polls.record_answers(
             lead,
             invitation,
             {

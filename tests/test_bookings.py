@@ -36,6 +36,8 @@ from coprod.services import (
     bookings,
     calendar_feed,
     contracts,
+    polls,
+    projects,
     reminders,
     representatives,
     wellbeing,
@@ -320,7 +322,7 @@ async def test_a_way_of_taking_part_that_is_not_offered_is_refused(scene, mailbo
 
 async def test_the_respect_agreement_must_be_acknowledged_first(scene, mailbox):
     lead = scene.lead
-    project = await activities.create_project(
+    project = await projects.create_project(
         lead,
         {
             "name": "Crisis pathway redesign",
@@ -333,7 +335,7 @@ async def test_the_respect_agreement_must_be_acknowledged_first(scene, mailbox):
     await assert_refused(lead, workshop, rep, "in_person", Refusal.RESPECT_AGREEMENT)
 
     # The lead records that Ada agreed (say on the phone): then she can be booked.
-    await activities.acknowledge(lead, project, rep)
+    await projects.acknowledge(lead, project, rep)
     [ack] = await AuditEvent.filter(action="respect_agreement.acknowledge")
     assert ack.on_behalf_of == "Ada Lovelace"
     booking = await bookings.book(lead, workshop, rep, "in_person")
@@ -926,7 +928,7 @@ async def test_a_poll_from_options_to_answers_to_bookings(scene, mailbox):
         lead, "Cy Young", contract=(TODAY - dt.timedelta(days=30), dt.date(2027, 2, 1))
     )
 
-    invited = await activities.invite(lead, poll, [ada.id, bob.id, cy.id])
+    invited = await polls.invite(lead, poll, [ada.id, bob.id, cy.id])
     links = {i.invitation.representative_id: i.link for i in invited}
     assert links[bob.id] is None
     assert await deliver_mail() == 2
@@ -936,21 +938,21 @@ async def test_a_poll_from_options_to_answers_to_bookings(scene, mailbox):
     assert "Wednesday 10 February 2027 at 10:00am" in mailbox.text(to_ada)
 
     # Ada answers through her link; the lead answers for Bob after phoning him; Cy by form.
-    ada_invitation = await activities.invitation_by_token(secret)
+    ada_invitation = await polls.invitation_by_token(secret)
     assert ada_invitation.representative_id == ada.id
-    await activities.record_answers(
+    await polls.record_answers(
         None,
         ada_invitation,
         {"answers": {str(first.id): "yes", str(second.id): "no"}, "mode": "video"},
     )
     bob_invitation = await Invitation.get(activity=poll, representative=bob)
-    await activities.record_answers(
+    await polls.record_answers(
         lead,
         bob_invitation,
         {"answers": {str(first.id): "if_need_be", str(second.id): "yes"}, "mode": "phone"},
     )
     cy_invitation = await Invitation.get(activity=poll, representative=cy)
-    await activities.record_answers(
+    await polls.record_answers(
         None,
         cy_invitation,
         {f"answer_{first.id}": "yes", f"answer_{second.id}": "yes", "mode": "video"},
@@ -965,7 +967,7 @@ async def test_a_poll_from_options_to_answers_to_bookings(scene, mailbox):
     )
     assert by_link.actor_id is None and by_link.on_behalf_of is None and by_link.via == "link"
 
-    grid_options, rows, totals = await activities.grid(lead, poll)
+    grid_options, rows, totals = await polls.grid(lead, poll)
     assert [o.id for o in grid_options] == [first.id, second.id]
     assert totals == {
         first.id: Tally(yes=2, if_need_be=1, no=0),
@@ -1091,7 +1093,7 @@ async def test_another_organisations_lead_cannot_change_our_bookings(scene, worl
     booking = await bookings.book(lead, workshop, ada, "in_person")
     poll = await activity(lead, None, title="Poll")
     await activities.add_options(lead, poll, {"options": [BEFORE_SPRING, AFTER_SPRING]})
-    await activities.invite(lead, poll, [ada.id])
+    await polls.invite(lead, poll, [ada.id])
     [option, _] = await poll.options.all()
 
     elsewhere = await world.org("Southshire NHS Trust")
@@ -1187,7 +1189,7 @@ async def test_invitations_and_bookings_say_where_how_what_is_paid_and_whom_to_p
             "option_2": "2027-06-02T10:00",
         },
     )
-    await activities.invite(scene.lead, poll, [paid.id, declined.id])
+    await polls.invite(scene.lead, poll, [paid.id, declined.id])
     await deliver_mail()
 
     invitation = mailbox.text(only_message(mailbox, "ada.paid@people.example"))

@@ -13,7 +13,7 @@ from coprod import worker
 from coprod.config import get_settings
 from coprod.domain.consent import NotInForce, Record, why_not
 from coprod.models import ConsentPurpose, Invitation, Representative, Role
-from coprod.services import activities, bookings, contact, contracts, reminders, wellbeing
+from coprod.services import activities, bookings, contact, contracts, polls, reminders, wellbeing
 from coprod.services.actor import Actor
 from coprod.services.auth import actor_for
 from coprod.templating import long_date
@@ -186,7 +186,7 @@ async def test_only_those_whose_consent_is_in_force_are_invited_booked_told_of_c
     await activities.add_options(
         lead, poll, {"options": [local_iso(TODAY + 20 * DAY), local_iso(TODAY + 21 * DAY)]}
     )
-    invited = await activities.invite(lead, poll, everyone)
+    invited = await polls.invite(lead, poll, everyone)
     assert len(invited) == 4  # everyone is invited: the lead phones those we may not email
     await only_ann_is_sent(mailbox)
 
@@ -241,7 +241,7 @@ async def test_open_invitations_of_people_we_may_not_email_are_on_the_call_list(
     await activities.add_options(
         lead, poll, {"options": [local_iso(TODAY + 40 * DAY), local_iso(TODAY + 41 * DAY)]}
     )
-    await activities.invite(lead, poll, [r.id for r in people.values()])
+    await polls.invite(lead, poll, [r.id for r in people.values()])
     calls = await reminders.call_list(lead)
     assert {c.representative.full_name: c.reason for c in calls} == EXPECTED
     assert all(c.invitation is not None and c.booking is None for c in calls)
@@ -249,7 +249,7 @@ async def test_open_invitations_of_people_we_may_not_email_are_on_the_call_list(
     # Once the lead has phoned Nev and filled in his answers, he is off the list.
     invitation = await Invitation.get(activity=poll, representative=people["nev"])
     answers = {str(o.id): "yes" for o in await poll.options.all()}
-    await activities.record_answers(lead, invitation, {"answers": answers, "mode": "video"})
+    await polls.record_answers(lead, invitation, {"answers": answers, "mode": "video"})
     assert {c.representative.full_name for c in await reminders.call_list(lead)} == {
         "Wil Withdrew",
         "Rev Review",

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from coprod.models import Booking, Claim, ClaimLine, LineKind, Role, User
-from coprod.services import activities, auth, bookings, contracts, earnings, representatives
+from coprod.services import activities, auth, bookings, contracts, earnings, polls, representatives
 from coprod.validation import ValidationFailed
 from tests.conftest import sign_in
 
@@ -88,7 +88,7 @@ async def test_warned_at_invitation_booking_and_claim_time_but_never_blocked(cli
             "option_2": (SOON + dt.timedelta(days=1)).isoformat(),
         },
     )
-    [invited] = await activities.invite(lead, poll, [rep.id])
+    [invited] = await polls.invite(lead, poll, [rep.id])
     assert invited.link is not None
     answer = (await client.get(invited.link.removeprefix("http://testserver"))).text
     answer = answer.replace("&#39;", "'")

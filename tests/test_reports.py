@@ -15,7 +15,7 @@ from coprod.models import (
     Role,
     Team,
 )
-from coprod.services import activities, reports
+from coprod.services import projects, reports
 from coprod.services.actor import Actor
 from tests.conftest import sign_in
 from tests.involvement import (
@@ -49,8 +49,8 @@ async def test_the_figures_match_counts_from_what_the_services_wrote(world):
     t = await trust(world)
     org_id = t.organisation_id
     crisis = await Team.create(organisation_id=org_id, name="Crisis")
-    projects = [
-        (await activities.create_project(t.lead, {"name": name})).id
+    project_ids = [
+        (await projects.create_project(t.lead, {"name": name})).id
         for name in ("Crisis line", "Discharge leaflets")
     ]
     rows = await seed(
@@ -59,7 +59,7 @@ async def test_the_figures_match_counts_from_what_the_services_wrote(world):
         first=FY.start,
         n=50,
         teams=(None, crisis.id),
-        projects=(None, *projects),
+        projects=(None, *project_ids),
     )
     actor = Actor(user=None, organisation_id=org_id, roles=frozenset({Role.REPORTER}))
     for period, team in ((FY, None), (quarter(YEAR, 2), None), (FY, crisis.id)):
@@ -87,12 +87,12 @@ async def test_the_figures_match_counts_from_what_the_services_wrote(world):
         )
         assert report.spend["expenses_pence"] == sum(r["expenses_pence"] for r in mine)
         assert report.spend["fees_pence"] == sum(r["fee_pence"] for r in mine)
-        projects = {}
+        by_project = {}
         for r in mine:
             if r["project_id"] and r["category"]:
-                projects.setdefault(r["project_id"], []).append(r["category"])
+                by_project.setdefault(r["project_id"], []).append(r["category"])
         assert report.projects["end_to_end"] == sum(
-            1 for c in projects.values() if len(set(c)) == 4
+            1 for c in by_project.values() if len(set(c)) == 4
         )
 
 

@@ -20,6 +20,7 @@ from coprod.services import (
     bookings,
     claims,
     contracts,
+    polls,
     reminders,
     representatives,
     wellbeing,
@@ -325,7 +326,7 @@ async def test_pages_a_representative_sees_speak_to_them(client, world, mailbox)
             "option_2": (soon + dt.timedelta(days=1)).isoformat(),
         },
     )
-    await activities.invite(lead, poll, [rep.id])
+    await polls.invite(lead, poll, [rep.id])
     await deliver_mail()
     answer = mailbox.link(mailbox.to(rep.email)[-1], r"http://testserver(/answer/\S+)")
     fixed = await activities.create_activity(

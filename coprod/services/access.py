@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from coprod.errors import NotFound
+from coprod.errors import Forbidden, NotFound
 from coprod.models import Contract, Representative, Role
 from coprod.services.actor import Actor
 
 
 def is_lead(actor: Actor) -> bool:
     return actor.has(Role.INVOLVEMENT_LEAD)
+
+
+def require_lead(actor: Actor) -> None:
+    if not is_lead(actor):
+        raise Forbidden
 
 
 def is_self(actor: Actor, rep: Representative) -> bool:

@@ -32,7 +32,7 @@ from coprod.models import (
     WellbeingCheck,
     WellbeingOutcome,
 )
-from coprod.services import activities, audit, invites, wellbeing
+from coprod.services import activities, audit, invites, projects, wellbeing
 from coprod.services.access import is_lead, is_self
 from coprod.services.actor import Actor
 from coprod.services.decisions import AtRisk, Decision, DecisionsNeeded, read_decisions
@@ -103,7 +103,7 @@ async def _facts(
         capacity=activity.capacity,
         mode=mode,
         modes_offered=activity.modes,
-        respect_needed=not await activities.has_acknowledged(project, rep),
+        respect_needed=not await projects.has_acknowledged(project, rep),
     )
 
 

@@ -23,7 +23,18 @@ from coprod.validation import ValidationFailed
 from coprod.web.api import api
 from coprod.web.limits import DatabaseUnavailableMiddleware, RequestLimitsMiddleware
 from coprod.web.middleware import AuthMiddleware, SecurityHeadersMiddleware
-from coprod.web.pages import activities, admin, auth, claims, home, reports, representatives
+from coprod.web.pages import (
+    activities,
+    admin,
+    auth,
+    bookings,
+    claims,
+    home,
+    polls,
+    projects,
+    reports,
+    representatives,
+)
 from coprod.web.render import page, problem, wants_json
 
 log = logging.getLogger("coprod.web")
@@ -85,7 +96,10 @@ def routes() -> list[Any]:
         *auth.routes,
         *admin.routes,
         *representatives.routes,
+        *projects.routes,
         *activities.routes,
+        *polls.routes,
+        *bookings.routes,
         *claims.routes,
         *reports.routes,
         *api.routes(),

@@ -13,6 +13,8 @@ from coprod.services import (
     auth,
     bookings,
     contracts,
+    polls,
+    projects,
     reminders,
     representatives,
     wellbeing,
@@ -75,7 +77,7 @@ async def test_the_remaining_pages_are_accessible(browser, live_server, world):
         lead, rep, {"started_on": "2026-01-05", "ended_on": "2026-02-01", "under_crisis_team": "no"}
     )
     [episode] = await wellbeing.episodes(lead, rep)
-    project = await activities.create_project(
+    project = await projects.create_project(
         lead,
         {
             "name": "Crisis pathway redesign",
@@ -100,7 +102,7 @@ async def test_the_remaining_pages_are_accessible(browser, live_server, world):
             "option_2": (soon + dt.timedelta(days=1)).isoformat(),
         },
     )
-    await activities.invite(lead, poll, [rep.id])
+    await polls.invite(lead, poll, [rep.id])
     invitation = await Invitation.get()
     fixed = await activities.create_activity(
         lead,

@@ -26,6 +26,8 @@ from coprod.services import (
     bookings,
     claims,
     contracts,
+    polls,
+    projects,
     reminders,
     representatives,
     wellbeing,
@@ -103,7 +105,7 @@ async def test_every_page_fits_a_small_screen(browser, live_server, world, mailb
         lead, rep, {"started_on": "2026-01-05", "ended_on": "2026-02-01", "under_crisis_team": "no"}
     )
     [episode] = await wellbeing.episodes(lead, rep)
-    project = await activities.create_project(lead, {"name": "Crisis pathway redesign"})
+    project = await projects.create_project(lead, {"name": "Crisis pathway redesign"})
     soon = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=10)
     poll = await activities.plan(
         lead,
@@ -122,7 +124,7 @@ async def test_every_page_fits_a_small_screen(browser, live_server, world, mailb
             "option_3": (soon + dt.timedelta(days=2)).isoformat(),
         },
     )
-    await activities.invite(lead, poll, [rep.id])
+    await polls.invite(lead, poll, [rep.id])
     await deliver_mail()
     answer_path = mailbox.link(mailbox.to(rep.email)[-1], r"http://testserver(/answer/\S+)")
     fixed = await activities.create_activity(

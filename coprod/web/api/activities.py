@@ -1,7 +1,7 @@
 """API operations for activities and finding a time; schemas shared with api/bookings.py.
 
 Handlers only translate between JSON and the services: every rule lives in
-coprod.services.activities and coprod.services.bookings. Health data never appears in these
+coprod.services.activities, .polls and .bookings. Health data never appears in these
 replies: a booking says only that it waits for a wellbeing conversation, and why in general
 terms, to the representative and their organisation's involvement leads.
 """
@@ -39,6 +39,7 @@ from coprod.services import (
     contact,
     decisions,
     earnings,
+    polls,
 )
 from coprod.services.actor import Actor
 from coprod.validation import Checker, ValidationFailed, record_id
@@ -445,7 +446,7 @@ async def add_options(
 )
 async def invite(request: Request, actor: Actor, id: int, body: dict[str, Any]) -> dict[str, Any]:
     activity = await activities.activity_for(actor, id)
-    invited = await activities.invite(actor, activity, _ids_of(body, "representative_ids"))
+    invited = await polls.invite(actor, activity, _ids_of(body, "representative_ids"))
     reps = [await i.invitation.representative for i in invited]
     return {
         "warnings": warnings_json(await earnings.activity_warnings(activity, reps)),
@@ -471,7 +472,7 @@ async def invite(request: Request, actor: Actor, id: int, body: dict[str, Any]) 
 )
 async def get_answers(request: Request, actor: Actor, id: int) -> dict[str, Any]:
     activity = await activities.activity_for(actor, id)
-    options, rows, totals = await activities.grid(actor, activity)
+    options, rows, totals = await polls.grid(actor, activity)
     return {
         "options": [{**_option(o), "totals": _tally(totals.get(o.id, Tally()))} for o in options],
         "invitees": [
@@ -519,7 +520,7 @@ async def record_answers(
     invitation = await Invitation.get_or_none(activity=activity, representative_id=rep_id)
     if invitation is None:
         raise NotFound
-    await activities.record_answers(actor, invitation, body)
+    await polls.record_answers(actor, invitation, body)
     return await _answered(invitation)
 
 

@@ -1,0 +1,249 @@
+"""Finding a time: inviting people to answer for each time on offer, their answers, and the
+grid a lead chooses from. The times are planned with the activity (`activities.add_options`);
+`bookings.finalise` books the one chosen."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from coprod.config import get_settings
+from coprod.domain import scheduling
+from coprod.domain.contracts import Term, is_in_force
+from coprod.domain.scheduling import LONDON, Answer, Tally
+from coprod.errors import Conflict, NotFound
+from coprod.models import (
+    Activity,
+    ActivityStatus,
+    Contract,
+    Invitation,
+    OptionAnswer,
+    Representative,
+    TimeOption,
+)
+from coprod.security import hash_secret, new_secret
+from coprod.services import audit, contact, wellbeing
+from coprod.services.access import is_lead, require_lead
+from coprod.services.activities import how_to_join, lead_contact, what_is_paid
+from coprod.services.actor import Actor
+from coprod.templating import london
+from coprod.validation import Checker, ValidationFailed
+
+
+@dataclass
+class Invited:
+    invitation: Invitation
+    link: str | None  # to answer without signing in; None when they have no email
+
+
+async def invitation_email(
+    activity: Activity, rep: Representative, options: Sequence[TimeOption], link: str
+) -> dict[str, Any]:
+    """What the invitation says: the times, where and how to join each way on offer, what is
+    paid, and whom to phone."""
+    return {
+        "name": rep.full_name,
+        "title": activity.title,
+        "description": activity.description or "",
+        "options": [london(o.starts_at, "%A %-d %B %Y at %-I:%M%p") for o in options],
+        "url": link,
+        "deadline": london(activity.poll_deadline) if activity.poll_deadline else None,
+        "modes": sorted(activity.modes),
+        "ways": [how_to_join(activity, m) for m in sorted(activity.modes)],
+        "paid": await what_is_paid(activity, rep, options[0].starts_at) if options else None,
+        "contact": await lead_contact(activity, rep),
+    }
+
+
+async def invite(
+    actor: Actor, activity: Activity, representative_ids: Sequence[int]
+) -> list[Invited]:
+    require_lead(actor)
+    if activity.status == ActivityStatus.CANCELLED:
+        raise Conflict("This activity has been cancelled")
+    options = await TimeOption.filter(activity=activity)
+    if activity.status == ActivityStatus.PLANNING and len(options) < 2:
+        raise ValidationFailed.one(
+            "representative_ids", "Add at least two time options before inviting people"
+        )
+    reps = await Representative.filter(
+        id__in=list(representative_ids),
+        organisation_id=actor.organisation_id,
+        archived_at__isnull=True,
+    )
+    if not reps:
+        raise ValidationFailed.one("representative_ids", "Select at least one person to invite")
+    today = dt.date.today()
+    on_break = [r.full_name for r in reps if r.on_break(today)]
+    if on_break:
+        raise ValidationFailed.one(
+            "representative_ids",
+            f"{', '.join(on_break)} {'is' if len(on_break) == 1 else 'are'} taking a break. "
+            "Invite them when it ends",
+        )
+    settings = get_settings()
+    invited: list[Invited] = []
+    async with in_transaction():
+        for rep in reps:
+            if await Invitation.filter(activity=activity, representative=rep).exists():
+                continue
+            secret = new_secret()
+            invitation = await Invitation.create(
+                activity=activity, representative=rep, token_hash=hash_secret(secret)
+            )
+            link = f"{settings.base_url}/answer/{secret}"
+            if rep.email:
+                await contact.email_representative(
+                    rep,
+                    template="invitation",
+                    context=await invitation_email(activity, rep, options, link),
+                    organisation_id=activity.organisation_id,
+                )
+            await audit.record(
+                actor,
+                "invitation.create",
+                invitation,
+                after={"representative_id": rep.id, "activity_id": activity.id},
+            )
+            invited.append(Invited(invitation, link if rep.email else None))
+    return invited
+
+
+async def invitation_by_token(secret: str) -> Invitation:
+    invitation = await Invitation.get_or_none(token_hash=hash_secret(secret)).prefetch_related(
+        "activity", "representative"
+    )
+    if invitation is None or invitation.activity.status == ActivityStatus.CANCELLED:
+        raise NotFound
+    return invitation
+
+
+async def record_answers(
+    actor: Actor | None, invitation: Invitation, data: Mapping[str, Any]
+) -> Invitation:
+    """Answers for each option (`answer_<option id>` or `answers: {id: answer}`) and a mode.
+
+    `actor` is None when the person answers through their own link, or a lead answering for
+    someone, e.g. after a phone call.
+    """
+    activity = await invitation.activity
+    rep = await invitation.representative
+    if actor is not None and (not is_lead(actor) or rep.organisation_id != actor.organisation_id):
+        raise NotFound
+    if activity.poll_deadline and dt.datetime.now(dt.UTC) > activity.poll_deadline:
+        raise Conflict("The time to answer has passed. Please contact your involvement lead")
+    options = await TimeOption.filter(activity=activity)
+    raw_answers = data.get("answers")
+    given: dict[Any, Any] = raw_answers if isinstance(raw_answers, dict) else {}
+    c = Checker(data)
+    answers: dict[int, str] = {}
+    for option in options:
+        value = str(
+            given.get(str(option.id), given.get(option.id, ""))
+            if given
+            else c.raw(f"answer_{option.id}")
+        )
+        if value not in {a.value for a in Answer}:
+            c.fail(f"answer_{option.id}", f"Say if you can come on {london(option.starts_at)}")
+        answers[option.id] = value
+    mode = c.raw("mode")
+    if (
+        any(v in (Answer.YES, Answer.IF_NEED_BE) for v in answers.values())
+        and mode not in activity.modes
+    ):
+        c.fail("mode", "Select how you would like to take part")
+    comment = c.text("comment", "a comment", required=False, max_length=1000)
+    c.done()
+    async with in_transaction():
+        for option_id, value in answers.items():
+            row, _ = await OptionAnswer.get_or_create(
+                invitation=invitation, option_id=option_id, defaults={"answer": value}
+            )
+            if row.answer != value:
+                row.answer = value
+                await row.save(update_fields=["answer"])
+        # Tortoise types nullable text fields as plain str.
+        invitation.mode = mode or None
+        invitation.comment = comment or None  # type: ignore[assignment]
+        invitation.answered_at = dt.datetime.now(dt.UTC)
+        await invitation.save(update_fields=["mode", "comment", "answered_at"])
+        who = actor or Actor(user=None, organisation_id=activity.organisation_id, via="link")
+        await audit.record(
+            who,
+            "invitation.answer",
+            invitation,
+            after={"answers": {str(k): v for k, v in answers.items()}, "mode": mode or None},
+            organisation_id=activity.organisation_id,
+            on_behalf_of=rep.full_name if actor is not None else None,
+        )
+    return invitation
+
+
+# --------------------------------------------------------------------------- the grid
+
+
+@dataclass
+class Cell:
+    answer: str | None
+    cannot_do: bool  # their standing "can't do" times include this slot
+    on_break: bool
+    no_contract: bool
+    wellbeing_flag: bool  # shown to leads only
+
+
+@dataclass
+class GridRow:
+    invitation: Invitation
+    representative: Representative
+    cells: dict[int, Cell] = field(default_factory=dict)
+
+
+def part_of_day(moment: dt.datetime) -> str:
+    hour = moment.astimezone(LONDON).hour
+    return "morning" if hour < 12 else "afternoon" if hour < 17 else "evening"
+
+
+def slot_of(moment: dt.datetime) -> str:
+    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[moment.astimezone(LONDON).weekday()]
+    return f"{day}:{part_of_day(moment)}"
+
+
+async def grid(
+    actor: Actor, activity: Activity
+) -> tuple[list[TimeOption], list[GridRow], dict[int, Tally]]:
+    """Everyone invited against every option, with what a lead needs to see to choose."""
+    require_lead(actor)
+    options = list(await TimeOption.filter(activity=activity))
+    invitations = await Invitation.filter(activity=activity).prefetch_related(
+        "representative", "answers"
+    )
+    window = get_settings().recovery_window_days
+    rows = []
+    all_answers: list[tuple[int, str]] = []
+    for invitation in invitations:
+        rep = invitation.representative
+        answers = {a.option_id: a.answer for a in invitation.answers}
+        all_answers += list(answers.items())
+        terms = [
+            Term(c.starts_on, c.ends_on, c.ended_on)
+            for c in await Contract.filter(representative=rep)
+        ]
+        episodes = await wellbeing.episode_dates(rep)
+        row = GridRow(invitation, rep)
+        for option in options:
+            day = scheduling.london_date(option.starts_at)
+            row.cells[option.id] = Cell(
+                answer=answers.get(option.id),
+                cannot_do=slot_of(option.starts_at) in (rep.unavailable or []),
+                on_break=rep.break_until is not None and day <= rep.break_until,
+                no_contract=not any(is_in_force(t, day) for t in terms),
+                wellbeing_flag=scheduling.needs_wellbeing_check(day, episodes, window),
+            )
+        rows.append(row)
+    if any(any(c.wellbeing_flag for c in r.cells.values()) for r in rows):
+        await audit.record(actor, "health.view", activity, after={"purpose": "invitation grid"})
+    return options, rows, scheduling.tally(all_answers)
