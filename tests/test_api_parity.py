@@ -41,7 +41,7 @@ READS = {
     "access.own_representative",
     "access.representative_for",
     "activities.how_to_join",
-    "activities.invitation_by_token",
+    "polls.invitation_by_token",
     "auth.link_is_usable",
     "auth.organisations_of",
     "bookings.choices",
