@@ -334,3 +334,22 @@ def test_record_id_is_an_int_only_when_a_record_could_have_it(value, expected):
 )
 def test_unsafe_text_errors_name_each_field(data, fields):
     assert [e.field for e in unsafe_text_errors(data)] == fields
+
+
+# ------------------------------------------------------- found by tests/test_api_contract.py
+
+
+async def test_changing_the_kind_of_representative_or_their_pay_choice_in_the_api(client, world):
+    """schemathesis (seed 20261130, as the lead) found PATCH /representatives/{id} with
+    {"representative_type": ...} a 500: the reply read `.value` of the plain string just set."""
+    await lead_of(world, client)
+    rep = await create_rep(client)
+    changed = await client.api(
+        "PATCH",
+        f"/api/v1/representatives/{rep['id']}",
+        {"representative_type": "carer", "payment_preference": "decline"},
+    )
+    assert changed.status_code == 200, changed.text
+    shown = (await client.api("GET", f"/api/v1/representatives/{rep['id']}")).json()
+    for body in (changed.json(), shown):
+        assert (body["representative_type"], body["payment_preference"]) == ("carer", "decline")

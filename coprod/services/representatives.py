@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from tortoise.expressions import Q
@@ -189,7 +190,18 @@ async def read_profile(
                 c.fail("lead_id", "Select an involvement lead from the list")
     check_consistency({**(current or {}), **out}, c)
     c.done()
+    # Set on a record, these must be members, as they are when it is read back: callers use
+    # `.value` on the record they are given after an update.
+    for name, kind in _ENUM_FIELDS.items():
+        if name in out:
+            out[name] = kind(out[name])
     return out
+
+
+_ENUM_FIELDS: dict[str, type[StrEnum]] = {
+    "representative_type": RepresentativeType,
+    "payment_preference": PaymentPreference,
+}
 
 
 def check_consistency(values: Mapping[str, Any], errors: Checker) -> None:
