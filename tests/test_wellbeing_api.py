@@ -177,12 +177,16 @@ async def test_reading_episodes_writes_the_same_audit_events_as_the_pages(settin
 
     who_id = setting.lead.user.id if who == "lead" else setting.rep.user_id
     rep_id = str(setting.rep.id)
-    assert page_list == api_list == [
-        ("health.view", "Representative", rep_id, who_id, None, None, {"episodes": 1})
-    ]
-    assert page_one == api_one == [
-        ("health.view", "AcuteEpisode", str(episode_id), who_id, None, None, None)
-    ]
+    assert (
+        page_list
+        == api_list
+        == [("health.view", "Representative", rep_id, who_id, None, None, {"episodes": 1})]
+    )
+    assert (
+        page_one
+        == api_one
+        == [("health.view", "AcuteEpisode", str(episode_id), who_id, None, None, None)]
+    )
 
 
 async def test_changing_episodes_writes_the_same_audit_events_as_the_pages(setting):
@@ -203,9 +207,7 @@ async def test_changing_episodes_writes_the_same_audit_events_as_the_pages(setti
     assert by_api[0][0] == "health.create"
 
     by_page = await events_during(
-        setting.lead_client.post_form(
-            f"{page}/{first}", {**form, "note": "home"}, token_from="/"
-        )
+        setting.lead_client.post_form(f"{page}/{first}", {**form, "note": "home"}, token_from="/")
     )
     by_api = await events_during(
         setting.lead_client.api("PATCH", f"{setting.episodes()}/{first}", {"note": "away"})
@@ -443,3 +445,32 @@ async def test_health_and_equality_data_appear_in_no_other_reply(setting, world,
         assert reply.status_code == 200, reply.request.url
         for secret in ("Ward 7", NOTE, STARTED.isoformat(), ENDED.isoformat(), "female"):
             assert secret not in reply.text, (reply.request.url, secret)
+
+
+async def test_openapi_describes_the_wellbeing_operations(setting):
+    doc = (await setting.lead_client.get("/api/v1/openapi.json")).json()
+    episodes = doc["paths"]["/api/v1/representatives/{id}/acute-episodes"]
+    one = doc["paths"]["/api/v1/representatives/{id}/acute-episodes/{episode_id}"]
+    equality = doc["paths"]["/api/v1/representatives/{id}/equality"]
+    assert set(episodes) == {"get", "post"} and set(one) == {"get", "patch", "delete"}
+    assert set(equality) == {"get", "put"}
+    assert {p["name"] for p in episodes["get"]["parameters"]} == {"id", "limit", "cursor"}
+    schemas = doc["components"]["schemas"]
+    listed = schemas[
+        episodes["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit(
+            "/", 1
+        )[-1]
+    ]
+    assert set(listed["properties"]) == {"items", "next_cursor"}
+    sex = schemas["EqualityInput"]["properties"]["sex"]["anyOf"][0]["enum"]
+    assert sex == ["female", "male", "prefer_not_to_say"]
+    assert schemas["AcuteEpisodeInput"]["required"] == ["started_on", "under_crisis_team"]
+
+
+@pytest.mark.parametrize("bad_id", ["2147483648", "0", "-1"])
+async def test_episode_ids_out_of_range_are_not_found(setting, bad_id):
+    for method in ("GET", "PATCH", "DELETE"):
+        response = await setting.lead_client.api(
+            method, f"{setting.episodes()}/{bad_id}", {"note": "x"} if method == "PATCH" else None
+        )
+        assert response.status_code == 404, (method, response.text)

@@ -167,9 +167,7 @@ async def update_acute_episode(
     request: Request, actor: Actor, id: int, episode_id: int, body: AcuteEpisodeChanges
 ) -> AcuteEpisodeId:
     rep = await _representative(actor, id)
-    row = await wellbeing.update_episode(
-        actor, rep, episode_id, _episode_input(body), partial=True
-    )
+    row = await wellbeing.update_episode(actor, rep, episode_id, _episode_input(body), partial=True)
     return AcuteEpisodeId(id=row.id)
 
 
