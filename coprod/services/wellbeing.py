@@ -303,23 +303,34 @@ async def view_episode(actor: Actor, rep: Representative, episode_id: int) -> Ep
     return _decode(row)
 
 
+def _stored(episode: Episode) -> dict[str, Any]:
+    """An episode as `_read_episode` stores it."""
+    return {
+        "started_on": episode.started_on.isoformat(),
+        "ended_on": episode.ended_on.isoformat() if episode.ended_on else None,
+        "under_crisis_team": episode.under_crisis_team,
+        "note": episode.note,
+    }
+
+
 async def update_episode(
-    actor: Actor, rep: Representative, episode_id: int, data: Mapping[str, Any]
+    actor: Actor,
+    rep: Representative,
+    episode_id: int,
+    data: Mapping[str, Any],
+    *,
+    partial: bool = False,
 ) -> AcuteEpisode:
+    """Change an episode. The page sends every field; with `partial` (the API's PATCH), fields
+    left out keep their values, merged here so the client never has to read (and so be audited
+    as viewing) the episode to change one field of it."""
     row = await get_episode_row(actor, rep, episode_id)
+    old = _stored(_decode(row))
+    if partial:
+        kept = old | {"under_crisis_team": "yes" if old["under_crisis_team"] else "no"}
+        data = kept | dict(data)
     payload = _read_episode(data)
-    old = _decode(row)
-    changed = sorted(
-        k
-        for k, v in payload.items()
-        if v
-        != {
-            "started_on": old.started_on.isoformat(),
-            "ended_on": old.ended_on.isoformat() if old.ended_on else None,
-            "under_crisis_team": old.under_crisis_team,
-            "note": old.note,
-        }[k]
-    )
+    changed = sorted(k for k, v in payload.items() if v != old[k])
     async with in_transaction():
         row.payload = encrypt_json(payload)
         await row.save(update_fields=["payload", "updated_at"])

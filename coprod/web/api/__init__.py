@@ -9,6 +9,7 @@ from coprod.web.api import (
     payouts,  # noqa: F401
     reports,  # noqa: F401
     representatives,  # noqa: F401
+    wellbeing,  # noqa: F401
 )
 from coprod.web.api.registry import api
 
