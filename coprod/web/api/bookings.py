@@ -1,24 +1,29 @@
-"""API operations for bookings, wellbeing checks, the personal calendar feed and the call list.
+"""API operations for bookings, wellbeing checks, access arrangements, catch-ups, the personal
+calendar feed and the call list.
 
 Handlers only translate between JSON and the services: every rule lives in
 coprod.services.bookings, coprod.services.calendar_feed and coprod.services.reminders. Health
-data never appears in these replies: a booking says only that it waits for a wellbeing
-conversation, and why in general terms.
+data appears only where the pages show it (a wellbeing check's note, read as an audited view):
+a booking says only that it waits for a wellbeing conversation, and why in general terms.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Literal
 
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
 from coprod.config import get_settings
+from coprod.errors import NotFound
 from coprod.models import (
+    AccessArrangement,
     Booking,
     BookingStatus,
-    Representative,
-    WellbeingCheck,
+    Mode,
+    Role,
     WellbeingOutcome,
 )
 from coprod.services import (
@@ -26,104 +31,120 @@ from coprod.services import (
     activities,
     bookings,
     calendar_feed,
+    contact,
     earnings,
     reminders,
 )
-from coprod.services.access import is_lead, is_self
 from coprod.services.actor import Actor
-from coprod.web.api.activities import (
-    BOOKINGS,
-    LEADS,
-    MODE,
-    NOT_CONTACTED,
-    NULL_DATETIME,
-    NULL_INT,
-    NULL_STR,
-    flag_reason,
-    id_of,
-    not_contacted_json,
-    required,
-)
-from coprod.web.api.claims import WARNINGS, warnings_json
-from coprod.web.api.core import DATETIME, INT, STR, iso, list_of, obj
+from coprod.web.api.activities import BOOKINGS, LEADS, flag_reason
+from coprod.web.api.paging import keyset_page, list_page
 from coprod.web.api.registry import api
+from coprod.web.api.schema import Body, DateTime, Id, NoBody, Page, Paging, Reply, text
 
-BOOKING = obj(
-    id=INT,
-    activity_id=INT,
-    representative_id=INT,
-    status={"enum": [s.value for s in BookingStatus]},
-    mode=MODE,
-    uid=STR,
-    sequence=INT,
-    starts_at=DATETIME,
-    ends_at=DATETIME,
-    wellbeing_flag_reason={
-        **NULL_STR,
-        "description": "Why a wellbeing conversation is needed first; only for the person "
-        "and their involvement leads, and never with health details",
-    },
-    warnings=WARNINGS,
-)
-BOOKING_SENT = obj(**BOOKING["properties"], not_contacted=NOT_CONTACTED)
-BOOK_INPUT = required(obj(representative_id=INT, mode=MODE), "representative_id", "mode")
-MODE_INPUT = required(obj(mode=MODE), "mode")
-WELLBEING_INPUT = required(
-    obj(
-        outcome={"enum": [o.value for o in WellbeingOutcome]},
-        note=STR,
-        representative_wish=STR,
-    ),
-    "outcome",
-    "note",
-    "representative_wish",
-)
-WELLBEING_CHECK = obj(
-    id=INT,
-    booking_id=INT,
-    outcome={"enum": [o.value for o in WellbeingOutcome]},
-    created_at=DATETIME,
-    booking=BOOKING_SENT,
-)
-FEED_URL = obj(url={"type": "string", "format": "uri"})
+# ---------------------------------------------------------------------------- replies
 
 
-async def _booking_told(actor: Actor, booking: Booking) -> dict[str, Any]:
+class NotContacted(Reply):
+    representative_id: int
+    name: str
+    reason: str = Field(description="Why they were not emailed, e.g. 'has no email address'")
+
+
+class EarningsWarning(Reply):
+    representative_id: int
+    message: str
+
+
+class BookingReply(Reply):
+    id: int
+    activity_id: int
+    representative_id: int
+    status: BookingStatus
+    mode: Mode
+    uid: str = Field(description="The booking's calendar UID; it never changes")
+    sequence: int = Field(description="The calendar version, one up with every change sent")
+    starts_at: DateTime
+    ends_at: DateTime
+    wellbeing_flag_reason: str | None = Field(
+        description="Why a wellbeing conversation is needed first, never with health details; "
+        "null unless the booking waits for one"
+    )
+
+
+class BookingSent(BookingReply):
+    not_contacted: list[NotContacted] = Field(
+        description="People this did not email, because they have not agreed to be contacted "
+        "(or withdrew, or their consent is past its review date), or have no email: phone them"
+    )
+
+
+class NewBooking(BookingSent):
+    warnings: list[EarningsWarning] = Field(
+        description="Earnings-limit warnings, the same as the pages show: this may affect "
+        "someone's benefits. They never stop anything"
+    )
+
+
+class MyBooking(BookingReply):
+    title: str = Field(description="The activity's title")
+
+
+def _booking(booking: Booking) -> BookingReply:
+    """A booking as its lead or the person booked sees it (`bookings.booking_for` and the
+    lists decide who that is)."""
+    flagged = booking.status == BookingStatus.NEEDS_WELLBEING_CHECK
+    return BookingReply(
+        id=booking.id,
+        activity_id=booking.activity_id,
+        representative_id=booking.representative_id,
+        status=booking.status,
+        mode=Mode(booking.mode),
+        uid=booking.uid,
+        sequence=booking.sequence,
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+        wellbeing_flag_reason=flag_reason() if flagged else None,
+    )
+
+
+async def _booking_sent(booking: Booking) -> BookingSent:
     """A booking after a change that would have emailed the person, saying if it did not."""
-    rep = booking.representative
-    return {**_booking(actor, booking, rep), "not_contacted": await not_contacted_json([rep])}
+    told = [
+        NotContacted(
+            representative_id=n.representative.id, name=n.representative.full_name, reason=n.reason
+        )
+        for n in await contact.not_contacted([booking.representative])
+    ]
+    return BookingSent(**_booking(booking).model_dump(), not_contacted=told)
 
 
-def _booking(actor: Actor, booking: Booking, rep: Representative) -> dict[str, Any]:
-    shown: dict[str, Any] = {
-        "id": booking.id,
-        "activity_id": booking.activity_id,
-        "representative_id": booking.representative_id,
-        "status": booking.status.value,
-        "mode": booking.mode,
-        "uid": booking.uid,
-        "sequence": booking.sequence,
-        "starts_at": iso(booking.starts_at),
-        "ends_at": iso(booking.ends_at),
-    }
-    if is_lead(actor) or is_self(actor, rep):
-        flagged = booking.status == BookingStatus.NEEDS_WELLBEING_CHECK
-        shown["wellbeing_flag_reason"] = flag_reason() if flagged else None
-    return shown
+# ---------------------------------------------------------------------------- bookings
+
+
+class BookInput(Body):
+    representative_id: Id = Field(title="the person to book")
+    mode: Mode = Field(title="how they will take part")
+
+
+class ModeInput(Body):
+    mode: Mode | None = Field(None, title="how they will take part")
 
 
 @api.operation(
     "GET",
     "/activities/{id:int}/bookings",
-    summary="Everyone booked onto an activity, including cancelled bookings",
+    summary="Everyone booked onto an activity, including cancelled bookings, in booking order",
     tag=BOOKINGS,
     roles=LEADS,
-    response=list_of(BOOKING),
+    query=Paging,
+    reply=Page[BookingReply],
 )
-async def list_bookings(request: Request, actor: Actor, id: int) -> dict[str, Any]:
+async def list_bookings(
+    request: Request, actor: Actor, id: int, query: Paging
+) -> Page[BookingReply]:
     activity = await activities.activity_for(actor, id)
-    found = await Booking.filter(activity=activity).prefetch_related("representative")
-    return {"items": [_booking(actor, b, b.representative) for b in found]}
+    found, cursor = await keyset_page(Booking.filter(activity=activity), query, ("id",))
+    return Page(items=[_booking(b) for b in found], next_cursor=cursor)
 
 
 @api.operation(
@@ -132,20 +153,19 @@ async def list_bookings(request: Request, actor: Actor, id: int) -> dict[str, An
     summary="Book someone onto an activity that has a time; a refusal (409) names each rule broken",
     tag=BOOKINGS,
     roles=LEADS,
-    request=BOOK_INPUT,
-    response=BOOKING_SENT,
+    body=BookInput,
+    reply=NewBooking,
     status=201,
 )
-async def create_booking(
-    request: Request, actor: Actor, id: int, body: dict[str, Any]
-) -> dict[str, Any]:
+async def create_booking(request: Request, actor: Actor, id: int, body: BookInput) -> NewBooking:
     activity = await activities.activity_for(actor, id)
-    rep_id = id_of(body, "representative_id", "the person to book")
-    rep = await access.representative_for(actor, rep_id, include_archived=False)
-    mode = str(body.get("mode") or "").strip()
-    booking = await bookings.book(actor, activity, rep, mode)
-    warnings = await earnings.activity_warnings(activity, [rep])
-    return {**await _booking_told(actor, booking), "warnings": warnings_json(warnings)}
+    rep = await access.representative_for(actor, body.representative_id, include_archived=False)
+    booking = await bookings.book(actor, activity, rep, body.mode.value)
+    warnings = [
+        EarningsWarning(representative_id=rep_id, message=message)
+        for rep_id, message in sorted((await earnings.activity_warnings(activity, [rep])).items())
+    ]
+    return NewBooking(**(await _booking_sent(booking)).model_dump(), warnings=warnings)
 
 
 @api.operation(
@@ -153,11 +173,10 @@ async def create_booking(
     "/bookings/{id:int}",
     summary="One booking (involvement leads, or the person booked)",
     tag=BOOKINGS,
-    response=BOOKING,
+    reply=BookingReply,
 )
-async def get_booking(request: Request, actor: Actor, id: int) -> dict[str, Any]:
-    booking = await bookings.booking_for(actor, id)
-    return _booking(actor, booking, booking.representative)
+async def get_booking(request: Request, actor: Actor, id: int) -> BookingReply:
+    return _booking(await bookings.booking_for(actor, id))
 
 
 @api.operation(
@@ -165,16 +184,13 @@ async def get_booking(request: Request, actor: Actor, id: int) -> dict[str, Any]
     "/bookings/{id:int}",
     summary="Change how someone takes part; they are sent the updated calendar invite",
     tag=BOOKINGS,
-    request=MODE_INPUT,
-    response=BOOKING_SENT,
+    body=ModeInput,
+    reply=BookingSent,
 )
-async def update_booking(
-    request: Request, actor: Actor, id: int, body: dict[str, Any]
-) -> dict[str, Any]:
+async def update_booking(request: Request, actor: Actor, id: int, body: ModeInput) -> BookingSent:
     booking = await bookings.booking_for(actor, id)
-    mode = str(body.get("mode") or "").strip()
-    await bookings.change_mode(actor, booking, mode)
-    return await _booking_told(actor, booking)
+    await bookings.change_mode(actor, booking, body.mode.value if body.mode else "")
+    return await _booking_sent(booking)
 
 
 @api.operation(
@@ -182,15 +198,73 @@ async def update_booking(
     "/bookings/{id:int}/cancel",
     summary="Cancel a booking (a lead) or withdraw (the person booked); no reason is asked",
     tag=BOOKINGS,
-    request=obj(),
-    response=BOOKING_SENT,
+    body=NoBody,
+    reply=BookingSent,
 )
-async def cancel_booking(
-    request: Request, actor: Actor, id: int, body: dict[str, Any]
-) -> dict[str, Any]:
+async def cancel_booking(request: Request, actor: Actor, id: int, body: NoBody) -> BookingSent:
     booking = await bookings.booking_for(actor, id)
     await bookings.cancel(actor, booking)
-    return await _booking_told(actor, booking)
+    return await _booking_sent(booking)
+
+
+class MyBookingsQuery(Paging):
+    when: Literal["upcoming", "past"] | None = Field(
+        None,
+        title="upcoming or past",
+        description="`upcoming` (soonest first) or `past` (latest first); leave out for all, "
+        "soonest first",
+    )
+
+
+@api.operation(
+    "GET",
+    "/my/bookings",
+    summary="Your own bookings (a representative)",
+    tag=BOOKINGS,
+    roles=(Role.REPRESENTATIVE,),
+    query=MyBookingsQuery,
+    reply=Page[MyBooking],
+)
+async def list_my_bookings(
+    request: Request, actor: Actor, query: MyBookingsQuery
+) -> Page[MyBooking]:
+    rep = await access.own_representative(actor)
+    mine = Booking.filter(representative=rep).prefetch_related("activity")
+    now = dt.datetime.now(dt.UTC)
+    order: tuple[str, ...] = ("starts_at", "id")
+    if query.when == "upcoming":
+        mine = mine.filter(starts_at__gte=now)
+    elif query.when == "past":
+        mine, order = mine.filter(starts_at__lt=now), ("-starts_at", "-id")
+    found, cursor = await keyset_page(mine, query, order)
+    return Page(
+        items=[MyBooking(**_booking(b).model_dump(), title=b.activity.title) for b in found],
+        next_cursor=cursor,
+    )
+
+
+# ---------------------------------------------------------------------------- wellbeing checks
+
+
+class WellbeingInput(Body):
+    outcome: WellbeingOutcome = Field(title="the outcome of the conversation")
+    note: str = text(4000, title="a note of the conversation")
+    representative_wish: str = text(2000, title="what they want to do")
+
+
+class WellbeingCheckReply(Reply):
+    id: int
+    booking_id: int
+    outcome: WellbeingOutcome
+    created_at: DateTime
+    booking: BookingSent
+
+
+class WellbeingCheckNote(Reply):
+    outcome: WellbeingOutcome
+    created_at: DateTime
+    note: str = Field(description="Health information: reading it is recorded in the audit log")
+    representative_wish: str
 
 
 @api.operation(
@@ -200,33 +274,204 @@ async def cancel_booking(
     "postpone or not_this_time releases the place",
     tag=BOOKINGS,
     roles=LEADS,
-    request=WELLBEING_INPUT,
-    response=WELLBEING_CHECK,
+    body=WellbeingInput,
+    reply=WellbeingCheckReply,
     status=201,
 )
 async def record_wellbeing_check(
-    request: Request, actor: Actor, id: int, body: dict[str, Any]
-) -> dict[str, Any]:
+    request: Request, actor: Actor, id: int, body: WellbeingInput
+) -> WellbeingCheckReply:
     booking = await bookings.booking_for(actor, id)
-    check: WellbeingCheck = await bookings.record_wellbeing_check(actor, booking, body)
-    return {
-        "id": check.id,
-        "booking_id": booking.id,
-        "outcome": WellbeingOutcome(check.outcome).value,
-        "created_at": iso(check.created_at),
-        "booking": await _booking_told(actor, booking),
-    }
+    check = await bookings.record_wellbeing_check(actor, booking, body.data())
+    return WellbeingCheckReply(
+        id=check.id,
+        booking_id=booking.id,
+        outcome=check.outcome,
+        created_at=check.created_at,
+        booking=await _booking_sent(booking),
+    )
+
+
+@api.operation(
+    "GET",
+    "/bookings/{id:int}/wellbeing-checks",
+    summary="The wellbeing conversations recorded for a booking, oldest first",
+    description="Health information: each read is recorded in the audit log, as on the page.",
+    tag=BOOKINGS,
+    query=Paging,
+    reply=Page[WellbeingCheckNote],
+)
+async def list_wellbeing_checks(
+    request: Request, actor: Actor, id: int, query: Paging
+) -> Page[WellbeingCheckNote]:
+    booking = await bookings.booking_for(actor, id)
+    checks, cursor = list_page(await bookings.wellbeing_checks(actor, booking), query)
+    return Page(items=[WellbeingCheckNote(**c) for c in checks], next_cursor=cursor)
+
+
+# ---------------------------------------------------------------------------- arrangements
+
+
+class ArrangementReply(Reply):
+    id: int
+    booking_id: int
+    kind: str
+    label: str = Field(description="What has to be done, e.g. 'Large print papers sent'")
+    due_on: dt.date
+    done_at: DateTime | None
+    done_on_time: bool
+
+
+class OverdueArrangement(ArrangementReply):
+    representative_id: int
+    name: str
+    activity_id: int
+    title: str
+    starts_at: DateTime
+
+
+class TickInput(Body):
+    done: bool = Field(title="whether it is done", description="false to mark it not done")
+
+
+def _arrangement(a: AccessArrangement) -> ArrangementReply:
+    return ArrangementReply(
+        id=a.id,
+        booking_id=a.booking_id,
+        kind=a.kind,
+        label=a.label,
+        due_on=a.due_on,
+        done_at=a.done_at,
+        done_on_time=a.done_on_time,
+    )
+
+
+@api.operation(
+    "GET",
+    "/bookings/{id:int}/arrangements",
+    summary="A booking's access arrangements (its checklist), by the day each is due",
+    tag=BOOKINGS,
+    roles=LEADS,
+    query=Paging,
+    reply=Page[ArrangementReply],
+)
+async def list_arrangements(
+    request: Request, actor: Actor, id: int, query: Paging
+) -> Page[ArrangementReply]:
+    booking = await bookings.booking_for(actor, id)
+    found, cursor = await keyset_page(
+        AccessArrangement.filter(booking=booking), query, ("due_on", "id")
+    )
+    return Page(items=[_arrangement(a) for a in found], next_cursor=cursor)
+
+
+@api.operation(
+    "POST",
+    "/arrangements/{id:int}/tick",
+    summary="Mark an access arrangement done, or not done",
+    tag=BOOKINGS,
+    roles=LEADS,
+    body=TickInput,
+    reply=ArrangementReply,
+)
+async def tick_arrangement(
+    request: Request, actor: Actor, id: int, body: TickInput
+) -> ArrangementReply:
+    arrangement = await AccessArrangement.get_or_none(
+        id=id, booking__activity__organisation_id=actor.organisation_id
+    )
+    if arrangement is None:
+        raise NotFound
+    await bookings.tick(actor, arrangement, body.done)
+    return _arrangement(arrangement)
+
+
+@api.operation(
+    "GET",
+    "/arrangements/overdue",
+    summary="Access arrangements past their due day and not done, for bookings still on",
+    tag=BOOKINGS,
+    roles=LEADS,
+    query=Paging,
+    reply=Page[OverdueArrangement],
+)
+async def list_overdue_arrangements(
+    request: Request, actor: Actor, query: Paging
+) -> Page[OverdueArrangement]:
+    found, cursor = list_page(await bookings.overdue_arrangements(actor), query)
+    return Page(
+        items=[
+            OverdueArrangement(
+                **_arrangement(a).model_dump(),
+                representative_id=a.booking.representative_id,
+                name=a.booking.representative.full_name,
+                activity_id=a.booking.activity_id,
+                title=a.booking.activity.title,
+                starts_at=a.booking.starts_at,
+            )
+            for a in found
+        ],
+        next_cursor=cursor,
+    )
+
+
+# ---------------------------------------------------------------------------- catch-ups
+
+
+class CatchUpInput(Body):
+    starts_at: dt.datetime = Field(
+        title="the date and time it starts",
+        description="Without an offset, a time in England",
+    )
+    mode: Literal["in_person", "video", "phone"] = Field(title="how you will meet")
+    venue: str | None = text(200, required=False, default=None, title="the venue")
+    address: str | None = text(1000, required=False, default=None, title="the address")
+    video_link: str | None = text(500, required=False, default=None, title="the video link")
+    dial_in: str | None = text(40, required=False, default=None, title="the dial-in number")
+    dial_in_pin: str | None = text(20, required=False, default=None, title="the PIN")
+
+
+@api.operation(
+    "POST",
+    "/contracts/{id:int}/book-catch-up",
+    summary="Book a due catch-up: a half-day activity for the contract's holder, at a time "
+    "agreed with them",
+    tag=BOOKINGS,
+    roles=LEADS,
+    body=CatchUpInput,
+    reply=BookingSent,
+    status=201,
+)
+async def book_catch_up(request: Request, actor: Actor, id: int, body: CatchUpInput) -> BookingSent:
+    contract = await access.contract_for(actor, id)
+    booking = await bookings.book_catch_up(actor, contract, body.data())
+    return await _booking_sent(await bookings.booking_for(actor, booking.id))
 
 
 # ---------------------------------------------------------------------------- calendar feed
+
+
+class FeedUrl(Reply):
+    url: str = Field(description="The secret address to subscribe to in a calendar app")
+
+
+class MyFeed(Reply):
+    url: str | None = Field(
+        description="The secret address to subscribe to; null until one has been made"
+    )
+
+
+def _feed_url(token: str) -> str:
+    return f"{get_settings().base_url}/calendar/{token}.ics"
 
 
 @api.operation(
     "GET",
     "/representatives/{id:int}/calendar.ics",
     summary="Someone's bookings as a calendar file (involvement leads, or the person)",
+    description="An iCalendar (RFC 5545) file of their bookings from 90 days ago on, "
+    "cancelled ones included so calendars remove them.",
     tag=BOOKINGS,
-    response={"type": "string"},
     content_type="text/calendar",
 )
 async def get_calendar(request: Request, actor: Actor, id: int) -> Response:
@@ -239,34 +484,57 @@ async def get_calendar(request: Request, actor: Actor, id: int) -> Response:
     "/representatives/{id:int}/calendar-token",
     summary="Make a new secret calendar feed address; the old one stops working",
     tag=BOOKINGS,
-    request=obj(),
-    response=FEED_URL,
+    body=NoBody,
+    reply=FeedUrl,
 )
-async def reset_calendar_token(
-    request: Request, actor: Actor, id: int, body: dict[str, Any]
-) -> dict[str, Any]:
+async def reset_calendar_token(request: Request, actor: Actor, id: int, body: NoBody) -> FeedUrl:
     rep = await access.representative_for(actor, id, include_archived=False)
-    token = await calendar_feed.reset_calendar_token(actor, rep)
-    return {"url": f"{get_settings().base_url}/calendar/{token}.ics"}
+    return FeedUrl(url=_feed_url(await calendar_feed.reset_calendar_token(actor, rep)))
+
+
+@api.operation(
+    "GET",
+    "/my/calendar-feed",
+    summary="Your calendar feed's secret address (a representative)",
+    tag=BOOKINGS,
+    roles=(Role.REPRESENTATIVE,),
+    reply=MyFeed,
+)
+async def get_my_calendar_feed(request: Request, actor: Actor) -> MyFeed:
+    rep = await access.own_representative(actor)
+    return MyFeed(url=_feed_url(rep.calendar_token) if rep.calendar_token else None)
+
+
+@api.operation(
+    "POST",
+    "/my/calendar-feed",
+    summary="Make a new secret address for your calendar feed; the old one stops working",
+    tag=BOOKINGS,
+    roles=(Role.REPRESENTATIVE,),
+    body=NoBody,
+    reply=FeedUrl,
+)
+async def reset_my_calendar_feed(request: Request, actor: Actor, body: NoBody) -> FeedUrl:
+    rep = await access.own_representative(actor)
+    return FeedUrl(url=_feed_url(await calendar_feed.reset_calendar_token(actor, rep)))
 
 
 # ---------------------------------------------------------------------------- call list
 
-TO_CALL = obj(
-    representative_id=INT,
-    name=STR,
-    phone=NULL_STR,
-    reason={
-        **STR,
-        "description": "Why we do not email them, e.g. 'has not agreed to be contacted'",
-    },
-    activity_id=INT,
-    title=STR,
-    booking_id=NULL_INT,
-    starts_at=NULL_DATETIME,
-    invitation_id=NULL_INT,
-    poll_deadline=NULL_DATETIME,
-)
+
+class ToCallReply(Reply):
+    representative_id: int
+    name: str
+    phone: str | None
+    reason: str = Field(
+        description="Why we do not email them, e.g. 'has not agreed to be contacted'"
+    )
+    activity_id: int
+    title: str
+    booking_id: int | None = Field(description="Their coming booking, if that is the call")
+    starts_at: DateTime | None
+    invitation_id: int | None = Field(description="Their unanswered invitation, if that is")
+    poll_deadline: DateTime | None
 
 
 @api.operation(
@@ -276,23 +544,26 @@ TO_CALL = obj(
     "weeks and the invitations they have not answered, each with the reason",
     tag=BOOKINGS,
     roles=LEADS,
-    response=list_of(TO_CALL),
+    query=Paging,
+    reply=Page[ToCallReply],
 )
-async def call_list(request: Request, actor: Actor) -> dict[str, Any]:
-    return {
-        "items": [
-            {
-                "representative_id": c.representative.id,
-                "name": c.representative.full_name,
-                "phone": c.representative.phone or c.representative.mobile,
-                "reason": c.reason,
-                "activity_id": c.activity.id,
-                "title": c.activity.title,
-                "booking_id": c.booking.id if c.booking else None,
-                "starts_at": iso(c.booking.starts_at) if c.booking else None,
-                "invitation_id": c.invitation.id if c.invitation else None,
-                "poll_deadline": iso(c.activity.poll_deadline),
-            }
-            for c in await reminders.call_list(actor)
-        ]
-    }
+async def call_list(request: Request, actor: Actor, query: Paging) -> Page[ToCallReply]:
+    calls, cursor = list_page(await reminders.call_list(actor), query)
+    return Page(
+        items=[
+            ToCallReply(
+                representative_id=c.representative.id,
+                name=c.representative.full_name,
+                phone=c.representative.phone or c.representative.mobile,
+                reason=c.reason,
+                activity_id=c.activity.id,
+                title=c.activity.title,
+                booking_id=c.booking.id if c.booking else None,
+                starts_at=c.booking.starts_at if c.booking else None,
+                invitation_id=c.invitation.id if c.invitation else None,
+                poll_deadline=c.activity.poll_deadline,
+            )
+            for c in calls
+        ],
+        next_cursor=cursor,
+    )
