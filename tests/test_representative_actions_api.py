@@ -249,6 +249,10 @@ async def test_the_representatives_list_pages_by_cursor(client, world):
     assert [r["full_name"] for r in rest.json()["items"]] == ["Cy Cole"]
     assert rest.json()["next_cursor"] is None
 
+    # A search form's empty boxes filter nothing.
+    blank = await client.get("/api/v1/representatives?q=&mode=&contract=&team=&limit=2")
+    assert blank.status_code == 200 and blank.json()["items"] == first["items"]
+
     made_up = await client.get("/api/v1/representatives", params={"cursor": "abc.def"})
     too_many = await client.get("/api/v1/representatives?limit=201")
     bad_team = await client.get("/api/v1/representatives?team=0")
@@ -257,6 +261,8 @@ async def test_the_representatives_list_pages_by_cursor(client, world):
     assert set(errors_of(made_up)) == {"cursor"}
     assert errors_of(too_many) == {"limit": "The limit must be 200 or fewer"}
     assert errors_of(bad_team) == {"team": "The team must be 1 or more"}
+    bad_contract = await client.get("/api/v1/representatives?contract=lapsed")
+    assert errors_of(bad_contract) == {"contract": "Select a contract status"}
 
 
 async def test_contracts_and_consents_page_by_cursor(client, world):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from starlette.requests import Request
 
 from coprod.domain import consent as consent_rules
@@ -41,6 +41,7 @@ TAG = "representatives"
 # Literals built from the service's lists, so the schema names exactly the choices it takes.
 Slot = Literal[UNAVAILABLE_SLOTS]  # type: ignore[valid-type]
 Need = Literal[tuple(sorted(NEED_FILTERS))]  # type: ignore[valid-type]
+ContractFilter = Literal[(*(s.value for s in ContractStatus), "none")]  # type: ignore[valid-type]
 
 
 # ---------------------------------------------------------------------------- profiles
@@ -184,16 +185,34 @@ async def _profile(rep: Representative) -> Profile:
 
 
 class RepresentativeQuery(Paging):
-    q: str = text(200, required=False, default="", description="Part of a name or email")
+    q: str = text(
+        200,
+        required=False,
+        default="",
+        title="a name or email",
+        description="Part of a name or email",
+    )
     mode: Mode | None = Field(None, title="a way of joining")
     need: Need | None = Field(None, title="a need")  # type: ignore[valid-type]
     type: RepresentativeType | None = Field(None, title="patient, carer or both")
     team: Id | None = Field(None, title="the team", description="A team's id")
-    contract: ContractStatus | Literal["none"] | None = Field(
+    contract: ContractFilter | None = Field(  # type: ignore[valid-type]
         None, title="a contract status", description="`none` finds people with no contract"
     )
     on_break: Literal["yes", "no"] | None = Field(None, title="yes or no")
-    archived: bool = Field(False, description="true lists archived records instead of current ones")
+    archived: bool = Field(
+        False,
+        title="whether to list archived records",
+        description="true lists archived records instead of current ones",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_no_filter(cls, data: Any) -> Any:
+        # A search form sends every box, empty ones too: an empty filter filters nothing.
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v != "" or k in ("cursor", "limit")}
+        return data
 
 
 @api.operation(
