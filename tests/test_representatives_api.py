@@ -47,6 +47,9 @@ CONTRACT_KEYS = {
     "end_reason",
     "predecessor_id",
     "status",
+    "catch_ups_held",
+    "next_catch_up_on",
+    "catch_up_state",
 }
 
 
@@ -349,7 +352,10 @@ async def test_who_may_see_and_change_which_record(client, make_client, world, m
         "PATCH", f"/api/v1/representatives/{b['id']}", {"full_name": "Stolen"}
     )
     assert rename_b.status_code == 404
-    assert (await other_lead.get("/api/v1/representatives")).json() == {"items": []}
+    assert (await other_lead.get("/api/v1/representatives")).json() == {
+        "items": [],
+        "next_cursor": None,
+    }
     assert await Contract.all().count() == 1
     assert (await Representative.get(id=b["id"])).full_name == "Bob Baker"
 
@@ -361,6 +367,13 @@ async def test_who_may_see_and_change_which_record(client, make_client, world, m
     assert (await reporter.get(f"/api/v1/representatives/{a['id']}")).status_code == 404
 
 
+def resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """A schema with its `$ref` followed into the document's components."""
+    while "$ref" in schema:
+        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
 async def test_openapi_describes_the_representatives_operations(client):
     doc = (await client.get("/api/v1/openapi.json")).json()
     expected = {
@@ -368,14 +381,21 @@ async def test_openapi_describes_the_representatives_operations(client):
         ("post", "/api/v1/representatives"),
         ("get", "/api/v1/representatives/{id}"),
         ("patch", "/api/v1/representatives/{id}"),
+        ("get", "/api/v1/me/representative"),
+        ("post", "/api/v1/representatives/{id}/break"),
+        ("post", "/api/v1/representatives/{id}/archive"),
         ("get", "/api/v1/representatives/{id}/contracts"),
         ("post", "/api/v1/representatives/{id}/contracts"),
         ("get", "/api/v1/contracts/{id}"),
         ("post", "/api/v1/contracts/{id}/renew"),
         ("post", "/api/v1/contracts/{id}/end"),
+        ("get", "/api/v1/contracts/{id}/catch-ups"),
+        ("post", "/api/v1/contracts/{id}/catch-ups"),
+        ("get", "/api/v1/catch-ups"),
         ("get", "/api/v1/representatives/{id}/consents"),
         ("post", "/api/v1/representatives/{id}/consents"),
         ("post", "/api/v1/representatives/{id}/consents/withdraw"),
+        ("get", "/api/v1/consents/review"),
     }
     described = {
         (method, path)
@@ -387,10 +407,15 @@ async def test_openapi_describes_the_representatives_operations(client):
     for method, path in expected:
         op = doc["paths"][path][method]
         success = next(code for code in op["responses"] if code.startswith("2"))
-        schema = op["responses"][success]["content"]["application/json"]["schema"]
+        schema = resolve(doc, op["responses"][success]["content"]["application/json"]["schema"])
         assert schema["properties"], (method, path)
         if method in ("post", "patch"):
-            assert op["requestBody"]["content"]["application/json"]["schema"]["properties"]
+            body = op["requestBody"]["content"]["application/json"]["schema"]
+            assert "properties" in resolve(doc, body), (method, path)
+        if method == "get" and "items" in schema["properties"]:
+            # Every list pages, and says so.
+            assert {"limit", "cursor"} <= {p["name"] for p in op["parameters"]}, path
+            assert "next_cursor" in schema["properties"], path
     listing = doc["paths"]["/api/v1/representatives"]["get"]
     assert {p["name"] for p in listing["parameters"]} == {
         "q",
@@ -401,12 +426,20 @@ async def test_openapi_describes_the_representatives_operations(client):
         "contract",
         "on_break",
         "archived",
+        "limit",
+        "cursor",
     }
     assert "involvement_lead" in listing["description"]
     profile = doc["paths"]["/api/v1/representatives/{id}"]["get"]["responses"]["200"]
-    assert set(profile["content"]["application/json"]["schema"]["properties"]) == PROFILE_KEYS
+    assert set(resolve(doc, profile["content"]["application/json"]["schema"])["properties"]) == (
+        PROFILE_KEYS
+    )
     create = doc["paths"]["/api/v1/representatives"]["post"]
     assert "201" in create["responses"]
-    assert {"full_name", "representative_type"} <= set(
-        create["requestBody"]["content"]["application/json"]["schema"]["required"]
+    create_body = resolve(doc, create["requestBody"]["content"]["application/json"]["schema"])
+    assert set(create_body["required"]) == {"full_name", "representative_type"}
+    # A PATCH changes only what is sent.
+    patch = doc["paths"]["/api/v1/representatives/{id}"]["patch"]
+    assert "required" not in resolve(
+        doc, patch["requestBody"]["content"]["application/json"]["schema"]
     )

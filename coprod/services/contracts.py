@@ -230,6 +230,19 @@ async def catch_ups_held(contract: Contract) -> int:
     return recorded + attended
 
 
+async def next_catch_up(
+    contract: Contract, day: dt.date | None = None
+) -> tuple[dt.date | None, CatchUpState]:
+    """When this contract's next catch-up is due (None when no more fall within it), and
+    whether that is overdue, soon or not yet."""
+    return rules.next_catch_up(
+        term(contract),
+        await catch_ups_held(contract),
+        day or dt.date.today(),
+        get_settings().catch_up_interval_months,
+    )
+
+
 @dataclass(frozen=True)
 class DueCatchUp:
     contract: Contract
@@ -243,7 +256,6 @@ async def catch_ups_due(actor: Actor, day: dt.date | None = None) -> list[DueCat
     if not is_lead(actor):
         raise Forbidden
     day = day or dt.date.today()
-    interval = get_settings().catch_up_interval_months
     contracts = await Contract.filter(
         organisation_id=actor.organisation_id,
         starts_on__lte=day,
@@ -254,9 +266,7 @@ async def catch_ups_due(actor: Actor, day: dt.date | None = None) -> list[DueCat
     for contract in contracts:
         if contract.ended_on is not None and contract.ended_on < day:
             continue
-        due, state = rules.next_catch_up(
-            term(contract), await catch_ups_held(contract), day, interval
-        )
+        due, state = await next_catch_up(contract, day)
         if due is not None and state in (CatchUpState.OVERDUE, CatchUpState.DUE_SOON):
             rows.append(DueCatchUp(contract, contract.representative, due, state))
     rows.sort(key=lambda r: r.due)

@@ -4,6 +4,7 @@ from coprod.web.api import (
     activities,  # noqa: F401
     bookings,  # noqa: F401
     claims,  # noqa: F401
+    contracts,  # noqa: F401
     core,  # noqa: F401
     earnings,  # noqa: F401
     payouts,  # noqa: F401

@@ -77,8 +77,16 @@ class Me(Reply):
     id: int
     email: str
     full_name: str
+    phone: str | None = Field(
+        description="Staff's number, given to representatives so they can phone rather than write"
+    )
     organisation: OrganisationReply
     roles: list[str]
+
+
+class OwnDetailsChanges(Body):
+    full_name: str = text(200, title="your full name", default=None)
+    phone: str | None = text(40, required=False, default=None, title="your phone number")
 
 
 @api.operation(
@@ -95,9 +103,29 @@ async def get_me(request: Request, actor: Actor) -> Me:
         id=actor.user.id,
         email=actor.user.email,
         full_name=actor.user.full_name,
+        phone=actor.user.phone,
         organisation=OrganisationReply(id=org.id, name=org.name),
         roles=sorted(r.value for r in actor.roles),
     )
+
+
+@api.operation(
+    "PATCH",
+    "/me",
+    summary="Change your own name or phone number (staff; representatives change their profile)",
+    tag="core",
+    roles=tuple(sorted(STAFF_ROLES)),
+    body=OwnDetailsChanges,
+    reply=Me,
+)
+async def update_me(request: Request, actor: Actor, body: OwnDetailsChanges) -> Me:
+    # The service takes the whole form the /account page sends, so fields left out keep
+    # their current values.
+    current = (
+        {"full_name": actor.user.full_name, "phone": actor.user.phone or ""} if actor.user else {}
+    )
+    await people.update_own_details(actor, {**current, **body.data()})
+    return await get_me(request, actor)
 
 
 @api.operation(

@@ -14,8 +14,9 @@ at the first), which is what a field-by-field error summary needs, and its JSON 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Sequence
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationError
 
@@ -131,6 +132,8 @@ def field_errors(exc: ValidationError, model: type[BaseModel]) -> list[FieldErro
         loc = [str(part) for part in error["loc"]]
         field = ".".join(loc) or "body"
         message = _message(error, _label(model, loc))
+        if error["type"] == "missing" and _is_choice(model, loc):
+            message = f"Select {_label(model, loc)}"  # as the pages say for a missing choice
         if not any(e.field == field for e in found):
             found.append(FieldError(field, message))
     return found
@@ -145,6 +148,20 @@ def _label(model: type[BaseModel], loc: Sequence[str]) -> str:
     if info is not None and info.title:
         return info.title
     return f"the {names[-1].replace('_', ' ')}"
+
+
+def _is_choice(model: type[BaseModel], loc: Sequence[str]) -> bool:
+    """Is this top-level field picked from a list (an enum or Literal, or a list of them)?"""
+    info = model.model_fields.get(loc[0]) if len(loc) == 1 else None
+    if info is None:
+        return False
+    pending = [info.annotation]
+    while pending:
+        kind = pending.pop()
+        if get_origin(kind) is Literal or (isinstance(kind, type) and issubclass(kind, enum.Enum)):
+            return True
+        pending += [arg for arg in get_args(kind) if arg is not type(None)]
+    return False
 
 
 def _message(error: Any, label: str) -> str:

@@ -172,9 +172,7 @@ async def _detail(request: Request, actor: Actor, rep: Representative, base: str
     today = dt.date.today()
     rows = []
     for contract in rep_contracts:
-        due, state = contracts.rules.next_catch_up(
-            contracts.term(contract), await contracts.catch_ups_held(contract), today
-        )
+        due, state = await contracts.next_catch_up(contract, today)
         rows.append(
             {
                 "contract": contract,
