@@ -338,11 +338,25 @@ async def test_bad_input_is_422_by_field_and_nothing_is_saved(client, world):
     await lead_of(world, client)
     empty = await client.api("POST", "/api/v1/activities", {})
     assert empty.status_code == 422
-    errors = errors_of(empty)
-    assert errors["title"] == "Enter a title"
-    assert errors["kind"] == "Select what kind of activity it is"
-    assert errors["in_person"] == NO_MODE
-    assert {"duration_minutes", "capacity"} <= set(errors)
+    # What the declaration requires is reported first, each field by name.
+    assert errors_of(empty) == {
+        "title": "Enter a title",
+        "kind": "Enter what kind of activity it is",
+        "duration_minutes": "Enter how long it lasts, in minutes",
+        "capacity": "Enter the number of places",
+    }
+    wrong_types = await client.api(
+        "POST",
+        "/api/v1/activities",
+        activity_body(kind="picnic", capacity="lots", duration_minutes=5, project_id=0),
+    )
+    assert wrong_types.status_code == 422
+    assert errors_of(wrong_types) == {
+        "kind": "Select what kind of activity it is",
+        "capacity": "The number of places must be a whole number",
+        "duration_minutes": "How long it lasts, in minutes must be 15 or more",
+        "project_id": "The project must be 1 or more",
+    }
 
     no_category = await client.api(
         "POST", "/api/v1/activities", activity_body(category=None, kind="meeting")
@@ -380,7 +394,7 @@ async def test_bad_input_is_422_by_field_and_nothing_is_saved(client, world):
     garbled = await client.api("POST", url, {"options": ["next Tuesday", at(4)]})
     assert garbled.status_code == 422
     assert errors_of(garbled) == {
-        "options": "Enter each option as a real date and a time like 10:30"
+        "options.0": "The times to offer must be a date and time, like 2026-04-01T10:00:00+01:00"
     }
     assert await TimeOption.all().count() == 0
 
@@ -542,7 +556,7 @@ async def test_who_may_see_and_change_which_activity_and_booking(client, make_cl
     cancelled = await other.api("POST", f"/api/v1/bookings/{ann_booking['id']}/cancel", {})
     assert cancelled.status_code == 404
     assert (await other.get(f"/api/v1/representatives/{ann['id']}/calendar.ics")).status_code == 404
-    assert (await other.get("/api/v1/activities")).json() == {"items": []}
+    assert (await other.get("/api/v1/activities")).json() == {"items": [], "next_cursor": None}
     # Nor can their lead book one of ours onto their own activity.
     their_activity = await create_activity(other, starts_at=at(8, 10))
     assert (await book(other, their_activity["id"], ann["id"])).status_code == 404
@@ -580,6 +594,7 @@ async def test_openapi_describes_the_activities_and_bookings_operations(client):
         ("get", "/api/v1/activities/{id}/answers"),
         ("post", "/api/v1/activities/{id}/answers"),
         ("post", "/api/v1/activities/{id}/invitations"),
+        ("get", "/api/v1/activities/{id}/options/{option_id}/choices"),
         ("post", "/api/v1/activities/{id}/finalise"),
         ("get", "/api/v1/activities/{id}/bookings"),
         ("post", "/api/v1/activities/{id}/bookings"),
@@ -613,7 +628,7 @@ async def test_openapi_describes_the_activities_and_bookings_operations(client):
         create["requestBody"]["content"]["application/json"]["schema"]["required"]
     )
     listing = doc["paths"]["/api/v1/activities"]["get"]
-    assert {p["name"] for p in listing["parameters"]} == {"status", "project"}
+    assert {p["name"] for p in listing["parameters"]} == {"status", "project", "limit", "cursor"}
     assert "involvement_lead" in listing["description"]
     booking = doc["paths"]["/api/v1/bookings/{id}"]["get"]["responses"]["200"]
     assert "wellbeing_flag_reason" in booking["content"]["application/json"]["schema"]["properties"]
