@@ -582,6 +582,14 @@ async def test_who_may_see_and_change_which_activity_and_booking(client, make_cl
     assert (await reporter.get(f"/api/v1/bookings/{ann_booking['id']}")).status_code == 404
 
 
+def resolved(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """A schema, following its `$ref` into the document's components."""
+    if "$ref" not in schema:
+        return schema
+    found: dict[str, Any] = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return found
+
+
 async def test_openapi_describes_the_activities_and_bookings_operations(client):
     doc = (await client.get("/api/v1/openapi.json")).json()
     expected = {
@@ -616,20 +624,22 @@ async def test_openapi_describes_the_activities_and_bookings_operations(client):
     for method, path in expected - {("get", "/api/v1/representatives/{id}/calendar.ics")}:
         op = doc["paths"][path][method]
         success = next(code for code in op["responses"] if code.startswith("2"))
-        schema = op["responses"][success]["content"]["application/json"]["schema"]
+        schema = resolved(doc, op["responses"][success]["content"]["application/json"]["schema"])
         assert schema["properties"], (method, path)
         if method in ("post", "patch"):
-            assert "properties" in op["requestBody"]["content"]["application/json"]["schema"]
+            body = op["requestBody"]["content"]["application/json"]["schema"]
+            assert "properties" in resolved(doc, body)
     calendar = doc["paths"]["/api/v1/representatives/{id}/calendar.ics"]["get"]
     assert set(calendar["responses"]["200"]["content"]) == {"text/calendar"}
     create = doc["paths"]["/api/v1/activities"]["post"]
     assert "201" in create["responses"]
     assert {"title", "kind"} <= set(
-        create["requestBody"]["content"]["application/json"]["schema"]["required"]
+        resolved(doc, create["requestBody"]["content"]["application/json"]["schema"])["required"]
     )
     listing = doc["paths"]["/api/v1/activities"]["get"]
     assert {p["name"] for p in listing["parameters"]} == {"status", "project", "limit", "cursor"}
     assert "involvement_lead" in listing["description"]
     booking = doc["paths"]["/api/v1/bookings/{id}"]["get"]["responses"]["200"]
-    assert "wellbeing_flag_reason" in booking["content"]["application/json"]["schema"]["properties"]
+    booking_schema = resolved(doc, booking["content"]["application/json"]["schema"])
+    assert "wellbeing_flag_reason" in booking_schema["properties"]
     assert "409" in doc["paths"]["/api/v1/activities/{id}/bookings"]["post"]["responses"]
