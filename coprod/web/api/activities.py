@@ -322,16 +322,11 @@ async def update_activity(
 # ---------------------------------------------------------------------------- TRANSITIONAL
 # What api/bookings.py imports from here until it is converted; delete with it.
 
-from coprod.web.api.core import INT, obj  # noqa: E402
-
 NULL_STR = {"type": ["string", "null"]}
 NULL_INT = {"type": ["integer", "null"]}
 NULL_DATETIME = {"type": ["string", "null"], "format": "date-time"}
 MODE = {"enum": [m.value for m in Mode]}
-NOT_CONTACTED = {
-    "type": "array",
-    "items": obj(representative_id=INT, name={"type": "string"}, reason={"type": "string"}),
-}
+NOT_CONTACTED = {"type": "array", "items": NotContacted.model_json_schema()}
 
 
 def required(schema: dict[str, Any], *names: str) -> dict[str, Any]:
