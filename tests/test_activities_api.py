@@ -338,11 +338,25 @@ async def test_bad_input_is_422_by_field_and_nothing_is_saved(client, world):
     await lead_of(world, client)
     empty = await client.api("POST", "/api/v1/activities", {})
     assert empty.status_code == 422
-    errors = errors_of(empty)
-    assert errors["title"] == "Enter a title"
-    assert errors["kind"] == "Select what kind of activity it is"
-    assert errors["in_person"] == NO_MODE
-    assert {"duration_minutes", "capacity"} <= set(errors)
+    # What the declaration requires is reported first, each field by name.
+    assert errors_of(empty) == {
+        "title": "Enter a title",
+        "kind": "Enter what kind of activity it is",
+        "duration_minutes": "Enter how long it lasts, in minutes",
+        "capacity": "Enter the number of places",
+    }
+    wrong_types = await client.api(
+        "POST",
+        "/api/v1/activities",
+        activity_body(kind="picnic", capacity="lots", duration_minutes=5, project_id=0),
+    )
+    assert wrong_types.status_code == 422
+    assert errors_of(wrong_types) == {
+        "kind": "Select what kind of activity it is",
+        "capacity": "The number of places must be a whole number",
+        "duration_minutes": "How long it lasts, in minutes must be 15 or more",
+        "project_id": "The project must be 1 or more",
+    }
 
     no_category = await client.api(
         "POST", "/api/v1/activities", activity_body(category=None, kind="meeting")
@@ -380,7 +394,7 @@ async def test_bad_input_is_422_by_field_and_nothing_is_saved(client, world):
     garbled = await client.api("POST", url, {"options": ["next Tuesday", at(4)]})
     assert garbled.status_code == 422
     assert errors_of(garbled) == {
-        "options": "Enter each option as a real date and a time like 10:30"
+        "options.0": "The times to offer must be a date and time, like 2026-04-01T10:00:00+01:00"
     }
     assert await TimeOption.all().count() == 0
 
@@ -542,7 +556,7 @@ async def test_who_may_see_and_change_which_activity_and_booking(client, make_cl
     cancelled = await other.api("POST", f"/api/v1/bookings/{ann_booking['id']}/cancel", {})
     assert cancelled.status_code == 404
     assert (await other.get(f"/api/v1/representatives/{ann['id']}/calendar.ics")).status_code == 404
-    assert (await other.get("/api/v1/activities")).json() == {"items": []}
+    assert (await other.get("/api/v1/activities")).json() == {"items": [], "next_cursor": None}
     # Nor can their lead book one of ours onto their own activity.
     their_activity = await create_activity(other, starts_at=at(8, 10))
     assert (await book(other, their_activity["id"], ann["id"])).status_code == 404
@@ -568,6 +582,14 @@ async def test_who_may_see_and_change_which_activity_and_booking(client, make_cl
     assert (await reporter.get(f"/api/v1/bookings/{ann_booking['id']}")).status_code == 404
 
 
+def resolved(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """A schema, following its `$ref` into the document's components."""
+    if "$ref" not in schema:
+        return schema
+    found: dict[str, Any] = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return found
+
+
 async def test_openapi_describes_the_activities_operations(client):
     # The bookings operations are described in tests/test_bookings_api.py.
     doc = (await client.get("/api/v1/openapi.json")).json()
@@ -581,6 +603,7 @@ async def test_openapi_describes_the_activities_operations(client):
         ("get", "/api/v1/activities/{id}/answers"),
         ("post", "/api/v1/activities/{id}/answers"),
         ("post", "/api/v1/activities/{id}/invitations"),
+        ("get", "/api/v1/activities/{id}/options/{option_id}/choices"),
         ("post", "/api/v1/activities/{id}/finalise"),
     }
     described = {
@@ -593,15 +616,16 @@ async def test_openapi_describes_the_activities_operations(client):
     for method, path in expected:
         op = doc["paths"][path][method]
         success = next(code for code in op["responses"] if code.startswith("2"))
-        schema = op["responses"][success]["content"]["application/json"]["schema"]
+        schema = resolved(doc, op["responses"][success]["content"]["application/json"]["schema"])
         assert schema["properties"], (method, path)
         if method in ("post", "patch"):
-            assert "properties" in op["requestBody"]["content"]["application/json"]["schema"]
+            body = op["requestBody"]["content"]["application/json"]["schema"]
+            assert "properties" in resolved(doc, body)
     create = doc["paths"]["/api/v1/activities"]["post"]
     assert "201" in create["responses"]
     assert {"title", "kind"} <= set(
-        create["requestBody"]["content"]["application/json"]["schema"]["required"]
+        resolved(doc, create["requestBody"]["content"]["application/json"]["schema"])["required"]
     )
     listing = doc["paths"]["/api/v1/activities"]["get"]
-    assert {p["name"] for p in listing["parameters"]} == {"status", "project"}
+    assert {p["name"] for p in listing["parameters"]} == {"status", "project", "limit", "cursor"}
     assert "involvement_lead" in listing["description"]

@@ -8,6 +8,8 @@ from coprod.web.api import (
     core,  # noqa: F401
     earnings,  # noqa: F401
     payouts,  # noqa: F401
+    polls,  # noqa: F401
+    projects,  # noqa: F401
     reports,  # noqa: F401
     representatives,  # noqa: F401
     wellbeing,  # noqa: F401

@@ -36,23 +36,18 @@ from coprod.services import (
     reminders,
 )
 from coprod.services.actor import Actor
-from coprod.web.api.activities import BOOKINGS, LEADS, flag_reason
+from coprod.web.api.activities import (
+    BOOKINGS,
+    LEADS,
+    EarningsWarning,
+    NotContacted,
+    flag_reason,
+)
 from coprod.web.api.paging import keyset_page, list_page
 from coprod.web.api.registry import api
 from coprod.web.api.schema import Body, DateTime, Id, NoBody, Page, Paging, Reply, text
 
 # ---------------------------------------------------------------------------- replies
-
-
-class NotContacted(Reply):
-    representative_id: int
-    name: str
-    reason: str = Field(description="Why they were not emailed, e.g. 'has no email address'")
-
-
-class EarningsWarning(Reply):
-    representative_id: int
-    message: str
 
 
 class BookingReply(Reply):
