@@ -341,7 +341,7 @@ async def test_bad_input_is_422_by_field_and_nothing_is_saved(client, world):
     # What the declaration requires is reported first, each field by name.
     assert errors_of(empty) == {
         "title": "Enter a title",
-        "kind": "Enter what kind of activity it is",
+        "kind": "Select what kind of activity it is",
         "duration_minutes": "Enter how long it lasts, in minutes",
         "capacity": "Enter the number of places",
     }
