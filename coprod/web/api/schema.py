@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationError
 
@@ -141,10 +141,25 @@ def _label(model: type[BaseModel], loc: Sequence[str]) -> str:
     names = [part for part in loc if not part.isdigit()]
     if not names:
         return "the request body"
-    info = model.model_fields.get(names[0]) if len(names) == 1 else None
+    info = None
+    inside: type[BaseModel] | None = model
+    for name in names:  # through nested models (`adjustments.0.approved_pence`)
+        info = inside.model_fields.get(name) if inside is not None else None
+        inside = _model_in(info.annotation) if info is not None else None
     if info is not None and info.title:
         return info.title
     return f"the {names[-1].replace('_', ' ')}"
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds, directly or in a list or an optional."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _message(error: Any, label: str) -> str:
