@@ -312,7 +312,7 @@ async def test_expenses_and_their_receipts(client, make_client, world, receipts)
     as_number = await add_expense(client, cid, kind="mileage", miles=12.5)
     assert as_number.status_code == 201 and as_number.json()["amount_pence"] == 563
 
-    no_receipt = await add_expense(client, cid, kind="public_transport", amount="3.80")
+    no_receipt = await add_expense(client, cid, kind="public_transport", amount_pence=380)
     assert no_receipt.status_code == 422
     assert errors_of(no_receipt) == {"receipt": "Add a photo or scan of the receipt or ticket"}
 
@@ -320,7 +320,7 @@ async def test_expenses_and_their_receipts(client, make_client, world, receipts)
         client,
         cid,
         kind="public_transport",
-        amount="3.80",
+        amount_pence=380,
         receipt={"filename": "ticket.png", "content_base64": b64(PNG)},
     )
     assert ticket.status_code == 201, ticket.text
@@ -329,7 +329,7 @@ async def test_expenses_and_their_receipts(client, make_client, world, receipts)
     assert shown["receipt"] == {
         "name": "ticket.png",
         "type": "image/png",
-        "url": f"/receipts/{shown['id']}",
+        "url": f"/api/v1/expenses/{shown['id']}/receipt",
     }
     stored = await Expense.get(id=shown["id"])
     assert stored.receipt_path is not None
@@ -345,7 +345,7 @@ async def test_expenses_and_their_receipts(client, make_client, world, receipts)
             client,
             cid,
             kind="public_transport",
-            amount="3.80",
+            amount_pence=380,
             receipt={"filename": "receipt.pdf", "content_base64": b64(content)},
         )
         assert disguised.status_code == 422
@@ -354,7 +354,7 @@ async def test_expenses_and_their_receipts(client, make_client, world, receipts)
         client,
         cid,
         kind="public_transport",
-        amount="3.80",
+        amount_pence=380,
         receipt={"filename": "big.png", "content_base64": b64(PNG + bytes(5 * 1024 * 1024))},
     )
     assert too_big.status_code == 422
@@ -363,19 +363,19 @@ async def test_expenses_and_their_receipts(client, make_client, world, receipts)
         client,
         cid,
         kind="parking",
-        amount="2",
+        amount_pence=200,
         receipt={"filename": "x.png", "content_base64": "not base64!"},
     )
     assert garbled.status_code == 422 and set(errors_of(garbled)) == {"receipt"}
 
     taxi_receipt = {"filename": "taxi.pdf", "content_base64": b64(PDF)}
-    unagreed = await add_expense(client, cid, kind="taxi", amount="12", receipt=taxi_receipt)
+    unagreed = await add_expense(client, cid, kind="taxi", amount_pence=1200, receipt=taxi_receipt)
     assert unagreed.status_code == 422
     assert errors_of(unagreed) == {
         "agreed_beforehand": "Taxis are paid only if agreed with your lead beforehand"
     }
     taxi = await add_expense(
-        client, cid, kind="taxi", amount="12", agreed_beforehand=True, receipt=taxi_receipt
+        client, cid, kind="taxi", amount_pence=1200, agreed_beforehand=True, receipt=taxi_receipt
     )
     assert taxi.status_code == 201, taxi.text
     assert taxi.json()["receipt"]["type"] == "application/pdf"
@@ -384,14 +384,24 @@ async def test_expenses_and_their_receipts(client, make_client, world, receipts)
     assert parking.status_code == 201 and parking.json()["amount_pence"] == 250
     nothing = await add_expense(client, cid, kind="parking", amount_pence=0)
     assert errors_of(nothing) == {"amount_pence": "Enter an amount more than £0"}
-    both = await add_expense(client, cid, kind="parking", amount="2.50", amount_pence=250)
-    assert errors_of(both) == {"amount_pence": "Give amount or amount_pence, not both"}
-    for amount in ("NaN", "Infinity", "99999999", "1.234"):
-        odd = await add_expense(client, cid, kind="parking", amount=amount)
+    # Money is whole pence in the API: pounds, fractions and nonsense are refused by field.
+    pounds = await add_expense(client, cid, kind="parking", amount="2.50")
+    assert errors_of(pounds) == {"amount": "Remove this field: it is not one this takes"}
+    for amount in ("NaN", "Infinity", 2.5, "lots"):
+        odd = await add_expense(client, cid, kind="parking", amount_pence=amount)
         assert odd.status_code == 422, (amount, odd.text)
-        assert set(errors_of(odd)) == {"amount"}
+        assert errors_of(odd) == {"amount_pence": "The amount in pence must be a whole number"}
+    too_much = await add_expense(client, cid, kind="parking", amount_pence=10**30)
+    assert errors_of(too_much) == {"amount_pence": "The amount in pence must be 1000000 or fewer"}
+    for miles in ("NaN", "lots", [1]):
+        odd = await add_expense(client, cid, kind="mileage", miles=miles)
+        assert odd.status_code == 422 and set(errors_of(odd)) == {"miles"}, (miles, odd.text)
     outside = await add_expense(
-        client, cid, kind="parking", amount="2", day=(SUMMER + dt.timedelta(days=1)).isoformat()
+        client,
+        cid,
+        kind="parking",
+        amount_pence=200,
+        day=(SUMMER + dt.timedelta(days=1)).isoformat(),
     )
     assert outside.status_code == 422 and set(errors_of(outside)) == {"day"}
 
@@ -403,12 +413,18 @@ async def test_expenses_and_their_receipts(client, make_client, world, receipts)
     assert detail["totals"]["expenses_pence"] == 563 + 563 + 380 + 1200 + 250
 
     # The receipt is served to the claimant's lead, and to nobody in another organisation.
-    served = await client.get(f"/receipts/{shown['id']}")
-    assert served.status_code == 200 and served.content == PNG
-    assert served.headers["content-type"] == "image/png"
+    # The API serves it as the page does, under the same rules.
+    for url in (f"/receipts/{shown['id']}", shown["receipt"]["url"]):
+        served = await client.get(url)
+        assert served.status_code == 200 and served.content == PNG, url
+        assert served.headers["content-type"] == "image/png"
+        assert served.headers["cache-control"] == "private, no-store"
+    without = (await Expense.get(claim_id=cid, kind="parking")).id
+    assert (await client.get(f"/api/v1/expenses/{without}/receipt")).status_code == 404
     other = make_client()
     await lead_of(world, other, "Southshire NHS Trust")
     assert (await other.get(f"/receipts/{shown['id']}")).status_code == 404
+    assert (await other.get(shown["receipt"]["url"])).status_code == 404
     assert (await other.get(f"/api/v1/claims/{cid}/expenses")).status_code == 404
     theirs = await add_expense(other, cid, kind="mileage", miles="1")
     assert theirs.status_code == 404
@@ -466,7 +482,7 @@ async def test_approval_needs_someone_other_than_the_claimant_or_submitter(
         {"adjustments": [{"expense_id": expense_id, "approved_pence": 3.5, "reason": "x"}]},
     )
     assert errors_of(not_whole) == {
-        "adjustments.0.approved_pence": "Enter the approved amount in pence, as a whole number"
+        "adjustments.0.approved_pence": "The approved amount in pence must be a whole number"
     }
     stranger = await client.api(
         "POST",
@@ -594,14 +610,21 @@ async def test_who_may_see_and_change_which_claim(client, make_client, world):
     # Another organisation's lead finds nothing of ours.
     other = make_client()
     await lead_of(world, other, "Southshire NHS Trust")
-    assert (await other.get("/api/v1/claims")).json() == {"items": []}
+    assert (await other.get("/api/v1/claims")).json() == {"items": [], "next_cursor": None}
     for path in (f"/api/v1/claims/{ann_claim['id']}", f"/api/v1/claims/{ann_claim['id']}/expenses"):
         assert (await other.get(path)).status_code == 404
-    for action in ("submit", "approve", "reject"):
-        response = await other.api(
-            "POST", f"/api/v1/claims/{bob_claim['id']}/{action}", {"reason": "x"}
-        )
-        assert response.status_code == 404, action
+    actions: dict[str, dict[str, Any]] = {
+        "submit": {},
+        "approve": {},
+        "reject": {"reason": "x"},
+        "correct": {"amount_pence": 100, "reason": "x"},
+        "retry": {},
+    }
+    for action, body in actions.items():
+        response = await other.api("POST", f"/api/v1/claims/{bob_claim['id']}/{action}", body)
+        assert response.status_code in (403, 404), action
+        assert response.status_code == 404 or action == "retry", action  # a lead is not finance
+    assert (await other.get(f"/api/v1/claims/{bob_claim['id']}/expenses")).status_code == 404
     theirs = await other.api(
         "POST",
         "/api/v1/claims",
@@ -683,8 +706,9 @@ async def test_pay_runs_and_payroll_exports_are_for_finance(client, make_client,
     elsewhere = await finance_of(
         world, make_client, await world.org("Southshire NHS Trust"), "money@south.example"
     )
-    assert (await elsewhere.get("/api/v1/pay-runs")).json() == {"items": []}
-    assert (await elsewhere.get("/api/v1/payroll-exports")).json() == {"items": []}
+    nothing_here = {"items": [], "next_cursor": None}
+    assert (await elsewhere.get("/api/v1/pay-runs")).json() == nothing_here
+    assert (await elsewhere.get("/api/v1/payroll-exports")).json() == nothing_here
     assert (await elsewhere.api("POST", "/api/v1/pay-runs", {})).json() == {
         "items": [],
         "not_paid": [],
@@ -765,6 +789,14 @@ async def test_the_statement_lists_payments_made_in_the_tax_year(client, make_cl
 # ---------------------------------------------------------------------------- OpenAPI
 
 
+def resolved(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """A schema with its `$ref` followed, and an optional's non-null choice taken."""
+    if "$ref" in schema:
+        return resolved(doc, doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]])
+    choices = [c for c in schema.get("anyOf", []) if c.get("type") != "null"]
+    return resolved(doc, choices[0]) if len(choices) == 1 else schema
+
+
 async def test_openapi_describes_the_claims_and_payments_operations(client):
     doc = (await client.get("/api/v1/openapi.json")).json()
     expected = {
@@ -775,31 +807,62 @@ async def test_openapi_describes_the_claims_and_payments_operations(client):
         ("post", "/api/v1/claims/{id}/submit", "claims"),
         ("post", "/api/v1/claims/{id}/approve", "claims"),
         ("post", "/api/v1/claims/{id}/reject", "claims"),
+        ("post", "/api/v1/claims/{id}/correct", "claims"),
         ("get", "/api/v1/claims/{id}/expenses", "claims"),
         ("post", "/api/v1/claims/{id}/expenses", "claims"),
+        ("post", "/api/v1/claims/{id}/retry", "payments"),
         ("get", "/api/v1/pay-runs", "payments"),
         ("post", "/api/v1/pay-runs", "payments"),
         ("get", "/api/v1/payroll-exports", "payments"),
         ("post", "/api/v1/payroll-exports", "payments"),
+        ("get", "/api/v1/representatives/{id}/payout-method", "payments"),
+        ("put", "/api/v1/representatives/{id}/payout-method", "payments"),
+        ("post", "/api/v1/representatives/{id}/stripe-onboarding-link", "payments"),
+        ("get", "/api/v1/payments/configuration", "payments"),
         ("get", "/api/v1/representatives/{id}/statement", "claims"),
+        ("get", "/api/v1/representatives/{id}/earnings-limit", "claims"),
+        ("put", "/api/v1/representatives/{id}/earnings-limit", "claims"),
+        ("get", "/api/v1/earnings-limits", "claims"),
+        ("get", "/api/v1/rate-card", "claims"),
+        ("post", "/api/v1/rate-card", "claims"),
     }
     for method, path, tag in expected:
         op = doc["paths"][path][method]
         assert op["tags"] == [tag], (method, path)
         success = next(code for code in op["responses"] if code.startswith("2"))
         assert op["responses"][success]["content"]["application/json"]["schema"], (method, path)
-        if method == "post":
+        if method in ("post", "put"):
             assert "schema" in op["requestBody"]["content"]["application/json"], path
+        if resolved(doc, op["responses"][success]["content"]["application/json"]["schema"]).get(
+            "properties", {}
+        ).keys() >= {"items", "next_cursor"} and method == "get":
+            names = {p["name"] for p in op["parameters"] if p["in"] == "query"}
+            assert {"limit", "cursor"} <= names, path
+    files = {
+        "/api/v1/expenses/{id}/receipt": "application/octet-stream",
+        "/api/v1/payroll-exports/{id}/csv": "text/csv",
+        "/api/v1/representatives/{id}/statement/csv": "text/csv",
+    }
+    for path, content_type in files.items():
+        assert content_type in doc["paths"][path]["get"]["responses"]["200"]["content"], path
+
+    def body(path: str, method: str = "post") -> dict[str, Any]:
+        content = doc["paths"][path][method]["requestBody"]["content"]["application/json"]
+        return resolved(doc, content["schema"])
+
     claim = doc["paths"]["/api/v1/claims/{id}"]["get"]["responses"]["200"]["content"]
     assert {"lines", "expenses", "totals", "earnings_warning"} <= set(
-        claim["application/json"]["schema"]["properties"]
+        resolved(doc, claim["application/json"]["schema"])["properties"]
     )
-    approve = doc["paths"]["/api/v1/claims/{id}/approve"]["post"]["requestBody"]["content"]
-    item = approve["application/json"]["schema"]["properties"]["adjustments"]["items"]
+    adjustments = body("/api/v1/claims/{id}/approve")["properties"]["adjustments"]
+    item = resolved(doc, adjustments["items"])
     assert set(item["properties"]) == {"expense_id", "approved_pence", "reason"}
-    expense = doc["paths"]["/api/v1/claims/{id}/expenses"]["post"]["requestBody"]["content"]
-    receipt = expense["application/json"]["schema"]["properties"]["receipt"]
-    assert set(receipt["properties"]) == {"filename", "content_base64"}
+    expense = body("/api/v1/claims/{id}/expenses")["properties"]
+    assert set(resolved(doc, expense["receipt"])["properties"]) == {"filename", "content_base64"}
+    assert "amount" not in expense and "amount_pence" in expense  # money is pence
+    assert "own_amount_pence" in body("/api/v1/representatives/{id}/earnings-limit", "put")[
+        "properties"
+    ]
     assert doc["paths"]["/api/v1/pay-runs"]["post"]["responses"].keys() >= {"201", "403"}
 
 

@@ -44,7 +44,7 @@ async def test_a_correction_counts_towards_earnings_in_the_week_it_puts_right(
     client, make_client, world
 ):
     org, ann, ann_client = await ann_with_limit(
-        client, make_client, world, earnings_limit="own", own_amount="100", own_period="week"
+        client, make_client, world, earnings_limit="own", own_amount_pence=10000, own_period="week"
     )
     await attend(client, await held(client, ann["id"], local(SUMMER, 10)))
     claim = await draft(ann_client, None)
@@ -139,7 +139,9 @@ async def test_the_api_warns_as_the_pages_do_at_invitation_booking_and_finalisin
 ):
     await lead_of(world, client)
     ann = await contracted_rep(client, full_name="Ann Able")  # phone only: her lead acts for her
-    await set_limit(client, ann["id"], earnings_limit="own", own_amount="100", own_period="week")
+    await set_limit(
+        client, ann["id"], earnings_limit="own", own_amount_pence=10000, own_period="week"
+    )
     expected_start = dt.date.today() + dt.timedelta(days=14)
 
     # Booking onto a five-hour activity: a day's £140, over her £100.
@@ -233,8 +235,37 @@ async def test_a_limit_that_is_not_a_sum_of_money_is_a_plain_error(
     page = await ann_client.post_form("/my/payments", {"action": "limit", **body})
     assert page.status_code == 422
     assert message in html.unescape(page.text) and "There is a problem" in page.text
+    rep = await Representative.get(id=ann["id"])
+    assert rep.earnings_limit_pence is None and rep.earnings_limit_period is None
+
+
+NOT_PENCE = "Your limit in pence must be a whole number"
+
+
+@pytest.mark.parametrize(
+    ("sent", "message"),
+    [
+        ("Infinity", NOT_PENCE),
+        ("nan", NOT_PENCE),
+        (195.5, NOT_PENCE),
+        ("£195", NOT_PENCE),
+        (0, "Your limit in pence must be 1 or more"),
+        (-5, "Your limit in pence must be 1 or more"),
+        (10_000_001, "Your limit in pence must be 10000000 or fewer"),
+        (10**40, "Your limit in pence must be 10000000 or fewer"),
+    ],
+)
+async def test_a_limit_that_is_not_whole_pence_is_a_plain_error_in_the_api(
+    client, make_client, world, sent, message
+):
+    await lead_of(world, client)
+    ann = await contracted_rep(
+        client, full_name="Ann Able", email="ann@people.example", contact_channels=["email"]
+    )
+    ann_client = await as_representative(make_client, "ann@people.example")
+    body = {"earnings_limit": "own", "own_amount_pence": sent, "own_period": "week"}
     api = await ann_client.api("PUT", f"/api/v1/representatives/{ann['id']}/earnings-limit", body)
-    assert api.status_code == 422 and errors_of(api) == {"own_amount": message}
+    assert api.status_code == 422 and errors_of(api) == {"own_amount_pence": message}
     rep = await Representative.get(id=ann["id"])
     assert rep.earnings_limit_pence is None and rep.earnings_limit_period is None
 
@@ -246,13 +277,14 @@ async def test_a_huge_json_number_for_a_limit_is_a_plain_error(client, make_clie
     # 1e400 is a valid JSON number that Python reads as infinity.
     response = await client.http.put(
         f"/api/v1/representatives/{ann['id']}/earnings-limit",
-        content=b'{"earnings_limit": "own", "own_amount": 1e400, "own_period": "week"}',
+        content=b'{"earnings_limit": "own", "own_amount_pence": 1e400, "own_period": "week"}',
         headers={"X-CSRF-Token": token, "Content-Type": "application/json"},
     )
     assert response.status_code == 422
-    assert errors_of(response) == {"own_amount": NOT_POUNDS}
+    # JSON reads it as infinity, which is no whole number.
+    assert errors_of(response) == {"own_amount_pence": "Your limit in pence is not valid"}
     fine = await set_limit(
-        client, ann["id"], earnings_limit="own", own_amount=195.5, own_period="week"
+        client, ann["id"], earnings_limit="own", own_amount_pence=19550, own_period="week"
     )
     assert (fine["own_amount_pence"], fine["own_period"]) == (19550, "week")
     assert fine["position"]["limit_pence"] == 19550

@@ -219,6 +219,8 @@ async def add_expense(
     day = c.date("day", "the date of the expense")
     description = c.text("description", "what it was for", required=False, max_length=500)
     agreed = c.boolean("agreed_beforehand")
+    # The page takes pounds as people type them; callers holding pence give amount_pence.
+    amount_field = "amount_pence" if c.raw("amount") == "" and c.raw("amount_pence") else "amount"
     miles_tenths = None
     amount = 0
     if kind == ExpenseType.MILEAGE.value:
@@ -230,6 +232,9 @@ async def add_expense(
             amount = pay.mileage_pence(miles, settings.mileage_pence_per_mile)
         except (InvalidOperation, ValueError):
             c.fail("miles", "Enter the miles as a number, like 12 or 12.5")
+    elif kind and amount_field == "amount_pence":
+        # Beyond £10,000 is beyond any real expense, and beyond the integer column.
+        amount = c.integer("amount_pence", "the amount in pence", maximum=10_000_00) or 0
     elif kind:
         raw = c.raw("amount").replace("£", "").replace(",", "")
         try:
@@ -237,7 +242,7 @@ async def add_expense(
             # NaN and Infinity have no numeric exponent: refuse them before comparing it.
             if not value.is_finite() or value.as_tuple().exponent < -2:  # type: ignore[operator]
                 raise InvalidOperation
-            if value > 10_000:  # beyond any real expense, and beyond the integer column
+            if value > 10_000:
                 c.fail("amount", "The amount must be £10,000 or less")
             amount = int(value * 100)
         except (InvalidOperation, ValueError):
@@ -260,7 +265,7 @@ async def add_expense(
             agreed_beforehand=agreed,
             subsistence_cap_pence=settings.subsistence_cap_pence,
         ):
-            c.fail(field, message)
+            c.fail(amount_field if field == "amount" else field, message)
     c.done()
     assert day is not None
     if not claim.period_start <= day <= claim.period_end:

@@ -14,6 +14,8 @@ from coprod.config import get_settings
 from coprod.domain import pay
 from coprod.domain.scheduling import london_date
 from coprod.errors import NotFound
+from coprod.integrations import csv_files
+from coprod.integrations.csv_files import Money
 from coprod.models import (
     SETTLED,
     Activity,
@@ -143,7 +145,12 @@ async def set_earnings_limit(
     choice = c.choice("earnings_limit", "which limit to watch", ["none", "own", *codes])
     amount = None
     period = None
-    if choice == "own":
+    if choice == "own" and c.raw("own_amount") == "" and c.raw("own_amount_pence"):
+        # Callers holding pence (the API) give own_amount_pence; the page takes pounds.
+        amount = c.integer(
+            "own_amount_pence", "your limit in pence", minimum=1, maximum=LIMIT_MOST_POUNDS * 100
+        )
+    elif choice == "own":
         value = pay.pounds(c.raw("own_amount"))
         if value is None or value <= 0:
             c.fail("own_amount", "Enter your limit in pounds, like 195.50")
@@ -151,6 +158,7 @@ async def set_earnings_limit(
             c.fail("own_amount", f"Your limit must be £{LIMIT_MOST_POUNDS:,} or less")
         else:
             amount = int(value * 100)
+    if choice == "own":
         period = c.choice("own_period", "whether the limit is weekly or monthly", ["week", "month"])
     c.done()
     async with in_transaction():
@@ -319,3 +327,25 @@ async def statement(actor: Actor, rep: Representative, tax_year: int) -> list[St
         )
     await audit.record(actor, "statement.view", rep, after={"tax_year": tax_year})
     return rows
+
+
+STATEMENT_HEADER = ["paid_on", "claim", "method", "fees", "expenses", "adjustments", "total"]
+
+
+def statement_csv(rows: Iterable[StatementRow]) -> str:
+    """A statement as the CSV file people download for HMRC or DWP."""
+    return csv_files.write(
+        STATEMENT_HEADER,
+        (
+            [
+                r.paid_on,
+                r.claim_id,
+                r.method,
+                Money(r.fees_pence),
+                Money(r.expenses_pence),
+                Money(r.adjustments_pence),
+                Money(r.fees_pence + r.expenses_pence + r.adjustments_pence),
+            ]
+            for r in rows
+        ),
+    )

@@ -96,10 +96,25 @@ def _now() -> dt.datetime:
 # --------------------------------------------------------------------------- payout details
 
 
+def _may_set_up(actor: Actor, rep: Representative) -> bool:
+    return rep.organisation_id == actor.organisation_id and (
+        is_lead(actor) or actor.has(Role.FINANCE_OFFICER) or is_self(actor, rep)
+    )
+
+
+async def payee_for(actor: Actor, rep_id: int) -> Representative:
+    """Someone whose payment set-up the actor may see and change: their leads, finance, and
+    the person themselves. Anyone else is a 404."""
+    rep = await Representative.get_or_none(id=rep_id, organisation_id=actor.organisation_id)
+    if rep is None or not _may_set_up(actor, rep):
+        raise NotFound
+    return rep
+
+
 async def set_payout_method(
     actor: Actor, rep: Representative, data: Mapping[str, Any]
 ) -> Representative:
-    if not (is_lead(actor) or actor.has(Role.FINANCE_OFFICER) or is_self(actor, rep)):
+    if not _may_set_up(actor, rep):
         raise NotFound
     c = Checker(data)
     method = c.choice("payout_method", "how they are paid", ["stripe", "payroll"])
@@ -124,7 +139,7 @@ async def set_payout_method(
 
 async def onboarding_link(actor: Actor, rep: Representative) -> str:
     """Give them a Stripe Express account (once) and a fresh link to set it up."""
-    if not (is_lead(actor) or actor.has(Role.FINANCE_OFFICER) or is_self(actor, rep)):
+    if not _may_set_up(actor, rep):
         raise NotFound
     staff = is_lead(actor) or actor.has(Role.FINANCE_OFFICER)
     if not stripe_ready():

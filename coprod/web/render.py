@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 
 from coprod.config import get_settings
-from coprod.errors import Conflict
+from coprod.errors import Conflict, NotFound
 from coprod.models import Role
 from coprod.services.actor import Actor
 from coprod.templating import environment
@@ -105,6 +112,18 @@ def csv_download(text: str, filename: str) -> Response:
         text.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def private_file(path: Path, media_type: str, filename: str) -> FileResponse:
+    """A stored file (a receipt) as a download, never kept in a cache; 404 if it has gone."""
+    if not path.exists():
+        raise NotFound
+    return FileResponse(
+        path,
+        media_type=media_type,
+        filename=filename,
+        headers={"Cache-Control": "private, no-store"},
     )
 
 

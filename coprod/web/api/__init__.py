@@ -7,6 +7,7 @@ from coprod.web.api import (
     contracts,  # noqa: F401
     core,  # noqa: F401
     earnings,  # noqa: F401
+    expenses,  # noqa: F401
     payouts,  # noqa: F401
     polls,  # noqa: F401
     projects,  # noqa: F401

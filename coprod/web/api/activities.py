@@ -60,6 +60,10 @@ class EarningsWarning(Reply):
     )
 
 
+def warnings_of(found: dict[int, str]) -> list[EarningsWarning]:
+    return [EarningsWarning(representative_id=k, message=v) for k, v in sorted(found.items())]
+
+
 async def not_contacted_json(reps: list[Representative]) -> list[dict[str, Any]]:
     return [
         {

@@ -42,6 +42,7 @@ from coprod.web.api.activities import (
     EarningsWarning,
     NotContacted,
     flag_reason,
+    warnings_of,
 )
 from coprod.web.api.paging import keyset_page, list_page
 from coprod.web.api.registry import api
@@ -156,10 +157,7 @@ async def create_booking(request: Request, actor: Actor, id: int, body: BookInpu
     activity = await activities.activity_for(actor, id)
     rep = await access.representative_for(actor, body.representative_id, include_archived=False)
     booking = await bookings.book(actor, activity, rep, body.mode.value)
-    warnings = [
-        EarningsWarning(representative_id=rep_id, message=message)
-        for rep_id, message in sorted((await earnings.activity_warnings(activity, [rep])).items())
-    ]
+    warnings = warnings_of(await earnings.activity_warnings(activity, [rep]))
     return NewBooking(**(await _booking_sent(booking)).model_dump(), warnings=warnings)
 
 

@@ -1,60 +1,132 @@
-"""API operations for the annual statement and a representative's earnings limit. The rules
-live in coprod.services.earnings."""
+"""API operations for what people earn: the organisation's rate card, the annual statement,
+and the earnings limit someone asks us to watch. The rules live in coprod.services.rate_cards
+and coprod.services.earnings."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Literal
 
+from pydantic import Field
 from starlette.requests import Request
+from starlette.responses import Response
 
-from coprod.domain.pay import tax_year_bounds, tax_year_of
+from coprod.config import get_settings
+from coprod.domain.pay import Rates, tax_year_bounds, tax_year_of
 from coprod.errors import NotFound
-from coprod.models import (
-    Representative,
-)
-from coprod.services import access, earnings
+from coprod.models import RateCard, Representative, Role
+from coprod.services import access, earnings, rate_cards
 from coprod.services.actor import Actor
-from coprod.validation import Checker
-from coprod.web.api.claims import (
-    BOOL,
-    CLAIMANTS,
-    CLAIMS,
-    DATE,
-    NULL_INT,
-    READERS,
-    required,
-)
-from coprod.web.api.core import INT, STR, obj
+from coprod.web.api.claims import CLAIMANTS, CLAIMS, READERS
+from coprod.web.api.paging import list_page
 from coprod.web.api.registry import api
+from coprod.web.api.schema import Body, Page, Paging, Query, Reply, text
+from coprod.web.render import csv_download
 
-STATEMENT_ROW = obj(
-    claim_id=INT,
-    paid_on=DATE,
-    method={"enum": ["Bank transfer", "Payroll"]},
-    fees_pence=INT,
-    expenses_pence=INT,
-    adjustments_pence=INT,
-    total_pence=INT,
+Period = Literal["week", "month"]
+
+# ---------------------------------------------------------------------------- rate card
+
+RATE_CARD_EDITORS = (Role.ORG_ADMIN, Role.FINANCE_OFFICER)
+
+
+class RatesReply(Reply):
+    effective_from: dt.date = Field(description="These rates apply from this day until the next")
+    day_pence: int
+    half_day_pence: int
+    half_day_max_minutes: int = Field(description="Up to this many minutes a day is a half day")
+    day_max_minutes: int = Field(description="Over this many minutes a day is flagged to check")
+
+
+class RatesInput(Body):
+    effective_from: dt.date = Field(
+        title="the date the new rates start",
+        description="A future day, so that no past day changes",
+    )
+    day_pence: int = Field(title="the day rate in pence")
+    half_day_pence: int = Field(title="the half-day rate in pence")
+
+
+def _rates(r: Rates | RateCard) -> RatesReply:
+    return RatesReply(
+        effective_from=r.effective_from,
+        day_pence=r.day_pence,
+        half_day_pence=r.half_day_pence,
+        half_day_max_minutes=r.half_day_max_minutes,
+        day_max_minutes=r.day_max_minutes,
+    )
+
+
+@api.operation(
+    "GET",
+    "/rate-card",
+    summary="Your organisation's fee rates, oldest first, each from the day it takes effect "
+    "(the standard rates until your own are added)",
+    tag=CLAIMS,
+    roles=RATE_CARD_EDITORS,
+    query=Paging,
+    reply=Page[RatesReply],
 )
-STATEMENT = obj(
-    representative_id=INT,
-    tax_year=INT,
-    starts_on=DATE,
-    ends_on=DATE,
-    items={"type": "array", "items": STATEMENT_ROW},
+async def list_rates(request: Request, actor: Actor, query: Paging) -> Page[RatesReply]:
+    card = await rate_cards.rate_card(actor.organisation_id or 0)
+    rows, cursor = list_page(card, query)
+    return Page(items=[_rates(r) for r in rows], next_cursor=cursor)
+
+
+@api.operation(
+    "POST",
+    "/rate-card",
+    summary="Add rates that take effect from a future day; days before it keep the old rates",
+    tag=CLAIMS,
+    roles=RATE_CARD_EDITORS,
+    body=RatesInput,
+    reply=RatesReply,
+    status=201,
 )
+async def add_rates(request: Request, actor: Actor, body: RatesInput) -> RatesReply:
+    return _rates(await rate_cards.add_rates(actor, body.data()))
 
 
-def _tax_year_of(request: Request) -> int:
-    raw = request.query_params.get("tax_year")
-    if raw is None:
-        return tax_year_of(dt.date.today())
-    c = Checker({"tax_year": raw})
-    year = c.integer("tax_year", "the tax year", minimum=2000, maximum=2100)
-    c.done()
-    assert year is not None
-    return year
+# ---------------------------------------------------------------------------- statements
+
+
+class StatementRowReply(Reply):
+    claim_id: int
+    paid_on: dt.date = Field(description="The Europe/London day it was paid")
+    method: Literal["Bank transfer", "Payroll"]
+    fees_pence: int
+    expenses_pence: int
+    adjustments_pence: int
+    total_pence: int
+
+
+class Statement(Reply):
+    representative_id: int
+    tax_year: int
+    starts_on: dt.date
+    ends_on: dt.date
+    items: list[StatementRowReply]
+
+
+class StatementQuery(Query):
+    tax_year: int | None = Field(
+        None,
+        ge=2000,
+        le=2100,
+        title="the tax year",
+        description="The year it starts, e.g. 2026 for 6 April 2026 to 5 April 2027; "
+        "the current tax year if left out",
+    )
+
+
+async def _statement(
+    actor: Actor, id: int, query: StatementQuery
+) -> tuple[int, list[earnings.StatementRow]]:
+    year = query.tax_year or tax_year_of(dt.date.today())
+    rep = await Representative.get_or_none(id=id, organisation_id=actor.organisation_id)
+    if rep is None:
+        raise NotFound
+    return year, await earnings.statement(actor, rep, year)
 
 
 @api.operation(
@@ -64,103 +136,147 @@ def _tax_year_of(request: Request) -> int:
     "(the person, their involvement leads, finance)",
     tag=CLAIMS,
     roles=READERS,
-    response=STATEMENT,
-    query=[
-        {
-            "name": "tax_year",
-            "in": "query",
-            "schema": {"type": "integer", "minimum": 2000, "maximum": 2100},
-            "description": "The year it starts, e.g. 2026 for 6 April 2026 to 5 April 2027; "
-            "the current tax year if left out",
-        }
-    ],
+    query=StatementQuery,
+    reply=Statement,
 )
-async def get_statement(request: Request, actor: Actor, id: int) -> dict[str, Any]:
-    year = _tax_year_of(request)
-    rep = await Representative.get_or_none(id=id, organisation_id=actor.organisation_id)
-    if rep is None:
-        raise NotFound
-    rows = await earnings.statement(actor, rep, year)
+async def get_statement(
+    request: Request, actor: Actor, id: int, query: StatementQuery
+) -> Statement:
+    year, rows = await _statement(actor, id, query)
     start, end = tax_year_bounds(year)
-    return {
-        "representative_id": rep.id,
-        "tax_year": year,
-        "starts_on": start.isoformat(),
-        "ends_on": end.isoformat(),
-        "items": [
-            {
-                "claim_id": r.claim_id,
-                "paid_on": r.paid_on.isoformat(),
-                "method": r.method,
-                "fees_pence": r.fees_pence,
-                "expenses_pence": r.expenses_pence,
-                "adjustments_pence": r.adjustments_pence,
-                "total_pence": r.fees_pence + r.expenses_pence + r.adjustments_pence,
-            }
+    return Statement(
+        representative_id=id,
+        tax_year=year,
+        starts_on=start,
+        ends_on=end,
+        items=[
+            StatementRowReply(
+                claim_id=r.claim_id,
+                paid_on=r.paid_on,
+                method=r.method,  # type: ignore[arg-type]
+                fees_pence=r.fees_pence,
+                expenses_pence=r.expenses_pence,
+                adjustments_pence=r.adjustments_pence,
+                total_pence=r.fees_pence + r.expenses_pence + r.adjustments_pence,
+            )
             for r in rows
         ],
-    }
+    )
+
+
+@api.operation(
+    "GET",
+    "/representatives/{id:int}/statement/csv",
+    summary="The same statement as the CSV file people download (amounts in pounds)",
+    tag=CLAIMS,
+    roles=READERS,
+    query=StatementQuery,
+    content_type="text/csv",
+)
+async def download_statement(
+    request: Request, actor: Actor, id: int, query: StatementQuery
+) -> Response:
+    year, rows = await _statement(actor, id, query)
+    return csv_download(earnings.statement_csv(rows), f"statement-{year}-{year + 1}.csv")
 
 
 # ---------------------------------------------------------------------------- earnings limits
 
 
-EARNINGS = obj(
-    representative_id=INT,
-    earnings_limit={
-        **STR,
-        "description": '"none", "own", or the code of a published limit (see config)',
-    },
-    own_amount_pence=NULL_INT,
-    own_period={"enum": ["week", "month", None]},
-    position={
-        "type": ["object", "null"],
-        "description": "Earnings (fees and corrections, not expenses) this week or month "
-        "against the limit in force for it; null when no limit is watched",
-        "properties": {
-            "label": STR,
-            "period": {"enum": ["week", "month"]},
-            "starts_on": DATE,
-            "ends_on": DATE,
-            "earned_pence": INT,
-            "limit_pence": INT,
-            "over": BOOL,
-        },
-    },
-)
-EARNINGS_INPUT = required(
-    obj(
-        earnings_limit=EARNINGS["properties"]["earnings_limit"],
-        own_amount={
-            "type": ["string", "number"],
-            "description": 'Their own limit in pounds, like "195.50"',
-        },
-        own_period={"enum": ["week", "month"]},
-    ),
-    "earnings_limit",
-)
+class Position(Reply):
+    label: str
+    period: Period
+    starts_on: dt.date
+    ends_on: dt.date
+    earned_pence: int
+    limit_pence: int
+    over: bool
 
 
-async def _earnings(rep: Representative) -> dict[str, Any]:
+class EarningsLimitReply(Reply):
+    representative_id: int
+    earnings_limit: str = Field(
+        description='"none", "own", or the code of a published limit (GET /earnings-limits)'
+    )
+    own_amount_pence: int | None
+    own_period: Period | None
+    position: Position | None = Field(
+        description="Earnings (fees and corrections, not expenses) this week or month against "
+        "the limit in force for it; null when no limit is watched"
+    )
+
+
+class EarningsLimitInput(Body):
+    earnings_limit: str = text(
+        50,
+        title="which limit to watch",
+        description='"none", "own", or the code of a published limit (GET /earnings-limits)',
+    )
+    own_amount_pence: int | None = Field(
+        None, title="your limit in pence", description='Their own limit, with "own"'
+    )
+    own_period: Period | None = Field(
+        None, title="whether the limit is weekly or monthly", description='With "own"'
+    )
+
+
+class PublishedLimit(Reply):
+    code: str
+    label: str
+    period: Period
+    amount_pence: int
+    applies_from: dt.date
+
+
+async def _earnings(rep: Representative) -> EarningsLimitReply:
     position = await earnings.earnings_position(rep)
     own = bool(rep.earnings_limit_pence)
-    return {
-        "representative_id": rep.id,
-        "earnings_limit": "own" if own else (rep.earnings_limit_code or "none"),
-        "own_amount_pence": rep.earnings_limit_pence,
-        "own_period": rep.earnings_limit_period if own else None,
-        "position": None
+    return EarningsLimitReply(
+        representative_id=rep.id,
+        earnings_limit="own" if own else (rep.earnings_limit_code or "none"),
+        own_amount_pence=rep.earnings_limit_pence,
+        own_period=rep.earnings_limit_period if own else None,  # type: ignore[arg-type]
+        position=None
         if position is None
-        else {
-            "label": position.label,
-            "period": position.period,
-            "starts_on": position.start.isoformat(),
-            "ends_on": position.end.isoformat(),
-            "earned_pence": position.earned_pence,
-            "limit_pence": position.limit_pence,
-            "over": position.over,
-        },
-    }
+        else Position(
+            label=position.label,
+            period=position.period,  # type: ignore[arg-type]
+            starts_on=position.start,
+            ends_on=position.end,
+            earned_pence=position.earned_pence,
+            limit_pence=position.limit_pence,
+            over=position.over,
+        ),
+    )
+
+
+@api.operation(
+    "GET",
+    "/earnings-limits",
+    summary="The published earnings limits people may ask us to watch (for benefits), each "
+    "from the day it applies",
+    tag=CLAIMS,
+    roles=CLAIMANTS,
+    query=Paging,
+    reply=Page[PublishedLimit],
+)
+async def list_earnings_limits(
+    request: Request, actor: Actor, query: Paging
+) -> Page[PublishedLimit]:
+    rows, cursor = list_page(get_settings().earnings_limits, query)
+    return Page(
+        items=[
+            PublishedLimit(
+                code=lim.code,
+                label=lim.label,
+                period=lim.period,  # type: ignore[arg-type]
+                amount_pence=lim.amount_pence,
+                applies_from=lim.applies_from,
+            )
+            for lim in rows
+        ],
+        next_cursor=cursor,
+    )
 
 
 @api.operation(
@@ -169,9 +285,9 @@ async def _earnings(rep: Representative) -> dict[str, Any]:
     summary="The earnings limit someone asked us to watch, with this week's or month's earnings",
     tag=CLAIMS,
     roles=CLAIMANTS,
-    response=EARNINGS,
+    reply=EarningsLimitReply,
 )
-async def get_earnings_limit(request: Request, actor: Actor, id: int) -> dict[str, Any]:
+async def get_earnings_limit(request: Request, actor: Actor, id: int) -> EarningsLimitReply:
     return await _earnings(await access.representative_for(actor, id))
 
 
@@ -182,11 +298,11 @@ async def get_earnings_limit(request: Request, actor: Actor, id: int) -> dict[st
     "It brings warnings, never blocks",
     tag=CLAIMS,
     roles=CLAIMANTS,
-    request=EARNINGS_INPUT,
-    response=EARNINGS,
+    body=EarningsLimitInput,
+    reply=EarningsLimitReply,
 )
 async def set_earnings_limit(
-    request: Request, actor: Actor, id: int, body: dict[str, Any]
-) -> dict[str, Any]:
+    request: Request, actor: Actor, id: int, body: EarningsLimitInput
+) -> EarningsLimitReply:
     rep = await access.representative_for(actor, id)
-    return await _earnings(await earnings.set_earnings_limit(actor, rep, body))
+    return await _earnings(await earnings.set_earnings_limit(actor, rep, body.data()))

@@ -1,76 +1,183 @@
-"""API operations for pay runs and payroll exports. The rules live in coprod.services.payouts."""
+"""API operations for payment set-up, pay runs, failed payments and payroll exports. The rules
+live in coprod.services.payouts."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
+from pydantic import Field
 from starlette.requests import Request
+from starlette.responses import Response
 
-from coprod.models import (
-    AttemptStatus,
-    PaymentAttempt,
-    PayrollExport,
-)
-from coprod.services import payouts
+from coprod.errors import NotFound
+from coprod.models import AttemptStatus, PaymentAttempt, PayrollExport, Representative, Role
+from coprod.services import claims, payouts
 from coprod.services.actor import Actor
-from coprod.validation import Checker
-from coprod.web.api.claims import (
-    BOOL,
-    FINANCE,
-    NULL_STR,
-    PAYMENTS,
-)
-from coprod.web.api.core import DATETIME, INT, STR, iso, list_of, obj
+from coprod.web.api.claims import FINANCE, PAYMENTS, READERS
+from coprod.web.api.paging import keyset_page
 from coprod.web.api.registry import api
+from coprod.web.api.schema import Body, DateTime, Id, NoBody, Page, Paging, Reply, text
+from coprod.web.render import csv_download
 
-ATTEMPT = obj(
-    id=INT,
-    claim_id=INT,
-    representative_id=INT,
-    amount_pence=INT,
-    status={"enum": [s.value for s in AttemptStatus]},
-    failure_reason=NULL_STR,
-    retryable=BOOL,
-    created_at=DATETIME,
-    updated_at=DATETIME,
+# ---------------------------------------------------------------------------- payment set-up
+
+PayoutMethod = Literal["stripe", "payroll"]
+
+
+class PayoutSetUp(Reply):
+    representative_id: int
+    payout_method: PayoutMethod | None = Field(description="Null until it has been chosen")
+    payroll_reference: str | None
+    stripe_account: bool = Field(description="Whether they have a Stripe account with us")
+    stripe_payouts_enabled: bool = Field(
+        description="Whether Stripe has finished checking their account, so it can be paid"
+    )
+    stripe_ready: bool = Field(description="Whether this service can set up bank transfers now")
+
+
+class PayoutMethodInput(Body):
+    payout_method: PayoutMethod = Field(title="how they are paid")
+    payroll_reference: str | None = text(
+        50,
+        required=False,
+        default=None,
+        title="their payroll reference",
+        description="Needed for payroll",
+    )
+
+
+class OnboardingLink(Reply):
+    url: str = Field(
+        description="Stripe's page where they give their bank details; it works once, soon"
+    )
+
+
+def _set_up(rep: Representative) -> PayoutSetUp:
+    return PayoutSetUp(
+        representative_id=rep.id,
+        payout_method=rep.payout_method,  # type: ignore[arg-type]
+        payroll_reference=rep.payroll_reference,
+        stripe_account=bool(rep.stripe_account_id),
+        stripe_payouts_enabled=rep.stripe_payouts_enabled,
+        stripe_ready=payouts.stripe_ready(),
+    )
+
+
+@api.operation(
+    "GET",
+    "/representatives/{id:int}/payout-method",
+    summary="How someone is paid: bank transfer through Stripe, or payroll (the person, their "
+    "involvement leads, finance)",
+    tag=PAYMENTS,
+    roles=READERS,
+    reply=PayoutSetUp,
 )
-# An approved claim a pay run left unpaid: why, and what to do next.
-NOT_PAID = obj(claim_id=INT, representative_id=INT, reason=STR)
-PAYROLL_EXPORT = obj(
-    id=INT,
-    created_at=DATETIME,
-    claim_count=INT,
-    reason=NULL_STR,
-    csv={"type": "string", "description": "The CSV text"},
+async def get_payout_method(request: Request, actor: Actor, id: int) -> PayoutSetUp:
+    return _set_up(await payouts.payee_for(actor, id))
+
+
+@api.operation(
+    "PUT",
+    "/representatives/{id:int}/payout-method",
+    summary="Choose how someone is paid: bank transfer through Stripe, or payroll with their "
+    "payroll reference",
+    tag=PAYMENTS,
+    roles=READERS,
+    body=PayoutMethodInput,
+    reply=PayoutSetUp,
 )
-EXPORT_INPUT = obj(
-    export_id={**INT, "description": "Export these claims again (needs a reason)"},
-    reason=STR,
+async def set_payout_method(
+    request: Request, actor: Actor, id: int, body: PayoutMethodInput
+) -> PayoutSetUp:
+    rep = await payouts.payee_for(actor, id)
+    return _set_up(await payouts.set_payout_method(actor, rep, body.data()))
+
+
+@api.operation(
+    "POST",
+    "/representatives/{id:int}/stripe-onboarding-link",
+    summary="A fresh link to Stripe's page for giving bank details; makes their Stripe account "
+    "the first time. Asks Stripe while you wait",
+    description="409 when bank transfers are not set up here, or Stripe cannot be reached.",
+    tag=PAYMENTS,
+    roles=READERS,
+    body=NoBody,
+    reply=OnboardingLink,
 )
+async def create_onboarding_link(
+    request: Request, actor: Actor, id: int, body: NoBody
+) -> OnboardingLink:
+    rep = await payouts.payee_for(actor, id)
+    return OnboardingLink(url=await payouts.onboarding_link(actor, rep))
 
 
-def _attempt(a: PaymentAttempt) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "claim_id": a.claim_id,
-        "representative_id": a.claim.representative_id,
-        "amount_pence": a.amount_pence,
-        "status": AttemptStatus(a.status).value,
-        "failure_reason": a.failure_reason,
-        "retryable": a.retryable,
-        "created_at": iso(a.created_at),
-        "updated_at": iso(a.updated_at),
-    }
+class PaymentsConfiguration(Reply):
+    stripe_ready: bool
+    problems: list[str] = Field(
+        description="Set-up problems only whoever runs Coprod can fix; payroll exports work "
+        "regardless"
+    )
 
 
-def _export(e: PayrollExport) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "created_at": iso(e.created_at),
-        "claim_count": e.claim_count,
-        "reason": e.reason,
-        "csv": e.csv,
-    }
+@api.operation(
+    "GET",
+    "/payments/configuration",
+    summary="Whether bank transfers through Stripe can be made, and what is missing if not",
+    tag=PAYMENTS,
+    roles=(Role.ORG_ADMIN, Role.FINANCE_OFFICER),
+    reply=PaymentsConfiguration,
+)
+async def get_payments_configuration(request: Request, actor: Actor) -> PaymentsConfiguration:
+    return PaymentsConfiguration(
+        stripe_ready=payouts.stripe_ready(), problems=payouts.configuration_problems()
+    )
+
+
+# ---------------------------------------------------------------------------- pay runs
+
+
+class AttemptReply(Reply):
+    id: int
+    claim_id: int
+    representative_id: int
+    amount_pence: int
+    status: AttemptStatus
+    failure_reason: str | None
+    retryable: bool = Field(
+        description="The failure may have been passing (Stripe was unreachable): a retry keeps "
+        "the same idempotency key, so it cannot pay twice"
+    )
+    created_at: DateTime
+    updated_at: DateTime
+
+
+class NotPaid(Reply):
+    claim_id: int
+    representative_id: int
+    reason: str = Field(description="Why the pay run left it, and what to do next")
+
+
+class PayRunReply(Reply):
+    items: list[AttemptReply] = Field(description="The payments queued")
+    not_paid: list[NotPaid] = Field(description="Approved claims this pay run did not pay")
+
+
+class AttemptsQuery(Paging):
+    status: AttemptStatus | None = Field(None, title="a status")
+
+
+def _attempt(a: PaymentAttempt) -> AttemptReply:
+    return AttemptReply(
+        id=a.id,
+        claim_id=a.claim_id,
+        representative_id=a.claim.representative_id,
+        amount_pence=a.amount_pence,
+        status=a.status,
+        failure_reason=a.failure_reason,
+        retryable=a.retryable,
+        created_at=a.created_at,
+        updated_at=a.updated_at,
+    )
 
 
 @api.operation(
@@ -79,22 +186,18 @@ def _export(e: PayrollExport) -> dict[str, Any]:
     summary="Payment attempts for the organisation's claims, newest first, with any failure",
     tag=PAYMENTS,
     roles=FINANCE,
-    response=list_of(ATTEMPT),
-    query=[{"name": "status", "in": "query", "schema": {"enum": [s.value for s in AttemptStatus]}}],
+    query=AttemptsQuery,
+    reply=Page[AttemptReply],
 )
-async def list_pay_runs(request: Request, actor: Actor) -> dict[str, Any]:
-    c = Checker(request.query_params)
-    status = (
-        c.choice("status", "a status", [s.value for s in AttemptStatus])
-        if request.query_params.get("status")
-        else ""
-    )
-    c.done()
-    query = PaymentAttempt.filter(claim__organisation_id=actor.organisation_id)
-    if status:
-        query = query.filter(status=status)
-    found = await query.limit(500).prefetch_related("claim")
-    return {"items": [_attempt(a) for a in found]}
+async def list_pay_runs(
+    request: Request, actor: Actor, query: AttemptsQuery
+) -> Page[AttemptReply]:
+    found = PaymentAttempt.filter(claim__organisation_id=actor.organisation_id)
+    if query.status is not None:
+        found = found.filter(status=query.status)
+    rows, cursor = await keyset_page(found, query, ("-created_at", "-id"))
+    await PaymentAttempt.fetch_for_list(rows, "claim")
+    return Page(items=[_attempt(a) for a in rows], next_cursor=cursor)
 
 
 @api.operation(
@@ -104,27 +207,65 @@ async def list_pay_runs(request: Request, actor: Actor) -> dict[str, Any]:
     "makes the transfers, and a claim is never paid twice",
     tag=PAYMENTS,
     roles=FINANCE,
-    request=obj(),
-    response=obj(
-        items={"type": "array", "items": ATTEMPT},
-        not_paid={"type": "array", "items": NOT_PAID},
-    ),
+    body=NoBody,
+    reply=PayRunReply,
     status=201,
 )
-async def start_pay_run(request: Request, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+async def start_pay_run(request: Request, actor: Actor, body: NoBody) -> PayRunReply:
     run = await payouts.pay_run(actor)
-    found = await PaymentAttempt.filter(id__in=[a.id for a in run.queued]).prefetch_related("claim")
-    return {
-        "items": [_attempt(a) for a in found],
-        "not_paid": [
-            {
-                "claim_id": n.claim.id,
-                "representative_id": n.claim.representative_id,
-                "reason": n.reason,
-            }
+    await PaymentAttempt.fetch_for_list(run.queued, "claim")
+    return PayRunReply(
+        items=[_attempt(a) for a in run.queued],
+        not_paid=[
+            NotPaid(
+                claim_id=n.claim.id, representative_id=n.claim.representative_id, reason=n.reason
+            )
             for n in run.not_paid
         ],
-    }
+    )
+
+
+@api.operation(
+    "POST",
+    "/claims/{id:int}/retry",
+    summary="Try a failed payment again: the claim is approved again and a payment queued",
+    tag=PAYMENTS,
+    roles=FINANCE,
+    body=NoBody,
+    reply=AttemptReply,
+    status=201,
+)
+async def retry_payment(request: Request, actor: Actor, id: int, body: NoBody) -> AttemptReply:
+    claim = await claims.claim_for(actor, id)
+    attempt = await payouts.retry(actor, claim)
+    await attempt.fetch_related("claim")
+    return _attempt(attempt)
+
+
+# ---------------------------------------------------------------------------- payroll
+
+
+class PayrollExportReply(Reply):
+    id: int
+    created_at: DateTime
+    claim_count: int
+    reason: str | None = Field(description="Why the claims were exported again, if they were")
+    csv: str = Field(description="The CSV text, as the file finance downloads")
+
+
+class ExportInput(Body):
+    export_id: Id | None = Field(
+        None, title="the export", description="Export these claims again (needs a reason)"
+    )
+    reason: str | None = text(
+        500, required=False, default=None, title="why it needs exporting again"
+    )
+
+
+def _export(e: PayrollExport) -> PayrollExportReply:
+    return PayrollExportReply(
+        id=e.id, created_at=e.created_at, claim_count=e.claim_count, reason=e.reason, csv=e.csv
+    )
 
 
 @api.operation(
@@ -133,11 +274,16 @@ async def start_pay_run(request: Request, actor: Actor, body: dict[str, Any]) ->
     summary="Payroll exports made, newest first",
     tag=PAYMENTS,
     roles=FINANCE,
-    response=list_of(PAYROLL_EXPORT),
+    query=Paging,
+    reply=Page[PayrollExportReply],
 )
-async def list_payroll_exports(request: Request, actor: Actor) -> dict[str, Any]:
-    found = await PayrollExport.filter(organisation_id=actor.organisation_id)
-    return {"items": [_export(e) for e in found]}
+async def list_payroll_exports(
+    request: Request, actor: Actor, query: Paging
+) -> Page[PayrollExportReply]:
+    rows, cursor = await keyset_page(
+        PayrollExport.filter(organisation_id=actor.organisation_id), query, ("-created_at", "-id")
+    )
+    return Page(items=[_export(e) for e in rows], next_cursor=cursor)
 
 
 @api.operation(
@@ -147,11 +293,26 @@ async def list_payroll_exports(request: Request, actor: Actor) -> dict[str, Any]
     "with export_id and a reason, export the same claims again",
     tag=PAYMENTS,
     roles=FINANCE,
-    request=EXPORT_INPUT,
-    response=PAYROLL_EXPORT,
+    body=ExportInput,
+    reply=PayrollExportReply,
     status=201,
 )
 async def create_payroll_export(
-    request: Request, actor: Actor, body: dict[str, Any]
-) -> dict[str, Any]:
-    return _export(await payouts.export_payroll(actor, body))
+    request: Request, actor: Actor, body: ExportInput
+) -> PayrollExportReply:
+    return _export(await payouts.export_payroll(actor, body.data()))
+
+
+@api.operation(
+    "GET",
+    "/payroll-exports/{id:int}/csv",
+    summary="A payroll export as the CSV file finance downloads",
+    tag=PAYMENTS,
+    roles=FINANCE,
+    content_type="text/csv",
+)
+async def download_payroll_export(request: Request, actor: Actor, id: int) -> Response:
+    export = await PayrollExport.get_or_none(id=id, organisation_id=actor.organisation_id)
+    if export is None:
+        raise NotFound
+    return csv_download(export.csv, f"payroll-{export.id}.csv")

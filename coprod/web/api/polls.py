@@ -27,8 +27,8 @@ from coprod.web.api.activities import (
     NotContacted,
     activity_reply,
     not_contacted_json,
+    warnings_of,
 )
-from coprod.web.api.claims import warnings_json
 from coprod.web.api.paging import keyset_page, list_page
 from coprod.web.api.registry import api
 from coprod.web.api.schema import Body, DateTime, Id, Page, Paging, Reply, text
@@ -124,7 +124,7 @@ async def invite(request: Request, actor: Actor, id: int, body: Invite) -> dict[
     invited = await polls.invite(actor, activity, body.representative_ids)
     reps = [await i.invitation.representative for i in invited]
     return {
-        "warnings": warnings_json(await earnings.activity_warnings(activity, reps)),
+        "warnings": warnings_of(await earnings.activity_warnings(activity, reps)),
         "items": [
             InvitationReply(
                 id=i.invitation.id,
@@ -372,7 +372,7 @@ async def finalise(request: Request, actor: Actor, id: int, body: Finalise) -> d
     outcomes = await bookings.finalise(actor, activity, body.data())
     booked = [o.representative for o in outcomes if o.booking]
     return {
-        "warnings": warnings_json(await earnings.activity_warnings(activity, booked)),
+        "warnings": warnings_of(await earnings.activity_warnings(activity, booked)),
         "activity": activity_reply(activity),
         "items": [
             Outcome(

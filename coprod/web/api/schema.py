@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Generic, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationError
+from pydantic.fields import FieldInfo
 
 from coprod.validation import MAX_ID, FieldError
 
@@ -139,23 +140,43 @@ def field_errors(exc: ValidationError, model: type[BaseModel]) -> list[FieldErro
     return found
 
 
+def _field(model: type[BaseModel], loc: Sequence[str]) -> FieldInfo | None:
+    """The declaration of the field at `loc`, through nested models
+    (`adjustments.0.approved_pence`)."""
+    info = None
+    inside: type[BaseModel] | None = model
+    for name in (part for part in loc if not part.isdigit()):
+        info = inside.model_fields.get(name) if inside is not None else None
+        inside = _model_in(info.annotation) if info is not None else None
+    return info
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds, directly or in a list or an optional."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
 def _label(model: type[BaseModel], loc: Sequence[str]) -> str:
     """A field's `title` if it has one ("the role title"), else its name in words."""
     names = [part for part in loc if not part.isdigit()]
     if not names:
         return "the request body"
-    info = model.model_fields.get(names[0]) if len(names) == 1 else None
+    info = _field(model, loc)
     if info is not None and info.title:
         return info.title
     return f"the {names[-1].replace('_', ' ')}"
 
 
 def _is_choice(model: type[BaseModel], loc: Sequence[str]) -> bool:
-    """Is this top-level field picked from a list (an enum or Literal, or a list of them)?"""
-    info = model.model_fields.get(loc[0]) if len(loc) == 1 else None
-    if info is None:
-        return False
-    pending = [info.annotation]
+    """Is this field picked from a list (an enum or Literal, or a list of them)?"""
+    info = _field(model, loc)
+    pending = [info.annotation] if info is not None else []
     while pending:
         kind = pending.pop()
         if get_origin(kind) is Literal or (isinstance(kind, type) and issubclass(kind, enum.Enum)):

@@ -8,14 +8,12 @@ from typing import Any
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from coprod.config import get_settings
 from coprod.domain.pay import ExpenseType, month_of, tax_year_of
 from coprod.errors import Conflict, NotFound
-from coprod.integrations import csv_files
-from coprod.integrations.csv_files import Money
 from coprod.models import (
     AttemptStatus,
     Claim,
@@ -33,7 +31,7 @@ from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from coprod.web.guards import form_values, signed_in
 from coprod.web.pages.representatives import date_parts
-from coprod.web.render import as_page_errors, csv_download, page, redirect
+from coprod.web.render import as_page_errors, csv_download, page, private_file, redirect
 
 
 def _base(actor: Actor, claim: Claim) -> str:
@@ -133,12 +131,7 @@ async def claim_action(request: Request, actor: Actor) -> Response:
 
 @signed_in()
 async def receipt(request: Request, actor: Actor) -> Response:
-    path, media_type, name = await claims.receipt_for(actor, request.path_params["id"])
-    if not path.exists():
-        raise NotFound
-    return FileResponse(
-        path, media_type=media_type, filename=name, headers={"Cache-Control": "private, no-store"}
-    )
+    return private_file(*await claims.receipt_for(actor, request.path_params["id"]))
 
 
 @signed_in(Role.INVOLVEMENT_LEAD)
@@ -298,22 +291,7 @@ async def _statement(request: Request, actor: Actor, rep: Representative) -> Res
     year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else tax_year_of(dt.date.today())
     rows = await earnings.statement(actor, rep, year)
     if request.query_params.get("format") == "csv":
-        header = ["paid_on", "claim", "method", "fees", "expenses", "adjustments", "total"]
-        text = csv_files.write(
-            header,
-            (
-                [
-                    r.paid_on,
-                    r.claim_id,
-                    r.method,
-                    Money(r.fees_pence),
-                    Money(r.expenses_pence),
-                    Money(r.adjustments_pence),
-                    Money(r.fees_pence + r.expenses_pence + r.adjustments_pence),
-                ]
-                for r in rows
-            ),
-        )
+        text = earnings.statement_csv(rows)
         return csv_download(text, f"statement-{year}-{year + 1}.csv")
     return page(
         request,
