@@ -6,6 +6,7 @@ from coprod.web.api import (
     claims,  # noqa: F401
     core,  # noqa: F401
     earnings,  # noqa: F401
+    networks,  # noqa: F401
     payouts,  # noqa: F401
     reports,  # noqa: F401
     representatives,  # noqa: F401
