@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from coprod.config import get_settings
@@ -205,3 +208,74 @@ async def visible(actor: Actor, network_id: int) -> Network:
     ):
         return network
     raise NotFound
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+@dataclass
+class NetworkView:
+    """A network as the actor sees it: who hosts it, their organisation's place in it, and
+    their own roles on it."""
+
+    network: Network
+    host: Organisation | None
+    place: MembershipStatus | None
+    roles: list[NetworkRole]
+
+
+def yours(actor: Actor, status: MembershipStatus | None = None) -> QuerySet[Network]:
+    """Networks the actor holds a role on or their organisation has a place in; with `status`,
+    only those where their organisation's place is that (`invited`: waiting for an answer)."""
+    places = NetworkMembership.filter(organisation_id=actor.organisation_id)
+    if status is not None:
+        return Network.filter(id__in=Subquery(places.filter(status=status).values("network_id")))
+    return Network.filter(
+        Q(id__in=Subquery(places.values("network_id"))) | Q(id__in=list(actor.network_ids))
+    )
+
+
+async def views(actor: Actor, found: list[Network]) -> list[NetworkView]:
+    ids = [n.id for n in found]
+    places = dict(
+        await NetworkMembership.filter(
+            network_id__in=ids, organisation_id=actor.organisation_id
+        ).values_list("network_id", "status")
+    )
+    roles: dict[int, list[NetworkRole]] = {}
+    if actor.user is not None:
+        for network_id, role in await NetworkMember.filter(
+            network_id__in=ids, user_id=actor.user.id
+        ).values_list("network_id", "role"):
+            roles.setdefault(network_id, []).append(NetworkRole(role))
+    hosts = {
+        org.id: org
+        for org in await Organisation.filter(
+            id__in=[n.host_organisation_id for n in found if n.host_organisation_id]
+        )
+    }
+    return [
+        NetworkView(
+            network=n,
+            host=hosts.get(n.host_organisation_id) if n.host_organisation_id else None,
+            place=MembershipStatus(places[n.id]) if n.id in places else None,
+            roles=sorted(roles.get(n.id, [])),
+        )
+        for n in found
+    ]
+
+
+async def members(
+    actor: Actor, network_id: int, status: MembershipStatus | None = None
+) -> QuerySet[NetworkMembership]:
+    """A network's memberships the actor may see: all of them for its administrators; the
+    members and their own organisation's invitation for anyone else in it."""
+    network = await visible(actor, network_id)
+    found = NetworkMembership.filter(network=network)
+    if not await administers(actor, network_id):
+        found = found.filter(
+            Q(status=MembershipStatus.ACCEPTED) | Q(organisation_id=actor.organisation_id)
+        )
+    if status is not None:
+        found = found.filter(status=status)
+    return found.prefetch_related("organisation")

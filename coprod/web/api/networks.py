@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from pydantic import Field
 from starlette.requests import Request
-from tortoise.expressions import Q
 
 from coprod.models import (
     MembershipStatus,
     Network,
-    NetworkMember,
     NetworkMembership,
     NetworkRole,
     Organisation,
@@ -101,37 +99,15 @@ def _member(membership: NetworkMembership) -> NetworkMemberReply:
 
 
 async def _networks(actor: Actor, found: list[Network]) -> list[NetworkReply]:
-    ids = [n.id for n in found]
-    places = dict(
-        await NetworkMembership.filter(
-            network_id__in=ids, organisation_id=actor.organisation_id
-        ).values_list("network_id", "status")
-    )
-    roles: dict[int, list[NetworkRole]] = {}
-    if actor.user is not None:
-        for network_id, role in await NetworkMember.filter(
-            network_id__in=ids, user_id=actor.user.id
-        ).values_list("network_id", "role"):
-            roles.setdefault(network_id, []).append(NetworkRole(role))
-    hosts = {
-        org.id: org
-        for org in await Organisation.filter(
-            id__in=[n.host_organisation_id for n in found if n.host_organisation_id]
-        )
-    }
     return [
         NetworkReply(
-            id=n.id,
-            name=n.name,
-            host_organisation=(
-                _organisation(hosts[n.host_organisation_id])
-                if n.host_organisation_id in hosts
-                else None
-            ),
-            your_organisation=places.get(n.id),
-            your_roles=sorted(roles.get(n.id, [])),
+            id=view.network.id,
+            name=view.network.name,
+            host_organisation=_organisation(view.host) if view.host else None,
+            your_organisation=view.place,
+            your_roles=view.roles,
         )
-        for n in found
+        for view in await networks.views(actor, found)
     ]
 
 
@@ -146,16 +122,7 @@ async def _networks(actor: Actor, found: list[Network]) -> list[NetworkReply]:
     reply=Page[NetworkReply],
 )
 async def list_networks(request: Request, actor: Actor, query: NetworksQuery) -> Page[NetworkReply]:
-    places = NetworkMembership.filter(organisation_id=actor.organisation_id)
-    if query.status is not None:
-        mine = Q(
-            id__in=await places.filter(status=query.status).values_list("network_id", flat=True)
-        )
-    else:
-        mine = Q(id__in=await places.values_list("network_id", flat=True)) | Q(
-            id__in=list(actor.network_ids)
-        )
-    found, cursor = await keyset_page(Network.filter(mine), query, ("name", "id"))
+    found, cursor = await keyset_page(networks.yours(actor, query.status), query, ("name", "id"))
     return Page(items=await _networks(actor, found), next_cursor=cursor)
 
 
@@ -188,15 +155,9 @@ async def create_network(request: Request, actor: Actor, body: NetworkInput) -> 
 async def list_network_members(
     request: Request, actor: Actor, id: int, query: MembersQuery
 ) -> Page[NetworkMemberReply]:
-    network = await networks.visible(actor, id)
-    memberships = NetworkMembership.filter(network=network)
-    if not await networks.administers(actor, id):
-        memberships = memberships.filter(
-            Q(status=MembershipStatus.ACCEPTED) | Q(organisation_id=actor.organisation_id)
-        )
-    if query.status is not None:
-        memberships = memberships.filter(status=query.status)
-    found, cursor = await keyset_page(memberships.prefetch_related("organisation"), query, ("id",))
+    found, cursor = await keyset_page(
+        await networks.members(actor, id, query.status), query, ("id",)
+    )
     return Page(items=[_member(m) for m in found], next_cursor=cursor)
 
 
