@@ -275,3 +275,52 @@ async def test_openapi_describes_the_network_operations(client):
     assert {"limit", "cursor", "status"} <= {p["name"] for p in listing["parameters"]}
     members = paths[f"{NETWORKS}/{{id}}/members"]["get"]
     assert {"id", "limit", "cursor"} <= {p["name"] for p in members["parameters"]}
+
+
+async def test_administrators_set_up_join_and_invite_on_the_pages(client, make_client, world):
+    host = await world.org("Host Trust")
+    guest = await world.org("Guest Trust")
+    await world.user(host, "hana@host.example", Role.ORG_ADMIN)
+    await sign_in(client, "hana@host.example")
+
+    blank = await client.post_form("/networks", {"name": " "})
+    assert blank.status_code == 422 and "Enter the network&#39;s name" in blank.text
+    assert not await Network.exists()
+    made = await client.post_form("/networks", {"name": "North network"})
+    assert made.status_code == 303, made.text
+    network = await Network.get(name="North network")
+    assert made.headers["location"] == f"/networks/{network.id}?created=1"
+
+    unknown = await client.post_form(f"/networks/{network.id}", {"organisation": "nobody"})
+    assert unknown.status_code == 422 and "short name (slug) or number" in unknown.text
+    sent = await client.post_form(f"/networks/{network.id}", {"organisation": guest.slug})
+    assert sent.status_code == 303
+    detail = await client.get(f"/networks/{network.id}")
+    assert "Guest Trust" in detail.text and "Invited" in detail.text
+
+    guest_admin = await admin_of(world, make_client, guest, "gus@guest.example")
+    listing = await guest_admin.get("/networks")
+    assert "North network" in listing.text and "Join North network" in listing.text
+    joined = await guest_admin.post_form(
+        f"/networks/{network.id}/accept", {}, token_from="/networks"
+    )
+    assert joined.headers["location"] == "/networks?answered=accepted"
+    assert (
+        await NetworkMembership.get(network=network, organisation=guest)
+    ).status == MembershipStatus.ACCEPTED
+    assert (
+        "Your organisation has joined the network"
+        in (await guest_admin.get("/networks?answered=accepted")).text
+    )
+    # The guest sees the members but is not the network's administrator: no invitation form,
+    # and a posted one is refused.
+    members = await guest_admin.get(f"/networks/{network.id}")
+    assert "Host Trust" in members.text and "Invite an organisation" not in members.text
+    refused = await guest_admin.post_form(f"/networks/{network.id}", {"organisation": "host-trust"})
+    assert refused.status_code == 403
+    # Setting up a network is for organisation administrators.
+    await world.user(guest, "lee@guest.example", Role.INVOLVEMENT_LEAD)
+    lead = make_client()
+    await sign_in(lead, "lee@guest.example")
+    assert (await lead.post_form("/networks", {"name": "Mine"})).status_code == 403
+    assert await Network.all().count() == 1

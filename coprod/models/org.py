@@ -42,6 +42,10 @@ class MembershipStatus(StrEnum):
     ACCEPTED = "accepted"
     DECLINED = "declined"
 
+    @property
+    def label(self) -> str:
+        return {"invited": "Invited", "accepted": "Member", "declined": "Declined"}[self.value]
+
 
 class NetworkMembership(TimestampedModel):
     """An organisation's place in a network. Only accepted members count in the network's

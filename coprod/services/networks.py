@@ -77,10 +77,8 @@ async def create_network(actor: Actor, data: Mapping[str, Any]) -> Network:
 
 async def administered(actor: Actor, network_id: int) -> Network:
     """The network, if the actor administers it: 404 if they have no part in it, 403 if they
-    only report on it."""
-    network = await Network.get_or_none(id=network_id)
-    if network is None or network_id not in actor.network_ids:
-        raise NotFound
+    only report on it or their organisation is only a member."""
+    network = await visible(actor, network_id)
     if not await administers(actor, network_id):
         raise Forbidden
     return network

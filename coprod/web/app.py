@@ -23,7 +23,16 @@ from coprod.validation import ValidationFailed
 from coprod.web.api import api
 from coprod.web.limits import DatabaseUnavailableMiddleware, RequestLimitsMiddleware
 from coprod.web.middleware import AuthMiddleware, SecurityHeadersMiddleware
-from coprod.web.pages import activities, admin, auth, claims, home, reports, representatives
+from coprod.web.pages import (
+    activities,
+    admin,
+    auth,
+    claims,
+    home,
+    networks,
+    reports,
+    representatives,
+)
 from coprod.web.render import page, problem, wants_json
 
 log = logging.getLogger("coprod.web")
@@ -88,6 +97,7 @@ def routes() -> list[Any]:
         *activities.routes,
         *claims.routes,
         *reports.routes,
+        *networks.routes,
         *api.routes(),
         Route("/healthz", healthz, methods=["GET"]),
         Mount(
