@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from coprod.errors import Conflict, Forbidden
-from coprod.models import STAFF_ROLES, Role
+from coprod.models import STAFF_ROLES, Network, NetworkRole, Role
 from coprod.services import networks
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
@@ -68,15 +68,16 @@ async def network_detail(request: Request, actor: Actor) -> Response:
             errors = exc
         except Forbidden:
             return _forbidden(request)
+    # Not found unless the network is visible to the actor.
     memberships = await (await networks.members(actor, network_id)).order_by("id").limit(MOST)
-    (view,) = await networks.views(actor, [await networks.visible(actor, network_id)])
+    (view,) = await networks.views(actor, [await Network.get(id=network_id)])
     return page(
         request,
         "networks/network.html",
         {
             "view": view,
             "memberships": memberships,
-            "administers": await networks.administers(actor, network_id),
+            "administers": NetworkRole.NETWORK_ADMIN in view.roles,
             "reports": network_id in actor.network_ids,
             "form": form,
             "created": request.query_params.get("created"),
