@@ -6,6 +6,7 @@ organisation that is not theirs.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from typing import Any
 
@@ -18,9 +19,10 @@ from coprod.models import (
     NetworkMembership,
     NetworkRole,
     Organisation,
+    OutboxMessage,
     Role,
 )
-from tests.conftest import deliver_mail, sign_in
+from tests.conftest import deliver_mail, postgres_only, sign_in
 from tests.involvement import last_financial_year, seed, trust
 
 YEAR = last_financial_year()
@@ -324,3 +326,20 @@ async def test_administrators_set_up_join_and_invite_on_the_pages(client, make_c
     await sign_in(lead, "lee@guest.example")
     assert (await lead.post_form("/networks", {"name": "Mine"})).status_code == 403
     assert await Network.all().count() == 1
+
+
+@postgres_only
+async def test_two_invitations_at_once_make_one(client, world):
+    host = await world.org("Host Trust")
+    guest = await world.org("Guest Trust")
+    await world.user(host, "hana@host.example", Role.ORG_ADMIN)
+    await world.user(guest, "gus@guest.example", Role.ORG_ADMIN)
+    await sign_in(client, "hana@host.example")
+    network_id = (await client.api("POST", NETWORKS, {"name": "North network"})).json()["id"]
+    url = f"{NETWORKS}/{network_id}/invitations"
+    answers = await asyncio.gather(
+        *(client.api("POST", url, {"organisation": guest.slug}) for _ in range(4))
+    )
+    assert sorted(a.status_code for a in answers) == [201, 422, 422, 422]
+    assert await NetworkMembership.filter(network_id=network_id, organisation=guest).count() == 1
+    assert await OutboxMessage.filter(to_address="gus@guest.example").count() == 1

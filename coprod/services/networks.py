@@ -35,6 +35,7 @@ from coprod.services.actor import Actor
 from coprod.validation import Checker, ValidationFailed, record_id
 
 NAME_TAKEN = "There is already a network with this name: choose another"
+ALREADY_INVITED = "This organisation has already been invited"
 UNKNOWN_ORGANISATION = "Enter the short name (slug) or number of an organisation on Coprod"
 
 
@@ -110,33 +111,36 @@ async def invite(actor: Actor, network_id: int, data: Mapping[str, Any]) -> Netw
     organisation = await _organisation_named(named)
     if organisation is None:
         raise ValidationFailed.one("organisation", UNKNOWN_ORGANISATION)
-    async with in_transaction():
-        membership = await (
-            NetworkMembership.filter(network=network, organisation=organisation)
-            .select_for_update()
-            .first()
-        )
-        if membership is not None and membership.status == MembershipStatus.ACCEPTED:
-            raise ValidationFailed.one("organisation", "This organisation is already a member")
-        if membership is not None and membership.status == MembershipStatus.INVITED:
-            raise ValidationFailed.one("organisation", "This organisation has already been invited")
-        before = audit.snapshot(membership) if membership is not None else None
-        if membership is None:
-            membership = await NetworkMembership.create(
-                network=network, organisation=organisation, status=MembershipStatus.INVITED
+    try:
+        async with in_transaction():
+            membership = await (
+                NetworkMembership.filter(network=network, organisation=organisation)
+                .select_for_update()
+                .first()
             )
-        else:
-            membership.status = MembershipStatus.INVITED
-            membership.responded_at = None
-            await membership.save(update_fields=["status", "responded_at"])
-        await audit.record(
-            actor,
-            "network.invite",
-            membership,
-            before=before,
-            after=audit.snapshot(membership),
-        )
-        await _email_administrators(network, organisation)
+            if membership is not None and membership.status == MembershipStatus.ACCEPTED:
+                raise ValidationFailed.one("organisation", "This organisation is already a member")
+            if membership is not None and membership.status == MembershipStatus.INVITED:
+                raise ValidationFailed.one("organisation", ALREADY_INVITED)
+            before = audit.snapshot(membership) if membership is not None else None
+            if membership is None:
+                membership = await NetworkMembership.create(
+                    network=network, organisation=organisation, status=MembershipStatus.INVITED
+                )
+            else:
+                membership.status = MembershipStatus.INVITED
+                membership.responded_at = None
+                await membership.save(update_fields=["status", "responded_at"])
+            await audit.record(
+                actor,
+                "network.invite",
+                membership,
+                before=before,
+                after=audit.snapshot(membership),
+            )
+            await _email_administrators(network, organisation)
+    except IntegrityError:  # the same organisation invited twice at the same moment
+        raise ValidationFailed.one("organisation", ALREADY_INVITED) from None
     return membership
 
 
