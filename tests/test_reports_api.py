@@ -29,7 +29,7 @@ from coprod.models import (
     Team,
 )
 from coprod.validation import ValidationFailed
-from coprod.web.api.reports import period_from
+from coprod.web.api.periods import period_from
 from tests.conftest import sign_in
 from tests.involvement import last_financial_year, seed, trust
 
