@@ -18,7 +18,7 @@ from coprod.models.activities import (
     WellbeingOutcome,
 )
 from coprod.models.audit import AuditEvent
-from coprod.models.org import Network, NetworkMembership, Organisation, Team
+from coprod.models.org import MembershipStatus, Network, NetworkMembership, Organisation, Team
 from coprod.models.outbox import OutboxMessage, OutboxStatus
 from coprod.models.pay import (
     SETTLED,
@@ -99,6 +99,7 @@ __all__ = [
     "LineKind",
     "LinkPurpose",
     "Membership",
+    "MembershipStatus",
     "Mode",
     "Network",
     "NetworkMember",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from tortoise import fields
 
 from coprod.models.base import TimestampedModel
@@ -10,7 +12,14 @@ from coprod.models.base import TimestampedModel
 class Network(TimestampedModel):
     """A group of organisations that compares figures, e.g. a quality network or an ICB."""
 
+    host_organisation_id: int | None
+
     name = fields.CharField(max_length=200, unique=True)
+    # The organisation whose administrator set the network up; null for networks made before
+    # organisations could make them.
+    host_organisation: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="hosted_networks", null=True, on_delete=fields.SET_NULL
+    )
 
     class Meta:
         table = "network"
@@ -28,13 +37,34 @@ class Organisation(TimestampedModel):
         ordering = ["name"]
 
 
+class MembershipStatus(StrEnum):
+    INVITED = "invited"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+    @property
+    def label(self) -> str:
+        return {"invited": "Invited", "accepted": "Member", "declined": "Declined"}[self.value]
+
+
 class NetworkMembership(TimestampedModel):
+    """An organisation's place in a network. Only accepted members count in the network's
+    figures: an organisation joins by its own administrator accepting an invitation."""
+
+    network_id: int
+    organisation_id: int
+
     network: fields.ForeignKeyRelation[Network] = fields.ForeignKeyField(
         "models.Network", related_name="memberships", on_delete=fields.CASCADE
     )
     organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="network_memberships", on_delete=fields.CASCADE
     )
+    # Memberships made before invitations existed were made by hand, as members.
+    status = fields.CharEnumField(
+        MembershipStatus, max_length=10, default=MembershipStatus.ACCEPTED
+    )
+    responded_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "network_membership"

@@ -38,6 +38,8 @@ STAFF_ROLES = frozenset(Role) - {Role.REPRESENTATIVE}
 
 class NetworkRole(StrEnum):
     NETWORK_REPORTER = "network_reporter"
+    # Invites organisations; sees the roll-up as a reporter does.
+    NETWORK_ADMIN = "network_admin"
 
 
 class User(TimestampedModel):

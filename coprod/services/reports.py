@@ -24,6 +24,7 @@ from coprod.models import (
     AccessArrangement,
     EqualityResponse,
     Involvement,
+    MembershipStatus,
     Network,
     NetworkMembership,
     Organisation,
@@ -334,9 +335,10 @@ async def network_report(actor: Actor, network_id: int, period: Period) -> tuple
     network = await Network.get_or_none(id=network_id)
     if network is None or network_id not in actor.network_ids:
         raise NotFound
-    members: list[int] = await NetworkMembership.filter(network=network).values_list(  # type: ignore[assignment]
-        "organisation_id", flat=True
-    )
+    # Invited and declined organisations are not members: their figures never leave them.
+    members: list[int] = await NetworkMembership.filter(  # type: ignore[assignment]
+        network=network, status=MembershipStatus.ACCEPTED
+    ).values_list("organisation_id", flat=True)
     report = await build(Report(period, list(members), outside=True))
     names = dict(await Organisation.filter(id__in=report.organisations).values_list("id", "name"))
     rows = (

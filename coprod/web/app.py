@@ -30,6 +30,7 @@ from coprod.web.pages import (
     bookings,
     claims,
     home,
+    networks,
     polls,
     projects,
     reports,
@@ -102,6 +103,7 @@ def routes() -> list[Any]:
         *bookings.routes,
         *claims.routes,
         *reports.routes,
+        *networks.routes,
         *api.routes(),
         Route("/healthz", healthz, methods=["GET"]),
         Mount(

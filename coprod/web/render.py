@@ -55,6 +55,7 @@ def navigation(actor: Actor | None, path: str) -> list[dict[str, Any]]:
             ("/admin/outbox", "Messages"),
             ("/admin/api-tokens", "API tokens"),
             ("/admin/rates", "Rates"),
+            ("/networks", "Networks"),
         ]
     return [
         {

@@ -4,6 +4,7 @@ document from the same typed declarations (see `coprod.web.api.schema`)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -312,11 +313,8 @@ def _query_params(schema: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _path_params(path: str) -> list[str]:
-    names = []
-    for part in path.split("/"):
-        if part.startswith("{") and part.endswith("}"):
-            names.append(part[1:-1].split(":")[0])
-    return names
+    # A parameter may share its segment with a suffix, as in "{id:int}.csv".
+    return re.findall(r"\{(\w+)(?::\w+)?\}", path)
 
 
 api = Api()

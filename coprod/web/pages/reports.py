@@ -17,7 +17,7 @@ from coprod.models import Category, Network, PopulationFigure, Role, Team
 from coprod.services import reports
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
-from coprod.web.api.reports import period_from, team_from
+from coprod.web.api.periods import period_from, team_from
 from coprod.web.charts import bar_chart
 from coprod.web.guards import form_values, signed_in
 from coprod.web.pages.representatives import LABELS
