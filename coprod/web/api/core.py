@@ -38,24 +38,6 @@ from coprod.web.api.schema import (
     text,
 )
 
-# TRANSITIONAL: hand-written schema pieces for modules not yet converted to declarations.
-STR = {"type": "string"}
-INT = {"type": "integer"}
-NULL_STR = {"type": ["string", "null"]}
-DATETIME = {"type": "string", "format": "date-time"}
-
-
-def obj(**props: Any) -> dict[str, Any]:
-    return {"type": "object", "properties": props}
-
-
-def list_of(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "properties": {"items": {"type": "array", "items": schema}}}
-
-
-def iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
-
 
 async def own_organisation(actor: Actor) -> Organisation:
     org = await Organisation.get_or_none(id=actor.organisation_id)
@@ -465,18 +447,3 @@ def decisions_needed(exc: DecisionsNeeded) -> JSONResponse:
         ],
     )
     return JSONResponse(reply.model_dump(mode="json"), status_code=409 if exc.undecided else 422)
-
-
-# TRANSITIONAL: the same as `Decision` for modules not yet converted.
-DECISIONS = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "properties": {
-            "booking_id": {"type": "integer"},
-            "decision": {"enum": ["cancel", "keep"]},
-            "reason": {"type": "string"},
-        },
-        "required": ["booking_id", "decision"],
-    },
-}

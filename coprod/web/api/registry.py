@@ -65,10 +65,6 @@ class Operation:
     content_type: str = "application/json"
     description: str = ""
     adapter: TypeAdapter[Any] | None = field(default=None, repr=False)
-    # TRANSITIONAL: hand-written schemas of modules not yet converted; removed when all are.
-    legacy_request: dict[str, Any] | None = None
-    legacy_response: dict[str, Any] | None = None
-    legacy_query: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Api:
@@ -86,14 +82,12 @@ class Api:
         roles: tuple[Role, ...] = (),
         body: type[Body] | None = None,
         reply: type[BaseModel] | None = None,
-        query: type[Query] | list[dict[str, Any]] | None = None,
+        query: type[Query] | None = None,
         status: int = 200,
         public: bool = False,
         session_only: bool = False,
         content_type: str = "application/json",
         description: str = "",
-        request: dict[str, Any] | None = None,
-        response: dict[str, Any] | None = None,
     ) -> Callable[[ApiHandler], ApiHandler]:
         """Declare an operation. The handler gets `body` (an instance of `body`) and `query`
         (of `query`) as keyword arguments when those are declared, and the path's ids. It
@@ -110,10 +104,7 @@ class Api:
                     roles=roles,
                     body=body,
                     reply=reply,
-                    query=query if isinstance(query, type) else None,
-                    legacy_request=request,
-                    legacy_response=response,
-                    legacy_query=query if isinstance(query, list) else [],
+                    query=query,
                     status=status,
                     tag=tag,
                     public=public,
@@ -167,7 +158,7 @@ class Api:
                     kwargs["query"] = op.query.model_validate(dict(request.query_params))
                 except ValidationError as exc:
                     return error_response(422, field_errors(exc, op.query))
-            if op.body is not None or op.legacy_request is not None:
+            if op.body is not None:
                 raw = await request.body()
                 media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
                 if raw and media_type != "application/json" and not media_type.endswith("+json"):
@@ -181,12 +172,10 @@ class Api:
                 if not isinstance(body, dict):
                     return error(422, "The request body must be a JSON object")
                 check_text_is_safe(body)
-                kwargs["body"] = body
-                if op.body is not None:
-                    try:
-                        kwargs["body"] = op.body.model_validate(body)
-                    except ValidationError as exc:
-                        return error_response(422, field_errors(exc, op.body))
+                try:
+                    kwargs["body"] = op.body.model_validate(body)
+                except ValidationError as exc:
+                    return error_response(422, field_errors(exc, op.body))
             result = await op.handler(request, actor, **kwargs)
         except ValidationFailed as exc:
             return error_response(422, exc.errors)
@@ -198,8 +187,7 @@ class Api:
             return error(403, "You do not have a role that can do this")
         if isinstance(result, Response):
             return result
-        if op.adapter is None:
-            return JSONResponse(result, status_code=op.status)
+        assert op.adapter is not None, f"{op.handler.__name__} declares no JSON reply"
         # A reply that does not match its declaration is our bug: it fails loudly here rather
         # than reaching a client as something the published schema does not describe.
         checked = op.adapter.validate_python(result)
@@ -243,15 +231,12 @@ class Api:
     def _entry(self, op: Operation, refs: Any, components: dict[str, Any]) -> dict[str, Any]:
         if op.reply is not None and op.content_type == "application/json":
             success: dict[str, Any] = {op.content_type: {"schema": refs[op.reply, "serialization"]}}
-        elif op.legacy_response is not None:
-            success = {op.content_type: {"schema": op.legacy_response}}
         else:
             success = {op.content_type: {"schema": {"type": "string"}}}
         responses: dict[str, Any] = {str(op.status): {"description": "Success", "content": success}}
         errors = {"application/json": {"schema": refs[Errors, "serialization"]}}
         for status, description in ERROR_STATUSES.items():
-            takes_body = op.body is not None or op.legacy_request is not None
-            if (op.public and status in (401, 403)) or (not takes_body and status == 415):
+            if (op.public and status in (401, 403)) or (op.body is None and status == 415):
                 continue
             responses[str(status)] = {"description": description, "content": errors}
         entry: dict[str, Any] = {
@@ -276,18 +261,12 @@ class Api:
         ]
         if op.query is not None:
             params += _query_params(components[_ref_name(refs[op.query, "validation"])])
-        params += op.legacy_query
         if params:
             entry["parameters"] = params
         if op.body is not None:
             entry["requestBody"] = {
                 "required": True,
                 "content": {"application/json": {"schema": refs[op.body, "validation"]}},
-            }
-        if op.legacy_request is not None:
-            entry["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": op.legacy_request}},
             }
         if op.public:
             entry["security"] = []
