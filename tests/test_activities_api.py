@@ -412,13 +412,14 @@ async def test_bad_input_is_422_by_field_and_nothing_is_saved(client, world):
     assert (await Activity.get(id=planning["id"])).video_link == "https://meet.example/room-1"
 
 
-async def test_a_booking_soon_after_an_acute_episode_waits_for_a_wellbeing_check(client, world):
+async def recently_unwell(client, world) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """A lead's organisation, a representative whose acute episode ended 5 days ago, and an
+    activity 5 days away: 10 days after the episode, inside the six-week rule."""
     org = await lead_of(world, client)
     lead = await auth.actor_for(await User.get(email=LEAD), org.id)
     rep = await contracted_rep(client, full_name="Dee Evans")
     person = await Representative.get(id=rep["id"])
     await wellbeing.give_consent(lead, person, {"purpose": "health"})
-    # The activity is 5 days away; the episode ended 5 days ago, 10 days before it.
     await wellbeing.record_episode(
         lead,
         person,
@@ -429,7 +430,11 @@ async def test_a_booking_soon_after_an_acute_episode_waits_for_a_wellbeing_check
             "note": "Stayed at the crisis house",
         },
     )
-    activity = await create_activity(client, starts_at=at(5, 14))
+    return org, rep, await create_activity(client, starts_at=at(5, 14))
+
+
+async def test_a_booking_soon_after_an_acute_episode_waits_for_a_wellbeing_check(client, world):
+    _, rep, activity = await recently_unwell(client, world)
 
     response = await book(client, activity["id"], rep["id"])
     assert response.status_code == 201, response.text

@@ -14,9 +14,7 @@ from coprod.models import (
     Booking,
     Representative,
     Role,
-    User,
 )
-from coprod.services import auth, wellbeing
 from tests.conftest import sign_in
 from tests.test_activities_api import (
     TODAY,
@@ -25,9 +23,10 @@ from tests.test_activities_api import (
     booked,
     contracted_rep,
     create_activity,
+    recently_unwell,
     utc,
 )
-from tests.test_representatives_api import LEAD, create_contract, create_rep, errors_of, lead_of
+from tests.test_representatives_api import create_contract, create_rep, errors_of, lead_of
 
 
 async def other_lead(world: Any, make_client: Any) -> Any:
@@ -157,22 +156,7 @@ async def test_a_lead_books_a_catch_up_for_a_contract(client, make_client, world
 
 
 async def test_reading_wellbeing_check_notes_is_audited(client, make_client, world):
-    org = await lead_of(world, client)
-    lead = await auth.actor_for(await User.get(email=LEAD), org.id)
-    rep = await contracted_rep(client, full_name="Dee Evans")
-    person = await Representative.get(id=rep["id"])
-    await wellbeing.give_consent(lead, person, {"purpose": "health"})
-    await wellbeing.record_episode(
-        lead,
-        person,
-        {
-            "started_on": (TODAY - dt.timedelta(days=40)).isoformat(),
-            "ended_on": (TODAY - dt.timedelta(days=5)).isoformat(),
-            "under_crisis_team": "yes",
-            "note": "Stayed at the crisis house",
-        },
-    )
-    activity = await create_activity(client, starts_at=at(5, 14))
+    org, rep, activity = await recently_unwell(client, world)
     booking = await booked(client, activity["id"], rep["id"])
     assert booking["status"] == "needs_wellbeing_check"
     url = f"/api/v1/bookings/{booking['id']}/wellbeing-checks"
