@@ -508,12 +508,9 @@ async def test_population_figures_are_listed_and_set_as_the_page_sets_them(
         (
             {},
             {
-                f: f"Enter {t}"
-                for f, t in (
-                    ("characteristic", "a characteristic"),
-                    ("group", "a group"),
-                    ("percent", "the percentage"),
-                )
+                "characteristic": "Select a characteristic",
+                "group": "Enter a group",
+                "percent": "Enter the percentage",
             },
         ),
     ]
