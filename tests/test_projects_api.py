@@ -174,3 +174,32 @@ async def test_projects_of_another_organisation_and_other_people_are_not_found(
     assert (await reporter.api("POST", url, {})).status_code == 403
     assert await RespectAcknowledgement.all().count() == 1
     assert await Project.filter(name="Mine").count() == 0
+
+
+async def test_the_service_itself_refuses_agreement_across_organisations_or_for_others(
+    client, make_client, world
+):
+    # The rule lives in the service, so no handler can forget it.
+    import pytest
+
+    from coprod.errors import NotFound
+    from coprod.models import Representative, User
+    from coprod.services import auth, projects
+
+    org = await lead_of(world, client)
+    project = await Project.get(id=(await create_project(client))["id"])
+    await create_rep(
+        client, full_name="Ann Able", email="ann@people.example", contact_channels=["email"]
+    )
+    bob = await Representative.get(id=(await create_rep(client, full_name="Bob Baker"))["id"])
+    ann_user = await User.get(email="ann@people.example")
+    ann = await auth.actor_for(ann_user, org.id)
+    with pytest.raises(NotFound):
+        await projects.acknowledge(ann, project, bob)
+    other = make_client()
+    southshire = await lead_of(world, other, "Southshire NHS Trust")
+    their_email = f"lead@{southshire.slug}.example"
+    their_lead = await auth.actor_for(await User.get(email=their_email), southshire.id)
+    with pytest.raises(NotFound):
+        await projects.acknowledge(their_lead, project, None)
+    assert await RespectAcknowledgement.all().count() == 0

@@ -7,9 +7,10 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from coprod.errors import NotFound
 from coprod.models import Project, Representative, RespectAcknowledgement
 from coprod.services import audit
-from coprod.services.access import require_lead
+from coprod.services.access import is_lead, is_self, require_lead
 from coprod.services.actor import Actor
 from coprod.services.representatives import on_behalf
 from coprod.validation import Checker, ValidationFailed
@@ -42,7 +43,15 @@ async def create_project(actor: Actor, data: Mapping[str, Any]) -> Project:
 
 
 async def acknowledge(actor: Actor, project: Project, rep: Representative | None) -> None:
-    """Record that a representative (or, with rep None, the acting member of staff) agreed."""
+    """Record that a representative (or, with rep None, the acting member of staff) agreed.
+    Only a lead may record it for someone else; anything outside the actor's organisation, or
+    another person's record, is not found."""
+    if project.organisation_id != actor.organisation_id:
+        raise NotFound
+    if rep is not None and (
+        rep.organisation_id != actor.organisation_id or not (is_lead(actor) or is_self(actor, rep))
+    ):
+        raise NotFound
     async with in_transaction():
         if rep is None:
             _, created = await RespectAcknowledgement.get_or_create(
