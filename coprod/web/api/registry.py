@@ -71,6 +71,7 @@ class Api:
     def __init__(self, prefix: str = "/api/v1") -> None:
         self.prefix = prefix
         self.operations: list[Operation] = []
+        self._document: dict[str, Any] | None = None
 
     def operation(
         self,
@@ -95,6 +96,7 @@ class Api:
         an error). `content_type` other than JSON means the handler returns the file itself."""
 
         def decorate(handler: ApiHandler) -> ApiHandler:
+            self._document = None
             self.operations.append(
                 Operation(
                     method=method,
@@ -196,6 +198,13 @@ class Api:
         )
 
     def openapi(self) -> dict[str, Any]:
+        """The OpenAPI document, built once from the declarations (they do not change while
+        the app runs)."""
+        if self._document is None:
+            self._document = self._build_document()
+        return self._document
+
+    def _build_document(self) -> dict[str, Any]:
         models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(Errors, "serialization")]
         for op in self.operations:
             models += [(m, "validation") for m in (op.body, op.query) if m is not None]
