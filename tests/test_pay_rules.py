@@ -12,6 +12,7 @@ from coprod.domain.pay import (
     Band,
     ExpenseType,
     Rates,
+    claim_period,
     daily_fees,
     expense_problems,
     fee_for_day,
@@ -186,3 +187,28 @@ def test_no_published_figures_means_no_limit():
 )
 def test_pounds(raw, value):
     assert pounds(raw) == value
+
+
+@pytest.mark.parametrize(
+    ("unclaimed", "today", "period"),
+    [
+        # Nothing to claim: this month.
+        ([], dt.date(2026, 12, 1), (dt.date(2026, 12, 1), dt.date(2026, 12, 31))),
+        # A meeting on the last day of November, claimed on 1 December: November.
+        (
+            [dt.date(2026, 11, 30)],
+            dt.date(2026, 12, 1),
+            (dt.date(2026, 11, 1), dt.date(2026, 11, 30)),
+        ),
+        # The earliest unclaimed day decides, across a year's end.
+        (
+            [dt.date(2027, 1, 3), dt.date(2026, 12, 31)],
+            dt.date(2027, 1, 5),
+            (dt.date(2026, 12, 1), dt.date(2026, 12, 31)),
+        ),
+        # Attendance recorded ahead of its day does not pull the claim forward.
+        ([dt.date(2027, 2, 2)], dt.date(2027, 1, 20), (dt.date(2027, 1, 1), dt.date(2027, 1, 31))),
+    ],
+)
+def test_a_new_claim_starts_as_the_month_of_the_earliest_unclaimed_day(unclaimed, today, period):
+    assert claim_period(unclaimed, today) == period

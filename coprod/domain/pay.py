@@ -149,6 +149,12 @@ def month_of(day: dt.date) -> tuple[dt.date, dt.date]:
     return start, following - dt.timedelta(days=1)
 
 
+def claim_period(unclaimed: Iterable[dt.date], today: dt.date) -> tuple[dt.date, dt.date]:
+    """The month a new claim starts as: that of the earliest attended day not yet claimed
+    (what happened late in a month is often claimed early in the next), else this month."""
+    return month_of(min((day for day in unclaimed if day <= today), default=today))
+
+
 def period_of(day: dt.date, period: str) -> tuple[dt.date, dt.date]:
     return week_of(day) if period == "week" else month_of(day)
 

@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from coprod.config import get_settings
 from coprod.domain.pay import ExpenseType, month_of, tax_year_of
+from coprod.domain.scheduling import london_date
 from coprod.errors import Conflict, NotFound
 from coprod.models import (
     AttemptStatus,
@@ -184,8 +185,7 @@ async def my_claims(request: Request, actor: Actor) -> Response:
         except (ValidationFailed, Conflict) as exc:
             errors = as_page_errors(exc)
             status = 409 if isinstance(exc, Conflict) else 422
-    today = dt.date.today()
-    start, end = month_of(today)
+    start, end = await claims.suggested_period(rep, london_date(dt.datetime.now(dt.UTC)))
     return page(
         request,
         "claims/mine.html",
