@@ -45,6 +45,7 @@ READS = {
     "auth.organisations_of",
     "bookings.choices",
     "bookings.wellbeing_checks",
+    "claims.suggested_period",
     "contact.why_not_contactable",
     "contracts.later_bookings",
     "contracts.term",
