@@ -24,6 +24,7 @@ from coprod.models import (
 )
 from coprod.services import auth, polls, projects, wellbeing
 from tests.conftest import sign_in
+from tests.openapi_doc import assert_described, operations_tagged, resolve
 from tests.test_representatives_api import LEAD, create_contract, create_rep, errors_of, lead_of
 
 LONDON = ZoneInfo("Europe/London")
@@ -587,14 +588,6 @@ async def test_who_may_see_and_change_which_activity_and_booking(client, make_cl
     assert (await reporter.get(f"/api/v1/bookings/{ann_booking['id']}")).status_code == 404
 
 
-def resolved(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    """A schema, following its `$ref` into the document's components."""
-    if "$ref" not in schema:
-        return schema
-    found: dict[str, Any] = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
-    return found
-
-
 async def test_openapi_describes_the_activities_operations(client):
     # The bookings operations are described in tests/test_bookings_api.py.
     doc = (await client.get("/api/v1/openapi.json")).json()
@@ -611,25 +604,12 @@ async def test_openapi_describes_the_activities_operations(client):
         ("get", "/api/v1/activities/{id}/options/{option_id}/choices"),
         ("post", "/api/v1/activities/{id}/finalise"),
     }
-    described = {
-        (method, path)
-        for path, ops in doc["paths"].items()
-        for method, op in ops.items()
-        if op["tags"][0] == "activities"
-    }
-    assert described == expected
-    for method, path in expected:
-        op = doc["paths"][path][method]
-        success = next(code for code in op["responses"] if code.startswith("2"))
-        schema = resolved(doc, op["responses"][success]["content"]["application/json"]["schema"])
-        assert schema["properties"], (method, path)
-        if method in ("post", "patch"):
-            body = op["requestBody"]["content"]["application/json"]["schema"]
-            assert "properties" in resolved(doc, body)
+    assert operations_tagged(doc, "activities") == expected
+    assert_described(doc, expected)
     create = doc["paths"]["/api/v1/activities"]["post"]
     assert "201" in create["responses"]
     assert {"title", "kind"} <= set(
-        resolved(doc, create["requestBody"]["content"]["application/json"]["schema"])["required"]
+        resolve(doc, create["requestBody"]["content"]["application/json"]["schema"])["required"]
     )
     listing = doc["paths"]["/api/v1/activities"]["get"]
     assert {p["name"] for p in listing["parameters"]} == {"status", "project", "limit", "cursor"}

@@ -32,6 +32,7 @@ from coprod.validation import ValidationFailed
 from coprod.web.api.periods import period_from
 from tests.conftest import sign_in
 from tests.involvement import last_financial_year, seed, trust
+from tests.openapi_doc import resolve
 
 API = "/api/v1/reports"
 CATEGORIES = ("co_design", "co_decision", "co_delivery", "co_evaluation")
@@ -433,12 +434,6 @@ async def test_a_network_reporter_sees_members_side_by_side_without_personal_dat
 
 
 # ---------------------------------------------------------------------------- OpenAPI
-
-
-def resolve(doc: dict, schema: dict) -> dict:
-    """A schema, or the component its $ref names."""
-    ref = schema.get("$ref")
-    return doc["components"]["schemas"][ref.rsplit("/", 1)[-1]] if ref else schema
 
 
 async def test_openapi_describes_the_reports(client):

@@ -8,6 +8,7 @@ from typing import Any
 from coprod.config import get_settings
 from coprod.models import AuditEvent, Contract, Membership, Representative, Role, User
 from tests.conftest import deliver_mail, sign_in
+from tests.openapi_doc import assert_described, operations_tagged, resolve
 
 LEAD = "lead@trust.example"
 PROFILE_KEYS = {
@@ -367,13 +368,6 @@ async def test_who_may_see_and_change_which_record(client, make_client, world, m
     assert (await reporter.get(f"/api/v1/representatives/{a['id']}")).status_code == 404
 
 
-def resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    """A schema with its `$ref` followed into the document's components."""
-    while "$ref" in schema:
-        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
-    return schema
-
-
 async def test_openapi_describes_the_representatives_operations(client):
     doc = (await client.get("/api/v1/openapi.json")).json()
     expected = {
@@ -397,25 +391,8 @@ async def test_openapi_describes_the_representatives_operations(client):
         ("post", "/api/v1/representatives/{id}/consents/withdraw"),
         ("get", "/api/v1/consents/review"),
     }
-    described = {
-        (method, path)
-        for path, ops in doc["paths"].items()
-        for method, op in ops.items()
-        if op["tags"] == ["representatives"]
-    }
-    assert described == expected
-    for method, path in expected:
-        op = doc["paths"][path][method]
-        success = next(code for code in op["responses"] if code.startswith("2"))
-        schema = resolve(doc, op["responses"][success]["content"]["application/json"]["schema"])
-        assert schema["properties"], (method, path)
-        if method in ("post", "patch"):
-            body = op["requestBody"]["content"]["application/json"]["schema"]
-            assert "properties" in resolve(doc, body), (method, path)
-        if method == "get" and "items" in schema["properties"]:
-            # Every list pages, and says so.
-            assert {"limit", "cursor"} <= {p["name"] for p in op["parameters"]}, path
-            assert "next_cursor" in schema["properties"], path
+    assert operations_tagged(doc, "representatives") == expected
+    assert_described(doc, expected)
     listing = doc["paths"]["/api/v1/representatives"]["get"]
     assert {p["name"] for p in listing["parameters"]} == {
         "q",
