@@ -22,6 +22,7 @@ from coprod.models import (
     OutboxMessage,
     Role,
 )
+from coprod.services import networks as networks_service
 from tests.conftest import deliver_mail, postgres_only, sign_in
 from tests.involvement import last_financial_year, seed, trust
 
@@ -343,3 +344,69 @@ async def test_two_invitations_at_once_make_one(client, world):
     assert sorted(a.status_code for a in answers) == [201, 422, 422, 422]
     assert await NetworkMembership.filter(network_id=network_id, organisation=guest).count() == 1
     assert await OutboxMessage.filter(to_address="gus@guest.example").count() == 1
+
+
+async def test_a_network_administrator_gives_and_takes_roles(client, make_client, world, mailbox):
+    mine = await world.org("Mine")
+    theirs = await world.org("Theirs")
+    outside = await world.org("Outside")
+    await world.user(mine, "ada.admin@mine.example", Role.ORG_ADMIN)
+    await world.user(theirs, "rita.reporter@theirs.example", Role.REPORTER)
+    await world.user(outside, "olly@outside.example", Role.REPORTER)
+    await world.user(mine, "rep@people.example", Role.REPRESENTATIVE, password=None)
+    await sign_in(client, "ada.admin@mine.example")
+    network = (await client.api("POST", NETWORKS, {"name": "Crisis care network"})).json()
+    people = f"{NETWORKS}/{network['id']}/people"
+    theirs_admin = await admin_of(world, make_client, theirs, "tom.admin@theirs.example")
+    await client.api("POST", f"{NETWORKS}/{network['id']}/invitations", {"organisation": "theirs"})
+
+    # Only staff of organisations that have joined may hold a role: not a representative, not
+    # another organisation's staff, not an organisation still only invited.
+    for email in ("rep@people.example", "olly@outside.example", "rita.reporter@theirs.example"):
+        refused = await client.api("POST", people, {"email": email, "role": "network_reporter"})
+        assert errors_of(refused) == {"email": networks_service.NOT_STAFF_OF_A_MEMBER}
+    assert errors_of(await client.api("POST", people, {"email": "x", "role": "boss"})) == {
+        "role": "Select the role to give"
+    }
+    assert errors_of(await client.api("POST", people, {"email": "x", "role": "network_admin"})) == {
+        "email": "Enter an email address in the correct format, like name@example.com"
+    }
+    await theirs_admin.api("POST", f"{NETWORKS}/{network['id']}/accept")
+
+    given = await client.api(
+        "POST", people, {"email": "Rita.Reporter@theirs.example", "role": "network_reporter"}
+    )
+    assert given.status_code == 201, given.text
+    assert given.json()["email"] == "rita.reporter@theirs.example"
+    again = await client.api(
+        "POST", people, {"email": "rita.reporter@theirs.example", "role": "network_reporter"}
+    )
+    assert errors_of(again) == {"email": networks_service.ALREADY_HOLDS}
+    assert await AuditEvent.exists(action="network.role_give", entity_id=str(given.json()["id"]))
+    await deliver_mail()
+    [message] = mailbox.to("rita.reporter@theirs.example")
+    assert "network reporter for Crisis care network" in message["Subject"]
+
+    # The new reporter sees the network's report from their next request, but cannot give roles.
+    rita = make_client()
+    await sign_in(rita, "rita.reporter@theirs.example")
+    assert (await rita.get(report_url(network["id"]))).status_code == 200
+    assert (await rita.get(people)).status_code == 403
+    outsider = make_client()
+    await sign_in(outsider, "olly@outside.example")
+    assert (await outsider.get(people)).status_code == 404
+
+    listed = (await client.get(people)).json()["items"]
+    assert [(p["email"], p["role"]) for p in listed] == [
+        ("ada.admin@mine.example", "network_admin"),
+        ("rita.reporter@theirs.example", "network_reporter"),
+    ]
+    # The last administrator stays, so someone can always run the network.
+    last_admin = await client.api("DELETE", f"{people}/{listed[0]['id']}")
+    assert last_admin.status_code == 409
+    assert networks_service.LAST_ADMINISTRATOR in last_admin.text
+    taken = await client.api("DELETE", f"{people}/{listed[1]['id']}")
+    assert taken.status_code == 200 and taken.json()["role"] == "network_reporter"
+    assert (await rita.get(report_url(network["id"]))).status_code == 404
+    assert await AuditEvent.exists(action="network.role_take", entity_id=str(listed[1]["id"]))
+    assert (await client.api("DELETE", f"{people}/{listed[1]['id']}")).status_code == 404

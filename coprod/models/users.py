@@ -83,6 +83,7 @@ class Membership(TimestampedModel):
 class NetworkMember(TimestampedModel):
     """The role a user holds on a network (network reporters see roll-ups, never personal data)."""
 
+    network_id: int
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="network_roles", on_delete=fields.CASCADE
     )

@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 from coprod.config import get_settings
 from coprod.errors import Conflict, Forbidden, NotFound
 from coprod.models import (
+    STAFF_ROLES,
     Membership,
     MembershipStatus,
     Network,
@@ -29,6 +30,7 @@ from coprod.models import (
     NetworkRole,
     Organisation,
     Role,
+    User,
 )
 from coprod.services import audit, outbox
 from coprod.services.actor import Actor
@@ -37,6 +39,17 @@ from coprod.validation import Checker, ValidationFailed, record_id
 NAME_TAKEN = "There is already a network with this name: choose another"
 ALREADY_INVITED = "This organisation has already been invited"
 UNKNOWN_ORGANISATION = "Enter the short name (slug) or number of an organisation on Coprod"
+NOT_STAFF_OF_A_MEMBER = (
+    "Enter the email address of a staff member of one of the network's member organisations"
+)
+ALREADY_HOLDS = "This person already has this role on the network"
+LAST_ADMINISTRATOR = (
+    "A network needs at least one administrator: give someone else the role before removing it"
+)
+ROLE_LABELS = {
+    NetworkRole.NETWORK_REPORTER: "Network reporter",
+    NetworkRole.NETWORK_ADMIN: "Network administrator",
+}
 
 
 def _now() -> dt.datetime:
@@ -210,6 +223,78 @@ async def visible(actor: Actor, network_id: int) -> Network:
     ):
         return network
     raise NotFound
+
+
+# ---------------------------------------------------------------------------- people
+
+
+async def give_role(actor: Actor, network_id: int, data: Mapping[str, Any]) -> NetworkMember:
+    """A network administrator gives a network role to a staff member of an organisation in the
+    network. Reporters see the network's report; administrators also invite organisations and
+    give roles. The person is emailed, and it takes effect at their next page."""
+    network = await administered(actor, network_id)
+    c = Checker(data)
+    email = c.email("email")
+    role = c.choice("role", "the role to give", [r.value for r in NetworkRole])
+    c.done()
+    # Network figures are never personal data, but who sees them is still the members' choice:
+    # only their own staff may hold a role.
+    user = await User.filter(
+        email=email,
+        is_active=True,
+        memberships__role__in=sorted(STAFF_ROLES),
+        memberships__organisation_id__in=Subquery(
+            NetworkMembership.filter(network=network, status=MembershipStatus.ACCEPTED).values(
+                "organisation_id"
+            )
+        ),
+    ).first()
+    if user is None:
+        raise ValidationFailed.one("email", NOT_STAFF_OF_A_MEMBER)
+    try:
+        async with in_transaction():
+            member = await NetworkMember.create(user=user, network=network, role=role)
+            await audit.record(actor, "network.role_give", member, after=audit.snapshot(member))
+            await outbox.enqueue_email(
+                to=user.email,
+                template="network_role",
+                context={
+                    "name": user.full_name,
+                    "network": network.name,
+                    "role": ROLE_LABELS[NetworkRole(role)].lower(),
+                    "administers": role == NetworkRole.NETWORK_ADMIN,
+                    "url": f"{get_settings().base_url}/networks/{network.id}",
+                },
+            )
+    except IntegrityError:  # the unique (user, network, role) says they hold it already
+        raise ValidationFailed.one("email", ALREADY_HOLDS) from None
+    member.user = user
+    return member
+
+
+async def take_role(actor: Actor, network_id: int, member_id: int) -> NetworkMember:
+    """A network administrator takes a role away (their own included), never the last
+    administrator's: a network nobody administers could never change again."""
+    network = await administered(actor, network_id)
+    async with in_transaction():
+        # Locking every administrator row stops two administrators removing each other at once.
+        admins = await NetworkMember.filter(
+            network=network, role=NetworkRole.NETWORK_ADMIN
+        ).select_for_update()
+        member = await NetworkMember.get_or_none(id=member_id, network=network)
+        if member is None:
+            raise NotFound
+        if member.role == NetworkRole.NETWORK_ADMIN and len(admins) <= 1:
+            raise Conflict(LAST_ADMINISTRATOR)
+        await audit.record(actor, "network.role_take", member, before=audit.snapshot(member))
+        await member.delete()
+    return member
+
+
+async def people(actor: Actor, network_id: int) -> QuerySet[NetworkMember]:
+    """Who holds a role on the network, for its administrators."""
+    network = await administered(actor, network_id)
+    return NetworkMember.filter(network=network).prefetch_related("user")
 
 
 # ---------------------------------------------------------------------------- reading

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from coprod.models import MembershipStatus, NetworkMembership, Role
+from coprod.models import MembershipStatus, NetworkMember, NetworkMembership, NetworkRole, Role
 from tests.browser.conftest import check_a11y, visit
 from tests.browser.test_remaining_pages import sign_in_as
 
@@ -19,6 +19,7 @@ async def test_an_administrator_sets_up_a_network_and_another_organisation_joins
     south = await world.org("Southshire NHS Trust")
     await world.user(north, "admin@north.example", Role.ORG_ADMIN, Role.INVOLVEMENT_LEAD)
     await world.user(south, "admin@south.example", Role.ORG_ADMIN)
+    await world.user(south, "reporter@south.example", Role.REPORTER)
 
     context, page = await sign_in_as(browser, live_server, "admin@north.example")
     await visit(page, "/networks")
@@ -57,3 +58,24 @@ async def test_an_administrator_sets_up_a_network_and_another_organisation_joins
 
     membership = await NetworkMembership.get(organisation=south)
     assert membership.status == MembershipStatus.ACCEPTED
+
+    # The network's administrator lets the other organisation's reporter see the report.
+    context, page = await sign_in_as(browser, live_server, "admin@north.example")
+    await visit(page, network_path)
+    await page.get_by_label("Their email address on Coprod").fill("reporter@south.example")
+    await page.get_by_label("Network reporter").check()
+    await page.get_by_role("button", name="Give role").click()
+    await page.wait_for_load_state("load")
+    assert "given=1" in page.url
+    await check_a11y(page)
+    assert await page.get_by_role("cell", name="Reporter (reporter@south.example)").count() == 1
+    # Removing the only administrator is refused, with the reason on the page.
+    await page.get_by_role("button", name="Remove Admin as network administrator").click()
+    await page.wait_for_load_state("load")
+    assert await page.get_by_text("A network needs at least one administrator").count() >= 1
+    await check_a11y(page)
+    await page.get_by_role("button", name="Remove Reporter as network reporter").click()
+    await page.wait_for_load_state("load")
+    assert "taken=1" in page.url
+    assert await NetworkMember.filter(role=NetworkRole.NETWORK_REPORTER).count() == 0
+    await context.close()

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from coprod.models import (
     MembershipStatus,
     Network,
+    NetworkMember,
     NetworkMembership,
     NetworkRole,
     Organisation,
@@ -81,6 +82,32 @@ class InvitationInput(Body):
         title="the organisation's short name or number",
         union_mode="left_to_right",
         description="The organisation to invite: its short name (slug), or its number",
+    )
+
+
+class NetworkPersonReply(Reply):
+    id: int = Field(description="The role's number, to remove it by")
+    network_id: int
+    name: str
+    email: str
+    role: NetworkRole = Field(
+        description="network_reporter sees the network's report; network_admin also invites "
+        "organisations and gives roles"
+    )
+
+
+class RoleInput(Body):
+    email: str = text(254, title="an email address")
+    role: NetworkRole = Field(title="the role to give")
+
+
+def _person(member: NetworkMember) -> NetworkPersonReply:
+    return NetworkPersonReply(
+        id=member.id,
+        network_id=member.network_id,
+        name=member.user.full_name,
+        email=member.user.email,
+        role=member.role,
     )
 
 
@@ -214,3 +241,52 @@ async def decline_network_invitation(
     request: Request, actor: Actor, id: int, body: NoBody
 ) -> NetworkMemberReply:
     return await _respond(actor, id, accept=False)
+
+
+@api.operation(
+    "GET",
+    "/networks/{id:int}/people",
+    summary="Who holds a role on the network (network administrators)",
+    tag=TAG,
+    roles=STAFF,
+    query=Paging,
+    reply=Page[NetworkPersonReply],
+)
+async def list_network_people(
+    request: Request, actor: Actor, id: int, query: Paging
+) -> Page[NetworkPersonReply]:
+    found, cursor = await keyset_page(await networks.people(actor, id), query, ("id",))
+    return Page(items=[_person(m) for m in found], next_cursor=cursor)
+
+
+@api.operation(
+    "POST",
+    "/networks/{id:int}/people",
+    summary="Give a staff member of a member organisation a role on the network (network "
+    "administrators). They are emailed",
+    tag=TAG,
+    roles=STAFF,
+    body=RoleInput,
+    reply=NetworkPersonReply,
+    status=201,
+)
+async def give_network_role(
+    request: Request, actor: Actor, id: int, body: RoleInput
+) -> NetworkPersonReply:
+    return _person(await networks.give_role(actor, id, body.data()))
+
+
+@api.operation(
+    "DELETE",
+    "/networks/{id:int}/people/{member_id:int}",
+    summary="Take a role away (network administrators); never the last administrator's",
+    tag=TAG,
+    roles=STAFF,
+    reply=NetworkPersonReply,
+)
+async def take_network_role(
+    request: Request, actor: Actor, id: int, member_id: int
+) -> NetworkPersonReply:
+    member = await networks.take_role(actor, id, member_id)
+    await member.fetch_related("user")
+    return _person(member)
