@@ -531,11 +531,15 @@ async def export_payroll(actor: Actor, data: Mapping[str, Any] | None = None) ->
             reason=reason or None,
         )
         if not again:
+            # One UPDATE for the whole export, not one per claim.
+            paid_at = _now()
+            await Claim.filter(id__in=[c.id for c in chosen]).update(
+                status=ClaimStatus.SENT_TO_PAYROLL, payroll_export_id=export.id, paid_at=paid_at
+            )
             for claim in chosen:
                 claim.status = ClaimStatus.SENT_TO_PAYROLL
                 claim.payroll_export = export
-                claim.paid_at = _now()
-                await claim.save(update_fields=["status", "payroll_export_id", "paid_at"])
+                claim.paid_at = paid_at
         await audit.record(
             actor,
             "payroll.reexport" if again else "payroll.export",
