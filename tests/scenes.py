@@ -218,8 +218,9 @@ async def build(n: int, *, world: Any) -> Scene:
                 needs_transport=i % 7 == 0,
                 preferred_modes=["video"],
                 calendar_token=f"feed-{n}-{i}",
-                payout_method="stripe" if i % 2 else "payroll",
-                payroll_reference=None if i % 2 else f"P{i:05d}",
+                # Approved claims (i % 4 == 1) are half paid through payroll, half by Stripe.
+                payout_method="payroll" if i % 8 == 1 else "stripe",
+                payroll_reference=f"P{i:05d}" if i % 8 == 1 else None,
                 earnings_limit_pence=20000 if i % 4 == 0 else None,
                 earnings_limit_period="week" if i % 4 == 0 else None,
             )

@@ -346,13 +346,13 @@ API_WRITES: dict[str, Write] = {
     f"POST {A}/networks/{{id:int}}/decline": Write(
         "staff", f"{A}/networks/{{declining_network}}/decline", {}
     ),
+    f"POST {A}/pay-runs": Write("staff", f"{A}/pay-runs", {}, 201),
+    f"POST {A}/payroll-exports": Write("staff", f"{A}/payroll-exports", {}, 201),
     f"PUT {A}/representatives/{{id:int}}/payout-method": Write(
         "staff",
         f"{A}/representatives/{{representative}}/payout-method",
         {"payout_method": "payroll", "payroll_reference": "P00001"},
     ),
-    f"POST {A}/pay-runs": Write("staff", f"{A}/pay-runs", {}, 201),
-    f"POST {A}/payroll-exports": Write("staff", f"{A}/payroll-exports", {}, 201),
     f"POST {A}/representatives": Write(
         "staff",
         f"{A}/representatives",
