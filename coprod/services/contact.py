@@ -76,13 +76,14 @@ class NotContacted:
 
 
 async def not_contacted(reps: Iterable[Representative]) -> list[NotContacted]:
-    """Of these people, who cannot be emailed about involvement, and why (each once)."""
+    """Of these people, who cannot be emailed about involvement, and why (each once).
+    One query for everyone's consent, however many people there are."""
+    unique = list({rep.id: rep for rep in reps}.values())
+    reasons = await wellbeing.consent_reasons(unique, ConsentPurpose.CONTACT)
     found: list[NotContacted] = []
-    seen: set[int] = set()
-    for rep in reps:
-        if rep.id in seen:
-            continue
-        seen.add(rep.id)
-        if reason := await why_not_contactable(rep):
-            found.append(NotContacted(rep, reason))
+    for rep in unique:
+        if (reason := reasons.get(rep.id)) is not None:
+            found.append(NotContacted(rep, describe(reason)))
+        elif not rep.email:
+            found.append(NotContacted(rep, "has no email address"))
     return found

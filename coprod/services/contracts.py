@@ -216,28 +216,56 @@ async def record_catch_up(actor: Actor, contract: Contract, data: Mapping[str, A
     return catch_up
 
 
+def _window(contract: Contract) -> tuple[dt.datetime, dt.datetime]:
+    """The contract's days as UTC-comparable instants: its first London midnight to the one
+    after its last day."""
+    first, last = contract.starts_on, term(contract).last_day
+    return (
+        dt.datetime.combine(first, dt.time(0), tzinfo=LONDON),
+        dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=LONDON),
+    )
+
+
 async def catch_ups_held(contract: Contract) -> int:
     """Catch-ups recorded by hand, plus catch-up bookings attended, within the contract."""
-    recorded = await CatchUp.filter(contract=contract).count()
-    first, last = contract.starts_on, term(contract).last_day
+    return (await catch_ups_held_for([contract]))[contract.id]
+
+
+async def catch_ups_held_for(contracts: list[Contract]) -> dict[int, int]:
+    """`catch_ups_held` for many contracts in two queries, by contract id."""
+    if not contracts:
+        return {}
+    recorded: dict[int, int] = {c.id: 0 for c in contracts}
+    for contract_id in await CatchUp.filter(
+        contract_id__in=list(recorded)
+    ).values_list("contract_id", flat=True):
+        recorded[int(contract_id)] += 1  # type: ignore[call-overload]
+    windows = {c.id: _window(c) for c in contracts}
     attended = await Booking.filter(
-        representative_id=contract.representative_id,
+        representative_id__in={c.representative_id for c in contracts},
         status=BookingStatus.ATTENDED,
         activity__kind=Kind.CATCH_UP,
-        starts_at__gte=dt.datetime.combine(first, dt.time(0), tzinfo=LONDON),
-        starts_at__lt=dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=LONDON),
-    ).count()
-    return recorded + attended
+        starts_at__gte=min(w[0] for w in windows.values()),
+        starts_at__lt=max(w[1] for w in windows.values()),
+    ).values_list("representative_id", "starts_at")
+    for contract in contracts:
+        start, end = windows[contract.id]
+        recorded[contract.id] += sum(
+            1
+            for rep_id, starts_at in attended
+            if rep_id == contract.representative_id and start <= starts_at < end
+        )
+    return recorded
 
 
 async def next_catch_up(
-    contract: Contract, day: dt.date | None = None
+    contract: Contract, day: dt.date | None = None, *, held: int | None = None
 ) -> tuple[dt.date | None, CatchUpState]:
     """When this contract's next catch-up is due (None when no more fall within it), and
-    whether that is overdue, soon or not yet."""
+    whether that is overdue, soon or not yet. `held` saves the count when the caller has it."""
     return rules.next_catch_up(
         term(contract),
-        await catch_ups_held(contract),
+        held if held is not None else await catch_ups_held(contract),
         day or dt.date.today(),
         get_settings().catch_up_interval_months,
     )
@@ -261,12 +289,12 @@ async def catch_ups_due(actor: Actor, day: dt.date | None = None) -> list[DueCat
         starts_on__lte=day,
         ends_on__gte=day,
         representative__archived_at__isnull=True,
-    ).prefetch_related("representative", "catch_ups")
+    ).prefetch_related("representative")
+    in_force = [c for c in contracts if c.ended_on is None or c.ended_on >= day]
+    held = await catch_ups_held_for(in_force)
     rows = []
-    for contract in contracts:
-        if contract.ended_on is not None and contract.ended_on < day:
-            continue
-        due, state = await next_catch_up(contract, day)
+    for contract in in_force:
+        due, state = await next_catch_up(contract, day, held=held[contract.id])
         if due is not None and state in (CatchUpState.OVERDUE, CatchUpState.DUE_SOON):
             rows.append(DueCatchUp(contract, contract.representative, due, state))
     rows.sort(key=lambda r: r.due)

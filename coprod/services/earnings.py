@@ -62,22 +62,38 @@ async def earnings_between(
         claim__status__in=list(EARNING),
         day__gte=start,
         day__lte=end,
-    )
-    claimed = {line.day for line in lines if line.kind == LineKind.FEE}
+    ).values_list("day", "kind", "amount_pence")
     upcoming = (
         await Booking.filter(representative=rep, status=BookingStatus.CONFIRMED)
         .exclude(activity_id=leaving_out)
         .prefetch_related("activity")
     )
+    card = await rate_cards.rate_card(rep.organisation_id)
+    return _earned(rep, lines, upcoming, start, end, card)
+
+
+def _earned(
+    rep: Representative,
+    lines: Iterable[tuple[Any, Any, Any]],
+    bookings: Iterable[Booking],
+    start: dt.date,
+    end: dt.date,
+    card: list[pay.Rates],
+) -> int:
+    """`earnings_between` from rows already read: claim lines as (day, kind, pence), and the
+    person's bookings (only confirmed ones count) with their activities."""
+    within = [(day, kind, pence) for day, kind, pence in lines if start <= day <= end]
+    claimed = {day for day, kind, _ in within if kind == LineKind.FEE}
     expected = [
         (london_date(b.starts_at), b.activity.duration_minutes + b.activity.preparation_minutes)
-        for b in upcoming
-        if start <= london_date(b.starts_at) <= end and london_date(b.starts_at) not in claimed
+        for b in bookings
+        if b.status == BookingStatus.CONFIRMED
+        and start <= london_date(b.starts_at) <= end
+        and london_date(b.starts_at) not in claimed
     ]
     declined = rep.payment_preference == PaymentPreference.DECLINE
-    card = await rate_cards.rate_card(rep.organisation_id)
     fees = pay.daily_fees(expected, card, declined=declined)
-    return sum(line.amount_pence for line in lines) + sum(f.pence for f in fees)
+    return sum(pence for _, _, pence in within) + sum(f.pence for f in fees)
 
 
 OWN_LIMIT = "your own limit"
@@ -114,9 +130,21 @@ async def earnings_warning(
     limit = limit_of(rep, day)
     if limit is None or adding_pence <= 0:
         return None
-    limit_pence, period, label = limit
-    start, end = pay.period_of(day, period)
+    start, end = pay.period_of(day, limit[1])
     earned = await earnings_between(rep, start, end, leaving_out=leaving_out)
+    return _warning_text(rep, limit, start, earned, adding_pence, to_person=to_person)
+
+
+def _warning_text(
+    rep: Representative,
+    limit: tuple[int, str, str],
+    start: dt.date,
+    earned: int,
+    adding_pence: int,
+    *,
+    to_person: bool,
+) -> str | None:
+    limit_pence, period, label = limit
     if not pay.over_limit(earned, adding_pence, limit_pence):
         return None
     whose, advice = (
@@ -219,29 +247,85 @@ async def activity_warning(
     extra fee is the change in that day's band, not the activity's own rate. A booking they
     already have on the activity is left out, so the warning is the same before and after
     they are booked."""
-    if limit_of(rep) is None or rep.payment_preference == PaymentPreference.DECLINE:
-        return None
+    found = await _activity_warnings(
+        [rep], starts_at, minutes, activity_id=activity_id, to_person=to_person
+    )
+    return found.get(rep.id)
+
+
+async def _activity_warnings(
+    reps: Iterable[Representative],
+    starts_at: dt.datetime,
+    minutes: int,
+    *,
+    activity_id: int | None,
+    to_person: bool,
+) -> dict[int, str]:
+    """`activity_warning` for many people in a fixed number of queries, by representative
+    id: a lead's activity page weighs everyone in the organisation at once."""
+    watched = [
+        rep
+        for rep in reps
+        if limit_of(rep) is not None and rep.payment_preference != PaymentPreference.DECLINE
+    ]
+    if not watched:
+        return {}
     day = london_date(starts_at)
-    same_day = (
+    limits = {rep.id: limit for rep in watched if (limit := limit_of(rep, day)) is not None}
+    periods = {rep_id: pay.period_of(day, limit[1]) for rep_id, limit in limits.items()}
+    ids = [rep.id for rep in watched]
+    held = (
         await Booking.filter(
-            representative=rep, status__in=[BookingStatus.CONFIRMED, BookingStatus.ATTENDED]
+            representative_id__in=ids,
+            status__in=[BookingStatus.CONFIRMED, BookingStatus.ATTENDED],
         )
         .exclude(activity_id=activity_id)
         .prefetch_related("activity")
     )
-    already = sum(
-        (b.attended_minutes or 0) + (b.preparation_minutes or 0)
-        if b.status == BookingStatus.ATTENDED
-        else b.activity.duration_minutes + b.activity.preparation_minutes
-        for b in same_day
-        if london_date(b.starts_at) == day
-    )
-    rates = pay.rates_on(day, await rate_cards.rate_card(rep.organisation_id))
-    extra = (
-        pay.fee_for_day(day, already + minutes, rates).pence
-        - pay.fee_for_day(day, already, rates).pence
-    )
-    return await earnings_warning(rep, day, extra, leaving_out=activity_id, to_person=to_person)
+    lines: list[tuple[int, Any, Any, Any]] = []
+    if periods:
+        lines = await ClaimLine.filter(
+            claim__representative_id__in=list(periods),
+            claim__status__in=list(EARNING),
+            day__gte=min(start for start, _ in periods.values()),
+            day__lte=max(end for _, end in periods.values()),
+        ).values_list("claim__representative_id", "day", "kind", "amount_pence")
+    cards = {
+        org_id: await rate_cards.rate_card(org_id)
+        for org_id in {rep.organisation_id for rep in watched}
+    }
+    found = {}
+    for rep in watched:
+        theirs = [b for b in held if b.representative_id == rep.id]
+        already = sum(
+            (b.attended_minutes or 0) + (b.preparation_minutes or 0)
+            if b.status == BookingStatus.ATTENDED
+            else b.activity.duration_minutes + b.activity.preparation_minutes
+            for b in theirs
+            if london_date(b.starts_at) == day
+        )
+        card = cards[rep.organisation_id]
+        rates = pay.rates_on(day, card)
+        extra = (
+            pay.fee_for_day(day, already + minutes, rates).pence
+            - pay.fee_for_day(day, already, rates).pence
+        )
+        if rep.id not in limits or extra <= 0:
+            continue
+        start, end = periods[rep.id]
+        earned = _earned(
+            rep,
+            [(d, k, p) for rid, d, k, p in lines if rid == rep.id],
+            theirs,
+            start,
+            end,
+            card,
+        )
+        if warning := _warning_text(
+            rep, limits[rep.id], start, earned, extra, to_person=to_person
+        ):
+            found[rep.id] = warning
+    return found
 
 
 async def activity_warnings(
@@ -256,13 +340,9 @@ async def activity_warnings(
     if moment is None:
         return {}
     minutes = activity.duration_minutes + activity.preparation_minutes
-    found = {}
-    for rep in reps:
-        if warning := await activity_warning(
-            rep, moment, minutes, activity_id=activity.id, to_person=to_person
-        ):
-            found[rep.id] = warning
-    return found
+    return await _activity_warnings(
+        reps, moment, minutes, activity_id=activity.id, to_person=to_person
+    )
 
 
 async def claim_warning(claim: Claim, *, to_person: bool = False) -> str | None:

@@ -224,15 +224,18 @@ async def grid(
     window = get_settings().recovery_window_days
     rows = []
     all_answers: list[tuple[int, str]] = []
+    invited = [invitation.representative for invitation in invitations]
+    terms_of: dict[int, list[Term]] = {rep.id: [] for rep in invited}
+    if invited:
+        for c in await Contract.filter(representative_id__in=list(terms_of)):
+            terms_of[c.representative_id].append(Term(c.starts_on, c.ends_on, c.ended_on))
+    episodes_of = await wellbeing.episode_dates_for(invited)
     for invitation in invitations:
         rep = invitation.representative
         answers = {a.option_id: a.answer for a in invitation.answers}
         all_answers += list(answers.items())
-        terms = [
-            Term(c.starts_on, c.ends_on, c.ended_on)
-            for c in await Contract.filter(representative=rep)
-        ]
-        episodes = await wellbeing.episode_dates(rep)
+        terms = terms_of[rep.id]
+        episodes = episodes_of[rep.id]
         row = GridRow(invitation, rep)
         for option in options:
             day = scheduling.london_date(option.starts_at)

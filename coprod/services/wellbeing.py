@@ -7,7 +7,7 @@ organisation's involvement leads, and every view and change is audited, without 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +64,26 @@ async def consent_reason(
         for c in await Consent.filter(representative_id=rep.id, purpose=purpose)
     ]
     return consent_rules.why_not(records, day or scheduling.london_date(dt.datetime.now(dt.UTC)))
+
+
+async def consent_reasons(
+    reps: Iterable[Representative], purpose: ConsentPurpose, day: dt.date | None = None
+) -> dict[int, consent_rules.NotInForce]:
+    """`consent_reason` for many people in one query: the reason by representative id, for
+    those whose consent is not in force."""
+    ids = [rep.id for rep in reps]
+    records: dict[int, list[consent_rules.Record]] = {i: [] for i in ids}
+    if ids:
+        for c in await Consent.filter(representative_id__in=ids, purpose=purpose):
+            records[c.representative_id].append(
+                consent_rules.Record(c.given_on, c.review_on, c.withdrawn_on)
+            )
+    day = day or scheduling.london_date(dt.datetime.now(dt.UTC))
+    return {
+        rep_id: reason
+        for rep_id, found in records.items()
+        if (reason := consent_rules.why_not(found, day)) is not None
+    }
 
 
 async def has_consent(rep: Representative, purpose: ConsentPurpose) -> bool:
@@ -233,6 +253,18 @@ async def episode_dates(rep: Representative) -> list[tuple[dt.date, dt.date | No
     """For the six-week rule: decrypted dates only, for a check that runs on the server."""
     rows = await AcuteEpisode.filter(representative=rep)
     return [(e.started_on, e.ended_on) for e in map(_decode, rows)]
+
+
+async def episode_dates_for(
+    reps: Iterable[Representative],
+) -> dict[int, list[tuple[dt.date, dt.date | None]]]:
+    """`episode_dates` for many people in one query, by representative id."""
+    found: dict[int, list[tuple[dt.date, dt.date | None]]] = {rep.id: [] for rep in reps}
+    if found:
+        for row in await AcuteEpisode.filter(representative_id__in=list(found)):
+            episode = _decode(row)
+            found[row.representative_id].append((episode.started_on, episode.ended_on))
+    return found
 
 
 async def reflag_bookings(actor: Actor, rep: Representative) -> int:

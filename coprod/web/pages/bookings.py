@@ -19,6 +19,7 @@ from coprod.services.calendar_feed import feed_by_token, reset_calendar_token
 from coprod.validation import ValidationFailed
 from coprod.web.guards import form_values, public_form, signed_in
 from coprod.web.pages.activities import MODE_LABELS
+from coprod.web.pages.paged import paged
 from coprod.web.render import as_page_errors, page, redirect
 
 
@@ -170,13 +171,17 @@ async def book_catch_up(request: Request, actor: Actor) -> Response:
 async def my_bookings(request: Request, actor: Actor) -> Response:
     rep = await access.own_representative(actor)
     now = dt.datetime.now(dt.UTC)
-    mine = await Booking.filter(representative=rep).prefetch_related("activity")
+    mine = Booking.filter(representative=rep).prefetch_related("activity")
+    upcoming = await paged(request, mine.filter(starts_at__gte=now).order_by("starts_at", "id"))
+    past = await paged(
+        request, mine.filter(starts_at__lt=now).order_by("-starts_at", "-id"), param="past"
+    )
     return page(
         request,
         "activities/my_bookings.html",
         {
-            "upcoming": [b for b in mine if b.starts_at >= now],
-            "past": [b for b in mine if b.starts_at < now][::-1],
+            "upcoming": upcoming,
+            "past": past,
             "holding": HOLDING,
             "mode_labels": MODE_LABELS,
             "done": request.query_params.get("done"),

@@ -1,0 +1,581 @@
+"""An organisation of any size, with everything its pages show, built quickly.
+
+`build(n)` makes one organisation with `n` representatives. Each has a contract, consents,
+equality answers, access needs, catch-ups, bookings on several of a year's activities (past ones
+attended, coming ones confirmed), involvement, a claim with a fee line, an expense and a payment,
+wellbeing checks, poll invitations and answers, and outbox mail. Around them: projects, teams, a
+rate card, a network with another member, population figures and a payroll export. The same code
+builds every size, so two scenes differ only in `n`.
+
+Staff and the one representative who signs in are made through the services, as people are;
+the bulk of the rows go in with `bulk_create`, since a few hundred people made through service
+calls would take minutes. Tests that prove behaviour should still build their state through the
+services (STYLE.md 7): this is for measuring what pages cost at a size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from coprod.config import get_settings
+from coprod.crypto import encrypt_json
+from coprod.domain.scheduling import LONDON
+from coprod.models import (
+    AccessArrangement,
+    Activity,
+    ActivityStatus,
+    AcuteEpisode,
+    AttemptStatus,
+    AuditEvent,
+    Booking,
+    BookingStatus,
+    CatchUp,
+    Category,
+    Claim,
+    ClaimLine,
+    ClaimStatus,
+    Consent,
+    ConsentPurpose,
+    Contract,
+    EqualityResponse,
+    Expense,
+    FeeDay,
+    Invitation,
+    Involvement,
+    Kind,
+    LineKind,
+    Network,
+    NetworkMember,
+    NetworkMembership,
+    NetworkRole,
+    OptionAnswer,
+    OutboxMessage,
+    OutboxStatus,
+    PaymentAttempt,
+    PayrollExport,
+    PopulationFigure,
+    Project,
+    RateCard,
+    Representative,
+    RespectAcknowledgement,
+    Role,
+    Team,
+    TimeOption,
+    User,
+    WellbeingCheck,
+    WellbeingOutcome,
+)
+from coprod.models.org import MembershipStatus
+from coprod.security import hash_secret, sign
+
+YEAR_OF_ACTIVITIES = 12  # one a month, from ten months ago to two months ahead
+BOOKINGS_EACH = 4
+
+
+@dataclass
+class Scene:
+    n: int
+    staff_email: str  # lead, administrator, finance officer and reporter at once
+    representative_email: str  # the representative who signs in (representative 0)
+    organisation_id: int
+    staff: User
+    representative_user: User
+    ids: dict[str, int] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+
+def _at(day: dt.date, hour: int = 10) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=LONDON).astimezone(dt.UTC)
+
+
+async def build(n: int, *, world: Any) -> Scene:
+    """An organisation with `n` representatives (n >= 1), and the ids of one of each thing."""
+    today = dt.date.today()
+    org = await world.org(f"Scene of {n}")
+    other = await world.org(f"Neighbour of {n}")
+    staff_email, representative_email = f"staff{n}@trust.example", f"rep{n}@trust.example"
+    staff = await world.user(
+        org,
+        staff_email,
+        Role.INVOLVEMENT_LEAD,
+        Role.ORG_ADMIN,
+        Role.FINANCE_OFFICER,
+        Role.REPORTER,
+    )
+    rep_user = await world.user(org, representative_email, Role.REPRESENTATIVE)
+
+    teams = [Team(organisation=org, name=f"Team {t}") for t in range(2)]
+    await Team.bulk_create(teams)
+    teams = list(await Team.filter(organisation=org).order_by("id"))
+    await Project.bulk_create(
+        [
+            Project(
+                organisation=org,
+                name=f"Project {p}",
+                respect_agreement="Listen, and be kind.",
+                respect_agreement_required=p == 0,
+            )
+            for p in range(2)
+        ]
+    )
+    projects = list(await Project.filter(organisation=org).order_by("id"))
+    await RateCard.bulk_create(
+        [
+            RateCard(
+                organisation=org,
+                effective_from=today - dt.timedelta(days=400),
+                day_pence=14000,
+                half_day_pence=7000,
+            ),
+            RateCard(
+                organisation=org,
+                effective_from=today - dt.timedelta(days=100),
+                day_pence=15000,
+                half_day_pence=7500,
+            ),
+        ]
+    )
+
+    # A year of activities, a catch-up, and one still finding a time.
+    months = [today + dt.timedelta(days=30 * (m - 10)) for m in range(YEAR_OF_ACTIVITIES)]
+    await Activity.bulk_create(
+        [
+            Activity(
+                organisation=org,
+                project=projects[m % 2],
+                team=teams[m % 2],
+                lead=staff,
+                title=f"Meeting {m}",
+                category=list(Category)[m % len(Category)],
+                kind=Kind.MEETING,
+                status=ActivityStatus.SCHEDULED,
+                starts_at=_at(day),
+                duration_minutes=180,
+                preparation_minutes=30,
+                capacity=n + 10,
+                video=True,
+                video_link="https://meet.example/x",
+                phone=True,
+            )
+            for m, day in enumerate(months)
+        ]
+        + [
+            Activity(
+                organisation=org,
+                lead=staff,
+                title="Catch-up",
+                kind=Kind.CATCH_UP,
+                status=ActivityStatus.SCHEDULED,
+                starts_at=_at(today - dt.timedelta(days=40), 14),
+                duration_minutes=60,
+                capacity=n + 10,
+                phone=True,
+            ),
+            Activity(
+                organisation=org,
+                project=projects[0],
+                lead=staff,
+                title="Finding a time",
+                kind=Kind.MEETING,
+                status=ActivityStatus.PLANNING,
+                duration_minutes=120,
+                capacity=n + 10,
+                poll_deadline=_at(today + dt.timedelta(days=10)),
+                phone=True,
+            ),
+        ]
+    )
+    activities = list(await Activity.filter(organisation=org).order_by("id"))
+    meetings, catch_up, planning = activities[:-2], activities[-2], activities[-1]
+    await TimeOption.bulk_create(
+        [
+            TimeOption(activity=planning, starts_at=_at(today + dt.timedelta(days=20 + d)))
+            for d in range(3)
+        ]
+    )
+    options = list(await TimeOption.filter(activity=planning).order_by("id"))
+
+    await Representative.bulk_create(
+        [
+            Representative(
+                organisation=org,
+                user=rep_user if i == 0 else None,
+                lead=staff,
+                full_name=f"Person {i:04d}",
+                representative_type="patient" if i % 2 else "carer",
+                email=None if i % 5 == 4 else f"person{i}@example.org",
+                phone="01632 960 000",
+                contact_channels=["email", "phone"],
+                formats=["large_print"] if i % 3 == 0 else [],
+                needs_transport=i % 7 == 0,
+                preferred_modes=["video"],
+                calendar_token=f"feed-{n}-{i}",
+                payout_method="stripe" if i % 2 else "payroll",
+                payroll_reference=None if i % 2 else f"P{i:05d}",
+                earnings_limit_pence=20000 if i % 4 == 0 else None,
+                earnings_limit_period="week" if i % 4 == 0 else None,
+            )
+            for i in range(n)
+        ]
+    )
+    reps = list(await Representative.filter(organisation=org).order_by("id"))
+
+    await Contract.bulk_create(
+        [
+            Contract(
+                organisation=org,
+                representative=rep,
+                role_title="Patient representative",
+                starts_on=today - dt.timedelta(days=300),
+                ends_on=today + dt.timedelta(days=65),
+            )
+            for rep in reps
+        ]
+    )
+    contracts = list(await Contract.filter(organisation=org).order_by("id"))
+    await CatchUp.bulk_create(
+        [
+            CatchUp(contract=c, held_on=today - dt.timedelta(days=250))
+            for i, c in enumerate(contracts)
+            if i % 2 == 0
+        ]
+    )
+    await Consent.bulk_create(
+        [
+            Consent(
+                representative=rep,
+                purpose=purpose,
+                given_on=today - dt.timedelta(days=300),
+                review_on=today + dt.timedelta(days=(i % 60) - 5),
+                withdrawn_on=today - dt.timedelta(days=3)
+                if purpose == ConsentPurpose.CONTACT and i % 9 == 8
+                else None,
+                recorded_by=staff,
+            )
+            for i, rep in enumerate(reps)
+            for purpose in ConsentPurpose
+        ]
+    )
+    await EqualityResponse.bulk_create(
+        [
+            EqualityResponse(
+                representative=rep,
+                age_band="prefer_not_to_say" if i % 2 else "35_44",
+                sex="female" if i % 2 else "male",
+                ethnicity="prefer_not_to_say",
+            )
+            for i, rep in enumerate(reps)
+        ]
+    )
+    await AcuteEpisode.bulk_create(
+        [
+            AcuteEpisode(
+                representative=rep,
+                payload=encrypt_json(
+                    {
+                        "started_on": (today - dt.timedelta(days=60)).isoformat(),
+                        "ended_on": (today - dt.timedelta(days=20)).isoformat(),
+                        "under_crisis_team": True,
+                        "note": "Home treatment team",
+                    }
+                ),
+            )
+            for i, rep in enumerate(reps)
+            if i % 10 == 0
+        ]
+    )
+
+    # Bookings: each person on BOOKINGS_EACH of the year's meetings, and some on the catch-up.
+    now = dt.datetime.now(dt.UTC)
+    rows = []
+    for i, rep in enumerate(reps):
+        for k in range(BOOKINGS_EACH):
+            activity = meetings[(i + 3 * k + 2) % len(meetings)]
+            assert activity.starts_at is not None
+            past = activity.starts_at < now
+            if past:
+                status = BookingStatus.ATTENDED
+            elif i % 10 == 0:
+                status = BookingStatus.NEEDS_WELLBEING_CHECK
+            else:
+                status = BookingStatus.CONFIRMED
+            rows.append(
+                Booking(
+                    activity=activity,
+                    representative=rep,
+                    status=status,
+                    mode="video",
+                    uid=f"scene-{n}-{i}-{k}@coprod",
+                    starts_at=activity.starts_at,
+                    ends_at=activity.starts_at + dt.timedelta(minutes=180),
+                    confirmed_at=now,
+                    attended_minutes=180 if past else None,
+                    preparation_minutes=30 if past else None,
+                    attendance_recorded_at=activity.starts_at if past else None,
+                )
+            )
+        if i % 3 == 0:
+            assert catch_up.starts_at is not None
+            rows.append(
+                Booking(
+                    activity=catch_up,
+                    representative=rep,
+                    status=BookingStatus.ATTENDED,
+                    mode="phone",
+                    uid=f"scene-{n}-{i}-catch-up@coprod",
+                    starts_at=catch_up.starts_at,
+                    ends_at=catch_up.starts_at + dt.timedelta(minutes=60),
+                    attended_minutes=60,
+                    preparation_minutes=0,
+                    attendance_recorded_at=catch_up.starts_at,
+                )
+            )
+    await Booking.bulk_create(rows)
+    bookings = list(
+        await Booking.filter(activity__organisation_id=org.id)
+        .order_by("id")
+        .prefetch_related("activity")
+    )
+    formats = {rep.id for i, rep in enumerate(reps) if i % 3 == 0}
+    await AccessArrangement.bulk_create(
+        [
+            AccessArrangement(
+                booking=b,
+                kind="large_print",
+                label="Large print papers posted",
+                due_on=london_day(b.starts_at) - dt.timedelta(days=7),
+                done_at=b.starts_at - dt.timedelta(days=8) if b.starts_at < now else None,
+                done_on_time=b.starts_at < now,
+            )
+            for b in bookings
+            if b.representative_id in formats and b.activity.kind == Kind.MEETING
+        ]
+    )
+    await WellbeingCheck.bulk_create(
+        [
+            WellbeingCheck(
+                booking=b,
+                outcome=WellbeingOutcome.PROCEED,
+                payload=encrypt_json({"note": "Talked it over", "representative_wish": "Go"}),
+                recorded_by=staff,
+            )
+            for b in bookings
+            if b.status == BookingStatus.ATTENDED and b.representative_id % 10 == 0
+        ]
+    )
+    by_id = {rep.id: rep for rep in reps}
+    attended = [b for b in bookings if b.status == BookingStatus.ATTENDED]
+    await Involvement.bulk_create(
+        [
+            Involvement(
+                organisation=org,
+                booking_id=b.id,
+                activity_id=b.activity_id,
+                project_id=b.activity.project_id,
+                team_id=b.activity.team_id,
+                representative_id=b.representative_id,
+                representative_type=by_id[b.representative_id].representative_type,
+                category=b.activity.category,
+                kind=b.activity.kind,
+                mode=b.mode,
+                day=london_day(b.starts_at),
+                minutes=(b.attended_minutes or 0) + (b.preparation_minutes or 0),
+                fee_pence=7500,
+                expenses_pence=450,
+            )
+            for b in attended
+        ]
+    )
+
+    # A claim each, for their latest meeting attended: draft, submitted, approved or paid.
+    latest: dict[int, Booking] = {}
+    for b in attended:
+        if b.activity.kind == Kind.MEETING:
+            latest[b.representative_id] = b
+    statuses = [ClaimStatus.DRAFT, ClaimStatus.SUBMITTED, ClaimStatus.APPROVED, ClaimStatus.PAID]
+    claimed = [(i, rep, latest[rep.id]) for i, rep in enumerate(reps) if rep.id in latest]
+    await Claim.bulk_create(
+        [
+            Claim(
+                organisation=org,
+                representative=rep,
+                status=statuses[i % 4],
+                period_start=london_day(b.starts_at).replace(day=1),
+                period_end=london_day(b.starts_at),
+                submitted_at=now if i % 4 else None,
+                submitted_by=staff if i % 4 else None,
+                decided_at=now if i % 4 >= 2 else None,
+                decided_by=staff if i % 4 >= 2 else None,
+                paid_at=now if i % 4 == 3 else None,
+            )
+            for i, rep, b in claimed
+        ]
+    )
+    claims = list(await Claim.filter(organisation=org).order_by("id"))
+    pairs = list(zip(claims, [b for _, _, b in claimed], strict=True))
+    await ClaimLine.bulk_create(
+        [
+            ClaimLine(
+                claim=c,
+                kind=LineKind.FEE,
+                day=london_day(b.starts_at),
+                minutes=210,
+                band="half",
+                amount_pence=7500,
+                description="Half day",
+            )
+            for c, b in pairs
+        ]
+    )
+    await FeeDay.bulk_create(
+        [
+            FeeDay(
+                organisation=org,
+                representative_id=c.representative_id,
+                day=london_day(b.starts_at),
+                claim=c,
+            )
+            for c, b in pairs
+        ]
+    )
+    await Expense.bulk_create(
+        [
+            Expense(
+                claim=c,
+                booking=b,
+                kind="mileage",
+                day=london_day(b.starts_at),
+                miles_tenths=100,
+                amount_pence=450,
+                approved_pence=450 if c.status != ClaimStatus.DRAFT else None,
+            )
+            for c, b in pairs
+        ]
+    )
+    await PaymentAttempt.bulk_create(
+        [
+            PaymentAttempt(
+                claim=c,
+                idempotency_key=f"claim-{c.id}",
+                amount_pence=7950,
+                status=AttemptStatus.SUCCEEDED,
+                transfer_id=f"tr_{c.id}",
+                started_by=staff,
+            )
+            for c in claims
+            if c.status == ClaimStatus.PAID
+        ]
+    )
+    await PayrollExport.create(organisation=org, created_by=staff, csv="a,b\n", claim_count=0)
+
+    # Everyone invited to find a time; half have answered.
+    await Invitation.bulk_create(
+        [
+            Invitation(
+                activity=planning,
+                representative=rep,
+                token_hash=hash_secret(f"answer-{n}-{i}"),
+                answered_at=now if i % 2 == 0 else None,
+                mode="video" if i % 2 == 0 else None,
+            )
+            for i, rep in enumerate(reps)
+        ]
+    )
+    invitations = list(await Invitation.filter(activity=planning).order_by("id"))
+    await OptionAnswer.bulk_create(
+        [
+            OptionAnswer(invitation=inv, option=o, answer=("yes", "if_need_be", "no")[(i + j) % 3])
+            for i, inv in enumerate(invitations)
+            if i % 2 == 0
+            for j, o in enumerate(options)
+        ]
+    )
+    await RespectAcknowledgement.bulk_create(
+        [RespectAcknowledgement(project=projects[0], representative=rep) for rep in reps]
+    )
+    await OutboxMessage.bulk_create(
+        [
+            OutboxMessage(
+                organisation=org,
+                to_address=rep.email or "nobody@example.org",
+                subject="Your booking",
+                text_body="Hello",
+                html_body="<p>Hello</p>",
+                message_id=f"<scene-{n}-{i}@coprod>",
+                status=OutboxStatus.FAILED if i % 4 == 0 else OutboxStatus.SENT,
+                next_attempt_at=now,
+            )
+            for i, rep in enumerate(reps)
+        ]
+    )
+    await AuditEvent.bulk_create(
+        [
+            AuditEvent(
+                organisation=org,
+                actor=staff,
+                actor_label=staff_email,
+                action="representative.create",
+                entity_type="Representative",
+                entity_id=str(rep.id),
+            )
+            for rep in reps
+        ]
+    )
+    await PopulationFigure.bulk_create(
+        [
+            PopulationFigure(organisation=org, characteristic="sex", group=g, percent_tenths=500)
+            for g in ("female", "male")
+        ]
+    )
+    network = await Network.create(name=f"Network of {n}", host_organisation=org)
+    await NetworkMembership.bulk_create(
+        [
+            NetworkMembership(
+                network=network, organisation=o, status=MembershipStatus.ACCEPTED, responded_at=now
+            )
+            for o in (org, other)
+        ]
+    )
+    await NetworkMember.create(user=staff, network=network, role=NetworkRole.NETWORK_ADMIN)
+
+    mine = [b for b in bookings if b.representative_id == reps[0].id]
+    coming = next(b for b in mine if b.starts_at > now)
+    my_claim = next(c for c in claims if c.representative_id == reps[0].id)
+    episode = await AcuteEpisode.filter(representative=reps[0]).first()
+    assert episode is not None
+    return Scene(
+        n=n,
+        staff_email=staff_email,
+        representative_email=representative_email,
+        organisation_id=org.id,
+        staff=staff,
+        representative_user=rep_user,
+        ids={
+            "representative": reps[0].id,
+            "contract": contracts[0].id,
+            "episode": episode.id,
+            "project": projects[0].id,
+            "activity": meetings[-1].id,  # coming, with about n / 3 booked
+            "planning": planning.id,
+            "option": options[0].id,
+            "invitation": invitations[0].id,
+            "booking": coming.id,
+            "claim": my_claim.id,
+            "expense": (await Expense.get(claim=my_claim)).id,
+            "network": network.id,
+            "payroll_export": (await PayrollExport.get(organisation=org)).id,
+            "team": teams[0].id,
+            "organisation": org.id,
+        },
+        tokens={
+            "calendar": reps[0].calendar_token or "",
+            "answer": f"answer-{n}-0",
+            "tech_test": f"{coming.id}." + sign(get_settings().secret_key, "tech-test", coming.uid),
+        },
+    )
+
+
+def london_day(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(LONDON).date()
