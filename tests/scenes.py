@@ -394,7 +394,8 @@ async def build(n: int, *, world: Any) -> Scene:
     for b in attended:
         if b.activity.kind == Kind.MEETING:
             latest[b.representative_id] = b
-    statuses = [ClaimStatus.DRAFT, ClaimStatus.SUBMITTED, ClaimStatus.APPROVED, ClaimStatus.PAID]
+    # Paid first, so that even three people have a paid, an approved and a submitted claim.
+    statuses = [ClaimStatus.PAID, ClaimStatus.APPROVED, ClaimStatus.SUBMITTED, ClaimStatus.DRAFT]
     claimed = [(i, rep, latest[rep.id]) for i, rep in enumerate(reps) if rep.id in latest]
     await Claim.bulk_create(
         [
@@ -404,11 +405,11 @@ async def build(n: int, *, world: Any) -> Scene:
                 status=statuses[i % 4],
                 period_start=london_day(b.starts_at).replace(day=1),
                 period_end=london_day(b.starts_at),
-                submitted_at=now if i % 4 else None,
-                submitted_by=staff if i % 4 else None,
-                decided_at=now if i % 4 >= 2 else None,
-                decided_by=staff if i % 4 >= 2 else None,
-                paid_at=now if i % 4 == 3 else None,
+                submitted_at=now if i % 4 != 3 else None,
+                submitted_by=staff if i % 4 != 3 else None,
+                decided_at=now if i % 4 <= 1 else None,
+                decided_by=staff if i % 4 <= 1 else None,
+                paid_at=now if i % 4 == 0 else None,
             )
             for i, rep, b in claimed
         ]

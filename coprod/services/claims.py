@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -344,8 +344,24 @@ class Totals:
 
 
 async def totals(claim: Claim) -> Totals:
-    lines = await ClaimLine.filter(claim=claim)
-    expenses = await Expense.filter(claim=claim)
+    return (await totals_for([claim]))[claim.id]
+
+
+async def totals_for(claims: Iterable[Claim]) -> dict[int, Totals]:
+    """`totals` for many claims in two queries, by claim id: lists show a total on every row."""
+    ids = [claim.id for claim in claims]
+    if not ids:
+        return {}
+    lines: dict[int, list[ClaimLine]] = {i: [] for i in ids}
+    expenses: dict[int, list[Expense]] = {i: [] for i in ids}
+    for line in await ClaimLine.filter(claim_id__in=ids):
+        lines[line.claim_id].append(line)
+    for expense in await Expense.filter(claim_id__in=ids):
+        expenses[expense.claim_id].append(expense)
+    return {i: _totals(lines[i], expenses[i]) for i in ids}
+
+
+def _totals(lines: list[ClaimLine], expenses: list[Expense]) -> Totals:
     return Totals(
         fees_pence=sum(line.amount_pence for line in lines if line.kind == LineKind.FEE),
         expenses_pence=sum(

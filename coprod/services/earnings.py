@@ -386,15 +386,15 @@ async def statement(actor: Actor, rep: Representative, tax_year: int) -> list[St
         raise NotFound
     start, end = pay.tax_year_bounds(tax_year)
     rows = []
-    for claim in await Claim.filter(representative=rep, status__in=list(SETTLED)).order_by(
-        "paid_at"
-    ):
+    settled = await Claim.filter(representative=rep, status__in=list(SETTLED)).order_by("paid_at")
+    totals = await claims.totals_for(settled)
+    for claim in settled:
         if claim.paid_at is None:
             continue
         paid_on = london_date(claim.paid_at)
         if not start <= paid_on <= end:
             continue
-        t = await claims.totals(claim)
+        t = totals[claim.id]
         rows.append(
             StatementRow(
                 claim.id,

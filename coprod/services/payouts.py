@@ -473,8 +473,9 @@ async def export_payroll(actor: Actor, data: Mapping[str, Any] | None = None) ->
         if not chosen:
             raise ValidationFailed.one("claims", "There are no approved payroll claims to export")
         lines: list[list[csv_files.Cell]] = []
+        totals = await claims.totals_for(chosen)
         for claim in chosen:
-            t = await claims.totals(claim)
+            t = totals[claim.id]
             rep = claim.representative
             lines.append(
                 [

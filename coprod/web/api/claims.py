@@ -332,8 +332,9 @@ async def list_claims(request: Request, actor: Actor, query: ClaimsQuery) -> Pag
         found = found.filter(representative_id=query.representative_id)
     rows, cursor = await keyset_page(found, query, ("-period_start", "-id"))
     await Claim.fetch_for_list(rows, "representative")
+    totals = await claims.totals_for(rows)
     return Page(
-        items=[ClaimSummary(**_summary_fields(c, await claims.totals(c))) for c in rows],
+        items=[ClaimSummary(**_summary_fields(c, totals[c.id])) for c in rows],
         next_cursor=cursor,
     )
 

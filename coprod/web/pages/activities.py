@@ -29,6 +29,7 @@ from coprod.services import access, activities, bookings, contact, decisions, ea
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed, record_id
 from coprod.web.guards import checked_form, form_values, signed_in
+from coprod.web.pages.paged import paged
 from coprod.web.pages.representatives import LABELS
 from coprod.web.render import as_page_errors, page, redirect
 
@@ -102,7 +103,9 @@ async def activity_new(request: Request, actor: Actor) -> Response:
     )
 
 
-async def _detail_context(actor: Actor, activity: Activity) -> dict[str, Any]:
+async def _detail_context(
+    request: Request, actor: Actor, activity: Activity
+) -> dict[str, Any]:
     options, rows, totals = await polls.grid(actor, activity)
     best = None
     if options:
@@ -115,11 +118,18 @@ async def _detail_context(actor: Actor, activity: Activity) -> dict[str, Any]:
     contracts = {
         c.representative_id: c for c in await Contract.filter(organisation_id=actor.organisation_id)
     }
-    activity_bookings = await Booking.filter(activity=activity).prefetch_related("representative")
-    booked_ids = {b.representative_id for b in activity_bookings if b.status in HOLDING}
-    concerned = [row.representative for row in rows] + [
-        b.representative for b in activity_bookings if b.status in HOLDING
-    ]
+    holding = await Booking.filter(activity=activity, status__in=HOLDING).prefetch_related(
+        "representative"
+    )
+    booked_ids = {b.representative_id for b in holding}
+    concerned = [row.representative for row in rows] + [b.representative for b in holding]
+    # The table of bookings is paged; after a form is sent it starts again from the first page.
+    activity_bookings = await paged(
+        request,
+        Booking.filter(activity=activity).prefetch_related("representative").order_by("id"),
+        param="bookings",
+        path=f"/activities/{activity.id}",
+    )
     return {
         # Benefits: warn (never block) about anyone this would take over their earnings limit.
         "warnings": await earnings.activity_warnings(activity, reps),
@@ -150,7 +160,7 @@ async def activity_detail(request: Request, actor: Actor) -> Response:
     return page(
         request,
         "activities/detail.html",
-        {**await _detail_context(actor, activity), "flash": request.query_params},
+        {**await _detail_context(request, actor, activity), "flash": request.query_params},
     )
 
 
@@ -195,7 +205,7 @@ async def _activity_action(request: Request, actor: Actor, action: str) -> Respo
         return page(
             request,
             "activities/detail.html",
-            {**await _detail_context(actor, activity), "flash": {}},
+            {**await _detail_context(request, actor, activity), "flash": {}},
             status_code=409 if isinstance(exc, Conflict) else 422,
             errors=as_page_errors(exc),
         )
@@ -203,7 +213,7 @@ async def _activity_action(request: Request, actor: Actor, action: str) -> Respo
         return page(
             request,
             "activities/detail.html",
-            {**await _detail_context(actor, activity), "flash": {}},
+            {**await _detail_context(request, actor, activity), "flash": {}},
             status_code=422,
             errors=ValidationFailed.one("representative_id", "Select a person from the list"),
         )
@@ -229,7 +239,11 @@ async def activity_finalise(request: Request, actor: Actor) -> Response:
             return page(
                 request,
                 "activities/detail.html",
-                {**await _detail_context(actor, activity), "flash": {}, "outcomes": outcomes},
+                {
+                    **await _detail_context(request, actor, activity),
+                    "flash": {},
+                    "outcomes": outcomes,
+                },
             )
         except (ValidationFailed, Conflict) as exc:
             errors = as_page_errors(exc)
@@ -258,7 +272,7 @@ async def activity_finalise(request: Request, actor: Actor) -> Response:
     return page(
         request,
         "activities/detail.html",
-        {**await _detail_context(actor, activity), "flash": {}},
+        {**await _detail_context(request, actor, activity), "flash": {}},
         status_code=422 if planning else 409,
         errors=errors
         or ValidationFailed.one("option_id", "A time has already been chosen for this activity"),

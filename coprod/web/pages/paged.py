@@ -30,26 +30,33 @@ class Paged(Generic[M]):
     next_url: str | None
 
 
-def _url(request: Request, param: str, number: int) -> str:
-    query = {k: v for k, v in request.query_params.items() if k != param}
+def _url(request: Request, param: str, number: int, path: str | None) -> str:
+    query = {k: v for k, v in request.query_params.items() if k != param} if path is None else {}
     if number > 1:
         query[param] = str(number)
-    return f"{request.url.path}?{urlencode(query)}" if query else request.url.path
+    path = path or request.url.path
+    return f"{path}?{urlencode(query)}" if query else path
 
 
 async def paged(
-    request: Request, query: QuerySet[M], *, param: str = "page", size: int = PAGE_SIZE
+    request: Request,
+    query: QuerySet[M],
+    *,
+    param: str = "page",
+    size: int = PAGE_SIZE,
+    path: str | None = None,
 ) -> Paged[M]:
-    """One page of an ordered query, by the request's `param`."""
-    number = _number(request.query_params.get(param, "1"))
+    """One page of an ordered query, by the request's `param`. Links go to `path` (the
+    request's own path, keeping its other parameters, unless given) with the page number."""
+    number = _number(request.query_params.get(param, "1")) if request.method == "GET" else 1
     rows = list(await query.offset((number - 1) * size).limit(size + 1))
     has_next = len(rows) > size
     return Paged(
         rows[:size],
         number,
         has_next,
-        _url(request, param, number - 1) if number > 1 else None,
-        _url(request, param, number + 1) if has_next else None,
+        _url(request, param, number - 1, path) if number > 1 else None,
+        _url(request, param, number + 1, path) if has_next else None,
     )
 
 
