@@ -242,6 +242,19 @@ def wrk(binary: str, url: str, cookie: str | None, args: argparse.Namespace, sec
     return Run(rps=rps, p50_ms=latency("50"), p99_ms=latency("99"))
 
 
+def settle(port: int, limit: float = 120) -> None:
+    """Wait for requests wrk left behind to finish, so they do not slow the next run: while
+    they are being served, even the health check is slow."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        fetch(f"http://127.0.0.1:{port}/healthz", None)
+        if time.monotonic() - started < 0.05:
+            return
+        time.sleep(0.5)
+    say(f"  the server on {port} was still busy after {limit:.0f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--representatives", type=int, default=1000)
@@ -301,10 +314,12 @@ def main() -> None:
             app_url = f"http://127.0.0.1:{app_port}{path}"
             bare_url = f"http://127.0.0.1:{bare_port}/bare/{name}"
             wrk(binary, app_url, cookie, args, 3)  # warm-up: prepared statements, caches
+            settle(app_port)
             wrk(binary, bare_url, None, args, 3)
             app_runs, bare_runs = [], []
             for _ in range(args.rounds):
                 app_runs.append(wrk(binary, app_url, cookie, args, args.seconds))
+                settle(app_port)
                 bare_runs.append(wrk(binary, bare_url, None, args, args.seconds))
             a_rps = statistics.median(r.rps for r in app_runs)
             b_rps = statistics.median(r.rps for r in bare_runs)
