@@ -73,6 +73,8 @@ class Settings:
     recovery_window_days: int
     reminder_hours_before: int
     consent_review_after_days: int
+    db_pool_min_size: int
+    db_pool_max_size: int
     earnings_limits: tuple[EarningsLimit, ...] = field(default_factory=tuple)
 
     @property
@@ -144,6 +146,8 @@ _ENV: dict[str, tuple[str, str, type]] = {
     "CONTRACT_DEFAULT_YEARS": ("contracts", "default_years", int),
     "RECOVERY_WINDOW_DAYS": ("wellbeing", "recovery_window_days", int),
     "REMINDER_HOURS_BEFORE": ("bookings", "reminder_hours_before", int),
+    "DB_POOL_MIN_SIZE": ("database", "pool_min_size", int),
+    "DB_POOL_MAX_SIZE": ("database", "pool_max_size", int),
 }
 
 
@@ -166,6 +170,12 @@ def load_settings(env: dict[str, str] | None = None, path: Path = DEFAULT_CONFIG
         if name in env and env[name] != "":
             data.setdefault(section, {})[key] = _coerce(env[name], kind, name)
     app, mail, pay = data["app"], data["mail"], data["pay"]
+    pool = data["database"]
+    if not 0 <= pool["pool_min_size"] <= pool["pool_max_size"] or pool["pool_max_size"] < 1:
+        raise ConfigError(
+            "DB_POOL_MAX_SIZE must be at least 1, and DB_POOL_MIN_SIZE between 0 and it "
+            f"(they are {pool['pool_min_size']} and {pool['pool_max_size']})."
+        )
     return Settings(
         environment=app["environment"],
         base_url=app["base_url"].rstrip("/"),
@@ -208,6 +218,8 @@ def load_settings(env: dict[str, str] | None = None, path: Path = DEFAULT_CONFIG
         recovery_window_days=data["wellbeing"]["recovery_window_days"],
         reminder_hours_before=data["bookings"]["reminder_hours_before"],
         consent_review_after_days=data["consent"]["review_after_days"],
+        db_pool_min_size=pool["pool_min_size"],
+        db_pool_max_size=pool["pool_max_size"],
         earnings_limits=tuple(
             EarningsLimit(
                 code=item["code"],

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import sqlite3
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, cast
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
+from tortoise.backends.base.client import (
+    BaseDBAsyncClient,
+    NestedTransactionContext,
+    TransactionalDBClient,
+    TransactionContext,
+)
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from coprod.config import get_settings
@@ -14,8 +24,20 @@ from coprod.config import get_settings
 MODEL_MODULES = ["coprod.models"]
 
 
+def with_pool_sizes(url: str) -> str:
+    """A PostgreSQL URL with the configured pool sizes, unless it sets its own."""
+    parts = urlsplit(url)
+    if not parts.scheme.startswith(("postgres", "asyncpg")):
+        return url
+    query = dict(parse_qsl(parts.query))
+    settings = get_settings()
+    query.setdefault("minsize", str(settings.db_pool_min_size))
+    query.setdefault("maxsize", str(settings.db_pool_max_size))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 def tortoise_config(database_url: str | None = None) -> dict[str, Any]:
-    url = database_url or get_settings().database_url
+    url = with_pool_sizes(database_url or get_settings().database_url)
     return {
         "connections": {"default": url},
         "apps": {
@@ -50,6 +72,102 @@ async def close_db() -> None:
 
 async def migrate(database_url: str | None = None) -> None:
     await tortoise_migrate(config=tortoise_config(database_url))
+
+
+def _held_connection_class() -> type[BaseDBAsyncClient] | None:
+    try:
+        import asyncpg
+        from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
+    except ImportError:  # SQLite-only installations
+        return None
+
+    class HeldConnection(TransactionWrapper):
+        """One pooled connection for a whole request, taken at its first statement.
+
+        Outside a service's transaction each statement commits on its own, as with the pool;
+        but taking a connection from the pool and resetting it on the way back is two extra
+        round trips, which a page of several reads would otherwise pay for every statement.
+        """
+
+        def __init__(self, parent: AsyncpgDBClient) -> None:
+            super().__init__(parent)
+            self._pool_client = parent
+            self._connection = cast(asyncpg.Connection, None)
+
+        async def hold(self) -> asyncpg.Connection:
+            if self._connection is None:
+                pool = self._pool_client._pool
+                if pool is None:
+                    await self._pool_client.create_connection(with_db=True)
+                    pool = self._pool_client._pool
+                assert pool is not None
+                self._connection = await pool.acquire()
+            return self._connection
+
+        async def give_back(self) -> None:
+            if self._connection is not None and self._pool_client._pool is not None:
+                connection, self._connection = self._connection, cast(asyncpg.Connection, None)
+                await self._pool_client._pool.release(connection)
+
+        def acquire_connection(self) -> Any:
+            return _Using(self)
+
+        def _in_transaction(self) -> TransactionContext:
+            # A service's transaction is a real BEGIN ... COMMIT on the held connection
+            # (asyncpg makes it a savepoint only if one is already open).
+            return _TransactionOnHeld(self, TransactionWrapper)
+
+    class _Using:
+        def __init__(self, held: HeldConnection) -> None:
+            self.held = held
+
+        async def __aenter__(self) -> asyncpg.Connection:
+            await self.held._lock.acquire()
+            try:
+                return await self.held.hold()
+            except BaseException:
+                self.held._lock.release()
+                raise
+
+        async def __aexit__(self, *exc: object) -> None:
+            self.held._lock.release()
+
+    return HeldConnection
+
+
+class _TransactionOnHeld(TransactionContext):
+    def __init__(self, held: Any, wrapper: type[TransactionalDBClient]) -> None:
+        self.held = held
+        self.wrapper = wrapper
+        self.inner: NestedTransactionContext | None = None
+
+    async def __aenter__(self) -> TransactionalDBClient:
+        await self.held.hold()
+        self.inner = NestedTransactionContext(self.wrapper(self.held))
+        return await self.inner.__aenter__()
+
+    async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        assert self.inner is not None
+        await self.inner.__aexit__(exc_type, exc_val, exc_tb)
+
+
+_HELD = _held_connection_class()
+
+
+@asynccontextmanager
+async def one_connection() -> AsyncIterator[None]:
+    """Run the block's statements on one pooled connection (PostgreSQL; SQLite has only one)."""
+    client = connections.get("default")
+    if _HELD is None or type(client).__name__ != "AsyncpgDBClient":
+        yield
+        return
+    held = _HELD(client)
+    token = connections.set("default", held)
+    try:
+        yield
+    finally:
+        connections.reset(token)
+        await asyncio.shield(held.give_back())  # type: ignore[attr-defined]
 
 
 # What the drivers raise when the database cannot be reached, is restarting or has gone away:

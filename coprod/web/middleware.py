@@ -9,11 +9,14 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from coprod import db
 from coprod.config import get_settings
 from coprod.services import auth
 
 SESSION_COOKIE = "coprod_session"
 ANON_COOKIE = "coprod_visitor"
+# Files anyone may fetch, which never need to know who is asking.
+STATIC_PREFIXES = ("/assets/", "/static/")
 
 
 class SecurityHeadersMiddleware:
@@ -60,9 +63,14 @@ class AuthMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/assets/"):
+        if scope["type"] != "http" or scope["path"].startswith(STATIC_PREFIXES):
             await self.app(scope, receive, send)
             return
+        # The sign-in check and the page's own reads share one pooled connection.
+        async with db.one_connection():
+            await self._signed_in(scope, receive, send)
+
+    async def _signed_in(self, scope: Scope, receive: Receive, send: Send) -> None:
         state: dict[str, Any] = scope.setdefault("state", {})
         state.update(actor=None, session=None, via_token=False)
         conn = HTTPConnection(scope)
@@ -72,8 +80,7 @@ class AuthMiddleware:
             actor = await auth.actor_for_token(authorization[7:].strip())
             state.update(actor=actor, via_token=actor is not None)
         elif secret := conn.cookies.get(SESSION_COOKIE):
-            session = await auth.load_session(secret)
-            if session is not None:
-                state["session"] = session
-                state["actor"] = await auth.actor_for(session.user, session.organisation_id)
+            found = await auth.session_actor(secret)
+            if found is not None:
+                state["session"], state["actor"] = found
         await self.app(scope, receive, send)
