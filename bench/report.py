@@ -314,13 +314,16 @@ async def service_timings(rounds: int) -> dict[str, dict[str, float]]:
     from coprod.models import Network, NetworkMembership
     from coprod.services import reports
     from coprod.services.actor import Actor
-    from coprod.services.report_figures import RAW_ROWS
+    from coprod.services.report_figures import RAW_ROWS, ROLLUPS
     from coprod.services.reports import Report
 
     period = financial_year(FIRST_YEAR + YEARS - 1)
     network = await Network.first()
     assert network is not None
-    members = await NetworkMembership.filter(network=network).count()
+    members_of: list[int] = await NetworkMembership.filter(  # type: ignore[assignment]
+        network=network
+    ).values_list("organisation_id", flat=True)
+    members = len(members_of)
     actor = Actor(user=None, organisation_id=None, via="cli", network_ids=frozenset({network.id}))
     out = {}
     say(f"  organisation report, {period.label}, one organisation:")
@@ -343,7 +346,49 @@ async def service_timings(rounds: int) -> dict[str, dict[str, float]]:
         rounds,
         same_report,
     )
+    say("  the parts: involvement figures (roll-ups or raw rows), then access and wellbeing")
+    for name, orgs in (("organisation", [1]), ("network", members_of)):
+        report = Report(period, orgs, outside=name == "network")
+        out[f"{name}: involvement figures"] = await alternate(
+            f"{name}, involvement figures",
+            {"roll-ups": figures(ROLLUPS, report), "raw rows": figures(RAW_ROWS, report)},
+            rounds,
+            _equal,
+        )
+        out[f"{name}: access and wellbeing"] = await alternate(
+            f"{name}, access arrangements and wellbeing checks (their own tables)",
+            {"raw tables": lambda r=report: _access_and_wellbeing(r)},
+            rounds,
+            lambda _: None,
+        )
     return out
+
+
+def figures(source: Any, report: Any) -> Callable[[], Awaitable[Any]]:
+    """Everything a report takes from involvement, from one source."""
+
+    async def run() -> list[Any]:
+        return [
+            await source.by(report, "category"),
+            await source.by(report, "mode"),
+            await source.people(report),
+            await source.projects(report),
+            await source.answers(report),
+            await source.members(report),
+        ]
+
+    return run
+
+
+def _equal(a: Any, b: Any) -> None:
+    if a != b:
+        raise SystemExit(f"the roll-ups and the raw rows disagree:\n{a}\n{b}")
+
+
+async def _access_and_wellbeing(report: Any) -> Any:
+    from coprod.services import reports
+
+    return await reports._access(report), await reports._wellbeing(report)
 
 
 # ---------------------------------------------------------------------------- over HTTP
@@ -457,6 +502,11 @@ async def bench(args: argparse.Namespace) -> None:
             f"{report:<13} {1000 * m['roll-ups']:>7.1f} ms {1000 * m['raw rows']:>8.1f} ms"
             f" {m['raw rows'] / m['roll-ups']:>10.1f}x   {target} ms"
             f" {'met' if 1000 * m['roll-ups'] <= target else 'NOT met'}"
+        )
+    for part in [k for k in service if ":" in k]:
+        say(
+            f"  {part:<40} "
+            + ", ".join(f"{side} {1000 * t:.1f} ms" for side, t in service[part].items())
         )
     for page, seconds in pages.items():
         say(f"{page:<28} {1000 * seconds:>7.1f} ms over HTTP")

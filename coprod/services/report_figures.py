@@ -150,14 +150,19 @@ class Rollups:
         if not report.organisations:
             return {}
         involved, values = _involved(report)
-        # Every question in one statement, over one list of the people involved.
+        # Every question in one statement, from one pass over the answers of the people
+        # involved (the database keeps a list used more than once).
+        keys = ", ".join(q.key for q in QUESTIONS)
         per_question = " UNION ALL ".join(
-            f"SELECT '{q.key}' AS q, {q.key} AS a, COUNT(*) AS n FROM equality_response"
-            f" WHERE representative_id IN (SELECT representative_id FROM involved)"
-            f" AND {q.key} IS NOT NULL GROUP BY {q.key}"
+            f"SELECT '{q.key}' AS q, {q.key} AS a, COUNT(*) AS n FROM answered"
+            f" WHERE {q.key} IS NOT NULL GROUP BY {q.key}"
             for q in QUESTIONS
         )
-        rows = await run(f"WITH involved AS ({involved}) {per_question}", values)
+        rows = await run(
+            f"WITH answered AS (SELECT {keys} FROM equality_response WHERE representative_id"
+            f" IN (SELECT representative_id FROM ({involved}) involved)) {per_question}",
+            values,
+        )
         found: dict[str, dict[str, int]] = {}
         for r in rows:
             found.setdefault(r["q"], {})[r["a"]] = int(r["n"])
