@@ -53,7 +53,8 @@ async def involvement_changed(
         await Representative.select_for_update().filter(id__in=people).order_by("id").values("id")
     for table, found in changes.items():
         keys, sums = ROLLUP_KEYS[table], ROLLUP_SUMS[table]
-        # A fixed order, so two transactions touching the same rows never wait on each other.
+        # Rows are locked in a fixed order, so two transactions touching the same ones queue
+        # rather than deadlock.
         for key in sorted(found, key=_sortable):
             delta = found[key]
             match = " AND ".join(f"{k} = ?" for k in keys)
