@@ -1,22 +1,27 @@
-"""Time the organisation and network reports against hand-written SQL, on SQLite and PostgreSQL.
+"""Time the organisation and network reports from the roll-ups against the same reports computed
+from the raw rows, on PostgreSQL, through the service and over HTTP.
 
-    .venv/bin/python bench/report.py [--rows 1000000] [--orgs 50] [--backend both] [--repeat 5]
+    .venv/bin/python bench/report.py [--rows 10000000] [--orgs 200] [--network 30] [--rounds 5]
 
-For each backend it makes a fresh database, applies the migrations, seeds `--rows` involvement
-records across `--orgs` organisations and three financial years (deterministically, from
-`--seed`), runs ANALYZE (VACUUM ANALYZE on PostgreSQL, as autovacuum would), and times:
+It makes a fresh database, applies the migrations, and seeds in SQL (`generate_series`) every
+table a report reads: organisations, teams, projects, representatives and their equality
+answers, population figures, activities, one attended booking and one involvement row per
+`--rows`, access arrangements (one booking in ten) and wellbeing checks (one in fifty), over
+three financial years. The roll-ups are then built with the migration's own set-based SQL
+(`0011_rollups.fill_statements`), and the database is VACUUM ANALYZEd.
 
-- the organisation report: `reports.build(Report(financial_year(Y), [one organisation]))`;
-- the network report: `reports.network_report(...)` for a network of every organisation, which
-  builds the same report over all members and then groups by member.
+Each round times both sides of each report, alternating which goes first:
+- roll-ups: `reports.build(...)` / `reports.network_report(...)` as the service runs them;
+- raw rows: the same functions with `report_figures.RAW_ROWS`, which computes every figure from
+  the involvement rows.
+Both sides must give the same report, every figure (people, spend, access on time, wellbeing,
+projects, reach, members), or the script stops. Access arrangements and wellbeing checks are
+counted from their own tables on both sides (they have no roll-up), so they cost the same.
 
-Each is timed through the ORM and as equivalent hand-written SQL sent through the same driver
-(`connections.get("default").execute_query`), which computes the same figures; the script
-checks that both give the same numbers. Times are medians of `--repeat` runs after untimed
-warm-up runs: one on SQLite, five on PostgreSQL, where asyncpg prepares each statement and the
-server may switch to a generic plan from a statement's sixth execution on a connection (what a
-long-running server uses). With the breakdown on, it then times each part of the reports the
-same way. The PostgreSQL database is dropped and the SQLite file deleted at the end.
+Then it serves the app under uvicorn against the same database, signs a reporter in (a session
+made by the auth service), and times GET /reports and GET /reports/networks/{id} with httpx.
+
+Medians are printed with the raw/roll-up ratio. The database is dropped at the end.
 """
 
 from __future__ import annotations
@@ -24,18 +29,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
+import importlib
 import os
-import random
-import shutil
+import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,46 +45,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_URL = "postgres://postgres@127.0.0.1:5432/{name}?minsize=1&maxsize=5"
+PG_URL = "postgres://postgres@127.0.0.1:5432/{name}"
 FIRST_YEAR = 2022
-YEARS = 3  # financial years 2022, 2023 and 2024; reports are for the last
+YEARS = 3  # financial years 2022 to 2024; reports are for the last
 REPRESENTATIVES = 200  # per organisation
 TEAMS = 5  # per organisation
 PROJECTS = 20  # per organisation
 SLOTS = 4  # activities per organisation per day
-BATCH = 50_000
-
-KINDS = (
-    "meeting",
-    "interview_panel",
-    "training_delivery",
-    "peer_review",
-    "catch_up",
-    "training_received",
-    "other",
-)
-UNCATEGORISED = ("catch_up", "training_received")
-CATEGORIES = ("co_design", "co_decision", "co_delivery", "co_evaluation")
-MODES = ("in_person", "in_person", "in_person", "video", "video", "phone")
-MINUTES = (60, 90, 120, 150, 180, 240, 300, 420)
-REP_TYPES = ("patient",) * 6 + ("carer",) * 3 + ("both",)
-COLUMNS = (
-    "created_at",
-    "organisation_id",
-    "booking_id",
-    "activity_id",
-    "project_id",
-    "team_id",
-    "representative_id",
-    "representative_type",
-    "category",
-    "kind",
-    "mode",
-    "day",
-    "minutes",
-    "fee_pence",
-    "expenses_pence",
-)
 
 
 def say(message: str) -> None:
@@ -93,495 +61,421 @@ def say(message: str) -> None:
 # ---------------------------------------------------------------------------- seeding
 
 
-@dataclass
-class Calendar:
-    first: dt.date
-    days: int
-    dates: list[Any]  # what the driver takes for a DATE: date objects, or ISO text for SQLite
-    stamps: list[Any]  # created_at for rows of that day
+def seed_statements(rows: int, orgs: int, network: int, days: int) -> list[tuple[str, str]]:
+    """(what, SQL) to seed everything in the database, deterministically. Row i of the
+    involvement falls on day i * days / rows, in an organisation and activity picked by a
+    multiplicative hash of i; a person joins their organisation steadily over the years."""
+    from coprod.domain.equality import QUESTIONS
+
+    first = dt.date(FIRST_YEAR, 4, 1).isoformat()
+    h = "((g::bigint * 2654435761) % 4294967296)"  # a hash of g, 0 .. 2^32 - 1
+    answers = ", ".join(
+        f"(ARRAY[{_literals(sorted(q.values))}, NULL]::text[])"
+        f"[1 + (r.id * {i + 7}) % {len(q.values) + 1}]"
+        for i, q in enumerate(QUESTIONS)
+    )
+    population = " UNION ALL ".join(
+        f"SELECT '{q.key}', '{v}'" for q in QUESTIONS for v in sorted(q.values)
+    )
+    return [
+        (
+            "organisations, a network, teams, projects",
+            f"""
+            INSERT INTO organisation (created_at, name, slug)
+            SELECT now(), 'Trust ' || lpad(g::text, 3, '0'), 'trust-' || g
+            FROM generate_series(1, {orgs}) g;
+            INSERT INTO network (created_at, name) VALUES (now(), 'A network');
+            INSERT INTO network_membership (created_at, network_id, organisation_id, status)
+            SELECT now(), (SELECT MIN(id) FROM network), id, 'accepted'
+            FROM organisation ORDER BY id LIMIT {network};
+            INSERT INTO team (created_at, name, organisation_id)
+            SELECT now(), 'Team ' || t, o FROM generate_series(1, {orgs}) o,
+                generate_series(1, {TEAMS}) t ORDER BY o, t;
+            INSERT INTO project (created_at, name, respect_agreement_required, organisation_id)
+            SELECT now(), 'Project ' || p, false, o FROM generate_series(1, {orgs}) o,
+                generate_series(1, {PROJECTS}) p ORDER BY o, p;
+            """,
+        ),
+        (
+            "representatives, equality answers, population figures",
+            f"""
+            INSERT INTO representative (created_at, full_name, representative_type,
+                contact_channels, formats, needs_transport, wants_tech_test, preferred_modes,
+                unavailable, payment_preference, organisation_id, stripe_payouts_enabled)
+            SELECT now(), 'Person ' || g,
+                (ARRAY['patient','patient','patient','patient','patient','patient',
+                       'carer','carer','carer','both'])[1 + g % 10],
+                '[]', '[]', false, false, '[]', '[]', 'paid', 1 + (g - 1) / {REPRESENTATIVES},
+                false
+            FROM generate_series(1, {orgs * REPRESENTATIVES}) g;
+            INSERT INTO equality_response (created_at, updated_at, representative_id,
+                {", ".join(q.key for q in QUESTIONS)})
+            SELECT now(), now(), r.id, {answers}
+            FROM representative r WHERE r.id % 5 <> 0;
+            INSERT INTO population_figure (created_at, characteristic, "group",
+                percent_tenths, organisation_id)
+            SELECT now(), c.k, c.v, (o * 37 + length(c.v) * 11) % 400, o
+            FROM generate_series(1, {orgs}) o, ({population}) AS c(k, v);
+            """,
+        ),
+        (
+            f"{orgs * days * SLOTS:,} activities",
+            f"""
+            INSERT INTO activity (id, created_at, title, kind, status, duration_minutes,
+                preparation_minutes, capacity, in_person, step_free, transport_offered, video,
+                phone, organisation_id, category, team_id, project_id, starts_at)
+            SELECT a, now(), 'Activity ' || a,
+                (ARRAY['meeting','interview_panel','training_delivery','peer_review',
+                       'catch_up','training_received','other'])[1 + ha % 7],
+                'scheduled', 120, 0, 30, true, false, false, true, true, o,
+                CASE WHEN ha % 7 IN (4, 5) THEN NULL
+                     ELSE (ARRAY['co_design','co_decision','co_delivery','co_evaluation'])
+                          [1 + (ha / 16) % 4] END,
+                (o - 1) * {TEAMS} + 1 + (ha / 512) % {TEAMS},
+                CASE WHEN (ha / 128) % 4 = 0 THEN NULL
+                     ELSE (o - 1) * {PROJECTS} + 1 + (ha / 4096) % {PROJECTS} END,
+                ((DATE '{first}' + d) + TIME '10:00') AT TIME ZONE 'Europe/London'
+            FROM (
+                SELECT o, d, ((o - 1) * {days} + d) * {SLOTS} + s + 1 AS a,
+                    (((((o - 1) * {days} + d) * {SLOTS} + s + 1)::bigint * 2654435761)
+                      % 4294967296) AS ha
+                FROM generate_series(1, {orgs}) o, generate_series(0, {days - 1}) d,
+                    generate_series(0, {SLOTS - 1}) s
+            ) x;
+            SELECT setval('activity_id_seq', (SELECT MAX(id) FROM activity));
+            """,
+        ),
+        (
+            f"{rows:,} attendances (staging)",
+            f"""
+            CREATE UNLOGGED TABLE seed_rows AS
+            SELECT g AS i, o, d,
+                ((o - 1) * {days} + d) * {SLOTS} + 1 + ({h} / 7) % {SLOTS} AS activity_id,
+                (o - 1) * {REPRESENTATIVES} + 1
+                    + ({h} / 31) % GREATEST(10, {REPRESENTATIVES} * (d + 1) / {days})
+                    AS representative_id,
+                (ARRAY[60, 90, 120, 150, 180, 240, 300, 420])[1 + ({h} / 1000) % 8] AS minutes,
+                (ARRAY['in_person','in_person','in_person','video','video','phone'])
+                    [1 + ({h} / 9000) % 6] AS mode,
+                ({h} / 60000) % 100 < 85 AS approved,
+                ({h} / 6000000) % 2500 AS expenses
+            FROM (
+                SELECT g, 1 + (({h} / 3) % {orgs}) AS o,
+                    ((g - 1)::bigint * {days} / {rows})::int AS d
+                FROM generate_series(1, {rows}) g
+            ) x;
+            """,
+        ),
+        (
+            "bookings",
+            f"""
+            INSERT INTO booking (id, created_at, status, mode, uid, sequence, starts_at, ends_at,
+                activity_id, representative_id, attended_minutes, preparation_minutes,
+                attendance_recorded_at)
+            SELECT i, now(), 'attended', mode, 'seed-' || i, 0,
+                ((DATE '{first}' + d) + TIME '10:00') AT TIME ZONE 'Europe/London',
+                ((DATE '{first}' + d) + TIME '10:00') AT TIME ZONE 'Europe/London'
+                    + minutes * INTERVAL '1 minute',
+                activity_id, representative_id, minutes, 0,
+                ((DATE '{first}' + d) + TIME '18:00') AT TIME ZONE 'Europe/London'
+            FROM seed_rows;
+            SELECT setval('booking_id_seq', (SELECT MAX(id) FROM booking));
+            """,
+        ),
+        (
+            "involvement",
+            f"""
+            INSERT INTO involvement (created_at, organisation_id, booking_id, activity_id,
+                project_id, team_id, representative_id, representative_type, category, kind,
+                mode, day, minutes, fee_pence, expenses_pence)
+            SELECT now(), s.o, s.i, s.activity_id, a.project_id, a.team_id,
+                s.representative_id, r.representative_type, a.category, a.kind, s.mode,
+                DATE '{first}' + s.d, s.minutes,
+                CASE WHEN NOT s.approved THEN 0 WHEN s.minutes > 240 THEN 14000 ELSE 7000 END,
+                CASE WHEN s.approved AND s.expenses < 1500 THEN s.expenses ELSE 0 END
+            FROM seed_rows s JOIN activity a ON a.id = s.activity_id
+                JOIN representative r ON r.id = s.representative_id;
+            """,
+        ),
+        (
+            "access arrangements (1 booking in 10), wellbeing checks (1 in 50)",
+            f"""
+            INSERT INTO access_arrangement (created_at, kind, label, due_on, booking_id,
+                done_on_time, done_at)
+            SELECT now(), 'large_print', 'Large print papers', DATE '{first}' + d - 3, i,
+                i % 7 <> 0, CASE WHEN i % 7 <> 0 THEN now() END
+            FROM seed_rows WHERE i % 10 = 0;
+            INSERT INTO wellbeing_check (created_at, outcome, payload, booking_id)
+            SELECT now(),
+                (ARRAY['proceed','proceed','proceed','postpone','adjust_role','not_this_time'])
+                    [1 + (i / 50) % 6], '', i
+            FROM seed_rows WHERE i % 50 = 3;
+            DROP TABLE seed_rows;
+            """,
+        ),
+    ]
 
 
-def calendar(as_text: bool) -> Calendar:
-    from coprod.domain.reporting import financial_year
-
-    first = financial_year(FIRST_YEAR).start
-    last = financial_year(FIRST_YEAR + YEARS - 1).end
-    days = (last - first).days + 1
-    dates: list[Any] = []
-    stamps: list[Any] = []
-    for i in range(days):
-        day = first + dt.timedelta(days=i)
-        stamp = dt.datetime.combine(day, dt.time(18), dt.UTC)
-        dates.append(day.isoformat() if as_text else day)
-        stamps.append(str(stamp) if as_text else stamp)
-    return Calendar(first, days, dates, stamps)
+def _literals(values: list[str]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
 
 
-def generate(rows: int, orgs: list[int], cal: Calendar, seed: int) -> Iterator[list[tuple]]:
-    """Involvement rows in batches, in day order as they would arrive, spread evenly over the
-    calendar and at random over the organisations. Each (organisation, day) has SLOTS
-    activities whose kind, category, project and team follow from the activity id, and
-    representatives join each organisation steadily over the three years."""
-    rng = random.Random(seed)
-    n_orgs = len(orgs)
-    for start in range(0, rows, BATCH):
-        batch = []
-        for i in range(start, min(rows, start + BATCH)):
-            d = i * cal.days // rows
-            o = rng.randrange(n_orgs)
-            activity = (o * cal.days + d) * SLOTS + rng.randrange(SLOTS) + 1
-            h = (activity * 2654435761) & 0xFFFFFFFF
-            kind = KINDS[h % len(KINDS)]
-            category = None if kind in UNCATEGORISED else CATEGORIES[(h >> 4) % 4]
-            project = None if (h >> 7) % 4 == 0 else o * PROJECTS + (h >> 9) % PROJECTS + 1
-            team = o * TEAMS + (h >> 14) % TEAMS + 1
-            joined = max(10, REPRESENTATIVES * (d + 1) // cal.days)
-            rep = o * REPRESENTATIVES + rng.randrange(joined) + 1
-            minutes = MINUTES[rng.randrange(len(MINUTES))]
-            approved = rng.random() < 0.85
-            fee = (6000 if minutes > 240 else 3000) if approved else 0
-            expenses = rng.randrange(0, 2500) if approved and rng.random() < 0.6 else 0
-            batch.append(
-                (
-                    cal.stamps[d],
-                    orgs[o],
-                    i + 1,
-                    activity,
-                    project,
-                    team,
-                    rep,
-                    REP_TYPES[rep % len(REP_TYPES)],
-                    category,
-                    kind,
-                    MODES[rng.randrange(len(MODES))],
-                    cal.dates[d],
-                    minutes,
-                    fee,
-                    expenses,
-                )
-            )
-        yield batch
-
-
-async def seed(backend: str, rows: int, n_orgs: int, seed_value: int) -> tuple[list[int], int]:
-    """Organisations, one network of all of them, and the involvement rows. Returns the
-    organisation ids and the network id."""
+async def seed(rows: int, orgs: int, network: int) -> None:
     from tortoise import connections
 
-    from coprod.models import Network, NetworkMembership, Organisation
-
-    created = [
-        await Organisation.create(name=f"Trust {i + 1:03d}", slug=f"trust-{i + 1:03d}")
-        for i in range(n_orgs)
-    ]
-    network = await Network.create(name="All trusts")
-    await NetworkMembership.bulk_create(
-        [NetworkMembership(network=network, organisation=o) for o in created]
-    )
-    orgs = [o.id for o in created]
-
     client = connections.get("default")
-    cal = calendar(as_text=backend == "sqlite")
+    days = (dt.date(FIRST_YEAR + YEARS, 4, 1) - dt.date(FIRST_YEAR, 4, 1)).days
+    began = time.perf_counter()
+    for what, sql in seed_statements(rows, orgs, network, days):
+        started = time.perf_counter()
+        await client.execute_script(sql)
+        say(f"  {what}: {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
-    done = 0
-    if backend == "postgres":
-        async with client.acquire_connection() as raw:
-            for batch in generate(rows, orgs, cal, seed_value):
-                await raw.copy_records_to_table("involvement", records=batch, columns=COLUMNS)
-                done += len(batch)
-                _progress(done, rows, started)
-        say("  VACUUM ANALYZE ...")
-        await client.execute_script("VACUUM ANALYZE")
-    else:
-        insert = (
-            f"INSERT INTO involvement ({', '.join(COLUMNS)}) "
-            f"VALUES ({', '.join('?' for _ in COLUMNS)})"
-        )
-        async with client.acquire_connection() as raw:
-            await raw.execute("BEGIN")
-            try:
-                for batch in generate(rows, orgs, cal, seed_value):
-                    await raw.executemany(insert, batch)
-                    done += len(batch)
-                    _progress(done, rows, started)
-            except BaseException:
-                await raw.rollback()
-                raise
-            await raw.commit()
-        say("  ANALYZE ...")
-        await client.execute_script("ANALYZE")
-    say(f"  seeded {rows:,} rows in {time.perf_counter() - started:.1f} s")
-    return orgs, network.id
-
-
-def _progress(done: int, rows: int, started: float) -> None:
-    if done % (BATCH * 4) == 0 or done == rows:
-        say(f"  {done:>10,} / {rows:,} rows  ({time.perf_counter() - started:.1f} s)")
-
-
-# ---------------------------------------------------------------------------- hand-written SQL
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Which involvement rows a report counts: some organisations, over a period."""
-
-    orgs: tuple[int, ...]
-    start: dt.date
-    end: dt.date
-
-    @property
-    def ids(self) -> str:
-        return ", ".join("?" for _ in self.orgs)
-
-    @property
-    def where(self) -> str:
-        return f"organisation_id IN ({self.ids}) AND day >= ? AND day <= ?"
-
-    @property
-    def params(self) -> list[Any]:
-        return [*self.orgs, self.start, self.end]
-
-    @property
-    def bookings(self) -> tuple[str, list[Any]]:
-        """Bookings whose activity belongs to the organisations and that start in the period
-        (London days), for the access-arrangement and wellbeing figures."""
-        from coprod.services.reports import _start_of
-
-        sql = (
-            "JOIN booking b ON b.id = x.booking_id JOIN activity a ON a.id = b.activity_id "
-            f"WHERE a.organisation_id IN ({self.ids}) AND b.starts_at >= ? AND b.starts_at < ?"
-        )
-        after = _start_of(self.start)
-        before = _start_of(self.end + dt.timedelta(days=1))
-        return sql, [*self.orgs, after, before]
-
-
-class Sql:
-    """Hand-written statements for the report's figures, sent through Tortoise's client (the
-    same driver the ORM uses). They use `?` placeholders; on asyncpg they become $1, $2, ..."""
-
-    def __init__(self, backend: str) -> None:
-        from tortoise import connections
-
-        self.postgres = backend == "postgres"
-        self.client = connections.get("default")
-
-    async def rows(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
-        if self.postgres:
-            parts = sql.split("?")
-            sql = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
-        _, rows = await self.client.execute_query(sql, list(params))
-        return [dict(r) for r in rows]
-
-    async def by(self, s: Scope, column: str) -> list[dict[str, Any]]:
-        return await self.rows(
-            f"SELECT {column} AS key, COUNT(DISTINCT activity_id) AS activities, "
-            "COUNT(*) AS involvements, SUM(minutes) AS minutes, SUM(fee_pence) AS fees, "
-            f"SUM(expenses_pence) AS expenses FROM involvement WHERE {s.where} "
-            f"GROUP BY {column}",
-            s.params,
-        )
-
-    async def people_by_type(self, s: Scope) -> list[dict[str, Any]]:
-        return await self.rows(
-            "SELECT representative_type AS type, COUNT(DISTINCT representative_id) AS people "
-            f"FROM involvement WHERE {s.where} GROUP BY representative_type",
-            s.params,
-        )
-
-    async def people_total(self, s: Scope) -> list[dict[str, Any]]:
-        return await self.rows(
-            f"SELECT COUNT(DISTINCT representative_id) AS people FROM involvement WHERE {s.where}",
-            s.params,
-        )
-
-    async def people_new(self, s: Scope) -> list[dict[str, Any]]:
-        """People whose first involvement ever falls in the period, counted in SQL."""
-        return await self.rows(
-            "SELECT COUNT(*) AS people FROM (SELECT representative_id FROM involvement "
-            f"WHERE organisation_id IN ({s.ids}) GROUP BY representative_id "
-            "HAVING MIN(day) >= ? AND MIN(day) <= ?) AS first_time",
-            s.params,
-        )
-
-    async def access(self, s: Scope) -> list[dict[str, Any]]:
-        join, params = s.bookings
-        return await self.rows(
-            "SELECT COUNT(*) AS arranged, "
-            "COALESCE(SUM(CASE WHEN x.done_on_time THEN 1 ELSE 0 END), 0) AS on_time "
-            f"FROM access_arrangement x {join}",
-            params,
-        )
-
-    async def wellbeing(self, s: Scope) -> list[dict[str, Any]]:
-        join, params = s.bookings
-        return await self.rows(
-            f"SELECT x.outcome AS outcome, COUNT(*) AS n FROM wellbeing_check x {join} "
-            "GROUP BY x.outcome",
-            params,
-        )
-
-    async def projects(self, s: Scope) -> list[dict[str, Any]]:
-        """Projects touched in all four categories, touched once, and in all, counted in SQL."""
-        return await self.rows(
-            "SELECT COALESCE(SUM(CASE WHEN categories = 4 THEN 1 ELSE 0 END), 0) AS end_to_end, "
-            "COALESCE(SUM(CASE WHEN categories < 4 AND touches = 1 THEN 1 ELSE 0 END), 0) "
-            "AS single_touchpoint, COUNT(*) AS projects FROM (SELECT project_id, "
-            "COUNT(DISTINCT category) AS categories, COUNT(*) AS touches FROM involvement "
-            f"WHERE {s.where} AND project_id IS NOT NULL AND category IS NOT NULL "
-            "GROUP BY project_id) AS p",
-            s.params,
-        )
-
-    async def reach(self, s: Scope) -> dict[str, list[dict[str, Any]]]:
-        """Local population figures, and every equality question's answers from the people
-        involved in the period, in one statement."""
-        from coprod.domain.equality import QUESTIONS
-
-        population = await self.rows(
-            'SELECT characteristic, "group", percent_tenths FROM population_figure '
-            f"WHERE organisation_id IN ({s.ids})",
-            s.orgs,
-        )
-        groups = " UNION ALL ".join(
-            f"SELECT '{q.key}' AS question, {q.key} AS answer, COUNT(*) AS n FROM answers "
-            f"GROUP BY {q.key}"
-            for q in QUESTIONS
-        )
-        answers = await self.rows(
-            "WITH answers AS (SELECT * FROM equality_response WHERE representative_id IN "
-            f"(SELECT DISTINCT representative_id FROM involvement WHERE {s.where})) {groups}",
-            s.params,
-        )
-        return {"population": population, "answers": answers}
-
-    async def members(self, s: Scope) -> list[dict[str, Any]]:
-        return await self.rows(
-            "SELECT organisation_id, COUNT(*) AS involvements, "
-            "COUNT(DISTINCT representative_id) AS people, SUM(minutes) AS minutes, "
-            "SUM(fee_pence) AS fees, SUM(expenses_pence) AS expenses FROM involvement "
-            f"WHERE {s.where} GROUP BY organisation_id",
-            s.params,
-        )
-
-    async def report(self, s: Scope) -> dict[str, Any]:
-        return {
-            "by_category": await self.by(s, "category"),
-            "by_mode": await self.by(s, "mode"),
-            "people_by_type": await self.people_by_type(s),
-            "people_total": await self.people_total(s),
-            "people_new": await self.people_new(s),
-            "access": await self.access(s),
-            "wellbeing": await self.wellbeing(s),
-            "projects": await self.projects(s),
-            "reach": await self.reach(s),
-        }
-
-    async def network(self, network_id: int, start: dt.date, end: dt.date) -> dict[str, Any]:
-        found = await self.rows("SELECT id, name FROM network WHERE id = ?", [network_id])
-        assert found
-        members = await self.rows(
-            "SELECT organisation_id FROM network_membership WHERE network_id = ?", [network_id]
-        )
-        s = Scope(tuple(r["organisation_id"] for r in members), start, end)
-        out = await self.report(s)
-        out["names"] = await self.rows(
-            f"SELECT id, name FROM organisation WHERE id IN ({s.ids})", s.orgs
-        )
-        out["members"] = await self.members(s)
-        return out
-
-
-def check(orm: Any, sql: dict[str, Any], members: bool) -> None:
-    """The hand-written SQL must give the ORM's figures, or the comparison means nothing."""
-
-    def same(what: str, a: Any, b: Any) -> None:
-        if a != b:
-            raise AssertionError(f"{what}: ORM {a!r} != SQL {b!r}")
-
-    for column in ("category", "mode"):
-        got = {
-            r["key"]: (r["activities"], r["involvements"], r["fees_pence"], r["expenses_pence"])
-            for r in getattr(orm, f"by_{column}")
-            if r["involvements"]
-        }
-        want = {
-            r["key"]: (r["activities"], r["involvements"], int(r["fees"]), int(r["expenses"]))
-            for r in sql[f"by_{column}"]
-        }
-        same(f"by {column}", got, want)
-    by_type = {r["type"]: r["people"] for r in sql["people_by_type"]}
-    people = {
-        "patients": by_type.get("patient", 0),
-        "carers": by_type.get("carer", 0),
-        "both": by_type.get("both", 0),
-        "total": sql["people_total"][0]["people"],
-        "new": sql["people_new"][0]["people"],
-    }
-    if members:  # the network report suppresses small counts; compare the rest
-        people = {k: v for k, v in people.items() if orm.people[k] is not None}
-        same("people", {k: orm.people[k] for k in people}, people)
-    else:
-        same("people", orm.people, people)
-    p = sql["projects"][0]
-    same(
-        "projects",
-        orm.projects,
-        {
-            "end_to_end": int(p["end_to_end"]),
-            "single_touchpoint": int(p["single_touchpoint"]),
-            "other": int(p["projects"]) - int(p["end_to_end"]) - int(p["single_touchpoint"]),
-        },
-    )
-    same("access", orm.access["arranged"], sql["access"][0]["arranged"])
-    if members:
-        got = sorted((m["involvements"], m["fees_pence"], m["expenses_pence"]) for m in orm.members)
-        want = sorted(
-            (r["involvements"], int(r["fees"]), int(r["expenses"])) for r in sql["members"]
-        )
-        same("members", got, want)
+    migration = importlib.import_module("migrations.0011_rollups")
+    for sql in migration.fill_statements("postgres"):
+        await client.execute_script(sql)
+    say(f"  roll-ups, with the migration's SQL: {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    await client.execute_script("VACUUM ANALYZE")
+    say(f"  VACUUM ANALYZE: {time.perf_counter() - started:.1f} s")
+    counts = {}
+    for table in (
+        "involvement",
+        "booking",
+        "access_arrangement",
+        "wellbeing_check",
+        "equality_response",
+        "rollup_activity_day",
+        "rollup_person_day",
+        "rollup_person_month",
+        "rollup_person_first",
+    ):
+        _, found = await client.execute_query(f"SELECT COUNT(*) AS n FROM {table}")
+        counts[table] = found[0]["n"]
+    say("  " + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
+    say(f"  seeded in {time.perf_counter() - began:.0f} s")
 
 
 # ---------------------------------------------------------------------------- timing
 
 
-@dataclass(frozen=True)
-class Timing:
-    warmup: int
-    repeat: int
+async def timed(run: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = await run()
+    return time.perf_counter() - started, result
 
 
-async def median_time(run: Callable[[], Awaitable[Any]], timing: Timing) -> tuple[float, Any]:
-    result = None
-    for _ in range(timing.warmup):
-        result = await run()
-    times = []
-    for _ in range(timing.repeat):
-        started = time.perf_counter()
-        result = await run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+async def alternate(
+    name: str,
+    sides: dict[str, Callable[[], Awaitable[Any]]],
+    rounds: int,
+    same: Callable[..., None],
+) -> dict[str, float]:
+    """Time each side once per round, swapping which goes first every round, after one
+    untimed warm-up of each; check every round that both sides agree."""
+    names = list(sides)
+    for side in names:
+        await sides[side]()
+    times: dict[str, list[float]] = {side: [] for side in names}
+    for r in range(rounds):
+        results = {}
+        for side in names if r % 2 == 0 else reversed(names):
+            seconds, results[side] = await timed(sides[side])
+            times[side].append(seconds)
+        same(*(results[side] for side in names))
+    medians = {side: statistics.median(t) for side, t in times.items()}
+    say(
+        f"  {name}: "
+        + ", ".join(f"{side} {1000 * m:.1f} ms" for side, m in medians.items())
+        + (f"; ratio {medians[names[1]] / medians[names[0]]:.1f}x" if len(names) > 1 else "")
+    )
+    return medians
 
 
-@dataclass
-class Result:
-    backend: str
-    report: str
-    orm: float
-    sql: float
-    detail: list[tuple[str, float, float]] = field(default_factory=list)
-
-    @property
-    def ratio(self) -> float:
-        return self.orm / self.sql if self.sql else float("inf")
-
-    def dump(self) -> dict[str, Any]:
-        return {
-            "backend": self.backend,
-            "report": self.report,
-            "orm": self.orm,
-            "sql": self.sql,
-            "detail": self.detail,
-        }
-
-    @classmethod
-    def load(cls, data: dict[str, Any]) -> Result:
-        return cls(
-            data["backend"],
-            data["report"],
-            data["orm"],
-            data["sql"],
-            [(name, orm, sql) for name, orm, sql in data["detail"]],
-        )
+def same_report(a: Any, b: Any) -> None:
+    if isinstance(a, tuple):
+        a, b = a[1], b[1]
+    left, right = a.as_dict(), b.as_dict()
+    if left != right:
+        for key in left:
+            if left[key] != right[key]:
+                say(f"  MISMATCH in {key}:\n    roll-ups {left[key]}\n    raw rows {right[key]}")
+        raise SystemExit("the roll-ups and the raw rows disagree")
+    # An empty report agrees with anything: the figures compared must be real ones.
+    assert left["people"]["total"], "nobody took part: the seed is wrong"
+    assert left["spend"]["fees_pence"] and left["spend"]["expenses_pence"]
+    assert left["access_arrangements"]["arranged"] and left["access_arrangements"]["on_time"]
+    assert any(left["wellbeing_checks"].values())
+    assert any(g["people"] for item in left["reach"] for g in item["groups"])
 
 
-Part = tuple[str, Callable[[], Awaitable[Any]], Callable[[], Awaitable[Any]]]
-
-
-def parts(sql: Sql, s: Scope, period: Any, members: bool) -> list[Part]:
-    """The report's parts, each as the service runs it and as hand-written SQL."""
+async def service_timings(rounds: int) -> dict[str, dict[str, float]]:
+    from coprod.domain.reporting import financial_year
+    from coprod.models import Network, NetworkMembership
     from coprod.services import reports
-    from coprod.services.reports import CATEGORIES, MODES, Report
+    from coprod.services.actor import Actor
+    from coprod.services.report_figures import RAW_ROWS, ROLLUPS
+    from coprod.services.reports import Report
 
-    def rep() -> Report:
-        return Report(period, list(s.orgs))
-
-    async def sql_people() -> Any:
-        return (await sql.people_by_type(s), await sql.people_total(s), await sql.people_new(s))
-
-    async def orm_access() -> Any:
-        return await reports._access(rep()), await reports._wellbeing(rep())
-
-    async def sql_access() -> Any:
-        return await sql.access(s), await sql.wellbeing(s)
-
-    out: list[Part] = [
-        (
-            "by category",
-            lambda: reports._by(rep(), "category", CATEGORIES),
-            lambda: sql.by(s, "category"),
-        ),
-        ("by mode", lambda: reports._by(rep(), "mode", MODES), lambda: sql.by(s, "mode")),
-        ("people (3 queries)", lambda: reports._people(rep()), sql_people),
-        ("  of which new people", lambda: _orm_new(s), lambda: sql.people_new(s)),
-        ("access + wellbeing", orm_access, sql_access),
-        ("projects", lambda: reports._projects(rep()), lambda: sql.projects(s)),
-        ("reach", lambda: reports._reach(rep()), lambda: sql.reach(s)),
-    ]
-    if members:
-        out.append(("per-member group-by", lambda: _orm_members(s), lambda: sql.members(s)))
+    period = financial_year(FIRST_YEAR + YEARS - 1)
+    network = await Network.first()
+    assert network is not None
+    members_of: list[int] = await NetworkMembership.filter(  # type: ignore[assignment]
+        network=network
+    ).values_list("organisation_id", flat=True)
+    members = len(members_of)
+    actor = Actor(user=None, organisation_id=None, via="cli", network_ids=frozenset({network.id}))
+    out = {}
+    say(f"  organisation report, {period.label}, one organisation:")
+    out["organisation"] = await alternate(
+        "service",
+        {
+            "roll-ups": lambda: reports.build(Report(period, [1])),
+            "raw rows": lambda: reports.build(Report(period, [1]), RAW_ROWS),
+        },
+        rounds,
+        same_report,
+    )
+    say(f"  network report, {period.label}, {members} member organisations:")
+    out["network"] = await alternate(
+        "service",
+        {
+            "roll-ups": lambda: reports.network_report(actor, network.id, period),
+            "raw rows": lambda: reports.network_report(actor, network.id, period, RAW_ROWS),
+        },
+        rounds,
+        same_report,
+    )
+    say("  the parts: involvement figures (roll-ups or raw rows), then access and wellbeing")
+    for name, orgs in (("organisation", [1]), ("network", members_of)):
+        report = Report(period, orgs, outside=name == "network")
+        out[f"{name}: involvement figures"] = await alternate(
+            f"{name}, involvement figures",
+            {"roll-ups": figures(ROLLUPS, report), "raw rows": figures(RAW_ROWS, report)},
+            rounds,
+            _equal,
+        )
+        out[f"{name}: access and wellbeing"] = await alternate(
+            f"{name}, access arrangements and wellbeing checks (their own tables)",
+            {"raw tables": lambda r=report: _access_and_wellbeing(r)},
+            rounds,
+            lambda _: None,
+        )
     return out
 
 
-async def _orm_new(s: Scope) -> int:
-    """The service's query for people new in the period (inside reports._people)."""
-    from tortoise.functions import Min
+def figures(source: Any, report: Any) -> Callable[[], Awaitable[Any]]:
+    """Everything a report takes from involvement, from one source."""
 
-    from coprod.models import Involvement
+    async def run() -> list[Any]:
+        return [
+            await source.by(report, "category"),
+            await source.by(report, "mode"),
+            await source.people(report),
+            await source.projects(report),
+            await source.answers(report),
+            await source.members(report),
+        ]
 
-    return len(
-        await Involvement.filter(organisation_id__in=list(s.orgs))
-        .annotate(first_day=Min("day"))
-        .group_by("representative_id")
-        .filter(first_day__gte=s.start, first_day__lte=s.end)
-        .values("representative_id")
+    return run
+
+
+def _equal(a: Any, b: Any) -> None:
+    if a != b:
+        raise SystemExit(f"the roll-ups and the raw rows disagree:\n{a}\n{b}")
+
+
+async def _access_and_wellbeing(report: Any) -> Any:
+    from coprod.services import reports
+
+    return await reports._access(report), await reports._wellbeing(report)
+
+
+# ---------------------------------------------------------------------------- over HTTP
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def http_timings(url: str, rounds: int) -> dict[str, float]:
+    """GET the two report pages as a signed-in reporter, from the app under uvicorn."""
+    import httpx
+
+    from coprod.domain.reporting import financial_year
+    from coprod.models import Network, NetworkMember, NetworkRole, Organisation, Role
+    from coprod.services import auth, people
+    from coprod.services.actor import Actor
+
+    org = await Organisation.get(id=1)
+    user = await people.create_user(
+        Actor.system(via="cli"),
+        email="bench.reporter@trust.example",
+        full_name="Bench Reporter",
+        organisation=org,
+        roles=[Role.REPORTER],
     )
+    network = await Network.first()
+    assert network is not None
+    await NetworkMember.create(user=user, network=network, role=NetworkRole.NETWORK_REPORTER)
+    session = await auth.start_session(user, org.id)
 
-
-async def _orm_members(s: Scope) -> Any:
-    """The service's per-member query (inside reports.network_report)."""
-    from tortoise.functions import Count, Sum
-
-    from coprod.models import Involvement
-
-    return (
-        await Involvement.filter(organisation_id__in=list(s.orgs), day__gte=s.start, day__lte=s.end)
-        .annotate(
-            involvements=Count("id"),
-            people=Count("representative_id", distinct=True),
-            minutes=Sum("minutes"),
-            fees=Sum("fee_pence"),
-            expenses=Sum("expenses_pence"),
-        )
-        .group_by("organisation_id")
-        .values("organisation_id", "involvements", "people", "minutes", "fees", "expenses")
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    server = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "uvicorn", "coprod.asgi:app", "--port", str(port)),
+        *("--log-level", "warning", "--no-access-log"),
+        env=env,
+        cwd=ROOT,
     )
+    year = FIRST_YEAR + YEARS - 1
+    label = financial_year(year).label
+    try:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", cookies={"coprod_session": session}, timeout=60
+        ) as client:
+            for _ in range(100):
+                try:
+                    await client.get("/healthz")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.2)
+
+            def page(path: str) -> Callable[[], Awaitable[str]]:
+                async def get() -> str:
+                    response = await client.get(path)
+                    assert response.status_code == 200, (path, response.status_code)
+                    assert label in response.text
+                    return response.text
+
+                return get
+
+            found = {}
+            for name, path in (
+                ("GET /reports", f"/reports?year={year}"),
+                ("GET /reports/networks/{id}", f"/reports/networks/{network.id}?year={year}"),
+            ):
+                # One side only: the page always reads the roll-ups.
+                timing = await alternate(name, {"page": page(path)}, rounds, lambda _: None)
+                found[name] = timing["page"]
+            return found
+    finally:
+        server.terminate()
+        await server.wait()
 
 
-async def bench_backend(backend: str, args: argparse.Namespace) -> list[Result]:
+# ---------------------------------------------------------------------------- main
+
+
+async def bench(args: argparse.Namespace) -> None:
     from coprod import db
     from coprod.config import get_settings
 
-    say(f"\n== {backend}: fresh database")
-    tmpdir = None
-    pg_name = f"coprod_bench_{uuid.uuid4().hex[:10]}"
-    if backend == "postgres":
-        await _pg_admin(f'CREATE DATABASE "{pg_name}"')
-        url = PG_URL.format(name=pg_name)
-    else:
-        tmpdir = tempfile.mkdtemp(prefix="coprod-bench-")
-        url = f"sqlite://{tmpdir}/bench.sqlite3?busy_timeout=10000"
+    name = f"coprod_bench_{uuid.uuid4().hex[:10]}"
+    url = PG_URL.format(name=name)
+    await _pg_admin(f'CREATE DATABASE "{name}"')
     os.environ["DATABASE_URL"] = url
     get_settings.cache_clear()
     try:
@@ -589,65 +483,33 @@ async def bench_backend(backend: str, args: argparse.Namespace) -> list[Result]:
         await db.migrate(url)
         await db.close_db()
         await db.init_db(url)
-        say(f"  migrated in {time.perf_counter() - started:.1f} s; seeding ...")
-        orgs, network_id = await seed(backend, args.rows, args.orgs, args.seed)
-        return await time_reports(backend, orgs, network_id, args)
+        say(f"migrated in {time.perf_counter() - started:.1f} s; seeding ...")
+        await seed(args.rows, args.orgs, args.network)
+        say(f"\ntiming: median of {args.rounds} rounds, sides alternating, after a warm-up")
+        service = await service_timings(args.rounds)
+        say("over HTTP (uvicorn, one worker, signed in as a reporter):")
+        pages = await http_timings(url, args.rounds)
     finally:
         await db.close_db()
-        if backend == "postgres":
-            await _pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
-            say(f"  dropped database {pg_name}")
-        elif tmpdir:
-            await asyncio.to_thread(shutil.rmtree, tmpdir)
-
-
-async def time_reports(
-    backend: str, orgs: list[int], network_id: int, args: argparse.Namespace
-) -> list[Result]:
-    from coprod.domain.reporting import financial_year
-    from coprod.services import reports
-    from coprod.services.actor import Actor
-    from coprod.services.reports import Report
-
-    period = financial_year(FIRST_YEAR + YEARS - 1)
-    # asyncpg prepares every statement, and PostgreSQL plans a prepared statement for its
-    # parameters only for the first five executions on a connection; then it may switch to a
-    # generic plan. A long-running server sees the generic plan, so warm up past it.
-    warmup = args.warmup if args.warmup is not None else (5 if backend == "postgres" else 1)
-    timing = Timing(warmup, args.repeat)
-    say(f"  timing: median of {timing.repeat} runs after {timing.warmup} warm-up run(s)")
-    sql = Sql(backend)
-    one = Scope((orgs[0],), period.start, period.end)
-    every = Scope(tuple(orgs), period.start, period.end)
-    actor = Actor(user=None, organisation_id=None, via="cli", network_ids=frozenset({network_id}))
-    results = []
-
-    say(f"  organisation report ({period.label}, one organisation) ...")
-    orm_t, orm = await median_time(lambda: reports.build(Report(period, [orgs[0]])), timing)
-    sql_t, hand = await median_time(lambda: sql.report(one), timing)
-    check(orm, hand, members=False)
-    results.append(Result(backend, "organisation", orm_t, sql_t))
-    say(f"    ORM {orm_t:.3f} s, SQL {sql_t:.3f} s; the figures match")
-
-    say(f"  network report ({period.label}, {len(orgs)} members) ...")
-    orm_t, (_, orm) = await median_time(
-        lambda: reports.network_report(actor, network_id, period), timing
-    )
-    sql_t, hand = await median_time(
-        lambda: sql.network(network_id, period.start, period.end), timing
-    )
-    check(orm, hand, members=True)
-    results.append(Result(backend, "network", orm_t, sql_t))
-    say(f"    ORM {orm_t:.3f} s, SQL {sql_t:.3f} s; the figures match")
-
-    if args.breakdown:
-        say("  the reports' parts one by one ...")
-        for result, s in ((results[0], one), (results[1], every)):
-            for name, orm_run, sql_run in parts(sql, s, period, members=s is every):
-                orm_t, _ = await median_time(orm_run, timing)
-                sql_t, _ = await median_time(sql_run, timing)
-                result.detail.append((name, orm_t, sql_t))
-    return results
+        if not args.keep:
+            await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        else:
+            say(f"kept database {name}")
+    say("\nreport         roll-ups   raw rows   raw/roll-ups   target")
+    for report, target in (("organisation", 50), ("network", 200)):
+        m = service[report]
+        say(
+            f"{report:<13} {1000 * m['roll-ups']:>7.1f} ms {1000 * m['raw rows']:>8.1f} ms"
+            f" {m['raw rows'] / m['roll-ups']:>10.1f}x   {target} ms"
+            f" {'met' if 1000 * m['roll-ups'] <= target else 'NOT met'}"
+        )
+    for part in [k for k in service if ":" in k]:
+        say(
+            f"  {part:<40} "
+            + ", ".join(f"{side} {1000 * t:.1f} ms" for side, t in service[part].items())
+        )
+    for page, seconds in pages.items():
+        say(f"{page:<28} {1000 * seconds:>7.1f} ms over HTTP")
 
 
 async def _pg_admin(sql: str) -> None:
@@ -660,82 +522,22 @@ async def _pg_admin(sql: str) -> None:
         await conn.close()
 
 
-def table(results: list[Result]) -> str:
-    lines = [
-        f"{'backend':<9} {'report':<13} {'ORM s':>9} {'SQL s':>9} {'ratio':>7}",
-        f"{'-' * 9} {'-' * 13} {'-' * 9} {'-' * 9} {'-' * 7}",
-    ]
-    for r in results:
-        lines.append(f"{r.backend:<9} {r.report:<13} {r.orm:>9.3f} {r.sql:>9.3f} {r.ratio:>6.2f}x")
-    return "\n".join(lines)
-
-
-def detail_table(results: list[Result]) -> str:
-    lines = []
-    for r in results:
-        if not r.detail:
-            continue
-        lines.append(f"\n{r.backend} / {r.report} report, by part:")
-        lines.append(f"  {'part':<24} {'ORM s':>9} {'SQL s':>9} {'ratio':>7}")
-        for name, orm_t, sql_t in r.detail:
-            ratio = orm_t / sql_t if sql_t else float("inf")
-            lines.append(f"  {name:<24} {orm_t:>9.4f} {sql_t:>9.4f} {ratio:>6.2f}x")
-    return "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--orgs", type=int, default=50)
-    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument(
-        "--warmup",
-        type=int,
-        default=None,
-        help="untimed runs first (default: 1 on SQLite, 5 on PostgreSQL; see time_reports)",
-    )
-    parser.add_argument("--seed", type=int, default=20240401)
-    parser.add_argument(
-        "--no-breakdown",
-        dest="breakdown",
-        action="store_false",
-        help="skip timing the report's parts one by one",
-    )
-    parser.add_argument("--results", help=argparse.SUPPRESS)  # where a child writes its results
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--orgs", type=int, default=200)
+    parser.add_argument("--network", type=int, default=30, help="member organisations")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     os.environ.setdefault("COPROD_ENV", "development")
     started = time.perf_counter()
-    if args.backend == "both":
-        say(
-            f"{args.rows:,} involvement rows, {args.orgs} organisations; "
-            f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
-        )
-        # Tortoise keeps per-model SQL built for the first backend it meets, so each backend
-        # runs in a process of its own.
-        results = []
-        for backend in ("sqlite", "postgres"):
-            with tempfile.NamedTemporaryFile(suffix=".json") as out:
-                child = [
-                    *("--rows", str(args.rows), "--orgs", str(args.orgs)),
-                    *("--repeat", str(args.repeat), "--seed", str(args.seed)),
-                    *(() if args.warmup is None else ("--warmup", str(args.warmup))),
-                    *(() if args.breakdown else ("--no-breakdown",)),
-                    *("--backend", backend, "--results", out.name),
-                ]
-                subprocess.run([sys.executable, __file__, *child], check=True)
-                results += [Result.load(r) for r in json.loads(Path(out.name).read_text())]
-    else:
-        if not args.results:
-            say(f"{args.rows:,} involvement rows, {args.orgs} organisations")
-        results = asyncio.run(bench_backend(args.backend, args))
-        if args.results:
-            Path(args.results).write_text(json.dumps([r.dump() for r in results]))
-            return
-    print()
-    print(table(results))
-    print(detail_table(results))
-    print(f"\ntotal {time.perf_counter() - started:.0f} s")
+    say(
+        f"{args.rows:,} involvement rows, {args.orgs} organisations, a network of "
+        f"{args.network}; Python {sys.version.split()[0]}, {os.cpu_count()} CPUs (shared)"
+    )
+    asyncio.run(bench(args))
+    say(f"\ntotal {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 SUPPRESS_BELOW = 5
 
@@ -56,3 +58,103 @@ def suppress_with_total(counts: dict[str, int | None]) -> dict[str, int | None]:
         smallest = min(shown, key=lambda k: (shown[k], k))
         return {**counts, smallest: None}
     return counts
+
+
+# ---------------------------------------------------------------------------- roll-ups
+#
+# An involvement row adds to one row of each roll-up. Its key holds no NULLs (0 or "" stand
+# for "none") so the database's unique key treats "no team" as one value.
+
+ACTIVITY_DAY = "rollup_activity_day"
+PERSON_DAY = "rollup_person_day"
+PERSON_MONTH = "rollup_person_month"
+ROLLUP_KEYS: dict[str, tuple[str, ...]] = {
+    ACTIVITY_DAY: (
+        "organisation_id",
+        "day",
+        "activity_id",
+        "mode",
+        "category",
+        "team_id",
+        "project_id",
+    ),
+    PERSON_DAY: ("organisation_id", "day", "team_id", "representative_id", "representative_type"),
+    PERSON_MONTH: (
+        "organisation_id",
+        "month",
+        "team_id",
+        "representative_id",
+        "representative_type",
+    ),
+}
+ROLLUP_SUMS: dict[str, tuple[str, ...]] = {
+    ACTIVITY_DAY: ("involvements", "minutes", "fee_pence", "expenses_pence"),
+    PERSON_DAY: ("involvements",),
+    PERSON_MONTH: ("involvements",),
+}
+
+Key = tuple[Any, ...]
+
+
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _contributions(row: Mapping[str, Any]) -> dict[str, tuple[Key, tuple[int, ...]]]:
+    team = row.get("team_id") or 0
+    person = (team, row["representative_id"], row["representative_type"])
+    return {
+        ACTIVITY_DAY: (
+            (
+                row["organisation_id"],
+                row["day"],
+                row.get("activity_id") or 0,
+                row["mode"],
+                row.get("category") or "",
+                team,
+                row.get("project_id") or 0,
+            ),
+            (1, row["minutes"], row.get("fee_pence") or 0, row.get("expenses_pence") or 0),
+        ),
+        PERSON_DAY: ((row["organisation_id"], row["day"], *person), (1,)),
+        PERSON_MONTH: ((row["organisation_id"], month_of(row["day"]), *person), (1,)),
+    }
+
+
+def rollup_changes(
+    before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, Any]]
+) -> dict[str, dict[Key, tuple[int, ...]]]:
+    """What to add to each roll-up row when involvement rows `before` become `after`: the old
+    rows taken away and the new ones added, with changes that cancel out left out."""
+    changes: dict[str, dict[Key, list[int]]] = {table: {} for table in ROLLUP_KEYS}
+    for rows, sign in ((before, -1), (after, 1)):
+        for row in rows:
+            for table, (key, sums) in _contributions(row).items():
+                totals = changes[table].setdefault(key, [0] * len(sums))
+                for i, value in enumerate(sums):
+                    totals[i] += sign * value
+    return {
+        table: {key: tuple(v) for key, v in found.items() if any(v)}
+        for table, found in changes.items()
+    }
+
+
+def whole_months(period: Period) -> tuple[tuple[dt.date, dt.date] | None, list[Period]]:
+    """The first and last whole calendar months in a period (as their first days), if any,
+    and the days at either end that fall outside them."""
+    first = period.start if period.start.day == 1 else _next_month(period.start)
+    # The day after the last whole month: the period's end, if a month ends with it.
+    day_after = period.end + dt.timedelta(days=1)
+    after_last = day_after if day_after.day == 1 else month_of(period.end)
+    if first >= after_last:
+        return None, [period]
+    ends = []
+    if period.start < first:
+        ends.append(Period(period.start, first - dt.timedelta(days=1), ""))
+    if after_last <= period.end:
+        ends.append(Period(after_last, period.end, ""))
+    return (first, month_of(after_last - dt.timedelta(days=1))), ends
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)

@@ -48,7 +48,14 @@ from coprod.models.people import (
     Representative,
     RepresentativeType,
 )
-from coprod.models.reporting import Involvement, PopulationFigure
+from coprod.models.reporting import (
+    ActivityDay,
+    Involvement,
+    PersonDay,
+    PersonFirst,
+    PersonMonth,
+    PopulationFigure,
+)
 from coprod.models.users import (
     ROLE_LABELS,
     STAFF_ROLES,
@@ -72,6 +79,7 @@ __all__ = [
     "STAFF_ROLES",
     "AccessArrangement",
     "Activity",
+    "ActivityDay",
     "ActivityStatus",
     "AcuteEpisode",
     "ApiToken",
@@ -112,6 +120,9 @@ __all__ = [
     "PaymentAttempt",
     "PaymentPreference",
     "PayrollExport",
+    "PersonDay",
+    "PersonFirst",
+    "PersonMonth",
     "PopulationFigure",
     "Project",
     "RateCard",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tortoise import fields
+from tortoise.models import Model
 
 from coprod.models.base import TimestampedModel
 
@@ -60,3 +61,101 @@ class PopulationFigure(TimestampedModel):
     class Meta:
         table = "population_figure"
         unique_together = (("organisation", "characteristic", "group"),)
+
+
+# Roll-ups of `involvement`, kept in step with it in the same transaction by
+# `services/rollups.py`. Reports read these; the raw rows stay the record they are checked
+# against. Keys hold no NULLs (0 or "" for "none") so that the unique key, and ON CONFLICT
+# upserts on it, treat "no team" as one value on every database.
+
+
+class ActivityDay(Model):
+    """Involvement summed per organisation, day and activity (with the mode, category, team
+    and project each involvement was recorded with). Sums add up over any set of days, and an
+    activity is in a period exactly when it has a row on one of its days, so distinct
+    activities stay exact for any period."""
+
+    id = fields.IntField(primary_key=True)
+    organisation_id: int
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="activity_days", on_delete=fields.CASCADE
+    )
+    day = fields.DateField()
+    activity_id = fields.IntField()
+    mode = fields.CharField(max_length=10)
+    category = fields.CharField(max_length=20)
+    team_id = fields.IntField()
+    project_id = fields.IntField()
+    involvements = fields.IntField()
+    minutes = fields.IntField()
+    fee_pence = fields.IntField()
+    expenses_pence = fields.IntField()
+
+    class Meta:
+        table = "rollup_activity_day"
+        unique_together = (
+            ("organisation", "day", "activity_id", "mode", "category", "team_id", "project_id"),
+        )
+
+
+class PersonDay(Model):
+    """Who took part on each day: distinct people over a period need the person in the key."""
+
+    id = fields.IntField(primary_key=True)
+    organisation_id: int
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="person_days", on_delete=fields.CASCADE
+    )
+    day = fields.DateField()
+    team_id = fields.IntField()
+    representative_id = fields.IntField()
+    representative_type = fields.CharField(max_length=10)
+    involvements = fields.IntField()
+
+    class Meta:
+        table = "rollup_person_day"
+        unique_together = (
+            ("organisation", "day", "team_id", "representative_id", "representative_type"),
+        )
+        indexes = (("representative_id", "organisation_id", "team_id"),)
+
+
+class PersonMonth(Model):
+    """`PersonDay` by calendar month (`month` is its first day). A period reads whole months
+    here and only its ragged ends from `PersonDay`, so a year is 12 rows a person, not 365."""
+
+    id = fields.IntField(primary_key=True)
+    organisation_id: int
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="person_months", on_delete=fields.CASCADE
+    )
+    month = fields.DateField()
+    team_id = fields.IntField()
+    representative_id = fields.IntField()
+    representative_type = fields.CharField(max_length=10)
+    involvements = fields.IntField()
+
+    class Meta:
+        table = "rollup_person_month"
+        unique_together = (
+            ("organisation", "month", "team_id", "representative_id", "representative_type"),
+        )
+
+
+class PersonFirst(Model):
+    """The first day a person took part: in the whole organisation (`team_id` 0), and in each
+    team. "New this period" counts the people whose first day falls in it."""
+
+    id = fields.IntField(primary_key=True)
+    organisation_id: int
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="person_firsts", on_delete=fields.CASCADE
+    )
+    team_id = fields.IntField()
+    representative_id = fields.IntField()
+    first_day = fields.DateField()
+
+    class Meta:
+        table = "rollup_person_first"
+        unique_together = (("organisation", "team_id", "representative_id"),)
+        indexes = (("organisation_id", "team_id", "first_day"),)

@@ -22,7 +22,7 @@ from coprod.models import (
     Involvement,
     LineKind,
 )
-from coprod.services import audit
+from coprod.services import audit, rollups
 from coprod.services.access import is_lead
 from coprod.services.actor import Actor
 from coprod.validation import Checker
@@ -103,9 +103,11 @@ async def record_attendance(actor: Actor, booking: Booking, data: Mapping[str, A
 
 
 async def _record_involvement(booking: Booking) -> None:
-    """Keep the flat row that reports count in step with attendance."""
+    """Keep the flat row that reports count, and its roll-ups, in step with attendance."""
+    before = await Involvement.filter(booking_id=booking.id).values(*ROW)
     if booking.status != BookingStatus.ATTENDED:
         await Involvement.filter(booking_id=booking.id).delete()
+        await rollups.involvement_changed(before, [])
         return
     activity = await booking.activity
     rep = await booking.representative
@@ -122,7 +124,27 @@ async def _record_involvement(booking: Booking) -> None:
         "day": london_date(booking.starts_at),
         "minutes": (booking.attended_minutes or 0) + (booking.preparation_minutes or 0),
     }
-    await Involvement.update_or_create(defaults=values, booking_id=booking.id)
+    row, _ = await Involvement.update_or_create(defaults=values, booking_id=booking.id)
+    await rollups.involvement_changed(
+        before, [{**values, "fee_pence": row.fee_pence, "expenses_pence": row.expenses_pence}]
+    )
+
+
+# What the roll-ups summarise of an involvement row.
+ROW = (
+    "organisation_id",
+    "activity_id",
+    "project_id",
+    "team_id",
+    "representative_id",
+    "representative_type",
+    "category",
+    "mode",
+    "day",
+    "minutes",
+    "fee_pence",
+    "expenses_pence",
+)
 
 
 def share(total: int, weights: list[int]) -> list[int]:
@@ -154,8 +176,14 @@ async def cost_involvements(claim: Claim) -> None:
             )
         )
         weights = [r.minutes for r in rows]
+        before = [_values(r) for r in rows]
         for row, fee, cost in zip(
             rows, share(fees.get(day, 0), weights), share(spent.get(day, 0), weights), strict=True
         ):
             row.fee_pence, row.expenses_pence = fee, cost
             await row.save(update_fields=["fee_pence", "expenses_pence"])
+        await rollups.involvement_changed(before, [_values(r) for r in rows])
+
+
+def _values(row: Involvement) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in ROW}

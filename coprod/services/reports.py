@@ -1,7 +1,9 @@
 """Co-production reports for an organisation, and roll-ups for a network.
 
-Every figure is aggregated by the database (GROUP BY over the involvement table and friends);
-Python only arranges the handful of result rows. Small counts are suppressed after aggregation.
+Involvement figures come from the roll-up tables (`report_figures.Rollups`), which the
+attendance and claims services keep in step with the involvement rows; access arrangements and
+wellbeing checks are counted from their own tables. Python only arranges the handful of result
+rows. Small counts are suppressed after aggregation, whichever source gave them.
 """
 
 from __future__ import annotations
@@ -12,8 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tortoise.expressions import Subquery
-from tortoise.functions import Count, Min, Sum
+from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from coprod.domain.equality import QUESTIONS
@@ -22,8 +23,6 @@ from coprod.domain.scheduling import LONDON
 from coprod.errors import Forbidden, NotFound
 from coprod.models import (
     AccessArrangement,
-    EqualityResponse,
-    Involvement,
     MembershipStatus,
     Network,
     NetworkMembership,
@@ -35,6 +34,7 @@ from coprod.models import (
 )
 from coprod.services import audit
 from coprod.services.actor import Actor
+from coprod.services.report_figures import ROLLUPS, Figures, Totals
 from coprod.validation import Checker
 
 CATEGORIES = ("co_design", "co_decision", "co_delivery", "co_evaluation")
@@ -114,79 +114,28 @@ class Report:
         return found
 
 
-def _scope(report: Report) -> dict[str, Any]:
-    scope: dict[str, Any] = {
-        "organisation_id__in": report.organisations,
-        "day__gte": report.period.start,
-        "day__lte": report.period.end,
-    }
-    if report.team_id:
-        scope["team_id"] = report.team_id
-    return scope
-
-
-async def _by(report: Report, column: str, keys: tuple[str, ...]) -> list[dict[str, Any]]:
-    rows = (
-        await Involvement.filter(**_scope(report))
-        .annotate(
-            activities=Count("activity_id", distinct=True),
-            involvements=Count("id"),
-            minutes=Sum("minutes"),
-            fees=Sum("fee_pence"),
-            expenses=Sum("expenses_pence"),
-        )
-        .group_by(column)
-        .values(column, "activities", "involvements", "minutes", "fees", "expenses")
-    )
-    found = {row[column]: row for row in rows}
-    ordered = [*keys, *(k for k in found if k not in keys)]
+def _ordered(found: dict[Any, Totals], keys: tuple[str, ...]) -> list[dict[str, Any]]:
     return [
         {
             "key": key,
-            "activities": int(found.get(key, {}).get("activities") or 0),
-            "involvements": int(found.get(key, {}).get("involvements") or 0),
-            "hours": round(int(found.get(key, {}).get("minutes") or 0) / 60, 1),
-            "fees_pence": int(found.get(key, {}).get("fees") or 0),
-            "expenses_pence": int(found.get(key, {}).get("expenses") or 0),
+            "activities": found.get(key, Totals()).activities,
+            "involvements": found.get(key, Totals()).involvements,
+            "hours": round(found.get(key, Totals()).minutes / 60, 1),
+            "fees_pence": found.get(key, Totals()).fees,
+            "expenses_pence": found.get(key, Totals()).expenses,
         }
-        for key in ordered
+        for key in [*keys, *(k for k in found if k not in keys)]
     ]
 
 
-def _team(report: Report) -> dict[str, Any]:
-    return {"team_id": report.team_id} if report.team_id else {}
-
-
-async def _people(report: Report) -> dict[str, int | None]:
-    scope = _scope(report)
-    rows = (
-        await Involvement.filter(**scope)
-        .annotate(people=Count("representative_id", distinct=True))
-        .group_by("representative_type")
-        .values("representative_type", "people")
-    )
-    counts = {row["representative_type"]: int(row["people"]) for row in rows}
-    total = (
-        await Involvement.filter(**scope)
-        .annotate(people=Count("representative_id", distinct=True))
-        .values("people")
-    )
-    # New this period: people whose first involvement ever falls inside it (a HAVING clause).
-    # New this period: people whose first involvement ever falls inside it (GROUP BY ... HAVING
-    # in the database; one small row comes back per new person).
-    new = len(
-        await Involvement.filter(organisation_id__in=report.organisations, **_team(report))
-        .annotate(first_day=Min("day"))
-        .group_by("representative_id")
-        .filter(first_day__gte=report.period.start, first_day__lte=report.period.end)
-        .values("representative_id")
-    )
+async def _people(report: Report, figures: Figures) -> dict[str, int | None]:
+    counts = await figures.people(report)
     return {
         "patients": counts.get("patient", 0),
         "carers": counts.get("carer", 0),
         "both": counts.get("both", 0),
-        "total": int(total[0]["people"] or 0) if total else 0,
-        "new": new,
+        "total": counts["total"],
+        "new": counts["new"],
     }
 
 
@@ -230,15 +179,10 @@ async def _wellbeing(report: Report) -> dict[str, int | None]:
     return {o.value: suppress(found.get(o.value, 0)) for o in WellbeingOutcome}
 
 
-async def _projects(report: Report) -> dict[str, int]:
-    rows = (
-        await Involvement.filter(**_scope(report), project_id__isnull=False, category__isnull=False)
-        .annotate(categories=Count("category", distinct=True), touches=Count("id"))
-        .group_by("project_id")
-        .values("project_id", "categories", "touches")
-    )
-    end_to_end = sum(1 for r in rows if int(r["categories"]) == len(CATEGORIES))
-    single = sum(1 for r in rows if int(r["touches"]) == 1)
+async def _projects(report: Report, figures: Figures) -> dict[str, int]:
+    rows = await figures.projects(report)
+    end_to_end = sum(1 for categories, _ in rows if categories == len(CATEGORIES))
+    single = sum(1 for _, touches in rows if touches == 1)
     return {
         "end_to_end": end_to_end,
         "single_touchpoint": single,
@@ -246,27 +190,15 @@ async def _projects(report: Report) -> dict[str, int]:
     }
 
 
-async def _reach(report: Report) -> list[dict[str, Any]]:
-    involved = Involvement.filter(**_scope(report)).distinct().values("representative_id")
+async def _reach(report: Report, figures: Figures) -> list[dict[str, Any]]:
     population = await PopulationFigure.filter(organisation_id__in=report.organisations).values(
         "characteristic", "group", "percent_tenths"
     )
-    answers = EqualityResponse.filter(representative_id__in=Subquery(involved))
-    # One cheap check first: with no answers at all, the ten per-question queries are skipped.
-    anyone = await answers.exists()
+    answers = await figures.answers(report)
     out = []
     for question in QUESTIONS:
-        rows = (
-            []
-            if not anyone
-            else (
-                await answers.annotate(n=Count("id"))
-                .group_by(question.key)
-                .values(question.key, "n")
-            )
-        )
         # People who left this question unanswered are not among those who answered it.
-        counts = {r[question.key]: int(r["n"]) for r in rows if r[question.key] is not None}
+        counts = answers.get(question.key, {})
         answered = sum(counts.values())
         safe = suppress_with_total({v: suppress(counts.get(v, 0)) for v, _ in question.options})
         groups = []
@@ -295,10 +227,12 @@ async def _reach(report: Report) -> list[dict[str, Any]]:
     return out
 
 
-async def build(report: Report) -> Report:
-    report.by_category = await _by(report, "category", CATEGORIES)
-    report.by_mode = await _by(report, "mode", MODES)
-    report.people = await _people(report)
+async def build(report: Report, figures: Figures = ROLLUPS) -> Report:
+    """Every figure of the report, from `figures` (the roll-ups unless a test or benchmark asks
+    for the raw rows), with small counts hidden."""
+    report.by_category = _ordered(await figures.by(report, "category"), CATEGORIES)
+    report.by_mode = _ordered(await figures.by(report, "mode"), MODES)
+    report.people = await _people(report, figures)
     if report.outside:
         people: dict[str, int | None] = {k: suppress(v) for k, v in report.people.items()}
         by_type = suppress_with_total({k: people[k] for k in ("patients", "carers", "both")})
@@ -313,8 +247,8 @@ async def build(report: Report) -> Report:
     }
     report.access = await _access(report)
     report.wellbeing = await _wellbeing(report)
-    report.projects = await _projects(report)
-    report.reach = await _reach(report)
+    report.projects = await _projects(report, figures)
+    report.reach = await _reach(report, figures)
     return report
 
 
@@ -329,7 +263,9 @@ async def organisation_report(
     return await build(Report(period, [actor.organisation_id], team_id, outside=outside))
 
 
-async def network_report(actor: Actor, network_id: int, period: Period) -> tuple[Network, Report]:
+async def network_report(
+    actor: Actor, network_id: int, period: Period, figures: Figures = ROLLUPS
+) -> tuple[Network, Report]:
     """The same figures across a network's members, then each member side by side. No personal
     data, and every people count is suppressed after aggregation."""
     network = await Network.get_or_none(id=network_id)
@@ -339,31 +275,17 @@ async def network_report(actor: Actor, network_id: int, period: Period) -> tuple
     members: list[int] = await NetworkMembership.filter(  # type: ignore[assignment]
         network=network, status=MembershipStatus.ACCEPTED
     ).values_list("organisation_id", flat=True)
-    report = await build(Report(period, list(members), outside=True))
+    report = await build(Report(period, list(members), outside=True), figures)
     names = dict(await Organisation.filter(id__in=report.organisations).values_list("id", "name"))
-    rows = (
-        await Involvement.filter(
-            organisation_id__in=report.organisations, day__gte=period.start, day__lte=period.end
-        )
-        .annotate(
-            involvements=Count("id"),
-            people=Count("representative_id", distinct=True),
-            minutes=Sum("minutes"),
-            fees=Sum("fee_pence"),
-            expenses=Sum("expenses_pence"),
-        )
-        .group_by("organisation_id")
-        .values("organisation_id", "involvements", "people", "minutes", "fees", "expenses")
-    )
-    found = {r["organisation_id"]: r for r in rows}
+    found = await figures.members(report)
     report.members = [
         {
             "organisation": names.get(org_id, ""),
-            "involvements": int(found.get(org_id, {}).get("involvements") or 0),
-            "people": suppress(int(found.get(org_id, {}).get("people") or 0)),
-            "hours": round(int(found.get(org_id, {}).get("minutes") or 0) / 60, 1),
-            "fees_pence": int(found.get(org_id, {}).get("fees") or 0),
-            "expenses_pence": int(found.get(org_id, {}).get("expenses") or 0),
+            "involvements": found.get(org_id, Totals()).involvements,
+            "people": suppress(found.get(org_id, Totals()).people),
+            "hours": round(found.get(org_id, Totals()).minutes / 60, 1),
+            "fees_pence": found.get(org_id, Totals()).fees,
+            "expenses_pence": found.get(org_id, Totals()).expenses,
         }
         for org_id in sorted(report.organisations, key=lambda i: names.get(i, ""))
     ]

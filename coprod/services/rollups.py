@@ -1,0 +1,101 @@
+"""Keeping the report roll-ups (`models/reporting.py`) in step with the `involvement` rows they
+summarise. `attendance.py` calls `involvement_changed` inside the transaction that changes the
+rows, so a report never sees one without the other."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from coprod.domain.reporting import PERSON_DAY, ROLLUP_KEYS, ROLLUP_SUMS, rollup_changes
+from coprod.models import Representative
+
+
+def connection() -> BaseDBAsyncClient:
+    """The current transaction's connection, if there is one."""
+    return connections.get("default")
+
+
+def postgres(conn: BaseDBAsyncClient) -> bool:
+    return conn.capabilities.dialect == "postgres"
+
+
+def placeholders(conn: BaseDBAsyncClient, sql: str, values: Sequence[Any]) -> tuple[str, list]:
+    """`?` placeholders as the connection's driver takes them (asyncpg numbers them), and
+    dates as SQLite stores them."""
+    if not postgres(conn):
+        return sql, [v.isoformat() if isinstance(v, dt.date) else v for v in values]
+    parts = sql.split("?")
+    numbered = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
+    return numbered, list(values)
+
+
+async def run(sql: str, values: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    conn = connection()
+    text, params = placeholders(conn, sql, values)
+    return [dict(r) for r in await conn.execute_query_dict(text, params)]
+
+
+async def involvement_changed(
+    before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, Any]]
+) -> None:
+    """Involvement rows (as their values) `before` have become `after`. Call inside the
+    transaction that changed them."""
+    changes = rollup_changes(before, after)
+    people = sorted({key[3] for key in changes[PERSON_DAY]})
+    if people:
+        # A person's first days are worked out again from their rows: the lock keeps two
+        # changes for the same person from each missing the other's.
+        await Representative.select_for_update().filter(id__in=people).order_by("id").values("id")
+    for table, found in changes.items():
+        keys, sums = ROLLUP_KEYS[table], ROLLUP_SUMS[table]
+        # Rows are locked in a fixed order, so two transactions touching the same ones queue
+        # rather than deadlock.
+        for key in sorted(found, key=_sortable):
+            delta = found[key]
+            match = " AND ".join(f"{k} = ?" for k in keys)
+            await run(
+                f"INSERT INTO {table} ({', '.join((*keys, *sums))})"
+                f" VALUES ({', '.join('?' * (len(keys) + len(sums)))})"
+                f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+                + ", ".join(f"{s} = {table}.{s} + excluded.{s}" for s in sums),
+                [*key, *delta],
+            )
+            # A row that no longer counts anyone would still count as an activity or person.
+            await run(f"DELETE FROM {table} WHERE {match} AND involvements = 0", key)
+    for organisation_id, person in sorted({(k[0], k[3]) for k in changes[PERSON_DAY]}):
+        await _first_days(organisation_id, person)
+
+
+def _sortable(key: tuple[Any, ...]) -> tuple[str, ...]:
+    return tuple(str(k) for k in key)
+
+
+async def _first_days(organisation_id: int, representative_id: int) -> None:
+    """The person's first day in the organisation (team 0) and in each team."""
+    found = await run(
+        "SELECT team_id, MIN(day) AS first_day FROM rollup_person_day"
+        " WHERE organisation_id = ? AND representative_id = ? GROUP BY team_id",
+        [organisation_id, representative_id],
+    )
+    first = {r["team_id"]: _date(r["first_day"]) for r in found if r["team_id"]}
+    if found:
+        first[0] = min(_date(r["first_day"]) for r in found)
+    await run(
+        "DELETE FROM rollup_person_first WHERE organisation_id = ? AND representative_id = ?",
+        [organisation_id, representative_id],
+    )
+    for team_id, day in sorted(first.items()):
+        await run(
+            "INSERT INTO rollup_person_first (organisation_id, team_id, representative_id,"
+            " first_day) VALUES (?, ?, ?, ?)",
+            [organisation_id, team_id, representative_id, day],
+        )
+
+
+def _date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
