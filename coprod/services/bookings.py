@@ -74,7 +74,11 @@ async def booking_for(actor: Actor, booking_id: int) -> Booking:
 
 
 async def _facts(
-    activity: Activity, rep: Representative, mode: str, ignore: int | None = None
+    activity: Activity,
+    rep: Representative,
+    mode: str,
+    ignore: int | None = None,
+    taken: int | None = None,
 ) -> BookingFacts:
     starts_at = activity.starts_at
     ends_at = starts_at + dt.timedelta(minutes=activity.duration_minutes) if starts_at else None
@@ -86,9 +90,12 @@ async def _facts(
         clashes = sum(
             scheduling.times_overlap(starts_at, ends_at, b.starts_at, b.ends_at) for b in others
         )
-    taken = (
-        await Booking.filter(activity=activity, status__in=HOLDING).exclude(id=ignore or 0).count()
-    )
+    if taken is None:
+        taken = (
+            await Booking.filter(activity=activity, status__in=HOLDING)
+            .exclude(id=ignore or 0)
+            .count()
+        )
     contracts = await Contract.filter(representative=rep)
     project = await Project.get_or_none(id=activity.project_id) if activity.project_id else None
     return BookingFacts(
@@ -122,7 +129,7 @@ async def _refuse_if_full(activity: Activity, rep: Representative, mode: str) ->
     taken = await Booking.filter(activity_id=activity.id, status__in=HOLDING).count()
     if taken < activity.capacity:
         return
-    refusals = scheduling.booking_refusals(await _facts(activity, rep, mode))
+    refusals = scheduling.booking_refusals(await _facts(activity, rep, mode, taken=taken))
     if Refusal.FULL in refusals:
         raise BookingRefused(refusals)
 
