@@ -8,6 +8,7 @@ replayed webhook can never pay twice.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Mapping
@@ -262,68 +263,103 @@ async def retry(actor: Actor, claim: Claim) -> PaymentAttempt:
 STALE = dt.timedelta(minutes=10)
 
 
-async def _claim_next() -> PaymentAttempt | None:
-    """Take the next queued attempt. One left half-done by a worker that died is taken again
+# Attempts taken per claim, and transfers in flight at once. A transfer is mostly waiting for
+# Stripe, so a few at once keep the worker busy; each still has its own attempt and key.
+PAYMENT_BATCH = 20
+PAYMENT_CONCURRENCY = 8
+
+
+async def _claim_batch(limit: int = PAYMENT_BATCH) -> list[PaymentAttempt]:
+    """Take the next queued attempts. One left half-done by a worker that died is taken again
     after a while: it keeps its idempotency key, so Stripe will not pay it twice."""
     now = _now()
     ready = Q(transfer_id__isnull=True) | Q(transfer_id=IN_PROGRESS, updated_at__lt=now - STALE)
     async with in_transaction():
-        attempt = (
+        ids = (
             await PaymentAttempt.filter(ready, status=AttemptStatus.PENDING)
             .order_by("id")
+            .limit(limit)
             .select_for_update(skip_locked=True)
-            .first()
+            .values_list("id", flat=True)
         )
-        if attempt is None:
-            return None
-        won = await PaymentAttempt.filter(
-            ready, id=attempt.id, status=AttemptStatus.PENDING
-        ).update(transfer_id=IN_PROGRESS, updated_at=now)
-        return attempt if won else None
+        if not ids:
+            return []
+        # Conditional, so only one claimant's update matches a row even without row locks
+        # (SQLite); the rows marked at our exact moment are the ones we won.
+        await PaymentAttempt.filter(ready, id__in=ids, status=AttemptStatus.PENDING).update(
+            transfer_id=IN_PROGRESS, updated_at=now
+        )
+        return list(
+            await PaymentAttempt.filter(
+                id__in=ids, status=AttemptStatus.PENDING, transfer_id=IN_PROGRESS, updated_at=now
+            ).order_by("id")
+        )
+
+
+async def _pay(attempt: PaymentAttempt, claim: Claim) -> bool:
+    """Make one claimed attempt's transfer and record what happened. True if it was paid."""
+    rep = claim.representative
+    try:
+        if not rep.stripe_account_id:
+            raise PaymentFailed("They have not set up a Stripe account yet", retryable=False)
+        result = await gateway().transfer(
+            amount_pence=attempt.amount_pence,
+            account_id=rep.stripe_account_id,
+            idempotency_key=attempt.idempotency_key,
+            description=f"Coprod claim {claim.id}",
+            metadata={"claim_id": str(claim.id)},
+        )
+    except PaymentFailed as exc:
+        async with in_transaction():
+            # Unless Stripe's webhook recorded the transfer while we waited for the reply.
+            failed = await PaymentAttempt.filter(
+                id=attempt.id, status=AttemptStatus.PENDING
+            ).update(
+                status=AttemptStatus.FAILED,
+                failure_reason=exc.reason,
+                retryable=exc.retryable,
+                transfer_id=None,
+                updated_at=_now(),
+            )
+            if not failed:
+                return False
+            await Claim.filter(id=claim.id, status=ClaimStatus.APPROVED).update(
+                status=ClaimStatus.FAILED
+            )
+            await audit.record(
+                Actor.system(organisation_id=claim.organisation_id),
+                "payment.failed",
+                attempt,
+                after={"reason": exc.reason, "retryable": exc.retryable},
+            )
+        return False
+    await mark_paid(attempt, result.id)
+    return True
 
 
 async def process_payments(now: dt.datetime) -> int:
-    """Worker job: make the transfers for queued attempts."""
+    """Worker job: make the transfers for queued attempts, a few at once."""
     paid = 0
-    while (attempt := await _claim_next()) is not None:
-        claim = await Claim.get(id=attempt.claim_id).prefetch_related("representative")
-        rep = claim.representative
-        try:
-            if not rep.stripe_account_id:
-                raise PaymentFailed("They have not set up a Stripe account yet", retryable=False)
-            result = await gateway().transfer(
-                amount_pence=attempt.amount_pence,
-                account_id=rep.stripe_account_id,
-                idempotency_key=attempt.idempotency_key,
-                description=f"Coprod claim {claim.id}",
-                metadata={"claim_id": str(claim.id)},
-            )
-        except PaymentFailed as exc:
-            async with in_transaction():
-                # Unless Stripe's webhook recorded the transfer while we waited for the reply.
-                failed = await PaymentAttempt.filter(
-                    id=attempt.id, status=AttemptStatus.PENDING
-                ).update(
-                    status=AttemptStatus.FAILED,
-                    failure_reason=exc.reason,
-                    retryable=exc.retryable,
-                    transfer_id=None,
-                    updated_at=_now(),
-                )
-                if not failed:
-                    continue
-                await Claim.filter(id=claim.id, status=ClaimStatus.APPROVED).update(
-                    status=ClaimStatus.FAILED
-                )
-                await audit.record(
-                    Actor.system(organisation_id=claim.organisation_id),
-                    "payment.failed",
-                    attempt,
-                    after={"reason": exc.reason, "retryable": exc.retryable},
-                )
-            continue
-        await mark_paid(attempt, result.id)
-        paid += 1
+    limit = asyncio.Semaphore(PAYMENT_CONCURRENCY)
+
+    async def pay(attempt: PaymentAttempt, claim: Claim) -> bool:
+        async with limit:
+            return await _pay(attempt, claim)
+
+    while batch := await _claim_batch():
+        found = await Claim.filter(id__in=[a.claim_id for a in batch]).prefetch_related(
+            "representative"
+        )
+        claims_by_id = {c.id: c for c in found}
+        results = await asyncio.gather(
+            *(pay(a, claims_by_id[a.claim_id]) for a in batch), return_exceptions=True
+        )
+        paid += sum(1 for r in results if r is True)
+        # Every transfer in the batch has finished before an unexpected fault is passed on, so
+        # none is left running when the worker logs it and tries again.
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
     return paid
 
 
