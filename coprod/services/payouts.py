@@ -263,10 +263,10 @@ async def retry(actor: Actor, claim: Claim) -> PaymentAttempt:
 STALE = dt.timedelta(minutes=10)
 
 
-# Attempts taken per claim, and transfers in flight at once. A transfer is mostly waiting for
+# Attempts taken at a time, and transfers in flight at once. A transfer is mostly waiting for
 # Stripe, so a few at once keep the worker busy; each still has its own attempt and key.
 PAYMENT_BATCH = 20
-PAYMENT_CONCURRENCY = 8
+PAYMENT_CONCURRENCY = 4
 
 
 async def _claim_batch(limit: int = PAYMENT_BATCH) -> list[PaymentAttempt]:
@@ -296,8 +296,9 @@ async def _claim_batch(limit: int = PAYMENT_BATCH) -> list[PaymentAttempt]:
         )
 
 
-async def _pay(attempt: PaymentAttempt, claim: Claim) -> bool:
-    """Make one claimed attempt's transfer and record what happened. True if it was paid."""
+async def _transfer(attempt: PaymentAttempt, claim: Claim) -> str | None:
+    """Make one claimed attempt's transfer. Returns the transfer's id, or None when Stripe
+    refused it, which is recorded at once."""
     rep = claim.representative
     try:
         if not rep.stripe_account_id:
@@ -321,30 +322,32 @@ async def _pay(attempt: PaymentAttempt, claim: Claim) -> bool:
                 transfer_id=None,
                 updated_at=_now(),
             )
-            if not failed:
-                return False
-            await Claim.filter(id=claim.id, status=ClaimStatus.APPROVED).update(
-                status=ClaimStatus.FAILED
-            )
-            await audit.record(
-                Actor.system(organisation_id=claim.organisation_id),
-                "payment.failed",
-                attempt,
-                after={"reason": exc.reason, "retryable": exc.retryable},
-            )
-        return False
-    await mark_paid(attempt, result.id)
-    return True
+            if failed:
+                await Claim.filter(id=claim.id, status=ClaimStatus.APPROVED).update(
+                    status=ClaimStatus.FAILED
+                )
+                await audit.record(
+                    Actor.system(organisation_id=claim.organisation_id),
+                    "payment.failed",
+                    attempt,
+                    after={"reason": exc.reason, "retryable": exc.retryable},
+                )
+        return None
+    return result.id
 
 
 async def process_payments(now: dt.datetime) -> int:
-    """Worker job: make the transfers for queued attempts, a few at once."""
+    """Worker job: make the transfers for queued attempts, a batch at a time, a few at once.
+
+    A batch's transfers are recorded together, in one transaction, once they have all been
+    made. If the worker stops before that, its attempts are taken again once stale and sent
+    with the same idempotency keys, so Stripe returns the transfers it already made."""
     paid = 0
     limit = asyncio.Semaphore(PAYMENT_CONCURRENCY)
 
-    async def pay(attempt: PaymentAttempt, claim: Claim) -> bool:
+    async def transfer(attempt: PaymentAttempt, claim: Claim) -> str | None:
         async with limit:
-            return await _pay(attempt, claim)
+            return await _transfer(attempt, claim)
 
     while batch := await _claim_batch():
         found = await Claim.filter(id__in=[a.claim_id for a in batch]).prefetch_related(
@@ -352,52 +355,74 @@ async def process_payments(now: dt.datetime) -> int:
         )
         claims_by_id = {c.id: c for c in found}
         results = await asyncio.gather(
-            *(pay(a, claims_by_id[a.claim_id]) for a in batch), return_exceptions=True
+            *(transfer(a, claims_by_id[a.claim_id]) for a in batch), return_exceptions=True
         )
-        paid += sum(1 for r in results if r is True)
-        # Every transfer in the batch has finished before an unexpected fault is passed on, so
-        # none is left running when the worker logs it and tries again.
-        for r in results:
-            if isinstance(r, BaseException):
-                raise r
+        made = [
+            (attempt, result, claims_by_id[attempt.claim_id])
+            for attempt, result in zip(batch, results, strict=True)
+            if isinstance(result, str)
+        ]
+        if made:
+            async with in_transaction():
+                for attempt, transfer_id, claim in made:
+                    await _record_paid(attempt, transfer_id, claim)
+            paid += len(made)
+        # Passed on only once every transfer in the batch has finished and those made are
+        # recorded, so none is left running when the worker logs the fault and tries again.
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
     return paid
 
 
-async def mark_paid(attempt: PaymentAttempt, transfer_id: str) -> None:
-    """Record a transfer as made. Safe to call again (from a replayed webhook, say)."""
+async def mark_paid(attempt: PaymentAttempt, transfer_id: str, claim: Claim | None = None) -> None:
+    """Record a transfer as made. Safe to call again (from a replayed webhook, say).
+
+    `claim` (with its representative) saves reading it again when the caller has it; only its
+    id, organisation and representative are used, never its status."""
     async with in_transaction():
-        attempt.status = AttemptStatus.SUCCEEDED
-        attempt.transfer_id = transfer_id
-        await attempt.save(update_fields=["status", "transfer_id", "updated_at"])
+        await _record_paid(attempt, transfer_id, claim)
+
+
+async def _record_paid(attempt: PaymentAttempt, transfer_id: str, claim: Claim | None) -> None:
+    """mark_paid's work, inside the caller's transaction."""
+    attempt.status = AttemptStatus.SUCCEEDED
+    attempt.transfer_id = transfer_id
+    await attempt.save(update_fields=["status", "transfer_id", "updated_at"])
+    # Conditional, so of a worker and a webhook recording the same transfer at once, only
+    # one goes on to audit it and queue the remittance.
+    paid = await (
+        Claim.filter(id=attempt.claim_id)
+        .exclude(status=ClaimStatus.PAID)
+        .update(status=ClaimStatus.PAID, paid_at=_now())
+    )
+    if not paid:
+        return
+    if claim is None:
         claim = await Claim.get(id=attempt.claim_id).prefetch_related("representative")
-        if claim.status == ClaimStatus.PAID:
-            return
-        claim.status = ClaimStatus.PAID
-        claim.paid_at = _now()
-        await claim.save(update_fields=["status", "paid_at"])
-        await audit.record(
-            Actor.system(organisation_id=claim.organisation_id),
-            "payment.succeeded",
-            attempt,
-            after={"transfer_id": transfer_id, "amount_pence": attempt.amount_pence},
+    await audit.record(
+        Actor.system(organisation_id=claim.organisation_id),
+        "payment.succeeded",
+        attempt,
+        after={"transfer_id": transfer_id, "amount_pence": attempt.amount_pence},
+    )
+    rep = claim.representative
+    if rep.email:
+        t = await claims.totals(claim)
+        await contact.email_representative(
+            rep,
+            dedupe_key=f"claim:{claim.id}:remittance",
+            template="remittance",
+            organisation_id=claim.organisation_id,
+            context={
+                "name": rep.full_name,
+                "claim_id": claim.id,
+                "total": money(t.total_pence),
+                "fees": money(t.fees_pence),
+                "expenses": money(t.expenses_pence),
+                "url": f"{get_settings().base_url}/my/claims/{claim.id}",
+            },
         )
-        rep = claim.representative
-        if rep.email:
-            t = await claims.totals(claim)
-            await contact.email_representative(
-                rep,
-                dedupe_key=f"claim:{claim.id}:remittance",
-                template="remittance",
-                organisation_id=claim.organisation_id,
-                context={
-                    "name": rep.full_name,
-                    "claim_id": claim.id,
-                    "total": money(t.total_pence),
-                    "fees": money(t.fees_pence),
-                    "expenses": money(t.expenses_pence),
-                    "url": f"{get_settings().base_url}/my/claims/{claim.id}",
-                },
-            )
 
 
 # --------------------------------------------------------------------------- webhooks
