@@ -20,8 +20,9 @@ It makes a fresh PostgreSQL database and applies the migrations, then:
   it). The worker side is a pay run (`payouts.start_pay_run`, what finance starts, untimed)
   and then the worker's `process_payments()`, timed: claiming each attempt, the transfer,
   marking the claim paid, the audit event and the remittance email; the raw side is a loop
-  of `gateway.transfer(...)` calls of the same amounts to the same accounts (fresh idempotency keys). The stand-in is then
-  asked for its transfers: exactly one per claim, and every claim paid. Target: at least 50%.
+  of `gateway.transfer(...)` calls of the same amounts to the same accounts (fresh idempotency
+  keys). The stand-in is then asked for its transfers: exactly one per claim, and every claim
+  paid. Target: at least 50%.
 
 Rounds alternate which side goes first. It prints messages (or transfers) per second for
 each side, per round and as medians, and the ratio. The database is dropped at the end.
