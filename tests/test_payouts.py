@@ -918,3 +918,60 @@ async def test_a_lead_corrects_a_paid_claim_in_pounds(world: Any, client: Any) -
     assert made.status_code == 303
     [line] = await ClaimLine.filter(kind=LineKind.ADJUSTMENT)
     assert line.amount_pence == -1250 and line.claim_id != paid.id
+
+
+# ---------------------------------------------------------------------------- batches
+
+
+async def test_in_a_batch_a_refused_transfer_fails_alone_and_the_rest_are_paid_once(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway, mailbox: Any
+) -> None:
+    t = await trust(world)
+    people = [
+        await stripe_rep(t, gateway, standin, f"Person {i}", f"person{i}@people.example")
+        for i in range(5)
+    ]
+    # Not yet set up on Stripe's side: the transfer is refused, and nothing is paid.
+    unready = await stripe_rep(
+        t, gateway, standin, "Una Ready", "una@people.example", onboarded=False
+    )
+    claims = [await claim_of(rep) for rep in people]
+    refused = await claim_of(unready)
+    assert len(await payouts.start_pay_run(t.finance)) == 6
+
+    assert await payouts.process_payments(NOW) == 5
+
+    for claim in claims:
+        assert len(transfers_for(standin, claim)) == 1
+        assert (await reloaded(claim)).status == ClaimStatus.PAID
+    assert transfers_for(standin, refused) == []
+    assert (await reloaded(refused)).status == ClaimStatus.FAILED
+    assert await AuditEvent.filter(action="payment.succeeded").count() == 5
+    assert await AuditEvent.filter(action="payment.failed").count() == 1
+    remittances = await OutboxMessage.filter(dedupe_key__startswith="claim:").values_list(
+        "dedupe_key", flat=True
+    )
+    assert sorted(remittances) == sorted(f"claim:{c.id}:remittance" for c in claims)
+    # Nothing left for a second pass to pay again.
+    assert await payouts.process_payments(NOW) == 0
+    assert len(standin.transfers) == 5
+
+
+async def test_a_transfer_recorded_twice_at_once_is_audited_and_remitted_once(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway, mailbox: Any
+) -> None:
+    t = await trust(world)
+    claim = await claim_of(await stripe_rep(t, gateway, standin, "Ada Able", "ada@people.example"))
+    [attempt] = await payouts.start_pay_run(t.finance)
+    assert await payouts.process_payments(NOW) == 1
+    [transfer] = standin.transfers.values()
+    await Claim.filter(id=claim.id).update(status=ClaimStatus.APPROVED)  # as if not yet recorded
+    await AuditEvent.filter(action="payment.succeeded").delete()
+
+    # The worker and a webhook record the same transfer at the same moment.
+    copies = [await PaymentAttempt.get(id=attempt.id) for _ in range(2)]
+    await asyncio.gather(*(payouts.mark_paid(copy, transfer["id"]) for copy in copies))
+
+    assert (await reloaded(claim)).status == ClaimStatus.PAID
+    assert await AuditEvent.filter(action="payment.succeeded").count() == 1
+    assert await OutboxMessage.filter(dedupe_key=f"claim:{claim.id}:remittance").count() == 1

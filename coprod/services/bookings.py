@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from coprod.config import get_settings
@@ -73,7 +74,11 @@ async def booking_for(actor: Actor, booking_id: int) -> Booking:
 
 
 async def _facts(
-    activity: Activity, rep: Representative, mode: str, ignore: int | None = None
+    activity: Activity,
+    rep: Representative,
+    mode: str,
+    ignore: int | None = None,
+    taken: int | None = None,
 ) -> BookingFacts:
     starts_at = activity.starts_at
     ends_at = starts_at + dt.timedelta(minutes=activity.duration_minutes) if starts_at else None
@@ -85,9 +90,12 @@ async def _facts(
         clashes = sum(
             scheduling.times_overlap(starts_at, ends_at, b.starts_at, b.ends_at) for b in others
         )
-    taken = (
-        await Booking.filter(activity=activity, status__in=HOLDING).exclude(id=ignore or 0).count()
-    )
+    if taken is None:
+        taken = (
+            await Booking.filter(activity=activity, status__in=HOLDING)
+            .exclude(id=ignore or 0)
+            .count()
+        )
     contracts = await Contract.filter(representative=rep)
     project = await Project.get_or_none(id=activity.project_id) if activity.project_id else None
     return BookingFacts(
@@ -111,6 +119,62 @@ async def _lock(rep: Representative, activity: Activity) -> None:
     """Row locks in one order (person, then activity), so that two bookings at once for the
     same person, or for the last place, are decided one after the other on PostgreSQL."""
     await Representative.filter(id=rep.id).select_for_update().first()
+    await Activity.filter(id=activity.id).select_for_update().first()
+
+
+async def _refuse_if_full(activity: Activity, rep: Representative, mode: str) -> None:
+    """Refuse at once, naming every rule broken, when the places are all taken by bookings
+    already committed. A full activity stays full until someone cancels, so refusing from
+    this read is the answer the lock would have given a moment later."""
+    taken = await Booking.filter(activity_id=activity.id, status__in=HOLDING).count()
+    if taken < activity.capacity:
+        return
+    refusals = scheduling.booking_refusals(await _facts(activity, rep, mode, taken=taken))
+    if Refusal.FULL in refusals:
+        raise BookingRefused(refusals)
+
+
+class _Release(Exception):
+    """Raised to roll back to a savepoint, which gives up the row locks taken inside it."""
+
+
+def _lock_not_available(exc: Exception) -> bool:
+    # asyncpg's LockNotAvailableError, raised as it is or wrapped by Tortoise.
+    return "55P03" in (getattr(exc, "sqlstate", None), getattr(exc.__cause__, "sqlstate", None))
+
+
+# How many times a booking waits for the activity's lock without queueing, before it queues.
+_SHARE_WAITS = 5
+
+
+async def _lock_place(rep: Representative, activity: Activity, mode: str) -> None:
+    """Take the activity's row lock, which decides the last place, without queueing for it.
+
+    Queued behind FOR UPDATE, two hundred people after the last place would each take the lock
+    in turn only to find the activity full. Instead, while someone else holds it, wait with a
+    share lock, which every waiter is granted at once when the holder finishes; give it up,
+    refuse at once if the activity is now full, and otherwise try again. A share lock can be
+    granted while the row is only key-share locked (by a row referring to it being added), so
+    after a few rounds the booking queues as before rather than spinning."""
+    if connections.get("default").capabilities.dialect == "postgres":
+        for _ in range(_SHARE_WAITS):
+            try:
+                async with in_transaction():  # a savepoint: a refused NOWAIT spoils only itself
+                    await Activity.filter(id=activity.id).select_for_update(nowait=True).first()
+                return
+            except Exception as exc:
+                if not _lock_not_available(exc):
+                    raise
+            try:
+                async with in_transaction() as conn:
+                    await conn.execute_query(
+                        f"SELECT 1 FROM {Activity._meta.db_table} WHERE id = $1 FOR SHARE",
+                        [activity.id],
+                    )
+                    raise _Release  # rolling back to the savepoint gives the share lock up
+            except _Release:
+                pass
+            await _refuse_if_full(activity, rep, mode)
     await Activity.filter(id=activity.id).select_for_update().first()
 
 
@@ -148,9 +212,12 @@ async def book(actor: Actor, activity: Activity, rep: Representative, mode: str)
         raise NotFound
     if activity.status == ActivityStatus.CANCELLED:
         raise Conflict("This activity has been cancelled")
+    await _refuse_if_full(activity, rep, mode)
     async with in_transaction():
-        await _lock(rep, activity)
+        await Representative.filter(id=rep.id).select_for_update().first()
+        await _lock_place(rep, activity, mode)
         await activity.refresh_from_db()
+        # Read again under the locks: this decides the last place.
         refusals = scheduling.booking_refusals(await _facts(activity, rep, mode))
         if refusals:
             raise BookingRefused(refusals)

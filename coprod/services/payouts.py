@@ -8,6 +8,7 @@ replayed webhook can never pay twice.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Mapping
@@ -296,56 +297,66 @@ async def retry(actor: Actor, claim: Claim) -> PaymentAttempt:
 STALE = dt.timedelta(minutes=10)
 
 
-async def _claim_next() -> PaymentAttempt | None:
-    """Take the next queued attempt. One left half-done by a worker that died is taken again
+# Attempts taken at a time, and transfers in flight at once. A transfer is mostly waiting for
+# Stripe, so a few at once keep the worker busy; each still has its own attempt and key.
+PAYMENT_BATCH = 20
+PAYMENT_CONCURRENCY = 4
+
+
+async def _claim_batch(limit: int = PAYMENT_BATCH) -> list[PaymentAttempt]:
+    """Take the next queued attempts. One left half-done by a worker that died is taken again
     after a while: it keeps its idempotency key, so Stripe will not pay it twice."""
     now = _now()
     ready = Q(transfer_id__isnull=True) | Q(transfer_id=IN_PROGRESS, updated_at__lt=now - STALE)
     async with in_transaction():
-        attempt = (
+        ids = (
             await PaymentAttempt.filter(ready, status=AttemptStatus.PENDING)
             .order_by("id")
+            .limit(limit)
             .select_for_update(skip_locked=True)
-            .first()
+            .values_list("id", flat=True)
         )
-        if attempt is None:
-            return None
-        won = await PaymentAttempt.filter(
-            ready, id=attempt.id, status=AttemptStatus.PENDING
-        ).update(transfer_id=IN_PROGRESS, updated_at=now)
-        return attempt if won else None
+        if not ids:
+            return []
+        # Conditional, so only one claimant's update matches a row even without row locks
+        # (SQLite); the rows marked at our exact moment are the ones we won.
+        await PaymentAttempt.filter(ready, id__in=ids, status=AttemptStatus.PENDING).update(
+            transfer_id=IN_PROGRESS, updated_at=now
+        )
+        return list(
+            await PaymentAttempt.filter(
+                id__in=ids, status=AttemptStatus.PENDING, transfer_id=IN_PROGRESS, updated_at=now
+            ).order_by("id")
+        )
 
 
-async def process_payments(now: dt.datetime) -> int:
-    """Worker job: make the transfers for queued attempts."""
-    paid = 0
-    while (attempt := await _claim_next()) is not None:
-        claim = await Claim.get(id=attempt.claim_id).prefetch_related("representative")
-        rep = claim.representative
-        try:
-            if not rep.stripe_account_id:
-                raise PaymentFailed("They have not set up a Stripe account yet", retryable=False)
-            result = await gateway().transfer(
-                amount_pence=attempt.amount_pence,
-                account_id=rep.stripe_account_id,
-                idempotency_key=attempt.idempotency_key,
-                description=f"Coprod claim {claim.id}",
-                metadata={"claim_id": str(claim.id)},
+async def _transfer(attempt: PaymentAttempt, claim: Claim) -> str | None:
+    """Make one claimed attempt's transfer. Returns the transfer's id, or None when Stripe
+    refused it, which is recorded at once."""
+    rep = claim.representative
+    try:
+        if not rep.stripe_account_id:
+            raise PaymentFailed("They have not set up a Stripe account yet", retryable=False)
+        result = await gateway().transfer(
+            amount_pence=attempt.amount_pence,
+            account_id=rep.stripe_account_id,
+            idempotency_key=attempt.idempotency_key,
+            description=f"Coprod claim {claim.id}",
+            metadata={"claim_id": str(claim.id)},
+        )
+    except PaymentFailed as exc:
+        async with in_transaction():
+            # Unless Stripe's webhook recorded the transfer while we waited for the reply.
+            failed = await PaymentAttempt.filter(
+                id=attempt.id, status=AttemptStatus.PENDING
+            ).update(
+                status=AttemptStatus.FAILED,
+                failure_reason=exc.reason,
+                retryable=exc.retryable,
+                transfer_id=None,
+                updated_at=_now(),
             )
-        except PaymentFailed as exc:
-            async with in_transaction():
-                # Unless Stripe's webhook recorded the transfer while we waited for the reply.
-                failed = await PaymentAttempt.filter(
-                    id=attempt.id, status=AttemptStatus.PENDING
-                ).update(
-                    status=AttemptStatus.FAILED,
-                    failure_reason=exc.reason,
-                    retryable=exc.retryable,
-                    transfer_id=None,
-                    updated_at=_now(),
-                )
-                if not failed:
-                    continue
+            if failed:
                 await Claim.filter(id=claim.id, status=ClaimStatus.APPROVED).update(
                     status=ClaimStatus.FAILED
                 )
@@ -355,47 +366,97 @@ async def process_payments(now: dt.datetime) -> int:
                     attempt,
                     after={"reason": exc.reason, "retryable": exc.retryable},
                 )
-            continue
-        await mark_paid(attempt, result.id)
-        paid += 1
+        return None
+    return result.id
+
+
+async def process_payments(now: dt.datetime) -> int:
+    """Worker job: make the transfers for queued attempts, a batch at a time, a few at once.
+
+    A batch's transfers are recorded together, in one transaction, once they have all been
+    made. If the worker stops before that, its attempts are taken again once stale and sent
+    with the same idempotency keys, so Stripe returns the transfers it already made."""
+    paid = 0
+    limit = asyncio.Semaphore(PAYMENT_CONCURRENCY)
+
+    async def transfer(attempt: PaymentAttempt, claim: Claim) -> str | None:
+        async with limit:
+            return await _transfer(attempt, claim)
+
+    while batch := await _claim_batch():
+        found = await Claim.filter(id__in=[a.claim_id for a in batch]).prefetch_related(
+            "representative"
+        )
+        claims_by_id = {c.id: c for c in found}
+        results = await asyncio.gather(
+            *(transfer(a, claims_by_id[a.claim_id]) for a in batch), return_exceptions=True
+        )
+        made = [
+            (attempt, result, claims_by_id[attempt.claim_id])
+            for attempt, result in zip(batch, results, strict=True)
+            if isinstance(result, str)
+        ]
+        if made:
+            async with in_transaction():
+                for attempt, transfer_id, claim in made:
+                    await _record_paid(attempt, transfer_id, claim)
+            paid += len(made)
+        # Passed on only once every transfer in the batch has finished and those made are
+        # recorded, so none is left running when the worker logs the fault and tries again.
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
     return paid
 
 
-async def mark_paid(attempt: PaymentAttempt, transfer_id: str) -> None:
-    """Record a transfer as made. Safe to call again (from a replayed webhook, say)."""
+async def mark_paid(attempt: PaymentAttempt, transfer_id: str, claim: Claim | None = None) -> None:
+    """Record a transfer as made. Safe to call again (from a replayed webhook, say).
+
+    `claim` (with its representative) saves reading it again when the caller has it; only its
+    id, organisation and representative are used, never its status."""
     async with in_transaction():
-        attempt.status = AttemptStatus.SUCCEEDED
-        attempt.transfer_id = transfer_id
-        await attempt.save(update_fields=["status", "transfer_id", "updated_at"])
+        await _record_paid(attempt, transfer_id, claim)
+
+
+async def _record_paid(attempt: PaymentAttempt, transfer_id: str, claim: Claim | None) -> None:
+    """mark_paid's work, inside the caller's transaction."""
+    attempt.status = AttemptStatus.SUCCEEDED
+    attempt.transfer_id = transfer_id
+    await attempt.save(update_fields=["status", "transfer_id", "updated_at"])
+    # Conditional, so of a worker and a webhook recording the same transfer at once, only
+    # one goes on to audit it and queue the remittance.
+    paid = await (
+        Claim.filter(id=attempt.claim_id)
+        .exclude(status=ClaimStatus.PAID)
+        .update(status=ClaimStatus.PAID, paid_at=_now())
+    )
+    if not paid:
+        return
+    if claim is None:
         claim = await Claim.get(id=attempt.claim_id).prefetch_related("representative")
-        if claim.status == ClaimStatus.PAID:
-            return
-        claim.status = ClaimStatus.PAID
-        claim.paid_at = _now()
-        await claim.save(update_fields=["status", "paid_at"])
-        await audit.record(
-            Actor.system(organisation_id=claim.organisation_id),
-            "payment.succeeded",
-            attempt,
-            after={"transfer_id": transfer_id, "amount_pence": attempt.amount_pence},
+    await audit.record(
+        Actor.system(organisation_id=claim.organisation_id),
+        "payment.succeeded",
+        attempt,
+        after={"transfer_id": transfer_id, "amount_pence": attempt.amount_pence},
+    )
+    rep = claim.representative
+    if rep.email:
+        t = await claims.totals(claim)
+        await contact.email_representative(
+            rep,
+            dedupe_key=f"claim:{claim.id}:remittance",
+            template="remittance",
+            organisation_id=claim.organisation_id,
+            context={
+                "name": rep.full_name,
+                "claim_id": claim.id,
+                "total": money(t.total_pence),
+                "fees": money(t.fees_pence),
+                "expenses": money(t.expenses_pence),
+                "url": f"{get_settings().base_url}/my/claims/{claim.id}",
+            },
         )
-        rep = claim.representative
-        if rep.email:
-            t = await claims.totals(claim)
-            await contact.email_representative(
-                rep,
-                dedupe_key=f"claim:{claim.id}:remittance",
-                template="remittance",
-                organisation_id=claim.organisation_id,
-                context={
-                    "name": rep.full_name,
-                    "claim_id": claim.id,
-                    "total": money(t.total_pence),
-                    "fees": money(t.fees_pence),
-                    "expenses": money(t.expenses_pence),
-                    "url": f"{get_settings().base_url}/my/claims/{claim.id}",
-                },
-            )
 
 
 # --------------------------------------------------------------------------- webhooks
