@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from coprod import clock
 from coprod.models import Organisation, Role, Team
 from coprod.services import auth, contracts, people, representatives, wellbeing
 from coprod.services.actor import Actor
@@ -93,7 +94,7 @@ async def seed_demo() -> list[str]:
             rep,
             {
                 "role_title": rep.representative_type.value.capitalize() + " representative",
-                "starts_on": (dt.date.today() - dt.timedelta(days=200)).isoformat(),
+                "starts_on": (clock.today() - dt.timedelta(days=200)).isoformat(),
             },
         )
     phone_only = await representatives.create(
@@ -116,7 +117,7 @@ async def seed_demo() -> list[str]:
         phone_only,
         {
             "role_title": "Carer representative",
-            "starts_on": (dt.date.today() - dt.timedelta(days=1000)).isoformat(),
+            "starts_on": (clock.today() - dt.timedelta(days=1000)).isoformat(),
         },
     )
     return [

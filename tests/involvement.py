@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from coprod import clock
 from coprod.models import Activity, Booking, Claim, Representative, Role
 from coprod.services import (
     activities,
@@ -89,7 +90,7 @@ async def took_part(
     project_id: int | None = None,
 ) -> dict[str, Any]:
     """Plan, book and record attendance at an activity at 10:00 on `day` (in the past)."""
-    ahead = dt.datetime.combine(dt.date.today() + dt.timedelta(days=5), dt.time(10))
+    ahead = dt.datetime.combine(clock.today() + dt.timedelta(days=5), dt.time(10))
     activity = await activities.create_activity(
         t.lead,
         {
@@ -163,7 +164,7 @@ async def claimed_and_approved(
 
 def last_financial_year() -> int:
     """The most recent financial year that has ended, so every day in it can be attended."""
-    today = dt.date.today()
+    today = clock.today()
     return (today.year if today.month >= 4 else today.year - 1) - 1
 
 
@@ -183,7 +184,7 @@ async def seed(
     """`n` attendances of `reps` people on days from 60 days before `first` to about 14 months
     after it (never later than yesterday), each claimed and approved. The first `declining`
     people decline payment; `equality(i)` gives person i's equality answers."""
-    yesterday = dt.date.today() - dt.timedelta(days=1)
+    yesterday = clock.today() - dt.timedelta(days=1)
     start = first - dt.timedelta(days=60)
     span = min((yesterday - start).days, 480)
     people = [

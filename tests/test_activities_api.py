@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import vobject
 
+from coprod import clock
 from coprod.models import (
     AccessArrangement,
     Activity,
@@ -28,7 +29,6 @@ from tests.openapi_doc import assert_described, operations_tagged, resolve
 from tests.test_representatives_api import LEAD, create_contract, create_rep, errors_of, lead_of
 
 LONDON = ZoneInfo("Europe/London")
-TODAY = dt.date.today()
 NO_MODE = (
     "Select at least one way to take part. "
     "A phone option helps people who cannot travel or use video"
@@ -37,7 +37,7 @@ NO_MODE = (
 
 def at(days: int, hour: int = 10, minute: int = 0) -> str:
     """A time in England `days` from today, as a datetime-local input would send it."""
-    day = TODAY + dt.timedelta(days=days)
+    day = clock.today() + dt.timedelta(days=days)
     return dt.datetime.combine(day, dt.time(hour, minute)).isoformat()
 
 
@@ -71,7 +71,7 @@ async def create_activity(client: Any, **overrides: Any) -> dict[str, Any]:
 
 async def contracted_rep(client: Any, **overrides: Any) -> dict[str, Any]:
     rep = await create_rep(client, **overrides)
-    await create_contract(client, rep["id"], starts_on=TODAY.isoformat())
+    await create_contract(client, rep["id"], starts_on=clock.today().isoformat())
     return rep
 
 
@@ -425,8 +425,8 @@ async def recently_unwell(client, world) -> tuple[Any, dict[str, Any], dict[str,
         lead,
         person,
         {
-            "started_on": (TODAY - dt.timedelta(days=40)).isoformat(),
-            "ended_on": (TODAY - dt.timedelta(days=5)).isoformat(),
+            "started_on": (clock.today() - dt.timedelta(days=40)).isoformat(),
+            "ended_on": (clock.today() - dt.timedelta(days=5)).isoformat(),
             "under_crisis_team": "yes",
             "note": "Stayed at the crisis house",
         },
@@ -443,7 +443,7 @@ async def test_a_booking_soon_after_an_acute_episode_waits_for_a_wellbeing_check
     assert booking["status"] == "needs_wellbeing_check"
     assert booking["wellbeing_flag_reason"] == "Activity falls within 6 weeks of an acute episode"
     assert "crisis house" not in response.text
-    assert (TODAY - dt.timedelta(days=5)).isoformat() not in response.text
+    assert (clock.today() - dt.timedelta(days=5)).isoformat() not in response.text
 
     no_note = await client.api(
         "POST", f"/api/v1/bookings/{booking['id']}/wellbeing-check", {"outcome": "proceed"}

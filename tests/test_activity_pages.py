@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from coprod import clock
 from coprod.models import AccessArrangement, AuditEvent, Booking, BookingStatus, Role, User
 from coprod.services import (
     activities,
@@ -36,7 +37,7 @@ async def setup(world, org_name="Northshire NHS Trust", lead_email="lead@trust.e
     await contracts.create(
         lead,
         rep,
-        {"role_title": "Patient representative", "starts_on": dt.date.today().isoformat()},
+        {"role_title": "Patient representative", "starts_on": clock.today().isoformat()},
     )
     activity = await activities.create_activity(
         lead,

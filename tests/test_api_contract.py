@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from coprod import clock
 from coprod.config import get_settings
 from coprod.models import Organisation, Role
 from coprod.security import sign
@@ -104,7 +105,7 @@ async def seed_organisations(world: Any) -> dict[str, list[str]]:
     headers that authenticate each role in the first."""
     ours = await trust(world)
     org = await Organisation.get(id=ours.organisation_id)
-    last_month = dt.date.today() - dt.timedelta(days=30)
+    last_month = clock.today() - dt.timedelta(days=30)
     contract_from = last_month - dt.timedelta(days=60)
 
     sam = await representatives.create(

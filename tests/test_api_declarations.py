@@ -31,9 +31,7 @@ async def test_a_body_of_the_wrong_shape_gets_plain_english_field_errors(client,
         "colour": "Remove this field: it is not one this takes",
     }
     too_long = await client.api("POST", "/api/v1/teams", {"name": "x" * 101})
-    assert errors_by_field(too_long) == {
-        "name": "The team's name must be 100 characters or fewer"
-    }
+    assert errors_by_field(too_long) == {"name": "The team's name must be 100 characters or fewer"}
     blank = await client.api("POST", "/api/v1/teams", {"name": "   "})
     assert errors_by_field(blank) == {"name": "Enter the team's name"}
     assert await Team.all().count() == 0

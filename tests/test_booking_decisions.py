@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from coprod import clock
 from coprod.domain.scheduling import Refusal
 from coprod.models import (
     Activity,
@@ -30,7 +31,6 @@ from coprod.services.decisions import DecisionsNeeded
 from tests.conftest import deliver_mail, postgres_only
 from tests.test_bookings import (
     LEAD_EMAIL,
-    TODAY,
     activity,
     calendar_of,
     local_iso,
@@ -195,12 +195,14 @@ async def test_two_leads_choosing_a_time_at_once_book_once(lead, mailbox):
 
 
 async def test_moving_lists_who_would_break_a_rule_and_the_lead_decides_for_each(lead, mailbox):
-    day = TODAY + dt.timedelta(days=20)
+    day = clock.today() + dt.timedelta(days=20)
     new_day = day + dt.timedelta(days=7)
     workshop = await activity(lead, local_iso(day), "in_person", capacity=8)
     ada = await contactable(lead, "Ada Lovelace")
     bob = await contactable(
-        lead, "Bob Brown", contract=(TODAY - dt.timedelta(days=30), day + dt.timedelta(days=5))
+        lead,
+        "Bob Brown",
+        contract=(clock.today() - dt.timedelta(days=30), day + dt.timedelta(days=5)),
     )
     cy = await contactable(lead, "Cy Young")
     dee = await contactable(lead, "Dee Dale")
@@ -284,7 +286,7 @@ async def test_moving_lists_who_would_break_a_rule_and_the_lead_decides_for_each
 
 
 async def test_a_move_that_breaks_no_rule_needs_no_decision(lead, mailbox):
-    day = TODAY + dt.timedelta(days=20)
+    day = clock.today() + dt.timedelta(days=20)
     workshop = await activity(lead, local_iso(day), "in_person")
     ada = await contactable(lead, "Ada Lovelace")
     booking = await bookings.book(lead, workshop, ada, "in_person")
@@ -300,7 +302,7 @@ async def test_a_move_that_breaks_no_rule_needs_no_decision(lead, mailbox):
 async def test_ending_a_contract_early_lists_later_bookings_to_cancel_or_keep(lead, mailbox):
     ada = await contactable(lead, "Ada Lovelace")
     [contract] = await Contract.filter(representative=ada)
-    soon, later, latest = (TODAY + dt.timedelta(days=d) for d in (3, 12, 25))
+    soon, later, latest = (clock.today() + dt.timedelta(days=d) for d in (3, 12, 25))
     before_end = await bookings.book(
         lead, await activity(lead, local_iso(soon), title="Soon"), ada, "in_person"
     )
@@ -312,7 +314,7 @@ async def test_ending_a_contract_early_lists_later_bookings_to_cancel_or_keep(le
     )
     await deliver_mail()
     mailbox.messages.clear()
-    ended_on = TODAY + dt.timedelta(days=7)
+    ended_on = clock.today() + dt.timedelta(days=7)
     data: dict[str, Any] = {"ended_on": ended_on.isoformat(), "reason": "She asked to stop"}
 
     with pytest.raises(DecisionsNeeded) as needed:
@@ -349,19 +351,23 @@ async def test_ending_a_contract_early_lists_later_bookings_to_cancel_or_keep(le
 
 async def test_bookings_covered_by_a_following_contract_are_not_listed(lead, mailbox):
     ada = await contactable(
-        lead, "Ada Lovelace", contract=(TODAY - dt.timedelta(days=30), TODAY + dt.timedelta(days=9))
+        lead,
+        "Ada Lovelace",
+        contract=(clock.today() - dt.timedelta(days=30), clock.today() + dt.timedelta(days=9)),
     )
     [first] = await Contract.filter(representative=ada)
     await contracts.renew(lead, first, {})
     later = await bookings.book(
         lead,
-        await activity(lead, local_iso(TODAY + dt.timedelta(days=12))),
+        await activity(lead, local_iso(clock.today() + dt.timedelta(days=12))),
         ada,
         "in_person",
     )
     # Ending the first contract a few days early leaves the renewal covering the booking.
     await contracts.end_early(
-        lead, first, {"ended_on": (TODAY + dt.timedelta(days=5)).isoformat(), "reason": "Moved"}
+        lead,
+        first,
+        {"ended_on": (clock.today() + dt.timedelta(days=5)).isoformat(), "reason": "Moved"},
     )
     await later.refresh_from_db()
     assert later.status == BookingStatus.CONFIRMED

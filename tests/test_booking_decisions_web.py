@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from coprod import clock
 from coprod.domain.scheduling import Refusal
 from coprod.models import AuditEvent, Booking, BookingStatus, Contract
 from tests.conftest import deliver_mail
@@ -14,12 +15,11 @@ from tests.test_activities_api import at, book, booked, create_activity, utc
 from tests.test_bookings import calendar_of, only_message
 from tests.test_representatives_api import create_contract, create_rep, errors_of, lead_of
 
-TODAY = dt.date.today()
 CAPTIONS = "I need captions"
 
 
 def in_days(days: int) -> str:
-    return (TODAY + dt.timedelta(days=days)).isoformat()
+    return (clock.today() + dt.timedelta(days=days)).isoformat()
 
 
 async def contactable(client: Any, name: str, **contract: Any) -> dict[str, Any]:
@@ -28,7 +28,7 @@ async def contactable(client: Any, name: str, **contract: Any) -> dict[str, Any]
     rep = await create_rep(
         client, full_name=name, email=f"{slug}@people.example", contact_channels=["email"]
     )
-    await create_contract(client, rep["id"], starts_on=TODAY.isoformat(), **contract)
+    await create_contract(client, rep["id"], starts_on=clock.today().isoformat(), **contract)
     page = f"/representatives/{rep['id']}"
     given = await client.post_form(f"{page}/consents", {"purpose": "contact"}, token_from=page)
     assert given.status_code == 303, given.text
@@ -130,7 +130,7 @@ async def test_api_move_is_409_with_who_and_why_then_the_decisions_are_carried_o
     activity = await create_activity(client, starts_at=at(20))
     ada = await contactable(client, "Ada Able")
     bob = await contactable(
-        client, "Bob Baker", ends_on=(TODAY + dt.timedelta(days=25)).isoformat()
+        client, "Bob Baker", ends_on=(clock.today() + dt.timedelta(days=25)).isoformat()
     )
     cy = await contactable(client, "Cy Young")
     bookings_of = {
@@ -209,7 +209,7 @@ async def test_api_ending_a_contract_early_with_later_bookings(client, world, ma
     await deliver_mail()
     mailbox.messages.clear()
     path = f"/api/v1/contracts/{contract.id}/end"
-    body = {"ended_on": (TODAY + dt.timedelta(days=5)).isoformat(), "reason": "Moving away"}
+    body = {"ended_on": (clock.today() + dt.timedelta(days=5)).isoformat(), "reason": "Moving away"}
 
     refused = await client.api("POST", path, body)
     assert refused.status_code == 409, refused.text
@@ -311,7 +311,7 @@ async def test_moving_on_the_page_asks_the_lead_to_decide_for_each_person(client
     await lead_of(world, client)
     activity = await create_activity(client, starts_at=at(20))
     bob = await contactable(
-        client, "Bob Baker", ends_on=(TODAY + dt.timedelta(days=25)).isoformat()
+        client, "Bob Baker", ends_on=(clock.today() + dt.timedelta(days=25)).isoformat()
     )
     booking = await booked(client, activity["id"], bob["id"])
     page = f"/activities/{activity['id']}"

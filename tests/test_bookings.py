@@ -16,7 +16,7 @@ import pytest
 import vobject
 from tortoise import connections
 
-from coprod import worker
+from coprod import clock, worker
 from coprod.domain.scheduling import Refusal, Tally, best_option
 from coprod.errors import Conflict, Forbidden, NotFound
 from coprod.models import (
@@ -49,7 +49,6 @@ from tests.conftest import Mailbox, agree_to_contact, deliver_mail, postgres_onl
 
 UTC = dt.UTC
 LONDON = ZoneInfo("Europe/London")
-TODAY = dt.date.today()
 LEAD_EMAIL = "lena.lead@trust.example"
 LEAD_NAME = "Lena.Lead"  # world.user makes the name from the address
 VENUE = "Trust HQ"
@@ -96,7 +95,7 @@ async def person(
     full_name: str,
     *,
     contract: tuple[dt.date, dt.date] | None = (
-        TODAY - dt.timedelta(days=30),
+        clock.today() - dt.timedelta(days=30),
         dt.date(2028, 12, 31),
     ),
     agrees: bool = True,
@@ -235,7 +234,7 @@ async def test_no_contract_on_the_date_is_refused(scene, mailbox):
     workshop = await activity(lead, BEFORE_SPRING)
     never = await person(lead, "Ada Lovelace", contract=None)
     lapsed = await person(
-        lead, "Bob Brown", contract=(TODAY - dt.timedelta(days=30), dt.date(2027, 3, 25))
+        lead, "Bob Brown", contract=(clock.today() - dt.timedelta(days=30), dt.date(2027, 3, 25))
     )
     later = await person(lead, "Cy Young", contract=(dt.date(2027, 3, 27), dt.date(2029, 1, 1)))
 
@@ -245,7 +244,7 @@ async def test_no_contract_on_the_date_is_refused(scene, mailbox):
 
     # A contract whose last day is the day of the activity is enough.
     on_the_day = await person(
-        lead, "Dee Day", contract=(TODAY - dt.timedelta(days=1), dt.date(2027, 3, 26))
+        lead, "Dee Day", contract=(clock.today() - dt.timedelta(days=1), dt.date(2027, 3, 26))
     )
     booking = await bookings.book(lead, workshop, on_the_day, "in_person")
     assert booking.status == BookingStatus.CONFIRMED
@@ -257,7 +256,7 @@ async def test_the_day_that_counts_is_the_day_in_england(scene, mailbox):
     night = await activity(lead, "2027-07-01T00:30", minutes=60, title="Night shift review")
     assert night.starts_at == dt.datetime(2027, 6, 30, 23, 30, tzinfo=UTC)
     july = await person(lead, "Jules July", contract=(dt.date(2027, 7, 1), dt.date(2029, 6, 30)))
-    june = await person(lead, "June Jones", contract=(TODAY, dt.date(2027, 6, 30)))
+    june = await person(lead, "June Jones", contract=(clock.today(), dt.date(2027, 6, 30)))
     await representatives.set_break(lead, july, dt.date(2027, 6, 30))
 
     assert (await bookings.book(lead, night, july, "in_person")).status == BookingStatus.CONFIRMED
@@ -449,7 +448,7 @@ async def test_six_week_check_day_42_waits_for_a_conversation_and_day_43_is_conf
     scene, mailbox
 ):
     lead = scene.lead
-    day = TODAY + dt.timedelta(days=20)
+    day = clock.today() + dt.timedelta(days=20)
     workshop = await activity(lead, local_iso(day))
     ada = await person(lead, "Ada Lovelace")
     bob = await person(lead, "Bob Brown")
@@ -503,10 +502,10 @@ async def test_six_week_check_day_42_waits_for_a_conversation_and_day_43_is_conf
 
 async def test_postponing_after_the_conversation_cancels_and_frees_the_place(scene, mailbox):
     lead = scene.lead
-    day = TODAY + dt.timedelta(days=10)
+    day = clock.today() + dt.timedelta(days=10)
     panel = await activity(lead, local_iso(day), capacity=1)
     ada = await person(lead, "Ada Lovelace")
-    await health_episode(lead, ada, TODAY - dt.timedelta(days=5), None)  # still ongoing
+    await health_episode(lead, ada, clock.today() - dt.timedelta(days=5), None)  # still ongoing
     waiting = await bookings.book(lead, panel, ada, "in_person")
     assert waiting.status == BookingStatus.NEEDS_WELLBEING_CHECK
 
@@ -528,7 +527,7 @@ async def test_postponing_after_the_conversation_cancels_and_frees_the_place(sce
 
 async def test_an_episode_recorded_after_booking_flags_the_booking_again(scene, mailbox):
     lead = scene.lead
-    day = TODAY + dt.timedelta(days=14)
+    day = clock.today() + dt.timedelta(days=14)
     soon = await activity(lead, local_iso(day), title="Soon")
     much_later = await activity(lead, AFTER_AUTUMN, title="Much later")
     ada = await person(lead, "Ada Lovelace")
@@ -536,7 +535,9 @@ async def test_an_episode_recorded_after_booking_flags_the_booking_again(scene, 
     second = await bookings.book(lead, much_later, ada, "in_person")
     assert first.status == second.status == BookingStatus.CONFIRMED
 
-    await health_episode(lead, ada, TODAY - dt.timedelta(days=10), TODAY - dt.timedelta(days=2))
+    await health_episode(
+        lead, ada, clock.today() - dt.timedelta(days=10), clock.today() - dt.timedelta(days=2)
+    )
 
     await first.refresh_from_db()
     await second.refresh_from_db()
@@ -549,7 +550,7 @@ async def test_an_episode_recorded_after_booking_flags_the_booking_again(scene, 
 async def test_someone_flagged_after_their_invite_is_sent_the_cancellation(scene, mailbox):
     """They have the event in their calendar, so postponing or cancelling must take it out."""
     lead = scene.lead
-    day = TODAY + dt.timedelta(days=14)
+    day = clock.today() + dt.timedelta(days=14)
     first = await activity(lead, local_iso(day, "10:00"), title="First")
     second = await activity(lead, local_iso(day, "15:00"), title="Second")
     ada = await person(lead, "Ada Lovelace")
@@ -558,7 +559,9 @@ async def test_someone_flagged_after_their_invite_is_sent_the_cancellation(scene
     assert await deliver_mail() == 2
     mailbox.messages.clear()
 
-    await health_episode(lead, ada, TODAY - dt.timedelta(days=10), TODAY - dt.timedelta(days=2))
+    await health_episode(
+        lead, ada, clock.today() - dt.timedelta(days=10), clock.today() - dt.timedelta(days=2)
+    )
     await postponed.refresh_from_db()
     await cancelled.refresh_from_db()
     assert postponed.status == cancelled.status == BookingStatus.NEEDS_WELLBEING_CHECK
@@ -584,14 +587,16 @@ async def test_someone_flagged_after_their_invite_is_sent_the_cancellation(scene
 
 async def test_moving_an_activity_tells_only_those_who_have_had_an_invite(scene, mailbox):
     lead = scene.lead
-    day = TODAY + dt.timedelta(days=20)
+    day = clock.today() + dt.timedelta(days=20)
     workshop = await activity(lead, local_iso(day))
     ada = await person(lead, "Ada Lovelace")
     bob = await person(lead, "Bob Brown")
     cy = await person(lead, "Cy Young")
-    await health_episode(lead, bob, TODAY - dt.timedelta(days=10), None)
+    await health_episode(lead, bob, clock.today() - dt.timedelta(days=10), None)
     # Cy's episode ended 43 days before the activity: fine on that day, not a day earlier.
-    await health_episode(lead, cy, TODAY - dt.timedelta(days=60), day - dt.timedelta(days=43))
+    await health_episode(
+        lead, cy, clock.today() - dt.timedelta(days=60), day - dt.timedelta(days=43)
+    )
     adas = await bookings.book(lead, workshop, ada, "in_person")
     bobs = await bookings.book(lead, workshop, bob, "in_person")
     cys = await bookings.book(lead, workshop, cy, "in_person")
@@ -925,7 +930,7 @@ async def test_a_poll_from_options_to_answers_to_bookings(scene, mailbox):
     bob = await phone_person(lead, "Bob Brown")
     # Cy's contract ends before either time.
     cy = await person(
-        lead, "Cy Young", contract=(TODAY - dt.timedelta(days=30), dt.date(2027, 2, 1))
+        lead, "Cy Young", contract=(clock.today() - dt.timedelta(days=30), dt.date(2027, 2, 1))
     )
 
     invited = await polls.invite(lead, poll, [ada.id, bob.id, cy.id])
@@ -1009,7 +1014,7 @@ async def test_a_poll_from_options_to_answers_to_bookings(scene, mailbox):
 
 async def test_access_arrangements_are_listed_ticked_and_overdue_ones_shown(scene, mailbox):
     lead = scene.lead
-    day = TODAY + dt.timedelta(days=3)
+    day = clock.today() + dt.timedelta(days=3)
     soon = await activity(lead, local_iso(day), "in_person", "video")
     pia = await person(
         lead,

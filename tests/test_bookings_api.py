@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from coprod import clock
 from coprod.models import (
     AccessArrangement,
     Activity,
@@ -18,7 +19,6 @@ from coprod.models import (
 from tests.conftest import sign_in
 from tests.openapi_doc import assert_described, operations_tagged, resolve
 from tests.test_activities_api import (
-    TODAY,
     as_representative,
     at,
     booked,
@@ -57,7 +57,7 @@ async def test_a_lead_reads_a_bookings_checklist_and_ticks_it_off(client, make_c
     assert rest["next_cursor"] is None
     items = first.json()["items"] + rest["items"]
     assert {i["label"] for i in items} == {"Large print papers sent", "Easy read papers sent"}
-    week_before = (TODAY + dt.timedelta(days=3 - 7)).isoformat()
+    week_before = (clock.today() + dt.timedelta(days=3 - 7)).isoformat()
     assert all(i["due_on"] == week_before and i["done_at"] is None for i in items)
     overdue = (await client.get("/api/v1/arrangements/overdue")).json()["items"]
     assert {o["id"] for o in overdue} == {i["id"] for i in items}
@@ -110,7 +110,7 @@ async def test_a_lead_reads_a_bookings_checklist_and_ticks_it_off(client, make_c
 async def test_a_lead_books_a_catch_up_for_a_contract(client, make_client, world):
     await lead_of(world, client)
     rep = await create_rep(client, full_name="Gil Hart", email="gil@people.example")
-    contract = await create_contract(client, rep["id"], starts_on=TODAY.isoformat())
+    contract = await create_contract(client, rep["id"], starts_on=clock.today().isoformat())
     url = f"/api/v1/contracts/{contract['id']}/book-catch-up"
 
     # Typed input first, then the service's own rules: each is a field error, nothing saved.

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from coprod import clock
 from coprod.domain.scheduling import LONDON
 from coprod.models import Activity, Booking, BookingStatus, Kind, RateCard, Role
 from coprod.services import auth, contracts, rate_cards, representatives
@@ -32,7 +33,7 @@ async def test_a_due_catch_up_is_booked_from_the_list_and_counts_once_attended(c
         rep,
         {
             "role_title": "Carer representative",
-            "starts_on": (dt.date.today() - dt.timedelta(days=215)).isoformat(),
+            "starts_on": (clock.today() - dt.timedelta(days=215)).isoformat(),
         },
     )
     [due] = await contracts.catch_ups_due(lead)
@@ -78,13 +79,13 @@ async def test_new_rates_apply_from_their_date_and_never_to_the_past(world):
         await rate_cards.add_rates(
             admin,
             {
-                "effective_from": dt.date.today().isoformat(),
+                "effective_from": clock.today().isoformat(),
                 "day_pence": "15000",
                 "half_day_pence": "7500",
             },
         )
     assert "must start in the future" in past.value.by_field()["effective_from"]
-    start = dt.date.today() + dt.timedelta(days=30)
+    start = clock.today() + dt.timedelta(days=30)
     await rate_cards.add_rates(
         admin, {"effective_from": start.isoformat(), "day_pence": "15000", "half_day_pence": "7500"}
     )
@@ -120,8 +121,8 @@ async def test_a_refused_catch_up_or_an_unfinished_plan_leaves_nothing_behind(cl
         rep,
         {
             "role_title": "Carer representative",
-            "starts_on": (dt.date.today() - dt.timedelta(days=300)).isoformat(),
-            "ends_on": (dt.date.today() + dt.timedelta(days=3)).isoformat(),
+            "starts_on": (clock.today() - dt.timedelta(days=300)).isoformat(),
+            "ends_on": (clock.today() + dt.timedelta(days=3)).isoformat(),
         },
     )
     await sign_in(client, "lead@trust.example")

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from coprod import clock
 from coprod.config import ROOT, get_settings
 from coprod.models import (
     Activity,
@@ -45,9 +46,8 @@ from tests.test_activities_api import (
 from tests.test_representatives_api import errors_of, lead_of
 
 LONDON = ZoneInfo("Europe/London")
-TODAY = dt.date.today()
 # A summer day safely in the past: England is an hour ahead of UTC, so its days and UTC's differ.
-SUMMER = dt.date(TODAY.year - 1, 7, 15)
+SUMMER = dt.date(clock.today().year - 1, 7, 15)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(50)
 PDF = b"%PDF-1.7\n" + bytes(50)
 NOT_A_RECEIPT = "The receipt must be a PDF, JPEG or PNG file"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from coprod import worker
+from coprod import clock, worker
 from coprod.config import get_settings
 from coprod.domain.consent import NotInForce, Record, why_not
 from coprod.models import ConsentPurpose, Invitation, Representative, Role
@@ -20,17 +20,22 @@ from coprod.templating import long_date
 from coprod.validation import ValidationFailed
 from tests.conftest import Mailbox, deliver_mail
 from tests.test_activities_api import at, create_activity, with_email
-from tests.test_bookings import LEAD_EMAIL, TODAY, Scene, activity, local_iso, person, phone_person
+from tests.test_bookings import LEAD_EMAIL, Scene, activity, local_iso, person, phone_person
 from tests.test_representatives_api import create_contract, create_rep, lead_of
 
 D = dt.date(2026, 5, 3)
 DAY = dt.timedelta(days=1)
 REVIEW_DAYS = get_settings().consent_review_after_days
-LAPSED_GIVEN = TODAY - dt.timedelta(days=REVIEW_DAYS + 1)
+LAPSED_GIVEN = clock.today() - dt.timedelta(days=REVIEW_DAYS + 1)
 LAPSED_REVIEW = LAPSED_GIVEN + dt.timedelta(days=REVIEW_DAYS)
 
 NEVER = "has not agreed to be contacted"
-WITHDREW = f"withdrew consent to be contacted on {long_date(TODAY)}"
+
+
+def withdrew() -> str:
+    return f"withdrew consent to be contacted on {long_date(clock.today())}"
+
+
 LAPSED = f"consent to be contacted was due for review on {long_date(LAPSED_REVIEW)}"
 ANN = "ann.able@people.example"
 EVERYONE_ELSE = (
@@ -140,12 +145,13 @@ def reasons_of(found: list[contact.NotContacted]) -> dict[str, str]:
     return {n.representative.full_name: n.reason for n in found}
 
 
-EXPECTED = {"Nev Never": NEVER, "Wil Withdrew": WITHDREW, "Rev Review": LAPSED}
+def expected() -> dict[str, str]:
+    return {"Nev Never": NEVER, "Wil Withdrew": withdrew(), "Rev Review": LAPSED}
 
 
 async def test_why_not_contactable_names_each_reason(scene):
     people = await four_people(scene.lead)
-    assert reasons_of(await contact.not_contacted(people.values())) == EXPECTED
+    assert reasons_of(await contact.not_contacted(people.values())) == expected()
     no_email = await phone_person(scene.lead, "Pat Phone")
     assert await contact.why_not_contactable(no_email) == "has no email address"
     # Renewing brings Rev back into force.
@@ -163,7 +169,7 @@ async def test_consent_past_its_review_date_no_longer_allows_health_records(scen
         await wellbeing.record_episode(
             scene.lead,
             rep,
-            {"started_on": TODAY.isoformat(), "under_crisis_team": "no", "note": ""},
+            {"started_on": clock.today().isoformat(), "under_crisis_team": "no", "note": ""},
         )
     # It is still the record a renewal replaces, and the one the lead sees to review.
     assert await wellbeing.current_consent(rep, ConsentPurpose.HEALTH) is not None
@@ -184,13 +190,15 @@ async def test_only_those_whose_consent_is_in_force_are_invited_booked_told_of_c
 
     poll = await activity(lead, None, "video", "phone", title="Finding a time")
     await activities.add_options(
-        lead, poll, {"options": [local_iso(TODAY + 20 * DAY), local_iso(TODAY + 21 * DAY)]}
+        lead,
+        poll,
+        {"options": [local_iso(clock.today() + 20 * DAY), local_iso(clock.today() + 21 * DAY)]},
     )
     invited = await polls.invite(lead, poll, everyone)
     assert len(invited) == 4  # everyone is invited: the lead phones those we may not email
     await only_ann_is_sent(mailbox)
 
-    session = await activity(lead, local_iso(TODAY + 10 * DAY), "video", "phone")
+    session = await activity(lead, local_iso(clock.today() + 10 * DAY), "video", "phone")
     made = {key: await bookings.book(lead, session, rep, "video") for key, rep in people.items()}
     await only_ann_is_sent(mailbox)
 
@@ -198,7 +206,7 @@ async def test_only_those_whose_consent_is_in_force_are_invited_booked_told_of_c
         await bookings.change_mode(lead, booking, "phone")
     await only_ann_is_sent(mailbox)
 
-    await bookings.reschedule(lead, session, {"starts_at": local_iso(TODAY + 11 * DAY)})
+    await bookings.reschedule(lead, session, {"starts_at": local_iso(clock.today() + 11 * DAY)})
     await only_ann_is_sent(mailbox)
 
     for booking in made.values():
@@ -211,7 +219,11 @@ async def test_only_those_whose_consent_is_in_force_are_invited_booked_told_of_c
         await bookings.book_catch_up(
             lead,
             contract,
-            {"mode": "phone", "dial_in": "0300 123 4567", "starts_at": local_iso(TODAY + 30 * DAY)},
+            {
+                "mode": "phone",
+                "dial_in": "0300 123 4567",
+                "starts_at": local_iso(clock.today() + 30 * DAY),
+            },
         )
     await only_ann_is_sent(mailbox)
 
@@ -230,7 +242,7 @@ async def test_the_reminder_job_skips_them_and_they_are_on_the_call_list(scene, 
     await only_ann_is_sent(mailbox)
 
     calls = await reminders.call_list(lead)
-    assert {c.representative.full_name: c.reason for c in calls} == EXPECTED
+    assert {c.representative.full_name: c.reason for c in calls} == expected()
     assert {c.booking.activity_id for c in calls if c.booking} == {session.id}
 
 
@@ -239,11 +251,13 @@ async def test_open_invitations_of_people_we_may_not_email_are_on_the_call_list(
     people = await four_people(lead)
     poll = await activity(lead, None, "video", title="Open poll")
     await activities.add_options(
-        lead, poll, {"options": [local_iso(TODAY + 40 * DAY), local_iso(TODAY + 41 * DAY)]}
+        lead,
+        poll,
+        {"options": [local_iso(clock.today() + 40 * DAY), local_iso(clock.today() + 41 * DAY)]},
     )
     await polls.invite(lead, poll, [r.id for r in people.values()])
     calls = await reminders.call_list(lead)
-    assert {c.representative.full_name: c.reason for c in calls} == EXPECTED
+    assert {c.representative.full_name: c.reason for c in calls} == expected()
     assert all(c.invitation is not None and c.booking is None for c in calls)
 
     # Once the lead has phoned Nev and filled in his answers, he is off the list.
@@ -258,16 +272,17 @@ async def test_open_invitations_of_people_we_may_not_email_are_on_the_call_list(
 
 async def test_contract_expiry_is_sent_to_the_lead_and_not_to_someone_who_withdrew(scene, mailbox):
     lead = scene.lead
-    ends = TODAY + dt.timedelta(days=90)
-    rep = await person(lead, "Wil Withdrew", contract=(TODAY - 30 * DAY, ends))
+    ends = clock.today() + dt.timedelta(days=90)
+    rep = await person(lead, "Wil Withdrew", contract=(clock.today() - 30 * DAY, ends))
     await wellbeing.withdraw_consent(lead, rep, "contact")
-    now = dt.datetime.combine(TODAY, dt.time(9), tzinfo=dt.UTC)
+    now = dt.datetime.combine(clock.today(), dt.time(9), tzinfo=dt.UTC)
     assert await contracts.send_expiry_reminders(now) == 1
     await deliver_mail()
     [message] = mailbox.messages
     assert message["To"] == LEAD_EMAIL
-    assert f"We have not emailed them: Wil Withdrew {WITHDREW}. Please phone them" in mailbox.text(
-        message
+    assert (
+        f"We have not emailed them: Wil Withdrew {withdrew()}. Please phone them"
+        in mailbox.text(message)
     )
 
 
@@ -280,7 +295,7 @@ async def api_people(client: Any) -> dict[str, dict[str, Any]]:
     nev = await create_rep(
         client, full_name="Nev Never", email="nev@people.example", contact_channels=["email"]
     )
-    await create_contract(client, nev["id"], starts_on=TODAY.isoformat())
+    await create_contract(client, nev["id"], starts_on=clock.today().isoformat())
     wil = await with_email(client, "Wil Withdrew", "wil@people.example")
     withdrawn = await client.api(
         "POST", f"/api/v1/representatives/{wil['id']}/consents/withdraw", {"purpose": "contact"}
@@ -296,7 +311,7 @@ async def test_the_api_says_who_was_not_contacted_and_why_and_lists_them_to_call
     people = await api_people(client)
     consents = await client.get(f"/api/v1/representatives/{people['wil']['id']}/consents")
     [record] = consents.json()["items"]
-    assert record["purpose"] == "contact" and record["withdrawn_on"] == TODAY.isoformat()
+    assert record["purpose"] == "contact" and record["withdrawn_on"] == clock.today().isoformat()
     assert record["in_force"] is False
 
     poll = await create_activity(client)
@@ -311,7 +326,7 @@ async def test_the_api_says_who_was_not_contacted_and_why_and_lists_them_to_call
     assert invited.status_code == 201, invited.text
     expected = [
         {"representative_id": people["nev"]["id"], "name": "Nev Never", "reason": NEVER},
-        {"representative_id": people["wil"]["id"], "name": "Wil Withdrew", "reason": WITHDREW},
+        {"representative_id": people["wil"]["id"], "name": "Wil Withdrew", "reason": withdrew()},
     ]
     assert sorted(invited.json()["not_contacted"], key=lambda n: n["name"]) == expected
     await deliver_mail()
@@ -320,7 +335,7 @@ async def test_the_api_says_who_was_not_contacted_and_why_and_lists_them_to_call
     listed = (await client.get("/api/v1/call-list")).json()["items"]
     assert {(i["name"], i["reason"], i["invitation_id"] is not None) for i in listed} == {
         ("Nev Never", NEVER, True),
-        ("Wil Withdrew", WITHDREW, True),
+        ("Wil Withdrew", withdrew(), True),
     }
 
     options = (await client.get(f"/api/v1/activities/{poll['id']}/options")).json()["items"]
@@ -386,13 +401,13 @@ async def test_the_pages_say_who_was_not_contacted_and_why_and_the_call_list_sho
     page = await client.get(response.headers["location"])
     assert "Not contacted" in page.text
     assert f"Nev Never {NEVER}." in page.text
-    assert f"Wil Withdrew {WITHDREW}." in page.text
+    assert f"Wil Withdrew {withdrew()}." in page.text
     assert "Ann Able has" not in page.text and "Ann Able withdrew" not in page.text
 
     calls = await client.get("/call-list")
     assert calls.status_code == 200
     assert f"Nev Never {NEVER}" in calls.text
-    assert f"Wil Withdrew {WITHDREW}" in calls.text
+    assert f"Wil Withdrew {withdrew()}" in calls.text
     assert "Ann Able" not in calls.text
 
     home = await client.get("/")
@@ -422,7 +437,7 @@ async def test_a_lead_sees_consent_past_its_review_date_and_records_it_again(cli
     assert renewed.status_code == 303, renewed.text
     listed = (await client.get(f"/api/v1/representatives/{rep['id']}/consents")).json()["items"]
     assert [(c["given_on"], c["in_force"]) for c in listed] == [
-        (TODAY.isoformat(), True),
+        (clock.today().isoformat(), True),
         (LAPSED_GIVEN.isoformat(), False),
     ]
     assert "the review was due on" not in (await client.get(f"/representatives/{rep['id']}")).text
@@ -432,7 +447,7 @@ async def test_consent_dates_and_purposes_are_checked_on_the_api(client, world):
     await lead_of(world, client)
     rep = await create_rep(client, full_name="Ann Able")
     url = f"/api/v1/representatives/{rep['id']}/consents"
-    future = (TODAY + DAY).isoformat()
+    future = (clock.today() + DAY).isoformat()
     for body in ({"purpose": "contact", "given_on": future}, {"purpose": "x"}, {}):
         response = await client.api("POST", url, body)
         assert response.status_code == 422, (body, response.text)

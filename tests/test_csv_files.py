@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from coprod import clock
 from coprod.integrations import csv_files
 from coprod.integrations.csv_files import Money
 from coprod.models import (
@@ -93,7 +94,7 @@ async def test_the_payroll_export_and_statement_downloads_are_safe_and_exact(
     org = await Organisation.get(id=t.organisation_id)
     finance_user = await world.user(org, "fin@trust.example", Role.FINANCE_OFFICER)
     finance = await auth.actor_for(finance_user, org.id)
-    started = dt.date.today() - dt.timedelta(days=30)
+    started = clock.today() - dt.timedelta(days=30)
     rows: list[dict[str, Any]] = []
     people = {}
     for name, reference in ((HYPERLINK, "+1"), ("Bea Bold", "@PR-2")):

@@ -46,3 +46,11 @@ def minutes_ago(*minutes: float) -> list[dt.datetime]:
 )
 def test_throttle_wait(times, wait):
     assert wait_needed(times, limit=5, window=WINDOW, now=NOW) == wait
+
+
+def test_today_is_the_london_date_not_the_servers():
+    from coprod import clock
+
+    # 23:30 UTC on a summer night is already tomorrow in London; in winter the two agree.
+    assert clock.today(dt.datetime(2026, 7, 14, 23, 30, tzinfo=dt.UTC)) == dt.date(2026, 7, 15)
+    assert clock.today(dt.datetime(2026, 12, 14, 23, 30, tzinfo=dt.UTC)) == dt.date(2026, 12, 14)

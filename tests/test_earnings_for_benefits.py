@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from coprod import clock
 from coprod.config import EarningsLimit, get_settings
 from coprod.models import Representative
 from coprod.services import earnings
@@ -142,7 +143,7 @@ async def test_the_api_warns_as_the_pages_do_at_invitation_booking_and_finalisin
     await set_limit(
         client, ann["id"], earnings_limit="own", own_amount_pence=10000, own_period="week"
     )
-    expected_start = dt.date.today() + dt.timedelta(days=14)
+    expected_start = clock.today() + dt.timedelta(days=14)
 
     # Booking onto a five-hour activity: a day's £140, over her £100.
     fixed = await create_activity(client, starts_at=at(14, 10), duration_minutes=300)

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from coprod import clock
 from coprod.models import Booking, Claim, ClaimLine, LineKind, Role, User
 from coprod.services import activities, auth, bookings, contracts, earnings, polls, representatives
 from coprod.validation import ValidationFailed
@@ -30,7 +31,7 @@ async def setup(world):
     await contracts.create(
         lead,
         rep,
-        {"role_title": "Patient representative", "starts_on": dt.date.today().isoformat()},
+        {"role_title": "Patient representative", "starts_on": clock.today().isoformat()},
     )
     return org, lead, rep
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from tortoise import connections
 
+from coprod import clock
 from coprod.crypto import decrypt_json
 from coprod.domain.equality import PREFER_NOT_TO_SAY, QUESTIONS
 from coprod.errors import Forbidden, NotFound
@@ -29,10 +30,15 @@ from coprod.services.auth import actor_for
 from coprod.validation import ValidationFailed
 
 NOTE = "admitted to Ward 7 after crisis"
-TODAY = dt.date.today()
 # Well away from today, so no timestamp elsewhere in the log can contain them by chance.
-STARTED = TODAY - dt.timedelta(days=137)
-ENDED = TODAY - dt.timedelta(days=111)
+
+
+def started() -> dt.date:
+    return clock.today() - dt.timedelta(days=137)
+
+
+def ended() -> dt.date:
+    return clock.today() - dt.timedelta(days=111)
 
 
 @dataclass
@@ -76,8 +82,8 @@ async def setting(world: Any) -> Setting:
 
 def episode(**changes: Any) -> dict[str, Any]:
     data = {
-        "started_on": STARTED.isoformat(),
-        "ended_on": ENDED.isoformat(),
+        "started_on": started().isoformat(),
+        "ended_on": ended().isoformat(),
         "under_crisis_team": "yes",
         "note": NOTE,
     }
@@ -99,7 +105,7 @@ async def audit_text() -> str:
 
 def assert_no_health_content(text: str) -> None:
     # ("crisis" itself may appear: the log names the changed field "under_crisis_team".)
-    for secret in (NOTE, "Ward 7", "after crisis", STARTED.isoformat(), ENDED.isoformat()):
+    for secret in (NOTE, "Ward 7", "after crisis", started().isoformat(), ended().isoformat()):
         assert secret not in text, secret
 
 
@@ -116,21 +122,21 @@ async def test_an_episode_is_encrypted_at_rest_and_decrypts_for_those_allowed(se
     payload = raw["payload"]
     assert payload.startswith("gAAAAA")  # a Fernet token
     everything = " ".join(str(v) for v in raw.values())
-    for secret in (NOTE, "Ward 7", "crisis", "Ward", STARTED.isoformat(), ENDED.isoformat()):
+    for secret in (NOTE, "Ward 7", "crisis", "Ward", started().isoformat(), ended().isoformat()):
         assert secret not in everything, secret
     assert set(raw) == {"id", "created_at", "updated_at", "representative_id", "payload"}
 
     # The key decrypts it to exactly what was entered.
     assert decrypt_json(payload) == {
-        "started_on": STARTED.isoformat(),
-        "ended_on": ENDED.isoformat(),
+        "started_on": started().isoformat(),
+        "ended_on": ended().isoformat(),
         "under_crisis_team": True,
         "note": NOTE,
     }
     [seen] = await wellbeing.episodes(setting.lead, setting.rep)
-    assert (seen.id, seen.started_on, seen.ended_on) == (row.id, STARTED, ENDED)
+    assert (seen.id, seen.started_on, seen.ended_on) == (row.id, started(), ended())
     assert seen.under_crisis_team is True and seen.note == NOTE and not seen.ongoing
-    assert await wellbeing.episode_dates(setting.rep) == [(STARTED, ENDED)]
+    assert await wellbeing.episode_dates(setting.rep) == [(started(), ended())]
 
     # An ongoing one, and the same note twice, still encrypt differently each time.
     await wellbeing.record_episode(
@@ -258,7 +264,7 @@ async def test_every_view_and_change_is_audited_without_the_content(setting):
     await wellbeing.view_episode(setting.lead, setting.rep, row.id)
     assert await AuditEvent.filter(action="health.view").count() == 3
 
-    later_end = ENDED + dt.timedelta(days=2)
+    later_end = ended() + dt.timedelta(days=2)
     await wellbeing.update_episode(
         setting.me,
         setting.rep,
@@ -290,7 +296,7 @@ async def test_withdrawing_health_consent_deletes_the_episodes_and_logs_their_id
     second = await wellbeing.record_episode(
         setting.lead,
         setting.rep,
-        episode(started_on=(TODAY - dt.timedelta(days=9)).isoformat(), ended_on=""),
+        episode(started_on=(clock.today() - dt.timedelta(days=9)).isoformat(), ended_on=""),
     )
     other, other_me = await person(setting.lead, "Bob Byte")
     await consent(other_me, other, "health")
@@ -331,8 +337,11 @@ async def test_on_behalf_of_names_the_person_only_when_someone_else_acts(setting
 async def test_episode_dates_are_checked(setting):
     await consent(setting.me, setting.rep, "health")
     cases = [
-        (episode(ended_on=(STARTED - dt.timedelta(days=1)).isoformat()), "ended_on"),
-        (episode(started_on=(TODAY + dt.timedelta(days=1)).isoformat(), ended_on=""), "started_on"),
+        (episode(ended_on=(started() - dt.timedelta(days=1)).isoformat()), "ended_on"),
+        (
+            episode(started_on=(clock.today() + dt.timedelta(days=1)).isoformat(), ended_on=""),
+            "started_on",
+        ),
         (episode(started_on=""), "started_on"),
         (episode(started_on="2024-02-30"), "started_on"),
         (episode(under_crisis_team="maybe"), "under_crisis_team"),
@@ -346,7 +355,9 @@ async def test_episode_dates_are_checked(setting):
 
     # Same-day episodes and ones that started today are fine.
     await wellbeing.record_episode(
-        setting.me, setting.rep, episode(started_on=TODAY.isoformat(), ended_on=TODAY.isoformat())
+        setting.me,
+        setting.rep,
+        episode(started_on=clock.today().isoformat(), ended_on=clock.today().isoformat()),
     )
     row = await wellbeing.record_episode(setting.me, setting.rep, episode())
     # An update is checked the same way, and a refused one changes nothing.
@@ -355,11 +366,11 @@ async def test_episode_dates_are_checked(setting):
             setting.me,
             setting.rep,
             row.id,
-            episode(ended_on=(STARTED - dt.timedelta(days=1)).isoformat()),
+            episode(ended_on=(started() - dt.timedelta(days=1)).isoformat()),
         )
     assert "ended_on" in refused.value.by_field()
     assert (
-        decrypt_json((await AcuteEpisode.get(id=row.id)).payload)["ended_on"] == ENDED.isoformat()
+        decrypt_json((await AcuteEpisode.get(id=row.id)).payload)["ended_on"] == ended().isoformat()
     )
     assert await AuditEvent.filter(action="health.update").count() == 0
 
@@ -441,12 +452,14 @@ async def test_equality_monitoring(setting):
 async def test_consents_due_for_review(setting):
     bob, _ = await person(setting.lead, "Bob Byte")
     cy, _ = await person(setting.lead, "Cy Withdrawn")
-    long_ago = TODAY - dt.timedelta(days=340)
+    long_ago = clock.today() - dt.timedelta(days=340)
 
     due = await consent(setting.lead, setting.rep, "health", long_ago)
     assert due.review_on == long_ago + dt.timedelta(days=365)
     fresh = await consent(setting.lead, bob, "health")
-    assert fresh.given_on == TODAY and fresh.review_on == TODAY + dt.timedelta(days=365)
+    assert fresh.given_on == clock.today() and fresh.review_on == clock.today() + dt.timedelta(
+        days=365
+    )
     await consent(setting.lead, cy, "contact", long_ago)
     await wellbeing.withdraw_consent(setting.lead, cy, "contact")
 
@@ -460,6 +473,6 @@ async def test_consents_due_for_review(setting):
     assert await Consent.filter(representative=setting.rep, withdrawn_on__isnull=True).count() == 1
 
     with pytest.raises(ValidationFailed):
-        await consent(setting.lead, bob, "health", TODAY + dt.timedelta(days=1))
+        await consent(setting.lead, bob, "health", clock.today() + dt.timedelta(days=1))
     with pytest.raises(Forbidden):
         await wellbeing.consents_due_for_review(setting.me)

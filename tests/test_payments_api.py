@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from coprod import clock
 from coprod.config import get_settings
 from coprod.models import (
     AttemptStatus,
@@ -36,7 +37,6 @@ from tests.test_payouts import (  # noqa: F401  (fixtures)
 )
 from tests.test_representatives_api import errors_of
 
-TODAY = dt.date.today()
 NOT_SET_UP_FOR_YOU = (
     "Payment set-up is not available yet. Your involvement lead will tell you how you will be paid."
 )
@@ -282,14 +282,14 @@ async def test_finance_and_administrators_keep_the_rate_card(world, client, make
     }
     rates = {"day_pence": 15000, "half_day_pence": 7500}
     past = await finance.api(
-        "POST", "/api/v1/rate-card", {"effective_from": TODAY.isoformat(), **rates}
+        "POST", "/api/v1/rate-card", {"effective_from": clock.today().isoformat(), **rates}
     )
     assert errors_of(past) == {
         "effective_from": "New rates must start in the future, so that no past day changes"
     }
     assert await RateCard.all().count() == 0
 
-    start = TODAY + dt.timedelta(days=30)
+    start = clock.today() + dt.timedelta(days=30)
     added = await finance.api(
         "POST", "/api/v1/rate-card", {"effective_from": start.isoformat(), **rates}
     )

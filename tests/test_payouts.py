@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from tortoise import connections
 
+from coprod import clock
 from coprod.domain.payouts import why_not_paid
 from coprod.errors import Conflict, Forbidden
 from coprod.integrations.stripe_gateway import StripeGateway
@@ -45,8 +46,12 @@ from tests.conftest import agree_to_contact, deliver_mail, postgres_only, sign_i
 from tests.stripe_standin import DEFAULT_WEBHOOK_SECRET, Delivery, StripeStandIn, running_standin
 
 WEBHOOK = "/api/v1/stripe/webhook"
-TODAY = dt.date.today()
-START = TODAY - dt.timedelta(days=30)
+
+
+def claims_from() -> dt.date:
+    return clock.today() - dt.timedelta(days=30)
+
+
 NOW = dt.datetime.now(dt.UTC)
 
 
@@ -124,7 +129,9 @@ async def new_rep(t: Trust, name: str, email: str | None = None, **fields: Any) 
     rep = await representatives.create(t.lead, data)
     await agree_to_contact(t.lead, rep)
     await contracts.create(
-        t.lead, rep, {"role_title": "Patient representative", "starts_on": START.isoformat()}
+        t.lead,
+        rep,
+        {"role_title": "Patient representative", "starts_on": claims_from().isoformat()},
     )
     for key, value in fields.items():
         setattr(rep, key, value)
@@ -165,14 +172,14 @@ async def claim_of(
     claim = await Claim.create(
         organisation_id=rep.organisation_id,
         representative=rep,
-        period_start=START,
-        period_end=TODAY,
+        period_start=claims_from(),
+        period_end=clock.today(),
         status=status,
     )
     await ClaimLine.create(
         claim=claim,
         kind=LineKind.FEE,
-        day=START + dt.timedelta(days=3),
+        day=claims_from() + dt.timedelta(days=3),
         minutes=300,
         band="day",
         amount_pence=fee,
@@ -189,7 +196,7 @@ async def claim_of(
         await Expense.create(
             claim=claim,
             kind="public_transport",
-            day=START + dt.timedelta(days=3),
+            day=claims_from() + dt.timedelta(days=3),
             amount_pence=expense,
             approved_pence=approved_expense,
         )
@@ -740,7 +747,7 @@ async def test_payroll_export_sends_each_claim_once_and_a_reexport_is_audited(
         "total",
     ]
     by_claim = {row[2]: row for row in rows}
-    start, end = START.isoformat(), TODAY.isoformat()
+    start, end = claims_from().isoformat(), clock.today().isoformat()
     assert by_claim == {
         str(cara_claim.id): [
             *("PR-001", "Cara Cole", str(cara_claim.id), start, end),

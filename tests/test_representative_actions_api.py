@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from coprod import clock
 from coprod.config import get_settings
 from coprod.models import AuditEvent, CatchUp, Representative, Role, User
 from tests.conftest import sign_in
@@ -18,8 +19,6 @@ from tests.test_representatives_api import (
     lead_of,
     sign_in_by_link,
 )
-
-TODAY = dt.date.today()
 
 
 async def other_trust_lead(world: Any, make_client: Any) -> Any:
@@ -46,7 +45,7 @@ async def test_a_lead_and_the_representative_set_and_end_a_break(
     await lead_of(world, client)
     rep, ann = await own_client(client, make_client, mailbox)
     url = f"/api/v1/representatives/{rep['id']}/break"
-    until = (TODAY + dt.timedelta(days=21)).isoformat()
+    until = (clock.today() + dt.timedelta(days=21)).isoformat()
 
     set_by_lead = await client.api("POST", url, {"break_until": until})
     assert set_by_lead.status_code == 200, set_by_lead.text
@@ -56,7 +55,9 @@ async def test_a_lead_and_the_representative_set_and_end_a_break(
     assert event is not None and event.on_behalf_of == "Ann Able"
     assert event.after == {"break_until": until}
 
-    past = await ann.api("POST", url, {"break_until": (TODAY - dt.timedelta(days=1)).isoformat()})
+    past = await ann.api(
+        "POST", url, {"break_until": (clock.today() - dt.timedelta(days=1)).isoformat()}
+    )
     assert past.status_code == 422
     assert errors_of(past) == {
         "break_until": "The date your break ends must be today or in the future"
@@ -79,7 +80,7 @@ async def test_a_break_is_only_for_those_who_may_see_the_record(
     org = await lead_of(world, client)
     _, ann = await own_client(client, make_client, mailbox)
     bob = await create_rep(client, full_name="Bob Baker")
-    body = {"break_until": (TODAY + dt.timedelta(days=7)).isoformat()}
+    body = {"break_until": (clock.today() + dt.timedelta(days=7)).isoformat()}
     other = await other_trust_lead(world, make_client)
     await world.user(org, "reporter@trust.example", Role.REPORTER)
     reporter = make_client()
@@ -124,7 +125,7 @@ async def test_catch_ups_are_recorded_listed_and_counted_against_the_one_due(
 ):
     await lead_of(world, client)
     rep, ann = await own_client(client, make_client, mailbox)
-    start = TODAY - dt.timedelta(days=200)  # the first, six months in, is overdue
+    start = clock.today() - dt.timedelta(days=200)  # the first, six months in, is overdue
     contract = await create_contract(client, rep["id"], starts_on=start.isoformat())
     assert contract["catch_ups_held"] == 0 and contract["catch_up_state"] == "overdue"
     due = (await client.get("/api/v1/catch-ups")).json()
@@ -137,7 +138,9 @@ async def test_catch_ups_are_recorded_listed_and_counted_against_the_one_due(
     missing = await client.api("POST", url, {"note": "Went well"})
     assert missing.status_code == 422
     assert errors_of(missing) == {"held_on": "Enter the date of the catch-up"}
-    future = await client.api("POST", url, {"held_on": (TODAY + dt.timedelta(days=1)).isoformat()})
+    future = await client.api(
+        "POST", url, {"held_on": (clock.today() + dt.timedelta(days=1)).isoformat()}
+    )
     assert future.status_code == 422
     assert errors_of(future) == {"held_on": "Record a catch-up once it has taken place"}
     before_it = await client.api(
@@ -145,19 +148,21 @@ async def test_catch_ups_are_recorded_listed_and_counted_against_the_one_due(
     )
     assert before_it.status_code == 422
     assert errors_of(before_it) == {"held_on": "The catch-up must fall within the contract's dates"}
-    assert (await ann.api("POST", url, {"held_on": TODAY.isoformat()})).status_code == 403
+    assert (await ann.api("POST", url, {"held_on": clock.today().isoformat()})).status_code == 403
     assert (await ann.get(url)).status_code == 403
     other = await other_trust_lead(world, make_client)
-    assert (await other.api("POST", url, {"held_on": TODAY.isoformat()})).status_code == 404
+    assert (await other.api("POST", url, {"held_on": clock.today().isoformat()})).status_code == 404
     assert (await other.get(url)).status_code == 404
     assert await CatchUp.all().count() == 0
 
-    recorded = await client.api("POST", url, {"held_on": TODAY.isoformat(), "note": "Went well"})
+    recorded = await client.api(
+        "POST", url, {"held_on": clock.today().isoformat(), "note": "Went well"}
+    )
     assert recorded.status_code == 201, recorded.text
-    assert recorded.json()["held_on"] == TODAY.isoformat()
+    assert recorded.json()["held_on"] == clock.today().isoformat()
     assert recorded.json()["note"] == "Went well"
     stored = await CatchUp.get(id=recorded.json()["id"])
-    assert stored.contract_id == contract["id"] and stored.held_on == TODAY
+    assert stored.contract_id == contract["id"] and stored.held_on == clock.today()
     assert await AuditEvent.filter(action="catch_up.record").count() == 1
 
     listed = (await client.get(url)).json()
@@ -173,8 +178,8 @@ async def test_consents_due_for_review_are_listed_for_leads(client, make_client,
     rep, ann = await own_client(client, make_client, mailbox)
     later = await create_rep(client, full_name="Bob Baker")
     review_after = get_settings().consent_review_after_days
-    soon = TODAY - dt.timedelta(days=review_after - 10)
-    for who, given_on in ((rep, soon), (later, TODAY)):
+    soon = clock.today() - dt.timedelta(days=review_after - 10)
+    for who, given_on in ((rep, soon), (later, clock.today())):
         given = await client.api(
             "POST",
             f"/api/v1/representatives/{who['id']}/consents",
@@ -186,7 +191,7 @@ async def test_consents_due_for_review_are_listed_for_leads(client, make_client,
     assert [(c["full_name"], c["purpose"], c["in_force"]) for c in due["items"]] == [
         ("Ann Able", "contact", True)
     ]
-    assert due["items"][0]["review_on"] == (TODAY + dt.timedelta(days=10)).isoformat()
+    assert due["items"][0]["review_on"] == (clock.today() + dt.timedelta(days=10)).isoformat()
     assert (await ann.get("/api/v1/consents/review")).status_code == 403
     elsewhere = await (await other_trust_lead(world, make_client)).get("/api/v1/consents/review")
     assert elsewhere.json()["items"] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from coprod import clock
 from coprod.models import (
     AcuteEpisode,
     AuditEvent,
@@ -293,7 +294,7 @@ async def test_pages_a_representative_sees_speak_to_them(client, world, mailbox)
         rep,
         {
             "role_title": "Patient representative",
-            "starts_on": (dt.date.today() - dt.timedelta(days=60)).isoformat(),
+            "starts_on": (clock.today() - dt.timedelta(days=60)).isoformat(),
         },
     )
     for purpose in ("contact", "health"):
@@ -303,8 +304,8 @@ async def test_pages_a_representative_sees_speak_to_them(client, world, mailbox)
         lead,
         rep,
         {
-            "started_on": (dt.date.today() - dt.timedelta(days=30)).isoformat(),
-            "ended_on": (dt.date.today() - dt.timedelta(days=7)).isoformat(),
+            "started_on": (clock.today() - dt.timedelta(days=30)).isoformat(),
+            "ended_on": (clock.today() - dt.timedelta(days=7)).isoformat(),
             "under_crisis_team": "yes",
         },
     )
@@ -347,7 +348,7 @@ async def test_pages_a_representative_sees_speak_to_them(client, world, mailbox)
     claim = await claims.generate_draft(
         lead,
         rep,
-        {"period_start": dt.date.today().isoformat(), "period_end": dt.date.today().isoformat()},
+        {"period_start": clock.today().isoformat(), "period_end": clock.today().isoformat()},
     )
     client.http.cookies.set(
         "coprod_session", await auth.start_session(await User.get(email=rep.email))

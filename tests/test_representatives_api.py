@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from coprod import clock
 from coprod.config import get_settings
 from coprod.models import AuditEvent, Contract, Membership, Representative, Role, User
 from tests.conftest import deliver_mail, sign_in
@@ -129,7 +130,7 @@ async def test_lead_creates_a_representative_with_needs_and_a_default_length_con
     assert rep["phone_only"] is True  # no email, so no account
     assert await AuditEvent.filter(action="representative.create").count() == 1
 
-    today = dt.date.today()
+    today = clock.today()
     assert get_settings().contract_default_years == 3
     contract = await create_contract(client, rep["id"], starts_on=today.isoformat())
     assert set(contract) == CONTRACT_KEYS
@@ -246,7 +247,7 @@ async def test_bad_input_is_422_by_field_and_nothing_is_half_saved(client, world
 async def test_renewing_and_ending_a_contract(client, world):
     await lead_of(world, client)
     rep = await create_rep(client)
-    today = dt.date.today()
+    today = clock.today()
     start = today - dt.timedelta(days=30)
     first = await create_contract(client, rep["id"], starts_on=start.isoformat())
     first_end = dt.date.fromisoformat(first["ends_on"])
@@ -328,7 +329,7 @@ async def test_who_may_see_and_change_which_record(client, make_client, world, m
     )
     assert not_theirs.status_code == 404
 
-    break_until = (dt.date.today() + dt.timedelta(days=14)).isoformat()
+    break_until = (clock.today() + dt.timedelta(days=14)).isoformat()
     changed = await rep.api(
         "PATCH",
         f"/api/v1/representatives/{a['id']}",

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from coprod import worker
+from coprod import clock, worker
 from coprod.domain.contracts import CatchUpState, ContractStatus
 from coprod.domain.dates import add_months
 from coprod.errors import Forbidden
@@ -278,7 +278,7 @@ async def test_reminder_job_run_concurrently_on_the_pool_queues_each_reminder_on
 @postgres_only
 async def test_two_worker_processes_send_each_reminder_once(world, mailbox):
     # `worker --once` runs the periodic jobs for the real now, then delivers.
-    today = dt.date.today()
+    today = clock.today()
     lead = await lead_actor(world)
     reps = []
     for i in range(20):
@@ -315,7 +315,7 @@ async def test_two_worker_processes_send_each_reminder_once(world, mailbox):
 
 async def test_catch_ups_overdue_due_soon_recorded_and_archived(world):
     lead = await lead_actor(world)
-    today = dt.date.today()
+    today = clock.today()
 
     overdue_rep = await representatives.create(lead, profile("Olive Overdue"))
     overdue_start = add_months(today, -7)
@@ -373,7 +373,7 @@ async def test_catch_ups_overdue_due_soon_recorded_and_archived(world):
 async def test_two_overlapping_contracts_created_at_once_leave_exactly_one(world):
     lead = await lead_actor(world)
     rep = await representatives.create(lead, profile("Ada Lovelace"))
-    today = dt.date.today()
+    today = clock.today()
 
     for attempt in range(3):
         await Contract.filter(representative=rep).delete()
@@ -428,7 +428,7 @@ async def test_search_filters(world):
     system = Actor.system(via="cli")
     adults = await people.create_team(system, org, "Adult mental health")
     children = await people.create_team(system, org, "Children's services")
-    today = dt.date.today()
+    today = clock.today()
 
     amy = await representatives.create(
         lead,

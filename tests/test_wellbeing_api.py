@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from coprod import clock
 from coprod.crypto import decrypt_json
 from coprod.domain.equality import QUESTIONS
 from coprod.models import AcuteEpisode, AuditEvent, EqualityResponse, Representative, Role, User
@@ -21,9 +22,16 @@ from tests.test_representatives_api import errors_of
 
 LEAD = "lena.lead@trust.example"
 NOTE = "admitted to Ward 7 after crisis"
-TODAY = dt.date.today()
-STARTED = TODAY - dt.timedelta(days=137)
-ENDED = TODAY - dt.timedelta(days=111)
+
+
+def started() -> dt.date:
+    return clock.today() - dt.timedelta(days=137)
+
+
+def ended() -> dt.date:
+    return clock.today() - dt.timedelta(days=111)
+
+
 NO_HEALTH_CONSENT = "Record their consent to hold health information before recording this"
 NO_EQUALITY_CONSENT = "Record consent for equality monitoring before these answers"
 NOT_AN_ANSWER = "Select one of the answers, or 'Prefer not to say'"
@@ -77,8 +85,8 @@ async def setting(world: Any, client: Any, make_client: Any) -> Setting:
 
 def episode(**changes: Any) -> dict[str, Any]:
     return {
-        "started_on": STARTED.isoformat(),
-        "ended_on": ENDED.isoformat(),
+        "started_on": started().isoformat(),
+        "ended_on": ended().isoformat(),
         "under_crisis_team": True,
         "note": NOTE,
         **changes,
@@ -131,8 +139,8 @@ async def test_a_lead_records_reads_changes_and_deletes_an_episode(setting):
     one = await setting.lead_client.get(f"{setting.episodes()}/{episode_id}")
     expected = {
         "id": episode_id,
-        "started_on": STARTED.isoformat(),
-        "ended_on": ENDED.isoformat(),
+        "started_on": started().isoformat(),
+        "ended_on": ended().isoformat(),
         "ongoing": False,
         "under_crisis_team": True,
         "note": NOTE,
@@ -147,7 +155,7 @@ async def test_a_lead_records_reads_changes_and_deletes_an_episode(setting):
     assert changed.status_code == 200 and changed.json() == {"id": episode_id}
     await row.refresh_from_db()
     assert stored(row) == {
-        "started_on": STARTED.isoformat(),
+        "started_on": started().isoformat(),
         "ended_on": None,
         "under_crisis_team": True,
         "note": "home now",
@@ -193,8 +201,8 @@ async def test_changing_episodes_writes_the_same_audit_events_as_the_pages(setti
     await consent(setting, "health")
     page = f"/representatives/{setting.rep.id}/health"
     form = {
-        "started_on": STARTED.isoformat(),
-        "ended_on": ENDED.isoformat(),
+        "started_on": started().isoformat(),
+        "ended_on": ended().isoformat(),
         "under_crisis_team": "yes",
         "note": NOTE,
     }
@@ -229,14 +237,14 @@ async def test_changing_episodes_writes_the_same_audit_events_as_the_pages(setti
 async def test_the_list_pages_by_cursor_and_each_page_read_is_audited(setting):
     await consent(setting, "health")
     for days_ago in (300, 200, 100):
-        start = TODAY - dt.timedelta(days=days_ago)
+        start = clock.today() - dt.timedelta(days=days_ago)
         await record(setting, started_on=start.isoformat(), ended_on=None)
     first = (await setting.lead_client.get(f"{setting.episodes()}?limit=2")).json()
     rest = (
         await setting.lead_client.get(f"{setting.episodes()}?limit=2&cursor={first['next_cursor']}")
     ).json()
     starts = [e["started_on"] for e in first["items"] + rest["items"]]
-    assert starts == [(TODAY - dt.timedelta(days=d)).isoformat() for d in (100, 200, 300)]
+    assert starts == [(clock.today() - dt.timedelta(days=d)).isoformat() for d in (100, 200, 300)]
     assert first["next_cursor"] and rest["next_cursor"] is None
     assert all(e["ongoing"] for e in first["items"] + rest["items"])
     assert await AuditEvent.filter(action="health.view").count() == 2
@@ -266,13 +274,15 @@ async def test_bad_episodes_are_422_field_by_field_and_nothing_is_saved(setting)
 
     # The service's rules, with the page's words.
     future = await setting.lead_client.api(
-        "POST", setting.episodes(), episode(started_on=(TODAY + dt.timedelta(days=1)).isoformat())
+        "POST",
+        setting.episodes(),
+        episode(started_on=(clock.today() + dt.timedelta(days=1)).isoformat()),
     )
     assert errors_of(future) == {"started_on": "The date it started must be today or in the past"}
     backwards = await setting.lead_client.api(
         "PATCH",
         f"{setting.episodes()}/{episode_id}",
-        {"ended_on": (STARTED - dt.timedelta(days=1)).isoformat()},
+        {"ended_on": (started() - dt.timedelta(days=1)).isoformat()},
     )
     assert backwards.status_code == 422 and errors_of(backwards) == {
         "ended_on": "The date it ended must be on or after the date it started"
@@ -293,7 +303,7 @@ async def test_without_health_consent_recording_is_refused_as_on_the_page(settin
     assert errors_of(refused) == {"started_on": NO_HEALTH_CONSENT}
     on_page = await setting.lead_client.post_form(
         f"/representatives/{setting.rep.id}/health",
-        {"started_on": STARTED.isoformat(), "under_crisis_team": "yes"},
+        {"started_on": started().isoformat(), "under_crisis_team": "yes"},
     )
     assert on_page.status_code == 422 and NO_HEALTH_CONSENT in on_page.text
     # Consent for something else is not consent for health data.
@@ -443,7 +453,7 @@ async def test_health_and_equality_data_appear_in_no_other_reply(setting, world,
     ]
     for reply in replies:
         assert reply.status_code == 200, reply.request.url
-        for secret in ("Ward 7", NOTE, STARTED.isoformat(), ENDED.isoformat(), "female"):
+        for secret in ("Ward 7", NOTE, started().isoformat(), ended().isoformat(), "female"):
             assert secret not in reply.text, (reply.request.url, secret)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
+from coprod import clock
 from coprod.config import get_settings
 from coprod.crypto import decrypt_json, encrypt_json
 from coprod.domain import scheduling
@@ -99,7 +100,7 @@ async def _facts(
     contracts = await Contract.filter(representative=rep)
     project = await Project.get_or_none(id=activity.project_id) if activity.project_id else None
     return BookingFacts(
-        day=scheduling.london_date(starts_at) if starts_at else dt.date.today(),
+        day=scheduling.london_date(starts_at) if starts_at else clock.today(),
         starts_at=starts_at,
         now=_now(),
         contract_days=[
@@ -660,6 +661,6 @@ async def overdue_arrangements(actor: Actor) -> list[AccessArrangement]:
             booking__activity__organisation_id=actor.organisation_id,
             booking__status__in=HOLDING,
             done_at__isnull=True,
-            due_on__lt=dt.date.today(),
+            due_on__lt=clock.today(),
         ).prefetch_related("booking__representative", "booking__activity")
     )

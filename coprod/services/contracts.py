@@ -9,6 +9,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from coprod import clock
 from coprod.config import get_settings
 from coprod.domain import contracts as rules
 from coprod.domain.contracts import CatchUpState, ContractStatus, Term
@@ -47,7 +48,7 @@ def term(contract: Contract) -> Term:
 
 
 def contract_status(contract: Contract, day: dt.date | None = None) -> ContractStatus:
-    return rules.status(term(contract), day or dt.date.today())
+    return rules.status(term(contract), day or clock.today())
 
 
 async def _lock(rep: Representative) -> None:
@@ -163,7 +164,7 @@ async def end_early(actor: Actor, contract: Contract, data: Mapping[str, Any]) -
     if not is_lead(actor):
         raise Forbidden
     c = Checker(data)
-    ended_on = c.date("ended_on", "the last day of the contract", required=False) or dt.date.today()
+    ended_on = c.date("ended_on", "the last day of the contract", required=False) or clock.today()
     reason = c.text("reason", "the reason it is ending early", max_length=2000)
     c.done()
     if contract.ended_on is not None:
@@ -200,7 +201,7 @@ async def record_catch_up(actor: Actor, contract: Contract, data: Mapping[str, A
     note = c.text("note", "a note", required=False, max_length=2000)
     c.done()
     assert held_on is not None
-    if held_on > dt.date.today():
+    if held_on > clock.today():
         raise ValidationFailed.one("held_on", "Record a catch-up once it has taken place")
     if not rules.is_in_force(term(contract), held_on):
         raise ValidationFailed.one("held_on", "The catch-up must fall within the contract's dates")
@@ -266,7 +267,7 @@ async def next_catch_up(
     return rules.next_catch_up(
         term(contract),
         held if held is not None else await catch_ups_held(contract),
-        day or dt.date.today(),
+        day or clock.today(),
         get_settings().catch_up_interval_months,
     )
 
@@ -283,7 +284,7 @@ async def catch_ups_due(actor: Actor, day: dt.date | None = None) -> list[DueCat
     """Everyone in the organisation whose next catch-up is overdue or due within 30 days."""
     if not is_lead(actor):
         raise Forbidden
-    day = day or dt.date.today()
+    day = day or clock.today()
     contracts = await Contract.filter(
         organisation_id=actor.organisation_id,
         starts_on__lte=day,

@@ -10,6 +10,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from coprod import clock
 from coprod.config import get_settings
 from coprod.domain import pay
 from coprod.domain.scheduling import london_date
@@ -106,7 +107,7 @@ def limit_of(rep: Representative, day: dt.date | None = None) -> tuple[int, str,
         return rep.earnings_limit_pence, rep.earnings_limit_period, OWN_LIMIT
     figure = pay.limit_in_force(
         [lim for lim in get_settings().earnings_limits if lim.code == rep.earnings_limit_code],
-        day or dt.date.today(),
+        day or clock.today(),
     )
     if figure is None:
         return None
@@ -224,7 +225,7 @@ async def earnings_position(
     rep: Representative, day: dt.date | None = None
 ) -> EarningsPosition | None:
     """Earnings (fees, not expenses) this week or month against their limit."""
-    day = day or dt.date.today()
+    day = day or clock.today()
     limit = limit_of(rep, day)
     if limit is None:
         return None

@@ -11,6 +11,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from coprod import clock
 from coprod.config import get_settings
 from coprod.domain import scheduling
 from coprod.domain.contracts import Term, is_in_force
@@ -77,7 +78,7 @@ async def invite(
     )
     if not reps:
         raise ValidationFailed.one("representative_ids", "Select at least one person to invite")
-    today = dt.date.today()
+    today = clock.today()
     on_break = [r.full_name for r in reps if r.on_break(today)]
     if on_break:
         raise ValidationFailed.one(

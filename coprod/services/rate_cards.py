@@ -8,6 +8,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from coprod import clock
 from coprod.config import get_settings
 from coprod.domain.pay import Rates
 from coprod.errors import Forbidden
@@ -55,7 +56,7 @@ async def add_rates(actor: Actor, data: Mapping[str, Any]) -> RateCard:
     half = c.integer("half_day_pence", "the half-day rate in pence", minimum=1, maximum=10_000_00)
     c.done()
     assert effective_from is not None and day is not None and half is not None
-    if effective_from <= dt.date.today():
+    if effective_from <= clock.today():
         raise ValidationFailed.one(
             "effective_from", "New rates must start in the future, so that no past day changes"
         )

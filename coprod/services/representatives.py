@@ -11,6 +11,7 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from coprod import clock
 from coprod.domain.contracts import ContractStatus, Term, status
 from coprod.errors import Forbidden
 from coprod.models import (
@@ -69,10 +70,6 @@ SELF_SERVICE_FIELDS = frozenset(
 )
 LEAD_ONLY_FIELDS = frozenset({"full_name", "representative_type", "email", "team_ids", "lead_id"})
 PROFILE_FIELDS = SELF_SERVICE_FIELDS | LEAD_ONLY_FIELDS
-
-
-def today() -> dt.date:
-    return dt.date.today()
 
 
 async def read_profile(
@@ -331,7 +328,7 @@ async def set_break(
     data = until if isinstance(until, Mapping) else {"break_until": str(until or "")}
     checker = Checker(data)
     day = checker.date("break_until", "the date your break ends", required=False)
-    if day is not None and day < today():
+    if day is not None and day < clock.today():
         checker.fail("break_until", "The date your break ends must be today or in the future")
     checker.done()
     return await update(actor, rep, {"break_until": day.isoformat() if day else ""}, partial=True)
@@ -387,7 +384,7 @@ async def search(
         query = query.filter(representative_type=filters.rep_type)
     if filters.team_id:
         query = query.filter(lived_experience_teams__id=filters.team_id)
-    day = today()
+    day = clock.today()
     if filters.on_break == "yes":
         query = query.filter(break_until__gte=day)
     elif filters.on_break == "no":

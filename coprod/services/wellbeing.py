@@ -13,6 +13,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from coprod import clock
 from coprod.config import get_settings
 from coprod.crypto import decrypt_json, encrypt_json
 from coprod.domain import consent as consent_rules
@@ -95,9 +96,9 @@ async def give_consent(actor: Actor, rep: Representative, data: Mapping[str, Any
     _may_act_for(actor, rep)
     c = Checker(data)
     purpose = c.choice("purpose", "what they agree to", [p.value for p in ConsentPurpose])
-    given_on = c.date("given_on", "the date consent was given", required=False) or dt.date.today()
+    given_on = c.date("given_on", "the date consent was given", required=False) or clock.today()
     c.done()
-    if given_on > dt.date.today():
+    if given_on > clock.today():
         raise ValidationFailed.one(
             "given_on", "The date consent was given must be today or in the past"
         )
@@ -105,7 +106,7 @@ async def give_consent(actor: Actor, rep: Representative, data: Mapping[str, Any
     async with in_transaction():
         existing = await current_consent(rep, ConsentPurpose(purpose))
         if existing is not None:  # a renewal replaces the old record
-            existing.withdrawn_on = dt.date.today()
+            existing.withdrawn_on = clock.today()
             await existing.save(update_fields=["withdrawn_on"])
         consent = await Consent.create(
             representative=rep,
@@ -136,7 +137,7 @@ async def withdraw_consent(actor: Actor, rep: Representative, purpose: str) -> i
         raise ValidationFailed.one("purpose", "There is no consent for this to withdraw")
     deleted = 0
     async with in_transaction():
-        consent.withdrawn_on = dt.date.today()
+        consent.withdrawn_on = clock.today()
         await consent.save(update_fields=["withdrawn_on"])
         await audit.record(
             actor,
@@ -166,7 +167,7 @@ async def withdraw_consent(actor: Actor, rep: Representative, purpose: str) -> i
 async def consents_due_for_review(actor: Actor, within_days: int = 30) -> list[Consent]:
     if not is_lead(actor):
         raise Forbidden
-    horizon = dt.date.today() + dt.timedelta(days=within_days)
+    horizon = clock.today() + dt.timedelta(days=within_days)
     return list(
         await Consent.filter(
             representative__organisation_id=actor.organisation_id,
@@ -214,7 +215,7 @@ def _read_episode(data: Mapping[str, Any]) -> dict[str, Any]:
     note = c.text("note", "a note", required=False, max_length=2000)
     c.done()
     assert started_on is not None
-    if started_on > dt.date.today():
+    if started_on > clock.today():
         raise ValidationFailed.one("started_on", "The date it started must be today or in the past")
     if ended_on is not None and ended_on < started_on:
         raise ValidationFailed.one(

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from playwright.async_api import expect
 
+from coprod import clock
 from coprod.models import Role
 from coprod.services import auth, contracts, representatives
 from tests.browser.conftest import check_a11y, visit
@@ -46,7 +47,7 @@ async def test_someone_without_consent_is_not_emailed_and_is_on_the_call_list(
         await contracts.create(
             lead,
             rep,
-            {"role_title": "Carer representative", "starts_on": dt.date.today().isoformat()},
+            {"role_title": "Carer representative", "starts_on": clock.today().isoformat()},
         )
         if agrees:
             await agree_to_contact(lead, rep)
@@ -58,7 +59,7 @@ async def test_someone_without_consent_is_not_emailed_and_is_on_the_call_list(
     await visit(page, "/activities")
     await page.get_by_role("button", name="Plan an activity").click()
     await check_a11y(page)
-    base = dt.date.today() + dt.timedelta(days=30)
+    base = clock.today() + dt.timedelta(days=30)
     await page.get_by_label("Title").fill("Carers' forum")
     await page.get_by_role("radio", name="Meeting").check()
     await page.get_by_role("radio", name="Co-design: planning services").check()

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from playwright.async_api import expect
 
+from coprod import clock
 from coprod.domain.scheduling import LONDON
 from coprod.integrations.stripe_gateway import StripeGateway
 from coprod.models import Activity, Booking, Claim, ClaimStatus, Role, User
@@ -71,11 +72,11 @@ async def test_attendance_to_payment(browser, live_server, world, mailbox):
         rep,
         {
             "role_title": "Patient representative",
-            "starts_on": (dt.date.today() - dt.timedelta(days=30)).isoformat(),
+            "starts_on": (clock.today() - dt.timedelta(days=30)).isoformat(),
         },
     )
     # Two 2-hour meetings yesterday (booked while in the future, then the day passed).
-    yesterday = dt.date.today() - dt.timedelta(days=1)
+    yesterday = clock.today() - dt.timedelta(days=1)
     booked = []
     for title, hour in (("Leaflet review", 10), ("Staff training plan", 14)):
         activity = await activities.create_activity(

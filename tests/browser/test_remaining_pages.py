@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from coprod import clock
 from coprod.models import Claim, ClaimStatus, Invitation, Role, User
 from coprod.services import (
     activities,
@@ -69,7 +70,7 @@ async def test_the_remaining_pages_are_accessible(browser, live_server, world):
         rep,
         {
             "role_title": "Patient representative",
-            "starts_on": (dt.date.today() - dt.timedelta(days=200)).isoformat(),
+            "starts_on": (clock.today() - dt.timedelta(days=200)).isoformat(),
         },
     )
     await wellbeing.give_consent(lead, rep, {"purpose": "health"})
@@ -122,8 +123,8 @@ async def test_the_remaining_pages_are_accessible(browser, live_server, world):
         organisation_id=org.id,
         representative=rep,
         status=ClaimStatus.PAID,
-        period_start=dt.date.today() - dt.timedelta(days=30),
-        period_end=dt.date.today(),
+        period_start=clock.today() - dt.timedelta(days=30),
+        period_end=clock.today(),
         paid_at=dt.datetime.now(dt.UTC),
     )
 

@@ -9,6 +9,7 @@ import re
 import pytest
 from playwright.async_api import expect
 
+from coprod import clock
 from coprod.models import Contract, Representative, Role
 from coprod.services import people
 from coprod.services.actor import Actor
@@ -72,7 +73,7 @@ async def test_lead_sets_up_a_representative_who_then_takes_a_break(
     await submit(page, "Add contract")
     await expect(page.get_by_text("Contract added.")).to_be_visible()
     contract = await Contract.get()
-    assert contract.starts_on == dt.date.today()
+    assert contract.starts_on == clock.today()
     assert contract.ends_on == dt.date(
         contract.starts_on.year + 3, contract.starts_on.month, contract.starts_on.day
     ) - dt.timedelta(days=1)
@@ -121,7 +122,7 @@ async def test_lead_sets_up_a_representative_who_then_takes_a_break(
         await visit(rep_page, "/my/profile")
         await rep_page.get_by_role("link", name="Take a break").click()
         await check_a11y(rep_page)
-        until = dt.date.today() + dt.timedelta(days=60)
+        until = clock.today() + dt.timedelta(days=60)
         await rep_page.get_by_label("Day").fill(str(until.day))
         await rep_page.get_by_label("Month").fill(str(until.month))
         await rep_page.get_by_label("Year").fill(str(until.year))

@@ -13,6 +13,7 @@ import pytest
 import vobject
 from playwright.async_api import expect
 
+from coprod import clock
 from coprod.domain.scheduling import Refusal
 from coprod.models import Booking, BookingStatus, Role
 from coprod.services import auth, contracts, representatives, wellbeing
@@ -62,7 +63,7 @@ async def test_plan_poll_finalise_wellbeing_check_and_invites(
         await contracts.create(
             lead,
             rep,
-            {"role_title": "Patient representative", "starts_on": dt.date.today().isoformat()},
+            {"role_title": "Patient representative", "starts_on": clock.today().isoformat()},
         )
         await agree_to_contact(lead, rep)
         people[name] = rep
@@ -72,7 +73,7 @@ async def test_plan_poll_finalise_wellbeing_check_and_invites(
         lead,
         people["Bea Braille"],
         {
-            "started_on": (dt.date.today() - dt.timedelta(days=10)).isoformat(),
+            "started_on": (clock.today() - dt.timedelta(days=10)).isoformat(),
             "under_crisis_team": "yes",
         },
     )
@@ -85,7 +86,7 @@ async def test_plan_poll_finalise_wellbeing_check_and_invites(
     await page.get_by_role("button", name="Plan an activity").click()
     await check_a11y(page)
 
-    base = dt.date.today() + dt.timedelta(days=30)
+    base = clock.today() + dt.timedelta(days=30)
     await page.get_by_label("Title").fill("Service design workshop")
     await page.get_by_role("radio", name="Meeting").check()
     await page.get_by_role("radio", name="Co-design: planning services").check()

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from coprod import clock
 from coprod.domain.scheduling import LONDON
 from coprod.models import (
     Activity,
@@ -96,7 +97,7 @@ async def test_every_page_fits_a_small_screen(browser, live_server, world, mailb
         rep,
         {
             "role_title": "Carer representative",
-            "starts_on": (dt.date.today() - dt.timedelta(days=200)).isoformat(),
+            "starts_on": (clock.today() - dt.timedelta(days=200)).isoformat(),
         },
     )
     for purpose in ("contact", "health"):
@@ -158,7 +159,7 @@ async def test_every_page_fits_a_small_screen(browser, live_server, world, mailb
     )
     held = await bookings.book(lead, past, rep, "phone")
     start = dt.datetime.combine(
-        dt.date.today() - dt.timedelta(days=2), dt.time(10), LONDON
+        clock.today() - dt.timedelta(days=2), dt.time(10), LONDON
     ).astimezone(dt.UTC)
     await Activity.filter(id=past.id).update(starts_at=start)
     await Booking.filter(id=held.id).update(starts_at=start, ends_at=start + dt.timedelta(hours=2))
@@ -168,8 +169,8 @@ async def test_every_page_fits_a_small_screen(browser, live_server, world, mailb
         lead,
         rep,
         {
-            "period_start": (dt.date.today() - dt.timedelta(days=7)).isoformat(),
-            "period_end": dt.date.today().isoformat(),
+            "period_start": (clock.today() - dt.timedelta(days=7)).isoformat(),
+            "period_end": clock.today().isoformat(),
         },
     )
     await claims.submit(lead, claim)

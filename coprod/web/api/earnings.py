@@ -11,6 +11,7 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
+from coprod import clock
 from coprod.config import get_settings
 from coprod.domain.pay import Rates, tax_year_bounds, tax_year_of
 from coprod.errors import NotFound
@@ -122,7 +123,7 @@ class StatementQuery(Query):
 async def _statement(
     actor: Actor, id: int, query: StatementQuery
 ) -> tuple[int, list[earnings.StatementRow]]:
-    year = query.tax_year or tax_year_of(dt.date.today())
+    year = query.tax_year or tax_year_of(clock.today())
     rep = await Representative.get_or_none(id=id, organisation_id=actor.organisation_id)
     if rep is None:
         raise NotFound

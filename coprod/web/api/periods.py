@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ModelWrapValidatorHandler, PrivateAttr, model_validator
 
+from coprod import clock
 from coprod.domain.reporting import Period, financial_year, financial_year_of, quarter
-from coprod.domain.scheduling import LONDON
 from coprod.models import Team
 from coprod.services.actor import Actor
 from coprod.validation import Checker, FieldError, ValidationFailed, record_id
@@ -22,10 +22,6 @@ MAX_YEARS = 5
 NO_SUCH_TEAM = "Select a team in your organisation"
 
 # ---------------------------------------------------------------------------- the period
-
-
-def _today() -> dt.date:
-    return dt.datetime.now(LONDON).date()
 
 
 def _years_after(day: dt.date, years: int) -> dt.date:
@@ -117,7 +113,7 @@ def period_from(query: Mapping[str, Any], *, today: dt.date | None = None) -> Pe
     Raises ValidationFailed with a plain-English message for each field that is wrong.
     """
     c = Checker(query)
-    period = _read_period(c, today or _today())
+    period = _read_period(c, today or clock.today())
     c.done()
     assert period is not None
     return period

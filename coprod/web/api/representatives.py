@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 from starlette.requests import Request
 
+from coprod import clock
 from coprod.domain import consent as consent_rules
 from coprod.domain.contracts import ContractStatus
 from coprod.domain.scheduling import london_date
@@ -156,7 +157,7 @@ def _summary_fields(rep: Representative, state: ContractStatus | None) -> dict[s
         "formats": list(rep.formats or []),
         "preferred_modes": list(rep.preferred_modes or []),
         "break_until": rep.break_until,
-        "on_break": rep.on_break(representatives.today()),
+        "on_break": rep.on_break(clock.today()),
         "archived": rep.archived_at is not None,
         "phone_only": rep.phone_only,
         "contract_status": state,
@@ -165,7 +166,7 @@ def _summary_fields(rep: Representative, state: ContractStatus | None) -> dict[s
 
 async def _profile(rep: Representative) -> Profile:
     state = representatives.contract_state(
-        list(await Contract.filter(representative_id=rep.id)), representatives.today()
+        list(await Contract.filter(representative_id=rep.id)), clock.today()
     )
     return Profile(
         **_summary_fields(rep, state),

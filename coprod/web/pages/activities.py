@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from coprod import clock
 from coprod.domain.scheduling import Answer, best_option
 from coprod.errors import Conflict, NotFound
 from coprod.models import (
@@ -114,7 +115,7 @@ async def _detail_context(
     reps = await Representative.filter(
         organisation_id=actor.organisation_id, archived_at__isnull=True
     )
-    today = dt.date.today()
+    today = clock.today()
     contracts = {
         c.representative_id: c for c in await Contract.filter(organisation_id=actor.organisation_id)
     }

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from coprod import clock
 from coprod.config import get_settings
 from coprod.errors import Conflict, NotFound
 from coprod.models import HOLDING, AccessArrangement, Booking, Role, WellbeingOutcome
@@ -50,7 +51,7 @@ async def _booking_page(
             "mode_labels": MODE_LABELS,
             "how": activities.how_to_join(activity, booking.mode),
             "started": booking.starts_at <= dt.datetime.now(dt.UTC),
-            "today": dt.date.today(),
+            "today": clock.today(),
             "done": request.query_params.get("done"),
         },
         status_code=status_code,

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from coprod import clock
 from coprod.config import get_settings
 from coprod.domain.pay import ExpenseType, month_of, tax_year_of
 from coprod.domain.scheduling import london_date
@@ -163,7 +164,7 @@ async def claim_list(request: Request, actor: Actor) -> Response:
         in_org.exclude(status=ClaimStatus.SUBMITTED).order_by(*order),
         param="others",
     )
-    today = dt.date.today()
+    today = clock.today()
     start, end = month_of(today.replace(day=1) - dt.timedelta(days=1))
     return page(
         request,
@@ -296,7 +297,7 @@ async def my_payments(request: Request, actor: Actor) -> Response:
 
 async def _statement(request: Request, actor: Actor, rep: Representative) -> Response:
     raw = request.query_params.get("tax_year", "")
-    year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else tax_year_of(dt.date.today())
+    year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else tax_year_of(clock.today())
     rows = await earnings.statement(actor, rep, year)
     if request.query_params.get("format") == "csv":
         text = earnings.statement_csv(rows)
@@ -308,7 +309,7 @@ async def _statement(request: Request, actor: Actor, rep: Representative) -> Res
             "rep": rep,
             "rows": rows,
             "year": year,
-            "years": list(range(tax_year_of(dt.date.today()), 2019, -1)),
+            "years": list(range(tax_year_of(clock.today()), 2019, -1)),
             "fees": sum(r.fees_pence + r.adjustments_pence for r in rows),
             "expenses": sum(r.expenses_pence for r in rows),
         },

@@ -3,7 +3,6 @@ population figures that reach is compared against."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from coprod import clock
 from coprod.domain.equality import QUESTIONS
 from coprod.domain.reporting import financial_year, financial_year_of
 from coprod.models import Category, Network, PopulationFigure, Role, Team
@@ -74,7 +74,7 @@ def _period_context(request: Request) -> tuple[Any, ValidationFailed | None, dic
     try:
         return period_from(query), None, query
     except ValidationFailed as exc:
-        return financial_year(financial_year_of(dt.date.today())), exc, query
+        return financial_year(financial_year_of(clock.today())), exc, query
 
 
 @signed_in(*REPORT_ROLES)
@@ -97,7 +97,7 @@ async def organisation(request: Request, actor: Actor) -> Response:
             "teams": teams,
             "team_id": team_id,
             "networks": networks,
-            "this_year": financial_year_of(dt.date.today()),
+            "this_year": financial_year_of(clock.today()),
             "csv_url": "/api/v1/reports/organisation.csv?" + urlencode(query),
             "json_url": "/api/v1/reports/organisation?" + urlencode(query),
             "questions": {q.key: q for q in QUESTIONS},
@@ -124,7 +124,7 @@ async def network(request: Request, actor: Actor) -> Response:
             "team_id": None,
             "networks": [],
             "network": found,
-            "this_year": financial_year_of(dt.date.today()),
+            "this_year": financial_year_of(clock.today()),
             "csv_url": f"/api/v1/reports/networks/{found.id}.csv?" + urlencode(query),
             "json_url": f"/api/v1/reports/networks/{found.id}?" + urlencode(query),
             "questions": {q.key: q for q in QUESTIONS},

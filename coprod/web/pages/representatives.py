@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from coprod import clock
 from coprod.domain.equality import QUESTIONS
 from coprod.errors import NotFound
 from coprod.models import (
@@ -133,7 +134,7 @@ async def list_representatives(request: Request, actor: Actor) -> Response:
         {
             "results": results,
             "filters": filters,
-            "today": dt.date.today(),
+            "today": clock.today(),
             "added": q.get("added"),
             "need_labels": LABELS["format"] | LABELS["need"],
             **await form_choices(actor.organisation_id or 0),
@@ -169,7 +170,7 @@ async def new_representative(request: Request, actor: Actor) -> Response:
 
 async def _detail(request: Request, actor: Actor, rep: Representative, base: str) -> Response:
     rep_contracts = await Contract.filter(representative=rep).prefetch_related("catch_ups")
-    today = dt.date.today()
+    today = clock.today()
     rows = []
     for contract in rep_contracts:
         due, state = await contracts.next_catch_up(contract, today)
@@ -241,7 +242,7 @@ async def _break(request: Request, actor: Actor, rep: Representative, base: str)
     return page(
         request,
         "representatives/break.html",
-        {"rep": rep, "base": base, "today": dt.date.today()},
+        {"rep": rep, "base": base, "today": clock.today()},
         status_code=422 if errors else 200,
         errors=errors,
     )
@@ -420,7 +421,7 @@ async def new_contract(request: Request, actor: Actor) -> Response:
         "contracts/new.html",
         {
             "rep": rep,
-            "form": date_parts("starts_on", dt.date.today()),
+            "form": date_parts("starts_on", clock.today()),
             "years": contracts.get_settings().contract_default_years,
         },
         lambda form: contracts.create(actor, rep, form),
@@ -457,7 +458,7 @@ async def end_contract(request: Request, actor: Actor) -> Response:
     form: dict[str, Any] = {}
     errors = None
     status_code = 200
-    at_risk = await contracts.later_bookings(contract, dt.date.today())
+    at_risk = await contracts.later_bookings(contract, clock.today())
     if request.method == "POST":
         form = form_values(await request.form())
         try:
@@ -504,7 +505,7 @@ async def consents_for_review(request: Request, actor: Actor) -> Response:
     return page(
         request,
         "representatives/consent_review.html",
-        {"consents": await wellbeing.consents_due_for_review(actor), "today": dt.date.today()},
+        {"consents": await wellbeing.consents_due_for_review(actor), "today": clock.today()},
     )
 
 
