@@ -162,6 +162,7 @@ API_READS: dict[str, Get] = {
     f"{A}/expenses/{{id:int}}/receipt": Get("staff", f"{A}/expenses/{{expense}}/receipt", 404),
     f"{A}/networks": Get("staff", f"{A}/networks"),
     f"{A}/networks/{{id:int}}/members": Get("staff", f"{A}/networks/{{network}}/members"),
+    f"{A}/networks/{{id:int}}/people": Get("staff", f"{A}/networks/{{network}}/people"),
     f"{A}/representatives/{{id:int}}/payout-method": Get(
         "staff", f"{A}/representatives/{{representative}}/payout-method"
     ),
@@ -345,6 +346,16 @@ API_WRITES: dict[str, Write] = {
     ),
     f"POST {A}/networks/{{id:int}}/decline": Write(
         "staff", f"{A}/networks/{{declining_network}}/decline", {}
+    ),
+    f"POST {A}/networks/{{id:int}}/people": Write(
+        "staff",
+        f"{A}/networks/{{network}}/people",
+        {"email": "lead{n}@trust.example", "role": "network_reporter"},
+        201,
+        "network_role",
+    ),
+    f"DELETE {A}/networks/{{id:int}}/people/{{member_id:int}}": Write(
+        "staff", f"{A}/networks/{{network}}/people/{{network_role}}", None
     ),
     f"POST {A}/pay-runs": Write("staff", f"{A}/pay-runs", {}, 201),
     f"POST {A}/payroll-exports": Write("staff", f"{A}/payroll-exports", {}, 201),
