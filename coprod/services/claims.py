@@ -100,9 +100,9 @@ async def _day_taken(
 
 async def suggested_period(rep: Representative, today: dt.date) -> tuple[dt.date, dt.date]:
     """The first and last day to offer for someone's next claim from attendance."""
-    attended = await Booking.filter(representative=rep, status=BookingStatus.ATTENDED).values_list(
-        "starts_at", flat=True
-    )
+    attended = await Booking.filter(
+        representative=rep, status=BookingStatus.ATTENDED
+    ).values_list("starts_at", flat=True)
     taken = await _claimed_days(rep)
     days = {london_date(starts_at) for starts_at in attended}  # type: ignore[arg-type]
     return pay.claim_period(days - taken, today)
