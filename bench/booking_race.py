@@ -151,7 +151,7 @@ def start(side: Side, database_url: str, workers: int) -> None:
 
 async def wait_until_up(side: Side) -> None:
     async with httpx.AsyncClient() as client:
-        for _ in range(300):
+        for _ in range(1800):  # a loaded machine can take a while to import the app
             try:
                 if (await client.get(f"http://127.0.0.1:{side.port}/healthz")).status_code == 200:
                     return

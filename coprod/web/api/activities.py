@@ -97,7 +97,9 @@ class ActivityFields(Body):
         title="which co-production activity this is",
         description="Required except for catch_up and training_received",
     )
-    duration_minutes: int | None = Field(None, ge=15, le=720, title="how long it lasts, in minutes")
+    duration_minutes: int | None = Field(
+        None, ge=15, le=720, title="how long it lasts, in minutes"
+    )
     preparation_minutes: int | None = Field(
         None, ge=0, le=480, title="preparation time, in minutes"
     )

@@ -188,7 +188,9 @@ class AuditEventReply(Reply):
     query=Paging,
     reply=Page[AuditEventReply],
 )
-async def list_audit_events(request: Request, actor: Actor, query: Paging) -> Page[AuditEventReply]:
+async def list_audit_events(
+    request: Request, actor: Actor, query: Paging
+) -> Page[AuditEventReply]:
     events, cursor = await keyset_page(
         AuditEvent.filter(organisation_id=actor.organisation_id), query, ("-created_at", "-id")
     )
@@ -361,7 +363,9 @@ async def create_api_token(request: Request, actor: Actor, body: ApiTokenInput) 
     body=NoBody,
     reply=ApiTokenReply,
 )
-async def revoke_api_token(request: Request, actor: Actor, id: int, body: NoBody) -> ApiTokenReply:
+async def revoke_api_token(
+    request: Request, actor: Actor, id: int, body: NoBody
+) -> ApiTokenReply:
     token = await ApiToken.get_or_none(id=id, organisation_id=actor.organisation_id)
     if token is None:
         raise NotFound

@@ -189,7 +189,9 @@ def _attempt(a: PaymentAttempt) -> AttemptReply:
     query=AttemptsQuery,
     reply=Page[AttemptReply],
 )
-async def list_pay_runs(request: Request, actor: Actor, query: AttemptsQuery) -> Page[AttemptReply]:
+async def list_pay_runs(
+    request: Request, actor: Actor, query: AttemptsQuery
+) -> Page[AttemptReply]:
     found = PaymentAttempt.filter(claim__organisation_id=actor.organisation_id)
     if query.status is not None:
         found = found.filter(status=query.status)

@@ -66,7 +66,9 @@ def _option(option: TimeOption) -> OptionReply:
     query=Paging,
     reply=Page[OptionReply],
 )
-async def list_options(request: Request, actor: Actor, id: int, query: Paging) -> Page[OptionReply]:
+async def list_options(
+    request: Request, actor: Actor, id: int, query: Paging
+) -> Page[OptionReply]:
     activity = await activities.activity_for(actor, id)
     options, cursor = await keyset_page(
         TimeOption.filter(activity=activity), query, ("starts_at", "id")

@@ -213,8 +213,8 @@ class Api:
         refs, defs = models_json_schema(models, ref_template=REF)
         paths: dict[str, dict[str, Any]] = {}
         for op in self.operations:
-            paths.setdefault(op.path.replace(":int}", "}"), {})[op.method.lower()] = self._entry(
-                op, refs, defs.get("$defs", {})
+            paths.setdefault(op.path.replace(":int}", "}"), {})[op.method.lower()] = (
+                self._entry(op, refs, defs.get("$defs", {}))
             )
         return {
             "openapi": "3.1.0",
