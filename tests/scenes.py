@@ -77,6 +77,7 @@ BOOKINGS_EACH = 4
 @dataclass
 class Scene:
     n: int
+    second_lead_email: str  # decides claims the staff member made
     staff_email: str  # lead, administrator, finance officer and reporter at once
     representative_email: str  # the representative who signs in (representative 0)
     organisation_id: int
@@ -105,6 +106,8 @@ async def build(n: int, *, world: Any) -> Scene:
         Role.REPORTER,
     )
     rep_user = await world.user(org, representative_email, Role.REPRESENTATIVE)
+    second_lead_email = f"lead{n}@trust.example"
+    await world.user(org, second_lead_email, Role.INVOLVEMENT_LEAD)
 
     teams = [Team(organisation=org, name=f"Team {t}") for t in range(2)]
     await Team.bulk_create(teams)
@@ -158,6 +161,7 @@ async def build(n: int, *, world: Any) -> Scene:
                 video=True,
                 video_link="https://meet.example/x",
                 phone=True,
+                dial_in="01632 960 100",
             )
             for m, day in enumerate(months)
         ]
@@ -172,6 +176,7 @@ async def build(n: int, *, world: Any) -> Scene:
                 duration_minutes=60,
                 capacity=n + 10,
                 phone=True,
+                dial_in="01632 960 100",
             ),
             Activity(
                 organisation=org,
@@ -184,6 +189,7 @@ async def build(n: int, *, world: Any) -> Scene:
                 capacity=n + 10,
                 poll_deadline=_at(today + dt.timedelta(days=10)),
                 phone=True,
+                dial_in="01632 960 100",
             ),
         ]
     )
@@ -212,8 +218,9 @@ async def build(n: int, *, world: Any) -> Scene:
                 needs_transport=i % 7 == 0,
                 preferred_modes=["video"],
                 calendar_token=f"feed-{n}-{i}",
-                payout_method="stripe" if i % 2 else "payroll",
-                payroll_reference=None if i % 2 else f"P{i:05d}",
+                # Approved claims (i % 4 == 1) are half paid through payroll, half by Stripe.
+                payout_method="payroll" if i % 8 == 1 else "stripe",
+                payroll_reference=f"P{i:05d}" if i % 8 == 1 else None,
                 earnings_limit_pence=20000 if i % 4 == 0 else None,
                 earnings_limit_period="week" if i % 4 == 0 else None,
             )
@@ -248,7 +255,8 @@ async def build(n: int, *, world: Any) -> Scene:
                 representative=rep,
                 purpose=purpose,
                 given_on=today - dt.timedelta(days=300),
-                review_on=today + dt.timedelta(days=(i % 60) - 5),
+                # Some due for review within a month, some later, none lapsed.
+                review_on=today + dt.timedelta(days=1 + (i * 7) % 90),
                 withdrawn_on=today - dt.timedelta(days=3)
                 if purpose == ConsentPurpose.CONTACT and i % 9 == 8
                 else None,
@@ -540,14 +548,31 @@ async def build(n: int, *, world: Any) -> Scene:
         ]
     )
     await NetworkMember.create(user=staff, network=network, role=NetworkRole.NETWORK_ADMIN)
+    # Two networks of the neighbour's that have invited this organisation, to accept and decline.
+    invited = [
+        await Network.create(name=f"{word} network of {n}", host_organisation=other)
+        for word in ("First", "Second")
+    ]
+    await NetworkMembership.bulk_create(
+        [
+            NetworkMembership(network=x, organisation=o, status=status)
+            for x in invited
+            for o, status in ((other, MembershipStatus.ACCEPTED), (org, MembershipStatus.INVITED))
+        ]
+    )
 
     mine = [b for b in bookings if b.representative_id == reps[0].id]
     coming = next(b for b in mine if b.starts_at > now)
+    past = next(b for b in mine if b.status == BookingStatus.ATTENDED)
+    arrangement = await AccessArrangement.get(booking=coming)
+    failed = await OutboxMessage.filter(organisation=org, status=OutboxStatus.FAILED).first()
+    assert failed is not None
     my_claim = next(c for c in claims if c.representative_id == reps[0].id)
     episode = await AcuteEpisode.filter(representative=reps[0]).first()
     assert episode is not None
     return Scene(
         n=n,
+        second_lead_email=second_lead_email,
         staff_email=staff_email,
         representative_email=representative_email,
         organisation_id=org.id,
@@ -555,12 +580,22 @@ async def build(n: int, *, world: Any) -> Scene:
         representative_user=rep_user,
         ids={
             "representative": reps[0].id,
+            "other_rep": reps[1].id,  # not booked on "activity"
+            "past_booking": past.id,
+            "arrangement": arrangement.id,
+            "outbox_failed": failed.id,
+            "submitted_claim": next(c.id for c in claims if c.status == ClaimStatus.SUBMITTED),
+            "invited_network": invited[0].id,
+            "declining_network": invited[1].id,
+            "neighbour": other.id,
             "contract": contracts[0].id,
             "episode": episode.id,
             "project": projects[0].id,
             "activity": meetings[-1].id,  # coming, with about n / 3 booked
             "planning": planning.id,
             "option": options[0].id,
+            "option2": options[1].id,
+            "option3": options[2].id,
             "invitation": invitations[0].id,
             "booking": coming.id,
             "claim": my_claim.id,

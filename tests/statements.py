@@ -3,6 +3,9 @@
 Every statement counts, including BEGIN, COMMIT, ROLLBACK and savepoints: each is a round trip
 to the database, and a transaction opened per row grows with the data as surely as a SELECT.
 On PostgreSQL this includes the reset asyncpg sends when a connection goes back to the pool.
+A batch sent with `executemany` (what `bulk_create` does) counts once, as asyncpg logs it: one
+statement, prepared once and sent in one call. SQLite's trace would see every row of it, so
+there the batch is noted once and the trace is paused while it runs.
 
 - SQLite: `sqlite3.Connection.set_trace_callback` on the one connection Tortoise holds (set
   through aiosqlite, in the connection's own thread).
@@ -79,6 +82,33 @@ def _sqlite_connection() -> Any:
     client = connections.get("default")
     # aiosqlite's connection: its sqlite3 connection may be touched only from its own thread.
     return getattr(client, "_connection", None) if hasattr(client, "filename") else None
+
+
+def _install_aiosqlite_hook() -> None:
+    try:
+        import aiosqlite
+    except ImportError:
+        return
+    cls = aiosqlite.Connection
+    if getattr(cls, "_coprod_counting", False):
+        return
+    original = cls.executemany
+
+    async def executemany(self: Any, sql: str, parameters: Any) -> Any:
+        if not _active:
+            return await original(self, sql, parameters)
+        _note(sql)
+        await self.set_trace_callback(None)
+        try:
+            return await original(self, sql, parameters)
+        finally:
+            await self.set_trace_callback(_note)
+
+    cls.executemany = executemany  # type: ignore[method-assign]
+    cls._coprod_counting = True  # type: ignore[attr-defined]
+
+
+_install_aiosqlite_hook()
 
 
 @asynccontextmanager

@@ -182,15 +182,25 @@ def idempotency_key(claim: Claim, refused_before: int) -> str:
 
 
 async def _queue(actor: Actor, claim: Claim) -> PaymentAttempt | None:
-    attempts = await PaymentAttempt.filter(claim=claim)
+    attempts = list(await PaymentAttempt.filter(claim=claim))
+    attempt = _new_attempt(actor, claim, attempts, (await claims.totals(claim)).total_pence)
+    if attempt is not None:
+        await attempt.save()
+    return attempt
+
+
+def _new_attempt(
+    actor: Actor, claim: Claim, attempts: list[PaymentAttempt], amount_pence: int
+) -> PaymentAttempt | None:
+    """The next attempt to pay a claim (not yet saved), or None while one is under way or
+    it is paid."""
     if any(a.status in (AttemptStatus.PENDING, AttemptStatus.SUCCEEDED) for a in attempts):
         return None
     refused = sum(1 for a in attempts if a.status == AttemptStatus.FAILED and not a.retryable)
-    amount = (await claims.totals(claim)).total_pence
-    return await PaymentAttempt.create(
+    return PaymentAttempt(
         claim=claim,
         idempotency_key=idempotency_key(claim, refused),
-        amount_pence=amount,
+        amount_pence=amount_pence,
         started_by=actor.user,
     )
 
@@ -220,11 +230,35 @@ async def pay_run(actor: Actor) -> PayRun:
             .order_by("id")
             .select_for_update()
         )
+        # Everything a pay run reads, it reads for all the claims at once; the new attempts go
+        # in as one batch. (It pays everyone due, so it must not cost a query per claim.)
+        reps = {
+            rep.id: rep
+            for rep in await Representative.filter(
+                id__in={claim.representative_id for claim in approved}
+            )
+        }
+        by_stripe = [c for c in approved if reps[c.representative_id].payout_method == "stripe"]
+        earlier: dict[int, list[PaymentAttempt]] = {c.id: [] for c in by_stripe}
+        for attempt in await PaymentAttempt.filter(claim_id__in=list(earlier)):
+            earlier[attempt.claim_id].append(attempt)
+        totals = await claims.totals_for(by_stripe)
+        new = [
+            _new_attempt(actor, claim, earlier[claim.id], totals[claim.id].total_pence)
+            for claim in by_stripe
+        ]
+        if batch := [a for a in new if a is not None]:
+            await PaymentAttempt.bulk_create(batch)
+        queued_ids = [claim.id for claim, a in zip(by_stripe, new, strict=True) if a is not None]
+        # Read back for their ids: none was pending before, under the claims' row locks.
+        queued = list(
+            await PaymentAttempt.filter(
+                claim_id__in=queued_ids, status=AttemptStatus.PENDING
+            ).order_by("claim_id")
+        )
         for claim in approved:
-            rep = await claim.representative
-            attempt = await _queue(actor, claim) if rep.payout_method == "stripe" else None
-            if attempt is not None:
-                queued.append(attempt)
+            rep = reps[claim.representative_id]
+            if claim.id in queued_ids:
                 continue
             reason = why_not_paid(
                 name=rep.full_name, payout_method=rep.payout_method, payment_under_way=True
@@ -497,11 +531,15 @@ async def export_payroll(actor: Actor, data: Mapping[str, Any] | None = None) ->
             reason=reason or None,
         )
         if not again:
+            # One UPDATE for the whole export, not one per claim.
+            paid_at = _now()
+            await Claim.filter(id__in=[c.id for c in chosen]).update(
+                status=ClaimStatus.SENT_TO_PAYROLL, payroll_export_id=export.id, paid_at=paid_at
+            )
             for claim in chosen:
                 claim.status = ClaimStatus.SENT_TO_PAYROLL
                 claim.payroll_export = export
-                claim.paid_at = _now()
-                await claim.save(update_fields=["status", "payroll_export_id", "paid_at"])
+                claim.paid_at = paid_at
         await audit.record(
             actor,
             "payroll.reexport" if again else "payroll.export",

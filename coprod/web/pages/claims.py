@@ -31,6 +31,7 @@ from coprod.services import access, claims, earnings, payouts, rate_cards
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from coprod.web.guards import form_values, signed_in
+from coprod.web.pages.paged import paged
 from coprod.web.pages.representatives import date_parts
 from coprod.web.render import as_page_errors, csv_download, page, private_file, redirect
 
@@ -152,8 +153,15 @@ async def claim_list(request: Request, actor: Actor) -> Response:
         except (ValidationFailed, Conflict) as exc:
             errors = as_page_errors(exc)
             status = 409 if isinstance(exc, Conflict) else 422
-    all_claims = await Claim.filter(organisation_id=actor.organisation_id).prefetch_related(
+    in_org = Claim.filter(organisation_id=actor.organisation_id).prefetch_related(
         "representative"
+    )
+    order = ("-period_start", "-id")
+    waiting = await paged(request, in_org.filter(status=ClaimStatus.SUBMITTED).order_by(*order))
+    others = await paged(
+        request,
+        in_org.exclude(status=ClaimStatus.SUBMITTED).order_by(*order),
+        param="others",
     )
     today = dt.date.today()
     start, end = month_of(today.replace(day=1) - dt.timedelta(days=1))
@@ -161,8 +169,8 @@ async def claim_list(request: Request, actor: Actor) -> Response:
         request,
         "claims/list.html",
         {
-            "waiting": [c for c in all_claims if c.status == ClaimStatus.SUBMITTED],
-            "others": [c for c in all_claims if c.status != ClaimStatus.SUBMITTED][:50],
+            "waiting": waiting,
+            "others": others,
             "reps": await Representative.filter(
                 organisation_id=actor.organisation_id, archived_at__isnull=True
             ),
