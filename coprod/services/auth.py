@@ -218,7 +218,8 @@ async def start_session(user: User, organisation_id: int | None = None) -> str:
 
 
 def _columns(alias: str, model: type[Model]) -> str:
-    return ", ".join(f'{alias}."{c}" AS "{alias}__{c}"' for c in model._meta.db_fields)
+    # Sorted, so the statement reads the same in every process (logs, pg_stat_statements).
+    return ", ".join(f'{alias}."{c}" AS "{alias}__{c}"' for c in sorted(model._meta.db_fields))
 
 
 def _instance(alias: str, model: type[M], row: dict[str, Any]) -> M:

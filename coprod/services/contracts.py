@@ -237,24 +237,22 @@ async def catch_ups_held_for(contracts: list[Contract]) -> dict[int, int]:
     if not contracts:
         return {}
     recorded: dict[int, int] = {c.id: 0 for c in contracts}
-    for contract_id in await CatchUp.filter(
-        contract_id__in=list(recorded)
-    ).values_list("contract_id", flat=True):
-        recorded[int(contract_id)] += 1  # type: ignore[call-overload]
+    for catch_up in await CatchUp.filter(contract_id__in=list(recorded)).only("id", "contract_id"):
+        recorded[catch_up.contract_id] += 1
     windows = {c.id: _window(c) for c in contracts}
-    attended = await Booking.filter(
+    attended: dict[int, list[dt.datetime]] = {}
+    for booking in await Booking.filter(
         representative_id__in={c.representative_id for c in contracts},
         status=BookingStatus.ATTENDED,
         activity__kind=Kind.CATCH_UP,
         starts_at__gte=min(w[0] for w in windows.values()),
         starts_at__lt=max(w[1] for w in windows.values()),
-    ).values_list("representative_id", "starts_at")
+    ).only("id", "representative_id", "starts_at"):
+        attended.setdefault(booking.representative_id, []).append(booking.starts_at)
     for contract in contracts:
         start, end = windows[contract.id]
         recorded[contract.id] += sum(
-            1
-            for rep_id, starts_at in attended
-            if rep_id == contract.representative_id and start <= starts_at < end
+            1 for when in attended.get(contract.representative_id, []) if start <= when < end
         )
     return recorded
 
