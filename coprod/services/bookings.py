@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tortoise import connections
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from coprod import clock
@@ -653,14 +654,22 @@ async def tick(actor: Actor, arrangement: AccessArrangement, done: bool) -> None
         )
 
 
-async def overdue_arrangements(actor: Actor) -> list[AccessArrangement]:
+def _overdue(actor: Actor) -> QuerySet[AccessArrangement]:
     if not is_lead(actor):
         raise Forbidden
-    return list(
-        await AccessArrangement.filter(
-            booking__activity__organisation_id=actor.organisation_id,
-            booking__status__in=HOLDING,
-            done_at__isnull=True,
-            due_on__lt=clock.today(),
-        ).prefetch_related("booking__representative", "booking__activity")
+    return AccessArrangement.filter(
+        booking__activity__organisation_id=actor.organisation_id,
+        booking__status__in=HOLDING,
+        done_at__isnull=True,
+        due_on__lt=clock.today(),
     )
+
+
+async def overdue_arrangements(actor: Actor) -> list[AccessArrangement]:
+    return list(
+        await _overdue(actor).prefetch_related("booking__representative", "booking__activity")
+    )
+
+
+async def overdue_arrangements_count(actor: Actor) -> int:
+    return await _overdue(actor).count()

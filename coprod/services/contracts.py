@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.expressions import Q
+from tortoise.functions import Count
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from coprod import clock
@@ -220,7 +223,11 @@ async def record_catch_up(actor: Actor, contract: Contract, data: Mapping[str, A
 def _window(contract: Contract) -> tuple[dt.datetime, dt.datetime]:
     """The contract's days as UTC-comparable instants: its first London midnight to the one
     after its last day."""
-    first, last = contract.starts_on, term(contract).last_day
+    return _term_window(term(contract))
+
+
+def _term_window(contract_term: Term) -> tuple[dt.datetime, dt.datetime]:
+    first, last = contract_term.starts_on, contract_term.last_day
     return (
         dt.datetime.combine(first, dt.time(0), tzinfo=LONDON),
         dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=LONDON),
@@ -236,25 +243,42 @@ async def catch_ups_held_for(contracts: list[Contract]) -> dict[int, int]:
     """`catch_ups_held` for many contracts in two queries, by contract id."""
     if not contracts:
         return {}
-    recorded: dict[int, int] = {c.id: 0 for c in contracts}
-    for catch_up in await CatchUp.filter(contract_id__in=list(recorded)).only("id", "contract_id"):
-        recorded[catch_up.contract_id] += 1
-    windows = {c.id: _window(c) for c in contracts}
-    attended: dict[int, list[dt.datetime]] = {}
-    for booking in await Booking.filter(
-        representative_id__in={c.representative_id for c in contracts},
+    return await _held(
+        [(c.id, c.representative_id, _window(c)) for c in contracts],
+        CatchUp.filter(contract_id__in=[c.id for c in contracts]),
+        Booking.filter(representative_id__in={c.representative_id for c in contracts}),
+    )
+
+
+async def _held(
+    contracts: list[tuple[int, int, tuple[dt.datetime, dt.datetime]]],
+    recorded_in: QuerySet[CatchUp],
+    booked_in: QuerySet[Booking],
+) -> dict[int, int]:
+    """Catch-ups held for (contract id, representative id, window)s: those recorded, counted
+    by the database, plus attended catch-up bookings inside each window. `recorded_in` and
+    `booked_in` narrow the two reads to the contracts' people."""
+    held: dict[int, int] = {contract_id: 0 for contract_id, _, _ in contracts}
+    for contract_id, count in (
+        await recorded_in.annotate(n=Count("id"))
+        .group_by("contract_id")
+        .values_list("contract_id", "n")
+    ):
+        if int(contract_id) in held:
+            held[int(contract_id)] = int(count)
+    attended = await booked_in.filter(
         status=BookingStatus.ATTENDED,
         activity__kind=Kind.CATCH_UP,
-        starts_at__gte=min(w[0] for w in windows.values()),
-        starts_at__lt=max(w[1] for w in windows.values()),
-    ).only("id", "representative_id", "starts_at"):
-        attended.setdefault(booking.representative_id, []).append(booking.starts_at)
-    for contract in contracts:
-        start, end = windows[contract.id]
-        recorded[contract.id] += sum(
-            1 for when in attended.get(contract.representative_id, []) if start <= when < end
-        )
-    return recorded
+        starts_at__gte=min(w[0] for _, _, w in contracts),
+        starts_at__lt=max(w[1] for _, _, w in contracts),
+    ).values_list("representative_id", "starts_at")
+    # By person first, so each contract looks only at its own person's bookings.
+    by_person: dict[int, list[dt.datetime]] = {}
+    for rep_id, starts_at in attended:
+        by_person.setdefault(int(rep_id), []).append(starts_at)
+    for contract_id, rep_id, (start, end) in contracts:
+        held[contract_id] += sum(1 for s in by_person.get(rep_id, ()) if start <= s < end)
+    return held
 
 
 async def next_catch_up(
@@ -278,26 +302,58 @@ class DueCatchUp:
     state: CatchUpState
 
 
+async def _due(actor: Actor, day: dt.date) -> list[tuple[int, dt.date, CatchUpState]]:
+    """(contract id, due day, state) of each contract in force whose next catch-up is overdue
+    or due soon. Reads only dates and ids, and counts recorded catch-ups in the database, so
+    the dashboard's count and the list apply one rule."""
+    in_force = await (
+        Contract.filter(
+            organisation_id=actor.organisation_id,
+            starts_on__lte=day,
+            ends_on__gte=day,
+            representative__archived_at__isnull=True,
+        )
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=day))
+        .values_list("id", "representative_id", "starts_on", "ends_on", "ended_on")
+    )
+    if not in_force:
+        return []
+    terms = {int(row[0]): Term(row[2], row[3], row[4]) for row in in_force}
+    held = await _held(
+        [(int(row[0]), int(row[1]), _term_window(terms[int(row[0])])) for row in in_force],
+        CatchUp.filter(contract__organisation_id=actor.organisation_id),
+        Booking.filter(representative__organisation_id=actor.organisation_id),
+    )
+    interval = get_settings().catch_up_interval_months
+    rows: list[tuple[int, dt.date, CatchUpState]] = []
+    for contract_id, contract_term in terms.items():
+        due, state = rules.next_catch_up(contract_term, held[contract_id], day, interval)
+        if due is not None and state in (CatchUpState.OVERDUE, CatchUpState.DUE_SOON):
+            rows.append((contract_id, due, state))
+    return rows
+
+
 async def catch_ups_due(actor: Actor, day: dt.date | None = None) -> list[DueCatchUp]:
     """Everyone in the organisation whose next catch-up is overdue or due within 30 days."""
     if not is_lead(actor):
         raise Forbidden
-    day = day or clock.today()
-    contracts = await Contract.filter(
-        organisation_id=actor.organisation_id,
-        starts_on__lte=day,
-        ends_on__gte=day,
-        representative__archived_at__isnull=True,
-    ).prefetch_related("representative")
-    in_force = [c for c in contracts if c.ended_on is None or c.ended_on >= day]
-    held = await catch_ups_held_for(in_force)
-    rows = []
-    for contract in in_force:
-        due, state = await next_catch_up(contract, day, held=held[contract.id])
-        if due is not None and state in (CatchUpState.OVERDUE, CatchUpState.DUE_SOON):
-            rows.append(DueCatchUp(contract, contract.representative, due, state))
+    due = await _due(actor, day or clock.today())
+    found = {
+        c.id: c
+        for c in await Contract.filter(id__in=[row[0] for row in due]).prefetch_related(
+            "representative"
+        )
+    }
+    rows = [DueCatchUp(found[i], found[i].representative, when, state) for i, when, state in due]
     rows.sort(key=lambda r: r.due)
     return rows
+
+
+async def catch_ups_due_count(actor: Actor, day: dt.date | None = None) -> int:
+    """How many `catch_ups_due` lists, without loading the contracts and people."""
+    if not is_lead(actor):
+        raise Forbidden
+    return len(await _due(actor, day or clock.today()))
 
 
 async def _leads_for(rep: Representative) -> list[User]:

@@ -295,9 +295,17 @@ async def _activity_warnings(
         org_id: await rate_cards.rate_card(org_id)
         for org_id in {rep.organisation_id for rep in watched}
     }
+    # Grouped by person once: a scan of everyone's rows for each person grows with the square
+    # of the organisation.
+    held_by: dict[int, list[Booking]] = {}
+    for b in held:
+        held_by.setdefault(b.representative_id, []).append(b)
+    lines_by: dict[int, list[tuple[Any, Any, Any]]] = {}
+    for rid, d, k, p in lines:
+        lines_by.setdefault(int(rid), []).append((d, k, p))
     found = {}
     for rep in watched:
-        theirs = [b for b in held if b.representative_id == rep.id]
+        theirs = held_by.get(rep.id, [])
         already = sum(
             (b.attended_minutes or 0) + (b.preparation_minutes or 0)
             if b.status == BookingStatus.ATTENDED
@@ -316,7 +324,7 @@ async def _activity_warnings(
         start, end = periods[rep.id]
         earned = _earned(
             rep,
-            [(d, k, p) for rid, d, k, p in lines if rid == rep.id],
+            lines_by.get(rep.id, []),
             theirs,
             start,
             end,

@@ -9,6 +9,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from coprod.config import get_settings
+from coprod.domain.scheduling import london_date
 from coprod.errors import Forbidden, NotFound
 from coprod.models import (
     HOLDING,
@@ -16,12 +17,13 @@ from coprod.models import (
     ActivityStatus,
     Booking,
     BookingStatus,
+    ConsentPurpose,
     Invitation,
     Representative,
     User,
 )
 from coprod.security import sign, signatures_match
-from coprod.services import audit, contact, outbox
+from coprod.services import audit, contact, outbox, wellbeing
 from coprod.services.access import is_lead
 from coprod.services.activities import how_to_join
 from coprod.services.actor import Actor
@@ -162,3 +164,38 @@ async def call_list(actor: Actor, days: int = 14) -> list[ToCall]:
     ]
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     return sorted(found, key=lambda c: (c.when or far, c.representative.full_name))
+
+
+async def call_count(actor: Actor, days: int = 14) -> int:
+    """How many `call_list` lists, counted in the database: the same bookings and invitations,
+    of people whose consent to be contacted is not in force today or who have no email."""
+    if not is_lead(actor):
+        raise Forbidden
+    now = _now()
+    unreachable = (
+        ~Q(representative_id__in=wellbeing.in_force_on(london_date(now), ConsentPurpose.CONTACT))
+        | Q(representative__email__isnull=True)
+        | Q(representative__email="")
+    )
+    booked = (
+        await Booking.filter(
+            activity__organisation_id=actor.organisation_id,
+            status__in=HOLDING,
+            starts_at__gt=now,
+            starts_at__lte=now + dt.timedelta(days=days),
+        )
+        .filter(unreachable)
+        .count()
+    )
+    invited = (
+        await Invitation.filter(
+            activity__organisation_id=actor.organisation_id,
+            activity__status=ActivityStatus.PLANNING,
+            answered_at__isnull=True,
+            representative__archived_at__isnull=True,
+        )
+        .filter(Q(activity__poll_deadline__isnull=True) | Q(activity__poll_deadline__gt=now))
+        .filter(unreachable)
+        .count()
+    )
+    return booked + invited

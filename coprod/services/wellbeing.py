@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from coprod import clock
@@ -164,19 +166,37 @@ async def withdraw_consent(actor: Actor, rep: Representative, purpose: str) -> i
     return deleted
 
 
-async def consents_due_for_review(actor: Actor, within_days: int = 30) -> list[Consent]:
+def _due_for_review(actor: Actor, within_days: int) -> QuerySet[Consent]:
     if not is_lead(actor):
         raise Forbidden
     horizon = clock.today() + dt.timedelta(days=within_days)
+    return Consent.filter(
+        representative__organisation_id=actor.organisation_id,
+        representative__archived_at__isnull=True,
+        withdrawn_on__isnull=True,
+        review_on__lte=horizon,
+    )
+
+
+async def consents_due_for_review(actor: Actor, within_days: int = 30) -> list[Consent]:
     return list(
-        await Consent.filter(
-            representative__organisation_id=actor.organisation_id,
-            representative__archived_at__isnull=True,
-            withdrawn_on__isnull=True,
-            review_on__lte=horizon,
-        )
+        await _due_for_review(actor, within_days)
         .order_by("review_on")
         .prefetch_related("representative")
+    )
+
+
+async def consents_due_for_review_count(actor: Actor, within_days: int = 30) -> int:
+    return await _due_for_review(actor, within_days).count()
+
+
+def in_force_on(day: dt.date, purpose: ConsentPurpose) -> Subquery:
+    """The ids of people whose consent for a purpose is in force on a day: `consent_reason`'s
+    rule (consent_rules.in_force) as a subquery, for counting in the database."""
+    return Subquery(
+        Consent.filter(purpose=purpose, given_on__lte=day, review_on__gte=day)
+        .filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=day))
+        .values("representative_id")
     )
 
 

@@ -116,9 +116,12 @@ async def _detail_context(
         organisation_id=actor.organisation_id, archived_at__isnull=True
     )
     today = clock.today()
-    contracts = {
-        c.representative_id: c for c in await Contract.filter(organisation_id=actor.organisation_id)
-    }
+    # Only who has a contract is shown, so read the ids, not every contract.
+    has_contract = set(
+        await Contract.filter(organisation_id=actor.organisation_id).values_list(
+            "representative_id", flat=True
+        )
+    )
     holding = await Booking.filter(activity=activity, status__in=HOLDING).prefetch_related(
         "representative"
     )
@@ -147,7 +150,7 @@ async def _detail_context(
         "answers": list(Answer),
         "can_invite": [r for r in reps if r.id not in invited_ids],
         "can_book": [r for r in reps if r.id not in booked_ids],
-        "has_contract": set(contracts),
+        "has_contract": has_contract,
         "today": today,
         "bookings": activity_bookings,
         "mode_labels": MODE_LABELS,

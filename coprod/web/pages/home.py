@@ -23,10 +23,10 @@ async def home(request: Request) -> Response:
     lead_counts: dict[str, int] = {}
     if organisation and actor.has(Role.INVOLVEMENT_LEAD):
         lead_counts = {
-            "catch_ups": len(await contracts.catch_ups_due(actor)),
-            "consents": len(await wellbeing.consents_due_for_review(actor)),
-            "overdue": len(await bookings.overdue_arrangements(actor)),
-            "calls": len(await reminders.call_list(actor)),
+            "catch_ups": await contracts.catch_ups_due_count(actor),
+            "consents": await wellbeing.consents_due_for_review_count(actor),
+            "overdue": await bookings.overdue_arrangements_count(actor),
+            "calls": await reminders.call_count(actor),
             "checks": await Booking.filter(
                 activity__organisation_id=actor.organisation_id,
                 status=BookingStatus.NEEDS_WELLBEING_CHECK,
