@@ -19,6 +19,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from coprod import clock
 from coprod.config import get_settings
 from coprod.crypto import encrypt_json
 from coprod.domain.scheduling import LONDON
@@ -93,7 +94,7 @@ def _at(day: dt.date, hour: int = 10) -> dt.datetime:
 
 async def build(n: int, *, world: Any) -> Scene:
     """An organisation with `n` representatives (n >= 1), and the ids of one of each thing."""
-    today = dt.date.today()
+    today = clock.today()
     org = await world.org(f"Scene of {n}")
     other = await world.org(f"Neighbour of {n}")
     staff_email, representative_email = f"staff{n}@trust.example", f"rep{n}@trust.example"

@@ -15,6 +15,7 @@ from typing import Any
 
 from starlette.routing import Route
 
+from coprod import clock
 from tests import scenes
 from tests.conftest import sign_in
 from tests.statements import counting
@@ -557,7 +558,7 @@ async def _measure_writes(scene: scenes.Scene, clients: dict[str, Any]) -> dict[
     values = {
         **{k: str(v) for k, v in scene.ids.items()},
         **scene.tokens,
-        **_dates(dt.date.today()),
+        **_dates(clock.today()),
         "n": str(scene.n),
     }
     counts = {}

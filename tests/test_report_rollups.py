@@ -13,6 +13,7 @@ from typing import Any
 
 from tortoise import connections
 
+from coprod import clock
 from coprod.domain.equality import QUESTIONS
 from coprod.domain.reporting import Period, financial_year, rollup_changes, whole_months
 from coprod.models import Booking, Network, NetworkMember, NetworkMembership, NetworkRole, Team
@@ -141,7 +142,7 @@ async def _same(report: Report) -> dict[str, Any]:
 
 async def test_every_figure_from_the_roll_ups_equals_the_raw_rows(world):
     rng = random.Random(11)
-    last = dt.date.today() - dt.timedelta(days=1)
+    last = clock.today() - dt.timedelta(days=1)
     first = last - dt.timedelta(days=420)
     north = await trust(world, "Northshire NHS Trust", "north")
     south = await trust(world, "Southshire NHS Trust", "south")
@@ -184,7 +185,7 @@ async def test_every_figure_from_the_roll_ups_equals_the_raw_rows(world):
 
 async def test_the_migration_builds_the_same_roll_ups_from_the_raw_rows(world):
     rng = random.Random(5)
-    last = dt.date.today() - dt.timedelta(days=1)
+    last = clock.today() - dt.timedelta(days=1)
     t = await trust(world)
     await _random_involvement(t, rng, first=last - dt.timedelta(days=200), last=last)
     kept = {table: await _rows(table, columns) for table, columns in ROLLUP_TABLES.items()}
