@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from coprod import clock
 from coprod.models import AccessArrangement, Consent, ConsentPurpose, Representative, Role
 from coprod.services import bookings, contracts, reminders, wellbeing
 from coprod.services.actor import Actor
@@ -15,7 +16,7 @@ from tests.conftest import sign_in
 
 async def _vary(scene: scenes.Scene) -> None:
     """Bend a scene's uniform people into the cases each rule tells apart."""
-    today = dt.date.today()
+    today = clock.today()
     reps = list(await Representative.filter(organisation_id=scene.organisation_id).order_by("id"))
     for i, rep in enumerate(reps[1:], start=1):
         if i % 5 == 0:
