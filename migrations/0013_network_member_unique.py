@@ -25,7 +25,7 @@ async def restore_unique(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0011_rollups')]
+    dependencies = [('models', '0012_access_rollups')]
 
     initial = False
 

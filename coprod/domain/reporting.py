@@ -158,3 +158,45 @@ def whole_months(period: Period) -> tuple[tuple[dt.date, dt.date] | None, list[P
 
 def _next_month(day: dt.date) -> dt.date:
     return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+# ------------------------------------------------------------ access and wellbeing roll-up
+#
+# Reports place an access arrangement or wellbeing check on the London day its booking starts,
+# and take whole London days, so summing per organisation, team and London day stays exact.
+
+ACCESS_DAY = "rollup_access_day"
+ACCESS_KEYS = ("organisation_id", "day", "team_id")
+OUTCOMES = ("proceed", "postpone", "adjust_role", "not_this_time")
+ACCESS_SUMS = ("arranged", "on_time", *OUTCOMES)
+
+
+def access_counts(
+    arrangements: Sequence[tuple[Key, bool]], checks: Sequence[tuple[Key, str]]
+) -> dict[Key, tuple[int, ...]]:
+    """What a set of bookings adds to each roll-up row: each arrangement (whether done on
+    time) and each check (by outcome), under its booking's key."""
+    found: dict[Key, list[int]] = {}
+    for key, on_time in arrangements:
+        row = found.setdefault(key, [0] * len(ACCESS_SUMS))
+        row[0] += 1
+        row[1] += int(on_time)
+    for key, outcome in checks:
+        row = found.setdefault(key, [0] * len(ACCESS_SUMS))
+        row[2 + OUTCOMES.index(outcome)] += 1
+    return {key: tuple(v) for key, v in found.items()}
+
+
+def access_changes(
+    before: Mapping[Key, Sequence[int]], after: Mapping[Key, Sequence[int]]
+) -> dict[Key, tuple[int, ...]]:
+    """What to add to each roll-up row when the counts `before` become `after`; rows that do
+    not change are left out."""
+    changes = {}
+    for key in {*before, *after}:
+        old = before.get(key) or (0,) * len(ACCESS_SUMS)
+        new = after.get(key) or (0,) * len(ACCESS_SUMS)
+        delta = tuple(n - o for n, o in zip(new, old, strict=True))
+        if any(delta):
+            changes[key] = delta
+    return changes

@@ -49,6 +49,7 @@ from coprod.models.people import (
     RepresentativeType,
 )
 from coprod.models.reporting import (
+    AccessDay,
     ActivityDay,
     Involvement,
     PersonDay,
@@ -78,6 +79,7 @@ __all__ = [
     "SETTLED",
     "STAFF_ROLES",
     "AccessArrangement",
+    "AccessDay",
     "Activity",
     "ActivityDay",
     "ActivityStatus",

@@ -159,3 +159,28 @@ class PersonFirst(Model):
         table = "rollup_person_first"
         unique_together = (("organisation", "team_id", "representative_id"),)
         indexes = (("organisation_id", "team_id", "first_day"),)
+
+
+class AccessDay(Model):
+    """Access arrangements and wellbeing-check outcomes per organisation, team (0 for none)
+    and the London day their booking starts: the day reports place them on. Kept by
+    `services/rollups.access_changed` wherever bookings, their arrangements or checks, or
+    their activity's team change."""
+
+    id = fields.IntField(primary_key=True)
+    organisation_id: int
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="access_days", on_delete=fields.CASCADE
+    )
+    day = fields.DateField()
+    team_id = fields.IntField()
+    arranged = fields.IntField()
+    on_time = fields.IntField()
+    proceed = fields.IntField()
+    postpone = fields.IntField()
+    adjust_role = fields.IntField()
+    not_this_time = fields.IntField()
+
+    class Meta:
+        table = "rollup_access_day"
+        unique_together = (("organisation", "day", "team_id"),)

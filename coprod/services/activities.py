@@ -16,6 +16,7 @@ from coprod.errors import Conflict, NotFound
 from coprod.models import (
     Activity,
     ActivityStatus,
+    Booking,
     Category,
     Kind,
     PaymentPreference,
@@ -25,7 +26,7 @@ from coprod.models import (
     TimeOption,
     User,
 )
-from coprod.services import audit, rate_cards
+from coprod.services import audit, rate_cards, rollups
 from coprod.services.access import is_lead, require_lead
 from coprod.services.actor import Actor
 from coprod.templating import money
@@ -235,9 +236,17 @@ async def update_activity(actor: Actor, activity: Activity, data: Mapping[str, A
     values = await read_activity(actor, data, partial=True, current=activity)
     before = audit.snapshot(activity)
     async with in_transaction():
+        # Access arrangements and wellbeing checks are rolled up by the activity's team.
+        moved = "team_id" in values and values["team_id"] != activity.team_id
+        if moved:
+            await Activity.select_for_update().filter(id=activity.id).values("id")
+            booked = [b["id"] for b in await Booking.filter(activity_id=activity.id).values("id")]
+            access = await rollups.access_of(booked)
         for key, value in values.items():
             setattr(activity, key, value)
         await activity.save()
+        if moved:
+            await rollups.access_changed(access, await rollups.access_of(booked))
         after = audit.snapshot(activity)
         changed = {k for k in after if after[k] != before.get(k)}
         await audit.record(

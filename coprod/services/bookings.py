@@ -35,7 +35,7 @@ from coprod.models import (
     WellbeingCheck,
     WellbeingOutcome,
 )
-from coprod.services import activities, audit, invites, projects, wellbeing
+from coprod.services import activities, audit, invites, projects, rollups, wellbeing
 from coprod.services.access import is_lead, is_self
 from coprod.services.actor import Actor
 from coprod.services.decisions import AtRisk, Decision, DecisionsNeeded, read_decisions
@@ -234,6 +234,7 @@ async def book(actor: Actor, activity: Activity, rep: Representative, mode: str)
         )
         if existing is not None:
             booking.sequence += 1  # a rebooking after a cancellation is a change to the event
+        access = await rollups.access_of([booking.id])
         booking.mode = mode
         booking.starts_at = activity.starts_at
         booking.ends_at = activity.starts_at + dt.timedelta(minutes=activity.duration_minutes)
@@ -242,6 +243,7 @@ async def book(actor: Actor, activity: Activity, rep: Representative, mode: str)
         booking.cancelled_at = None
         await booking.save()
         await _checklist(booking, rep)
+        await rollups.access_changed(access, await rollups.access_of([booking.id]))
         await audit.record(
             actor,
             "booking.create",
@@ -420,6 +422,10 @@ async def record_wellbeing_check(
     wish = c.text("representative_wish", "what they want to do", max_length=2000)
     c.done()
     async with in_transaction():
+        activity = await booking.activity
+        # Locks in the order `book` takes them: person, activity, then (for the roll-up) booking.
+        await _lock(rep, activity)
+        access = await rollups.access_of([booking.id])
         check = await WellbeingCheck.create(
             booking=booking,
             outcome=outcome,
@@ -427,8 +433,6 @@ async def record_wellbeing_check(
             payload=encrypt_json({"note": note, "representative_wish": wish}),
         )
         if outcome in (WellbeingOutcome.PROCEED, WellbeingOutcome.ADJUST_ROLE):
-            activity = await booking.activity
-            await _lock(rep, activity)
             refusals = [
                 r
                 for r in scheduling.booking_refusals(
@@ -447,6 +451,7 @@ async def record_wellbeing_check(
                 booking.sequence += 1
                 await invites.send_invite(booking, "booking_cancelled", cancelled=True)
         await booking.save(update_fields=["status", "confirmed_at", "cancelled_at", "sequence"])
+        await rollups.access_changed(access, await rollups.access_of([booking.id]))
         await audit.record(
             actor,
             "wellbeing_check.record",
@@ -484,6 +489,7 @@ async def cancel(actor: Actor, booking: Booking) -> Booking:
         raise Conflict(f"This booking is already {booking.status.label.lower()}", "status")
     was_confirmed = invites.invited(booking)
     async with in_transaction():
+        access = await rollups.access_of([booking.id])
         before = booking.status.value
         booking.status = BookingStatus.CANCELLED
         booking.cancelled_at = _now()
@@ -493,6 +499,7 @@ async def cancel(actor: Actor, booking: Booking) -> Booking:
         open_tasks = AccessArrangement.filter(booking=booking, done_at__isnull=True)
         closed = await open_tasks.values_list("label", flat=True)
         await open_tasks.delete()
+        await rollups.access_changed(access, await rollups.access_of([booking.id]))
         await audit.record(
             actor,
             "booking.withdraw" if is_self(actor, rep) else "booking.cancel",
@@ -516,12 +523,14 @@ async def change_mode(actor: Actor, booking: Booking, mode: str) -> Booking:
     if booking.status not in HOLDING or booking.mode == mode:
         return booking
     async with in_transaction():
+        access = await rollups.access_of([booking.id])
         before = booking.mode
         booking.mode = mode
         booking.sequence += 1
         await booking.save(update_fields=["mode", "sequence"])
         await AccessArrangement.filter(booking=booking, done_at__isnull=True).delete()
         await _checklist(booking, rep)
+        await rollups.access_changed(access, await rollups.access_of([booking.id]))
         await audit.record(
             actor,
             "booking.mode",
@@ -613,6 +622,9 @@ async def reschedule(actor: Actor, activity: Activity, data: Mapping[str, Any]) 
             )
             if decisions[risk.booking.id][0] == Decision.CANCEL:
                 cancelled.add(risk.booking.id)
+        # Those cancelled above kept the roll-up in step themselves.
+        moving = [b.id for b in booked if b.id not in cancelled]
+        access = await rollups.access_of(moving)
         for booking in booked:
             if booking.id in cancelled:
                 continue
@@ -629,6 +641,7 @@ async def reschedule(actor: Actor, activity: Activity, data: Mapping[str, Any]) 
             await _checklist(booking, rep)
             if invites.invited(booking):
                 await invites.send_invite(booking, "booking_updated")
+        await rollups.access_changed(access, await rollups.access_of(moving))
     return activity
 
 
@@ -641,10 +654,12 @@ async def tick(actor: Actor, arrangement: AccessArrangement, done: bool) -> None
     if not is_lead(actor):
         raise Forbidden
     async with in_transaction():
+        access = await rollups.access_of([booking.id])
         arrangement.done_at = _now() if done else None
         arrangement.done_on_time = done and scheduling.london_date(_now()) <= arrangement.due_on
         arrangement.done_by = actor.user if done else None
         await arrangement.save(update_fields=["done_at", "done_by_id", "done_on_time"])
+        await rollups.access_changed(access, await rollups.access_of([booking.id]))
         await audit.record(
             actor,
             "arrangement.tick",

@@ -8,6 +8,7 @@ gave them.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -15,8 +16,9 @@ from tortoise.expressions import Subquery
 from tortoise.functions import Count, Min, Sum
 
 from coprod.domain.equality import QUESTIONS
-from coprod.domain.reporting import Period, whole_months
-from coprod.models import EqualityResponse, Involvement
+from coprod.domain.reporting import OUTCOMES, Period, whole_months
+from coprod.domain.scheduling import LONDON
+from coprod.models import AccessArrangement, EqualityResponse, Involvement, WellbeingCheck
 from coprod.services.rollups import run
 
 if TYPE_CHECKING:
@@ -51,6 +53,14 @@ class Figures(Protocol):
         ...
 
     async def members(self, report: Report) -> dict[int, Totals]: ...
+
+    async def access(self, report: Report) -> tuple[int, int]:
+        """Access arrangements for bookings starting in the period: (made, done on time)."""
+        ...
+
+    async def wellbeing(self, report: Report) -> dict[str, int]:
+        """Wellbeing checks for bookings starting in the period, by outcome."""
+        ...
 
 
 # ---------------------------------------------------------------------------- roll-ups
@@ -196,6 +206,25 @@ class Rollups:
             for r in rows
         }
 
+    async def access(self, report: Report) -> tuple[int, int]:
+        if not report.organisations:
+            return 0, 0
+        where, values = _where(report, "day", report.period.start, report.period.end)
+        rows = await run(
+            "SELECT COALESCE(SUM(arranged), 0) AS a, COALESCE(SUM(on_time), 0) AS t"
+            f" FROM rollup_access_day WHERE {where}",
+            values,
+        )
+        return int(rows[0]["a"]), int(rows[0]["t"])
+
+    async def wellbeing(self, report: Report) -> dict[str, int]:
+        if not report.organisations:
+            return {}
+        where, values = _where(report, "day", report.period.start, report.period.end)
+        sums = ", ".join(f"COALESCE(SUM({o}), 0) AS {o}" for o in OUTCOMES)
+        rows = await run(f"SELECT {sums} FROM rollup_access_day WHERE {where}", values)
+        return {o: int(rows[0][o]) for o in OUTCOMES if rows[0][o]}
+
 
 # ---------------------------------------------------------------------------- raw rows
 
@@ -213,7 +242,8 @@ def _scope(report: Report, period: Period | None = None) -> dict[str, Any]:
 
 
 class RawRows:
-    """The reference: every figure straight from `involvement` (and `equality_response`)."""
+    """The reference: every figure straight from `involvement` (and `equality_response`), and
+    access and wellbeing from their own rows joined to bookings by start time."""
 
     async def by(self, report: Report, column: str) -> dict[Any, Totals]:
         rows = (
@@ -316,6 +346,37 @@ class RawRows:
             )
             for r in rows
         }
+
+    async def access(self, report: Report) -> tuple[int, int]:
+        scope = _booking_scope(report, "booking__")
+        arranged = await AccessArrangement.filter(**scope).count()
+        on_time = await AccessArrangement.filter(**scope, done_on_time=True).count()
+        return arranged, on_time
+
+    async def wellbeing(self, report: Report) -> dict[str, int]:
+        rows = (
+            await WellbeingCheck.filter(**_booking_scope(report, "booking__"))
+            .annotate(n=Count("id"))
+            .group_by("outcome")
+            .values("outcome", "n")
+        )
+        return {str(getattr(r["outcome"], "value", r["outcome"])): int(r["n"]) for r in rows}
+
+
+def _booking_scope(report: Report, prefix: str = "") -> dict[str, Any]:
+    """Bookings starting in the period (London days) at the report's organisations and team."""
+    scope: dict[str, Any] = {
+        f"{prefix}activity__organisation_id__in": report.organisations,
+        f"{prefix}starts_at__gte": _start_of(report.period.start),
+        f"{prefix}starts_at__lt": _start_of(report.period.end + dt.timedelta(days=1)),
+    }
+    if report.team_id:
+        scope[f"{prefix}activity__team_id"] = report.team_id
+    return scope
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), LONDON).astimezone(dt.UTC)
 
 
 ROLLUPS: Figures = Rollups()

@@ -8,28 +8,23 @@ rows. Small counts are suppressed after aggregation, whichever source gave them.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from coprod.domain.equality import QUESTIONS
 from coprod.domain.reporting import Period, suppress, suppress_with_total
-from coprod.domain.scheduling import LONDON
 from coprod.errors import Forbidden, NotFound
 from coprod.models import (
-    AccessArrangement,
     MembershipStatus,
     Network,
     NetworkMembership,
     Organisation,
     PopulationFigure,
     Role,
-    WellbeingCheck,
     WellbeingOutcome,
 )
 from coprod.services import audit
@@ -139,25 +134,8 @@ async def _people(report: Report, figures: Figures) -> dict[str, int | None]:
     }
 
 
-def _booking_scope(report: Report, prefix: str = "") -> dict[str, Any]:
-    scope: dict[str, Any] = {
-        f"{prefix}activity__organisation_id__in": report.organisations,
-        f"{prefix}starts_at__gte": _start_of(report.period.start),
-        f"{prefix}starts_at__lt": _start_of(report.period.end + dt.timedelta(days=1)),
-    }
-    if report.team_id:
-        scope[f"{prefix}activity__team_id"] = report.team_id
-    return scope
-
-
-def _start_of(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0), LONDON).astimezone(dt.UTC)
-
-
-async def _access(report: Report) -> dict[str, Any]:
-    scope = _booking_scope(report, "booking__")
-    arranged = await AccessArrangement.filter(**scope).count()
-    on_time = await AccessArrangement.filter(**scope, done_on_time=True).count()
+async def _access(report: Report, figures: Figures) -> dict[str, Any]:
+    arranged, on_time = await figures.access(report)
     return {
         "arranged": arranged,
         "on_time": on_time,
@@ -165,17 +143,8 @@ async def _access(report: Report) -> dict[str, Any]:
     }
 
 
-async def _wellbeing(report: Report) -> dict[str, int | None]:
-    rows = (
-        await WellbeingCheck.filter(**_booking_scope(report, "booking__"))
-        .annotate(n=Count("id"))
-        .group_by("outcome")
-        .values("outcome", "n")
-    )
-    found = {
-        str(r["outcome"].value if hasattr(r["outcome"], "value") else r["outcome"]): int(r["n"])
-        for r in rows
-    }
+async def _wellbeing(report: Report, figures: Figures) -> dict[str, int | None]:
+    found = await figures.wellbeing(report)
     return {o.value: suppress(found.get(o.value, 0)) for o in WellbeingOutcome}
 
 
@@ -245,8 +214,8 @@ async def build(report: Report, figures: Figures = ROLLUPS) -> Report:
         "fees_pence": sum(row["fees_pence"] for row in report.by_category),
         "expenses_pence": sum(row["expenses_pence"] for row in report.by_category),
     }
-    report.access = await _access(report)
-    report.wellbeing = await _wellbeing(report)
+    report.access = await _access(report, figures)
+    report.wellbeing = await _wellbeing(report, figures)
     report.projects = await _projects(report, figures)
     report.reach = await _reach(report, figures)
     return report

@@ -1,18 +1,30 @@
 """Keeping the report roll-ups (`models/reporting.py`) in step with the `involvement` rows they
 summarise. `attendance.py` calls `involvement_changed` inside the transaction that changes the
-rows, so a report never sees one without the other."""
+rows, so a report never sees one without the other; `bookings.py` and `activities.py` call
+`access_changed` likewise for access arrangements and wellbeing checks."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from coprod.domain.reporting import PERSON_DAY, ROLLUP_KEYS, ROLLUP_SUMS, rollup_changes
-from coprod.models import Representative
+from coprod.domain.reporting import (
+    ACCESS_DAY,
+    ACCESS_KEYS,
+    ACCESS_SUMS,
+    PERSON_DAY,
+    ROLLUP_KEYS,
+    ROLLUP_SUMS,
+    access_changes,
+    access_counts,
+    rollup_changes,
+)
+from coprod.domain.scheduling import london_date
+from coprod.models import AccessArrangement, Booking, Representative, WellbeingCheck
 
 
 def connection() -> BaseDBAsyncClient:
@@ -52,23 +64,75 @@ async def involvement_changed(
         # changes for the same person from each missing the other's.
         await Representative.select_for_update().filter(id__in=people).order_by("id").values("id")
     for table, found in changes.items():
-        keys, sums = ROLLUP_KEYS[table], ROLLUP_SUMS[table]
-        # Rows are locked in a fixed order, so two transactions touching the same ones queue
-        # rather than deadlock.
-        for key in sorted(found, key=_sortable):
-            delta = found[key]
-            match = " AND ".join(f"{k} = ?" for k in keys)
-            await run(
-                f"INSERT INTO {table} ({', '.join((*keys, *sums))})"
-                f" VALUES ({', '.join('?' * (len(keys) + len(sums)))})"
-                f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
-                + ", ".join(f"{s} = {table}.{s} + excluded.{s}" for s in sums),
-                [*key, *delta],
-            )
-            # A row that no longer counts anyone would still count as an activity or person.
-            await run(f"DELETE FROM {table} WHERE {match} AND involvements = 0", key)
+        await _add(table, ROLLUP_KEYS[table], ROLLUP_SUMS[table], found, "involvements = 0")
     for organisation_id, person in sorted({(k[0], k[3]) for k in changes[PERSON_DAY]}):
         await _first_days(organisation_id, person)
+
+
+async def _add(
+    table: str,
+    keys: Sequence[str],
+    sums: Sequence[str],
+    found: Mapping[tuple[Any, ...], Sequence[int]],
+    empty: str,
+) -> None:
+    """Add each change to its roll-up row, creating it if need be, and remove rows left
+    `empty`."""
+    # Rows are locked in a fixed order, so two transactions touching the same ones queue
+    # rather than deadlock.
+    for key in sorted(found, key=_sortable):
+        match = " AND ".join(f"{k} = ?" for k in keys)
+        await run(
+            f"INSERT INTO {table} ({', '.join((*keys, *sums))})"
+            f" VALUES ({', '.join('?' * (len(keys) + len(sums)))})"
+            f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+            + ", ".join(f"{s} = {table}.{s} + excluded.{s}" for s in sums),
+            [*key, *found[key]],
+        )
+        # A row that no longer counts anything would still count as an activity or person.
+        await run(f"DELETE FROM {table} WHERE {match} AND {empty}", key)
+
+
+AccessCounts = dict[tuple[Any, ...], tuple[int, ...]]
+
+
+async def access_of(booking_ids: Iterable[int | None]) -> AccessCounts:
+    """What these bookings' access arrangements and wellbeing checks add to
+    `rollup_access_day` now. Take it before and after a change (in its transaction) and pass
+    both to `access_changed`.
+
+    The bookings are locked, so two changes to one booking's arrangements or checks are
+    counted one after the other rather than both from the same starting point."""
+    ids = sorted({i for i in booking_ids if i})
+    if not ids:
+        return {}
+    await Booking.select_for_update().filter(id__in=ids).order_by("id").values("id")
+    where = (
+        "booking__starts_at",
+        "booking__activity__organisation_id",
+        "booking__activity__team_id",
+    )
+    arrangements = await AccessArrangement.filter(booking_id__in=ids).values(*where, "done_on_time")
+    checks = await WellbeingCheck.filter(booking_id__in=ids).values(*where, "outcome")
+    return access_counts(
+        [(_access_key(a), bool(a["done_on_time"])) for a in arrangements],
+        [(_access_key(c), str(getattr(c["outcome"], "value", c["outcome"]))) for c in checks],
+    )
+
+
+def _access_key(row: Mapping[str, Any]) -> tuple[int, dt.date, int]:
+    return (
+        row["booking__activity__organisation_id"],
+        london_date(row["booking__starts_at"]),
+        row["booking__activity__team_id"] or 0,
+    )
+
+
+async def access_changed(before: AccessCounts, after: AccessCounts) -> None:
+    """Bookings' access counts (from `access_of`) `before` have become `after`. Call inside
+    the transaction that changed them."""
+    empty = " AND ".join(f"{s} = 0" for s in ACCESS_SUMS)
+    await _add(ACCESS_DAY, ACCESS_KEYS, ACCESS_SUMS, access_changes(before, after), empty)
 
 
 def _sortable(key: tuple[Any, ...]) -> tuple[str, ...]:
