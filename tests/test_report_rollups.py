@@ -317,7 +317,7 @@ async def _random_access(t: Trust, rng: random.Random) -> list[int | None]:
     recorded. Returns the teams."""
     org = t.organisation_id
     teams = [None, *[(await Team.create(organisation_id=org, name=n)).id for n in "CD"]]
-    today = dt.date.today()
+    today = clock.today()
     people = []
     for i in range(8):
         rep = await representatives.create(
@@ -421,7 +421,7 @@ async def _random_access(t: Trust, rng: random.Random) -> list[int | None]:
 def _moment(rng: random.Random) -> str:
     """A London time in the coming months, often just either side of midnight, and
     sometimes either side of the spring clock change."""
-    today = dt.date.today()
+    today = clock.today()
     spring = next(
         d
         for d in (
@@ -440,7 +440,7 @@ def _moment(rng: random.Random) -> str:
 
 
 def _future_periods(rng: random.Random) -> list[Period]:
-    today = dt.date.today()
+    today = clock.today()
     found = [Period(today, today + dt.timedelta(days=400), "everything")]
     for _ in range(10):
         start = today + dt.timedelta(days=rng.randrange(200))
