@@ -158,6 +158,9 @@ async def seed(n: int) -> dict[str, Any]:
         started = time.perf_counter()
         scene = await scenes.build(n, world=World())
         say(f"seeded {n} representatives in {time.perf_counter() - started:.0f} s")
+        # Bulk-inserted rows leave the planner without statistics until autovacuum notices;
+        # a real server has them, so plans here must be made with them too.
+        await Tortoise.get_connection("default").execute_script("ANALYZE")
         activity = await Activity.get(id=scene.ids["activity"])
         return {
             "lead_cookie": await auth.start_session(scene.staff, scene.organisation_id),
