@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from coprod import clock
@@ -165,17 +166,22 @@ async def withdraw_consent(actor: Actor, rep: Representative, purpose: str) -> i
 
 
 async def consents_due_for_review(actor: Actor, within_days: int = 30) -> list[Consent]:
+    return list(await consents_due_query(actor, within_days))
+
+
+def consents_due_query(actor: Actor, within_days: int = 30) -> QuerySet[Consent]:
+    """The consents due for review, as a query so that a page can read one page of it."""
     if not is_lead(actor):
         raise Forbidden
     horizon = clock.today() + dt.timedelta(days=within_days)
-    return list(
-        await Consent.filter(
+    return (
+        Consent.filter(
             representative__organisation_id=actor.organisation_id,
             representative__archived_at__isnull=True,
             withdrawn_on__isnull=True,
             review_on__lte=horizon,
         )
-        .order_by("review_on")
+        .order_by("review_on", "id")
         .prefetch_related("representative")
     )
 

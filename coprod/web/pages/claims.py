@@ -199,7 +199,9 @@ async def my_claims(request: Request, actor: Actor) -> Response:
         request,
         "claims/mine.html",
         {
-            "claims": await Claim.filter(representative=rep),
+            "claims": await paged(
+                request, Claim.filter(representative=rep).order_by("-period_start", "-id")
+            ),
             "rep": rep,
             "form": date_parts("period_start", start) | date_parts("period_end", end),
         },

@@ -33,6 +33,7 @@ from coprod.services import access, contracts, decisions, representatives, wellb
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed, record_id
 from coprod.web.guards import form_values, signed_in
+from coprod.web.pages.paged import paged
 from coprod.web.render import page, redirect
 
 MULTI_FIELDS = ("formats", "preferred_modes", "unavailable", "team_ids")
@@ -505,7 +506,10 @@ async def consents_for_review(request: Request, actor: Actor) -> Response:
     return page(
         request,
         "representatives/consent_review.html",
-        {"consents": await wellbeing.consents_due_for_review(actor), "today": clock.today()},
+        {
+            "consents": await paged(request, wellbeing.consents_due_query(actor)),
+            "today": clock.today(),
+        },
     )
 
 

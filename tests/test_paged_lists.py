@@ -1,0 +1,64 @@
+"""Long page lists are paged: 25 rows a page, a "Next" link, and anything odd is page 1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from coprod.models import Claim, Consent, ConsentPurpose, Representative, RepresentativeType, Role
+from tests.conftest import sign_in
+
+
+async def _rep(org: Any, name: str, user: Any = None) -> Representative:
+    return await Representative.create(
+        organisation=org, full_name=name, representative_type=RepresentativeType.PATIENT, user=user
+    )
+
+
+async def _assert_paged(client: Any, url: str, pattern: str, total: int) -> None:
+    """Page 1 has 25 of `pattern` and a Next link; page 2 has the rest; `page=abc` is page 1."""
+    joiner = "&" if "?" in url else "?"
+    first = await client.get(url)
+    assert first.status_code == 200
+    assert len(re.findall(pattern, first.text)) == 25
+    assert "nhsuk-pagination" in first.text and "Next" in first.text
+    second = await client.get(f"{url}{joiner}page=2")
+    assert len(re.findall(pattern, second.text)) == total - 25
+    assert "Previous" in second.text
+    # The two pages hold different rows, so ordering is deterministic and nothing repeats.
+    assert not set(re.findall(pattern, first.text)) & set(re.findall(pattern, second.text))
+    odd = await client.get(f"{url}{joiner}page=abc")
+    assert odd.status_code == 200
+    assert re.findall(pattern, odd.text) == re.findall(pattern, first.text)
+
+
+async def test_my_claims_are_paged(client, world):
+    org = await world.org()
+    user = await world.user(org, "sam@example.org", Role.REPRESENTATIVE)
+    rep = await _rep(org, "Sam", user)
+    start = dt.date(2026, 1, 5)
+    # Every claim has the same period, so only the id tie-break orders them.
+    await Claim.bulk_create(
+        [
+            Claim(organisation=org, representative=rep, period_start=start, period_end=start)
+            for _ in range(30)
+        ]
+    )
+    await sign_in(client, "sam@example.org")
+    await _assert_paged(client, "/my/claims", r'href="/my/claims/(\d+)"', 30)
+
+
+async def test_consents_for_review_are_paged(client, world):
+    org = await world.org()
+    await world.user(org, "lead@example.org", Role.INVOLVEMENT_LEAD)
+    reps = [await _rep(org, f"Person {i}") for i in range(28)]
+    due = dt.date.today()
+    await Consent.bulk_create(
+        [
+            Consent(representative=r, purpose=ConsentPurpose.CONTACT, given_on=due, review_on=due)
+            for r in reps
+        ]
+    )
+    await sign_in(client, "lead@example.org")
+    await _assert_paged(client, "/consents/review", r'href="/representatives/(\d+)"', 28)
