@@ -6,7 +6,17 @@ import datetime as dt
 import re
 from typing import Any
 
-from coprod.models import Claim, Consent, ConsentPurpose, Representative, RepresentativeType, Role
+from coprod.models import (
+    AttemptStatus,
+    Claim,
+    ClaimStatus,
+    Consent,
+    ConsentPurpose,
+    PaymentAttempt,
+    Representative,
+    RepresentativeType,
+    Role,
+)
 from tests.conftest import sign_in
 
 
@@ -62,3 +72,43 @@ async def test_consents_for_review_are_paged(client, world):
     )
     await sign_in(client, "lead@example.org")
     await _assert_paged(client, "/consents/review", r'href="/representatives/(\d+)"', 28)
+
+
+async def test_finance_lists_are_paged(client, world):
+    org = await world.org()
+    await world.user(org, "fin@example.org", Role.FINANCE_OFFICER)
+    rep = await _rep(org, "Sam")
+    day = dt.date(2026, 1, 5)
+    await Claim.bulk_create(
+        [
+            Claim(
+                organisation=org,
+                representative=rep,
+                period_start=day + dt.timedelta(days=i % 3),
+                period_end=day + dt.timedelta(days=3),
+                status=ClaimStatus.APPROVED,
+            )
+            for i in range(27)
+        ]
+    )
+    failed = await Claim.create(
+        organisation=org,
+        representative=rep,
+        period_start=day,
+        period_end=day,
+        status=ClaimStatus.FAILED,
+    )
+    for n, reason in enumerate(["The card was declined.", "The account is closed."]):
+        await PaymentAttempt.create(
+            claim=failed,
+            idempotency_key=f"claim-{failed.id}-{n}",
+            amount_pence=100,
+            status=AttemptStatus.FAILED,
+            failure_reason=reason,
+        )
+    await sign_in(client, "fin@example.org")
+    # Only approved claims link "Claim N</a>: Sam, paid by"; the failed one is listed apart.
+    await _assert_paged(client, "/finance", r'href="/claims/(\d+)">Claim \d+</a>: Sam, paid', 27)
+    text = (await client.get("/finance")).text
+    # The latest failed attempt says why, on the first page of failed payments.
+    assert f'href="/claims/{failed.id}"' in text and "The account is closed." in text
