@@ -7,11 +7,16 @@ import re
 from typing import Any
 
 from coprod.models import (
+    AccessArrangement,
+    Activity,
     AttemptStatus,
+    Booking,
+    BookingStatus,
     Claim,
     ClaimStatus,
     Consent,
     ConsentPurpose,
+    Kind,
     PaymentAttempt,
     Representative,
     RepresentativeType,
@@ -112,3 +117,36 @@ async def test_finance_lists_are_paged(client, world):
     text = (await client.get("/finance")).text
     # The latest failed attempt says why, on the first page of failed payments.
     assert f'href="/claims/{failed.id}"' in text and "The account is closed." in text
+
+
+async def test_overdue_arrangements_are_paged(client, world):
+    org = await world.org()
+    await world.user(org, "lead@example.org", Role.INVOLVEMENT_LEAD)
+    activity = await Activity.create(
+        organisation=org, title="Panel", kind=Kind.MEETING, duration_minutes=60, capacity=40
+    )
+    starts = dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC)
+    reps = [await _rep(org, f"Person {i}") for i in range(26)]
+    await Booking.bulk_create(
+        [
+            Booking(
+                activity=activity,
+                representative=r,
+                status=BookingStatus.CONFIRMED,
+                mode="in_person",
+                uid=f"booking-{r.id}",
+                starts_at=starts,
+                ends_at=starts + dt.timedelta(hours=1),
+            )
+            for r in reps
+        ]
+    )
+    overdue = dt.date.today() - dt.timedelta(days=2)
+    await AccessArrangement.bulk_create(
+        [
+            AccessArrangement(booking=b, kind="interpreter", label="Interpreter", due_on=overdue)
+            for b in await Booking.filter(activity=activity)
+        ]
+    )
+    await sign_in(client, "lead@example.org")
+    await _assert_paged(client, "/arrangements/overdue", r'href="/bookings/(\d+)"', 26)

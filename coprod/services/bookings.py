@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tortoise import connections
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from coprod import clock
@@ -654,13 +655,20 @@ async def tick(actor: Actor, arrangement: AccessArrangement, done: bool) -> None
 
 
 async def overdue_arrangements(actor: Actor) -> list[AccessArrangement]:
+    return list(await overdue_arrangements_query(actor))
+
+
+def overdue_arrangements_query(actor: Actor) -> QuerySet[AccessArrangement]:
+    """The overdue arrangements, as a query so that a page can read one page of it."""
     if not is_lead(actor):
         raise Forbidden
-    return list(
-        await AccessArrangement.filter(
+    return (
+        AccessArrangement.filter(
             booking__activity__organisation_id=actor.organisation_id,
             booking__status__in=HOLDING,
             done_at__isnull=True,
             due_on__lt=clock.today(),
-        ).prefetch_related("booking__representative", "booking__activity")
+        )
+        .order_by("due_on", "id")
+        .prefetch_related("booking__representative", "booking__activity")
     )
