@@ -9,6 +9,7 @@ from typing import Any
 from coprod.models import (
     AccessArrangement,
     Activity,
+    ActivityStatus,
     AttemptStatus,
     Booking,
     BookingStatus,
@@ -150,3 +151,40 @@ async def test_overdue_arrangements_are_paged(client, world):
     )
     await sign_in(client, "lead@example.org")
     await _assert_paged(client, "/arrangements/overdue", r'href="/bookings/(\d+)"', 26)
+
+
+async def test_activities_are_paged(client, world):
+    org = await world.org()
+    await world.user(org, "lead@example.org", Role.INVOLVEMENT_LEAD)
+    # All at the same time, so only the id tie-break orders them.
+    starts = dt.datetime.now(dt.UTC) + dt.timedelta(days=10)
+    await Activity.bulk_create(
+        [
+            Activity(
+                organisation=org,
+                title=f"Panel {i}",
+                kind=Kind.MEETING,
+                duration_minutes=60,
+                capacity=40,
+                status=ActivityStatus.SCHEDULED,
+                starts_at=starts,
+            )
+            for i in range(27)
+        ]
+    )
+    first = await Activity.filter(organisation=org).order_by("id").first()
+    assert first is not None
+    await Booking.create(
+        activity=first,
+        representative=await _rep(org, "Sam"),
+        status=BookingStatus.CONFIRMED,
+        mode="in_person",
+        uid="booking-1",
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=1),
+    )
+    await sign_in(client, "lead@example.org")
+    await _assert_paged(client, "/activities", r'href="/activities/(\d+)"', 27)
+    text = (await client.get("/activities")).text
+    # Places taken are still counted from the page's own bookings.
+    assert "1 of 40" in text and text.count("0 of 40") == 24
