@@ -188,3 +188,38 @@ async def test_activities_are_paged(client, world):
     text = (await client.get("/activities")).text
     # Places taken are still counted from the page's own bookings.
     assert "1 of 40" in text and text.count("0 of 40") == 24
+
+
+async def test_representatives_are_paged_and_keep_their_filters(client, world):
+    org = await world.org()
+    await world.user(org, "lead@example.org", Role.INVOLVEMENT_LEAD)
+    # Names differ only in case, so the order is by name and then by id.
+    await Representative.bulk_create(
+        [
+            Representative(
+                organisation=org,
+                full_name="alex" if i % 2 else "Alex",
+                representative_type=RepresentativeType.CARER,
+                preferred_modes=["video"] if i < 27 else [],
+            )
+            for i in range(30)
+        ]
+        + [
+            Representative(
+                organisation=org,
+                full_name="Pat",
+                representative_type=RepresentativeType.PATIENT,
+                preferred_modes=["video"],
+            )
+        ]
+    )
+    await sign_in(client, "lead@example.org")
+    url = "/representatives?type=carer&mode=video"
+    await _assert_paged(client, url, r'href="/representatives/(\d+)">[Aa]lex<', 27)
+    first = (await client.get(url)).text
+    # The Next link keeps the filters, and the count is of every match, not the page.
+    assert "/representatives?type=carer&amp;mode=video&amp;page=2" in first
+    assert "27 representatives." in first
+    assert "Pat<" not in first
+    everyone = await client.get("/representatives?page=2")
+    assert len(re.findall(r'href="/representatives/(\d+)">', everyone.text)) == 6

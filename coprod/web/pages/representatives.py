@@ -128,12 +128,15 @@ async def list_representatives(request: Request, actor: Actor) -> Response:
         on_break=q.get("on_break", ""),
         archived=q.get("archived") == "yes",
     )
-    results = await representatives.search(actor, filters)
+    query = await representatives.search_query(actor, filters)
+    found = await paged(request, query)
     return page(
         request,
         "representatives/list.html",
         {
-            "results": results,
+            "found": found,
+            "total": await query.count(),
+            "results": representatives.with_contract_states(found.rows),
             "filters": filters,
             "today": clock.today(),
             "added": q.get("added"),
