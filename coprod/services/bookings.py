@@ -680,10 +680,17 @@ def _overdue(actor: Actor) -> QuerySet[AccessArrangement]:
     )
 
 
-async def overdue_arrangements(actor: Actor) -> list[AccessArrangement]:
-    return list(
-        await _overdue(actor).prefetch_related("booking__representative", "booking__activity")
+def overdue_arrangements_query(actor: Actor) -> QuerySet[AccessArrangement]:
+    """The overdue arrangements, as a query so that a page can read one page of it."""
+    return (
+        _overdue(actor)
+        .order_by("due_on", "id")
+        .prefetch_related("booking__representative", "booking__activity")
     )
+
+
+async def overdue_arrangements(actor: Actor) -> list[AccessArrangement]:
+    return list(await overdue_arrangements_query(actor))
 
 
 async def overdue_arrangements_count(actor: Actor) -> int:

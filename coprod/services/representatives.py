@@ -9,6 +9,8 @@ from enum import StrEnum
 from typing import Any
 
 from tortoise.expressions import Q
+from tortoise.functions import Lower
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from coprod import clock
@@ -374,6 +376,12 @@ NEED_FILTERS = {f.value for f in Format} | {"transport", "tech_test"}
 async def search(
     actor: Actor, filters: Filters
 ) -> list[tuple[Representative, ContractStatus | None]]:
+    return with_contract_states(await (await search_query(actor, filters)))
+
+
+async def search_query(actor: Actor, filters: Filters) -> QuerySet[Representative]:
+    """Everyone the filters match, ordered by name (any case) then id, with their contracts, as a
+    query so that a page can read one page of it."""
     if not is_lead(actor):
         raise Forbidden
     query = Representative.filter(organisation_id=actor.organisation_id)
@@ -389,25 +397,40 @@ async def search(
         query = query.filter(break_until__gte=day)
     elif filters.on_break == "no":
         query = query.filter(Q(break_until__isnull=True) | Q(break_until__lt=day))
-    reps = await query.distinct().prefetch_related("contracts")
-    results = []
-    for rep in reps:
-        # JSON list columns are filtered here: a trust has hundreds of representatives, not
-        # millions, and this keeps the query the same on SQLite and PostgreSQL.
-        if filters.mode and filters.mode not in (rep.preferred_modes or []):
-            continue
-        if filters.need:
-            needs = set(rep.formats or [])
-            needs |= {"transport"} if rep.needs_transport else set()
-            needs |= {"tech_test"} if rep.wants_tech_test else set()
-            if filters.need not in needs:
-                continue
+    if filters.mode or filters.need or filters.contract:
+        # JSON list columns and contract states are matched here: a trust has hundreds of
+        # representatives, not millions, and this keeps the query the same on SQLite and
+        # PostgreSQL. The matches go back to the database as ids so that it can page them.
+        reps = await query.distinct().prefetch_related("contracts")
+        query = Representative.filter(id__in=[r.id for r in reps if _matches(r, filters, day)])
+    return (
+        query.distinct()
+        .annotate(name_key=Lower("full_name"))
+        .order_by("name_key", "id")
+        .prefetch_related("contracts")
+    )
+
+
+def _matches(rep: Representative, filters: Filters, day: dt.date) -> bool:
+    if filters.mode and filters.mode not in (rep.preferred_modes or []):
+        return False
+    if filters.need:
+        needs = set(rep.formats or [])
+        needs |= {"transport"} if rep.needs_transport else set()
+        needs |= {"tech_test"} if rep.wants_tech_test else set()
+        if filters.need not in needs:
+            return False
+    if filters.contract:
         state = contract_state(list(rep.contracts), day)
-        if filters.contract:
-            if filters.contract == "none" and state is not None:
-                continue
-            if filters.contract != "none" and (state is None or state.value != filters.contract):
-                continue
-        results.append((rep, state))
-    results.sort(key=lambda pair: pair[0].full_name.lower())
-    return results
+        if filters.contract == "none":
+            return state is None
+        return state is not None and state.value == filters.contract
+    return True
+
+
+def with_contract_states(
+    reps: list[Representative],
+) -> list[tuple[Representative, ContractStatus | None]]:
+    """Each person with their contract status today, from their prefetched contracts."""
+    day = clock.today()
+    return [(rep, contract_state(list(rep.contracts), day)) for rep in reps]

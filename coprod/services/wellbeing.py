@@ -178,12 +178,17 @@ def _due_for_review(actor: Actor, within_days: int) -> QuerySet[Consent]:
     )
 
 
-async def consents_due_for_review(actor: Actor, within_days: int = 30) -> list[Consent]:
-    return list(
-        await _due_for_review(actor, within_days)
-        .order_by("review_on")
+def consents_due_query(actor: Actor, within_days: int = 30) -> QuerySet[Consent]:
+    """The consents due for review, as a query so that a page can read one page of it."""
+    return (
+        _due_for_review(actor, within_days)
+        .order_by("review_on", "id")
         .prefetch_related("representative")
     )
+
+
+async def consents_due_for_review(actor: Actor, within_days: int = 30) -> list[Consent]:
+    return list(await consents_due_query(actor, within_days))
 
 
 async def consents_due_for_review_count(actor: Actor, within_days: int = 30) -> int:

@@ -52,27 +52,25 @@ async def _choices(actor: Actor) -> dict[str, Any]:
 @signed_in(Role.INVOLVEMENT_LEAD)
 async def activity_list(request: Request, actor: Actor) -> Response:
     now = dt.datetime.now(dt.UTC)
-    all_activities = await Activity.filter(organisation_id=actor.organisation_id).prefetch_related(
-        "bookings"
+    # Bookings are read for the page's activities only, to count the places taken.
+    in_org = Activity.filter(organisation_id=actor.organisation_id).prefetch_related("bookings")
+    scheduled = in_org.filter(status=ActivityStatus.SCHEDULED, starts_at__isnull=False)
+    planning = await paged(
+        request, in_org.filter(status=ActivityStatus.PLANNING).order_by("id"), param="planning"
     )
-    planning = [a for a in all_activities if a.status == ActivityStatus.PLANNING]
-    upcoming = [
-        a
-        for a in all_activities
-        if a.status == ActivityStatus.SCHEDULED and a.starts_at and a.starts_at >= now
-    ]
-    past = [
-        a
-        for a in all_activities
-        if a.status == ActivityStatus.SCHEDULED and a.starts_at and a.starts_at < now
-    ]
+    upcoming = await paged(
+        request, scheduled.filter(starts_at__gte=now).order_by("starts_at", "id")
+    )
+    past = await paged(
+        request, scheduled.filter(starts_at__lt=now).order_by("-starts_at", "-id"), param="past"
+    )
     return page(
         request,
         "activities/list.html",
         {
             "planning": planning,
             "upcoming": upcoming,
-            "past": sorted(past, key=lambda a: a.starts_at or now, reverse=True)[:20],
+            "past": past,
             "holding": HOLDING,
         },
     )

@@ -139,9 +139,8 @@ async def call_list(request: Request, actor: Actor) -> Response:
 
 @signed_in(Role.INVOLVEMENT_LEAD)
 async def overdue(request: Request, actor: Actor) -> Response:
-    return page(
-        request, "activities/overdue.html", {"items": await bookings.overdue_arrangements(actor)}
-    )
+    items = await paged(request, bookings.overdue_arrangements_query(actor))
+    return page(request, "activities/overdue.html", {"items": items})
 
 
 @signed_in(Role.INVOLVEMENT_LEAD)

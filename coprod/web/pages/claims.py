@@ -199,7 +199,9 @@ async def my_claims(request: Request, actor: Actor) -> Response:
         request,
         "claims/mine.html",
         {
-            "claims": await Claim.filter(representative=rep),
+            "claims": await paged(
+                request, Claim.filter(representative=rep).order_by("-period_start", "-id")
+            ),
             "rep": rep,
             "form": date_parts("period_start", start) | date_parts("period_end", end),
         },
@@ -228,20 +230,32 @@ async def finance(request: Request, actor: Actor) -> Response:
                 return redirect(f"/finance?exported={export.id}")
         except (ValidationFailed, Conflict) as exc:
             errors = as_page_errors(exc)
-    org_claims = await Claim.filter(organisation_id=actor.organisation_id).prefetch_related(
-        "representative"
+    in_org = Claim.filter(organisation_id=actor.organisation_id).prefetch_related("representative")
+    order = ("-period_start", "-id")
+    approved = await paged(request, in_org.filter(status=ClaimStatus.APPROVED).order_by(*order))
+    failed = await paged(
+        request, in_org.filter(status=ClaimStatus.FAILED).order_by(*order), param="failed"
+    )
+    # The latest failed attempt of each claim on this page, in one query; newest first, so the
+    # first seen for a claim is kept.
+    last_failure: dict[int, PaymentAttempt] = {}
+    for attempt in await PaymentAttempt.filter(
+        claim_id__in=[c.id for c in failed.rows], status=AttemptStatus.FAILED
+    ).order_by("-created_at", "-id"):
+        last_failure.setdefault(attempt.claim_id, attempt)
+    exports = await paged(
+        request,
+        PayrollExport.filter(organisation_id=actor.organisation_id).order_by("-created_at", "-id"),
+        param="exports",
     )
     return page(
         request,
         "claims/finance.html",
         {
-            "approved": [c for c in org_claims if c.status == ClaimStatus.APPROVED],
-            "failed": [
-                (c, await PaymentAttempt.filter(claim=c, status=AttemptStatus.FAILED).first())
-                for c in org_claims
-                if c.status == ClaimStatus.FAILED
-            ],
-            "exports": await PayrollExport.filter(organisation_id=actor.organisation_id),
+            "approved": approved,
+            "failed": failed,
+            "failures": last_failure,
+            "exports": exports,
             "notice": notice,
             "not_paid": not_paid,
             "configuration_problems": payouts.configuration_problems(),

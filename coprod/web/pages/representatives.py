@@ -33,6 +33,7 @@ from coprod.services import access, contracts, decisions, representatives, wellb
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed, record_id
 from coprod.web.guards import form_values, signed_in
+from coprod.web.pages.paged import paged
 from coprod.web.render import page, redirect
 
 MULTI_FIELDS = ("formats", "preferred_modes", "unavailable", "team_ids")
@@ -127,12 +128,15 @@ async def list_representatives(request: Request, actor: Actor) -> Response:
         on_break=q.get("on_break", ""),
         archived=q.get("archived") == "yes",
     )
-    results = await representatives.search(actor, filters)
+    query = await representatives.search_query(actor, filters)
+    found = await paged(request, query)
     return page(
         request,
         "representatives/list.html",
         {
-            "results": results,
+            "found": found,
+            "total": await query.count(),
+            "results": representatives.with_contract_states(found.rows),
             "filters": filters,
             "today": clock.today(),
             "added": q.get("added"),
@@ -505,7 +509,10 @@ async def consents_for_review(request: Request, actor: Actor) -> Response:
     return page(
         request,
         "representatives/consent_review.html",
-        {"consents": await wellbeing.consents_due_for_review(actor), "today": clock.today()},
+        {
+            "consents": await paged(request, wellbeing.consents_due_query(actor)),
+            "today": clock.today(),
+        },
     )
 
 
