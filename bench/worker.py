@@ -401,6 +401,7 @@ async def raw_payments(accounts: list[str], tag: str) -> float:
             idempotency_key=f"bench-{tag}-{i}",
             description=f"Raw transfer {i}",
             metadata={"raw": tag},
+            transfer_group=f"bench-{tag}-{i}",
         )
     return time.perf_counter() - started
 

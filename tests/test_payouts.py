@@ -375,7 +375,11 @@ async def test_a_pay_run_pays_each_approved_stripe_claim_once_with_one_remittanc
     [transfer] = standin.transfers.values()
     assert transfer["amount"] == 7380 and transfer["currency"] == "gbp"
     assert transfer["destination"] == ada.stripe_account_id
-    assert transfer["metadata"] == {"claim_id": str(due.id)}
+    assert transfer["metadata"] == {
+        "claim_id": str(due.id),
+        "organisation_id": str(t.organisation_id),
+    }
+    assert transfer["transfer_group"] == payouts.transfer_group(due.id)
     [request] = standin.requests_to("/v1/transfers")
     assert request.idempotency_key == attempt.idempotency_key
     paid = await reloaded(due)
@@ -556,7 +560,7 @@ async def test_500s_beyond_the_retries_fail_retryably_and_a_retry_keeps_the_key(
     assert await payouts.process_payments(NOW) == 1
     assert await payouts.process_payments(NOW) == 0
     [transfer] = standin.transfers.values()
-    assert transfer["metadata"] == {"claim_id": str(claim.id)}
+    assert transfer["metadata"]["claim_id"] == str(claim.id)
     assert (await reloaded(claim)).status == ClaimStatus.PAID
     assert (await PaymentAttempt.get(id=again.id)).transfer_id == transfer["id"]
     assert await deliver_mail() == 1
@@ -595,7 +599,7 @@ async def test_a_definite_refusal_is_not_retryable_and_a_retry_after_onboarding_
     assert again.idempotency_key == f"coprod-claim-{claim.id}-1" != refused.idempotency_key
     assert await payouts.process_payments(NOW) == 1
     [transfer] = standin.transfers.values()
-    assert transfer["metadata"] == {"claim_id": str(claim.id)}
+    assert transfer["metadata"]["claim_id"] == str(claim.id)
     assert (await reloaded(claim)).status == ClaimStatus.PAID
     assert (await reloaded(no_account)).status == ClaimStatus.FAILED
 
@@ -702,6 +706,7 @@ async def test_a_reversed_transfer_does_not_mark_a_claim_paid(
         idempotency_key="by-hand",
         description="By hand",
         metadata={"claim_id": str(claim.id)},
+        transfer_group=payouts.transfer_group(claim.id),
     )
     event = standin.reverse_transfer(transfer.id)
 

@@ -19,7 +19,6 @@ import pytest
 from coprod.integrations.stripe_gateway import (
     PaymentFailed,
     StripeGateway,
-    TransferResult,
     WebhookInvalid,
 )
 from tests.stripe_standin import (
@@ -83,6 +82,7 @@ async def pay(gateway: StripeGateway, account_id: str, key: str, amount: int = 7
         idempotency_key=key,
         description="Involvement payment, claim 42",
         metadata={"claim_id": "42"},
+        transfer_group="coprod-claim-42",
     )
 
 
@@ -139,9 +139,8 @@ async def test_same_idempotency_key_gives_the_same_transfer_once(
     second = await pay(gateway, account_id, "claim-42-0")
 
     assert first == second
-    assert first == TransferResult(
-        id=first.id, amount_pence=7000, destination=account_id, reversed=False
-    )
+    assert (first.amount_pence, first.destination, first.reversed) == (7000, account_id, False)
+    assert (first.transfer_group, first.metadata) == ("coprod-claim-42", {"claim_id": "42"})
     assert len(standin.transfers) == 1
     stored = standin.transfers[first.id]
     assert stored["currency"] == "gbp"

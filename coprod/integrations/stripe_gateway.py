@@ -7,8 +7,8 @@ on and `retryable` saying whether the *same* request (same idempotency key) may 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -29,6 +29,13 @@ class TransferResult:
     amount_pence: int
     destination: str
     reversed: bool
+    amount_reversed_pence: int = 0
+    # The payment the transfer made in the connected account (py_...): what a payout of that
+    # account lists among its balance transactions, so how a transfer is traced to the bank.
+    destination_payment: str = ""
+    transfer_group: str = ""
+    created: int = 0
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 class PaymentFailed(Exception):
@@ -239,11 +246,14 @@ class StripeGateway:
         idempotency_key: str,
         description: str,
         metadata: dict[str, str],
+        transfer_group: str,
     ) -> TransferResult:
         """Move `amount_pence` of the trust's GBP balance to the representative's account.
 
         Stripe does the work once per `idempotency_key`: the library's own retries and any
-        retry by the caller with the same key return the first transfer.
+        retry by the caller with the same key return the first transfer. Stripe forgets a key
+        after about a day, so `transfer_group` (one per claim) is how a late retry finds a
+        transfer already made: see `list_transfers`.
         """
         if amount_pence <= 0:
             raise PaymentFailed(
@@ -259,6 +269,7 @@ class StripeGateway:
                     "destination": account_id,
                     "description": description,
                     "metadata": metadata,
+                    "transfer_group": transfer_group,
                 },
                 {"idempotency_key": idempotency_key},
             )
@@ -268,6 +279,24 @@ class StripeGateway:
     async def retrieve_transfer(self, transfer_id: str) -> TransferResult:
         transfer = await self._stripe(lambda: self._client.v1.transfers.retrieve_async(transfer_id))
         return _transfer_result(transfer)
+
+    async def list_transfers(
+        self, *, transfer_group: str | None = None, created_gte: int | None = None
+    ) -> AsyncIterator[TransferResult]:
+        """Every transfer (newest first) in a group, or made since a Unix time, page by page."""
+        params: stripe.params.TransferListParams = {"limit": 100}
+        if transfer_group:
+            params["transfer_group"] = transfer_group
+        if created_gte is not None:
+            params["created"] = {"gte": created_gte}
+        page = await self._stripe(lambda: self._client.v1.transfers.list_async(params))
+        pages = page.auto_paging_iter()
+        while True:
+            try:
+                transfer = await self._stripe(pages.__anext__)
+            except StopAsyncIteration:
+                return
+            yield _transfer_result(transfer)
 
     def verify_event(self, payload: bytes, signature_header: str) -> dict[str, Any]:
         """The event in a webhook body, once its Stripe-Signature proves Stripe sent it
@@ -298,9 +327,19 @@ class StripeGateway:
 def _transfer_result(transfer: stripe.Transfer) -> TransferResult:
     destination = transfer.destination
     destination_id = destination if isinstance(destination, str) else getattr(destination, "id", "")
+    payment = transfer.destination_payment
+    payment_id = payment if isinstance(payment, str) else getattr(payment, "id", "")
     return TransferResult(
         id=transfer.id,
         amount_pence=int(transfer.amount),
         destination=str(destination_id or ""),
         reversed=bool(transfer.reversed),
+        amount_reversed_pence=int(transfer.amount_reversed or 0),
+        destination_payment=str(payment_id or ""),
+        transfer_group=str(transfer.transfer_group or ""),
+        created=int(transfer.created or 0),
+        metadata={
+            str(k): str(v)
+            for k, v in (transfer.metadata.to_dict() if transfer.metadata else {}).items()
+        },
     )

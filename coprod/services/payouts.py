@@ -176,6 +176,11 @@ async def onboarding_link(actor: Actor, rep: Representative) -> str:
 # --------------------------------------------------------------------------- pay runs
 
 
+def transfer_group(claim_id: int) -> str:
+    """Every transfer for a claim carries this, so Stripe can be asked what it already paid."""
+    return f"coprod-claim-{claim_id}"
+
+
 def idempotency_key(claim: Claim, refused_before: int) -> str:
     """Derived from the claim. It changes only after Stripe definitely refused a transfer (so no
     money moved); a timeout or a server error keeps the key, so a retry cannot pay twice."""
@@ -342,7 +347,8 @@ async def _transfer(attempt: PaymentAttempt, claim: Claim) -> str | None:
             account_id=rep.stripe_account_id,
             idempotency_key=attempt.idempotency_key,
             description=f"Coprod claim {claim.id}",
-            metadata={"claim_id": str(claim.id)},
+            metadata={"claim_id": str(claim.id), "organisation_id": str(claim.organisation_id)},
+            transfer_group=transfer_group(claim.id),
         )
     except PaymentFailed as exc:
         async with in_transaction():
