@@ -1,7 +1,11 @@
-"""The real stripe library, through StripeGateway, against the Stripe stand-in.
+"""The real stripe library, through StripeGateway and through a bare StripeClient, against the
+Stripe stand-in.
 
 These pin down what the payment services may rely on: idempotent transfers under retries,
-timeouts and faults; plain-English failures; and webhook signatures.
+timeouts and faults (and keys that Stripe forgets after a day); plain-English failures; webhook
+signatures; and the Stripe behaviour the stand-in copies: transfers refused only for the
+`transfers` capability, lists paged as Stripe pages them, reversals, the connected account's
+balance and payouts, and account changes. Shapes are checked against Stripe's own fixtures.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+import stripe
 
 from coprod.integrations.stripe_gateway import (
     PaymentFailed,
@@ -24,6 +29,7 @@ from coprod.integrations.stripe_gateway import (
 )
 from tests.stripe_standin import (
     DEFAULT_WEBHOOK_SECRET,
+    FIXTURES,
     StripeStandIn,
     running_standin,
 )
@@ -479,3 +485,227 @@ async def test_transfer_list_and_reversal(gateway: StripeGateway, standin: Strip
     event = standin.reverse_transfer(a.id)
     assert event["type"] == "transfer.reversed"
     assert (await gateway.retrieve_transfer(a.id)).reversed is True
+
+
+# ------------------------------------------------------------ the bare library, as Stripe
+
+
+@pytest.fixture
+async def make_client(standin: StripeStandIn) -> AsyncIterator[Any]:
+    """stripe.StripeClient on the stand-in: what any code using the library would see."""
+    made: list[stripe.HTTPXClient] = []
+
+    def factory(*, retries: int = 0, timeout: float = 5.0) -> stripe.StripeClient:
+        http = stripe.HTTPXClient(timeout=timeout)
+        made.append(http)
+        return stripe.StripeClient(
+            standin.api_key,
+            base_addresses={"api": standin.url},
+            http_client=http,
+            max_network_retries=retries,
+        )
+
+    yield factory
+    for http in made:
+        await http.close_async()
+
+
+@pytest.fixture
+async def client(make_client: Any) -> stripe.StripeClient:
+    made: stripe.StripeClient = make_client()
+    return made
+
+
+def fixture_keys(name: str) -> set[str]:
+    return set(json.loads(FIXTURES.read_text())["resources"][name])
+
+
+async def ready_account(client: stripe.StripeClient, standin: StripeStandIn) -> str:
+    account = await client.v1.accounts.create_async(
+        {"type": "express", "country": "GB", "capabilities": {"transfers": {"requested": True}}}
+    )
+    standin.complete_onboarding(account.id)
+    return account.id
+
+
+async def transfer(
+    client: stripe.StripeClient,
+    account_id: str,
+    amount: int = 7000,
+    *,
+    group: str | None = None,
+    key: str | None = None,
+) -> stripe.Transfer:
+    params: dict[str, Any] = {
+        "amount": amount,
+        "currency": "gbp",
+        "destination": account_id,
+        "metadata": {"claim_id": "42"},
+    }
+    if group is not None:
+        params["transfer_group"] = group
+    options: dict[str, Any] = {"idempotency_key": key} if key else {}
+    made: stripe.Transfer = await client.v1.transfers.create_async(params, options)  # type: ignore[arg-type]
+    return made
+
+
+async def test_a_transfer_needs_only_the_transfers_capability_not_payouts(
+    client: stripe.StripeClient, standin: StripeStandIn
+) -> None:
+    account_id = await ready_account(client, standin)
+    standin.update_account(account_id, payouts_enabled=False)
+    assert (await client.v1.accounts.retrieve_async(account_id)).payouts_enabled is False
+
+    made = await transfer(client, account_id, 7000, group="claim-42")
+
+    assert made.destination == account_id and made.amount == 7000
+    assert made.transfer_group == "claim-42"
+    assert made.metadata.to_dict() == {"claim_id": "42"}
+    assert set(made.to_dict()) >= fixture_keys("transfer")
+    # The money waits in the representative's Stripe balance until payouts are back on.
+    assert standin.balance_of(account_id) == 7000
+
+    standin.update_account(account_id, transfers="inactive")
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        await transfer(client, account_id, 7000, group="claim-43")
+    assert refused.value.http_status == 400
+    assert refused.value.code == "insufficient_capabilities_for_transfer"
+    assert standin.transfers_in_group("claim-43") == []
+    assert [t["id"] for t in standin.transfers_in_group("claim-42")] == [made.id]
+
+
+async def test_auto_paging_walks_more_than_a_hundred_transfers_of_a_group_newest_first(
+    client: stripe.StripeClient, standin: StripeStandIn
+) -> None:
+    account_id = await ready_account(client, standin)
+    made = []
+    for n in range(105):
+        made.append((await transfer(client, account_id, 100 + n, group="run-1")).id)
+        if n % 40 == 0:
+            await transfer(client, account_id, 1, group="run-2")
+
+    walked = [
+        t.id
+        async for t in (
+            await client.v1.transfers.list_async({"transfer_group": "run-1", "limit": 100})
+        ).auto_paging_iter()
+    ]
+
+    assert walked == made[::-1]
+    assert len(standin.requests_to("/v1/transfers", "GET")) == 2  # two pages of up to 100
+    assert [t["id"] for t in standin.transfers_in_group("run-1")] == made
+
+    # Paging backwards from the oldest gives the rest, oldest first (the library reverses).
+    after_oldest = await client.v1.transfers.list_async(
+        {"transfer_group": "run-1", "ending_before": made[0], "limit": 30}
+    )
+    assert [t.id async for t in after_oldest.auto_paging_iter()] == made[1:]
+
+
+def test_sync_auto_paging_walks_a_destination_s_transfers(standin: StripeStandIn) -> None:
+    client = stripe.StripeClient(standin.api_key, base_addresses={"api": standin.url})
+    account = client.v1.accounts.create({"type": "express"})
+    other = client.v1.accounts.create({"type": "express"})
+    for account_id in (account.id, other.id):
+        standin.complete_onboarding(account_id)
+    made = [
+        client.v1.transfers.create(
+            {"amount": 100 + n, "currency": "gbp", "destination": (account.id, other.id)[n % 2]}
+        ).id
+        for n in range(25)
+    ]
+
+    first = client.v1.transfers.list({"destination": account.id, "limit": 4})
+    assert first.has_more is True
+    assert [t.id for t in first.auto_paging_iter()] == made[::2][::-1]
+    assert [t.id for t in client.v1.transfers.list({"limit": 25})] == made[::-1]
+    assert client.v1.transfers.list({"limit": 25}).has_more is False
+    assert client.v1.transfers.list({"limit": 24}).has_more is True
+
+
+async def test_transfers_filter_by_when_they_were_created(
+    client: stripe.StripeClient, standin: StripeStandIn
+) -> None:
+    account_id = await ready_account(client, standin)
+    first = await transfer(client, account_id)
+    standin.advance(3600)
+    second = await transfer(client, account_id)
+    standin.advance(3600)
+    third = await transfer(client, account_id)
+    assert third.created - first.created >= 7200
+
+    async def ids(created: Any) -> list[str]:
+        page = await client.v1.transfers.list_async({"created": created})
+        return [t.id for t in page]
+
+    assert await ids({"gt": first.created}) == [third.id, second.id]
+    assert await ids({"gte": second.created, "lt": third.created}) == [second.id]
+    assert await ids({"lte": second.created}) == [second.id, first.id]
+    assert await ids(third.created) == [third.id]
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "code", "param"),
+    [
+        ({"limit": 0}, 400, "parameter_invalid_integer", "limit"),
+        ({"limit": 101}, 400, "parameter_invalid_integer", "limit"),
+        ({"limit": "ten"}, 400, "parameter_invalid_integer", "limit"),
+        ({"starting_after": "{prefix}_nothing"}, 404, "resource_missing", "starting_after"),
+        ({"ending_before": "{prefix}_nothing"}, 404, "resource_missing", "ending_before"),
+        ({"created": {"gt": "yesterday"}}, 400, "parameter_invalid_integer", "created[gt]"),
+    ],
+)
+async def test_bad_list_parameters_are_refused_as_stripe_refuses_them(
+    client: stripe.StripeClient,
+    standin: StripeStandIn,
+    params: dict[str, Any],
+    status: int,
+    code: str,
+    param: str,
+) -> None:
+    await transfer(client, await ready_account(client, standin))
+    listers: list[tuple[Any, str]] = [
+        (client.v1.transfers.list_async, "tr"),
+        (client.v1.events.list_async, "evt"),
+    ]
+    for lister, prefix in listers:
+        sent = json.loads(json.dumps(params).replace("{prefix}", prefix))
+        with pytest.raises(stripe.InvalidRequestError) as refused:
+            await lister(sent)
+        assert refused.value.http_status == status
+        assert refused.value.code == code
+        assert refused.value.param == param
+
+
+async def test_faults_can_be_injected_on_every_endpoint(
+    make_client: Any, standin: StripeStandIn
+) -> None:
+    client = make_client(retries=1, timeout=0.5)
+    account_id = await ready_account(client, standin)
+    made = await transfer(client, account_id)
+    reversals = f"/v1/transfers/{made.id}/reversals"
+
+    standin.fail_next(reversals, 503, method="GET")  # only the GET: the method matters
+    standin.fail_next(reversals, 500, method="POST")
+    reversal = await client.v1.transfers.reversals.create_async(made.id, {"amount": 100})
+    assert [r.status for r in standin.requests_to(reversals)] == [500, 200]
+    assert list(standin.reversals) == [reversal.id]
+    listed_reversals = await client.v1.transfers.reversals.list_async(made.id)
+    assert [r.id for r in listed_reversals] == [reversal.id]
+    assert [r.status for r in standin.requests_to(reversals, "GET")] == [503, 200]
+
+    standin.pay_out(account_id)
+    standin.fail_next("/v1/payouts", 429, times=2)  # a prefix: the list and any one payout
+    with pytest.raises(stripe.RateLimitError):
+        await client.v1.payouts.list_async(options={"stripe_account": account_id})
+    with pytest.raises(stripe.RateLimitError):
+        await client.v1.payouts.retrieve_async("po_any", options={"stripe_account": account_id})
+
+    standin.hang_next("/v1/balance_transactions", seconds=5, times=2)
+    with pytest.raises(stripe.APIConnectionError):
+        await client.v1.balance_transactions.list_async(options={"stripe_account": account_id})
+    standin.release_hangs()
+    standin.wait_idle()
+    listed = await client.v1.balance_transactions.list_async(options={"stripe_account": account_id})
+    # The payment the transfer made, the part reversed, and the payout of the rest.
+    assert [t.type for t in listed] == ["payout", "payment_refund", "payment"]
