@@ -210,8 +210,9 @@ class _Saved:
     saved_at: float
 
 
-class _Refused(Exception):
-    """Stripe's answer to a request it will not carry out, raised from deep in an endpoint."""
+class _Refused(ValueError):
+    """Stripe's answer to a request it will not carry out, raised from deep in an endpoint.
+    A ValueError, so that a test helper going the same way (`reverse_transfer`) raises one."""
 
     def __init__(self, reply: _Reply) -> None:
         super().__init__(reply.body["error"]["message"])
