@@ -5,7 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 from coprod import clock
-from coprod.models import AccessArrangement, AuditEvent, Booking, BookingStatus, Role, User
+from coprod.models import (
+    AccessArrangement,
+    AuditEvent,
+    Booking,
+    BookingStatus,
+    Representative,
+    Role,
+    User,
+)
 from coprod.services import (
     activities,
     auth,
@@ -207,3 +215,46 @@ async def test_cancelling_asks_first_then_closes_the_open_access_arrangements(cl
         f"/bookings/{booking.id}/cancel", {}, token_from=f"/bookings/{booking.id}"
     )
     assert again.status_code == 409 and "already cancelled" in again.text
+
+
+async def test_people_to_book_are_listed_a_page_at_a_time_and_found_by_name(client, world):
+    _, lead, alex, activity = await setup(world)
+    activity = await activities.update_activity(lead, activity, {"capacity": "2"})
+    # Alex, plus 29 more: more than a page of the 25 shown at once.
+    for i in range(29):
+        await representatives.create(
+            lead,
+            {
+                "full_name": f"Person {i:02d}",
+                "representative_type": "carer",
+                "phone": "01632 960 003",
+                "contact_channels": ["phone"],
+            },
+        )
+    await bookings.book(lead, activity, alex, "phone")
+    await sign_in(client, "lead@trust.example")
+
+    first = await client.get(f"/activities/{activity.id}")
+    offered = first.text.count('name="representative_id"')
+    assert offered == 25 and f"/activities/{activity.id}?people=2" in first.text
+    second = await client.get(f"/activities/{activity.id}?people=2")
+    # Alex is booked already, so is not offered again: 29 people, 25 then 4.
+    assert second.text.count('name="representative_id"') == 4
+    assert "Alex Morgan</label>" not in first.text + second.text
+
+    found = await client.get(f"/activities/{activity.id}?find=person 1")
+    assert found.text.count('name="representative_id"') == 10  # Person 10 to Person 19
+    assert "Person 12" in found.text and "Person 02" not in found.text
+    nobody = await client.get(f"/activities/{activity.id}?find=zebedee")
+    assert "Nobody else matches" in nobody.text and 'name="representative_id"' not in nobody.text
+
+    # Booking from the list books the person chosen.
+    chosen = await Representative.get(full_name="Person 07")
+    await contracts.create(
+        lead, chosen, {"role_title": "Carer representative", "starts_on": clock.today().isoformat()}
+    )
+    booked = await client.post_form(
+        f"/activities/{activity.id}/book", {"representative_id": str(chosen.id), "mode": "phone"}
+    )
+    assert booked.status_code == 303
+    assert await Booking.filter(activity=activity, representative=chosen).exists()

@@ -8,16 +8,21 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from tortoise.expressions import Subquery
+from tortoise.functions import Lower
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from coprod.domain import pay, scheduling
 from coprod.domain.scheduling import LONDON
 from coprod.errors import Conflict, NotFound
 from coprod.models import (
+    HOLDING,
     Activity,
     ActivityStatus,
     Booking,
     Category,
+    Invitation,
     Kind,
     PaymentPreference,
     Project,
@@ -228,6 +233,23 @@ async def activity_for(actor: Actor, activity_id: int) -> Activity:
     if activity is None or not is_lead(actor):
         raise NotFound
     return activity
+
+
+def people_to_add(actor: Actor, activity: Activity, find: str = "") -> QuerySet[Representative]:
+    """Who a lead may still invite to an activity that is finding its time, or book onto one
+    that is scheduled, ordered by name: a query, so that a page shows one page of a trust's
+    hundreds of people, narrowed by `find` (part of a name)."""
+    require_lead(actor)
+    query = Representative.filter(organisation_id=actor.organisation_id, archived_at__isnull=True)
+    if find:
+        query = query.filter(full_name__icontains=find)
+    taken = (
+        Invitation.filter(activity_id=activity.id)
+        if activity.status == ActivityStatus.PLANNING
+        else Booking.filter(activity_id=activity.id, status__in=HOLDING)
+    )
+    query = query.exclude(id__in=Subquery(taken.values("representative_id")))
+    return query.annotate(name_key=Lower("full_name")).order_by("name_key", "id")
 
 
 async def update_activity(actor: Actor, activity: Activity, data: Mapping[str, Any]) -> Activity:

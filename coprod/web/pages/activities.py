@@ -22,7 +22,6 @@ from coprod.models import (
     Contract,
     Kind,
     Project,
-    Representative,
     Role,
     Team,
 )
@@ -109,21 +108,18 @@ async def _detail_context(
     best = None
     if options:
         best = best_option(totals, [o.id for o in options])
-    invited_ids = {row.representative.id for row in rows}
-    reps = await Representative.filter(
-        organisation_id=actor.organisation_id, archived_at__isnull=True
-    )
-    today = clock.today()
-    # Only who has a contract is shown, so read the ids, not every contract.
+    # Who may still be invited or booked, a page at a time and found by name: a trust has
+    # hundreds of people, and the page must not grow with them.
+    find = request.query_params.get("find", "").strip()[:100] if request.method == "GET" else ""
+    people = await paged(request, activities.people_to_add(actor, activity, find), param="people")
     has_contract = set(
-        await Contract.filter(organisation_id=actor.organisation_id).values_list(
+        await Contract.filter(representative_id__in=[r.id for r in people.rows]).values_list(
             "representative_id", flat=True
         )
     )
     holding = await Booking.filter(activity=activity, status__in=HOLDING).prefetch_related(
         "representative"
     )
-    booked_ids = {b.representative_id for b in holding}
     concerned = [row.representative for row in rows] + [b.representative for b in holding]
     # The table of bookings is paged; after a form is sent it starts again from the first page.
     activity_bookings = await paged(
@@ -133,8 +129,9 @@ async def _detail_context(
         path=f"/activities/{activity.id}",
     )
     return {
-        # Benefits: warn (never block) about anyone this would take over their earnings limit.
-        "warnings": await earnings.activity_warnings(activity, reps),
+        # Benefits: warn (never block) about anyone shown whom this would take over their
+        # earnings limit: those asked or booked, and this page of people to add.
+        "warnings": await earnings.activity_warnings(activity, [*concerned, *people.rows]),
         "not_contacted": await contact.not_contacted(concerned),
         "activity": activity,
         "project": await Project.get_or_none(id=activity.project_id)
@@ -146,10 +143,10 @@ async def _detail_context(
         "totals": totals,
         "best": best,
         "answers": list(Answer),
-        "can_invite": [r for r in reps if r.id not in invited_ids],
-        "can_book": [r for r in reps if r.id not in booked_ids],
+        "people": people,
+        "find": find,
         "has_contract": has_contract,
-        "today": today,
+        "today": clock.today(),
         "bookings": activity_bookings,
         "mode_labels": MODE_LABELS,
         "modes": sorted(activity.modes),
