@@ -16,7 +16,7 @@ It makes a fresh PostgreSQL database and applies the migrations, then:
   Target: the worker at least 80% of raw.
 - **payments**: for each round, an organisation of its own with `--claims` approved claims
   from representatives whose Stripe Express accounts are set up on the Stripe stand-in
-  (`tests/stripe_standin.py`, in a process of its own; the real `stripe` library talks to
+  (`tests/stripe_standin/`, in a process of its own; the real `stripe` library talks to
   it). The worker side is a pay run (`payouts.start_pay_run`, what finance starts, untimed)
   and then the worker's `process_payments()`, timed: claiming each attempt, the transfer,
   marking the claim paid, the audit event and the remittance email; the raw side is a loop
