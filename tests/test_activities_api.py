@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import vobject
+from markupsafe import escape
 
 from coprod import clock
 from coprod.models import (
@@ -603,6 +604,7 @@ async def test_openapi_describes_the_activities_operations(client):
         ("post", "/api/v1/activities/{id}/invitations"),
         ("get", "/api/v1/activities/{id}/options/{option_id}/choices"),
         ("post", "/api/v1/activities/{id}/finalise"),
+        ("get", "/api/v1/activities/{id}/people-to-add"),
     }
     assert operations_tagged(doc, "activities") == expected
     assert_described(doc, expected)
@@ -614,3 +616,47 @@ async def test_openapi_describes_the_activities_operations(client):
     listing = doc["paths"]["/api/v1/activities"]["get"]
     assert {p["name"] for p in listing["parameters"]} == {"status", "project", "limit", "cursor"}
     assert "involvement_lead" in listing["description"]
+
+
+async def test_people_to_add_pages_by_name_leaves_out_who_is_booked_and_warns_as_the_page_does(
+    client, world
+):
+    await lead_of(world, client)
+    *_, cal, dee = [
+        await contracted_rep(client, full_name=name)
+        for name in ("Ann Able", "Ben Bell", "Cal Cole", "Dee Dunn")
+    ]
+    # Cal asked us to watch a weekly limit this activity would go over.
+    await Representative.filter(id=cal["id"]).update(
+        earnings_limit_pence=1000, earnings_limit_period="week"
+    )
+    activity = await create_activity(client, starts_at=at(10, 10))
+    await booked(client, activity["id"], dee["id"], "phone")
+
+    first = (
+        await client.get(f"/api/v1/activities/{activity['id']}/people-to-add", params={"limit": 2})
+    ).json()
+    second = (
+        await client.get(
+            f"/api/v1/activities/{activity['id']}/people-to-add",
+            params={"limit": 2, "cursor": first["next_cursor"]},
+        )
+    ).json()
+    people = first["items"] + second["items"]
+    assert [p["full_name"] for p in people] == ["Ann Able", "Ben Bell", "Cal Cole"]
+    assert second["next_cursor"] is None  # Dee is booked, so not offered
+    warning = people[2]["earnings_warning"]
+    assert warning and "Cal Cole" in warning and people[0]["earnings_warning"] is None
+    page = await client.get(f"/activities/{activity['id']}")
+    assert str(escape(warning)) in page.text
+    found = (
+        await client.get(
+            f"/api/v1/activities/{activity['id']}/people-to-add", params={"find": "bell"}
+        )
+    ).json()
+    assert [p["full_name"] for p in found["items"]] == ["Ben Bell"]
+    assert found["items"][0]["has_contract"] is True
+    too_long = await client.get(
+        f"/api/v1/activities/{activity['id']}/people-to-add", params={"find": "x" * 101}
+    )
+    assert too_long.status_code == 422

@@ -16,6 +16,7 @@ from coprod.models import (
 )
 from coprod.services import (
     activities,
+    arrangements,
     auth,
     bookings,
     calendar_feed,
@@ -187,7 +188,7 @@ async def test_cancelling_asks_first_then_closes_the_open_access_arrangements(cl
     )
     booking = await bookings.book(lead, activity, rep, "phone")
     braille, large_print = await AccessArrangement.filter(booking=booking).order_by("kind")
-    await bookings.tick(lead, large_print, True)
+    await arrangements.tick(lead, large_print, True)
     await sign_in(client, "lead@trust.example")
 
     detail = await client.get(f"/bookings/{booking.id}")

@@ -43,7 +43,7 @@ READS = {
     "polls.invitation_by_token",
     "auth.link_is_usable",
     "auth.organisations_of",
-    "bookings.choices",
+    "polls.choices",
     "bookings.wellbeing_checks",
     "claims.suggested_period",
     "contact.why_not_contactable",

@@ -100,7 +100,7 @@ async def test_someone_who_answered_no_is_never_booked_whatever_the_lead_sends(l
     ada, bob, cy, dee = people.values()
     mailbox.messages.clear()
 
-    outcomes = await bookings.finalise(
+    outcomes = await polls.finalise(
         lead, poll, {"option_id": str(first.id), "representative_ids": [str(ada.id), str(bob.id)]}
     )
     result = {o.representative.full_name: o for o in outcomes}
@@ -121,7 +121,7 @@ async def test_someone_who_answered_no_is_never_booked_whatever_the_lead_sends(l
 
 async def test_without_a_pick_the_yes_and_if_need_be_people_are_booked(lead, mailbox):
     poll, first, _ = await answered_poll(lead)
-    outcomes = await bookings.finalise(lead, poll, {"option_id": str(first.id)})
+    outcomes = await polls.finalise(lead, poll, {"option_id": str(first.id)})
     result = {o.representative.full_name: o for o in outcomes}
     assert {name for name, o in result.items() if o.booking} == {"Ada Lovelace", "Dee Dale"}
     assert result["Dee Dale"].booking.mode == "phone" and result["Dee Dale"].note is None
@@ -134,7 +134,7 @@ async def test_someone_who_did_not_answer_is_booked_only_when_picked_and_the_mod
 ):
     poll, first, people = await answered_poll(lead)
     cy = people["Cy Young"]
-    outcomes = await bookings.finalise(
+    outcomes = await polls.finalise(
         lead, poll, {"option_id": str(first.id), "representative_ids": [cy.id]}
     )
     [picked] = [o for o in outcomes if o.booking]
@@ -149,7 +149,7 @@ async def test_someone_who_did_not_answer_is_booked_only_when_picked_and_the_mod
 
 async def test_the_choices_start_with_only_yes_and_if_need_be_ticked(lead, mailbox):
     poll, first, _ = await answered_poll(lead)
-    option, choices = await bookings.choices(lead, poll, str(first.id))
+    option, choices = await polls.choices(lead, poll, str(first.id))
     assert option.id == first.id
     seen = {c.representative.full_name: (c.answer, c.bookable, c.ticked) for c in choices}
     assert seen == {
@@ -159,14 +159,14 @@ async def test_the_choices_start_with_only_yes_and_if_need_be_ticked(lead, mailb
         "Dee Dale": ("if_need_be", True, True),
     }
     with pytest.raises(Exception) as bad:
-        await bookings.choices(lead, poll, "999999")
+        await polls.choices(lead, poll, "999999")
     assert "Select the time you have chosen" in str(bad.value)
 
 
 async def test_nobody_bookable_picked_is_an_error_and_nothing_is_saved(lead, mailbox):
     poll, first, people = await answered_poll(lead)
     with pytest.raises(Exception) as refused:
-        await bookings.finalise(
+        await polls.finalise(
             lead,
             poll,
             {"option_id": str(first.id), "representative_ids": [people["Bob Brown"].id]},
@@ -180,9 +180,9 @@ async def test_nobody_bookable_picked_is_an_error_and_nothing_is_saved(lead, mai
 async def test_two_leads_choosing_a_time_at_once_book_once(lead, mailbox):
     poll, first, _ = await answered_poll(lead)
 
-    async def choose() -> list[bookings.Outcome]:
+    async def choose() -> list[polls.Outcome]:
         # As two requests would: each loads its own copy of the activity.
-        return await bookings.finalise(
+        return await polls.finalise(
             lead, await Activity.get(id=poll.id), {"option_id": str(first.id)}
         )
 

@@ -33,6 +33,7 @@ from coprod.models import (
 )
 from coprod.services import (
     activities,
+    arrangements,
     bookings,
     calendar_feed,
     contracts,
@@ -986,7 +987,7 @@ async def test_a_poll_from_options_to_answers_to_bookings(scene, mailbox):
     assert not cells["Ada Lovelace"][first.id].no_contract
 
     mailbox.messages.clear()
-    outcomes = await bookings.finalise(
+    outcomes = await polls.finalise(
         lead,
         poll,
         {"option_id": str(first.id), "representative_ids": [str(ada.id), str(bob.id), str(cy.id)]},
@@ -1035,19 +1036,19 @@ async def test_access_arrangements_are_listed_ticked_and_overdue_ones_shown(scen
     assert all(a.done_at is None for a in items.values())
 
     # Due a week before an activity three days away: already overdue. Transport is due today.
-    overdue = await bookings.overdue_arrangements(lead)
+    overdue = await arrangements.overdue(lead)
     assert {a.kind for a in overdue} == {"braille", "interpreter"}
 
-    await bookings.tick(lead, items["braille"], True)
+    await arrangements.tick(lead, items["braille"], True)
     ticked = await AccessArrangement.get(id=items["braille"].id)
     assert ticked.done_at is not None and ticked.done_by_id == lead.user.id
-    assert {a.kind for a in await bookings.overdue_arrangements(lead)} == {"interpreter"}
+    assert {a.kind for a in await arrangements.overdue(lead)} == {"interpreter"}
     [event] = await AuditEvent.filter(action="arrangement.tick")
     assert event.after == {"done": True, "label": "Braille papers posted"}
 
     # The person can see their booking but only a lead ticks things off.
     with pytest.raises(Forbidden):
-        await bookings.tick(await as_self(pia), items["interpreter"], True)
+        await arrangements.tick(await as_self(pia), items["interpreter"], True)
 
     # Joining by video instead: transport is no longer needed, a tech test is; done ones stay.
     await bookings.change_mode(lead, booking, "video")
@@ -1058,7 +1059,7 @@ async def test_access_arrangements_are_listed_ticked_and_overdue_ones_shown(scen
 
     # A cancelled booking's arrangements are not overdue any more.
     await bookings.cancel(lead, booking)
-    assert await bookings.overdue_arrangements(lead) == []
+    assert await arrangements.overdue(lead) == []
 
 
 # --------------------------------------------------------------------------- who may see what
@@ -1115,7 +1116,7 @@ async def test_another_organisations_lead_cannot_change_our_bookings(scene, worl
     with pytest.raises(NotFound):
         await bookings.reschedule(stranger, workshop, {"starts_at": AFTER_SPRING})
     with pytest.raises(NotFound):
-        await bookings.finalise(
+        await polls.finalise(
             stranger, poll, {"option_id": str(option.id), "representative_ids": [str(ada.id)]}
         )
 

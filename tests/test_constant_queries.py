@@ -126,14 +126,15 @@ API_READS: dict[str, Get] = {
     f"{A}/activities": Get("staff", f"{A}/activities"),
     f"{A}/activities/{{id:int}}": Get("staff", f"{A}/activities/{{activity}}"),
     f"{A}/activities/{{id:int}}/bookings": Get("staff", f"{A}/activities/{{activity}}/bookings"),
+    f"{A}/activities/{{id:int}}/people-to-add": Get(
+        "staff", f"{A}/activities/{{activity}}/people-to-add"
+    ),
     f"{A}/bookings/{{id:int}}": Get("staff", f"{A}/bookings/{{booking}}"),
     f"{A}/my/bookings": Get("representative", f"{A}/my/bookings"),
     f"{A}/bookings/{{id:int}}/wellbeing-checks": Get(
         "staff", f"{A}/bookings/{{booking}}/wellbeing-checks"
     ),
-    f"{A}/bookings/{{id:int}}/arrangements": Get(
-        "staff", f"{A}/bookings/{{booking}}/arrangements"
-    ),
+    f"{A}/bookings/{{id:int}}/arrangements": Get("staff", f"{A}/bookings/{{booking}}/arrangements"),
     f"{A}/arrangements/overdue": Get("staff", f"{A}/arrangements/overdue"),
     f"{A}/representatives/{{id:int}}/calendar.ics": Get(
         "staff", f"{A}/representatives/{{representative}}/calendar.ics"
@@ -573,9 +574,7 @@ async def _measure_writes(scene: scenes.Scene, clients: dict[str, Any]) -> dict[
             continue
         headers = {"X-CSRF-Token": await client.csrf("/")}
         async with counting() as statements:
-            response = await client.http.request(
-                method, url, json=body, headers=headers
-            )
+            response = await client.http.request(method, url, json=body, headers=headers)
         if response.status_code != case.status:
             wrong[key] = (response.status_code, response.text[:300])
         elif case.keep:

@@ -8,7 +8,7 @@ from typing import Any
 
 from coprod import clock
 from coprod.models import AccessArrangement, Consent, ConsentPurpose, Representative, Role
-from coprod.services import bookings, contracts, reminders, wellbeing
+from coprod.services import arrangements, contracts, reminders, wellbeing
 from coprod.services.actor import Actor
 from tests import scenes
 from tests.conftest import sign_in
@@ -70,8 +70,8 @@ async def test_each_dashboard_count_equals_its_list(client: Any, world: Any) -> 
             len(await wellbeing.consents_due_for_review(lead)),
         ),
         "arrangements": (
-            await bookings.overdue_arrangements_count(lead),
-            len(await bookings.overdue_arrangements(lead)),
+            await arrangements.overdue_count(lead),
+            len(await arrangements.overdue(lead)),
         ),
         "calls": (await reminders.call_count(lead), len(await reminders.call_list(lead))),
     }

@@ -41,6 +41,7 @@ from coprod.models import (
 )
 from coprod.services import (
     activities,
+    arrangements,
     attendance,
     auth,
     bookings,
@@ -382,9 +383,9 @@ async def _random_access(t: Trust, rng: random.Random) -> list[int | None]:
     assert len(booked) > 15
     for arrangement in await AccessArrangement.filter(booking_id__in=[b.id for b in booked]):
         if rng.random() < 0.6:
-            await bookings.tick(t.lead, arrangement, True)
+            await arrangements.tick(t.lead, arrangement, True)
             if rng.random() < 0.2:
-                await bookings.tick(t.lead, arrangement, False)
+                await arrangements.tick(t.lead, arrangement, False)
     for booking in rng.sample(booked, 10):
         booking = await Booking.get(id=booking.id)
         if booking.status == BookingStatus.NEEDS_WELLBEING_CHECK:

@@ -1,16 +1,14 @@
-"""Bookings: the rules at booking time, the six-week check, changes, cancellations, moving an
-activity, and access arrangements."""
+"""Bookings: the rules at booking time, the six-week check, changes, cancellations and moving an
+activity. Each booking's access arrangements are made through `arrangements`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from tortoise import connections
-from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from coprod import clock
@@ -28,14 +26,20 @@ from coprod.models import (
     Booking,
     BookingStatus,
     Contract,
-    Invitation,
     Project,
     Representative,
-    TimeOption,
     WellbeingCheck,
     WellbeingOutcome,
 )
-from coprod.services import activities, audit, invites, projects, rollups, wellbeing
+from coprod.services import (
+    activities,
+    arrangements,
+    audit,
+    invites,
+    projects,
+    rollups,
+    wellbeing,
+)
 from coprod.services.access import is_lead, is_self
 from coprod.services.actor import Actor
 from coprod.services.decisions import AtRisk, Decision, DecisionsNeeded, read_decisions
@@ -47,10 +51,6 @@ class BookingRefused(Conflict):
     def __init__(self, refusals: Sequence[Refusal]) -> None:
         self.refusals = list(refusals)
         super().__init__(". ".join(r.value for r in self.refusals), "representative_id")
-
-
-# How a sentence says the way someone joins: "booked to join by phone".
-JOIN_BY = {"in_person": "in person", "video": "by video call", "phone": "by phone"}
 
 
 def _now() -> dt.datetime:
@@ -185,21 +185,6 @@ async def _flagged(rep: Representative, day: dt.date) -> bool:
     return scheduling.needs_wellbeing_check(day, episodes, get_settings().recovery_window_days)
 
 
-async def _checklist(booking: Booking, rep: Representative) -> None:
-    for item in scheduling.access_checklist(
-        activity_day=scheduling.london_date(booking.starts_at),
-        mode=booking.mode,
-        formats=rep.formats or [],
-        translated_language=rep.translated_language,
-        interpreter_language=rep.interpreter_language,
-        needs_transport=rep.needs_transport,
-        wants_tech_test=rep.wants_tech_test,
-    ):
-        await AccessArrangement.get_or_create(
-            booking=booking, kind=item.kind, defaults={"label": item.label, "due_on": item.due_on}
-        )
-
-
 async def book(actor: Actor, activity: Activity, rep: Representative, mode: str) -> Booking:
     """Book someone onto a scheduled activity, enforcing every rule on the server.
 
@@ -242,7 +227,7 @@ async def book(actor: Actor, activity: Activity, rep: Representative, mode: str)
         booking.confirmed_at = None if flagged else _now()
         booking.cancelled_at = None
         await booking.save()
-        await _checklist(booking, rep)
+        await arrangements.make_checklist(booking, rep)
         await rollups.access_changed(access, await rollups.access_of([booking.id]))
         await audit.record(
             actor,
@@ -276,132 +261,6 @@ async def book_catch_up(actor: Actor, contract: Contract, data: Mapping[str, Any
     async with in_transaction():
         activity = await activities.create_activity(actor, details)
         return await book(actor, activity, rep, mode)
-
-
-@dataclass
-class Outcome:
-    representative: Representative
-    booking: Booking | None
-    refused: list[Refusal]
-    note: str | None = None  # e.g. the way to join, when they had not chosen one
-
-
-@dataclass
-class Choice:
-    """One invited person against the time chosen: what they answered and whether they would
-    be booked unless the lead says otherwise."""
-
-    invitation: Invitation
-    representative: Representative
-    answer: str | None
-    bookable: bool  # False when they answered no: nothing the lead sends books them
-    ticked: bool  # booked if the lead makes no other pick
-
-
-async def _option_for(activity: Activity, raw: str) -> TimeOption:
-    option = (
-        await TimeOption.get_or_none(id=int(raw), activity=activity)
-        if raw.isascii() and raw.isdigit() and len(raw) < 10
-        else None
-    )
-    if option is None:
-        raise ValidationFailed.one("option_id", "Select the time you have chosen")
-    return option
-
-
-async def choices(
-    actor: Actor, activity: Activity, raw_option: str
-) -> tuple[TimeOption, list[Choice]]:
-    """Everyone invited, with their answer for the option, for the lead to confirm who to book."""
-    if not is_lead(actor):
-        raise Forbidden
-    if activity.organisation_id != actor.organisation_id:
-        raise NotFound
-    option = await _option_for(activity, raw_option)
-    invitations = await Invitation.filter(activity=activity).prefetch_related(
-        "representative", "answers"
-    )
-    out = []
-    for invitation in sorted(invitations, key=lambda i: i.representative.full_name):
-        answer = next((a.answer for a in invitation.answers if a.option_id == option.id), None)
-        out.append(
-            Choice(
-                invitation,
-                invitation.representative,
-                answer,
-                bookable=answer != scheduling.Answer.NO,
-                ticked=scheduling.finalise_refusal(answer, None) is None,
-            )
-        )
-    return option, out
-
-
-async def finalise(actor: Actor, activity: Activity, data: Mapping[str, Any]) -> list[Outcome]:
-    """Pick the time, then book the people chosen by the modes they asked for.
-
-    `representative_ids` is the lead's explicit pick; without it, those who answered yes or if
-    need be to the time are booked. Nobody who answered no to it is booked, whatever is sent.
-    Everyone invited gets an outcome: booked, or not and why."""
-    c = Checker(data)
-    raw_option = c.raw("option_id")
-    c.done()
-    option, everyone = await choices(actor, activity, raw_option)
-    picked: set[int] | None = None
-    raw_people = data.get("representative_ids")
-    if raw_people is not None:
-        people = raw_people if isinstance(raw_people, list) else [raw_people]
-        picked = {
-            int(str(p))
-            for p in people
-            if str(p).isascii() and str(p).isdigit() and len(str(p)) < 10
-        }
-    decided = [
-        (
-            choice,
-            scheduling.finalise_refusal(
-                choice.answer, None if picked is None else choice.representative.id in picked
-            ),
-        )
-        for choice in everyone
-    ]
-    if not any(refusal is None for _, refusal in decided):
-        raise ValidationFailed.one(
-            "representative_ids", "Select who will take part: nobody who can come is selected"
-        )
-    async with in_transaction():
-        await Activity.filter(id=activity.id).select_for_update().first()
-        await activity.refresh_from_db()
-        # Checked under the lock, so two leads choosing at once cannot both book.
-        if activity.status != ActivityStatus.PLANNING:
-            raise Conflict("A time has already been chosen for this activity", "option_id")
-        activity.starts_at = option.starts_at
-        activity.status = ActivityStatus.SCHEDULED
-        await activity.save(update_fields=["starts_at", "status"])
-        await audit.record(
-            actor, "activity.finalise", activity, after={"starts_at": option.starts_at.isoformat()}
-        )
-    outcomes = []
-    for choice, refusal in decided:
-        rep = choice.representative
-        if refusal is not None:
-            outcomes.append(Outcome(rep, None, [refusal]))
-            continue
-        mode = scheduling.booking_mode(
-            choice.invitation.mode if choice.answer else None,
-            rep.preferred_modes or [],
-            activity.modes,
-        )
-        note = (
-            None
-            if mode == choice.invitation.mode
-            else f"They had not said how they would join, so they are booked to join "
-            f"{JOIN_BY[mode]}: check this with them"
-        )
-        try:
-            outcomes.append(Outcome(rep, await book(actor, activity, rep, mode), [], note))
-        except BookingRefused as refused:
-            outcomes.append(Outcome(rep, None, refused.refusals))
-    return outcomes
 
 
 async def record_wellbeing_check(
@@ -528,8 +387,7 @@ async def change_mode(actor: Actor, booking: Booking, mode: str) -> Booking:
         booking.mode = mode
         booking.sequence += 1
         await booking.save(update_fields=["mode", "sequence"])
-        await AccessArrangement.filter(booking=booking, done_at__isnull=True).delete()
-        await _checklist(booking, rep)
+        await arrangements.remake_checklist(booking, rep)
         await rollups.access_changed(access, await rollups.access_of([booking.id]))
         await audit.record(
             actor,
@@ -637,61 +495,8 @@ async def reschedule(actor: Actor, activity: Activity, data: Mapping[str, Any]) 
             ):
                 booking.status = BookingStatus.NEEDS_WELLBEING_CHECK
             await booking.save(update_fields=["starts_at", "ends_at", "sequence", "status"])
-            await AccessArrangement.filter(booking=booking, done_at__isnull=True).delete()
-            await _checklist(booking, rep)
+            await arrangements.remake_checklist(booking, rep)
             if invites.invited(booking):
                 await invites.send_invite(booking, "booking_updated")
         await rollups.access_changed(access, await rollups.access_of(moving))
     return activity
-
-
-# --------------------------------------------------------------------------- arrangements
-
-
-async def tick(actor: Actor, arrangement: AccessArrangement, done: bool) -> None:
-    booking = await arrangement.booking
-    await booking_for(actor, booking.id)
-    if not is_lead(actor):
-        raise Forbidden
-    async with in_transaction():
-        access = await rollups.access_of([booking.id])
-        arrangement.done_at = _now() if done else None
-        arrangement.done_on_time = done and scheduling.london_date(_now()) <= arrangement.due_on
-        arrangement.done_by = actor.user if done else None
-        await arrangement.save(update_fields=["done_at", "done_by_id", "done_on_time"])
-        await rollups.access_changed(access, await rollups.access_of([booking.id]))
-        await audit.record(
-            actor,
-            "arrangement.tick",
-            arrangement,
-            after={"done": done, "label": arrangement.label},
-            organisation_id=actor.organisation_id,
-        )
-
-
-def _overdue(actor: Actor) -> QuerySet[AccessArrangement]:
-    if not is_lead(actor):
-        raise Forbidden
-    return AccessArrangement.filter(
-        booking__activity__organisation_id=actor.organisation_id,
-        booking__status__in=HOLDING,
-        done_at__isnull=True,
-        due_on__lt=clock.today(),
-    )
-
-
-def overdue_arrangements_query(actor: Actor) -> QuerySet[AccessArrangement]:
-    """The overdue arrangements, as a query so that a page can read one page of it."""
-    return (
-        _overdue(actor)
-        .order_by("due_on", "id")
-        .prefetch_related("booking__representative", "booking__activity")
-    )
-
-
-async def overdue_arrangements(actor: Actor) -> list[AccessArrangement]:
-    return list(await overdue_arrangements_query(actor))
-
-
-async def overdue_arrangements_count(actor: Actor) -> int:
-    return await _overdue(actor).count()

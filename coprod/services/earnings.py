@@ -262,15 +262,16 @@ async def _activity_warnings(
     activity_id: int | None,
     to_person: bool,
 ) -> dict[int, str]:
-    """`activity_warning` for many people in a fixed number of queries, by representative
-    id: a lead's activity page weighs everyone in the organisation at once."""
+    """`activity_warning` for many people, by representative id, in the same few queries
+    however many there are and whoever among them has a limit (so a page costs the same)."""
+    people = list(reps)
+    if not people:
+        return {}
     watched = [
         rep
-        for rep in reps
+        for rep in people
         if limit_of(rep) is not None and rep.payment_preference != PaymentPreference.DECLINE
     ]
-    if not watched:
-        return {}
     day = london_date(starts_at)
     limits = {rep.id: limit for rep in watched if (limit := limit_of(rep, day)) is not None}
     periods = {rep_id: pay.period_of(day, limit[1]) for rep_id, limit in limits.items()}
@@ -281,19 +282,17 @@ async def _activity_warnings(
             status__in=[BookingStatus.CONFIRMED, BookingStatus.ATTENDED],
         )
         .exclude(activity_id=activity_id)
-        .prefetch_related("activity")
+        .select_related("activity")
     )
-    lines: list[tuple[int, Any, Any, Any]] = []
-    if periods:
-        lines = await ClaimLine.filter(
-            claim__representative_id__in=list(periods),
-            claim__status__in=list(EARNING),
-            day__gte=min(start for start, _ in periods.values()),
-            day__lte=max(end for _, end in periods.values()),
-        ).values_list("claim__representative_id", "day", "kind", "amount_pence")
+    lines = await ClaimLine.filter(
+        claim__representative_id__in=list(periods),
+        claim__status__in=list(EARNING),
+        day__gte=min((start for start, _ in periods.values()), default=day),
+        day__lte=max((end for _, end in periods.values()), default=day),
+    ).values_list("claim__representative_id", "day", "kind", "amount_pence")
     cards = {
         org_id: await rate_cards.rate_card(org_id)
-        for org_id in {rep.organisation_id for rep in watched}
+        for org_id in {rep.organisation_id for rep in people}
     }
     # Grouped by person once: a scan of everyone's rows for each person grows with the square
     # of the organisation.

@@ -1,6 +1,6 @@
 """Finding a time: inviting people to answer for each time on offer, their answers, and the
 grid a lead chooses from. The times are planned with the activity (`activities.add_options`);
-`bookings.finalise` books the one chosen."""
+choosing one (`finalise`) books the people chosen through `bookings.book`."""
 
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ from coprod import clock
 from coprod.config import get_settings
 from coprod.domain import scheduling
 from coprod.domain.contracts import Term, is_in_force
-from coprod.domain.scheduling import LONDON, Answer, Tally
-from coprod.errors import Conflict, NotFound
+from coprod.domain.scheduling import LONDON, Answer, Refusal, Tally
+from coprod.errors import Conflict, Forbidden, NotFound
 from coprod.models import (
     Activity,
     ActivityStatus,
+    Booking,
     Contract,
     Invitation,
     OptionAnswer,
@@ -27,7 +28,7 @@ from coprod.models import (
     TimeOption,
 )
 from coprod.security import hash_secret, new_secret
-from coprod.services import audit, contact, wellbeing
+from coprod.services import audit, bookings, contact, wellbeing
 from coprod.services.access import is_lead, require_lead
 from coprod.services.activities import how_to_join, lead_contact, what_is_paid
 from coprod.services.actor import Actor
@@ -251,3 +252,135 @@ async def grid(
     if any(any(c.wellbeing_flag for c in r.cells.values()) for r in rows):
         await audit.record(actor, "health.view", activity, after={"purpose": "invitation grid"})
     return options, rows, scheduling.tally(all_answers)
+
+
+# --------------------------------------------------------------------------- choosing the time
+
+# How a sentence says the way someone joins: "booked to join by phone".
+JOIN_BY = {"in_person": "in person", "video": "by video call", "phone": "by phone"}
+
+
+@dataclass
+class Outcome:
+    representative: Representative
+    booking: Booking | None
+    refused: list[Refusal]
+    note: str | None = None  # e.g. the way to join, when they had not chosen one
+
+
+@dataclass
+class Choice:
+    """One invited person against the time chosen: what they answered and whether they would
+    be booked unless the lead says otherwise."""
+
+    invitation: Invitation
+    representative: Representative
+    answer: str | None
+    bookable: bool  # False when they answered no: nothing the lead sends books them
+    ticked: bool  # booked if the lead makes no other pick
+
+
+async def _option_for(activity: Activity, raw: str) -> TimeOption:
+    option = (
+        await TimeOption.get_or_none(id=int(raw), activity=activity)
+        if raw.isascii() and raw.isdigit() and len(raw) < 10
+        else None
+    )
+    if option is None:
+        raise ValidationFailed.one("option_id", "Select the time you have chosen")
+    return option
+
+
+async def choices(
+    actor: Actor, activity: Activity, raw_option: str
+) -> tuple[TimeOption, list[Choice]]:
+    """Everyone invited, with their answer for the option, for the lead to confirm who to book."""
+    if not is_lead(actor):
+        raise Forbidden
+    if activity.organisation_id != actor.organisation_id:
+        raise NotFound
+    option = await _option_for(activity, raw_option)
+    invitations = await Invitation.filter(activity=activity).prefetch_related(
+        "representative", "answers"
+    )
+    out = []
+    for invitation in sorted(invitations, key=lambda i: i.representative.full_name):
+        answer = next((a.answer for a in invitation.answers if a.option_id == option.id), None)
+        out.append(
+            Choice(
+                invitation,
+                invitation.representative,
+                answer,
+                bookable=answer != scheduling.Answer.NO,
+                ticked=scheduling.finalise_refusal(answer, None) is None,
+            )
+        )
+    return option, out
+
+
+async def finalise(actor: Actor, activity: Activity, data: Mapping[str, Any]) -> list[Outcome]:
+    """Pick the time, then book the people chosen by the modes they asked for.
+
+    `representative_ids` is the lead's explicit pick; without it, those who answered yes or if
+    need be to the time are booked. Nobody who answered no to it is booked, whatever is sent.
+    Everyone invited gets an outcome: booked, or not and why."""
+    c = Checker(data)
+    raw_option = c.raw("option_id")
+    c.done()
+    option, everyone = await choices(actor, activity, raw_option)
+    picked: set[int] | None = None
+    raw_people = data.get("representative_ids")
+    if raw_people is not None:
+        people = raw_people if isinstance(raw_people, list) else [raw_people]
+        picked = {
+            int(str(p))
+            for p in people
+            if str(p).isascii() and str(p).isdigit() and len(str(p)) < 10
+        }
+    decided = [
+        (
+            choice,
+            scheduling.finalise_refusal(
+                choice.answer, None if picked is None else choice.representative.id in picked
+            ),
+        )
+        for choice in everyone
+    ]
+    if not any(refusal is None for _, refusal in decided):
+        raise ValidationFailed.one(
+            "representative_ids", "Select who will take part: nobody who can come is selected"
+        )
+    async with in_transaction():
+        await Activity.filter(id=activity.id).select_for_update().first()
+        await activity.refresh_from_db()
+        # Checked under the lock, so two leads choosing at once cannot both book.
+        if activity.status != ActivityStatus.PLANNING:
+            raise Conflict("A time has already been chosen for this activity", "option_id")
+        activity.starts_at = option.starts_at
+        activity.status = ActivityStatus.SCHEDULED
+        await activity.save(update_fields=["starts_at", "status"])
+        await audit.record(
+            actor, "activity.finalise", activity, after={"starts_at": option.starts_at.isoformat()}
+        )
+    outcomes = []
+    for choice, refusal in decided:
+        rep = choice.representative
+        if refusal is not None:
+            outcomes.append(Outcome(rep, None, [refusal]))
+            continue
+        mode = scheduling.booking_mode(
+            choice.invitation.mode if choice.answer else None,
+            rep.preferred_modes or [],
+            activity.modes,
+        )
+        note = (
+            None
+            if mode == choice.invitation.mode
+            else f"They had not said how they would join, so they are booked to join "
+            f"{JOIN_BY[mode]}: check this with them"
+        )
+        try:
+            outcomes.append(Outcome(rep, await bookings.book(actor, activity, rep, mode), [], note))
+        except bookings.BookingRefused as refused:
+            outcomes.append(Outcome(rep, None, refused.refusals))
+    return outcomes

@@ -22,16 +22,17 @@ from coprod.models import (
     ActivityStatus,
     Booking,
     Category,
+    Contract,
     Kind,
     Mode,
     Representative,
     Role,
 )
-from coprod.services import activities, bookings, contact, decisions
+from coprod.services import activities, bookings, contact, decisions, earnings
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from coprod.web.api.core import DECISIONS_FIELD, Decision, decisions_needed
-from coprod.web.api.paging import list_page
+from coprod.web.api.paging import keyset_page, list_page
 from coprod.web.api.registry import api
 from coprod.web.api.schema import Body, DateTime, Id, Page, Paging, Reply, text
 
@@ -244,6 +245,57 @@ async def list_activities(
     ids, cursor = list_page([row[0] for row in order], query)
     by_id = {a.id: a for a in await Activity.filter(id__in=ids)}
     return Page(items=[activity_reply(by_id[i]) for i in ids], next_cursor=cursor)
+
+
+class PeopleFilter(Paging):
+    find: str | None = Field(None, max_length=100, title="part of a name")
+
+
+class PersonToAdd(Reply):
+    id: int
+    full_name: str
+    has_contract: bool = Field(description="Has a contract (a booking also needs one in force)")
+    earnings_warning: str | None = Field(
+        description="Taking part may take them over their earnings limit for benefits: talk "
+        "with them first. It does not stop an invitation or a booking."
+    )
+
+
+@api.operation(
+    "GET",
+    "/activities/{id:int}/people-to-add",
+    summary="Who may still be invited (while finding a time) or booked (once scheduled), "
+    "by name",
+    tag=ACTIVITIES,
+    roles=LEADS,
+    query=PeopleFilter,
+    reply=Page[PersonToAdd],
+)
+async def people_to_add(
+    request: Request, actor: Actor, id: int, query: PeopleFilter
+) -> Page[PersonToAdd]:
+    activity = await activities.activity_for(actor, id)
+    found, cursor = await keyset_page(
+        activities.people_to_add(actor, activity, query.find or ""), query, ("full_name", "id")
+    )
+    contracted = set(
+        await Contract.filter(representative_id__in=[r.id for r in found]).values_list(
+            "representative_id", flat=True
+        )
+    )
+    warnings = await earnings.activity_warnings(activity, found)
+    return Page(
+        items=[
+            PersonToAdd(
+                id=r.id,
+                full_name=r.full_name,
+                has_contract=r.id in contracted,
+                earnings_warning=warnings.get(r.id),
+            )
+            for r in found
+        ],
+        next_cursor=cursor,
+    )
 
 
 @api.operation(

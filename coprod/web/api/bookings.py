@@ -29,6 +29,7 @@ from coprod.models import (
 from coprod.services import (
     access,
     activities,
+    arrangements,
     bookings,
     calendar_feed,
     contact,
@@ -375,7 +376,7 @@ async def tick_arrangement(
     )
     if arrangement is None:
         raise NotFound
-    await bookings.tick(actor, arrangement, body.done)
+    await arrangements.tick(actor, arrangement, body.done)
     return _arrangement(arrangement)
 
 
@@ -391,7 +392,7 @@ async def tick_arrangement(
 async def list_overdue_arrangements(
     request: Request, actor: Actor, query: Paging
 ) -> Page[OverdueArrangement]:
-    found, cursor = list_page(await bookings.overdue_arrangements(actor), query)
+    found, cursor = list_page(await arrangements.overdue(actor), query)
     return Page(
         items=[
             OverdueArrangement(

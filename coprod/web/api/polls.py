@@ -16,7 +16,7 @@ from starlette.requests import Request
 from coprod.domain.scheduling import Answer, Tally
 from coprod.errors import NotFound
 from coprod.models import BookingStatus, Invitation, Mode, OptionAnswer, TimeOption
-from coprod.services import activities, bookings, earnings, polls
+from coprod.services import activities, earnings, polls
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from coprod.web.api.activities import (
@@ -309,7 +309,7 @@ async def list_choices(
 ) -> Page[ChoiceReply]:
     activity = await activities.activity_for(actor, id)
     try:
-        _, everyone = await bookings.choices(actor, activity, str(option_id))
+        _, everyone = await polls.choices(actor, activity, str(option_id))
     except ValidationFailed:
         raise NotFound from None  # the option is part of the path: not one of this activity's
     page, cursor = list_page(everyone, query)
@@ -369,7 +369,7 @@ class Finalised(Reply):
 )
 async def finalise(request: Request, actor: Actor, id: int, body: Finalise) -> dict[str, Any]:
     activity = await activities.activity_for(actor, id)
-    outcomes = await bookings.finalise(actor, activity, body.data())
+    outcomes = await polls.finalise(actor, activity, body.data())
     booked = [o.representative for o in outcomes if o.booking]
     return {
         "warnings": warnings_of(await earnings.activity_warnings(activity, booked)),

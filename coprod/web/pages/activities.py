@@ -231,7 +231,7 @@ async def activity_finalise(request: Request, actor: Actor) -> Response:
         raw_option = str(form.get("option_id") or "")
         picked = [str(v) for v in form.getlist("representative_ids")]
         try:
-            outcomes = await bookings.finalise(
+            outcomes = await polls.finalise(
                 actor, activity, {"option_id": raw_option, "representative_ids": picked}
             )
             await activity.refresh_from_db()
@@ -252,7 +252,7 @@ async def activity_finalise(request: Request, actor: Actor) -> Response:
     planning = activity.status == ActivityStatus.PLANNING
     if planning and (errors is None or "option_id" not in errors.by_field()):
         try:
-            option, choices = await bookings.choices(actor, activity, raw_option)
+            option, choices = await polls.choices(actor, activity, raw_option)
             return page(
                 request,
                 "activities/finalise.html",

@@ -14,7 +14,15 @@ from coprod import clock
 from coprod.config import get_settings
 from coprod.errors import Conflict, NotFound
 from coprod.models import HOLDING, AccessArrangement, Booking, Role, WellbeingOutcome
-from coprod.services import access, activities, attendance, bookings, contact, reminders
+from coprod.services import (
+    access,
+    activities,
+    arrangements,
+    attendance,
+    bookings,
+    contact,
+    reminders,
+)
 from coprod.services.actor import Actor
 from coprod.services.calendar_feed import feed_by_token, reset_calendar_token
 from coprod.validation import ValidationFailed
@@ -124,7 +132,7 @@ async def arrangement_tick(request: Request, actor: Actor) -> Response:
     if arrangement is None:
         raise NotFound
     form = form_values(await request.form())
-    await bookings.tick(actor, arrangement, form.get("done") == "yes")
+    await arrangements.tick(actor, arrangement, form.get("done") == "yes")
     return redirect(str(form.get("back") or f"/bookings/{arrangement.booking_id}"))
 
 
@@ -139,7 +147,7 @@ async def call_list(request: Request, actor: Actor) -> Response:
 
 @signed_in(Role.INVOLVEMENT_LEAD)
 async def overdue(request: Request, actor: Actor) -> Response:
-    items = await paged(request, bookings.overdue_arrangements_query(actor))
+    items = await paged(request, arrangements.overdue_query(actor))
     return page(request, "activities/overdue.html", {"items": items})
 
 

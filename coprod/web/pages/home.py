@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from coprod.models import Booking, BookingStatus, Organisation, OutboxMessage, OutboxStatus, Role
-from coprod.services import bookings, contracts, payouts, reminders, wellbeing
+from coprod.services import arrangements, contracts, payouts, reminders, wellbeing
 from coprod.web.render import page
 
 
@@ -25,7 +25,7 @@ async def home(request: Request) -> Response:
         lead_counts = {
             "catch_ups": await contracts.catch_ups_due_count(actor),
             "consents": await wellbeing.consents_due_for_review_count(actor),
-            "overdue": await bookings.overdue_arrangements_count(actor),
+            "overdue": await arrangements.overdue_count(actor),
             "calls": await reminders.call_count(actor),
             "checks": await Booking.filter(
                 activity__organisation_id=actor.organisation_id,
