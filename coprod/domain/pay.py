@@ -4,10 +4,10 @@ tax years. All money is integer pence."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Protocol, TypeVar
@@ -275,8 +275,12 @@ FEE_ELEMENT = "fee"
 PAY_ELEMENTS: tuple[PayElement, ...] = (
     PayElement(FEE_ELEMENT, "FEE", "Involvement fee", taxable=True),
     *(
-        PayElement(kind.value, f"EXP-{kind.value.upper().replace('_', '-')}"[:20], kind.label,
-                   taxable=False)
+        PayElement(
+            kind.value,
+            f"EXP-{kind.value.upper().replace('_', '-')}"[:20],
+            kind.label,
+            taxable=False,
+        )
         for kind in ExpenseType
     ),
 )
