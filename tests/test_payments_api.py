@@ -166,9 +166,25 @@ async def test_choosing_how_someone_is_paid(world, client, make_client):
         "representative_id": ada.id,
         "payout_method": None,
         "payroll_reference": None,
+        "national_insurance_number": None,
         "stripe_account": False,
         "stripe_payouts_enabled": False,
         "stripe_ready": False,
+    }
+    # Finance and leads add a National Insurance number, not the person themselves.
+    own_ni = await ada_client.api(
+        "PUT",
+        url,
+        {
+            "payout_method": "payroll",
+            "payroll_reference": "PR-9",
+            "national_insurance_number": "AB123456C",
+        },
+    )
+    assert own_ni.status_code == 422
+    assert errors_of(own_ni) == {
+        "national_insurance_number": "Ask finance or your involvement lead to add a National "
+        "Insurance number"
     }
     unnamed = await ada_client.api("PUT", url, {"payout_method": "payroll"})
     assert unnamed.status_code == 422
