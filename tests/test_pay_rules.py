@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 
 from coprod.domain.pay import (
+    PAY_ELEMENT_CODE,
+    PAY_ELEMENTS,
     Band,
     ExpenseType,
     Rates,
@@ -16,8 +19,6 @@ from coprod.domain.pay import (
     daily_fees,
     expense_problems,
     fee_for_day,
-    PAY_ELEMENT_CODE,
-    PAY_ELEMENTS,
     limit_in_force,
     masked_national_insurance,
     mileage_pence,
@@ -259,7 +260,7 @@ def test_the_tax_months_cover_the_tax_year_without_gaps():
     start, end = tax_year_bounds(2026)
     months = [tax_month_bounds(2026, m) for m in range(1, 13)]
     assert months[0][0] == start and months[-1][1] == end
-    for (_, last), (first, _) in zip(months, months[1:], strict=False):
+    for (_, last), (first, _) in itertools.pairwise(months):
         assert first == last + dt.timedelta(days=1)
     day = start
     while day <= end:

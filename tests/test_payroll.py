@@ -33,6 +33,7 @@ from coprod.models import (
     Team,
 )
 from coprod.services import auth, claims, payouts, payroll, people
+from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from tests.conftest import postgres_only, sign_in
 from tests.involvement import Trust, person, took_part
@@ -181,10 +182,31 @@ def expected_rows(m: Month, codes: dict[str, str], day: dt.date) -> list[list[st
     year, month = tax_year_label(tax_year_of(day)), str(tax_month_of(day))
     one, two = str(m.sam_first.id), str(m.sam_second.id)
 
-    def row(ref: str, ni: str, name: str, key: str, what: str, taxable: str, amount: str,
-            centre: str, claim_ids: str) -> list[str]:  # fmt: skip
-        return [ref, ni, name, codes[key], what, taxable, amount, year, month, day.isoformat(),
-                centre, claim_ids]  # fmt: skip
+    def row(
+        ref: str,
+        ni: str,
+        name: str,
+        key: str,
+        what: str,
+        taxable: str,
+        amount: str,
+        centre: str,
+        claim_ids: str,
+    ) -> list[str]:
+        return [
+            ref,
+            ni,
+            name,
+            codes[key],
+            what,
+            taxable,
+            amount,
+            year,
+            month,
+            day.isoformat(),
+            centre,
+            claim_ids,
+        ]
 
     return [
         # Ann first: "=Ann Formula" sorts before "Sam Stone", and is written neutralised.
@@ -198,7 +220,7 @@ def expected_rows(m: Month, codes: dict[str, str], day: dt.date) -> list[list[st
             "70.00",
             "CC-S2",
             str(m.ann_claim.id),
-        ),  # fmt: skip
+        ),
         # Sam's fees: one row per cost centre, his two claims summed on North's row.
         row(
             "PR-100",
@@ -210,7 +232,7 @@ def expected_rows(m: Month, codes: dict[str, str], day: dt.date) -> list[list[st
             "70.00",
             "CC-DEFAULT",
             two,
-        ),  # fmt: skip
+        ),
         row(
             "PR-100",
             SAM_NI,
@@ -221,14 +243,10 @@ def expected_rows(m: Month, codes: dict[str, str], day: dt.date) -> list[list[st
             "245.00",
             "CC-N1",
             f"{one} {two}",
-        ),  # fmt: skip
-        row(
-            "PR-100", SAM_NI, "Sam Stone", "fee", "Involvement fee", "yes", "35.00", "CC-S2", one
-        ),  # fmt: skip
+        ),
+        row("PR-100", SAM_NI, "Sam Stone", "fee", "Involvement fee", "yes", "35.00", "CC-S2", one),
         row("PR-100", SAM_NI, "Sam Stone", "mileage", "Mileage", "no", "4.50", "CC-N1", one),
-        row(
-            "PR-100", SAM_NI, "Sam Stone", "parking", "Parking", "no", "3.00", "CC-DEFAULT", two
-        ),  # fmt: skip
+        row("PR-100", SAM_NI, "Sam Stone", "parking", "Parking", "no", "3.00", "CC-DEFAULT", two),
         # £5.01 of food on the day shared by two teams: to the penny, the odd one last.
         row(
             "PR-100",
@@ -240,7 +258,7 @@ def expected_rows(m: Month, codes: dict[str, str], day: dt.date) -> list[list[st
             "2.50",
             "CC-N1",
             one,
-        ),  # fmt: skip
+        ),
         row(
             "PR-100",
             SAM_NI,
@@ -251,7 +269,7 @@ def expected_rows(m: Month, codes: dict[str, str], day: dt.date) -> list[list[st
             "2.51",
             "CC-S2",
             one,
-        ),  # fmt: skip
+        ),
     ]
 
 
@@ -357,11 +375,15 @@ async def test_the_payment_date_is_required_and_not_long_past(client, make_clien
 
     cases = [
         ({}, "Enter the payment date"),
-        ({"payment_date": ago(8).isoformat()},
-         "The payment date must be today, in the future or in the last 7 days"),
-        ({"payment_date": (today() + dt.timedelta(days=367)).isoformat()},
-         "The payment date must be within a year from today"),
-    ]  # fmt: skip
+        (
+            {"payment_date": ago(8).isoformat()},
+            "The payment date must be today, in the future or in the last 7 days",
+        ),
+        (
+            {"payment_date": (today() + dt.timedelta(days=367)).isoformat()},
+            "The payment date must be within a year from today",
+        ),
+    ]
     for body, message in cases:
         refused = await finance.api("POST", "/api/v1/payroll-exports", body)
         assert refused.status_code == 422
@@ -373,7 +395,7 @@ async def test_the_payment_date_is_required_and_not_long_past(client, make_clien
             "payment_date[day]": "31",
             "payment_date[month]": "2",
             "payment_date[year]": str(today().year + 1),
-        },  # fmt: skip
+        },
     )
     assert page.status_code == 422
     assert "The payment date must be a real date" in html.unescape(page.text)
@@ -484,7 +506,7 @@ async def test_a_national_insurance_number_is_encrypted_masked_and_audited(
             "payout_method": "payroll",
             "payroll_reference": "PR-1",
             "national_insurance_number": "QQ 12 34 56 C",
-        },  # fmt: skip
+        },
     )
     assert bad.status_code == 422
     assert errors_of(bad) == {
@@ -498,7 +520,7 @@ async def test_a_national_insurance_number_is_encrypted_masked_and_audited(
             "payout_method": "payroll",
             "payroll_reference": "PR-1",
             "national_insurance_number": " ab 12 34 56 c ",
-        },  # fmt: skip
+        },
     )
 
     assert set_up.status_code == 200, set_up.text
@@ -527,7 +549,7 @@ async def test_a_national_insurance_number_is_encrypted_masked_and_audited(
             "payout_method": "payroll",
             "payroll_reference": "PR-2",
             "national_insurance_number": "JG103771D",
-        },  # fmt: skip
+        },
     )
     assert page.status_code == 303, page.text
     shown = html.unescape((await lead.get(f"/representatives/{sam.id}/payments")).text)
@@ -540,7 +562,7 @@ async def test_a_national_insurance_number_is_encrypted_masked_and_audited(
             "payout_method": "payroll",
             "payroll_reference": "PR-2",
             "national_insurance_number": "BG123456C",
-        },  # fmt: skip
+        },
     )
     assert wrong.status_code == 422
     assert "Enter a National Insurance number in the correct format" in html.unescape(wrong.text)
@@ -575,9 +597,13 @@ async def test_claims_missing_payroll_details_wait_with_the_reason_and_the_rest_
 
     exported = await finance.post_form(
         "/finance",
-        {"action": "payroll", "payment_date[day]": str(pay_day().day),
-         "payment_date[month]": str(pay_day().month), "payment_date[year]": str(pay_day().year)},
-    )  # fmt: skip
+        {
+            "action": "payroll",
+            "payment_date[day]": str(pay_day().day),
+            "payment_date[month]": str(pay_day().month),
+            "payment_date[year]": str(pay_day().year),
+        },
+    )
 
     assert exported.status_code == 303, exported.text
     export_id = int(re.search(r"exported=(\d+)", exported.headers["location"]).group(1))
@@ -592,7 +618,7 @@ async def test_claims_missing_payroll_details_wait_with_the_reason_and_the_rest_
             "payout_method": "payroll",
             "payroll_reference": "PR-300",
             "national_insurance_number": "CE 00 00 00 A",
-        },  # fmt: skip
+        },
     )
     after = (await finance.get("/api/v1/payroll/not-ready")).json()["items"]
     assert after == []
@@ -735,17 +761,22 @@ async def test_someone_with_no_email_and_no_stripe_is_paid_through_payroll_by_th
             "payout_method": "payroll",
             "payroll_reference": "PR-77",
             "national_insurance_number": "ce 12 34 56 b",
-        },  # fmt: skip
+        },
     )
     assert set_up.status_code == 303, set_up.text
     # The claim: drafted and submitted by the lead, approved by another lead.
     drafted = await lead.post_form(
         "/claims",
-        {"representative_id": str(rep.id),
-         "period_start[day]": str(ago(4).day), "period_start[month]": str(ago(4).month),
-         "period_start[year]": str(ago(4).year), "period_end[day]": str(ago(4).day),
-         "period_end[month]": str(ago(4).month), "period_end[year]": str(ago(4).year)},
-    )  # fmt: skip
+        {
+            "representative_id": str(rep.id),
+            "period_start[day]": str(ago(4).day),
+            "period_start[month]": str(ago(4).month),
+            "period_start[year]": str(ago(4).year),
+            "period_end[day]": str(ago(4).day),
+            "period_end[month]": str(ago(4).month),
+            "period_end[year]": str(ago(4).year),
+        },
+    )
     assert drafted.status_code == 303, drafted.text
     claim_id = int(drafted.headers["location"].split("/")[2].split("?")[0])
     added = await lead.post_form(
@@ -768,9 +799,13 @@ async def test_someone_with_no_email_and_no_stripe_is_paid_through_payroll_by_th
     assert "Pat Post, paid by payroll" in finance_page
     exported = await finance.post_form(
         "/finance",
-        {"action": "payroll", "payment_date[day]": str(today().day),
-         "payment_date[month]": str(today().month), "payment_date[year]": str(today().year)},
-    )  # fmt: skip
+        {
+            "action": "payroll",
+            "payment_date[day]": str(today().day),
+            "payment_date[month]": str(today().month),
+            "payment_date[year]": str(today().year),
+        },
+    )
     assert exported.status_code == 303, exported.text
     export_id = int(re.search(r"exported=(\d+)", exported.headers["location"]).group(1))
     listed = html.unescape((await finance.get(exported.headers["location"])).text)
@@ -779,11 +814,27 @@ async def test_someone_with_no_email_and_no_stripe_is_paid_through_payroll_by_th
     year, month = tax_year_label(tax_year_of(today())), str(tax_month_of(today()))
     common = [year, month, today().isoformat(), ""]
     assert fee == [
-        "PR-77", "CE123456B", "Pat Post", "FEE", "Involvement fee", "yes", "140.00",
-        *common, str(claim_id)]  # fmt: skip
+        "PR-77",
+        "CE123456B",
+        "Pat Post",
+        "FEE",
+        "Involvement fee",
+        "yes",
+        "140.00",
+        *common,
+        str(claim_id),
+    ]
     assert mileage == [
-        "PR-77", "CE123456B", "Pat Post", "EXP-MILEAGE", "Mileage", "no", "5.40",
-        *common, str(claim_id)]  # fmt: skip
+        "PR-77",
+        "CE123456B",
+        "Pat Post",
+        "EXP-MILEAGE",
+        "Mileage",
+        "no",
+        "5.40",
+        *common,
+        str(claim_id),
+    ]
     assert (await Claim.get(id=claim_id)).status == ClaimStatus.SENT_TO_PAYROLL
     assert "CE123456B" not in html.unescape((await finance.get(f"/claims/{claim_id}")).text)
     assert await AuditEvent.filter(action="payroll.download").count() == 1
