@@ -336,10 +336,20 @@ async def test_finance_and_administrators_keep_the_rate_card(world, client, make
 
 async def test_the_files_are_those_the_pages_give(world, client, make_client):
     t = await trust(world)
-    ada = await new_rep(t, "Ada Able", payout_method="payroll", payroll_reference="PR-1")
+    ada = await new_rep(t, "Ada Able")
+    await payouts.set_payout_method(
+        t.lead,
+        ada,
+        {
+            "payout_method": "payroll",
+            "payroll_reference": "PR-1",
+            "national_insurance_number": "AB123456C",
+        },
+    )
     await claim_of(ada, expense=380)
     finance = await signed_in(make_client, "finance@trust.example")
-    export = (await finance.api("POST", "/api/v1/payroll-exports", {})).json()
+    pay_day = {"payment_date": clock.today().isoformat()}
+    export = (await finance.api("POST", "/api/v1/payroll-exports", pay_day)).json()
 
     url = f"/api/v1/payroll-exports/{export['id']}/csv"
     file = await finance.get(url)
