@@ -230,7 +230,8 @@ def not_ready_reason(rep: Representative) -> str | None:
 
 def not_ready(organisation_id: int | None) -> QuerySet[Claim]:
     """Approved claims of people paid through payroll that an export would leave out, because
-    a payroll number or National Insurance number is missing."""
+    a payroll number or National Insurance number is missing. The person comes in the same
+    query, for the reason each needs."""
     return Claim.filter(
         Q(representative__payroll_reference__isnull=True)
         | Q(representative__payroll_reference="")
@@ -239,7 +240,7 @@ def not_ready(organisation_id: int | None) -> QuerySet[Claim]:
         status=ClaimStatus.APPROVED,
         representative__payout_method="payroll",
         payroll_export_id__isnull=True,
-    )
+    ).select_related("representative")
 
 
 # --------------------------------------------------------------------------- the file

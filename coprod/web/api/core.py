@@ -164,7 +164,7 @@ async def list_teams(request: Request, actor: Actor, query: Paging) -> Page[Team
 )
 async def create_team(request: Request, actor: Actor, body: TeamInput) -> TeamReply:
     team = await people.create_team(actor, await own_organisation(actor), body.name)
-    return TeamReply(id=team.id, name=team.name)
+    return TeamReply(id=team.id, name=team.name, cost_centre=team.cost_centre)
 
 
 class AuditEventReply(Reply):

@@ -8,7 +8,7 @@ from pydantic import Field
 from starlette.requests import Request
 
 from coprod.domain.pay import PAY_ELEMENTS
-from coprod.models import Claim, Role
+from coprod.models import Role
 from coprod.services import payroll
 from coprod.services.actor import Actor
 from coprod.web.api.claims import FINANCE, PAYMENTS
@@ -112,7 +112,6 @@ async def list_not_ready(request: Request, actor: Actor, query: Paging) -> Page[
     rows, cursor = await keyset_page(
         payroll.not_ready(actor.organisation_id), query, ("-period_start", "-id")
     )
-    await Claim.fetch_for_list(rows, "representative")
     return Page(
         items=[
             NotReadyReply(

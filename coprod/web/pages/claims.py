@@ -249,9 +249,7 @@ async def finance(request: Request, actor: Actor) -> Response:
     )
     not_ready = await paged(
         request,
-        payroll.not_ready(actor.organisation_id)
-        .prefetch_related("representative")
-        .order_by(*order),
+        payroll.not_ready(actor.organisation_id).order_by(*order),
         param="not_ready",
     )
     return page(
