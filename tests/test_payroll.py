@@ -709,6 +709,8 @@ async def test_a_team_cost_centre_is_checked_and_audited(client, make_client, wo
     assert "The cost centre can only include letters, numbers and hyphens" in html.unescape(
         bad.text
     )
+    # The error summary's link leads to the team's field.
+    assert 'href="#cost_centre"' in bad.text and 'id="cost_centre"' in bad.text
     too_long = await client.api(
         "PUT", f"/api/v1/teams/{p.north.id}/cost-centre", {"cost_centre": "C" * 21}
     )
