@@ -111,7 +111,10 @@ async def build(n: int, *, world: Any) -> Scene:
     second_lead_email = f"lead{n}@trust.example"
     await world.user(org, second_lead_email, Role.INVOLVEMENT_LEAD)
 
-    teams = [Team(organisation=org, name=f"Team {t}") for t in range(2)]
+    teams = [
+        Team(organisation=org, name=f"Team {t}", cost_centre="CC-1" if t == 0 else None)
+        for t in range(2)
+    ]
     await Team.bulk_create(teams)
     teams = list(await Team.filter(organisation=org).order_by("id"))
     await Project.bulk_create(
@@ -205,6 +208,8 @@ async def build(n: int, *, world: Any) -> Scene:
     )
     options = list(await TimeOption.filter(activity=planning).order_by("id"))
 
+    # Half of those paid through payroll have a National Insurance number: the rest wait.
+    ni_number = encrypt_json({"number": "AB123456C"})
     await Representative.bulk_create(
         [
             Representative(
@@ -223,6 +228,8 @@ async def build(n: int, *, world: Any) -> Scene:
                 # Approved claims (i % 4 == 1) are half paid through payroll, half by Stripe.
                 payout_method="payroll" if i % 8 == 1 else "stripe",
                 payroll_reference=f"P{i:05d}" if i % 8 == 1 else None,
+                national_insurance_encrypted=ni_number if i % 16 == 1 else None,
+                national_insurance_masked="•• •• •• 56 C" if i % 16 == 1 else None,
                 earnings_limit_pence=20000 if i % 4 == 0 else None,
                 earnings_limit_period="week" if i % 4 == 0 else None,
             )

@@ -651,9 +651,12 @@ async def test_pay_runs_and_payroll_exports_are_for_finance(client, make_client,
     ann = await contracted_rep(client, full_name="Ann Able")
     bob = await contracted_rep(client, full_name="Bob Baker")
     await Representative.filter(id=ann["id"]).update(payout_method="stripe")
-    await Representative.filter(id=bob["id"]).update(
-        payout_method="payroll", payroll_reference="PR-42"
+    payroll = {"payout_method": "payroll", "payroll_reference": "PR-42"}
+    ni = {"national_insurance_number": "AB 12 34 56 C"}
+    set_up = await client.api(
+        "PUT", f"/api/v1/representatives/{bob['id']}/payout-method", payroll | ni
     )
+    assert set_up.status_code == 200, set_up.text
     ann_claim = await claim_with_mileage(client, ann["id"], "10")
     bob_claim = await claim_with_mileage(client, bob["id"], "20")
     await Claim.filter(id__in=[ann_claim["id"], bob_claim["id"]]).update(
@@ -682,17 +685,26 @@ async def test_pay_runs_and_payroll_exports_are_for_finance(client, make_client,
     ]
     assert (await finance.get("/api/v1/pay-runs?status=pending")).json()["items"] == []
 
-    exported = await finance.api("POST", "/api/v1/payroll-exports", {})
+    pay_day = {"payment_date": clock.today().isoformat()}
+    exported = await finance.api("POST", "/api/v1/payroll-exports", pay_day)
     assert exported.status_code == 201, exported.text
     body = exported.json()
     assert body["claim_count"] == 1
     assert body["csv"].startswith("\ufeff")  # the file as finance downloads it
     rows = list(csv.reader(io.StringIO(body["csv"].removeprefix("\ufeff"))))
-    assert rows[0][0] == "payroll_reference"
-    assert rows[1][:3] == ["PR-42", "Bob Baker", str(bob_claim["id"])]
-    assert rows[1][5:] == ["0.00", "9.00", "9.00"]
+    assert rows[0][0] == "payroll_number"
+    assert rows[1][:7] == [
+        "PR-42",
+        "AB123456C",
+        "Bob Baker",
+        "EXP-MILEAGE",
+        "Mileage",
+        "no",
+        "9.00",
+    ]
+    assert rows[1][-1] == str(bob_claim["id"])
     assert (await Claim.get(id=bob_claim["id"])).status == ClaimStatus.SENT_TO_PAYROLL
-    nothing = await finance.api("POST", "/api/v1/payroll-exports", {})
+    nothing = await finance.api("POST", "/api/v1/payroll-exports", pay_day)
     assert nothing.status_code == 422
     assert errors_of(nothing) == {"claims": "There are no approved payroll claims to export"}
     unexplained = await finance.api("POST", "/api/v1/payroll-exports", {"export_id": body["id"]})

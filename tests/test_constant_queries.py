@@ -98,6 +98,10 @@ PAGES: dict[str, Get] = {
     "/receipts/{id:int}": Get("staff", "/receipts/{expense}", 404),
     "/finance": Get("staff", "/finance"),
     "/finance/exports/{id:int}.csv": Get("staff", "/finance/exports/{payroll_export}.csv"),
+    "/finance/pay-elements": Get("staff", "/finance/pay-elements"),
+    "/representatives/{id:int}/payments": Get(
+        "staff", "/representatives/{representative}/payments"
+    ),
     "/my/payments": Get("representative", "/my/payments"),
     "/my/statement": Get("representative", "/my/statement"),
     "/representatives/{id:int}/statement": Get(
@@ -174,6 +178,8 @@ API_READS: dict[str, Get] = {
     f"{A}/payroll-exports/{{id:int}}/csv": Get(
         "staff", f"{A}/payroll-exports/{{payroll_export}}/csv"
     ),
+    f"{A}/payroll/pay-elements": Get("staff", f"{A}/payroll/pay-elements"),
+    f"{A}/payroll/not-ready": Get("staff", f"{A}/payroll/not-ready"),
     f"{A}/activities/{{id:int}}/options": Get("staff", f"{A}/activities/{{planning}}/options"),
     f"{A}/activities/{{id:int}}/answers": Get("staff", f"{A}/activities/{{planning}}/answers"),
     f"{A}/activities/{{id:int}}/options/{{option_id:int}}/choices": Get(
@@ -360,11 +366,32 @@ API_WRITES: dict[str, Write] = {
         "staff", f"{A}/networks/{{network}}/people/{{network_role}}", None
     ),
     f"POST {A}/pay-runs": Write("staff", f"{A}/pay-runs", {}, 201),
-    f"POST {A}/payroll-exports": Write("staff", f"{A}/payroll-exports", {}, 201),
+    f"POST {A}/payroll-exports": Write("staff", f"{A}/payroll-exports", {"payment_date": DAY}, 201),
     f"PUT {A}/representatives/{{id:int}}/payout-method": Write(
         "staff",
         f"{A}/representatives/{{representative}}/payout-method",
-        {"payout_method": "payroll", "payroll_reference": "P00001"},
+        {
+            "payout_method": "payroll",
+            "payroll_reference": "P00001",
+            "national_insurance_number": "AB 12 34 56 C",
+        },
+    ),
+    f"PUT {A}/payroll/pay-elements": Write(
+        "staff",
+        f"{A}/payroll/pay-elements",
+        {
+            "fee": "FEE-{n}",
+            "mileage": "M",
+            "public_transport": "PT",
+            "taxi": "T",
+            "parking": "P",
+            "care_cover": "C",
+            "subsistence": "S",
+            "default_cost_centre": "CC-0",
+        },
+    ),
+    f"PUT {A}/teams/{{id:int}}/cost-centre": Write(
+        "staff", f"{A}/teams/{{team}}/cost-centre", {"cost_centre": "CC-{n}"}
     ),
     f"POST {A}/representatives": Write(
         "staff",

@@ -24,7 +24,7 @@ from coprod.models import (
     Organisation,
     Role,
 )
-from coprod.services import auth, claims, payouts
+from coprod.services import auth, claims, payouts, payroll
 from tests.conftest import sign_in
 from tests.involvement import (
     claimed_and_approved,
@@ -100,30 +100,38 @@ async def test_the_payroll_export_and_statement_downloads_are_safe_and_exact(
     for name, reference in ((HYPERLINK, "+1"), ("Bea Bold", "@PR-2")):
         rep = await person(t, name, contract_from=started)
         await payouts.set_payout_method(
-            t.lead, rep, {"payout_method": "payroll", "payroll_reference": reference}
+            t.lead,
+            rep,
+            {
+                "payout_method": "payroll",
+                "payroll_reference": reference,
+                "national_insurance_number": "AB123456C",
+            },
         )
         rows.append(await took_part(t, rep, started + dt.timedelta(days=3), minutes=300))
         people[name] = rep
     for rep in people.values():
         await claimed_and_approved(t, rep, rows, miles=10)
-    first = await payouts.export_payroll(finance)
+    pay_day = {"payment_date": clock.today().isoformat()}
+    first = await payroll.export_payroll(finance, pay_day)
     # A correction takes £12.50 back from the first person; it is approved and exported too.
     paid = await Claim.get(representative_id=people[HYPERLINK].id)
     correction = await claims.correct(t.lead, paid, {"amount_pence": -1250, "reason": "Overpaid"})
     await claims.submit(t.lead, correction)
     await claims.approve(t.approver, correction, {})
-    second = await payouts.export_payroll(finance)
+    second = await payroll.export_payroll(finance, pay_day)
 
     await sign_in(client, "fin@trust.example")
     header, *lines = rows_of(await client.get(f"/finance/exports/{first.id}.csv"))
-    assert header[:2] == ["payroll_reference", "name"]
-    by_name = {line[1]: line for line in lines}
+    assert header[:3] == ["payroll_number", "national_insurance_number", "name"]
+    by_name = {(line[2], line[3]): line for line in lines}
     # What a person typed is neutralised; the amounts our code worked out are plain numbers.
-    assert by_name["'" + HYPERLINK][0] == "'+1"
-    assert by_name["'" + HYPERLINK][5:] == ["140.00", "4.50", "144.50"]
-    assert by_name["Bea Bold"][0] == "'@PR-2"
+    assert by_name[("'" + HYPERLINK, "FEE")][0] == "'+1"
+    assert by_name[("'" + HYPERLINK, "FEE")][6] == "140.00"
+    assert by_name[("'" + HYPERLINK, "EXP-MILEAGE")][6] == "4.50"
+    assert by_name[("Bea Bold", "FEE")][0] == "'@PR-2"
     _, taken_back = rows_of(await client.get(f"/finance/exports/{second.id}.csv"))
-    assert taken_back[5:] == ["-12.50", "0.00", "-12.50"]
+    assert (taken_back[3], taken_back[6]) == ("FEE", "-12.50")
 
     lead = make_client()
     await sign_in(lead, "lead@trust.example")

@@ -58,8 +58,13 @@ async def test_a_correction_counts_towards_earnings_in_the_week_it_puts_right(
     )
     assert (await ann_client.api("POST", f"/api/v1/claims/{claim['id']}/submit", {})).is_success
     assert (await client.api("POST", f"/api/v1/claims/{claim['id']}/approve", {})).is_success
+    ni = {"national_insurance_number": "AB123456C"}
+    payroll = {"payout_method": "payroll", "payroll_reference": "PR-7"} | ni
+    url = f"/api/v1/representatives/{ann['id']}/payout-method"
+    assert (await client.api("PUT", url, payroll)).status_code == 200
     finance = await finance_of(world, make_client, org, "finance@trust.example")
-    assert (await finance.api("POST", "/api/v1/payroll-exports", {})).status_code == 201
+    pay_day = {"payment_date": clock.today().isoformat()}
+    assert (await finance.api("POST", "/api/v1/payroll-exports", pay_day)).status_code == 201
 
     # A £50 correction to that day takes the week to £120, over her £100.
     corrected = await client.post_form(

@@ -8,6 +8,7 @@ import asyncio
 import html
 from typing import Any
 
+from coprod import clock
 from coprod.models import AuditEvent, Claim, ClaimLine, FeeDay
 from coprod.templating import long_date
 from tests.conftest import postgres_only
@@ -130,8 +131,13 @@ async def test_a_correction_is_never_refused_as_a_day_already_paid(client, make_
     claim = await draft(ann_client, None)
     assert (await ann_client.api("POST", f"/api/v1/claims/{claim['id']}/submit", {})).is_success
     assert (await client.api("POST", f"/api/v1/claims/{claim['id']}/approve", {})).is_success
+    ni = {"national_insurance_number": "AB123456C"}
+    payroll = {"payout_method": "payroll", "payroll_reference": "PR-7"} | ni
+    url = f"/api/v1/representatives/{ann['id']}/payout-method"
+    assert (await client.api("PUT", url, payroll)).status_code == 200
     finance = await finance_of(world, make_client, org, "finance@trust.example")
-    assert (await finance.api("POST", "/api/v1/payroll-exports", {})).status_code == 201
+    pay_day = {"payment_date": clock.today().isoformat()}
+    assert (await finance.api("POST", "/api/v1/payroll-exports", pay_day)).status_code == 201
 
     corrected = await client.post_form(
         f"/claims/{claim['id']}/correct",

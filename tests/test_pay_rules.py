@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 
 from coprod.domain.pay import (
+    PAY_ELEMENT_CODE,
+    PAY_ELEMENTS,
     Band,
     ExpenseType,
     Rates,
@@ -17,11 +20,17 @@ from coprod.domain.pay import (
     expense_problems,
     fee_for_day,
     limit_in_force,
+    masked_national_insurance,
     mileage_pence,
     month_of,
+    national_insurance_number,
+    payroll_details_missing,
     pounds,
     rates_on,
+    tax_month_bounds,
+    tax_month_of,
     tax_year_bounds,
+    tax_year_label,
     tax_year_of,
     week_of,
 )
@@ -212,3 +221,113 @@ def test_pounds(raw, value):
 )
 def test_a_new_claim_starts_as_the_month_of_the_earliest_unclaimed_day(unclaimed, today, period):
     assert claim_period(unclaimed, today) == period
+
+
+# --------------------------------------------------------------------------- payroll
+
+
+@pytest.mark.parametrize(
+    ("day", "year", "label", "month"),
+    [
+        (D(2026, 4, 5), 2025, "2025/26", 12),  # the last day of a tax year
+        (D(2026, 4, 6), 2026, "2026/27", 1),  # the first day of the next
+        (D(2026, 5, 5), 2026, "2026/27", 1),
+        (D(2026, 5, 6), 2026, "2026/27", 2),
+        (D(2026, 12, 25), 2026, "2026/27", 9),
+        (D(2027, 1, 1), 2026, "2026/27", 9),  # month 9 runs 6 December to 5 January
+        (D(2027, 1, 5), 2026, "2026/27", 9),
+        (D(2027, 1, 6), 2026, "2026/27", 10),
+        (D(2027, 3, 5), 2026, "2026/27", 11),
+        (D(2027, 3, 6), 2026, "2026/27", 12),
+        (D(2027, 4, 5), 2026, "2026/27", 12),
+        (D(2027, 4, 6), 2027, "2027/28", 1),
+        (D(2028, 2, 29), 2027, "2027/28", 11),  # a leap day
+        (D(1999, 4, 6), 1999, "1999/00", 1),  # the century turns in the label
+    ],
+)
+def test_tax_month(day, year, label, month):
+    assert (tax_year_of(day), tax_year_label(tax_year_of(day)), tax_month_of(day)) == (
+        year,
+        label,
+        month,
+    )
+    start, end = tax_month_bounds(year, month)
+    assert start <= day <= end
+    assert start.day == 6 and end.day == 5
+
+
+def test_the_tax_months_cover_the_tax_year_without_gaps():
+    start, end = tax_year_bounds(2026)
+    months = [tax_month_bounds(2026, m) for m in range(1, 13)]
+    assert months[0][0] == start and months[-1][1] == end
+    for (_, last), (first, _) in itertools.pairwise(months):
+        assert first == last + dt.timedelta(days=1)
+    day = start
+    while day <= end:
+        assert tax_month_bounds(2026, tax_month_of(day))[0] <= day
+        day += dt.timedelta(days=1)
+    with pytest.raises(ValueError):
+        tax_month_bounds(2026, 13)
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("AB123456C", "AB123456C"),
+        ("ab 12 34 56 c", "AB123456C"),  # spaces and lower case, as people type it
+        (" JG 10 37 71 D ", "JG103771D"),
+        ("AB 12 34 56 A", "AB123456A"),
+        ("AB123456", None),  # no suffix
+        ("AB123456E", None),  # suffix A to D only
+        ("AB12345C", None),  # five digits
+        ("AB1234567C", None),  # seven digits
+        ("DA123456C", None),  # D never first
+        ("FA123456C", None),  # F never first
+        ("IA123456C", None),  # I never first
+        ("QQ123456C", None),  # Q never first (HMRC's example is not a real number)
+        ("UA123456C", None),  # U never first
+        ("VA123456C", None),  # V never first
+        ("AD123456C", None),  # D never second
+        ("AO123456C", None),  # O never second
+        ("AQ123456C", None),
+        ("OA123456C", "OA123456C"),  # O may come first
+        ("BG123456C", None),  # prefixes never issued
+        ("GB123456C", None),
+        ("NK123456C", None),
+        ("KN123456C", None),
+        ("TN123456C", None),
+        ("NT123456C", None),
+        ("ZZ123456C", None),
+        ("", None),
+        ("A B-12-34-56-C", None),
+    ],
+)
+def test_national_insurance_numbers(typed, stored):
+    assert national_insurance_number(typed) == stored
+
+
+def test_a_national_insurance_number_is_shown_masked():
+    assert masked_national_insurance("AB123456C") == "•• •• •• 56 C"
+
+
+def test_pay_elements_fees_are_taxable_and_each_expense_type_is_not():
+    assert [(e.key, e.taxable) for e in PAY_ELEMENTS] == [
+        ("fee", True),
+        *((kind.value, False) for kind in ExpenseType),
+    ]
+    for e in PAY_ELEMENTS:
+        assert PAY_ELEMENT_CODE.fullmatch(e.default_code)
+    assert len({e.default_code for e in PAY_ELEMENTS}) == len(PAY_ELEMENTS)
+
+
+@pytest.mark.parametrize(
+    ("reference", "ni", "reason"),
+    [
+        (True, True, None),
+        (True, False, "Add Sam's National Insurance number"),
+        (False, True, "Add Sam's payroll number"),
+        (False, False, "Add Sam's payroll number and National Insurance number"),
+    ],
+)
+def test_what_payroll_still_needs(reference, ni, reason):
+    assert payroll_details_missing("Sam", has_reference=reference, has_ni=ni) == reason

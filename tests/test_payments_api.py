@@ -166,9 +166,25 @@ async def test_choosing_how_someone_is_paid(world, client, make_client):
         "representative_id": ada.id,
         "payout_method": None,
         "payroll_reference": None,
+        "national_insurance_number": None,
         "stripe_account": False,
         "stripe_payouts_enabled": False,
         "stripe_ready": False,
+    }
+    # Finance and leads add a National Insurance number, not the person themselves.
+    own_ni = await ada_client.api(
+        "PUT",
+        url,
+        {
+            "payout_method": "payroll",
+            "payroll_reference": "PR-9",
+            "national_insurance_number": "AB123456C",
+        },
+    )
+    assert own_ni.status_code == 422
+    assert errors_of(own_ni) == {
+        "national_insurance_number": "Ask finance or your involvement lead to add a National "
+        "Insurance number"
     }
     unnamed = await ada_client.api("PUT", url, {"payout_method": "payroll"})
     assert unnamed.status_code == 422
@@ -320,10 +336,20 @@ async def test_finance_and_administrators_keep_the_rate_card(world, client, make
 
 async def test_the_files_are_those_the_pages_give(world, client, make_client):
     t = await trust(world)
-    ada = await new_rep(t, "Ada Able", payout_method="payroll", payroll_reference="PR-1")
+    ada = await new_rep(t, "Ada Able")
+    await payouts.set_payout_method(
+        t.lead,
+        ada,
+        {
+            "payout_method": "payroll",
+            "payroll_reference": "PR-1",
+            "national_insurance_number": "AB123456C",
+        },
+    )
     await claim_of(ada, expense=380)
     finance = await signed_in(make_client, "finance@trust.example")
-    export = (await finance.api("POST", "/api/v1/payroll-exports", {})).json()
+    pay_day = {"payment_date": clock.today().isoformat()}
+    export = (await finance.api("POST", "/api/v1/payroll-exports", pay_day)).json()
 
     url = f"/api/v1/payroll-exports/{export['id']}/csv"
     file = await finance.get(url)

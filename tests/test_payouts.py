@@ -1,5 +1,5 @@
 """Paying claims: Stripe onboarding, signed webhooks, pay runs made by the worker job, failures
-and retries that never pay twice, and the payroll export.
+and retries that never pay twice. The payroll export is tested in test_payroll.py.
 
 Real database, the app in-process for webhooks, the real stripe library over real HTTP to the
 Stripe stand-in, and a real SMTP server for the remittance emails.
@@ -8,9 +8,7 @@ Stripe stand-in, and a real SMTP server for the remittance emails.
 from __future__ import annotations
 
 import asyncio
-import csv
 import datetime as dt
-import io
 import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -41,7 +39,6 @@ from coprod.models import (
 )
 from coprod.services import auth, contracts, payouts, representatives, wellbeing
 from coprod.services.actor import Actor
-from coprod.validation import ValidationFailed
 from tests.conftest import agree_to_contact, deliver_mail, postgres_only, sign_in
 from tests.stripe_standin import DEFAULT_WEBHOOK_SECRET, Delivery, StripeStandIn, running_standin
 
@@ -715,89 +712,6 @@ async def test_a_reversed_transfer_does_not_mark_a_claim_paid(
     assert received(delivery) == "transfer.reversed"
     assert (await reloaded(claim)).status == ClaimStatus.APPROVED
     assert await OutboxMessage.all().count() == 0
-
-
-# ---------------------------------------------------------------------------- payroll
-
-
-def rows_of(text: str) -> list[list[str]]:
-    assert text.startswith("\ufeff"), "a byte-order mark, so Excel reads the file as UTF-8"
-    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
-
-
-async def test_payroll_export_sends_each_claim_once_and_a_reexport_is_audited(
-    world: Any,
-) -> None:
-    t = await trust(world)
-    cara = await new_rep(t, "Cara Cole", payout_method="payroll", payroll_reference="PR-001")
-    dan = await new_rep(t, "Dan Dee", payout_method="payroll", payroll_reference="PR-002")
-    cara_claim = await claim_of(cara, fee=7000, expense=500, approved_expense=380)
-    dan_claim = await claim_of(dan, fee=3500, adjustment=-500)
-    waiting = await claim_of(dan, status=ClaimStatus.SUBMITTED)
-    by_stripe = await claim_of(await new_rep(t, "Eve Ede", payout_method="stripe"))
-
-    with pytest.raises(Forbidden):
-        await payouts.export_payroll(t.lead)
-    export = await payouts.export_payroll(t.finance)
-
-    header, *rows = rows_of(export.csv)
-    assert header == [
-        "payroll_reference",
-        "name",
-        "claim",
-        "period_start",
-        "period_end",
-        "fee",
-        "expenses",
-        "total",
-    ]
-    by_claim = {row[2]: row for row in rows}
-    start, end = claims_from().isoformat(), clock.today().isoformat()
-    assert by_claim == {
-        str(cara_claim.id): [
-            *("PR-001", "Cara Cole", str(cara_claim.id), start, end),
-            *("70.00", "3.80", "73.80"),
-        ],
-        str(dan_claim.id): [
-            *("PR-002", "Dan Dee", str(dan_claim.id), start, end),
-            *("30.00", "0.00", "30.00"),
-        ],
-    }
-    assert export.claim_count == 2
-    for claim in (cara_claim, dan_claim):
-        sent = await reloaded(claim)
-        assert sent.status == ClaimStatus.SENT_TO_PAYROLL
-        assert sent.payroll_export_id == export.id and sent.paid_at is not None
-    assert (await reloaded(waiting)).status == ClaimStatus.SUBMITTED
-    assert (await reloaded(by_stripe)).status == ClaimStatus.APPROVED
-    audit = await AuditEvent.get(action="payroll.export")
-    assert sorted(audit.after["claims"]) == sorted([cara_claim.id, dan_claim.id])
-
-    # Each claim goes once: a second export finds nothing (the API answers this with a 422).
-    with pytest.raises(ValidationFailed) as nothing:
-        await payouts.export_payroll(t.finance)
-    assert "no approved payroll claims" in nothing.value.by_field()["claims"]
-
-    # A re-export of the same claims needs a reason, is audited, and changes no status.
-    with pytest.raises(ValidationFailed) as no_reason:
-        await payouts.export_payroll(t.finance, {"export_id": str(export.id)})
-    assert set(no_reason.value.by_field()) == {"reason"}
-    with pytest.raises(Forbidden):
-        await payouts.export_payroll(t.lead, {"export_id": export.id, "reason": "Lost it"})
-    before = {c.id: (c.status, c.paid_at) for c in await Claim.all()}
-
-    again = await payouts.export_payroll(
-        t.finance, {"export_id": str(export.id), "reason": "Payroll lost the first file"}
-    )
-
-    assert again.id != export.id and again.reason == "Payroll lost the first file"
-    assert sorted(rows_of(again.csv)) == sorted(rows_of(export.csv))
-    assert {c.id: (c.status, c.paid_at) for c in await Claim.all()} == before
-    assert {c.payroll_export_id for c in await Claim.filter(id__in=[cara_claim.id])} == {export.id}
-    reexport = await AuditEvent.get(action="payroll.reexport")
-    assert reexport.after["reason"] == "Payroll lost the first file"
-    assert sorted(reexport.after["claims"]) == sorted([cara_claim.id, dan_claim.id])
-    assert await AuditEvent.filter(action="payroll.export").count() == 1
 
 
 @pytest.mark.parametrize(

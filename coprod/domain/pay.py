@@ -4,6 +4,7 @@ tax years. All money is integer pence."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -211,3 +212,92 @@ def tax_year_of(day: dt.date) -> int:
 
 def tax_year_bounds(year: int) -> tuple[dt.date, dt.date]:
     return dt.date(year, 4, 6), dt.date(year + 1, 4, 5)
+
+
+def tax_month_of(day: dt.date) -> int:
+    """Payroll's tax month: 1 is 6 April to 5 May, and 12 is 6 March to 5 April."""
+    months = (day.year - tax_year_of(day)) * 12 + day.month - 4
+    return months if day.day <= 5 else months + 1
+
+
+def tax_month_bounds(year: int, month: int) -> tuple[dt.date, dt.date]:
+    """The first and last day of tax month `month` (1 to 12) of the tax year starting in `year`."""
+    if not 1 <= month <= 12:
+        raise ValueError(f"tax month {month} is not 1 to 12")
+    start_year, start_month = divmod(3 + month - 1, 12)
+    start = dt.date(year + start_year, start_month + 1, 6)
+    end_year, end_month = divmod(3 + month, 12)
+    return start, dt.date(year + end_year, end_month + 1, 5)
+
+
+def tax_year_label(year: int) -> str:
+    """2026 -> "2026/27", the way HMRC and payroll write a tax year."""
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
+# --------------------------------------------------------------------------- payroll
+
+
+# HMRC's rules for a National Insurance number: two prefix letters (D, F, I, Q, U and V never
+# appear, O never second), six digits and a suffix A to D. Some prefixes are never issued.
+_NINO = re.compile(r"[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9]{6}[A-D]")
+_NINO_NEVER_ISSUED = {"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"}
+
+
+def national_insurance_number(text: str) -> str | None:
+    """The number as stored, "AB123456C", from what someone typed ("ab 12 34 56 c"), or None
+    when it cannot be a National Insurance number."""
+    value = "".join(text.split()).upper()
+    if not _NINO.fullmatch(value) or value[:2] in _NINO_NEVER_ISSUED:
+        return None
+    return value
+
+
+def masked_national_insurance(number: str) -> str:
+    """All that pages and the API show: the last two digits and the suffix, enough to check
+    against a letter without giving the number away. "AB123456C" -> "•• •• •• 56 C"."""
+    return f"•• •• •• {number[6:8]} {number[8]}"
+
+
+@dataclass(frozen=True)
+class PayElement:
+    """How payroll pays one kind of money: fees are taxable pay; each expense type is a
+    non-taxable reimbursement with its own code."""
+
+    key: str
+    default_code: str
+    description: str
+    taxable: bool
+
+
+FEE_ELEMENT = "fee"
+
+PAY_ELEMENTS: tuple[PayElement, ...] = (
+    PayElement(FEE_ELEMENT, "FEE", "Involvement fee", taxable=True),
+    *(
+        PayElement(
+            kind.value,
+            f"EXP-{kind.value.upper().replace('_', '-')}"[:20],
+            kind.label,
+            taxable=False,
+        )
+        for kind in ExpenseType
+    ),
+)
+
+PAY_ELEMENT_CODE = re.compile(r"[A-Za-z0-9-]{1,20}")
+
+
+def payroll_details_missing(first_name: str, *, has_reference: bool, has_ni: bool) -> str | None:
+    """Why someone's claims cannot go to payroll yet, as finance reads it, or None."""
+    missing = [
+        what
+        for what, present in (
+            ("payroll number", has_reference),
+            ("National Insurance number", has_ni),
+        )
+        if not present
+    ]
+    if not missing:
+        return None
+    return f"Add {first_name}'s {' and '.join(missing)}"

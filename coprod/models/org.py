@@ -31,6 +31,8 @@ class Organisation(TimestampedModel):
 
     name = fields.CharField(max_length=200)
     slug = fields.CharField(max_length=80, unique=True)
+    # The payroll file's cost centre for money earned outside any team with its own.
+    payroll_cost_centre = fields.CharField(max_length=20, null=True)
 
     class Meta:
         table = "organisation"
@@ -80,6 +82,8 @@ class Team(TimestampedModel):
         "models.Organisation", related_name="teams", on_delete=fields.CASCADE
     )
     name = fields.CharField(max_length=200)
+    # Where payroll charges the fees and expenses earned for this team.
+    cost_centre = fields.CharField(max_length=20, null=True)
 
     class Meta:
         table = "team"

@@ -205,13 +205,33 @@ class PayrollExport(TimestampedModel):
     created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="payroll_exports", null=True, on_delete=fields.SET_NULL
     )
+    # Exports made before National Insurance numbers were added kept the file here; newer ones
+    # hold full National Insurance numbers, so their file is encrypted in `file_encrypted`.
     csv = fields.TextField()
+    file_encrypted = fields.TextField(null=True)
+    payment_date = fields.DateField(null=True)
     claim_count = fields.IntField()
     reason = fields.TextField(null=True)  # why a re-export was made
 
     class Meta:
         table = "payroll_export"
         ordering = ["-created_at"]
+
+
+class PayElement(TimestampedModel):
+    """An organisation's own payroll code for one pay element (the fee, or an expense type).
+    Elements without a row use the default code in coprod.domain.pay.PAY_ELEMENTS."""
+
+    organisation_id: int
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="pay_elements", on_delete=fields.CASCADE
+    )
+    key = fields.CharField(max_length=20)
+    code = fields.CharField(max_length=20)
+
+    class Meta:
+        table = "pay_element"
+        unique_together = (("organisation", "key"),)
 
 
 class StripeEvent(TimestampedModel):

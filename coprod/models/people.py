@@ -96,6 +96,10 @@ class Representative(TimestampedModel):
     # How they are paid: "stripe" (Stripe Connect Express) or "payroll" (the trust's payroll).
     payout_method = fields.CharField(max_length=10, null=True)
     payroll_reference = fields.CharField(max_length=50, null=True)
+    # Encrypted (coprod.crypto), so the number is never readable in the database; pages and the
+    # API show only the masked form kept beside it, and only the payroll file has it in full.
+    national_insurance_encrypted = fields.TextField(null=True)
+    national_insurance_masked = fields.CharField(max_length=20, null=True)
     stripe_account_id = fields.CharField(max_length=100, null=True, unique=True)
     stripe_payouts_enabled = fields.BooleanField(default=False)
     # A benefits earnings limit they asked us to watch: a configured code, or their own figure.

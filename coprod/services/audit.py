@@ -16,7 +16,14 @@ from coprod.models import AuditEvent
 from coprod.services.actor import Actor
 
 # Fields never copied into the log, whatever the model.
-_SECRET_FIELDS = {"password_hash", "token_hash", "key_hash"}
+_SECRET_FIELDS = {
+    "password_hash",
+    "token_hash",
+    "key_hash",
+    # Encrypted at rest; an audit copy would outlive a key rotation.
+    "national_insurance_encrypted",
+    "file_encrypted",
+}
 
 
 def snapshot(instance: Model, *, exclude: set[str] | None = None) -> dict[str, Any]:

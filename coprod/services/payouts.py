@@ -1,5 +1,5 @@
 """Paying approved claims: Stripe Connect accounts, pay runs, the payment worker job, Stripe
-webhooks, and the payroll export.
+webhooks. The payroll export is in coprod.services.payroll.
 
 A pay run only writes PaymentAttempt rows in a transaction; the worker makes the transfers.
 The idempotency key is derived from the claim, so a retried attempt, a second pay run or a
@@ -21,20 +21,17 @@ from tortoise.transactions import in_transaction
 from coprod.config import get_settings
 from coprod.domain.payouts import why_not_paid
 from coprod.errors import Conflict, Forbidden, NotFound
-from coprod.integrations import csv_files
-from coprod.integrations.csv_files import Money
 from coprod.integrations.stripe_gateway import PaymentFailed, StripeGateway, WebhookInvalid
 from coprod.models import (
     AttemptStatus,
     Claim,
     ClaimStatus,
     PaymentAttempt,
-    PayrollExport,
     Representative,
     Role,
     StripeEvent,
 )
-from coprod.services import audit, claims, contact
+from coprod.services import audit, claims, contact, payroll
 from coprod.services.access import is_lead, is_self
 from coprod.services.actor import Actor
 from coprod.templating import money
@@ -122,6 +119,7 @@ async def set_payout_method(
     reference = c.text(
         "payroll_reference", "their payroll reference", required=method == "payroll", max_length=50
     )
+    national_insurance = payroll.national_insurance_from(c, actor)
     c.done()
     async with in_transaction():
         before = {"payout_method": rep.payout_method, "payroll_reference": rep.payroll_reference}
@@ -135,6 +133,8 @@ async def set_payout_method(
             before=before,
             after={"payout_method": method, "payroll_reference": rep.payroll_reference},
         )
+        if national_insurance is not None:
+            await payroll.store_national_insurance(actor, rep, national_insurance)
     return rep
 
 
@@ -521,96 +521,3 @@ async def handle_webhook(payload: bytes, signature: str) -> str:
                     await mark_paid(attempt, transfer.id)
             return kind
         return f"ignored {kind}"
-
-
-# --------------------------------------------------------------------------- payroll
-
-
-CSV_HEADER = [
-    "payroll_reference",
-    "name",
-    "claim",
-    "period_start",
-    "period_end",
-    "fee",
-    "expenses",
-    "total",
-]
-
-
-async def export_payroll(actor: Actor, data: Mapping[str, Any] | None = None) -> PayrollExport:
-    """A CSV of approved claims for people paid through payroll, each exported once. With
-    `export_id` and a reason, the same claims are exported again (and that is audited)."""
-    _finance(actor)
-    data = data or {}
-    again = str(data.get("export_id") or "")
-    async with in_transaction():
-        if again:
-            previous = (
-                await PayrollExport.get_or_none(
-                    id=record_id(again), organisation_id=actor.organisation_id
-                )
-                if record_id(again) is not None
-                else None
-            )
-            if previous is None:
-                raise NotFound
-            c = Checker(data)
-            reason = c.text("reason", "why it needs exporting again", max_length=500)
-            c.done()
-            chosen = await Claim.filter(payroll_export=previous).prefetch_related("representative")
-        else:
-            reason = ""
-            chosen = (
-                await Claim.filter(
-                    organisation_id=actor.organisation_id,
-                    status=ClaimStatus.APPROVED,
-                    representative__payout_method="payroll",
-                    payroll_export_id__isnull=True,
-                )
-                .select_for_update()
-                .prefetch_related("representative")
-            )
-        if not chosen:
-            raise ValidationFailed.one("claims", "There are no approved payroll claims to export")
-        lines: list[list[csv_files.Cell]] = []
-        totals = await claims.totals_for(chosen)
-        for claim in chosen:
-            t = totals[claim.id]
-            rep = claim.representative
-            lines.append(
-                [
-                    rep.payroll_reference or "",
-                    rep.full_name,
-                    claim.id,
-                    claim.period_start,
-                    claim.period_end,
-                    Money(t.fees_pence + t.adjustments_pence),
-                    Money(t.expenses_pence),
-                    Money(t.total_pence),
-                ]
-            )
-        export = await PayrollExport.create(
-            organisation_id=actor.organisation_id,
-            created_by=actor.user,
-            csv=csv_files.write(CSV_HEADER, lines),
-            claim_count=len(chosen),
-            reason=reason or None,
-        )
-        if not again:
-            # One UPDATE for the whole export, not one per claim.
-            paid_at = _now()
-            await Claim.filter(id__in=[c.id for c in chosen]).update(
-                status=ClaimStatus.SENT_TO_PAYROLL, payroll_export_id=export.id, paid_at=paid_at
-            )
-            for claim in chosen:
-                claim.status = ClaimStatus.SENT_TO_PAYROLL
-                claim.payroll_export = export
-                claim.paid_at = paid_at
-        await audit.record(
-            actor,
-            "payroll.reexport" if again else "payroll.export",
-            export,
-            after={"claims": [c.id for c in chosen], "reason": reason or None},
-        )
-    return export

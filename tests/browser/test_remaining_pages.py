@@ -14,13 +14,15 @@ from coprod.services import (
     auth,
     bookings,
     contracts,
+    payouts,
+    people,
     polls,
     projects,
     reminders,
     representatives,
     wellbeing,
 )
-from tests.browser.conftest import visit
+from tests.browser.conftest import check_a11y, visit
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -128,8 +130,21 @@ async def test_the_remaining_pages_are_accessible(browser, live_server, world):
         paid_at=dt.datetime.now(dt.UTC),
     )
 
+    await people.create_team(lead, org, "North community team")
+    await payouts.set_payout_method(
+        lead,
+        rep,
+        {
+            "payout_method": "payroll",
+            "payroll_reference": "PR-1",
+            "national_insurance_number": "AB123456C",
+        },
+    )
+
     context, page = await sign_in_as(browser, live_server, "lead@trust.example")
     for path in (
+        f"/representatives/{rep.id}/payments",
+        "/admin/teams",
         f"/projects/{project.id}",
         f"/activities/{poll.id}/answers/{invitation.id}",
         f"/representatives/{rep.id}/health/{episode.id}",
@@ -144,6 +159,18 @@ async def test_the_remaining_pages_are_accessible(browser, live_server, world):
 
     context, page = await sign_in_as(browser, live_server, "finance@trust.example")
     await visit(page, "/finance")
+    await visit(page, "/finance/pay-elements")
+    # With its errors showing, too.
+    await page.get_by_label("Involvement fee (taxable)").fill("")
+    await page.get_by_label("Mileage (not taxable)").fill("R MILES")
+    await page.get_by_role("button", name="Save codes").click()
+    await page.wait_for_load_state("load")
+    await check_a11y(page)
+    await visit(page, f"/representatives/{rep.id}/payments")
+    await page.get_by_label("National Insurance number").fill("QQ 12 34 56 C")
+    await page.get_by_role("button", name="Save").click()
+    await page.wait_for_load_state("load")
+    await check_a11y(page)
     await context.close()
 
     context, page = await sign_in_as(browser, live_server, "alex@people.example", None)

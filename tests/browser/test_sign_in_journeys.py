@@ -64,10 +64,20 @@ async def test_staff_password_journey(page, live_server, world):
     await page.get_by_role("button", name="Add team").click()
     await expect(page).to_have_url(re.compile(r"/admin/teams\?added=1$"))
     await expect(page.get_by_role("status")).to_have_text("Team added.")
-    await expect(
-        page.get_by_role("listitem").filter(has_text="Community Mental Health Team East")
-    ).to_be_visible()
+    cost_centre = page.get_by_label("Community Mental Health Team East: cost centre")
+    await expect(cost_centre).to_be_visible()
     await check_a11y(page)
+    # Its cost centre, for the payroll file: a plain error first, then saved.
+    await cost_centre.fill("CC 1")
+    await page.get_by_role("button", name="Save cost centre").click()
+    await expect(page.locator(".nhsuk-error-message")).to_contain_text(
+        "The cost centre can only include letters, numbers and hyphens"
+    )
+    await check_a11y(page)
+    await cost_centre.fill("CC-1")
+    await page.get_by_role("button", name="Save cost centre").click()
+    await expect(page.get_by_role("status")).to_have_text("Cost centre saved.")
+    await expect(cost_centre).to_have_value("CC-1")
 
     # The audit log now has events in its table (the team, at least).
     await visit(page, "/admin/audit")

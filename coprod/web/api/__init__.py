@@ -10,6 +10,7 @@ from coprod.web.api import (
     expenses,  # noqa: F401
     networks,  # noqa: F401
     payouts,  # noqa: F401
+    payroll,  # noqa: F401
     polls,  # noqa: F401
     projects,  # noqa: F401
     reports,  # noqa: F401

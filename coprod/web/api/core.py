@@ -127,6 +127,7 @@ async def get_organisation(request: Request, actor: Actor, id: int) -> Organisat
 class TeamReply(Reply):
     id: int
     name: str
+    cost_centre: str | None = Field(None, description="Where payroll charges money earned for it")
 
 
 class TeamInput(Body):
@@ -145,7 +146,10 @@ async def list_teams(request: Request, actor: Actor, query: Paging) -> Page[Team
     teams, cursor = await keyset_page(
         Team.filter(organisation_id=actor.organisation_id), query, ("name", "id")
     )
-    return Page(items=[TeamReply(id=t.id, name=t.name) for t in teams], next_cursor=cursor)
+    return Page(
+        items=[TeamReply(id=t.id, name=t.name, cost_centre=t.cost_centre) for t in teams],
+        next_cursor=cursor,
+    )
 
 
 @api.operation(
@@ -160,7 +164,7 @@ async def list_teams(request: Request, actor: Actor, query: Paging) -> Page[Team
 )
 async def create_team(request: Request, actor: Actor, body: TeamInput) -> TeamReply:
     team = await people.create_team(actor, await own_organisation(actor), body.name)
-    return TeamReply(id=team.id, name=team.name)
+    return TeamReply(id=team.id, name=team.name, cost_centre=team.cost_centre)
 
 
 class AuditEventReply(Reply):
@@ -188,9 +192,7 @@ class AuditEventReply(Reply):
     query=Paging,
     reply=Page[AuditEventReply],
 )
-async def list_audit_events(
-    request: Request, actor: Actor, query: Paging
-) -> Page[AuditEventReply]:
+async def list_audit_events(request: Request, actor: Actor, query: Paging) -> Page[AuditEventReply]:
     events, cursor = await keyset_page(
         AuditEvent.filter(organisation_id=actor.organisation_id), query, ("-created_at", "-id")
     )
@@ -363,9 +365,7 @@ async def create_api_token(request: Request, actor: Actor, body: ApiTokenInput) 
     body=NoBody,
     reply=ApiTokenReply,
 )
-async def revoke_api_token(
-    request: Request, actor: Actor, id: int, body: NoBody
-) -> ApiTokenReply:
+async def revoke_api_token(request: Request, actor: Actor, id: int, body: NoBody) -> ApiTokenReply:
     token = await ApiToken.get_or_none(id=id, organisation_id=actor.organisation_id)
     if token is None:
         raise NotFound

@@ -3,15 +3,15 @@ live in coprod.services.payouts."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from coprod.errors import NotFound
 from coprod.models import AttemptStatus, PaymentAttempt, PayrollExport, Representative, Role
-from coprod.services import claims, payouts
+from coprod.services import claims, payouts, payroll
 from coprod.services.actor import Actor
 from coprod.web.api.claims import FINANCE, PAYMENTS, READERS
 from coprod.web.api.paging import keyset_page
@@ -28,6 +28,9 @@ class PayoutSetUp(Reply):
     representative_id: int
     payout_method: PayoutMethod | None = Field(description="Null until it has been chosen")
     payroll_reference: str | None
+    national_insurance_number: str | None = Field(
+        description="Masked, like •• •• •• 56 C: only the payroll file has it in full"
+    )
     stripe_account: bool = Field(description="Whether they have a Stripe account with us")
     stripe_payouts_enabled: bool = Field(
         description="Whether Stripe has finished checking their account, so it can be paid"
@@ -44,6 +47,13 @@ class PayoutMethodInput(Body):
         title="their payroll reference",
         description="Needed for payroll",
     )
+    national_insurance_number: str | None = text(
+        20,
+        required=False,
+        default=None,
+        title="their National Insurance number",
+        description="Needed for payroll; finance and leads only. Write-only: replies mask it",
+    )
 
 
 class OnboardingLink(Reply):
@@ -57,6 +67,7 @@ def _set_up(rep: Representative) -> PayoutSetUp:
         representative_id=rep.id,
         payout_method=rep.payout_method,  # type: ignore[arg-type]
         payroll_reference=rep.payroll_reference,
+        national_insurance_number=rep.national_insurance_masked,
         stripe_account=bool(rep.stripe_account_id),
         stripe_payouts_enabled=rep.stripe_payouts_enabled,
         stripe_ready=payouts.stripe_ready(),
@@ -189,9 +200,7 @@ def _attempt(a: PaymentAttempt) -> AttemptReply:
     query=AttemptsQuery,
     reply=Page[AttemptReply],
 )
-async def list_pay_runs(
-    request: Request, actor: Actor, query: AttemptsQuery
-) -> Page[AttemptReply]:
+async def list_pay_runs(request: Request, actor: Actor, query: AttemptsQuery) -> Page[AttemptReply]:
     found = PaymentAttempt.filter(claim__organisation_id=actor.organisation_id)
     if query.status is not None:
         found = found.filter(status=query.status)
@@ -250,10 +259,20 @@ class PayrollExportReply(Reply):
     created_at: DateTime
     claim_count: int
     reason: str | None = Field(description="Why the claims were exported again, if they were")
-    csv: str = Field(description="The CSV text, as the file finance downloads")
+    payment_date: dt.date | None = Field(description="Payroll's pay day for these claims")
+    csv: str | None = Field(
+        description="The CSV file, in the reply that makes the export only (it holds National "
+        "Insurance numbers); download it again from its /csv address, which is audited"
+    )
 
 
 class ExportInput(Body):
+    payment_date: dt.date | None = Field(
+        None,
+        title="the payment date",
+        description="Payroll's pay day (needed for a new export); it decides the tax year "
+        "and tax month",
+    )
     export_id: Id | None = Field(
         None, title="the export", description="Export these claims again (needs a reason)"
     )
@@ -262,9 +281,14 @@ class ExportInput(Body):
     )
 
 
-def _export(e: PayrollExport) -> PayrollExportReply:
+def _export(e: PayrollExport, csv: str | None = None) -> PayrollExportReply:
     return PayrollExportReply(
-        id=e.id, created_at=e.created_at, claim_count=e.claim_count, reason=e.reason, csv=e.csv
+        id=e.id,
+        created_at=e.created_at,
+        claim_count=e.claim_count,
+        reason=e.reason,
+        payment_date=e.payment_date,
+        csv=csv,
     )
 
 
@@ -300,7 +324,8 @@ async def list_payroll_exports(
 async def create_payroll_export(
     request: Request, actor: Actor, body: ExportInput
 ) -> PayrollExportReply:
-    return _export(await payouts.export_payroll(actor, body.data()))
+    export = await payroll.export_payroll(actor, body.data())
+    return _export(export, payroll.file_text(export))
 
 
 @api.operation(
@@ -312,7 +337,5 @@ async def create_payroll_export(
     content_type="text/csv",
 )
 async def download_payroll_export(request: Request, actor: Actor, id: int) -> Response:
-    export = await PayrollExport.get_or_none(id=id, organisation_id=actor.organisation_id)
-    if export is None:
-        raise NotFound
-    return csv_download(export.csv, f"payroll-{export.id}.csv")
+    export, file = await payroll.download(actor, id)
+    return csv_download(file, f"payroll-{export.id}.csv")

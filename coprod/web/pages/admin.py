@@ -17,9 +17,9 @@ from coprod.models import (
     Role,
     Team,
 )
-from coprod.services import auth, outbox, people
+from coprod.services import auth, outbox, payroll, people
 from coprod.services.actor import Actor
-from coprod.validation import ValidationFailed
+from coprod.validation import ValidationFailed, record_id
 from coprod.web.guards import form_values, signed_in
 from coprod.web.render import page, page_number, redirect
 
@@ -63,6 +63,10 @@ async def teams(request: Request, actor: Actor) -> Response:
     if request.method == "POST":
         form = {k: str(v) for k, v in form_values(await request.form()).items()}
         try:
+            if "team_id" in form:
+                team = await payroll.team_for(actor, record_id(form["team_id"]) or 0)
+                await payroll.set_cost_centre(actor, team, form)
+                return redirect("/admin/teams?saved=1")
             await people.create_team(actor, org, form.get("name", ""))
             return redirect("/admin/teams?added=1")
         except ValidationFailed as exc:
@@ -74,6 +78,7 @@ async def teams(request: Request, actor: Actor) -> Response:
             "teams": await Team.filter(organisation=org),
             "form": form,
             "added": "added" in request.query_params,
+            "saved": "saved" in request.query_params,
         },
         status_code=422 if errors else 200,
         errors=errors,

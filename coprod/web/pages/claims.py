@@ -28,7 +28,7 @@ from coprod.models import (
     Representative,
     Role,
 )
-from coprod.services import access, claims, earnings, payouts, rate_cards
+from coprod.services import access, claims, earnings, payouts, payroll, rate_cards
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from coprod.web.guards import form_values, signed_in
@@ -154,9 +154,7 @@ async def claim_list(request: Request, actor: Actor) -> Response:
         except (ValidationFailed, Conflict) as exc:
             errors = as_page_errors(exc)
             status = 409 if isinstance(exc, Conflict) else 422
-    in_org = Claim.filter(organisation_id=actor.organisation_id).prefetch_related(
-        "representative"
-    )
+    in_org = Claim.filter(organisation_id=actor.organisation_id).prefetch_related("representative")
     order = ("-period_start", "-id")
     waiting = await paged(request, in_org.filter(status=ClaimStatus.SUBMITTED).order_by(*order))
     others = await paged(
@@ -215,6 +213,7 @@ async def finance(request: Request, actor: Actor) -> Response:
     notice = None
     not_paid: list[payouts.NotPaid] = []
     errors = None
+    data: dict[str, Any] = {}
     if request.method == "POST":
         data = form_values(await request.form())
         try:
@@ -226,7 +225,7 @@ async def finance(request: Request, actor: Actor) -> Response:
                 )
                 not_paid = run.not_paid
             elif data.get("action") == "payroll":
-                export = await payouts.export_payroll(actor, data)
+                export = await payroll.export_payroll(actor, data)
                 return redirect(f"/finance?exported={export.id}")
         except (ValidationFailed, Conflict) as exc:
             errors = as_page_errors(exc)
@@ -248,6 +247,11 @@ async def finance(request: Request, actor: Actor) -> Response:
         PayrollExport.filter(organisation_id=actor.organisation_id).order_by("-created_at", "-id"),
         param="exports",
     )
+    not_ready = await paged(
+        request,
+        payroll.not_ready(actor.organisation_id).order_by(*order),
+        param="not_ready",
+    )
     return page(
         request,
         "claims/finance.html",
@@ -260,6 +264,9 @@ async def finance(request: Request, actor: Actor) -> Response:
             "not_paid": not_paid,
             "configuration_problems": payouts.configuration_problems(),
             "exported": request.query_params.get("exported"),
+            "not_ready": not_ready,
+            "not_ready_reason": payroll.not_ready_reason,
+            "form": data if errors else date_parts("payment_date", clock.today()),
         },
         status_code=422 if errors else 200,
         errors=errors,
@@ -268,12 +275,8 @@ async def finance(request: Request, actor: Actor) -> Response:
 
 @signed_in(Role.FINANCE_OFFICER)
 async def export_csv(request: Request, actor: Actor) -> Response:
-    export = await PayrollExport.get_or_none(
-        id=request.path_params["id"], organisation_id=actor.organisation_id
-    )
-    if export is None:
-        raise NotFound
-    return csv_download(export.csv, f"payroll-{export.id}.csv")
+    export, text = await payroll.download(actor, request.path_params["id"])
+    return csv_download(text, f"payroll-{export.id}.csv")
 
 
 @signed_in(Role.REPRESENTATIVE)
