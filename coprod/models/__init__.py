@@ -48,6 +48,7 @@ from coprod.models.people import (
     Representative,
     RepresentativeType,
 )
+from coprod.models.reconciliation import DifferenceKind, ReconciliationItem, ReconciliationRun
 from coprod.models.reporting import (
     AccessDay,
     ActivityDay,
@@ -98,6 +99,7 @@ __all__ = [
     "ConsentPurpose",
     "ContactChannel",
     "Contract",
+    "DifferenceKind",
     "EmailLink",
     "EqualityResponse",
     "Expense",
@@ -128,6 +130,8 @@ __all__ = [
     "PopulationFigure",
     "Project",
     "RateCard",
+    "ReconciliationItem",
+    "ReconciliationRun",
     "Representative",
     "RepresentativeType",
     "RespectAcknowledgement",
