@@ -33,6 +33,7 @@ from coprod.web.pages import (
     networks,
     polls,
     projects,
+    reconciliation,
     reports,
     representatives,
 )
@@ -102,6 +103,7 @@ def routes() -> list[Any]:
         *polls.routes,
         *bookings.routes,
         *claims.routes,
+        *reconciliation.routes,
         *reports.routes,
         *networks.routes,
         *api.routes(),

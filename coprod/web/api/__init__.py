@@ -12,6 +12,7 @@ from coprod.web.api import (
     payouts,  # noqa: F401
     polls,  # noqa: F401
     projects,  # noqa: F401
+    reconciliation,  # noqa: F401
     reports,  # noqa: F401
     representatives,  # noqa: F401
     wellbeing,  # noqa: F401
