@@ -170,32 +170,36 @@ async def _attribute(
     transfers: list[TransferResult], organisation_id: int | None
 ) -> list[tuple[int, TransferResult]]:
     """Each transfer with the organisation it belongs to: the one its metadata names, else the
-    one whose representative owns the receiving account. Transfers that are nobody's here are
-    left out (another service may share the Stripe account)."""
-    named = {
-        int(raw)
-        for t in transfers
-        if (raw := t.metadata.get("organisation_id", "")).isascii()
-        and raw.isdigit()
-        and len(raw) < 10
-    }
+    one whose claim it names, else the one whose representative owns the receiving account.
+    Transfers that are nobody's here are left out (another service may share the Stripe
+    account)."""
+    named = {n for t in transfers if (n := _number(t.metadata.get("organisation_id", "")))}
     known = set(await Organisation.filter(id__in=named).values_list("id", flat=True))
-    accounts = dict(
+    of_claim = dict(
+        await Claim.filter(
+            id__in={n for t in transfers if (n := claim_named(t)) is not None}
+        ).values_list("id", "organisation_id")
+    )
+    of_account = dict(
         await Representative.filter(
             stripe_account_id__in={t.destination for t in transfers}
         ).values_list("stripe_account_id", "organisation_id")
     )
     result = []
     for t in transfers:
-        raw = t.metadata.get("organisation_id", "")
-        org = int(raw) if raw.isascii() and raw.isdigit() and int(raw) in known else None
-        org = org or accounts.get(t.destination)
+        org = _number(t.metadata.get("organisation_id", ""))
+        if org not in known:
+            org = of_claim.get(claim_named(t)) or of_account.get(t.destination)
         if org is None:
             log.warning("transfer %s belongs to no organisation here", t.id)
             continue
         if organisation_id is None or org == organisation_id:
             result.append((org, t))
     return result
+
+
+def _number(raw: str) -> int | None:
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
 async def _recorded(claim_ids: set[int], organisation_id: int | None) -> dict[int, Recorded]:
