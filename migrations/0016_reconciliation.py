@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
                 ('resolved_by', fields.ForeignKeyField('models.User', source_field='resolved_by_id', null=True, db_constraint=True, to_field='id', related_name='reconciliation_items', on_delete=OnDelete.SET_NULL)),
                 ('note', fields.TextField(null=True, unique=False)),
             ],
-            options={'table': 'reconciliation_item', 'app': 'models', 'unique_together': (('organisation', 'kind', 'subject'),), 'indexes': [Index(fields=['organisation', 'resolved_at', 'found_at'])], 'pk_attr': 'id', 'table_description': 'One difference, found once. The unique (organisation, kind, subject) is what stops two'},
+            options={'table': 'reconciliation_item', 'app': 'models', 'unique_together': (('organisation', 'kind', 'subject'),), 'indexes': [Index(fields=['organisation_id', 'resolved_at', 'found_at'])], 'pk_attr': 'id', 'table_description': 'One difference, found once. The unique (organisation, kind, subject) is what stops two'},
             bases=['TimestampedModel'],
         ),
         ops.CreateModel(

@@ -68,7 +68,7 @@ class ReconciliationItem(TimestampedModel):
         table = "reconciliation_item"
         ordering = ["-found_at", "-id"]
         unique_together = (("organisation", "kind", "subject"),)
-        indexes = (("organisation", "resolved_at", "found_at"),)
+        indexes = (("organisation_id", "resolved_at", "found_at"),)
 
 
 class ReconciliationRun(TimestampedModel):
