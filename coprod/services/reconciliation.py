@@ -186,15 +186,17 @@ async def _attribute(
         ).values_list("stripe_account_id", "organisation_id")
     )
     result = []
+    nobodys = 0
     for t in transfers:
         org = _number(t.metadata.get("organisation_id", ""))
         if org not in known:
             org = of_claim.get(claim_named(t)) or of_account.get(t.destination)
         if org is None:
-            log.warning("transfer %s belongs to no organisation here", t.id)
-            continue
-        if organisation_id is None or org == organisation_id:
+            nobodys += 1
+        elif organisation_id is None or org == organisation_id:
             result.append((org, t))
+    if nobodys:
+        log.info("%s transfers belong to no organisation here", nobodys)
     return result
 
 
