@@ -395,6 +395,18 @@ async def test_stripe_out_of_reach_is_a_plain_409(
     standin.clear_faults()
     assert (await reconciliation.run_now(t.finance)).opened == 0
 
+    # With no Stripe key at all, finance is told what is missing, and the daily job waits.
+    keyless = StripeGateway("", DEFAULT_WEBHOOK_SECRET, api_base=standin.url)
+    payouts.use_gateway(keyless)
+    try:
+        ran = await client.api("POST", f"{A}/reconciliation-runs", {})
+        assert ran.status_code == 409 and "STRIPE_API_KEY" in ran.json()["errors"][0]["message"]
+        assert await reconciliation.reconcile(NOW) == 0
+        assert await ReconciliationRun.all().count() == 0
+    finally:
+        payouts.use_gateway(gateway)
+        await keyless.aclose()
+
 
 async def test_the_pages_and_list_cost_the_same_at_3_and_30_differences(
     world: Any, standin: StripeStandIn, gateway: StripeGateway, client: Any

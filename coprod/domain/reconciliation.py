@@ -78,20 +78,21 @@ def differences(
         named = claim_named(t)
         claim = by_transfer.get(t.id) or (recorded.get(named) if named is not None else None)
         if claim is None or claim.organisation_id != organisation_id:
-            about = f" It names claim {named}, which" if named is not None else " It"
+            about = (
+                f"It names claim {named}, which is not a claim of this organisation in Coprod."
+                if named is not None
+                else "It names no claim of this organisation in Coprod."
+            )
             found.append(
                 Difference(
                     organisation_id,
                     DifferenceKind.UNKNOWN_TRANSFER,
                     t.id,
                     f"Stripe transfer {t.id} paid {money(net_pence(t))} to Stripe account "
-                    f"{t.destination}.{about} is not a claim of this organisation in Coprod. "
+                    f"{t.destination}. {about} "
                     "Find out in Stripe who made it and why; if it was a mistake, reverse it "
                     "in Stripe, then mark this resolved with what you did.",
                     transfer_id=t.id,
-                    claim_id=claim.claim_id
-                    if claim and claim.organisation_id == organisation_id
-                    else None,
                     stripe_pence=net_pence(t),
                 )
             )

@@ -72,6 +72,10 @@ async def reconcile(now: dt.datetime) -> int:
     """Worker job, about daily: the first call on each London date walks Stripe's transfers for
     every organisation; later calls that day do nothing. Returns the items opened."""
     day = clock.today(now)
+    if not payouts.stripe_ready():
+        return 0  # nothing in Stripe to compare; finance is told why on its pages
+    if await ReconciliationRun.filter(day=day, finished_at__isnull=False).exists():
+        return 0  # the usual case: every tick after the day's run
     if not await _take_day(day, now):
         return 0
     outcome = await _reconcile(now, organisation_id=None)
@@ -98,6 +102,8 @@ async def run_now(actor: Actor) -> Outcome:
     """Finance's "reconcile now": the same comparison as the daily job, for their organisation
     only, straight away."""
     _finance(actor)
+    if not payouts.stripe_ready():
+        raise Conflict(payouts.configuration_problems()[0], "stripe")
     try:
         return await _reconcile(dt.datetime.now(dt.UTC), organisation_id=actor.organisation_id)
     except PaymentFailed as exc:
