@@ -264,6 +264,36 @@ async def test_a_daily_run_left_by_a_dead_worker_is_taken_over_after_an_hour(
     assert (await ReconciliationRun.get()).finished_at is not None
 
 
+async def test_a_late_second_payment_of_an_old_claim_is_found(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway
+) -> None:
+    t = await trust(world)
+    ada = await stripe_rep(t, gateway, standin, "Ada Able", "ada@people.example")
+    assert ada.stripe_account_id
+    claim = await claim_of(ada)
+    await payouts.pay_run(t.finance)
+    assert await payouts.process_payments(NOW) == 1
+    # Forty days on, the claim and its transfer are older than the window: nothing to say.
+    later = NOW + dt.timedelta(days=40)
+    standin.advance(40 * 24 * 3600)
+    assert await reconciliation.reconcile(later) == 0
+
+    # Someone pays it again (a retry long after Stripe forgot the idempotency key, say).
+    await by_hand(
+        gateway,
+        "late",
+        7000,
+        ada.stripe_account_id,
+        claim_id=claim.id,
+        organisation_id=t.organisation_id,
+        group=payouts.transfer_group(claim.id),
+    )
+    assert await reconciliation.reconcile(later + dt.timedelta(days=1)) == 1
+    [item] = await items_of(t.organisation_id)
+    assert (item.kind, item.subject) == (DifferenceKind.PAID_TWICE, f"claim-{claim.id}")
+    assert item.stripe_pence == 14000
+
+
 # ---------------------------------------------------------------------------- finance
 
 

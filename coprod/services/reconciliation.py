@@ -123,7 +123,7 @@ async def _reconcile(now: dt.datetime, organisation_id: int | None) -> Outcome:
 
     open_items = await _open_items(organisation_id)
     # Claims whose transfers we must hold in full: paid within the window, named by an open
-    # item, or named by a transfer we listed.
+    # item, or paid and named by a transfer we listed (a late second payment of an old claim).
     paid_recently = PaymentAttempt.filter(
         status=AttemptStatus.SUCCEEDED,
         claim__status=ClaimStatus.PAID,
@@ -134,8 +134,8 @@ async def _reconcile(now: dt.datetime, organisation_id: int | None) -> Outcome:
     checked = set(cast(list[int], await paid_recently.values_list("claim_id", flat=True)))
     checked |= {i.claim_id for i in open_items if i.claim_id is not None}
     named = {n for _, t in attributed if (n := claim_named(t)) is not None}
-    recorded = await _recorded(checked | named, organisation_id)
-    checked = {c for c in checked if c in recorded}
+    recorded = await _recorded(checked | named)
+    checked = {c for c in checked | named if c in recorded and recorded[c].paid}
 
     # Older transfers that a checked claim or an open item still expects, fetched one by one.
     for claim_id in sorted(checked):
@@ -153,8 +153,7 @@ async def _reconcile(now: dt.datetime, organisation_id: int | None) -> Outcome:
                 listed[fetched.id] = fetched
     attributed = await _attribute(list(listed.values()), organisation_id)
     recorded |= await _recorded(
-        {n for _, t in attributed if (n := claim_named(t)) is not None} - set(recorded),
-        organisation_id,
+        {n for _, t in attributed if (n := claim_named(t)) is not None} - set(recorded)
     )
 
     found = differences(attributed, recorded, checked)
@@ -210,7 +209,9 @@ def _number(raw: str) -> int | None:
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
-async def _recorded(claim_ids: set[int], organisation_id: int | None) -> dict[int, Recorded]:
+async def _recorded(claim_ids: set[int]) -> dict[int, Recorded]:
+    """What we hold for these claims, whichever organisation they belong to: a transfer that
+    names another organisation's claim is shown as not ours, never that claim's details."""
     if not claim_ids:
         return {}
     query = Claim.filter(id__in=claim_ids).prefetch_related("representative")
