@@ -34,169 +34,27 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
-import uuid
-from collections import Counter
 from pathlib import Path
 from typing import Any
-
-import asyncpg
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def say(message: str) -> None:
-    print(message, flush=True)
-
-
-# --------------------------------------------------------------------------- helper processes
-# Each answers one line per command on stdin, so the servers do not share this process's CPU
-# time with the code being measured.
-
-
-def serve_smtp() -> None:
-    """An aiosmtpd server that counts the Message-IDs it has been handed."""
-    import socket
-
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    seen: Counter[str] = Counter()
-
-    class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-            for line in envelope.content.split(b"\r\n"):
-                if line.lower().startswith(b"message-id:"):
-                    seen[line.split(b":", 1)[1].strip().decode()] += 1
-                    break
-            return "250 OK"
-
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    print(port, flush=True)
-    for command in sys.stdin:
-        if command.strip() == "count":
-            print(json.dumps({"messages": sum(seen.values()), "distinct": len(seen)}), flush=True)
-            seen.clear()
-    controller.stop()
-
-
-def serve_standin() -> None:
-    """The Stripe stand-in, with onboarding and a count of transfers per claim on request."""
-    from tests.stripe_standin import StripeStandIn
-
-    standin = StripeStandIn().start()
-    print(json.dumps({"url": standin.url, "key": standin.api_key}), flush=True)
-    for command in sys.stdin:
-        word, _, arg = command.strip().partition(" ")
-        if word == "onboard":
-            for account_id in arg.split(","):
-                standin.complete_onboarding(account_id)
-            print("ok", flush=True)
-        elif word == "transfers":
-            per_claim = Counter(
-                t["metadata"].get("claim_id") for t in list(standin.transfers.values())
-            )
-            print(json.dumps(per_claim), flush=True)
-    standin.stop()
-
-
-class Helper:
-    def __init__(self, mode: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, mode],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-        self.first = self.read()
-
-    def read(self) -> str:
-        assert self.process.stdout is not None
-        return self.process.stdout.readline().strip()
-
-    def ask(self, command: str) -> str:
-        assert self.process.stdin is not None
-        self.process.stdin.write(command + "\n")
-        self.process.stdin.flush()
-        return self.read()
-
-    def stop(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
+from bench.common import (  # noqa: E402  (needs ROOT on the path)
+    Helper,
+    approved_claims,
+    fresh_database,
+    rep_of,
+    say,
+    stripe_reps,
+    trust,
+)
 
 # --------------------------------------------------------------------------- seeding
-
-
-async def trust(name: str) -> tuple[Any, Any, int]:
-    from coprod.models import Role
-    from coprod.services import auth
-    from coprod.services import people as people_service
-    from coprod.services.actor import Actor
-
-    system = Actor.system(via="cli")
-    org = await people_service.create_organisation(system, name)
-    slug = name.split()[0].lower()
-    lead = await people_service.create_user(
-        system,
-        email=f"lead@{slug}.example",
-        full_name="Lena Lead",
-        organisation=org,
-        roles=[Role.INVOLVEMENT_LEAD],
-    )
-    finance = await people_service.create_user(
-        system,
-        email=f"finance@{slug}.example",
-        full_name="Fin Ance",
-        organisation=org,
-        roles=[Role.FINANCE_OFFICER],
-    )
-    return await auth.actor_for(lead, org.id), await auth.actor_for(finance, org.id), org.id
-
-
-async def rep_of(lead: Any, i: int, **extra: Any) -> Any:
-    from coprod.services import contracts, representatives, wellbeing
-
-    rep = await representatives.create(
-        lead,
-        {
-            "full_name": f"Person {i:04d}",
-            "representative_type": "patient",
-            "email": f"person{i}@{lead.organisation_id}.bench.example",
-            "contact_channels": ["email"],
-            "payment_preference": "paid",
-            **extra,
-        },
-    )
-    await wellbeing.give_consent(lead, rep, {"purpose": "contact"})
-    today = dt.date.today()
-    await contracts.create(
-        lead,
-        rep,
-        {
-            "role_title": "Patient representative",
-            "starts_on": (today - dt.timedelta(days=60)).isoformat(),
-            "ends_on": (today + dt.timedelta(days=700)).isoformat(),
-        },
-    )
-    return rep
 
 
 async def seed_mail(emails: int) -> list[int]:
@@ -231,42 +89,10 @@ async def seed_claims(
     n: int, standin: Helper, gateway: Any, round_no: int
 ) -> tuple[list[int], list[str], Any]:
     """An organisation with `n` approved claims from people set up for Stripe."""
-    from coprod.models import Claim, ClaimLine, ClaimStatus, LineKind
-
     lead, finance, org_id = await trust(f"Payshire{round_no} NHS Trust")
-    claims, accounts = [], []
-    today = dt.date.today()
-    for i in range(n):
-        rep = await rep_of(lead, i)
-        account_id = await gateway.create_express_account(
-            email=rep.email, reference=f"bench-{rep.id}"
-        )
-        accounts.append(account_id)
-        rep.payout_method = "stripe"
-        rep.stripe_account_id = account_id
-        rep.stripe_payouts_enabled = True
-        await rep.save(
-            update_fields=["payout_method", "stripe_account_id", "stripe_payouts_enabled"]
-        )
-        claim = await Claim.create(
-            organisation_id=org_id,
-            representative=rep,
-            period_start=today - dt.timedelta(days=30),
-            period_end=today,
-            status=ClaimStatus.APPROVED,
-        )
-        await ClaimLine.create(
-            claim=claim,
-            kind=LineKind.FEE,
-            day=today - dt.timedelta(days=20),
-            minutes=300,
-            band="day",
-            amount_pence=14000,
-            description="Full day: Service design workshop",
-        )
-        claims.append(claim.id)
-    assert standin.ask("onboard " + ",".join(accounts)) == "ok"
-    return claims, accounts, finance
+    reps = await stripe_reps(lead, n, standin, gateway)
+    claims = await approved_claims(org_id, reps, [14000] * n)
+    return claims, [rep.stripe_account_id for rep in reps], finance
 
 
 # --------------------------------------------------------------------------- the two sides
@@ -423,50 +249,22 @@ async def main() -> None:
     parser.add_argument("--only", choices=["mail", "payments"], default=None)
     args = parser.parse_args()
 
-    name = f"coprod_bench_worker_{uuid.uuid4().hex[:8]}"
-    database_url = f"postgres://postgres@127.0.0.1:5432/{name}?minsize=1&maxsize=20"
-    admin = await asyncpg.connect(PG_ADMIN_DSN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
     smtp = Helper("--serve-smtp")
     standin = Helper("--serve-standin")
     try:
-        os.environ.update(
-            COPROD_ENV="test",
-            DATABASE_URL=database_url,
-            SECRET_KEY="bench-secret-key-that-is-long-enough-1234567890",
-            BASE_URL="http://127.0.0.1",
-            SMTP_HOST="127.0.0.1",
-            SMTP_PORT=smtp.first,
-        )
-        from coprod import db
-        from coprod.config import get_settings
-
-        get_settings.cache_clear()
-        await db.migrate(database_url)
-        await db.init_db(database_url)
-        results = []
-        if args.only in (None, "mail"):
-            results.append(("mail", "messages", *await bench_mail(args, smtp), 0.8))
-        if args.only in (None, "payments"):
-            results.append(("payments", "transfers", *await bench_payments(args, standin), 0.5))
-        await db.close_db()
+        async with fresh_database("worker", SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.first):
+            results = []
+            if args.only in (None, "mail"):
+                results.append(("mail", "messages", *await bench_mail(args, smtp), 0.8))
+            if args.only in (None, "payments"):
+                results.append(("payments", "transfers", *await bench_payments(args, standin), 0.5))
         say("\nPostgreSQL; SMTP server and Stripe stand-in each in a process of their own")
         for what, unit, worker, raw, target in results:
             report(what, unit, worker, raw, target)
     finally:
         smtp.stop()
         standin.stop()
-        await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
-        )
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await admin.close()
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--serve-smtp"]:
-        serve_smtp()
-    elif sys.argv[1:] == ["--serve-standin"]:
-        serve_standin()
-    else:
-        asyncio.run(main())
+    asyncio.run(main())

@@ -23,7 +23,7 @@ from coprod.config import Settings, get_settings
 from coprod.domain.backoff import retry_delay_seconds, should_give_up
 from coprod.integrations import mail
 from coprod.models import OutboxMessage, OutboxStatus
-from coprod.services import contracts, payouts, reminders
+from coprod.services import contracts, payouts, reconciliation, reminders
 
 log = logging.getLogger("coprod.worker")
 
@@ -33,7 +33,11 @@ BATCH_SIZE = 20
 # Periodic jobs: each runs every few minutes on every worker, so each must be safe to run twice at
 # once (they rely on unique keys, never on being the only runner).
 PeriodicJob = Callable[[dt.datetime], Awaitable[object]]
-PERIODIC_JOBS: list[PeriodicJob] = [contracts.send_expiry_reminders, reminders.send_reminders]
+PERIODIC_JOBS: list[PeriodicJob] = [
+    contracts.send_expiry_reminders,
+    reminders.send_reminders,
+    reconciliation.reconcile,
+]
 
 
 def worker_id() -> str:

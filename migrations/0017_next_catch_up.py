@@ -66,7 +66,7 @@ async def fill(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0014_payroll")]
+    dependencies = [("models", "0016_reconciliation")]
 
     initial = False
 

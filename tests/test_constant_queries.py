@@ -102,6 +102,10 @@ PAGES: dict[str, Get] = {
     "/representatives/{id:int}/payments": Get(
         "staff", "/representatives/{representative}/payments"
     ),
+    # The scene holds no differences (they come from Stripe); tests/test_reconciliation.py
+    # measures these pages at 3 and at 30 of them.
+    "/finance/reconciliation": Get("staff", "/finance/reconciliation"),
+    "/finance/reconciliation/{id:int}": Get("staff", "/finance/reconciliation/{claim}", 404),
     "/my/payments": Get("representative", "/my/payments"),
     "/my/statement": Get("representative", "/my/statement"),
     "/representatives/{id:int}/statement": Get(
@@ -120,6 +124,10 @@ A = "/api/v1"
 
 # Every API operation that reads, by path.
 API_READS: dict[str, Get] = {
+    f"{A}/reconciliation-items": Get("staff", f"{A}/reconciliation-items"),
+    f"{A}/reconciliation-items/{{id:int}}": Get(
+        "staff", f"{A}/reconciliation-items/{{claim}}", 404
+    ),
     f"{A}/me": Get("staff", f"{A}/me"),
     f"{A}/organisations/{{id:int}}": Get("staff", f"{A}/organisations/{{organisation}}"),
     f"{A}/teams": Get("staff", f"{A}/teams"),
@@ -487,6 +495,9 @@ NOT_MEASURED: dict[str, str] = {
     f"POST {A}/stripe/webhook": "needs an event signed with Stripe's secret; it handles one event",
     f"POST {A}/representatives/{{id:int}}/stripe-onboarding-link": "calls Stripe for one person",
     f"POST {A}/claims/{{id:int}}/retry": "needs a failed payment, which the scene does not hold",
+    f"POST {A}/reconciliation-runs": "asks Stripe for every transfer of the last 35 days",
+    f"POST {A}/reconciliation-items/{{id:int}}/resolve": "needs a difference found in Stripe, "
+    "which the scene does not hold",
 }
 
 

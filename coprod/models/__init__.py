@@ -49,6 +49,7 @@ from coprod.models.people import (
     Representative,
     RepresentativeType,
 )
+from coprod.models.reconciliation import DifferenceKind, ReconciliationItem, ReconciliationRun
 from coprod.models.reporting import (
     AccessDay,
     ActivityDay,
@@ -99,6 +100,7 @@ __all__ = [
     "ConsentPurpose",
     "ContactChannel",
     "Contract",
+    "DifferenceKind",
     "EmailLink",
     "EqualityResponse",
     "Expense",
@@ -130,6 +132,8 @@ __all__ = [
     "PopulationFigure",
     "Project",
     "RateCard",
+    "ReconciliationItem",
+    "ReconciliationRun",
     "Representative",
     "RepresentativeType",
     "RespectAcknowledgement",

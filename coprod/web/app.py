@@ -34,6 +34,7 @@ from coprod.web.pages import (
     payroll,
     polls,
     projects,
+    reconciliation,
     reports,
     representatives,
 )
@@ -104,6 +105,7 @@ def routes() -> list[Any]:
         *bookings.routes,
         *claims.routes,
         *payroll.routes,
+        *reconciliation.routes,
         *reports.routes,
         *networks.routes,
         *api.routes(),

@@ -13,6 +13,7 @@ from coprod.web.api import (
     payroll,  # noqa: F401
     polls,  # noqa: F401
     projects,  # noqa: F401
+    reconciliation,  # noqa: F401
     reports,  # noqa: F401
     representatives,  # noqa: F401
     wellbeing,  # noqa: F401
