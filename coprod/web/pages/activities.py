@@ -129,9 +129,17 @@ async def _detail_context(
         path=f"/activities/{activity.id}",
     )
     return {
-        # Benefits: warn (never block) about anyone shown whom this would take over their
-        # earnings limit: those asked or booked, and this page of people to add.
-        "warnings": await earnings.activity_warnings(activity, [*concerned, *people.rows]),
+        # Benefits: warn (never block) about anyone on this page whom this would take over
+        # their earnings limit: those asked, this page of bookings and of people to add. (Not
+        # every booking: weighing each person's year of bookings is the page's dearest work.)
+        "warnings": await earnings.activity_warnings(
+            activity,
+            [
+                *(row.representative for row in rows),
+                *(b.representative for b in activity_bookings.rows),
+                *people.rows,
+            ],
+        ),
         "not_contacted": await contact.not_contacted(concerned),
         "activity": activity,
         "project": await Project.get_or_none(id=activity.project_id)
