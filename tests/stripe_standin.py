@@ -1,47 +1,92 @@
 """A local stand-in for Stripe's API, for tests.
 
 Stripe is the only outside service the tests replace. The real `stripe` library talks to this
-server over real HTTP (point `StripeGateway(api_base=standin.url)` at it), so the request
+server over real HTTP (point `StripeGateway(api_base=standin.url)`, or
+`stripe.StripeClient(key, base_addresses={"api": standin.url})`, at it), so the request
 encoding, headers, retries, timeouts and error classes under test are the library's own.
 
-What it covers, shaped from Stripe's own example objects (/work/shared/stripe/fixtures3.json):
+What it covers, shaped from Stripe's own example objects (tests/fixtures/stripe/fixtures3.json:
+every key of Stripe's object is present in the stand-in's):
 
 - accounts (`POST /v1/accounts`, `GET /v1/accounts/{id}`), Express onboarding via
-  `POST /v1/account_links` and `complete_onboarding()`;
-- transfers (`POST /v1/transfers`, `GET /v1/transfers/{id}`, `GET /v1/transfers`);
+  `POST /v1/account_links` and `complete_onboarding()`, and later changes by Stripe
+  (`update_account()`: payouts on or off, the `transfers` capability active, inactive or
+  pending, with `requirements` to match);
+- transfers (`POST /v1/transfers`, `GET /v1/transfers/{id}`, `GET /v1/transfers` filtered by
+  `transfer_group`, `destination` and `created[gt|gte|lt|lte]`);
+- reversals (`POST` and `GET /v1/transfers/{id}/reversals`, `GET .../reversals/{id}`, and the
+  `reverse_transfer()` helper, which goes the same way);
+- the connected account's money: each transfer makes a payment (`py_`, the transfer's
+  `destination_payment`) and a `payment` balance transaction in the destination account;
+  `pay_out()` makes Stripe's automatic payout of the account's balance, paid or failed;
+  `GET /v1/payouts[/{id}]` and `GET /v1/balance_transactions[/{id}]` (filtered by `payout`,
+  `type`, `source`, `created`) with the account in `Stripe-Account`; without it, the
+  platform's own balance transactions (`transfer`, `transfer_refund`);
 - events (`GET /v1/events/{id}`, `GET /v1/events`) and signed webhook deliveries.
 
 Behaviour copied from Stripe, because the code under test relies on it:
 
+- Transfers are refused (400 `insufficient_capabilities_for_transfer`) only when the
+  destination's `transfers` capability is not active. With payouts disabled they are
+  accepted, and the money waits in the account's Stripe balance.
 - Idempotency-Key (per API key): the first response is saved once the endpoint starts work
   and replayed for the same method, path and parameters (with `Idempotent-Replayed: true`);
   the same key with anything different is a 400 `idempotency_error`. As on Stripe, malformed
   parameters and injected faults are not saved, so a retry runs afresh; business failures
-  (an unknown destination, one without payouts) are saved and replayed, so a payer must use a
-  new key for a genuinely new attempt. A second request arriving while the first with the same
-  key is still running gets a 409, which stripe-python retries.
+  (an unknown destination, one without the capability) are saved and replayed, so a payer must
+  use a new key for a genuinely new attempt. A second request arriving while the first with the
+  same key is still running gets a 409, which stripe-python retries. Stripe forgets a key
+  24 hours after its first use: the same key and parameters then make a NEW object. The
+  stand-in has a clock for this (`now()`, `advance(seconds)`); every `created` uses it.
+- Lists: `limit` 1 to 100 (default 10), `starting_after` / `ending_before`, newest first with
+  a true `has_more`, so the library's `auto_paging_iter()` walks them both ways. A bad limit is
+  a 400 `parameter_invalid_integer`; a cursor naming nothing, a 404 `resource_missing`.
+- Reversals: the whole of what is left by default; `amount_reversed` adds up, `reversed` only
+  once it is all reversed, and the transfer embeds its reversals. The money returns to the
+  platform (`transfer_refund`) and leaves the connected account as a refund of the transfer's
+  payment (`payment_refund`, from the reversal's `destination_payment_refund`, `pyr_`). Each
+  records `transfer.reversed`. The stand-in does not check that the connected account can
+  cover a reversal: its balance may go below zero.
+- Payouts: an automatic payout covers every balance transaction not yet paid out; listing
+  balance transactions by `payout` gives those and the payout's own (`payout`). A paid payout
+  records `payout.paid`; a failed one records `payout.failed` with Stripe's `failure_code` and
+  a `failure_message`, returns the money in a `payout_failure` balance transaction (which the
+  next payout covers; the original ones stay with the failed payout), and switches the
+  account's payouts off (`account.updated`: `external_account` past due).
 - `Authorization: Bearer <key>` must match the stand-in's key (401 otherwise).
-- Events on a connected account carry `account`, and are only visible with that account in the
-  `Stripe-Account` header.
+- Events, payouts and balance transactions of a connected account carry or belong to that
+  account, and are only visible with it in the `Stripe-Account` header (404 otherwise).
+- Webhooks: helpers (`complete_onboarding`, `update_account`, `pay_out`, `reverse_transfer`)
+  deliver their events to the target, if set, before they return (`*_async` variants for a
+  target served in-process or on the test's loop). Events made by API requests (a reversal)
+  are delivered in the background, as Stripe does; `wait_deliveries[_async]()` waits for
+  them. Signatures use real time, not the stand-in's clock, as receivers check them against
+  theirs.
 
-Faults on demand: `fail_next()` (500, 429, ... before the endpoint runs, so nothing is saved)
-and `hang_next()` (a stalled reply, to trip client timeouts).
+Not covered (not needed yet): `transfer.created`, `payout.created` and `balance.available`
+events, pending funds, instant or manual payouts, charges.
+
+Faults on demand, for any endpoint (by path prefix, optionally by method):
+`fail_next()` (500, 429, ... before the endpoint runs, so nothing is saved) and `hang_next()`
+(a stalled reply, to trip client timeouts).
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import copy
 import hashlib
 import hmac
 import json
+import operator
 import re
 import secrets
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -55,11 +100,55 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "stripe" / "fixtures3.
 DEFAULT_API_KEY = "sk_test_standin_0123456789"
 DEFAULT_WEBHOOK_SECRET = "whsec_standin_0123456789"
 PLATFORM_CURRENCY = "gbp"
+# Stripe prunes an idempotency key once it is at least 24 hours old; the same key then makes a
+# new object. The stand-in forgets it at exactly 24 hours, the earliest Stripe may.
+IDEMPOTENCY_KEY_LIFETIME = 24 * 3600
+MAX_LIST_LIMIT = 100
+DEFAULT_LIST_LIMIT = 10
+# Stripe's payout failure codes (https://docs.stripe.com/api/payouts/failures), with the kind of
+# message Stripe puts in `failure_message`.
+PAYOUT_FAILURES = {
+    "account_closed": "The bank account has been closed.",
+    "account_frozen": "The bank account has been frozen.",
+    "bank_account_restricted": (
+        "The bank account has restrictions on either the type or the number of payouts "
+        "allowed. This normally indicates that the bank account is a savings or other "
+        "non-current account."
+    ),
+    "bank_ownership_changed": (
+        "The destination bank account is no longer valid because its branch has changed ownership."
+    ),
+    "could_not_process": "The bank could not process this payout.",
+    "debit_not_authorized": "Debit transactions are not approved on the bank account.",
+    "declined": "The bank has declined this payout. Please contact the bank before retrying.",
+    "incorrect_account_holder_name": (
+        "The bank notified Stripe that the bank account holder name on file is incorrect."
+    ),
+    "insufficient_funds": "The Stripe account has insufficient funds to cover the payout.",
+    "invalid_account_number": ("The sort code seems correct, but the account number is invalid."),
+    "invalid_currency": ("The bank was unable to process this payout because of its currency."),
+    "no_account": (
+        "The bank account details on file are probably incorrect. No bank account could be "
+        "located with those details."
+    ),
+}
+# What a connected account must still provide, by the part of it that is switched off.
+_PAYOUTS_DUE = "external_account"
+_TRANSFERS_DUE = "individual.verification.document"
 
 
 def _load_templates(path: Path = FIXTURES) -> dict[str, dict[str, Any]]:
     resources = json.loads(path.read_text())["resources"]
-    return {name: resources[name] for name in ("account", "account_link", "transfer", "event")}
+    names = (
+        "account",
+        "account_link",
+        "balance_transaction",
+        "event",
+        "payout",
+        "transfer",
+        "transfer_reversal",
+    )
+    return {name: resources[name] for name in names}
 
 
 def _new_id(prefix: str) -> str:
@@ -160,6 +249,156 @@ class _Saved:
     path: str
     params: dict[str, Any]
     reply: _Reply
+    # On the stand-in's clock, so `advance()` ages keys.
+    saved_at: float
+
+
+class _Refused(ValueError):
+    """Stripe's answer to a request it will not carry out, raised from deep in an endpoint.
+    A ValueError, so that a test helper going the same way (`reverse_transfer`) raises one."""
+
+    def __init__(self, reply: _Reply) -> None:
+        super().__init__(reply.body["error"]["message"])
+        self.reply = reply
+
+
+def _integer(param: str, value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise _Refused(
+            _Reply(
+                400,
+                _error_body(
+                    f"Invalid integer: {value}", code="parameter_invalid_integer", param=param
+                ),
+                save=False,
+            )
+        ) from None
+
+
+def _integer_at_least(param: str, value: Any, lowest: int) -> int:
+    number = _integer(param, value)
+    if number < lowest:
+        raise _Refused(
+            _Reply(
+                400,
+                _error_body(
+                    f"This value must be greater than or equal to {lowest}.",
+                    code="parameter_invalid_integer",
+                    param=param,
+                ),
+                save=False,
+            )
+        )
+    return number
+
+
+def _positive_integer(param: str, value: Any) -> int:
+    return _integer_at_least(param, value, 1)
+
+
+_COMPARISONS: dict[str, Callable[[int, int], bool]] = {
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+}
+
+
+def _created_between(items: list[dict[str, Any]], params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Stripe's `created` filter: an exact time, or any of created[gt|gte|lt|lte]."""
+    created = params.get("created")
+    if created is None or created == "":
+        return items
+    tests: list[tuple[Callable[[int, int], bool], int]] = []
+    if isinstance(created, dict):
+        for name, value in created.items():
+            if name not in _COMPARISONS:
+                raise _Refused(
+                    _Reply(
+                        400,
+                        _error_body(
+                            f"Received unknown parameter: created[{name}]",
+                            code="parameter_unknown",
+                            param=f"created[{name}]",
+                        ),
+                        save=False,
+                    )
+                )
+            tests.append((_COMPARISONS[name], _integer(f"created[{name}]", value)))
+    else:
+        tests.append((operator.eq, _integer("created", created)))
+    return [item for item in items if all(test(item["created"], at) for test, at in tests)]
+
+
+def _page(
+    url: str,
+    kind: str,
+    universe: list[dict[str, Any]],
+    items: list[dict[str, Any]],
+    params: dict[str, Any],
+) -> _Reply:
+    """One page of a Stripe list, newest first.
+
+    `universe` is every object the caller may page through, oldest first; `items` the ones
+    that pass the filters. A cursor (`starting_after`, `ending_before`) names any object of
+    the universe, as on Stripe, where a cursor need not match the filters.
+    """
+    limit = _integer_at_least("limit", params.get("limit", DEFAULT_LIST_LIMIT), 1)
+    if limit > MAX_LIST_LIMIT:
+        raise _Refused(
+            _Reply(
+                400,
+                _error_body(
+                    f"This value must be less than or equal to {MAX_LIST_LIMIT}.",
+                    code="parameter_invalid_integer",
+                    param="limit",
+                ),
+                save=False,
+            )
+        )
+    after, before = params.get("starting_after"), params.get("ending_before")
+    if after and before:
+        raise _Refused(
+            _Reply(
+                400,
+                _error_body(
+                    "You may only specify one of these parameters: ending_before, starting_after.",
+                    code="parameters_exclusive",
+                    param="ending_before",
+                ),
+                save=False,
+            )
+        )
+    # Objects are kept in the order they were made, which is also their `created` order (the
+    # stand-in's clock only goes forward), so that order settles ties within a second too.
+    position = {obj["id"]: index for index, obj in enumerate(universe)}
+    newest_first = sorted(items, key=lambda obj: position[obj["id"]], reverse=True)
+    cursor_param, cursor = ("starting_after", after) if after else ("ending_before", before)
+    if cursor and cursor not in position:
+        raise _Refused(
+            _Reply(
+                404,
+                _error_body(
+                    f"No such {kind}: '{cursor}'", code="resource_missing", param=cursor_param
+                ),
+                save=False,
+            )
+        )
+    if after:
+        older = [obj for obj in newest_first if position[obj["id"]] < position[after]]
+        data, has_more = older[:limit], len(older) > limit
+    elif before:
+        # The page just newer than the cursor, still newest first; has_more: newer ones remain.
+        newer = [obj for obj in newest_first if position[obj["id"]] > position[before]]
+        data, has_more = newer[-limit:], len(newer) > limit
+    else:
+        data, has_more = newest_first[:limit], len(newest_first) > limit
+    return _Reply(
+        200,
+        {"object": "list", "url": url, "has_more": has_more, "data": copy.deepcopy(data)},
+    )
 
 
 class StripeStandIn:
@@ -182,15 +421,28 @@ class StripeStandIn:
         self._faults: list[_Fault] = []
         self._saved: dict[tuple[str, str], _Saved] = {}
         self._in_flight: set[tuple[str, str]] = set()
+        self._clock_offset = 0.0
         self.accounts: dict[str, dict[str, Any]] = {}
         self.account_links: list[dict[str, Any]] = []
         self.transfers: dict[str, dict[str, Any]] = {}
+        self.reversals: dict[str, dict[str, Any]] = {}
         self.events: dict[str, dict[str, Any]] = {}
+        self.payouts: dict[str, dict[str, Any]] = {}
+        self.balance_transactions: dict[str, dict[str, Any]] = {}
+        # Who owns what, kept beside the objects so that they stay exactly Stripe's shape: the
+        # account a payout or balance transaction belongs to (None: the platform), the payout
+        # that covered a balance transaction, and each account's bank account.
+        self._payout_account: dict[str, str] = {}
+        self._txn_account: dict[str, str | None] = {}
+        self._txn_payout: dict[str, str] = {}
+        self._bank_accounts: dict[str, str] = {}
         self.requests: list[RequestRecord] = []
         self.deliveries: list[Delivery] = []
         self._webhook_url: str | None = None
         self._webhook_secret: str = DEFAULT_WEBHOOK_SECRET
         self._webhook_client: Any = None
+        self._webhook_loop: asyncio.AbstractEventLoop | None = None
+        self._background: list[threading.Thread | concurrent.futures.Future[Delivery]] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -238,6 +490,24 @@ class StripeStandIn:
         with self._idle:
             if not self._idle.wait_for(lambda: self._busy == 0, timeout=timeout):
                 raise TimeoutError("the Stripe stand-in is still handling a request")
+
+    # ------------------------------------------------------------------ clock
+
+    def now(self) -> int:
+        """The stand-in's time (Unix seconds): real time moved on by every `advance()`."""
+        return int(self._clock())
+
+    def _clock(self) -> float:
+        return time.time() + self._clock_offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the stand-in's clock forward: later objects are created then, and saved
+        idempotency keys age (Stripe forgets them after 24 hours). Webhook signatures keep
+        real time, since the receiver checks them against its own clock."""
+        if seconds < 0:
+            raise ValueError("Stripe's clock only goes forward")
+        with self._lock:
+            self._clock_offset += seconds
 
     # ------------------------------------------------------------------ faults
 
@@ -297,6 +567,10 @@ class StripeStandIn:
         with self._lock:
             return [t for t in self.transfers.values() if t["destination"] == account_id]
 
+    def transfers_in_group(self, group: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [t for t in self.transfers.values() if t["transfer_group"] == group]
+
     def requests_to(self, path: str, method: str = "POST") -> list[RequestRecord]:
         with self._lock:
             return [r for r in self.requests if r.path == path and r.method == method]
@@ -334,30 +608,320 @@ class StripeStandIn:
             for key in ("currently_due", "eventually_due", "past_due"):
                 account["requirements"][key] = []
             account["requirements"]["disabled_reason"] = None
-            account["tos_acceptance"]["date"] = int(time.time())
+            account["tos_acceptance"]["date"] = self.now()
             return self.record_event(
                 "account.updated", account, account=account_id, previous_attributes=previous
             )
 
-    def reverse_transfer(self, transfer_id: str) -> dict[str, Any]:
-        """Reverse a whole transfer (as the Dashboard would) and record `transfer.reversed`."""
+    def reverse_transfer(self, transfer_id: str, amount: int | None = None) -> dict[str, Any]:
+        """Reverse a transfer (the whole of what is left by default), as the Dashboard would,
+        through the same code as `POST /v1/transfers/{id}/reversals`. Returns the
+        `transfer.reversed` event, delivered over real HTTP if the webhook target is a URL;
+        with an in-process client target use `reverse_transfer_async`."""
         with self._lock:
-            transfer = self.transfers[transfer_id]
-            previous = {"amount_reversed": transfer["amount_reversed"], "reversed": False}
-            transfer["amount_reversed"] = transfer["amount"]
-            transfer["reversed"] = True
-            transfer["reversals"]["data"].append(
-                {
-                    "id": _new_id("trr"),
-                    "object": "transfer_reversal",
-                    "amount": transfer["amount"],
-                    "currency": transfer["currency"],
-                    "created": int(time.time()),
-                    "transfer": transfer_id,
-                    "metadata": {},
-                }
+            _, event = self._reverse(transfer_id, amount, {})
+        if self._webhook_url is not None and self._webhook_client is None:
+            self.deliver(event["id"])
+        return event
+
+    async def reverse_transfer_async(
+        self, transfer_id: str, amount: int | None = None
+    ) -> dict[str, Any]:
+        with self._lock:
+            _, event = self._reverse(transfer_id, amount, {})
+        if self._webhook_url is not None:
+            await self.deliver_async(event["id"])
+        return event
+
+    def _reverse(
+        self, transfer_id: str, amount: int | None, metadata: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Returns the reversal and the `transfer.reversed` event; raises _Refused."""
+        transfer = self.transfers.get(transfer_id)
+        if transfer is None:
+            raise _Refused(self._no_such("transfer", transfer_id))
+        left = transfer["amount"] - transfer["amount_reversed"]
+        if left == 0:
+            raise _Refused(
+                _Reply(400, _error_body(f"Transfer {transfer_id} has already been fully reversed."))
             )
-            return self.record_event("transfer.reversed", transfer, previous_attributes=previous)
+        amount = left if amount is None else amount
+        if amount > left:
+            raise _Refused(
+                _Reply(
+                    400,
+                    _error_body(
+                        f"You cannot reverse {amount} of transfer {transfer_id}: only {left} "
+                        "has not been reversed.",
+                        param="amount",
+                    ),
+                )
+            )
+        reversal_id = _new_id("trr")
+        refund_id = _new_id("pyr")
+        # The money comes back to the platform and leaves the connected account, where the
+        # reversal shows as a refund of the payment the transfer made.
+        returned = self._add_balance_transaction(
+            None,
+            type="transfer_refund",
+            amount=amount,
+            source=reversal_id,
+            category="transfer_reversal",
+        )
+        self._add_balance_transaction(
+            transfer["destination"],
+            type="payment_refund",
+            amount=-amount,
+            source=refund_id,
+            category="refund",
+        )
+        reversal = copy.deepcopy(self._templates["transfer_reversal"])
+        reversal.update(
+            id=reversal_id,
+            amount=amount,
+            balance_transaction=returned["id"],
+            created=self.now(),
+            currency=transfer["currency"],
+            destination_payment_refund=refund_id,
+            metadata=metadata,
+            source_refund=None,
+            transfer=transfer_id,
+        )
+        self.reversals[reversal_id] = reversal
+        previous: dict[str, Any] = {"amount_reversed": transfer["amount_reversed"]}
+        transfer["amount_reversed"] += amount
+        if transfer["amount_reversed"] == transfer["amount"]:
+            previous["reversed"] = False
+            transfer["reversed"] = True
+        transfer["reversals"] = self._embedded_reversals(transfer_id)
+        event = self.record_event("transfer.reversed", transfer, previous_attributes=previous)
+        return copy.deepcopy(reversal), event
+
+    def _embedded_reversals(self, transfer_id: str) -> dict[str, Any]:
+        # A transfer carries its first page of reversals, as Stripe's does.
+        mine = [r for r in self.reversals.values() if r["transfer"] == transfer_id]
+        newest_first = list(reversed(mine))
+        return {
+            "data": copy.deepcopy(newest_first[:DEFAULT_LIST_LIMIT]),
+            "has_more": len(newest_first) > DEFAULT_LIST_LIMIT,
+            "object": "list",
+            "url": f"/v1/transfers/{transfer_id}/reversals",
+        }
+
+    def _add_balance_transaction(
+        self, account: str | None, *, type: str, amount: int, source: str, category: str
+    ) -> dict[str, Any]:
+        """Money moving in (positive) or out of an account's balance (None: the platform's).
+        Everything here is available at once: the stand-in has no pending funds."""
+        txn = copy.deepcopy(self._templates["balance_transaction"])
+        now = self.now()
+        txn.update(
+            id=_new_id("txn"),
+            amount=amount,
+            available_on=now,
+            created=now,
+            currency=PLATFORM_CURRENCY,
+            description=None,
+            exchange_rate=None,
+            fee=0,
+            fee_details=[],
+            net=amount,
+            reporting_category=category,
+            source=source,
+            status="available",
+            type=type,
+        )
+        self.balance_transactions[txn["id"]] = txn
+        self._txn_account[txn["id"]] = account
+        return txn
+
+    def balance_of(self, account_id: str) -> int:
+        """What the connected account holds in Stripe and has not yet paid out, in pence."""
+        with self._lock:
+            return sum(t["amount"] for t in self._unpaid(account_id))
+
+    def _unpaid(self, account_id: str) -> list[dict[str, Any]]:
+        return [
+            t
+            for t in self.balance_transactions.values()
+            if self._txn_account[t["id"]] == account_id and t["id"] not in self._txn_payout
+        ]
+
+    def pay_out(self, account_id: str, *, fail_with: str | None = None) -> dict[str, Any]:
+        """Stripe's automatic payout of the account's whole balance to its bank account.
+
+        Without `fail_with` the payout is paid (`payout.paid`); with a payout failure code
+        (see PAYOUT_FAILURES) it fails (`payout.failed`), the money returns to the account's
+        balance, and Stripe switches the account's payouts off (`account.updated`) until its
+        bank details are fixed. The events are on the connected account and go to the webhook
+        target, if set, over real HTTP (`pay_out_async` for an in-process target). Returns the
+        payout. Raises ValueError if the account's payouts are off or it has nothing to pay.
+        """
+        payout, events = self._pay_out(account_id, fail_with)
+        if self._webhook_url is not None:
+            for event in events:
+                self.deliver(event["id"])
+        return payout
+
+    async def pay_out_async(
+        self, account_id: str, *, fail_with: str | None = None
+    ) -> dict[str, Any]:
+        payout, events = self._pay_out(account_id, fail_with)
+        if self._webhook_url is not None:
+            for event in events:
+                await self.deliver_async(event["id"])
+        return payout
+
+    def _pay_out(
+        self, account_id: str, fail_with: str | None
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        if fail_with is not None and fail_with not in PAYOUT_FAILURES:
+            raise ValueError(f"{fail_with!r} is not a Stripe payout failure code")
+        with self._lock:
+            account = self.accounts.get(account_id)
+            if account is None:
+                raise ValueError(f"no account {account_id}")
+            if not account["payouts_enabled"]:
+                raise ValueError(f"{account_id} has payouts disabled: Stripe pays nothing out")
+            covered = self._unpaid(account_id)
+            amount = sum(t["amount"] for t in covered)
+            if amount <= 0:
+                raise ValueError(f"{account_id} has nothing to pay out (balance {amount})")
+            payout_id = _new_id("po")
+            spent = self._add_balance_transaction(
+                account_id, type="payout", amount=-amount, source=payout_id, category="payout"
+            )
+            # Listing balance transactions by payout gives what it covered and the payout's own.
+            for txn in [*covered, spent]:
+                self._txn_payout[txn["id"]] = payout_id
+            now = self.now()
+            payout = copy.deepcopy(self._templates["payout"])
+            payout.update(
+                id=payout_id,
+                amount=amount,
+                arrival_date=now + 24 * 3600,
+                automatic=True,
+                balance_transaction=spent["id"],
+                created=now,
+                currency=PLATFORM_CURRENCY,
+                description="STRIPE PAYOUT",
+                destination=self._bank_accounts[account_id],
+                failure_balance_transaction=None,
+                failure_code=None,
+                failure_message=None,
+                metadata={},
+                method="standard",
+                reconciliation_status="completed",
+                source_type="card",
+                status="paid",
+                type="bank_account",
+                trace_id={"status": "supported", "value": secrets.token_hex(8).upper()},
+            )
+            self.payouts[payout_id] = payout
+            self._payout_account[payout_id] = account_id
+            if fail_with is None:
+                return copy.deepcopy(payout), [
+                    self.record_event("payout.paid", payout, account=account_id)
+                ]
+            # The bank sends the money back: it is in the balance again, for a later payout.
+            returned = self._add_balance_transaction(
+                account_id,
+                type="payout_failure",
+                amount=amount,
+                source=payout_id,
+                category="payout_reversal",
+            )
+            payout.update(
+                status="failed",
+                failure_balance_transaction=returned["id"],
+                failure_code=fail_with,
+                failure_message=PAYOUT_FAILURES[fail_with],
+                trace_id={"status": "unsupported", "value": None},
+            )
+            failed = self.record_event("payout.failed", payout, account=account_id)
+            previous = self._change_account(account, payouts_enabled=False, transfers=None)
+            updated = self.record_event(
+                "account.updated", account, account=account_id, previous_attributes=previous
+            )
+            return copy.deepcopy(payout), [failed, updated]
+
+    def update_account(
+        self,
+        account_id: str,
+        *,
+        payouts_enabled: bool | None = None,
+        transfers: str | None = None,
+    ) -> dict[str, Any]:
+        """Stripe changes the account: payouts on or off, the `transfers` capability `active`,
+        `inactive` or `pending`; its requirements follow. Records `account.updated` with
+        `previous_attributes` and delivers it over real HTTP if a webhook target is set
+        (`update_account_async` for an in-process target). Returns the event."""
+        event = self._update_account(account_id, payouts_enabled, transfers)
+        if self._webhook_url is not None:
+            self.deliver(event["id"])
+        return event
+
+    async def update_account_async(
+        self,
+        account_id: str,
+        *,
+        payouts_enabled: bool | None = None,
+        transfers: str | None = None,
+    ) -> dict[str, Any]:
+        event = self._update_account(account_id, payouts_enabled, transfers)
+        if self._webhook_url is not None:
+            await self.deliver_async(event["id"])
+        return event
+
+    def _update_account(
+        self, account_id: str, payouts_enabled: bool | None, transfers: str | None
+    ) -> dict[str, Any]:
+        if transfers not in {None, "active", "inactive", "pending"}:
+            raise ValueError(f"a capability is active, inactive or pending, not {transfers!r}")
+        with self._lock:
+            account = self.accounts[account_id]
+            previous = self._change_account(
+                account, payouts_enabled=payouts_enabled, transfers=transfers
+            )
+            if not previous:
+                raise ValueError(f"{account_id} is already like that: Stripe sends no event")
+            return self.record_event(
+                "account.updated", account, account=account_id, previous_attributes=previous
+            )
+
+    @staticmethod
+    def _change_account(
+        account: dict[str, Any], *, payouts_enabled: bool | None, transfers: str | None
+    ) -> dict[str, Any]:
+        """Changes the account and its requirements; returns the changed fields' old values."""
+        before = {
+            "capabilities": copy.deepcopy(account["capabilities"]),
+            "payouts_enabled": account["payouts_enabled"],
+            "requirements": copy.deepcopy(account["requirements"]),
+        }
+        if payouts_enabled is not None:
+            account["payouts_enabled"] = payouts_enabled
+        if transfers is not None:
+            account["capabilities"]["transfers"] = transfers
+        # What Stripe would ask the representative for, given what is switched off.
+        due = [] if account["payouts_enabled"] else [_PAYOUTS_DUE]
+        capability = account["capabilities"].get("transfers")
+        if capability == "inactive":
+            due.append(_TRANSFERS_DUE)
+        pending = [_TRANSFERS_DUE] if capability == "pending" else []
+        disabled_reason = None
+        if due:
+            disabled_reason = "requirements.past_due"
+        elif pending:
+            disabled_reason = "requirements.pending_verification"
+        account["requirements"].update(
+            currently_due=list(due),
+            eventually_due=list(due),
+            past_due=list(due),
+            pending_verification=pending,
+            disabled_reason=disabled_reason,
+        )
+        return {name: old for name, old in before.items() if account[name] != old}
 
     # ------------------------------------------------------------------ webhooks
 
@@ -369,6 +933,52 @@ class StripeStandIn:
         self._webhook_url = url
         self._webhook_secret = secret
         self._webhook_client = client
+        try:
+            # Events made by API requests are delivered from the server's threads; an
+            # in-process client must be driven from the loop it belongs to.
+            self._webhook_loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._webhook_loop = None
+
+    def _deliver_in_background(self, event_id: str) -> None:
+        """Deliver an event made by an API request after the reply, as Stripe does."""
+        if self._webhook_url is None:
+            return
+        if self._webhook_client is None:
+            thread = threading.Thread(target=self.deliver, args=(event_id,), daemon=True)
+            thread.start()
+            self._background.append(thread)
+        elif self._webhook_loop is not None and not self._webhook_loop.is_closed():
+            future = asyncio.run_coroutine_threadsafe(
+                self.deliver_async(event_id), self._webhook_loop
+            )
+            self._background.append(future)
+        else:
+            with self._lock:
+                self.deliveries.append(
+                    Delivery(event_id, b"", "", error="webhook_target() was set outside a loop")
+                )
+
+    def wait_deliveries(self, timeout: float = 10.0) -> None:
+        """Wait for deliveries of events that API requests made (over real HTTP only)."""
+        with self._lock:
+            pending, self._background = self._background, []
+        for job in pending:
+            if isinstance(job, threading.Thread):
+                job.join(timeout)
+            else:
+                job.result(timeout)
+
+    async def wait_deliveries_async(self) -> None:
+        """The same from a test's event loop, which in-process deliveries run on (bound it
+        with `asyncio.timeout` if need be)."""
+        with self._lock:
+            pending, self._background = self._background, []
+        for job in pending:
+            if isinstance(job, threading.Thread):
+                await asyncio.to_thread(job.join)
+            else:
+                await asyncio.wrap_future(job)
 
     def signature_header(
         self, payload: bytes, secret: str | None = None, timestamp: int | None = None
@@ -394,7 +1004,7 @@ class StripeStandIn:
         event.update(
             id=_new_id("evt"),
             api_version=stripe.api_version,
-            created=int(time.time()),
+            created=self.now(),
             type=type,
             pending_webhooks=1 if self._webhook_url else 0,
             request={"id": None, "idempotency_key": None},
@@ -590,6 +1200,9 @@ class StripeStandIn:
         slot = (key, idem_key)
         with self._lock:
             saved = self._saved.get(slot)
+            if saved is not None and self._clock() - saved.saved_at >= IDEMPOTENCY_KEY_LIFETIME:
+                del self._saved[slot]
+                saved = None
             if saved is None and slot in self._in_flight:
                 return _Reply(
                     409,
@@ -625,7 +1238,9 @@ class StripeStandIn:
             reply.headers["Idempotency-Key"] = idem_key
             if reply.save:
                 with self._lock:
-                    self._saved[slot] = _Saved(method, path, params, copy.deepcopy(reply))
+                    self._saved[slot] = _Saved(
+                        method, path, params, copy.deepcopy(reply), saved_at=self._clock()
+                    )
             return reply
         finally:
             with self._lock:
@@ -639,6 +1254,13 @@ class StripeStandIn:
             ("POST", r"/v1/transfers", self._create_transfer),
             ("GET", r"/v1/transfers", self._list_transfers),
             ("GET", r"/v1/transfers/(\w+)", self._get_transfer),
+            ("POST", r"/v1/transfers/(\w+)/reversals", self._create_reversal),
+            ("GET", r"/v1/transfers/(\w+)/reversals", self._list_reversals),
+            ("GET", r"/v1/transfers/(\w+)/reversals/(\w+)", self._get_reversal),
+            ("GET", r"/v1/payouts", self._list_payouts),
+            ("GET", r"/v1/payouts/(\w+)", self._get_payout),
+            ("GET", r"/v1/balance_transactions", self._list_balance_transactions),
+            ("GET", r"/v1/balance_transactions/(\w+)", self._get_balance_transaction),
             ("GET", r"/v1/events", self._list_events),
             ("GET", r"/v1/events/(\w+)", self._get_event),
         ]
@@ -646,7 +1268,10 @@ class StripeStandIn:
             found = re.fullmatch(pattern, path)
             if found and route_method == method:
                 with self._lock:
-                    reply: _Reply = handler(params, context, *found.groups())
+                    try:
+                        reply: _Reply = handler(params, context, *found.groups())
+                    except _Refused as refused:
+                        reply = refused.reply
                     return reply
         return _Reply(
             404,
@@ -702,7 +1327,7 @@ class StripeStandIn:
             email=params.get("email"),
             business_type=params.get("business_type"),
             metadata=params.get("metadata") or {},
-            created=int(time.time()),
+            created=self.now(),
             charges_enabled=False,
             payouts_enabled=False,
             details_submitted=False,
@@ -712,6 +1337,7 @@ class StripeStandIn:
             account["controller"] = {"is_controller": True, "type": "application"}
         account["external_accounts"]["url"] = f"/v1/accounts/{account_id}/external_accounts"
         self.accounts[account_id] = account
+        self._bank_accounts[account_id] = _new_id("ba")
         return _Reply(200, copy.deepcopy(account))
 
     def _get_account(self, params: dict[str, Any], context: str | None, ident: str) -> _Reply:
@@ -727,7 +1353,7 @@ class StripeStandIn:
         if account_id not in self.accounts:
             return self._no_such("account", account_id, param="account")
         link = copy.deepcopy(self._templates["account_link"])
-        now = int(time.time())
+        now = self.now()
         link.update(
             created=now,
             expires_at=now + 300,
@@ -748,28 +1374,7 @@ class StripeStandIn:
         for required in ("amount", "currency", "destination"):
             if not params.get(required):
                 return self._missing(required)
-        try:
-            amount = int(params["amount"])
-        except ValueError:
-            return _Reply(
-                400,
-                _error_body(
-                    f"Invalid integer: {params['amount']}",
-                    code="parameter_invalid_integer",
-                    param="amount",
-                ),
-                save=False,
-            )
-        if amount < 1:
-            return _Reply(
-                400,
-                _error_body(
-                    "This value must be greater than or equal to 1.",
-                    code="parameter_invalid_integer",
-                    param="amount",
-                ),
-                save=False,
-            )
+        amount = _positive_integer("amount", params["amount"])
         if params["currency"].lower() != PLATFORM_CURRENCY:
             return _Reply(
                 400,
@@ -784,8 +1389,9 @@ class StripeStandIn:
         destination = self.accounts.get(params["destination"])
         if destination is None:
             return self._no_such("destination", params["destination"], param="destination")
-        transfers_capability = destination["capabilities"].get("transfers")
-        if not destination["payouts_enabled"] or transfers_capability != "active":
+        # Only the capability matters: with payouts off the money waits in the account's
+        # Stripe balance until a payout can be made.
+        if destination["capabilities"].get("transfers") != "active":
             return _Reply(
                 400,
                 _error_body(
@@ -797,6 +1403,13 @@ class StripeStandIn:
             )
         transfer = copy.deepcopy(self._templates["transfer"])
         transfer_id = _new_id("tr")
+        payment_id = _new_id("py")
+        spent = self._add_balance_transaction(
+            None, type="transfer", amount=-amount, source=transfer_id, category="transfer"
+        )
+        self._add_balance_transaction(
+            destination["id"], type="payment", amount=amount, source=payment_id, category="charge"
+        )
         transfer.update(
             id=transfer_id,
             amount=amount,
@@ -804,21 +1417,16 @@ class StripeStandIn:
             currency=PLATFORM_CURRENCY,
             description=params.get("description"),
             destination=destination["id"],
-            destination_payment=_new_id("py"),
-            balance_transaction=_new_id("txn"),
+            destination_payment=payment_id,
+            balance_transaction=spent["id"],
             metadata=params.get("metadata") or {},
-            created=int(time.time()),
+            created=self.now(),
             reversed=False,
             transfer_group=params.get("transfer_group"),
             source_type="card",
         )
-        transfer["reversals"] = {
-            "data": [],
-            "has_more": False,
-            "object": "list",
-            "url": f"/v1/transfers/{transfer_id}/reversals",
-        }
         self.transfers[transfer_id] = transfer
+        transfer["reversals"] = self._embedded_reversals(transfer_id)
         return _Reply(200, copy.deepcopy(transfer))
 
     def _get_transfer(self, params: dict[str, Any], context: str | None, ident: str) -> _Reply:
@@ -826,35 +1434,91 @@ class StripeStandIn:
             return self._no_such("transfer", ident)
         return _Reply(200, copy.deepcopy(self.transfers[ident]))
 
-    @staticmethod
-    def _list(url: str, items: list[dict[str, Any]], params: dict[str, Any]) -> _Reply:
-        limit = max(1, min(100, int(params.get("limit", 10))))
-        # Newest first, as Stripe lists.
-        ordered = list(reversed(items))
-        return _Reply(
-            200,
-            {
-                "object": "list",
-                "url": url,
-                "has_more": len(ordered) > limit,
-                "data": copy.deepcopy(ordered[:limit]),
-            },
-        )
-
     def _list_transfers(self, params: dict[str, Any], context: str | None) -> _Reply:
-        items = list(self.transfers.values())
-        if params.get("destination"):
-            items = [t for t in items if t["destination"] == params["destination"]]
-        return self._list("/v1/transfers", items, params)
+        universe = list(self.transfers.values())
+        items = _created_between(universe, params)
+        for name in ("destination", "transfer_group"):
+            if params.get(name):
+                items = [t for t in items if t[name] == params[name]]
+        return _page("/v1/transfers", "transfer", universe, items, params)
+
+    def _create_reversal(
+        self, params: dict[str, Any], context: str | None, transfer_id: str
+    ) -> _Reply:
+        amount = None
+        if params.get("amount") not in (None, ""):
+            amount = _positive_integer("amount", params["amount"])
+        reversal, event = self._reverse(transfer_id, amount, params.get("metadata") or {})
+        self._deliver_in_background(event["id"])
+        return _Reply(200, copy.deepcopy(reversal))
+
+    def _transfer_reversals(self, transfer_id: str) -> list[dict[str, Any]]:
+        if transfer_id not in self.transfers:
+            raise _Refused(self._no_such("transfer", transfer_id))
+        return [r for r in self.reversals.values() if r["transfer"] == transfer_id]
+
+    def _list_reversals(
+        self, params: dict[str, Any], context: str | None, transfer_id: str
+    ) -> _Reply:
+        universe = self._transfer_reversals(transfer_id)
+        url = f"/v1/transfers/{transfer_id}/reversals"
+        return _page(url, "transfer_reversal", universe, universe, params)
+
+    def _get_reversal(
+        self, params: dict[str, Any], context: str | None, transfer_id: str, ident: str
+    ) -> _Reply:
+        found = [r for r in self._transfer_reversals(transfer_id) if r["id"] == ident]
+        if not found:
+            return self._no_such("transfer_reversal", ident)
+        return _Reply(200, copy.deepcopy(found[0]))
+
+    def _account_payouts(self, context: str | None) -> list[dict[str, Any]]:
+        return [p for p in self.payouts.values() if self._payout_account[p["id"]] == context]
+
+    def _list_payouts(self, params: dict[str, Any], context: str | None) -> _Reply:
+        universe = self._account_payouts(context)
+        items = _created_between(universe, params)
+        if params.get("status"):
+            items = [p for p in items if p["status"] == params["status"]]
+        return _page("/v1/payouts", "payout", universe, items, params)
+
+    def _get_payout(self, params: dict[str, Any], context: str | None, ident: str) -> _Reply:
+        # A connected account's payout is only found with that account in Stripe-Account.
+        if ident not in self.payouts or self._payout_account[ident] != context:
+            return self._no_such("payout", ident)
+        return _Reply(200, copy.deepcopy(self.payouts[ident]))
+
+    def _list_balance_transactions(self, params: dict[str, Any], context: str | None) -> _Reply:
+        universe = [
+            t for t in self.balance_transactions.values() if self._txn_account[t["id"]] == context
+        ]
+        items = _created_between(universe, params)
+        payout = params.get("payout")
+        if payout:
+            if payout not in self.payouts or self._payout_account[payout] != context:
+                return self._no_such("payout", payout, param="payout")
+            items = [t for t in items if self._txn_payout.get(t["id"]) == payout]
+        for name in ("type", "source", "currency"):
+            if params.get(name):
+                items = [t for t in items if t[name] == params[name]]
+        return _page("/v1/balance_transactions", "balance_transaction", universe, items, params)
+
+    def _get_balance_transaction(
+        self, params: dict[str, Any], context: str | None, ident: str
+    ) -> _Reply:
+        if ident not in self.balance_transactions or self._txn_account[ident] != context:
+            return self._no_such("balance transaction", ident)
+        return _Reply(200, copy.deepcopy(self.balance_transactions[ident]))
 
     def _visible_events(self, context: str | None) -> list[dict[str, Any]]:
         return [e for e in self.events.values() if e.get("account") == context]
 
     def _list_events(self, params: dict[str, Any], context: str | None) -> _Reply:
-        items = self._visible_events(context)
+        universe = self._visible_events(context)
+        items = _created_between(universe, params)
         if params.get("type"):
             items = [e for e in items if e["type"] == params["type"]]
-        return self._list("/v1/events", items, params)
+        return _page("/v1/events", "event", universe, items, params)
 
     def _get_event(self, params: dict[str, Any], context: str | None, ident: str) -> _Reply:
         event = self.events.get(ident)
