@@ -244,9 +244,14 @@ async def seed_claims(
         accounts.append(account_id)
         rep.payout_method = "stripe"
         rep.stripe_account_id = account_id
-        rep.stripe_payouts_enabled = True
+        rep.stripe_payouts_enabled = rep.stripe_transfers_active = True
         await rep.save(
-            update_fields=["payout_method", "stripe_account_id", "stripe_payouts_enabled"]
+            update_fields=[
+                "payout_method",
+                "stripe_account_id",
+                "stripe_payouts_enabled",
+                "stripe_transfers_active",
+            ]
         )
         claim = await Claim.create(
             organisation_id=org_id,

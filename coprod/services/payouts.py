@@ -15,26 +15,37 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from coprod.config import get_settings
-from coprod.domain.payouts import why_not_paid
+from coprod.domain.payouts import (
+    PAYOUT_FAILED_ACTION,
+    REVERSED_ACTION,
+    why_held,
+    why_not_paid,
+)
 from coprod.errors import Conflict, Forbidden, NotFound
 from coprod.integrations import csv_files
 from coprod.integrations.csv_files import Money
-from coprod.integrations.stripe_gateway import PaymentFailed, StripeGateway, WebhookInvalid
+from coprod.integrations.stripe_gateway import (
+    PaymentFailed,
+    StripeGateway,
+    TransferResult,
+    WebhookInvalid,
+)
 from coprod.models import (
     AttemptStatus,
     Claim,
     ClaimStatus,
+    MoneyState,
     PaymentAttempt,
     PayrollExport,
     Representative,
     Role,
     StripeEvent,
 )
-from coprod.services import audit, claims, contact
+from coprod.services import attendance, audit, claims, contact
 from coprod.services.access import is_lead, is_self
 from coprod.services.actor import Actor
 from coprod.templating import money
@@ -200,9 +211,17 @@ def _new_attempt(
 ) -> PaymentAttempt | None:
     """The next attempt to pay a claim (not yet saved), or None while one is under way or
     it is paid."""
-    if any(a.status in (AttemptStatus.PENDING, AttemptStatus.SUCCEEDED) for a in attempts):
+    under_way = (AttemptStatus.PENDING, AttemptStatus.SUCCEEDED, AttemptStatus.HELD)
+    if any(a.status in under_way for a in attempts):
         return None
-    refused = sum(1 for a in attempts if a.status == AttemptStatus.FAILED and not a.retryable)
+    # A reversed transfer's key, like a refused one's, must not be sent again: Stripe would
+    # return the reversed transfer (or, after a day, make a new one unasked).
+    refused = sum(
+        1
+        for a in attempts
+        if (a.status == AttemptStatus.FAILED and not a.retryable)
+        or a.status == AttemptStatus.REVERSED
+    )
     return PaymentAttempt(
         claim=claim,
         idempotency_key=idempotency_key(claim, refused),
@@ -266,6 +285,9 @@ async def pay_run(actor: Actor) -> PayRun:
             rep = reps[claim.representative_id]
             if claim.id in queued_ids:
                 continue
+            if claim.money == MoneyState.HELD and claim.money_reason:
+                not_paid.append(NotPaid(claim, rep, claim.money_reason))
+                continue
             reason = why_not_paid(
                 name=rep.full_name, payout_method=rep.payout_method, payment_under_way=True
             )
@@ -285,21 +307,45 @@ async def start_pay_run(actor: Actor) -> list[PaymentAttempt]:
 
 
 async def retry(actor: Actor, claim: Claim) -> PaymentAttempt:
+    """Try a failed payment again, or pay again a claim whose transfer was reversed."""
     _finance(actor)
-    if claim.status != ClaimStatus.FAILED:
+    reversed_ = claim.status == ClaimStatus.PAYMENT_PROBLEM and claim.money == MoneyState.REVERSED
+    if claim.status == ClaimStatus.PAYMENT_PROBLEM and not reversed_:
+        raise Conflict(
+            "Their bank returned this payment and the money is in their Stripe balance: paying "
+            "again would pay twice. Ask them to update their bank details with Stripe.",
+            "claim",
+        )
+    if claim.status != ClaimStatus.FAILED and not reversed_:
         raise Conflict("Only a claim whose payment failed can be tried again", "claim")
     async with in_transaction():
         await Claim.filter(id=claim.id).select_for_update().first()
         attempt = await _queue(actor, claim)
         if attempt is None:
             raise Conflict("A payment for this claim is already under way", "claim")
-        claim.status = ClaimStatus.APPROVED
-        await claim.save(update_fields=["status"])
-        await audit.record(actor, "payment.retry", claim, after={"attempt_id": attempt.id})
+        await Claim.filter(id=claim.id).update(
+            status=ClaimStatus.APPROVED,
+            money=MoneyState.NONE,
+            money_reason=None,
+            money_changed_at=_now(),
+        )
+        claim.status, claim.money = ClaimStatus.APPROVED, MoneyState.NONE
+        await audit.record(
+            actor,
+            "payment.pay_again" if reversed_ else "payment.retry",
+            claim,
+            after={"attempt_id": attempt.id},
+        )
     return attempt
 
 
-STALE = dt.timedelta(minutes=10)
+def stale_after() -> dt.timedelta:
+    """How long an attempt a worker took may stay unfinished before another worker takes it."""
+    return dt.timedelta(seconds=get_settings().payment_stale_seconds)
+
+
+# Stripe forgets an idempotency key after 24 hours; after this, a retry looks in Stripe first.
+KEY_FORGOTTEN_SOON = dt.timedelta(hours=23)
 
 
 # Attempts taken at a time, and transfers in flight at once. A transfer is mostly waiting for
@@ -310,9 +356,11 @@ PAYMENT_CONCURRENCY = 4
 
 async def _claim_batch(limit: int = PAYMENT_BATCH) -> list[PaymentAttempt]:
     """Take the next queued attempts. One left half-done by a worker that died is taken again
-    after a while: it keeps its idempotency key, so Stripe will not pay it twice."""
+    once stale (and its `tries` shows it), and Stripe is asked what it already paid."""
     now = _now()
-    ready = Q(transfer_id__isnull=True) | Q(transfer_id=IN_PROGRESS, updated_at__lt=now - STALE)
+    ready = Q(transfer_id__isnull=True) | Q(
+        transfer_id=IN_PROGRESS, updated_at__lt=now - stale_after()
+    )
     async with in_transaction():
         ids = (
             await PaymentAttempt.filter(ready, status=AttemptStatus.PENDING)
@@ -326,7 +374,7 @@ async def _claim_batch(limit: int = PAYMENT_BATCH) -> list[PaymentAttempt]:
         # Conditional, so only one claimant's update matches a row even without row locks
         # (SQLite); the rows marked at our exact moment are the ones we won.
         await PaymentAttempt.filter(ready, id__in=ids, status=AttemptStatus.PENDING).update(
-            transfer_id=IN_PROGRESS, updated_at=now
+            transfer_id=IN_PROGRESS, updated_at=now, tries=F("tries") + 1
         )
         return list(
             await PaymentAttempt.filter(
@@ -335,13 +383,87 @@ async def _claim_batch(limit: int = PAYMENT_BATCH) -> list[PaymentAttempt]:
         )
 
 
-async def _transfer(attempt: PaymentAttempt, claim: Claim) -> str | None:
-    """Make one claimed attempt's transfer. Returns the transfer's id, or None when Stripe
-    refused it, which is recorded at once."""
+@dataclass(frozen=True)
+class Made:
+    """A transfer the worker made, or found already made in Stripe."""
+
+    transfer: TransferResult
+    # Found in Stripe, and reversed there in full before we knew of it.
+    reversed: bool = False
+
+
+async def _outcomes_unknown(batch: list[PaymentAttempt]) -> set[int]:
+    """The attempts whose transfer may already exist in Stripe, so Stripe must be asked before
+    sending: taken before by a worker that did not finish; a retry after a failure whose outcome
+    was unknown; or an idempotency key so old that Stripe may have forgotten it."""
+    now = _now()
+    earlier = await PaymentAttempt.filter(
+        claim_id__in=[a.claim_id for a in batch], id__not_in=[a.id for a in batch]
+    ).values("claim_id", "status", "retryable", "idempotency_key", "created_at")
+    unknown = {
+        row["claim_id"]
+        for row in earlier
+        if row["status"] == AttemptStatus.FAILED and row["retryable"]
+    }
+    first_use = {a.idempotency_key: a.created_at for a in batch}
+    for row in earlier:
+        key = row["idempotency_key"]
+        if key in first_use:
+            first_use[key] = min(first_use[key], row["created_at"])
+    return {
+        a.id
+        for a in batch
+        if a.tries > 1
+        or a.claim_id in unknown
+        or first_use[a.idempotency_key] < now - KEY_FORGOTTEN_SOON
+    }
+
+
+async def _found_in_stripe(attempt: PaymentAttempt, claim: Claim) -> Made | None:
+    """Settle from what Stripe already has for the claim's transfer group: a live transfer of
+    our amount to their account is the payment; one reversed in full that we have not recorded
+    is a payment made and taken back; nothing means no transfer was made."""
+    account = claim.representative.stripe_account_id
+    known_reversed = set(
+        await PaymentAttempt.filter(claim_id=claim.id, status=AttemptStatus.REVERSED).values_list(
+            "transfer_id", flat=True
+        )
+    )
+    ours = [
+        t
+        async for t in gateway().list_transfers(transfer_group=transfer_group(claim.id))
+        if t.destination == account
+        and t.amount_pence == attempt.amount_pence
+        and t.id not in known_reversed
+    ]
+    live = [t for t in ours if not t.reversed]
+    if len(live) > 1:
+        log.error("claim %s has %s live transfers in Stripe: %s", claim.id, len(live), live)
+    if live:
+        return Made(live[-1])  # the oldest: lists come newest first
+    if ours:
+        return Made(ours[-1], reversed=True)
+    return None
+
+
+async def _transfer(attempt: PaymentAttempt, claim: Claim, look_first: bool) -> Made | None:
+    """Make one claimed attempt's transfer, unless their account cannot receive it (the
+    attempt is held) or Stripe already has it. Returns the transfer, or None when it was held
+    or Stripe refused it, which is recorded at once."""
     rep = claim.representative
     try:
         if not rep.stripe_account_id:
             raise PaymentFailed("They have not set up a Stripe account yet", retryable=False)
+        held = why_held(
+            name=rep.full_name,
+            transfers_active=rep.stripe_transfers_active,
+            payouts_enabled=rep.stripe_payouts_enabled,
+        )
+        if held is not None:
+            await _hold(attempt, claim, held)
+            return None
+        if look_first and (found := await _found_in_stripe(attempt, claim)) is not None:
+            return found
         result = await gateway().transfer(
             amount_pence=attempt.amount_pence,
             account_id=rep.stripe_account_id,
@@ -373,40 +495,111 @@ async def _transfer(attempt: PaymentAttempt, claim: Claim) -> str | None:
                     after={"reason": exc.reason, "retryable": exc.retryable},
                 )
         return None
-    return result.id
+    return Made(result)
+
+
+async def _hold(attempt: PaymentAttempt, claim: Claim, reason: str) -> None:
+    """Park the attempt, with no transfer made, until Stripe says their account can receive
+    it; tell them once what to do."""
+    async with in_transaction():
+        held = await PaymentAttempt.filter(id=attempt.id, status=AttemptStatus.PENDING).update(
+            status=AttemptStatus.HELD, transfer_id=None, updated_at=_now()
+        )
+        if not held:
+            return
+        await Claim.filter(id=claim.id).update(
+            money=MoneyState.HELD, money_reason=reason, money_changed_at=_now()
+        )
+        await audit.record(
+            Actor.system(organisation_id=claim.organisation_id),
+            "payment.held",
+            attempt,
+            after={"reason": reason},
+        )
+        await _tell(claim, f"payment:{attempt.id}:held", "payment_held")
+
+
+async def _tell(claim: Claim, dedupe_key: str, template: str) -> None:
+    """Email them about their money, once per key; if we may not, the claim's money state puts
+    them on their lead's call list (reminders.call_list)."""
+    rep = claim.representative
+    t = await claims.totals(claim)
+    sent = await contact.email_representative(
+        rep,
+        dedupe_key=dedupe_key,
+        template=template,
+        organisation_id=claim.organisation_id,
+        context={
+            "name": rep.full_name,
+            "claim_id": claim.id,
+            "total": money(t.total_pence),
+            "url": f"{get_settings().base_url}/my/payments",
+        },
+    )
+    if sent.not_sent_because:
+        log.info("claim %s: not emailed (%s); on the call list", claim.id, sent.not_sent_because)
+
+
+async def release_held(rep: Representative) -> int:
+    """Their account can receive money again: send their held payments on the next tick."""
+    now = _now()
+    ids = list(
+        await PaymentAttempt.filter(
+            claim__representative_id=rep.id, status=AttemptStatus.HELD
+        ).values_list("id", "claim_id")
+    )
+    if not ids:
+        return 0
+    await PaymentAttempt.filter(id__in=[i for i, _ in ids], status=AttemptStatus.HELD).update(
+        status=AttemptStatus.PENDING, transfer_id=None, updated_at=now
+    )
+    await Claim.filter(id__in=[c for _, c in ids], money=MoneyState.HELD).update(
+        money=MoneyState.NONE, money_reason=None, money_changed_at=now
+    )
+    await audit.record(
+        Actor.system(via="stripe", organisation_id=rep.organisation_id),
+        "payment.released",
+        rep,
+        after={"claims": [c for _, c in ids]},
+    )
+    return len(ids)
 
 
 async def process_payments(now: dt.datetime) -> int:
     """Worker job: make the transfers for queued attempts, a batch at a time, a few at once.
 
     A batch's transfers are recorded together, in one transaction, once they have all been
-    made. If the worker stops before that, its attempts are taken again once stale and sent
-    with the same idempotency keys, so Stripe returns the transfers it already made."""
+    made. If the worker stops before that, its attempts are taken again once stale; Stripe is
+    then asked first (by transfer group) what it already paid, so nothing is paid twice."""
     paid = 0
     limit = asyncio.Semaphore(PAYMENT_CONCURRENCY)
 
-    async def transfer(attempt: PaymentAttempt, claim: Claim) -> str | None:
+    async def transfer(attempt: PaymentAttempt, claim: Claim, look_first: bool) -> Made | None:
         async with limit:
-            return await _transfer(attempt, claim)
+            return await _transfer(attempt, claim, look_first)
 
     while batch := await _claim_batch():
         found = await Claim.filter(id__in=[a.claim_id for a in batch]).prefetch_related(
             "representative"
         )
         claims_by_id = {c.id: c for c in found}
+        unknown = await _outcomes_unknown(batch)
         results = await asyncio.gather(
-            *(transfer(a, claims_by_id[a.claim_id]) for a in batch), return_exceptions=True
+            *(transfer(a, claims_by_id[a.claim_id], a.id in unknown) for a in batch),
+            return_exceptions=True,
         )
         made = [
             (attempt, result, claims_by_id[attempt.claim_id])
             for attempt, result in zip(batch, results, strict=True)
-            if isinstance(result, str)
+            if isinstance(result, Made)
         ]
         if made:
             async with in_transaction():
-                for attempt, transfer_id, claim in made:
-                    await _record_paid(attempt, transfer_id, claim)
-            paid += len(made)
+                for attempt, outcome, claim in made:
+                    await _record_paid(attempt, outcome.transfer, claim)
+                    if outcome.reversed:
+                        await _record_reversed(attempt, claim)
+            paid += sum(1 for _, outcome, _ in made if not outcome.reversed)
         # Passed on only once every transfer in the batch has finished and those made are
         # recorded, so none is left running when the worker logs the fault and tries again.
         for result in results:
@@ -415,36 +608,53 @@ async def process_payments(now: dt.datetime) -> int:
     return paid
 
 
-async def mark_paid(attempt: PaymentAttempt, transfer_id: str, claim: Claim | None = None) -> None:
+async def mark_paid(
+    attempt: PaymentAttempt, transfer: TransferResult | str, claim: Claim | None = None
+) -> None:
     """Record a transfer as made. Safe to call again (from a replayed webhook, say).
 
     `claim` (with its representative) saves reading it again when the caller has it; only its
     id, organisation and representative are used, never its status."""
+    if isinstance(transfer, str):
+        transfer = TransferResult(
+            id=transfer, amount_pence=attempt.amount_pence, destination="", reversed=False
+        )
     async with in_transaction():
-        await _record_paid(attempt, transfer_id, claim)
+        await _record_paid(attempt, transfer, claim)
 
 
-async def _record_paid(attempt: PaymentAttempt, transfer_id: str, claim: Claim | None) -> None:
+async def _record_paid(
+    attempt: PaymentAttempt, transfer: TransferResult, claim: Claim | None
+) -> None:
     """mark_paid's work, inside the caller's transaction."""
     attempt.status = AttemptStatus.SUCCEEDED
-    attempt.transfer_id = transfer_id
-    await attempt.save(update_fields=["status", "transfer_id", "updated_at"])
+    attempt.transfer_id = transfer.id
+    attempt.destination_payment = transfer.destination_payment or attempt.destination_payment
+    await attempt.save(update_fields=["status", "transfer_id", "destination_payment", "updated_at"])
+    now = _now()
     # Conditional, so of a worker and a webhook recording the same transfer at once, only
     # one goes on to audit it and queue the remittance.
     paid = await (
         Claim.filter(id=attempt.claim_id)
         .exclude(status=ClaimStatus.PAID)
-        .update(status=ClaimStatus.PAID, paid_at=_now())
+        .update(
+            status=ClaimStatus.PAID,
+            paid_at=now,
+            money=MoneyState.TRANSFERRED,
+            money_reason=None,
+            money_changed_at=now,
+        )
     )
     if not paid:
         return
     if claim is None:
         claim = await Claim.get(id=attempt.claim_id).prefetch_related("representative")
+    await money_went_out(claim)
     await audit.record(
         Actor.system(organisation_id=claim.organisation_id),
         "payment.succeeded",
         attempt,
-        after={"transfer_id": transfer_id, "amount_pence": attempt.amount_pence},
+        after={"transfer_id": transfer.id, "amount_pence": attempt.amount_pence},
     )
     rep = claim.representative
     if rep.email:
@@ -465,6 +675,43 @@ async def _record_paid(attempt: PaymentAttempt, transfer_id: str, claim: Claim |
         )
 
 
+async def money_went_out(claim: Claim) -> None:
+    """The claim's money has left the trust (a transfer made, or sent to payroll): only now
+    does it count as spend in the reports. The payroll export calls this for each claim."""
+    await attendance.cost_involvements(claim)
+
+
+async def money_came_back(claim: Claim) -> None:
+    """The claim's money did not reach them after all (reversed, or the payout failed): it no
+    longer counts as spend. Through the same roll-up path as costing it."""
+    await attendance.cost_involvements(claim, went_out=False)
+
+
+async def _record_reversed(attempt: PaymentAttempt, claim: Claim) -> None:
+    """Inside the caller's transaction: the transfer was taken back in full. The claim is no
+    longer paid; finance may pay it again (a new transfer with a new key)."""
+    now = _now()
+    reversed_ = await PaymentAttempt.filter(id=attempt.id, status=AttemptStatus.SUCCEEDED).update(
+        status=AttemptStatus.REVERSED, updated_at=now
+    )
+    if not reversed_:
+        return
+    await Claim.filter(id=claim.id).update(
+        status=ClaimStatus.PAYMENT_PROBLEM,
+        money=MoneyState.REVERSED,
+        money_reason=REVERSED_ACTION,
+        money_changed_at=now,
+    )
+    await money_came_back(claim)
+    await audit.record(
+        Actor.system(via="stripe", organisation_id=claim.organisation_id),
+        "payment.reversed",
+        attempt,
+        after={"transfer_id": attempt.transfer_id, "amount_pence": attempt.amount_pence},
+    )
+    await _tell(claim, f"payment:{attempt.id}:reversed", "payment_reversed")
+
+
 # --------------------------------------------------------------------------- webhooks
 
 
@@ -479,7 +726,8 @@ async def handle_webhook(payload: bytes, signature: str) -> str:
     if not event_id or await StripeEvent.filter(event_id=event_id).exists():
         return "already handled"
     # Events about a connected account can only be read in that account.
-    fresh = await gateway().retrieve_event(event_id, account_id=event.get("account"))
+    account = event.get("account")
+    fresh = await gateway().retrieve_event(event_id, account_id=account)
     kind = str(fresh.get("type", ""))
     obj = fresh.get("data", {}).get("object", {})
     # Recorded in the same transaction as what the event makes us do: if that fails (Stripe
@@ -492,35 +740,130 @@ async def handle_webhook(payload: bytes, signature: str) -> str:
         if kind == "account.updated" and obj.get("id"):
             rep = await Representative.get_or_none(stripe_account_id=obj["id"])
             if rep is not None:
-                enabled = await gateway().payouts_enabled(obj["id"])
-                if enabled != rep.stripe_payouts_enabled:
-                    rep.stripe_payouts_enabled = enabled
-                    await rep.save(update_fields=["stripe_payouts_enabled"])
-                    await audit.record(
-                        Actor.system(via="stripe", organisation_id=rep.organisation_id),
-                        "payout.enabled" if enabled else "payout.disabled",
-                        rep,
-                    )
+                await refresh_account(rep)
+            return kind
+        if kind == "transfer.reversed" and obj.get("id"):
+            await _transfer_reversed(str(obj["id"]), obj)
             return kind
         if kind.startswith("transfer.") and obj.get("id"):
-            transfer = await gateway().retrieve_transfer(obj["id"])
-            claim_id = str((obj.get("metadata") or {}).get("claim_id", ""))
-            attempt = (
-                await PaymentAttempt.filter(claim_id=record_id(claim_id)).order_by("-id").first()
-                if record_id(claim_id) is not None
-                else None
-            )
-            # Only a transfer that is ours to the penny and to the right account settles a claim.
-            if (
-                attempt is not None
-                and not transfer.reversed
-                and transfer.amount_pence == attempt.amount_pence
-            ):
-                claim = await Claim.get(id=attempt.claim_id).prefetch_related("representative")
-                if transfer.destination == claim.representative.stripe_account_id:
-                    await mark_paid(attempt, transfer.id)
+            await _transfer_made(str(obj["id"]), obj)
+            return kind
+        if kind in ("payout.paid", "payout.failed") and obj.get("id") and account:
+            await _payout(str(obj["id"]), str(account))
             return kind
         return f"ignored {kind}"
+
+
+async def refresh_account(rep: Representative) -> None:
+    """Read what Stripe says their account can do now, store it, and send any payments held
+    for it once it can receive them."""
+    if not rep.stripe_account_id:
+        return
+    status = await gateway().account_status(rep.stripe_account_id)
+    before = (rep.stripe_payouts_enabled, rep.stripe_transfers_active)
+    after = (status.payouts_enabled, status.transfers_active)
+    if before != after:
+        rep.stripe_payouts_enabled, rep.stripe_transfers_active = after
+        await rep.save(update_fields=["stripe_payouts_enabled", "stripe_transfers_active"])
+        await audit.record(
+            Actor.system(via="stripe", organisation_id=rep.organisation_id),
+            "payout.enabled" if status.payouts_enabled else "payout.disabled",
+            rep,
+            before={"payouts_enabled": before[0], "transfers_active": before[1]},
+            after={"payouts_enabled": after[0], "transfers_active": after[1]},
+        )
+    if status.payouts_enabled and status.transfers_active:
+        await release_held(rep)
+
+
+async def _transfer_made(transfer_id: str, obj: Mapping[str, Any]) -> None:
+    transfer = await gateway().retrieve_transfer(transfer_id)
+    claim_id = str((obj.get("metadata") or {}).get("claim_id", ""))
+    attempt = (
+        await PaymentAttempt.filter(
+            claim_id=record_id(claim_id),
+            status__in=[AttemptStatus.PENDING, AttemptStatus.SUCCEEDED, AttemptStatus.FAILED],
+        )
+        .order_by("-id")
+        .first()
+        if record_id(claim_id) is not None
+        else None
+    )
+    # Only a transfer that is ours to the penny and to the right account settles a claim.
+    if (
+        attempt is not None
+        and not transfer.reversed
+        and transfer.amount_pence == attempt.amount_pence
+    ):
+        claim = await Claim.get(id=attempt.claim_id).prefetch_related("representative")
+        if transfer.destination == claim.representative.stripe_account_id:
+            await _record_paid(attempt, transfer, claim)
+
+
+async def _transfer_reversed(transfer_id: str, obj: Mapping[str, Any]) -> None:
+    transfer = await gateway().retrieve_transfer(transfer_id)
+    attempt = await PaymentAttempt.get_or_none(transfer_id=transfer.id)
+    if attempt is None or not transfer.reversed:
+        # Not a transfer we recorded, or only part reversed: the claim was still paid.
+        if transfer.reversed is False and attempt is not None:
+            log.warning(
+                "transfer %s partly reversed: %s", transfer.id, transfer.amount_reversed_pence
+            )
+        return
+    claim = await Claim.get(id=attempt.claim_id).prefetch_related("representative")
+    await _record_reversed(attempt, claim)
+
+
+async def _payout(payout_id: str, account_id: str) -> None:
+    """A payout from their Stripe balance to their bank was paid or failed: find the claims
+    whose money it carried (each transfer's payment, or an earlier failed payout it sends
+    again) and move their money on."""
+    payout = await gateway().retrieve_payout(payout_id, account_id=account_id)
+    if payout.status not in ("paid", "failed"):
+        return
+    sources = await gateway().payout_sources(payout_id, account_id=account_id)
+    attempts = await PaymentAttempt.filter(
+        Q(destination_payment__in=sources) | Q(payout_id__in=sources),
+        status=AttemptStatus.SUCCEEDED,
+        claim__representative__stripe_account_id=account_id,
+    ).prefetch_related("claim__representative")
+    now = _now()
+    for attempt in attempts:
+        claim = attempt.claim
+        attempt.payout_id = payout.id
+        await attempt.save(update_fields=["payout_id", "updated_at"])
+        system = Actor.system(via="stripe", organisation_id=claim.organisation_id)
+        if payout.status == "paid":
+            if claim.money == MoneyState.PAID_OUT:
+                continue
+            came_back = claim.money == MoneyState.PAYOUT_FAILED
+            await Claim.filter(id=claim.id).update(
+                status=ClaimStatus.PAID,
+                money=MoneyState.PAID_OUT,
+                money_reason=None,
+                money_changed_at=now,
+            )
+            if came_back:
+                await money_went_out(claim)
+            await audit.record(system, "payment.paid_out", attempt, after={"payout_id": payout.id})
+            continue
+        if claim.money == MoneyState.PAYOUT_FAILED:
+            continue
+        reason = f"{payout.failure_message} {PAYOUT_FAILED_ACTION}".strip()
+        await Claim.filter(id=claim.id).update(
+            status=ClaimStatus.PAYMENT_PROBLEM,
+            money=MoneyState.PAYOUT_FAILED,
+            money_reason=reason,
+            money_changed_at=now,
+        )
+        await money_came_back(claim)
+        await audit.record(
+            system,
+            "payment.payout_failed",
+            attempt,
+            after={"payout_id": payout.id, "failure_code": payout.failure_code},
+        )
+        await _tell(claim, f"payment:{attempt.id}:payout:{payout.id}", "payment_payout_failed")
 
 
 # --------------------------------------------------------------------------- payroll
@@ -607,6 +950,7 @@ async def export_payroll(actor: Actor, data: Mapping[str, Any] | None = None) ->
                 claim.status = ClaimStatus.SENT_TO_PAYROLL
                 claim.payroll_export = export
                 claim.paid_at = paid_at
+                await money_went_out(claim)
         await audit.record(
             actor,
             "payroll.reexport" if again else "payroll.export",
