@@ -776,6 +776,20 @@ async def refresh_account(rep: Representative) -> None:
         await release_held(rep)
 
 
+async def refresh_on_return(actor: Actor, rep: Representative) -> Representative:
+    """They came back from Stripe's onboarding: store what Stripe says their account can do
+    now (and send payments held for it), without waiting for the webhook. If Stripe cannot be
+    asked just now, the webhook does it later."""
+    if not _may_set_up(actor, rep) or not rep.stripe_account_id or not stripe_ready():
+        return rep
+    try:
+        async with in_transaction():
+            await refresh_account(rep)
+    except PaymentFailed as exc:
+        log.warning("could not read Stripe account of representative %s: %s", rep.id, exc.reason)
+    return await Representative.get(id=rep.id)
+
+
 async def _transfer_made(transfer_id: str, obj: Mapping[str, Any]) -> None:
     transfer = await gateway().retrieve_transfer(transfer_id)
     claim_id = str((obj.get("metadata") or {}).get("claim_id", ""))

@@ -10,7 +10,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from coprod.errors import NotFound
-from coprod.models import AttemptStatus, PaymentAttempt, PayrollExport, Representative, Role
+from coprod.models import (
+    AttemptStatus,
+    MoneyState,
+    PaymentAttempt,
+    PayrollExport,
+    Representative,
+    Role,
+)
 from coprod.services import claims, payouts
 from coprod.services.actor import Actor
 from coprod.web.api.claims import FINANCE, PAYMENTS, READERS
@@ -30,7 +37,11 @@ class PayoutSetUp(Reply):
     payroll_reference: str | None
     stripe_account: bool = Field(description="Whether they have a Stripe account with us")
     stripe_payouts_enabled: bool = Field(
-        description="Whether Stripe has finished checking their account, so it can be paid"
+        description="Whether Stripe pays their Stripe balance out to their bank"
+    )
+    stripe_transfers_active: bool = Field(
+        description="Whether their Stripe account can receive transfers. Payments to them are "
+        "held until both this and stripe_payouts_enabled are true"
     )
     stripe_ready: bool = Field(description="Whether this service can set up bank transfers now")
 
@@ -59,6 +70,7 @@ def _set_up(rep: Representative) -> PayoutSetUp:
         payroll_reference=rep.payroll_reference,
         stripe_account=bool(rep.stripe_account_id),
         stripe_payouts_enabled=rep.stripe_payouts_enabled,
+        stripe_transfers_active=rep.stripe_transfers_active,
         stripe_ready=payouts.stripe_ready(),
     )
 
@@ -147,6 +159,10 @@ class AttemptReply(Reply):
         description="The failure may have been passing (Stripe was unreachable): a retry keeps "
         "the same idempotency key, so it cannot pay twice"
     )
+    money: MoneyState = Field(description="Where the claim's money is (see the claim)")
+    money_reason: str | None = Field(
+        description="Why the claim's money is held or came back, and what to do"
+    )
     created_at: DateTime
     updated_at: DateTime
 
@@ -175,6 +191,8 @@ def _attempt(a: PaymentAttempt) -> AttemptReply:
         status=a.status,
         failure_reason=a.failure_reason,
         retryable=a.retryable,
+        money=a.claim.money,
+        money_reason=a.claim.money_reason,
         created_at=a.created_at,
         updated_at=a.updated_at,
     )
@@ -189,9 +207,7 @@ def _attempt(a: PaymentAttempt) -> AttemptReply:
     query=AttemptsQuery,
     reply=Page[AttemptReply],
 )
-async def list_pay_runs(
-    request: Request, actor: Actor, query: AttemptsQuery
-) -> Page[AttemptReply]:
+async def list_pay_runs(request: Request, actor: Actor, query: AttemptsQuery) -> Page[AttemptReply]:
     found = PaymentAttempt.filter(claim__organisation_id=actor.organisation_id)
     if query.status is not None:
         found = found.filter(status=query.status)
@@ -228,7 +244,10 @@ async def start_pay_run(request: Request, actor: Actor, body: NoBody) -> PayRunR
 @api.operation(
     "POST",
     "/claims/{id:int}/retry",
-    summary="Try a failed payment again: the claim is approved again and a payment queued",
+    summary="Try a failed payment again, or pay again a claim whose transfer was reversed: "
+    "the claim is approved again and a payment queued",
+    description="409 when the payment is under way, or its payout failed: that money is in "
+    "their Stripe balance, and Stripe pays it out once their bank details are right.",
     tag=PAYMENTS,
     roles=FINANCE,
     body=NoBody,

@@ -22,6 +22,7 @@ from coprod.models import (
     ClaimLine,
     ClaimStatus,
     Expense,
+    MoneyState,
     PaymentAttempt,
     PayrollExport,
     RateCard,
@@ -154,9 +155,7 @@ async def claim_list(request: Request, actor: Actor) -> Response:
         except (ValidationFailed, Conflict) as exc:
             errors = as_page_errors(exc)
             status = 409 if isinstance(exc, Conflict) else 422
-    in_org = Claim.filter(organisation_id=actor.organisation_id).prefetch_related(
-        "representative"
-    )
+    in_org = Claim.filter(organisation_id=actor.organisation_id).prefetch_related("representative")
     order = ("-period_start", "-id")
     waiting = await paged(request, in_org.filter(status=ClaimStatus.SUBMITTED).order_by(*order))
     others = await paged(
@@ -210,6 +209,10 @@ async def my_claims(request: Request, actor: Actor) -> Response:
     )
 
 
+# Money finance must act on, or wait on with the representative.
+ATTENTION = [MoneyState.HELD, MoneyState.PAYOUT_FAILED, MoneyState.REVERSED]
+
+
 @signed_in(Role.FINANCE_OFFICER)
 async def finance(request: Request, actor: Actor) -> Response:
     notice = None
@@ -243,6 +246,11 @@ async def finance(request: Request, actor: Actor) -> Response:
         claim_id__in=[c.id for c in failed.rows], status=AttemptStatus.FAILED
     ).order_by("-created_at", "-id"):
         last_failure.setdefault(attempt.claim_id, attempt)
+    attention = await paged(
+        request,
+        in_org.filter(money__in=ATTENTION).order_by("-money_changed_at", "-id"),
+        param="attention",
+    )
     exports = await paged(
         request,
         PayrollExport.filter(organisation_id=actor.organisation_id).order_by("-created_at", "-id"),
@@ -255,6 +263,7 @@ async def finance(request: Request, actor: Actor) -> Response:
             "approved": approved,
             "failed": failed,
             "failures": last_failure,
+            "attention": attention,
             "exports": exports,
             "notice": notice,
             "not_paid": not_paid,
@@ -292,6 +301,9 @@ async def my_payments(request: Request, actor: Actor) -> Response:
             return redirect("/my/payments?done=1")
         except (ValidationFailed, Conflict) as exc:
             errors = as_page_errors(exc)
+    if request.method == "GET" and request.query_params.get("returned"):
+        # Back from Stripe's onboarding: ask Stripe now rather than wait for its webhook.
+        rep = await payouts.refresh_on_return(actor, rep)
     return page(
         request,
         "claims/payments.html",
