@@ -33,7 +33,11 @@ BATCH_SIZE = 20
 # Periodic jobs: each runs every few minutes on every worker, so each must be safe to run twice at
 # once (they rely on unique keys, never on being the only runner).
 PeriodicJob = Callable[[dt.datetime], Awaitable[object]]
-PERIODIC_JOBS: list[PeriodicJob] = [contracts.send_expiry_reminders, reminders.send_reminders]
+PERIODIC_JOBS: list[PeriodicJob] = [
+    contracts.send_expiry_reminders,
+    reminders.send_reminders,
+    payouts.count_payroll_spend,
+]
 
 
 def worker_id() -> str:

@@ -34,6 +34,17 @@ class Migration(migrations.Migration):
             name='money_changed_at',
             field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
         ),
+        ops.AddField(
+            model_name='Claim',
+            name='spend_counted',
+            field=fields.BooleanField(default=False),
+        ),
+        # Until now a claim was costed when approved: those claims already count.
+        ops.RunSQL(
+            "UPDATE claim SET spend_counted = TRUE "
+            "WHERE status IN ('approved', 'paid', 'failed', 'sent_to_payroll')",
+            ops.RunSQL.noop,
+        ),
         ops.AlterField(
             model_name='PaymentAttempt',
             name='status',

@@ -131,9 +131,7 @@ API_READS: dict[str, Get] = {
     f"{A}/bookings/{{id:int}}/wellbeing-checks": Get(
         "staff", f"{A}/bookings/{{booking}}/wellbeing-checks"
     ),
-    f"{A}/bookings/{{id:int}}/arrangements": Get(
-        "staff", f"{A}/bookings/{{booking}}/arrangements"
-    ),
+    f"{A}/bookings/{{id:int}}/arrangements": Get("staff", f"{A}/bookings/{{booking}}/arrangements"),
     f"{A}/arrangements/overdue": Get("staff", f"{A}/arrangements/overdue"),
     f"{A}/representatives/{{id:int}}/calendar.ics": Get(
         "staff", f"{A}/representatives/{{representative}}/calendar.ics"
@@ -359,6 +357,9 @@ API_WRITES: dict[str, Write] = {
         "staff", f"{A}/networks/{{network}}/people/{{network_role}}", None
     ),
     f"POST {A}/pay-runs": Write("staff", f"{A}/pay-runs", {}, 201),
+    f"POST {A}/representatives/{{id:int}}/stripe-account/refresh": Write(
+        "staff", f"{A}/representatives/{{representative}}/stripe-account/refresh", {}
+    ),
     f"POST {A}/payroll-exports": Write("staff", f"{A}/payroll-exports", {}, 201),
     f"PUT {A}/representatives/{{id:int}}/payout-method": Write(
         "staff",
@@ -573,9 +574,7 @@ async def _measure_writes(scene: scenes.Scene, clients: dict[str, Any]) -> dict[
             continue
         headers = {"X-CSRF-Token": await client.csrf("/")}
         async with counting() as statements:
-            response = await client.http.request(
-                method, url, json=body, headers=headers
-            )
+            response = await client.http.request(method, url, json=body, headers=headers)
         if response.status_code != case.status:
             wrong[key] = (response.status_code, response.text[:300])
         elif case.keep:

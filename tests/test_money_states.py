@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from tortoise import connections
 
-from coprod import clock
+from coprod import clock, worker
 from coprod.config import get_settings
 from coprod.domain import pay
 from coprod.domain.payouts import PAYOUT_FAILED_ACTION, REVERSED_ACTION, why_held
@@ -230,23 +230,30 @@ async def test_a_payout_paid_marks_the_money_in_their_bank(
     assert await AuditEvent.filter(action="payment.paid_out").count() == 1
 
 
-async def test_a_reversed_transfer_unpays_the_claim_and_paying_again_makes_one_new_transfer(
-    world: Any, standin: StripeStandIn, gateway: StripeGateway, mailbox: Any
-) -> None:
-    t = await trust(world)
-    claim, rep, transfer = await paid_claim(t, gateway, standin)
-    day = claims_from() + dt.timedelta(days=3)
-    involvement = await Involvement.create(
+async def involved(t: Trust, rep: Representative) -> Involvement:
+    """The report row of the day the test claims are for."""
+    return await Involvement.create(
         organisation_id=t.organisation_id,
         representative_id=rep.id,
         representative_type="patient",
         kind="activity",
         mode="in_person",
-        day=day,
+        day=claims_from() + dt.timedelta(days=3),
         minutes=300,
     )
-    # Costed when the money went out (here, costed again: the same roll-up path).
-    await payouts.money_went_out(claim)
+
+
+async def test_a_reversed_transfer_unpays_the_claim_and_paying_again_makes_one_new_transfer(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway, mailbox: Any
+) -> None:
+    t = await trust(world)
+    rep = await stripe_rep(t, gateway, standin, "Ada Able", "ada@people.example")
+    involvement = await involved(t, rep)
+    claim = await claim_of(rep)
+    await payouts.start_pay_run(t.finance)
+    assert await payouts.process_payments(NOW) == 1
+    [transfer] = transfers_for(standin, claim)
+    # Counted as spend once the money went out.
     assert (await Involvement.get(id=involvement.id)).fee_pence == 7000
     tax_year = pay.tax_year_of(clock.today())
     assert len(await earnings.statement(t.finance, rep, tax_year)) == 1
@@ -491,3 +498,22 @@ async def test_a_worker_killed_mid_payment_is_finished_by_another_once(
     settled = await PaymentAttempt.get(id=attempt.id)
     assert settled.transfer_id == made["id"] and settled.tries == 2
     assert await OutboxMessage.filter(dedupe_key=f"claim:{claim.id}:remittance").count() == 1
+
+
+async def test_claims_sent_to_payroll_count_as_spend_once_the_worker_has_costed_them(
+    world: Any,
+) -> None:
+    t = await trust(world)
+    rep = await test_payouts.new_rep(
+        t, "Pat Payroll", payout_method="payroll", payroll_reference="P123"
+    )
+    involvement = await involved(t, rep)
+    claim = await claim_of(rep)
+    assert (await Involvement.get(id=involvement.id)).fee_pence == 0  # approved, not paid
+
+    await payouts.export_payroll(t.finance)
+    await worker.run_periodic_jobs()
+    await worker.run_periodic_jobs()
+
+    assert (await reloaded(claim)).spend_counted is True
+    assert (await Involvement.get(id=involvement.id)).fee_pence == 7000

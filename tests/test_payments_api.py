@@ -168,6 +168,7 @@ async def test_choosing_how_someone_is_paid(world, client, make_client):
         "payroll_reference": None,
         "stripe_account": False,
         "stripe_payouts_enabled": False,
+        "stripe_transfers_active": False,
         "stripe_ready": False,
     }
     unnamed = await ada_client.api("PUT", url, {"payout_method": "payroll"})

@@ -107,6 +107,9 @@ class Claim(TimestampedModel):
     # Why the money is held or came back, and what to do, in words finance can act on.
     money_reason = fields.TextField(null=True)
     money_changed_at = fields.DatetimeField(null=True)
+    # Whether the claim's fee and expenses count as spend in the reports (its involvements are
+    # costed): only while its money has gone out (see payouts.money_went_out).
+    spend_counted = fields.BooleanField(default=False)
     payroll_export_id: int | None
     payroll_export: fields.ForeignKeyNullableRelation[PayrollExport] = fields.ForeignKeyField(
         "models.PayrollExport", related_name="claims", null=True, on_delete=fields.SET_NULL

@@ -677,14 +677,38 @@ async def _record_paid(
 
 async def money_went_out(claim: Claim) -> None:
     """The claim's money has left the trust (a transfer made, or sent to payroll): only now
-    does it count as spend in the reports. The payroll export calls this for each claim."""
-    await attendance.cost_involvements(claim)
+    does it count as spend in the reports. Call inside the transaction that records it; it
+    counts a claim once however often it is called."""
+    if await Claim.filter(id=claim.id, spend_counted=False).update(spend_counted=True):
+        await attendance.cost_involvements(claim)
 
 
 async def money_came_back(claim: Claim) -> None:
     """The claim's money did not reach them after all (reversed, or the payout failed): it no
     longer counts as spend. Through the same roll-up path as costing it."""
-    await attendance.cost_involvements(claim, went_out=False)
+    if await Claim.filter(id=claim.id, spend_counted=True).update(spend_counted=False):
+        await attendance.cost_involvements(claim, went_out=False)
+
+
+async def count_payroll_spend(now: dt.datetime) -> int:
+    """Periodic job: claims sent to payroll count as spend. Done here, not in the export,
+    because costing a claim updates the report roll-ups row by row, and an export of many
+    claims must stay one quick request. Safe to run twice at once: each claim is counted by
+    whichever run flips its flag."""
+    counted = 0
+    while True:
+        async with in_transaction():
+            batch = (
+                await Claim.filter(status=ClaimStatus.SENT_TO_PAYROLL, spend_counted=False)
+                .order_by("id")
+                .limit(PAYMENT_BATCH)
+                .select_for_update(skip_locked=True)
+            )
+            for claim in batch:
+                await money_went_out(claim)
+        if not batch:
+            return counted
+        counted += len(batch)
 
 
 async def _record_reversed(attempt: PaymentAttempt, claim: Claim) -> None:
@@ -964,7 +988,6 @@ async def export_payroll(actor: Actor, data: Mapping[str, Any] | None = None) ->
                 claim.status = ClaimStatus.SENT_TO_PAYROLL
                 claim.payroll_export = export
                 claim.paid_at = paid_at
-                await money_went_out(claim)
         await audit.record(
             actor,
             "payroll.reexport" if again else "payroll.export",

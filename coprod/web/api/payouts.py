@@ -123,6 +123,25 @@ async def create_onboarding_link(
     return OnboardingLink(url=await payouts.onboarding_link(actor, rep))
 
 
+@api.operation(
+    "POST",
+    "/representatives/{id:int}/stripe-account/refresh",
+    summary="Ask Stripe now what their account can do (receive transfers, pay out to their "
+    "bank), as after they come back from Stripe's set-up; payments held for it are sent",
+    description="Stripe's own webhook does the same later, so a Stripe outage here is not an "
+    "error: the reply is what was stored before.",
+    tag=PAYMENTS,
+    roles=READERS,
+    body=NoBody,
+    reply=PayoutSetUp,
+)
+async def refresh_stripe_account(
+    request: Request, actor: Actor, id: int, body: NoBody
+) -> PayoutSetUp:
+    rep = await payouts.payee_for(actor, id)
+    return _set_up(await payouts.refresh_on_return(actor, rep))
+
+
 class PaymentsConfiguration(Reply):
     stripe_ready: bool
     problems: list[str] = Field(
