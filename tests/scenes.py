@@ -70,6 +70,7 @@ from coprod.models import (
 )
 from coprod.models.org import MembershipStatus
 from coprod.security import hash_secret, sign
+from coprod.services import contracts as contract_services
 
 YEAR_OF_ACTIVITIES = 12  # one a month, from ten months ago to two months ahead
 BOOKINGS_EACH = 4
@@ -250,6 +251,7 @@ async def build(n: int, *, world: Any) -> Scene:
             if i % 2 == 0
         ]
     )
+    await contract_services.refresh_next_catch_ups(contracts)
     await Consent.bulk_create(
         [
             Consent(

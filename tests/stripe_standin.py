@@ -605,7 +605,7 @@ class StripeStandIn:
             account["details_submitted"] = True
             account["payouts_enabled"] = True
             account["capabilities"]["transfers"] = "active"
-            for key in ("currently_due", "eventually_due", "past_due"):
+            for key in ("currently_due", "eventually_due", "past_due", "pending_verification"):
                 account["requirements"][key] = []
             account["requirements"]["disabled_reason"] = None
             account["tos_acceptance"]["date"] = self.now()
@@ -616,8 +616,9 @@ class StripeStandIn:
     def reverse_transfer(self, transfer_id: str, amount: int | None = None) -> dict[str, Any]:
         """Reverse a transfer (the whole of what is left by default), as the Dashboard would,
         through the same code as `POST /v1/transfers/{id}/reversals`. Returns the
-        `transfer.reversed` event, delivered over real HTTP if the webhook target is a URL;
-        with an in-process client target use `reverse_transfer_async`."""
+        `transfer.reversed` event, delivered over real HTTP if the webhook target is a URL.
+        With an in-process client target it is left undelivered, for the test to deliver (or
+        replay) itself; `reverse_transfer_async` delivers to any target."""
         with self._lock:
             _, event = self._reverse(transfer_id, amount, {})
         if self._webhook_url is not None and self._webhook_client is None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+from types import SimpleNamespace
 
 import pytest
+from tortoise import connections
 
 from coprod import clock
 from coprod.domain.scheduling import LONDON
-from coprod.models import Activity, Booking, BookingStatus, Kind, RateCard, Role
+from coprod.models import Activity, Booking, BookingStatus, Contract, Kind, RateCard, Role
 from coprod.services import auth, contracts, rate_cards, representatives
 from coprod.validation import ValidationFailed
 from tests.conftest import sign_in
@@ -64,11 +67,20 @@ async def test_a_due_catch_up_is_booked_from_the_list_and_counts_once_attended(c
     assert booking.activity.kind == Kind.CATCH_UP and booking.activity.category is None
     assert booking.activity.duration_minutes == 240 and booking.status == BookingStatus.CONFIRMED
     assert booking.starts_at == when.astimezone(dt.UTC)
-    # Once it has taken place and is recorded as attended, it counts as the catch-up held.
+    # Once it has taken place and is recorded as attended, it counts as the catch-up held,
+    # and the home page's count drops with the list.
     past = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
-    await Booking.filter(id=booking.id).update(status=BookingStatus.ATTENDED, starts_at=past)
+    await Booking.filter(id=booking.id).update(starts_at=past)
+    assert await contracts.catch_ups_due_count(lead) == 1
+    recorded = await client.post_form(f"/bookings/{booking.id}/attendance", {"attended": "yes"})
+    assert recorded.status_code == 303
     assert await contracts.catch_ups_held(contract) == 1
     assert await contracts.catch_ups_due(lead) == []
+    assert await contracts.catch_ups_due_count(lead) == 0
+    # Recorded as not attended after all: the catch-up is due again.
+    await client.post_form(f"/bookings/{booking.id}/attendance", {"attended": "no"})
+    [again] = await contracts.catch_ups_due(lead)
+    assert again.state.value == "overdue" and await contracts.catch_ups_due_count(lead) == 1
 
 
 async def test_new_rates_apply_from_their_date_and_never_to_the_past(world):
@@ -151,3 +163,42 @@ async def test_a_refused_catch_up_or_an_unfinished_plan_leaves_nothing_behind(cl
     # Neither left an activity, nor an audit entry for one that never came to be.
     assert await Activity.all().count() == 0
     assert not await AuditEvent.filter(action="activity.create").exists()
+
+
+async def test_the_migration_fills_in_each_contracts_next_catch_up_as_the_services_keep_it(
+    world,
+):
+    org = await world.org()
+    user = await world.user(org, "lead@trust.example", Role.INVOLVEMENT_LEAD)
+    lead = await auth.actor_for(user, org.id)
+    today = clock.today()
+    made = []
+    for name, days_ago, catch_ups in [("Ann", 215, 0), ("Bo", 400, 1), ("Cy", 30, 0)]:
+        rep = await representatives.create(
+            lead,
+            {
+                "full_name": name,
+                "representative_type": "patient",
+                "phone": "01632 960 002",
+                "contact_channels": ["phone"],
+            },
+        )
+        contract = await contracts.create(
+            lead,
+            rep,
+            {
+                "role_title": "Peer reviewer",
+                "starts_on": (today - dt.timedelta(days=days_ago)).isoformat(),
+            },
+        )
+        for _ in range(catch_ups):
+            await contracts.record_catch_up(lead, contract, {"held_on": today.isoformat()})
+        made.append(contract.id)
+    kept = dict(await Contract.filter(id__in=made).values_list("id", "next_catch_up_on"))
+    assert all(kept.values())
+    await Contract.all().update(next_catch_up_on=None)
+
+    migration = importlib.import_module("migrations.0017_next_catch_up")
+    await migration.fill(None, SimpleNamespace(client=connections.get("default")))
+
+    assert dict(await Contract.filter(id__in=made).values_list("id", "next_catch_up_on")) == kept

@@ -103,16 +103,24 @@ class CatchUpState(StrEnum):
     NONE_LEFT = "none_left"
 
 
+# A catch-up due within this many days is shown as due soon.
+SOON_DAYS = 30
+
+
+def catch_up_state(due: dt.date, today: dt.date, soon_days: int = SOON_DAYS) -> CatchUpState:
+    if due < today:
+        return CatchUpState.OVERDUE
+    if (due - today).days <= soon_days:
+        return CatchUpState.DUE_SOON
+    return CatchUpState.NOT_DUE
+
+
 def next_catch_up(
-    term: Term, held: int, today: dt.date, interval_months: int = 6, soon_days: int = 30
+    term: Term, held: int, today: dt.date, interval_months: int = 6, soon_days: int = SOON_DAYS
 ) -> tuple[dt.date | None, CatchUpState]:
     """The next catch-up's due date, given how many have been held under this contract."""
     dates = catch_up_due_dates(term, interval_months)
     if held >= len(dates):
         return None, CatchUpState.NONE_LEFT
     due = dates[held]
-    if due < today:
-        return due, CatchUpState.OVERDUE
-    if (due - today).days <= soon_days:
-        return due, CatchUpState.DUE_SOON
-    return due, CatchUpState.NOT_DUE
+    return due, catch_up_state(due, today, soon_days)

@@ -137,10 +137,15 @@ class Contract(TimestampedModel):
     predecessor: fields.ForeignKeyNullableRelation[Contract] = fields.ForeignKeyField(
         "models.Contract", related_name="successors", null=True, on_delete=fields.SET_NULL
     )
+    # When the next catch-up falls due (None once none is left), kept by every write that
+    # changes it (services/contracts.refresh_next_catch_ups), so the dashboard counts who is
+    # due in one indexed query rather than recounting everyone's catch-ups on each view.
+    next_catch_up_on = fields.DateField(null=True)
 
     class Meta:
         table = "contract"
         ordering = ["-starts_on"]
+        indexes = (("organisation_id", "next_catch_up_on"),)
 
 
 class ConsentPurpose(StrEnum):

@@ -20,9 +20,10 @@ from coprod.models import (
     Expense,
     FeeDay,
     Involvement,
+    Kind,
     LineKind,
 )
-from coprod.services import audit, rollups
+from coprod.services import audit, contracts, rollups
 from coprod.services.access import is_lead
 from coprod.services.actor import Actor
 from coprod.validation import Checker
@@ -88,6 +89,8 @@ async def record_attendance(actor: Actor, booking: Booking, data: Mapping[str, A
             ]
         )
         await _record_involvement(booking)
+        if activity.kind == Kind.CATCH_UP:
+            await contracts.refresh_catch_ups_of(booking.representative_id)
         await audit.record(
             actor,
             "booking.attendance",

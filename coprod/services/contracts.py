@@ -103,6 +103,7 @@ async def create(actor: Actor, rep: Representative, data: Mapping[str, Any]) -> 
             starts_on=starts_on,
             ends_on=ends_on,
         )
+        await refresh_next_catch_ups([contract])
         await audit.record(actor, "contract.create", contract, after=audit.snapshot(contract))
     return contract
 
@@ -130,6 +131,7 @@ async def renew(actor: Actor, contract: Contract, data: Mapping[str, Any]) -> Co
             ends_on=ends_on,
             predecessor=contract,
         )
+        await refresh_next_catch_ups([successor])
         await audit.record(
             actor,
             "contract.renew",
@@ -186,6 +188,7 @@ async def end_early(actor: Actor, contract: Contract, data: Mapping[str, Any]) -
         contract.ended_on = ended_on
         contract.end_reason = reason
         await contract.save(update_fields=["ended_on", "end_reason"])
+        await refresh_next_catch_ups([contract])
         await audit.record(
             actor, "contract.end", contract, before=before, after=audit.snapshot(contract)
         )
@@ -210,6 +213,7 @@ async def record_catch_up(actor: Actor, contract: Contract, data: Mapping[str, A
         raise ValidationFailed.one("held_on", "The catch-up must fall within the contract's dates")
     async with in_transaction():
         catch_up = await CatchUp.create(contract=contract, held_on=held_on, note=note or None)
+        await refresh_next_catch_ups([contract])
         await audit.record(
             actor,
             "catch_up.record",
@@ -294,6 +298,28 @@ async def next_catch_up(
     )
 
 
+async def refresh_next_catch_ups(contracts: list[Contract]) -> None:
+    """Store each contract's next catch-up date after something that can move it: the
+    contract's dates, a catch-up recorded, or attendance at a catch-up booking. Inside the
+    caller's transaction, so the date never disagrees with the catch-ups held."""
+    held = await catch_ups_held_for(contracts)
+    changed = []
+    for contract in contracts:
+        # The due date does not depend on today, only on the term and the catch-ups held.
+        due, _ = await next_catch_up(contract, contract.starts_on, held=held[contract.id])
+        if due != contract.next_catch_up_on:
+            contract.next_catch_up_on = due
+            changed.append(contract)
+    if changed:
+        await Contract.bulk_update(changed, fields=["next_catch_up_on"])
+
+
+async def refresh_catch_ups_of(representative_id: int) -> None:
+    """`refresh_next_catch_ups` for all of one person's contracts (a catch-up booking's
+    attendance counts towards whichever contract it falls in)."""
+    await refresh_next_catch_ups(list(await Contract.filter(representative_id=representative_id)))
+
+
 @dataclass(frozen=True)
 class DueCatchUp:
     contract: Contract
@@ -302,58 +328,40 @@ class DueCatchUp:
     state: CatchUpState
 
 
-async def _due(actor: Actor, day: dt.date) -> list[tuple[int, dt.date, CatchUpState]]:
-    """(contract id, due day, state) of each contract in force whose next catch-up is overdue
-    or due soon. Reads only dates and ids, and counts recorded catch-ups in the database, so
-    the dashboard's count and the list apply one rule."""
-    in_force = await (
-        Contract.filter(
-            organisation_id=actor.organisation_id,
-            starts_on__lte=day,
-            ends_on__gte=day,
-            representative__archived_at__isnull=True,
-        )
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=day))
-        .values_list("id", "representative_id", "starts_on", "ends_on", "ended_on")
+def _due(actor: Actor, day: dt.date) -> QuerySet[Contract]:
+    """Contracts in force today, of people not archived, whose next catch-up is overdue or
+    due soon: one indexed read of the stored dates, so the dashboard's count and
+    the list apply one rule."""
+    return Contract.filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gte=day),
+        organisation_id=actor.organisation_id,
+        starts_on__lte=day,
+        ends_on__gte=day,
+        representative__archived_at__isnull=True,
+        next_catch_up_on__lte=day + dt.timedelta(days=rules.SOON_DAYS),
     )
-    if not in_force:
-        return []
-    terms = {int(row[0]): Term(row[2], row[3], row[4]) for row in in_force}
-    held = await _held(
-        [(int(row[0]), int(row[1]), _term_window(terms[int(row[0])])) for row in in_force],
-        CatchUp.filter(contract__organisation_id=actor.organisation_id),
-        Booking.filter(representative__organisation_id=actor.organisation_id),
-    )
-    interval = get_settings().catch_up_interval_months
-    rows: list[tuple[int, dt.date, CatchUpState]] = []
-    for contract_id, contract_term in terms.items():
-        due, state = rules.next_catch_up(contract_term, held[contract_id], day, interval)
-        if due is not None and state in (CatchUpState.OVERDUE, CatchUpState.DUE_SOON):
-            rows.append((contract_id, due, state))
-    return rows
 
 
 async def catch_ups_due(actor: Actor, day: dt.date | None = None) -> list[DueCatchUp]:
     """Everyone in the organisation whose next catch-up is overdue or due within 30 days."""
     if not is_lead(actor):
         raise Forbidden
-    due = await _due(actor, day or clock.today())
-    found = {
-        c.id: c
-        for c in await Contract.filter(id__in=[row[0] for row in due]).prefetch_related(
-            "representative"
-        )
-    }
-    rows = [DueCatchUp(found[i], found[i].representative, when, state) for i, when, state in due]
-    rows.sort(key=lambda r: r.due)
-    return rows
+    day = day or clock.today()
+    found = (
+        await _due(actor, day).order_by("next_catch_up_on", "id").prefetch_related("representative")
+    )
+    return [
+        DueCatchUp(c, c.representative, due, rules.catch_up_state(due, day))
+        for c in found
+        if (due := c.next_catch_up_on) is not None
+    ]
 
 
 async def catch_ups_due_count(actor: Actor, day: dt.date | None = None) -> int:
-    """How many `catch_ups_due` lists, without loading the contracts and people."""
+    """How many `catch_ups_due` lists, counted by the database."""
     if not is_lead(actor):
         raise Forbidden
-    return len(await _due(actor, day or clock.today()))
+    return await _due(actor, day or clock.today()).count()
 
 
 async def _leads_for(rep: Representative) -> list[User]:
