@@ -38,9 +38,9 @@ from coprod.models import (
     PaymentAttempt,
     Representative,
 )
-from coprod.services import earnings, payouts
+from coprod.services import earnings, payouts, reminders
 from tests import test_payouts
-from tests.conftest import BACKEND, DATABASE_URL, deliver_mail
+from tests.conftest import BACKEND, DATABASE_URL, deliver_mail, sign_in
 from tests.stripe_standin import DEFAULT_WEBHOOK_SECRET, StripeStandIn
 from tests.test_payouts import (
     NOW,
@@ -517,3 +517,66 @@ async def test_claims_sent_to_payroll_count_as_spend_once_the_worker_has_costed_
 
     assert (await reloaded(claim)).spend_counted is True
     assert (await Involvement.get(id=involvement.id)).fee_pence == 7000
+
+
+# ---------------------------------------------------------------------------- point 7: seen
+
+
+async def test_finance_the_lead_and_the_api_see_held_and_reversed_payments_and_pay_again(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway, client: Any, make_client: Any
+) -> None:
+    t = await trust(world)
+    ada = await stripe_rep(t, gateway, standin, "Ada Able", "ada@people.example", onboarded=False)
+    held = await claim_of(ada)
+    # Ben has no email address: he hears about his money from his lead, by phone.
+    ben = await test_payouts.new_rep(t, "Ben Bold", payout_method="stripe")
+    account = await gateway.create_express_account(email=None, reference=f"test-{ben.id}")
+    await standin.complete_onboarding_async(account)
+    await Representative.filter(id=ben.id).update(
+        stripe_account_id=account, stripe_payouts_enabled=True, stripe_transfers_active=True
+    )
+    taken_back = await claim_of(ben)
+    await payouts.start_pay_run(t.finance)
+    assert await payouts.process_payments(NOW) == 1
+    [transfer] = transfers_for(standin, taken_back)
+    await standin.reverse_transfer_async(transfer["id"])
+    assert (await reloaded(taken_back)).money == MoneyState.REVERSED
+
+    finance = make_client()
+    await sign_in(finance, "finance@trust.example")
+    page = (await finance.get("/finance")).text
+    assert "Payments that need attention" in page
+    assert HELD_REASON in page and "Reversed on" in page
+    assert REVERSED_ACTION in page and f"Pay claim {taken_back.id} again" in page
+    detail = (await finance.get(f"/claims/{taken_back.id}")).text
+    assert "Where the money is" in detail and "Pay again" in detail
+
+    listed = (await finance.get("/api/v1/claims?money=held")).json()["items"]
+    assert [(c["id"], c["money"], c["money_reason"]) for c in listed] == [
+        (held.id, "held", HELD_REASON)
+    ]
+    reversed_reply = (await finance.get(f"/api/v1/claims/{taken_back.id}")).json()
+    assert reversed_reply["status"] == "payment_problem"
+    assert reversed_reply["money"] == "reversed" and reversed_reply["money_changed_at"]
+    attempts = (await finance.get("/api/v1/pay-runs?status=reversed")).json()["items"]
+    assert [(a["claim_id"], a["money"]) for a in attempts] == [(taken_back.id, "reversed")]
+
+    lead = make_client()
+    await sign_in(lead, "lead@trust.example")
+    calls = (await lead.get("/api/v1/call-list")).json()["items"]
+    assert [(c["name"], c["about"], c["claim_id"], c["money"]) for c in calls] == [
+        ("Ben Bold", "payment", taken_back.id, "reversed")
+    ]
+    assert calls[0]["money_news"].startswith("Taken back on")
+    assert f"claim {taken_back.id}</a>: Taken back on" in (await lead.get("/call-list")).text
+    assert await reminders.call_count(t.lead) == 1
+
+    response = await finance.post_form(
+        f"/claims/{taken_back.id}/retry", {}, token_from=f"/claims/{taken_back.id}"
+    )
+    assert response.status_code == 303, response.text
+    assert await payouts.process_payments(NOW) == 1
+    assert len(live_transfers(standin, taken_back)) == 1
+    assert (await reloaded(taken_back)).money == MoneyState.TRANSFERRED
+    assert (await lead.get("/api/v1/call-list")).json()["items"] == []
+    assert await reminders.call_count(t.lead) == 0

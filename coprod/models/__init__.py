@@ -21,6 +21,7 @@ from coprod.models.audit import AuditEvent
 from coprod.models.org import MembershipStatus, Network, NetworkMembership, Organisation, Team
 from coprod.models.outbox import OutboxMessage, OutboxStatus
 from coprod.models.pay import (
+    MONEY_TROUBLE,
     SETTLED,
     AttemptStatus,
     Claim,
@@ -76,6 +77,7 @@ from coprod.models.users import (
 
 __all__ = [
     "HOLDING",
+    "MONEY_TROUBLE",
     "ROLE_LABELS",
     "SETTLED",
     "STAFF_ROLES",

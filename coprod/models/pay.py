@@ -81,6 +81,10 @@ class MoneyState(StrEnum):
         }[self.value]
 
 
+# Money that did not reach them, or cannot yet: finance acts on it, and the person is told.
+MONEY_TROUBLE = (MoneyState.HELD, MoneyState.PAYOUT_FAILED, MoneyState.REVERSED)
+
+
 class Claim(TimestampedModel):
     organisation_id: int
     representative_id: int

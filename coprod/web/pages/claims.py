@@ -17,12 +17,12 @@ from coprod.domain.pay import ExpenseType, month_of, tax_year_of
 from coprod.domain.scheduling import london_date
 from coprod.errors import Conflict, NotFound
 from coprod.models import (
+    MONEY_TROUBLE,
     AttemptStatus,
     Claim,
     ClaimLine,
     ClaimStatus,
     Expense,
-    MoneyState,
     PaymentAttempt,
     PayrollExport,
     RateCard,
@@ -209,10 +209,6 @@ async def my_claims(request: Request, actor: Actor) -> Response:
     )
 
 
-# Money finance must act on, or wait on with the representative.
-ATTENTION = [MoneyState.HELD, MoneyState.PAYOUT_FAILED, MoneyState.REVERSED]
-
-
 @signed_in(Role.FINANCE_OFFICER)
 async def finance(request: Request, actor: Actor) -> Response:
     notice = None
@@ -248,7 +244,7 @@ async def finance(request: Request, actor: Actor) -> Response:
         last_failure.setdefault(attempt.claim_id, attempt)
     attention = await paged(
         request,
-        in_org.filter(money__in=ATTENTION).order_by("-money_changed_at", "-id"),
+        in_org.filter(money__in=list(MONEY_TROUBLE)).order_by("-money_changed_at", "-id"),
         param="attention",
     )
     exports = await paged(
