@@ -40,7 +40,7 @@ from coprod.models import (
 )
 from coprod.services import earnings, payouts, reminders
 from tests import test_payouts
-from tests.conftest import BACKEND, DATABASE_URL, deliver_mail, sign_in
+from tests.conftest import BACKEND, DATABASE_URL, deliver_mail, postgres_only, sign_in
 from tests.stripe_standin import DEFAULT_WEBHOOK_SECRET, StripeStandIn
 from tests.test_payouts import (
     NOW,
@@ -178,7 +178,7 @@ async def test_payout_paid_then_a_failed_one_and_a_later_payout_settle_the_claim
     world: Any, standin: StripeStandIn, gateway: StripeGateway, mailbox: Any
 ) -> None:
     t = await trust(world)
-    claim, rep, _ = await paid_claim(t, gateway, standin)
+    claim, rep, transfer = await paid_claim(t, gateway, standin)
     account = rep.stripe_account_id
     assert account is not None
 
@@ -192,6 +192,11 @@ async def test_payout_paid_then_a_failed_one_and_a_later_payout_settle_the_claim
     attempt = await PaymentAttempt.get(claim_id=claim.id)
     assert attempt.status == AttemptStatus.SUCCEEDED and attempt.payout_id == failed["id"]
     assert await AuditEvent.filter(action="payment.payout_failed").count() == 1
+    # A late event about the transfer does not make it paid again.
+    assert received(await standin.send_event_async("transfer.created", transfer)) == (
+        "transfer.created"
+    )
+    assert (await reloaded(claim)).status == ClaimStatus.PAYMENT_PROBLEM
     # The account.updated that came with it switched their payouts off.
     assert (await Representative.get(id=rep.id)).stripe_payouts_enabled is False
     # The money is in their balance: paying again would pay twice.
@@ -580,3 +585,30 @@ async def test_finance_the_lead_and_the_api_see_held_and_reversed_payments_and_p
     assert (await reloaded(taken_back)).money == MoneyState.TRANSFERRED
     assert (await lead.get("/api/v1/call-list")).json()["items"] == []
     assert await reminders.call_count(t.lead) == 0
+
+
+@postgres_only
+async def test_workers_racing_for_stale_payments_pay_each_claim_once(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway, stale_soon: float
+) -> None:
+    t = await trust(world)
+    claims = [
+        await claim_of(await stripe_rep(t, gateway, standin, f"Person {i}", f"p{i}@a.example"))
+        for i in range(6)
+    ]
+    assert len(await payouts.start_pay_run(t.finance)) == 6
+    await _fail_recording_once()
+    with pytest.raises(Exception, match="database unavailable"):
+        await payouts.process_payments(NOW)
+    await _database_back()
+    assert len(standin.transfers) == 6
+    await asyncio.sleep(stale_soon + 0.2)
+
+    paid = await asyncio.gather(*(payouts.process_payments(NOW) for _ in range(4)))
+
+    assert sum(paid) == 6
+    assert len(standin.requests_to("/v1/transfers")) == 6  # none sent again
+    for claim in claims:
+        assert len(live_transfers(standin, claim)) == 1
+        assert (await reloaded(claim)).status == ClaimStatus.PAID
+    assert await AuditEvent.filter(action="payment.succeeded").count() == 6

@@ -634,16 +634,16 @@ async def _record_paid(
     now = _now()
     # Conditional, so of a worker and a webhook recording the same transfer at once, only
     # one goes on to audit it and queue the remittance.
-    paid = await (
-        Claim.filter(id=attempt.claim_id)
-        .exclude(status=ClaimStatus.PAID)
-        .update(
-            status=ClaimStatus.PAID,
-            paid_at=now,
-            money=MoneyState.TRANSFERRED,
-            money_reason=None,
-            money_changed_at=now,
-        )
+    # Only a claim waiting for this money: not one already paid, nor one whose money came
+    # back (a late or replayed transfer event must not call that paid again).
+    paid = await Claim.filter(
+        id=attempt.claim_id, status__in=[ClaimStatus.APPROVED, ClaimStatus.FAILED]
+    ).update(
+        status=ClaimStatus.PAID,
+        paid_at=now,
+        money=MoneyState.TRANSFERRED,
+        money_reason=None,
+        money_changed_at=now,
     )
     if not paid:
         return
