@@ -23,7 +23,7 @@ from coprod.config import Settings, get_settings
 from coprod.domain.backoff import retry_delay_seconds, should_give_up
 from coprod.integrations import mail
 from coprod.models import OutboxMessage, OutboxStatus
-from coprod.services import contracts, payouts, reminders
+from coprod.services import contracts, money_states, payouts, reminders
 
 log = logging.getLogger("coprod.worker")
 
@@ -36,7 +36,7 @@ PeriodicJob = Callable[[dt.datetime], Awaitable[object]]
 PERIODIC_JOBS: list[PeriodicJob] = [
     contracts.send_expiry_reminders,
     reminders.send_reminders,
-    payouts.count_payroll_spend,
+    money_states.count_payroll_spend,
 ]
 
 

@@ -23,7 +23,7 @@ from coprod.services import (
     bookings,
     claims,
     contracts,
-    payouts,
+    money_states,
     representatives,
     wellbeing,
 )
@@ -162,7 +162,7 @@ async def claimed_and_approved(
     await claims.submit(t.lead, claim)
     approved = await claims.approve(t.approver, claim, {})
     # Spend counts once the money goes out, which a pay run or a payroll export reports here.
-    await payouts.money_went_out(approved)
+    await money_states.money_went_out(approved)
     return approved
 
 

@@ -20,8 +20,6 @@ from tortoise.transactions import in_transaction
 
 from coprod.config import get_settings
 from coprod.domain.payouts import (
-    PAYOUT_FAILED_ACTION,
-    REVERSED_ACTION,
     why_held,
     why_not_paid,
 )
@@ -32,7 +30,6 @@ from coprod.integrations.stripe_gateway import (
     PaymentFailed,
     StripeGateway,
     TransferResult,
-    WebhookInvalid,
 )
 from coprod.models import (
     AttemptStatus,
@@ -43,9 +40,8 @@ from coprod.models import (
     PayrollExport,
     Representative,
     Role,
-    StripeEvent,
 )
-from coprod.services import attendance, audit, claims, contact
+from coprod.services import audit, claims, contact, money_states
 from coprod.services.access import is_lead, is_self
 from coprod.services.actor import Actor
 from coprod.templating import money
@@ -108,7 +104,7 @@ def _now() -> dt.datetime:
 # --------------------------------------------------------------------------- payout details
 
 
-def _may_set_up(actor: Actor, rep: Representative) -> bool:
+def may_set_up(actor: Actor, rep: Representative) -> bool:
     return rep.organisation_id == actor.organisation_id and (
         is_lead(actor) or actor.has(Role.FINANCE_OFFICER) or is_self(actor, rep)
     )
@@ -118,7 +114,7 @@ async def payee_for(actor: Actor, rep_id: int) -> Representative:
     """Someone whose payment set-up the actor may see and change: their leads, finance, and
     the person themselves. Anyone else is a 404."""
     rep = await Representative.get_or_none(id=rep_id, organisation_id=actor.organisation_id)
-    if rep is None or not _may_set_up(actor, rep):
+    if rep is None or not may_set_up(actor, rep):
         raise NotFound
     return rep
 
@@ -126,7 +122,7 @@ async def payee_for(actor: Actor, rep_id: int) -> Representative:
 async def set_payout_method(
     actor: Actor, rep: Representative, data: Mapping[str, Any]
 ) -> Representative:
-    if not _may_set_up(actor, rep):
+    if not may_set_up(actor, rep):
         raise NotFound
     c = Checker(data)
     method = c.choice("payout_method", "how they are paid", ["stripe", "payroll"])
@@ -151,7 +147,7 @@ async def set_payout_method(
 
 async def onboarding_link(actor: Actor, rep: Representative) -> str:
     """Give them a Stripe Express account (once) and a fresh link to set it up."""
-    if not _may_set_up(actor, rep):
+    if not may_set_up(actor, rep):
         raise NotFound
     staff = is_lead(actor) or actor.has(Role.FINANCE_OFFICER)
     if not stripe_ready():
@@ -516,53 +512,7 @@ async def _hold(attempt: PaymentAttempt, claim: Claim, reason: str) -> None:
             attempt,
             after={"reason": reason},
         )
-        await _tell(claim, f"payment:{attempt.id}:held", "payment_held")
-
-
-async def _tell(claim: Claim, dedupe_key: str, template: str) -> None:
-    """Email them about their money, once per key; if we may not, the claim's money state puts
-    them on their lead's call list (reminders.call_list)."""
-    rep = claim.representative
-    t = await claims.totals(claim)
-    sent = await contact.email_representative(
-        rep,
-        dedupe_key=dedupe_key,
-        template=template,
-        organisation_id=claim.organisation_id,
-        context={
-            "name": rep.full_name,
-            "claim_id": claim.id,
-            "total": money(t.total_pence),
-            "url": f"{get_settings().base_url}/my/payments",
-        },
-    )
-    if sent.not_sent_because:
-        log.info("claim %s: not emailed (%s); on the call list", claim.id, sent.not_sent_because)
-
-
-async def release_held(rep: Representative) -> int:
-    """Their account can receive money again: send their held payments on the next tick."""
-    now = _now()
-    ids = list(
-        await PaymentAttempt.filter(
-            claim__representative_id=rep.id, status=AttemptStatus.HELD
-        ).values_list("id", "claim_id")
-    )
-    if not ids:
-        return 0
-    await PaymentAttempt.filter(id__in=[i for i, _ in ids], status=AttemptStatus.HELD).update(
-        status=AttemptStatus.PENDING, transfer_id=None, updated_at=now
-    )
-    await Claim.filter(id__in=[c for _, c in ids], money=MoneyState.HELD).update(
-        money=MoneyState.NONE, money_reason=None, money_changed_at=now
-    )
-    await audit.record(
-        Actor.system(via="stripe", organisation_id=rep.organisation_id),
-        "payment.released",
-        rep,
-        after={"claims": [c for _, c in ids]},
-    )
-    return len(ids)
+        await money_states.tell_representative(claim, f"payment:{attempt.id}:held", "payment_held")
 
 
 async def process_payments(now: dt.datetime) -> int:
@@ -596,9 +546,9 @@ async def process_payments(now: dt.datetime) -> int:
         if made:
             async with in_transaction():
                 for attempt, outcome, claim in made:
-                    await _record_paid(attempt, outcome.transfer, claim)
+                    await record_paid(attempt, outcome.transfer, claim)
                     if outcome.reversed:
-                        await _record_reversed(attempt, claim)
+                        await money_states.record_reversed(attempt, claim)
             paid += sum(1 for _, outcome, _ in made if not outcome.reversed)
         # Passed on only once every transfer in the batch has finished and those made are
         # recorded, so none is left running when the worker logs the fault and tries again.
@@ -620,10 +570,10 @@ async def mark_paid(
             id=transfer, amount_pence=attempt.amount_pence, destination="", reversed=False
         )
     async with in_transaction():
-        await _record_paid(attempt, transfer, claim)
+        await record_paid(attempt, transfer, claim)
 
 
-async def _record_paid(
+async def record_paid(
     attempt: PaymentAttempt, transfer: TransferResult, claim: Claim | None
 ) -> None:
     """mark_paid's work, inside the caller's transaction."""
@@ -649,7 +599,7 @@ async def _record_paid(
         return
     if claim is None:
         claim = await Claim.get(id=attempt.claim_id).prefetch_related("representative")
-    await money_went_out(claim)
+    await money_states.money_went_out(claim)
     await audit.record(
         Actor.system(organisation_id=claim.organisation_id),
         "payment.succeeded",
@@ -673,235 +623,6 @@ async def _record_paid(
                 "url": f"{get_settings().base_url}/my/claims/{claim.id}",
             },
         )
-
-
-async def money_went_out(claim: Claim) -> None:
-    """The claim's money has left the trust (a transfer made, or sent to payroll): only now
-    does it count as spend in the reports. Call inside the transaction that records it; it
-    counts a claim once however often it is called."""
-    if await Claim.filter(id=claim.id, spend_counted=False).update(spend_counted=True):
-        await attendance.cost_involvements(claim)
-
-
-async def money_came_back(claim: Claim) -> None:
-    """The claim's money did not reach them after all (reversed, or the payout failed): it no
-    longer counts as spend. Through the same roll-up path as costing it."""
-    if await Claim.filter(id=claim.id, spend_counted=True).update(spend_counted=False):
-        await attendance.cost_involvements(claim, went_out=False)
-
-
-async def count_payroll_spend(now: dt.datetime) -> int:
-    """Periodic job: claims sent to payroll count as spend. Done here, not in the export,
-    because costing a claim updates the report roll-ups row by row, and an export of many
-    claims must stay one quick request. Safe to run twice at once: each claim is counted by
-    whichever run flips its flag."""
-    counted = 0
-    while True:
-        async with in_transaction():
-            batch = (
-                await Claim.filter(status=ClaimStatus.SENT_TO_PAYROLL, spend_counted=False)
-                .order_by("id")
-                .limit(PAYMENT_BATCH)
-                .select_for_update(skip_locked=True)
-            )
-            for claim in batch:
-                await money_went_out(claim)
-        if not batch:
-            return counted
-        counted += len(batch)
-
-
-async def _record_reversed(attempt: PaymentAttempt, claim: Claim) -> None:
-    """Inside the caller's transaction: the transfer was taken back in full. The claim is no
-    longer paid; finance may pay it again (a new transfer with a new key)."""
-    now = _now()
-    reversed_ = await PaymentAttempt.filter(id=attempt.id, status=AttemptStatus.SUCCEEDED).update(
-        status=AttemptStatus.REVERSED, updated_at=now
-    )
-    if not reversed_:
-        return
-    await Claim.filter(id=claim.id).update(
-        status=ClaimStatus.PAYMENT_PROBLEM,
-        money=MoneyState.REVERSED,
-        money_reason=REVERSED_ACTION,
-        money_changed_at=now,
-    )
-    await money_came_back(claim)
-    await audit.record(
-        Actor.system(via="stripe", organisation_id=claim.organisation_id),
-        "payment.reversed",
-        attempt,
-        after={"transfer_id": attempt.transfer_id, "amount_pence": attempt.amount_pence},
-    )
-    await _tell(claim, f"payment:{attempt.id}:reversed", "payment_reversed")
-
-
-# --------------------------------------------------------------------------- webhooks
-
-
-async def handle_webhook(payload: bytes, signature: str) -> str:
-    """Treat the webhook as a trigger only: check the signature, then read the truth from
-    Stripe, and act idempotently. Returns what was done, for the log."""
-    try:
-        event = gateway().verify_event(payload, signature)
-    except WebhookInvalid as exc:
-        raise ValidationFailed.one("signature", "The Stripe signature is missing or wrong") from exc
-    event_id = str(event.get("id", ""))
-    if not event_id or await StripeEvent.filter(event_id=event_id).exists():
-        return "already handled"
-    # Events about a connected account can only be read in that account.
-    account = event.get("account")
-    fresh = await gateway().retrieve_event(event_id, account_id=account)
-    kind = str(fresh.get("type", ""))
-    obj = fresh.get("data", {}).get("object", {})
-    # Recorded in the same transaction as what the event makes us do: if that fails (Stripe
-    # cannot be reached, say), the event is not marked handled and Stripe's redelivery is
-    # acted on. A concurrent delivery of the same event waits on the unique event id.
-    async with in_transaction():
-        _, created = await StripeEvent.get_or_create(event_id=event_id, defaults={"type": kind})
-        if not created:
-            return "already handled"
-        if kind == "account.updated" and obj.get("id"):
-            rep = await Representative.get_or_none(stripe_account_id=obj["id"])
-            if rep is not None:
-                await refresh_account(rep)
-            return kind
-        if kind == "transfer.reversed" and obj.get("id"):
-            await _transfer_reversed(str(obj["id"]), obj)
-            return kind
-        if kind.startswith("transfer.") and obj.get("id"):
-            await _transfer_made(str(obj["id"]), obj)
-            return kind
-        if kind in ("payout.paid", "payout.failed") and obj.get("id") and account:
-            await _payout(str(obj["id"]), str(account))
-            return kind
-        return f"ignored {kind}"
-
-
-async def refresh_account(rep: Representative) -> None:
-    """Read what Stripe says their account can do now, store it, and send any payments held
-    for it once it can receive them."""
-    if not rep.stripe_account_id:
-        return
-    status = await gateway().account_status(rep.stripe_account_id)
-    before = (rep.stripe_payouts_enabled, rep.stripe_transfers_active)
-    after = (status.payouts_enabled, status.transfers_active)
-    if before != after:
-        rep.stripe_payouts_enabled, rep.stripe_transfers_active = after
-        await rep.save(update_fields=["stripe_payouts_enabled", "stripe_transfers_active"])
-        await audit.record(
-            Actor.system(via="stripe", organisation_id=rep.organisation_id),
-            "payout.enabled" if status.payouts_enabled else "payout.disabled",
-            rep,
-            before={"payouts_enabled": before[0], "transfers_active": before[1]},
-            after={"payouts_enabled": after[0], "transfers_active": after[1]},
-        )
-    if status.payouts_enabled and status.transfers_active:
-        await release_held(rep)
-
-
-async def refresh_on_return(actor: Actor, rep: Representative) -> Representative:
-    """They came back from Stripe's onboarding: store what Stripe says their account can do
-    now (and send payments held for it), without waiting for the webhook. If Stripe cannot be
-    asked just now, the webhook does it later."""
-    if not _may_set_up(actor, rep) or not rep.stripe_account_id or not stripe_ready():
-        return rep
-    try:
-        async with in_transaction():
-            await refresh_account(rep)
-    except PaymentFailed as exc:
-        log.warning("could not read Stripe account of representative %s: %s", rep.id, exc.reason)
-    return await Representative.get(id=rep.id)
-
-
-async def _transfer_made(transfer_id: str, obj: Mapping[str, Any]) -> None:
-    transfer = await gateway().retrieve_transfer(transfer_id)
-    claim_id = str((obj.get("metadata") or {}).get("claim_id", ""))
-    attempt = (
-        await PaymentAttempt.filter(
-            claim_id=record_id(claim_id),
-            status__in=[AttemptStatus.PENDING, AttemptStatus.SUCCEEDED, AttemptStatus.FAILED],
-        )
-        .order_by("-id")
-        .first()
-        if record_id(claim_id) is not None
-        else None
-    )
-    # Only a transfer that is ours to the penny and to the right account settles a claim.
-    if (
-        attempt is not None
-        and not transfer.reversed
-        and transfer.amount_pence == attempt.amount_pence
-    ):
-        claim = await Claim.get(id=attempt.claim_id).prefetch_related("representative")
-        if transfer.destination == claim.representative.stripe_account_id:
-            await _record_paid(attempt, transfer, claim)
-
-
-async def _transfer_reversed(transfer_id: str, obj: Mapping[str, Any]) -> None:
-    transfer = await gateway().retrieve_transfer(transfer_id)
-    attempt = await PaymentAttempt.get_or_none(transfer_id=transfer.id)
-    if attempt is None or not transfer.reversed:
-        # Not a transfer we recorded, or only part reversed: the claim was still paid.
-        if transfer.reversed is False and attempt is not None:
-            log.warning(
-                "transfer %s partly reversed: %s", transfer.id, transfer.amount_reversed_pence
-            )
-        return
-    claim = await Claim.get(id=attempt.claim_id).prefetch_related("representative")
-    await _record_reversed(attempt, claim)
-
-
-async def _payout(payout_id: str, account_id: str) -> None:
-    """A payout from their Stripe balance to their bank was paid or failed: find the claims
-    whose money it carried (each transfer's payment, or an earlier failed payout it sends
-    again) and move their money on."""
-    payout = await gateway().retrieve_payout(payout_id, account_id=account_id)
-    if payout.status not in ("paid", "failed"):
-        return
-    sources = await gateway().payout_sources(payout_id, account_id=account_id)
-    attempts = await PaymentAttempt.filter(
-        Q(destination_payment__in=sources) | Q(payout_id__in=sources),
-        status=AttemptStatus.SUCCEEDED,
-        claim__representative__stripe_account_id=account_id,
-    ).prefetch_related("claim__representative")
-    now = _now()
-    for attempt in attempts:
-        claim = attempt.claim
-        attempt.payout_id = payout.id
-        await attempt.save(update_fields=["payout_id", "updated_at"])
-        system = Actor.system(via="stripe", organisation_id=claim.organisation_id)
-        if payout.status == "paid":
-            if claim.money == MoneyState.PAID_OUT:
-                continue
-            came_back = claim.money == MoneyState.PAYOUT_FAILED
-            await Claim.filter(id=claim.id).update(
-                status=ClaimStatus.PAID,
-                money=MoneyState.PAID_OUT,
-                money_reason=None,
-                money_changed_at=now,
-            )
-            if came_back:
-                await money_went_out(claim)
-            await audit.record(system, "payment.paid_out", attempt, after={"payout_id": payout.id})
-            continue
-        if claim.money == MoneyState.PAYOUT_FAILED:
-            continue
-        reason = f"{payout.failure_message} {PAYOUT_FAILED_ACTION}".strip()
-        await Claim.filter(id=claim.id).update(
-            status=ClaimStatus.PAYMENT_PROBLEM,
-            money=MoneyState.PAYOUT_FAILED,
-            money_reason=reason,
-            money_changed_at=now,
-        )
-        await money_came_back(claim)
-        await audit.record(
-            system,
-            "payment.payout_failed",
-            attempt,
-            after={"payout_id": payout.id, "failure_code": payout.failure_code},
-        )
-        await _tell(claim, f"payment:{attempt.id}:payout:{payout.id}", "payment_payout_failed")
 
 
 # --------------------------------------------------------------------------- payroll

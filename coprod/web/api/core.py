@@ -19,7 +19,7 @@ from coprod.models import (
     Role,
     Team,
 )
-from coprod.services import auth, outbox, payouts, people
+from coprod.services import auth, outbox, people, stripe_webhooks
 from coprod.services.actor import Actor
 from coprod.services.decisions import DecisionsNeeded
 from coprod.web.api.paging import keyset_page
@@ -188,9 +188,7 @@ class AuditEventReply(Reply):
     query=Paging,
     reply=Page[AuditEventReply],
 )
-async def list_audit_events(
-    request: Request, actor: Actor, query: Paging
-) -> Page[AuditEventReply]:
+async def list_audit_events(request: Request, actor: Actor, query: Paging) -> Page[AuditEventReply]:
     events, cursor = await keyset_page(
         AuditEvent.filter(organisation_id=actor.organisation_id), query, ("-created_at", "-id")
     )
@@ -363,9 +361,7 @@ async def create_api_token(request: Request, actor: Actor, body: ApiTokenInput) 
     body=NoBody,
     reply=ApiTokenReply,
 )
-async def revoke_api_token(
-    request: Request, actor: Actor, id: int, body: NoBody
-) -> ApiTokenReply:
+async def revoke_api_token(request: Request, actor: Actor, id: int, body: NoBody) -> ApiTokenReply:
     token = await ApiToken.get_or_none(id=id, organisation_id=actor.organisation_id)
     if token is None:
         raise NotFound
@@ -409,7 +405,7 @@ class WebhookReceived(Reply):
     reply=WebhookReceived,
 )
 async def stripe_webhook(request: Request, actor: Actor | None) -> WebhookReceived:
-    outcome = await payouts.handle_webhook(
+    outcome = await stripe_webhooks.handle_webhook(
         await request.body(), request.headers.get("stripe-signature", "")
     )
     return WebhookReceived(received=outcome)

@@ -18,7 +18,7 @@ from coprod.models import (
     Representative,
     Role,
 )
-from coprod.services import claims, payouts
+from coprod.services import claims, payouts, stripe_webhooks
 from coprod.services.actor import Actor
 from coprod.web.api.claims import FINANCE, PAYMENTS, READERS
 from coprod.web.api.paging import keyset_page
@@ -139,7 +139,7 @@ async def refresh_stripe_account(
     request: Request, actor: Actor, id: int, body: NoBody
 ) -> PayoutSetUp:
     rep = await payouts.payee_for(actor, id)
-    return _set_up(await payouts.refresh_on_return(actor, rep))
+    return _set_up(await stripe_webhooks.refresh_on_return(actor, rep))
 
 
 class PaymentsConfiguration(Reply):

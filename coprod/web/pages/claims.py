@@ -29,7 +29,7 @@ from coprod.models import (
     Representative,
     Role,
 )
-from coprod.services import access, claims, earnings, payouts, rate_cards
+from coprod.services import access, claims, earnings, payouts, rate_cards, stripe_webhooks
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from coprod.web.guards import form_values, signed_in
@@ -299,7 +299,7 @@ async def my_payments(request: Request, actor: Actor) -> Response:
             errors = as_page_errors(exc)
     if request.method == "GET" and request.query_params.get("returned"):
         # Back from Stripe's onboarding: ask Stripe now rather than wait for its webhook.
-        rep = await payouts.refresh_on_return(actor, rep)
+        rep = await stripe_webhooks.refresh_on_return(actor, rep)
     return page(
         request,
         "claims/payments.html",
