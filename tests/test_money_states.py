@@ -612,3 +612,26 @@ async def test_workers_racing_for_stale_payments_pay_each_claim_once(
         assert len(live_transfers(standin, claim)) == 1
         assert (await reloaded(claim)).status == ClaimStatus.PAID
     assert await AuditEvent.filter(action="payment.succeeded").count() == 6
+
+
+async def test_a_payment_held_again_after_its_release_is_told_again(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway, mailbox: Any
+) -> None:
+    t = await trust(world)
+    rep = await stripe_rep(t, gateway, standin, "Ada Able", "ada@people.example", onboarded=False)
+    claim = await claim_of(rep)
+    await payouts.start_pay_run(t.finance)
+    assert await payouts.process_payments(NOW) == 0
+    assert rep.stripe_account_id is not None
+    await standin.complete_onboarding_async(rep.stripe_account_id)
+    # Before the worker sends it, Stripe switches their payouts off again.
+    await standin.update_account_async(rep.stripe_account_id, payouts_enabled=False)
+
+    assert await payouts.process_payments(NOW) == 0
+    assert await payouts.process_payments(NOW) == 0
+
+    assert (await reloaded(claim)).money == MoneyState.HELD
+    assert standin.transfers == {}
+    assert await AuditEvent.filter(action="payment.held").count() == 2
+    assert await deliver_mail() == 2
+    assert len(mailbox.to("ada@people.example")) == 2

@@ -512,7 +512,10 @@ async def _hold(attempt: PaymentAttempt, claim: Claim, reason: str) -> None:
             attempt,
             after={"reason": reason},
         )
-        await money_states.tell_representative(claim, f"payment:{attempt.id}:held", "payment_held")
+        # Once per hold: a payment released and then held again (its `tries` moved on) is news.
+        await money_states.tell_representative(
+            claim, f"payment:{attempt.id}:held:{attempt.tries}", "payment_held"
+        )
 
 
 async def process_payments(now: dt.datetime) -> int:
