@@ -635,3 +635,17 @@ async def test_a_payment_held_again_after_its_release_is_told_again(
     assert await AuditEvent.filter(action="payment.held").count() == 2
     assert await deliver_mail() == 2
     assert len(mailbox.to("ada@people.example")) == 2
+
+
+async def test_a_transfer_reversed_only_in_part_leaves_the_claim_paid(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway
+) -> None:
+    t = await trust(world)
+    claim, _, transfer = await paid_claim(t, gateway, standin)
+
+    await standin.reverse_transfer_async(transfer["id"], amount=1000)
+
+    still = await reloaded(claim)
+    assert still.status == ClaimStatus.PAID and still.money == MoneyState.TRANSFERRED
+    assert (await PaymentAttempt.get(claim_id=claim.id)).status == AttemptStatus.SUCCEEDED
+    assert await AuditEvent.filter(action="payment.reversed").count() == 0

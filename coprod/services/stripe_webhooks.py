@@ -143,12 +143,11 @@ async def _transfer_made(transfer_id: str, obj: Mapping[str, Any]) -> None:
 async def _transfer_reversed(transfer_id: str, obj: Mapping[str, Any]) -> None:
     transfer = await gateway().retrieve_transfer(transfer_id)
     attempt = await PaymentAttempt.get_or_none(transfer_id=transfer.id)
-    if attempt is None or not transfer.reversed:
-        # Not a transfer we recorded, or only part reversed: the claim was still paid.
-        if transfer.reversed is False and attempt is not None:
-            log.warning(
-                "transfer %s partly reversed: %s", transfer.id, transfer.amount_reversed_pence
-            )
+    if attempt is None:
+        return  # not a transfer we recorded (one made by hand in Stripe, say)
+    if not transfer.reversed:
+        # Part of it still reached them, so the claim stays paid; finance sees it in Stripe.
+        log.warning("transfer %s partly reversed: %s", transfer.id, transfer.amount_reversed_pence)
         return
     claim = await Claim.get(id=attempt.claim_id).prefetch_related("representative")
     await money_states.record_reversed(attempt, claim)
