@@ -649,3 +649,23 @@ async def test_a_transfer_reversed_only_in_part_leaves_the_claim_paid(
     assert still.status == ClaimStatus.PAID and still.money == MoneyState.TRANSFERRED
     assert (await PaymentAttempt.get(claim_id=claim.id)).status == AttemptStatus.SUCCEEDED
     assert await AuditEvent.filter(action="payment.reversed").count() == 0
+
+
+async def test_a_payment_whose_key_is_nearly_a_day_old_looks_in_stripe_before_sending(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway
+) -> None:
+    t = await trust(world)
+    claim = await claim_of(await stripe_rep(t, gateway, standin, "Ada Able", "ada@a.example"))
+    [attempt] = await payouts.start_pay_run(t.finance)
+    fresh = await claim_of(await stripe_rep(t, gateway, standin, "Ben Bold", "ben@a.example"))
+    await payouts.start_pay_run(t.finance)
+    # Queued a day ago (held, say, until now): Stripe may have forgotten its key.
+    await PaymentAttempt.filter(id=attempt.id).update(
+        created_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=24)
+    )
+
+    assert await payouts.process_payments(NOW) == 2
+
+    # One look, for the old one only; nothing found, so each is sent once.
+    assert len(standin.requests_to("/v1/transfers", method="GET")) == 1
+    assert len(live_transfers(standin, claim)) == len(live_transfers(standin, fresh)) == 1
