@@ -25,6 +25,7 @@ from coprod import clock, worker
 from coprod.config import get_settings
 from coprod.domain import pay
 from coprod.domain.payouts import PAYOUT_FAILED_ACTION, REVERSED_ACTION, why_held
+from coprod.domain.reporting import financial_year, financial_year_of
 from coprod.errors import Conflict
 from coprod.integrations.stripe_gateway import StripeGateway
 from coprod.models import (
@@ -38,9 +39,10 @@ from coprod.models import (
     PaymentAttempt,
     Representative,
 )
-from coprod.services import earnings, payouts, reminders
+from coprod.services import earnings, payouts, reminders, reports
 from tests import test_payouts
 from tests.conftest import BACKEND, DATABASE_URL, deliver_mail, postgres_only, sign_in
+from tests.involvement import took_part
 from tests.stripe_standin import DEFAULT_WEBHOOK_SECRET, StripeStandIn
 from tests.test_payouts import (
     NOW,
@@ -253,13 +255,23 @@ async def test_a_reversed_transfer_unpays_the_claim_and_paying_again_makes_one_n
 ) -> None:
     t = await trust(world)
     rep = await stripe_rep(t, gateway, standin, "Ada Able", "ada@people.example")
-    involvement = await involved(t, rep)
+    day = claims_from() + dt.timedelta(days=3)
+    await took_part(t, rep, day)  # a payments Trust will do: only its lead is used
+    [involvement] = await Involvement.filter(representative_id=rep.id)
     claim = await claim_of(rep)
+    period = financial_year(financial_year_of(day))
+
+    async def report_fees() -> int:
+        report = await reports.organisation_report(t.finance, period)
+        return int(report.spend["fees_pence"])
+
     await payouts.start_pay_run(t.finance)
+    assert await report_fees() == 0  # approved is not spent
     assert await payouts.process_payments(NOW) == 1
     [transfer] = transfers_for(standin, claim)
     # Counted as spend once the money went out.
     assert (await Involvement.get(id=involvement.id)).fee_pence == 7000
+    assert await report_fees() == 7000
     tax_year = pay.tax_year_of(clock.today())
     assert len(await earnings.statement(t.finance, rep, tax_year)) == 1
 
@@ -273,6 +285,7 @@ async def test_a_reversed_transfer_unpays_the_claim_and_paying_again_makes_one_n
     assert await AuditEvent.filter(action="payment.reversed").count() == 1
     assert await earnings.statement(t.finance, rep, tax_year) == []
     assert (await Involvement.get(id=involvement.id)).fee_pence == 0
+    assert await report_fees() == 0
     await deliver_mail()
     assert any(
         "taken back before it reached you" in m.get_body(("plain",)).get_content()
@@ -293,6 +306,7 @@ async def test_a_reversed_transfer_unpays_the_claim_and_paying_again_makes_one_n
     assert paid.status == ClaimStatus.PAID and paid.money == MoneyState.TRANSFERRED
     assert len(await earnings.statement(t.finance, rep, tax_year)) == 1
     assert (await Involvement.get(id=involvement.id)).fee_pence == 7000
+    assert await report_fees() == 7000
 
 
 # ---------------------------------------------------------------------------- point 4: never twice
