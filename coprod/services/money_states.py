@@ -60,8 +60,12 @@ async def release_held(rep: Representative) -> int:
     """Their account can receive money again: send their held payments on the next tick."""
     now = _now()
     ids = list(
+        # Only while the claim's money is still held: a transfer made meanwhile (by hand in
+        # Stripe, say, and recorded from its webhook) has paid it.
         await PaymentAttempt.filter(
-            claim__representative_id=rep.id, status=AttemptStatus.HELD
+            claim__representative_id=rep.id,
+            claim__money=MoneyState.HELD,
+            status=AttemptStatus.HELD,
         ).values_list("id", "claim_id")
     )
     if not ids:
