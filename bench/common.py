@@ -270,9 +270,7 @@ async def stripe_reps(lead: Any, n: int, standin: Helper, gateway: Any) -> list[
     reps = [await rep_of(lead, i) for i in range(n)]
     accounts = await stripe_accounts(gateway, standin, [f"bench-{rep.id}" for rep in reps])
     # What the account.updated webhook records once Stripe has checked an account.
-    ready = {"stripe_payouts_enabled": True}
-    if "stripe_transfers_active" in Representative._meta.fields_map:
-        ready["stripe_transfers_active"] = True
+    ready = {"stripe_payouts_enabled": True, "stripe_transfers_active": True}
     for rep, account_id in zip(reps, accounts, strict=True):
         rep.payout_method = "stripe"
         rep.stripe_account_id = account_id

@@ -52,6 +52,9 @@ class Settings:
     stripe_api_key: str
     stripe_webhook_secret: str
     stripe_api_base: str
+    # A payment a worker took this long ago and has not finished is taken again (its worker
+    # is presumed dead), after looking in Stripe for what it may already have paid.
+    payment_stale_seconds: int
     link_expiry_minutes: int
     session_days: int
     throttle_window_minutes: int
@@ -139,6 +142,7 @@ _ENV: dict[str, tuple[str, str, type]] = {
     "STRIPE_API_KEY": ("stripe", "api_key", str),
     "STRIPE_WEBHOOK_SECRET": ("stripe", "webhook_secret", str),
     "STRIPE_API_BASE": ("stripe", "api_base", str),
+    "PAYMENT_STALE_SECONDS": ("stripe", "payment_stale_seconds", int),
     "DAY_RATE_PENCE": ("pay", "day_rate_pence", int),
     "HALF_DAY_RATE_PENCE": ("pay", "half_day_rate_pence", int),
     "MILEAGE_PENCE_PER_MILE": ("pay", "mileage_pence_per_mile", int),
@@ -197,6 +201,7 @@ def load_settings(env: dict[str, str] | None = None, path: Path = DEFAULT_CONFIG
         stripe_api_key=data["stripe"]["api_key"],
         stripe_webhook_secret=data["stripe"]["webhook_secret"],
         stripe_api_base=data["stripe"]["api_base"],
+        payment_stale_seconds=data["stripe"]["payment_stale_seconds"],
         link_expiry_minutes=data["auth"]["link_expiry_minutes"],
         session_days=data["auth"]["session_days"],
         throttle_window_minutes=data["auth"]["throttle_window_minutes"],

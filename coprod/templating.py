@@ -21,6 +21,7 @@ from jinja2 import (
 from markupsafe import Markup
 
 from coprod.config import ROOT, get_settings
+from coprod.domain import payouts
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -37,6 +38,25 @@ def london(value: dt.datetime | None, fmt: str = "%-d %B %Y at %-I:%M%p") -> str
 
 def long_date(value: dt.date | None) -> str:
     return "" if value is None else value.strftime("%-d %B %Y")
+
+
+def _london_day(value: dt.datetime | None) -> dt.date | None:
+    return None if value is None else value.astimezone(LONDON).date()
+
+
+def money_news(claim: Any, reader: str = "representative") -> str:
+    """Where a claim's money is, in words for the person paid or (reader="finance") for
+    finance, with dates in Europe/London; empty before anything was sent."""
+    sent_on, changed_on = _london_day(claim.paid_at), _london_day(claim.money_changed_at)
+    if reader == "finance":
+        words = payouts.money_for_finance(
+            claim.money.value, reason=claim.money_reason, sent_on=sent_on, changed_on=changed_on
+        )
+    else:
+        words = payouts.money_for_representative(
+            claim.money.value, sent_on=sent_on, changed_on=changed_on
+        )
+    return words or ""
 
 
 def money(pence: int | None) -> str:
@@ -100,6 +120,7 @@ def environment() -> Environment:
     env.filters["london"] = london
     env.filters["long_date"] = long_date
     env.filters["money"] = money
+    env.filters["money_news"] = money_news
     env.globals["service_name"] = "Coprod"
     env.globals["base_url"] = settings.base_url
     env.globals["nhs_header"] = MemoisedMacro(env, "nhsuk/components/header/macro.jinja", "header")

@@ -23,7 +23,7 @@ from coprod.config import Settings, get_settings
 from coprod.domain.backoff import retry_delay_seconds, should_give_up
 from coprod.integrations import mail
 from coprod.models import OutboxMessage, OutboxStatus
-from coprod.services import contracts, payouts, reconciliation, reminders
+from coprod.services import contracts, money_states, payouts, reconciliation, reminders
 
 log = logging.getLogger("coprod.worker")
 
@@ -37,6 +37,7 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     contracts.send_expiry_reminders,
     reminders.send_reminders,
     reconciliation.reconcile,
+    money_states.count_payroll_spend,
 ]
 
 

@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0014_payroll')]
+    dependencies = [('models', '0015_payment_states')]
 
     initial = False
 

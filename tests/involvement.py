@@ -23,6 +23,7 @@ from coprod.services import (
     bookings,
     claims,
     contracts,
+    money_states,
     representatives,
     wellbeing,
 )
@@ -159,7 +160,10 @@ async def claimed_and_approved(
         r["fee_pence"] = 0 if declined else (HALF_DAY if r["minutes"] <= 240 else DAY)
         r["expenses_pence"] = miles * MILEAGE_PENCE
     await claims.submit(t.lead, claim)
-    return await claims.approve(t.approver, claim, {})
+    approved = await claims.approve(t.approver, claim, {})
+    # Spend counts once the money goes out, which a pay run or a payroll export reports here.
+    await money_states.money_went_out(approved)
+    return approved
 
 
 def last_financial_year() -> int:

@@ -374,6 +374,9 @@ API_WRITES: dict[str, Write] = {
         "staff", f"{A}/networks/{{network}}/people/{{network_role}}", None
     ),
     f"POST {A}/pay-runs": Write("staff", f"{A}/pay-runs", {}, 201),
+    f"POST {A}/representatives/{{id:int}}/stripe-account/refresh": Write(
+        "staff", f"{A}/representatives/{{representative}}/stripe-account/refresh", {}
+    ),
     f"POST {A}/payroll-exports": Write("staff", f"{A}/payroll-exports", {"payment_date": DAY}, 201),
     f"PUT {A}/representatives/{{id:int}}/payout-method": Write(
         "staff",

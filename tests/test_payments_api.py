@@ -169,6 +169,7 @@ async def test_choosing_how_someone_is_paid(world, client, make_client):
         "national_insurance_number": None,
         "stripe_account": False,
         "stripe_payouts_enabled": False,
+        "stripe_transfers_active": False,
         "stripe_ready": False,
     }
     # Finance and leads add a National Insurance number, not the person themselves.

@@ -38,6 +38,24 @@ class TransferResult:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class AccountStatus:
+    """What Stripe says a connected account can do: receive transfers (its `transfers`
+    capability is active) and pay its balance out to the bank (payouts enabled)."""
+
+    payouts_enabled: bool
+    transfers_active: bool
+
+
+@dataclass(frozen=True)
+class PayoutResult:
+    id: str
+    status: str  # paid, failed, pending, in_transit, canceled
+    arrival_date: int
+    failure_code: str
+    failure_message: str
+
+
 class PaymentFailed(Exception):
     """Stripe refused or could not be reached.
 
@@ -232,11 +250,15 @@ class StripeGateway:
         )
         return link.url
 
-    async def payouts_enabled(self, account_id: str) -> bool:
+    async def account_status(self, account_id: str) -> AccountStatus:
         """Asks Stripe afresh: a webhook only says *something* changed, and may be forged,
         replayed or out of order."""
         account = await self._stripe(lambda: self._client.v1.accounts.retrieve_async(account_id))
-        return bool(account.payouts_enabled)
+        capabilities = account.capabilities
+        transfers = getattr(capabilities, "transfers", None) if capabilities else None
+        return AccountStatus(
+            payouts_enabled=bool(account.payouts_enabled), transfers_active=transfers == "active"
+        )
 
     async def transfer(
         self,
@@ -322,6 +344,41 @@ class StripeGateway:
             lambda: self._client.v1.events.retrieve_async(event_id, options=options)
         )
         return event.to_dict(for_json=True)
+
+    async def retrieve_payout(self, payout_id: str, *, account_id: str) -> PayoutResult:
+        """A payout from a connected account's balance to its bank (it lives in that account)."""
+        payout = await self._stripe(
+            lambda: self._client.v1.payouts.retrieve_async(
+                payout_id, options={"stripe_account": account_id}
+            )
+        )
+        return PayoutResult(
+            id=payout.id,
+            status=str(payout.status),
+            arrival_date=int(payout.arrival_date or 0),
+            failure_code=str(payout.failure_code or ""),
+            failure_message=str(payout.failure_message or ""),
+        )
+
+    async def payout_sources(self, payout_id: str, *, account_id: str) -> list[str]:
+        """What a payout carried: the `source` of each of its balance transactions (a
+        transfer's payment, py_..., or an earlier failed payout whose money it sends again)."""
+        params: stripe.params.BalanceTransactionListParams = {"payout": payout_id, "limit": 100}
+        options: stripe.RequestOptions = {"stripe_account": account_id}
+        page = await self._stripe(
+            lambda: self._client.v1.balance_transactions.list_async(params, options)
+        )
+        pages = page.auto_paging_iter()
+        sources: list[str] = []
+        while True:
+            try:
+                txn = await self._stripe(pages.__anext__)
+            except StopAsyncIteration:
+                return sources
+            source = txn.source
+            source_id = source if isinstance(source, str) else getattr(source, "id", "")
+            if source_id and source_id != payout_id:
+                sources.append(str(source_id))
 
 
 def _transfer_result(transfer: stripe.Transfer) -> TransferResult:

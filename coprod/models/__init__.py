@@ -21,6 +21,7 @@ from coprod.models.audit import AuditEvent
 from coprod.models.org import MembershipStatus, Network, NetworkMembership, Organisation, Team
 from coprod.models.outbox import OutboxMessage, OutboxStatus
 from coprod.models.pay import (
+    MONEY_TROUBLE,
     SETTLED,
     AttemptStatus,
     Claim,
@@ -29,6 +30,7 @@ from coprod.models.pay import (
     Expense,
     FeeDay,
     LineKind,
+    MoneyState,
     PayElement,
     PaymentAttempt,
     PayrollExport,
@@ -77,6 +79,7 @@ from coprod.models.users import (
 
 __all__ = [
     "HOLDING",
+    "MONEY_TROUBLE",
     "ROLE_LABELS",
     "SETTLED",
     "STAFF_ROLES",
@@ -114,6 +117,7 @@ __all__ = [
     "Membership",
     "MembershipStatus",
     "Mode",
+    "MoneyState",
     "Network",
     "NetworkMember",
     "NetworkMembership",

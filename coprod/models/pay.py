@@ -43,14 +43,46 @@ class ClaimStatus(StrEnum):
     PAID = "paid"
     FAILED = "failed"
     SENT_TO_PAYROLL = "sent_to_payroll"
+    # Paid once, but the money did not reach them: reversed, or their bank returned it.
+    PAYMENT_PROBLEM = "payment_problem"
 
     @property
     def label(self) -> str:
-        return {"sent_to_payroll": "Sent to payroll"}.get(self.value, self.value.capitalize())
+        return {
+            "sent_to_payroll": "Sent to payroll",
+            "payment_problem": "Payment problem",
+        }.get(self.value, self.value.capitalize())
 
 
 # A claim in these states is settled: never edited again, corrected only by adjustment lines.
 SETTLED = (ClaimStatus.PAID, ClaimStatus.SENT_TO_PAYROLL)
+
+
+class MoneyState(StrEnum):
+    """Where a claim's bank-transfer money is, as Stripe last told us. Separate from the
+    claim's status, which says what we decided; this says what happened to the money."""
+
+    NONE = "none"  # no transfer yet
+    HELD = "held"  # waiting: their Stripe account cannot receive it yet
+    TRANSFERRED = "transferred"  # in their Stripe account, on its way to their bank
+    PAID_OUT = "paid_out"  # in their bank account
+    PAYOUT_FAILED = "payout_failed"  # their bank returned it; it waits in their Stripe balance
+    REVERSED = "reversed"  # the transfer was taken back: nothing reached them
+
+    @property
+    def label(self) -> str:
+        return {
+            "none": "Not sent",
+            "held": "Held",
+            "transferred": "Transferred",
+            "paid_out": "Paid out",
+            "payout_failed": "Payout failed",
+            "reversed": "Reversed",
+        }[self.value]
+
+
+# Money that did not reach them, or cannot yet: finance acts on it, and the person is told.
+MONEY_TROUBLE = (MoneyState.HELD, MoneyState.PAYOUT_FAILED, MoneyState.REVERSED)
 
 
 class Claim(TimestampedModel):
@@ -75,6 +107,13 @@ class Claim(TimestampedModel):
     )
     rejection_reason = fields.TextField(null=True)
     paid_at = fields.DatetimeField(null=True)
+    money = fields.CharEnumField(MoneyState, max_length=16, default=MoneyState.NONE)
+    # Why the money is held or came back, and what to do, in words finance can act on.
+    money_reason = fields.TextField(null=True)
+    money_changed_at = fields.DatetimeField(null=True)
+    # Whether the claim's fee and expenses count as spend in the reports (its involvements are
+    # costed): only while its money has gone out (see payouts.money_went_out).
+    spend_counted = fields.BooleanField(default=False)
     payroll_export_id: int | None
     payroll_export: fields.ForeignKeyNullableRelation[PayrollExport] = fields.ForeignKeyField(
         "models.PayrollExport", related_name="claims", null=True, on_delete=fields.SET_NULL
@@ -169,8 +208,10 @@ class Expense(TimestampedModel):
 
 class AttemptStatus(StrEnum):
     PENDING = "pending"
-    SUCCEEDED = "succeeded"
+    SUCCEEDED = "succeeded"  # a transfer was made (whatever became of the money later)
     FAILED = "failed"
+    HELD = "held"  # not tried: their account could not receive it; pending again once it can
+    REVERSED = "reversed"  # a transfer was made and then taken back in full
 
 
 class PaymentAttempt(TimestampedModel):
@@ -187,6 +228,12 @@ class PaymentAttempt(TimestampedModel):
     transfer_id = fields.CharField(max_length=100, null=True)
     failure_reason = fields.TextField(null=True)
     retryable = fields.BooleanField(default=False)
+    # Times a worker has taken it: more than one means an earlier worker's outcome is unknown.
+    tries = fields.IntField(default=0)
+    # The payment (py_...) the transfer made in their account, which their payout lists.
+    destination_payment = fields.CharField(max_length=100, null=True)
+    # The payout that last carried (or failed to carry) this money to their bank.
+    payout_id = fields.CharField(max_length=100, null=True)
     started_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="payment_attempts", null=True, on_delete=fields.SET_NULL
     )

@@ -102,6 +102,8 @@ class Representative(TimestampedModel):
     national_insurance_masked = fields.CharField(max_length=20, null=True)
     stripe_account_id = fields.CharField(max_length=100, null=True, unique=True)
     stripe_payouts_enabled = fields.BooleanField(default=False)
+    # Stripe's `capabilities.transfers == "active"`: whether a transfer to them is accepted.
+    stripe_transfers_active = fields.BooleanField(default=False)
     # A benefits earnings limit they asked us to watch: a configured code, or their own figure.
     earnings_limit_code = fields.CharField(max_length=50, null=True)
     earnings_limit_pence = fields.IntField(null=True)

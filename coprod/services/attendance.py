@@ -161,9 +161,10 @@ def share(total: int, weights: list[int]) -> list[int]:
     return parts
 
 
-async def cost_involvements(claim: Claim) -> None:
-    """On approval, spread each day's fee and expenses over that day's involvements, so that
-    reports can show spend by category."""
+async def cost_involvements(claim: Claim, *, went_out: bool = True) -> None:
+    """Once the claim's money has gone out (see payouts.money_went_out), spread each day's fee
+    and expenses over that day's involvements, so that reports can show spend by category.
+    With went_out=False the money came back: the same involvements cost nothing again."""
     fees: dict[dt.date, int] = {}
     for line in await ClaimLine.filter(claim=claim, kind=LineKind.FEE):
         if line.day is not None:
@@ -183,7 +184,7 @@ async def cost_involvements(claim: Claim) -> None:
         for row, fee, cost in zip(
             rows, share(fees.get(day, 0), weights), share(spent.get(day, 0), weights), strict=True
         ):
-            row.fee_pence, row.expenses_pence = fee, cost
+            row.fee_pence, row.expenses_pence = (fee, cost) if went_out else (0, 0)
             await row.save(update_fields=["fee_pence", "expenses_pence"])
         await rollups.involvement_changed(before, [_values(r) for r in rows])
 

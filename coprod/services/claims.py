@@ -33,7 +33,7 @@ from coprod.models import (
     Representative,
     Role,
 )
-from coprod.services import attendance, audit, rate_cards
+from coprod.services import audit, rate_cards
 from coprod.services.access import is_lead, is_self
 from coprod.services.actor import Actor
 from coprod.services.representatives import on_behalf
@@ -100,9 +100,9 @@ async def _day_taken(
 
 async def suggested_period(rep: Representative, today: dt.date) -> tuple[dt.date, dt.date]:
     """The first and last day to offer for someone's next claim from attendance."""
-    attended = await Booking.filter(
-        representative=rep, status=BookingStatus.ATTENDED
-    ).values_list("starts_at", flat=True)
+    attended = await Booking.filter(representative=rep, status=BookingStatus.ATTENDED).values_list(
+        "starts_at", flat=True
+    )
     taken = await _claimed_days(rep)
     days = {london_date(starts_at) for starts_at in attended}  # type: ignore[arg-type]
     return pay.claim_period(days - taken, today)
@@ -452,7 +452,6 @@ async def approve(actor: Actor, claim: Claim, data: Mapping[str, Any]) -> Claim:
         claim.decided_at = _now()
         claim.decided_by = actor.user
         await claim.save(update_fields=["status", "decided_at", "decided_by_id"])
-        await attendance.cost_involvements(claim)
         await audit.record(
             actor,
             "claim.approve",

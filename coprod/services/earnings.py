@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 from coprod import clock
 from coprod.config import get_settings
 from coprod.domain import pay
+from coprod.domain.payouts import money_for_representative
 from coprod.domain.scheduling import london_date
 from coprod.errors import NotFound
 from coprod.integrations import csv_files
@@ -329,9 +330,7 @@ async def _activity_warnings(
             end,
             card,
         )
-        if warning := _warning_text(
-            rep, limits[rep.id], start, earned, extra, to_person=to_person
-        ):
+        if warning := _warning_text(rep, limits[rep.id], start, earned, extra, to_person=to_person):
             found[rep.id] = warning
     return found
 
@@ -383,6 +382,8 @@ class StatementRow:
     expenses_pence: int
     adjustments_pence: int
     method: str
+    # Where a bank transfer's money is now, in words for them ("Paid into your bank on ...").
+    whereabouts: str = ""
 
 
 async def statement(actor: Actor, rep: Representative, tax_year: int) -> list[StatementRow]:
@@ -411,6 +412,14 @@ async def statement(actor: Actor, rep: Representative, tax_year: int) -> list[St
                 t.expenses_pence,
                 t.adjustments_pence,
                 "Payroll" if claim.status == ClaimStatus.SENT_TO_PAYROLL else "Bank transfer",
+                money_for_representative(
+                    claim.money.value,
+                    sent_on=paid_on,
+                    changed_on=london_date(claim.money_changed_at)
+                    if claim.money_changed_at
+                    else None,
+                )
+                or "",
             )
         )
     await audit.record(actor, "statement.view", rep, after={"tax_year": tax_year})

@@ -15,27 +15,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from coprod.config import get_settings
-from coprod.domain.payouts import why_not_paid
+from coprod.domain.payouts import (
+    why_held,
+    why_not_paid,
+)
 from coprod.errors import Conflict, Forbidden, NotFound
-from coprod.integrations.stripe_gateway import PaymentFailed, StripeGateway, WebhookInvalid
+from coprod.integrations.stripe_gateway import PaymentFailed, StripeGateway, TransferResult
 from coprod.models import (
     AttemptStatus,
     Claim,
     ClaimStatus,
+    MoneyState,
     PaymentAttempt,
     Representative,
     Role,
-    StripeEvent,
 )
-from coprod.services import audit, claims, contact, payroll
+from coprod.services import audit, claims, contact, money_states, payroll
 from coprod.services.access import is_lead, is_self
 from coprod.services.actor import Actor
 from coprod.templating import money
-from coprod.validation import Checker, ValidationFailed, record_id
+from coprod.validation import Checker
 
 log = logging.getLogger("coprod.payouts")
 
@@ -94,7 +97,7 @@ def _now() -> dt.datetime:
 # --------------------------------------------------------------------------- payout details
 
 
-def _may_set_up(actor: Actor, rep: Representative) -> bool:
+def may_set_up(actor: Actor, rep: Representative) -> bool:
     return rep.organisation_id == actor.organisation_id and (
         is_lead(actor) or actor.has(Role.FINANCE_OFFICER) or is_self(actor, rep)
     )
@@ -104,7 +107,7 @@ async def payee_for(actor: Actor, rep_id: int) -> Representative:
     """Someone whose payment set-up the actor may see and change: their leads, finance, and
     the person themselves. Anyone else is a 404."""
     rep = await Representative.get_or_none(id=rep_id, organisation_id=actor.organisation_id)
-    if rep is None or not _may_set_up(actor, rep):
+    if rep is None or not may_set_up(actor, rep):
         raise NotFound
     return rep
 
@@ -112,7 +115,7 @@ async def payee_for(actor: Actor, rep_id: int) -> Representative:
 async def set_payout_method(
     actor: Actor, rep: Representative, data: Mapping[str, Any]
 ) -> Representative:
-    if not _may_set_up(actor, rep):
+    if not may_set_up(actor, rep):
         raise NotFound
     c = Checker(data)
     method = c.choice("payout_method", "how they are paid", ["stripe", "payroll"])
@@ -140,7 +143,7 @@ async def set_payout_method(
 
 async def onboarding_link(actor: Actor, rep: Representative) -> str:
     """Give them a Stripe Express account (once) and a fresh link to set it up."""
-    if not _may_set_up(actor, rep):
+    if not may_set_up(actor, rep):
         raise NotFound
     staff = is_lead(actor) or actor.has(Role.FINANCE_OFFICER)
     if not stripe_ready():
@@ -200,9 +203,17 @@ def _new_attempt(
 ) -> PaymentAttempt | None:
     """The next attempt to pay a claim (not yet saved), or None while one is under way or
     it is paid."""
-    if any(a.status in (AttemptStatus.PENDING, AttemptStatus.SUCCEEDED) for a in attempts):
+    under_way = (AttemptStatus.PENDING, AttemptStatus.SUCCEEDED, AttemptStatus.HELD)
+    if any(a.status in under_way for a in attempts):
         return None
-    refused = sum(1 for a in attempts if a.status == AttemptStatus.FAILED and not a.retryable)
+    # A reversed transfer's key, like a refused one's, must not be sent again: Stripe would
+    # return the reversed transfer (or, after a day, make a new one unasked).
+    refused = sum(
+        1
+        for a in attempts
+        if (a.status == AttemptStatus.FAILED and not a.retryable)
+        or a.status == AttemptStatus.REVERSED
+    )
     return PaymentAttempt(
         claim=claim,
         idempotency_key=idempotency_key(claim, refused),
@@ -266,6 +277,9 @@ async def pay_run(actor: Actor) -> PayRun:
             rep = reps[claim.representative_id]
             if claim.id in queued_ids:
                 continue
+            if claim.money == MoneyState.HELD and claim.money_reason:
+                not_paid.append(NotPaid(claim, rep, claim.money_reason))
+                continue
             reason = why_not_paid(
                 name=rep.full_name, payout_method=rep.payout_method, payment_under_way=True
             )
@@ -285,21 +299,45 @@ async def start_pay_run(actor: Actor) -> list[PaymentAttempt]:
 
 
 async def retry(actor: Actor, claim: Claim) -> PaymentAttempt:
+    """Try a failed payment again, or pay again a claim whose transfer was reversed."""
     _finance(actor)
-    if claim.status != ClaimStatus.FAILED:
+    reversed_ = claim.status == ClaimStatus.PAYMENT_PROBLEM and claim.money == MoneyState.REVERSED
+    if claim.status == ClaimStatus.PAYMENT_PROBLEM and not reversed_:
+        raise Conflict(
+            "Their bank returned this payment and the money is in their Stripe balance: paying "
+            "again would pay twice. Ask them to update their bank details with Stripe.",
+            "claim",
+        )
+    if claim.status != ClaimStatus.FAILED and not reversed_:
         raise Conflict("Only a claim whose payment failed can be tried again", "claim")
     async with in_transaction():
         await Claim.filter(id=claim.id).select_for_update().first()
         attempt = await _queue(actor, claim)
         if attempt is None:
             raise Conflict("A payment for this claim is already under way", "claim")
-        claim.status = ClaimStatus.APPROVED
-        await claim.save(update_fields=["status"])
-        await audit.record(actor, "payment.retry", claim, after={"attempt_id": attempt.id})
+        await Claim.filter(id=claim.id).update(
+            status=ClaimStatus.APPROVED,
+            money=MoneyState.NONE,
+            money_reason=None,
+            money_changed_at=_now(),
+        )
+        claim.status, claim.money = ClaimStatus.APPROVED, MoneyState.NONE
+        await audit.record(
+            actor,
+            "payment.pay_again" if reversed_ else "payment.retry",
+            claim,
+            after={"attempt_id": attempt.id},
+        )
     return attempt
 
 
-STALE = dt.timedelta(minutes=10)
+def stale_after() -> dt.timedelta:
+    """How long an attempt a worker took may stay unfinished before another worker takes it."""
+    return dt.timedelta(seconds=get_settings().payment_stale_seconds)
+
+
+# Stripe forgets an idempotency key after 24 hours; after this, a retry looks in Stripe first.
+KEY_FORGOTTEN_SOON = dt.timedelta(hours=23)
 
 
 # Attempts taken at a time, and transfers in flight at once. A transfer is mostly waiting for
@@ -310,9 +348,11 @@ PAYMENT_CONCURRENCY = 4
 
 async def _claim_batch(limit: int = PAYMENT_BATCH) -> list[PaymentAttempt]:
     """Take the next queued attempts. One left half-done by a worker that died is taken again
-    after a while: it keeps its idempotency key, so Stripe will not pay it twice."""
+    once stale (and its `tries` shows it), and Stripe is asked what it already paid."""
     now = _now()
-    ready = Q(transfer_id__isnull=True) | Q(transfer_id=IN_PROGRESS, updated_at__lt=now - STALE)
+    ready = Q(transfer_id__isnull=True) | Q(
+        transfer_id=IN_PROGRESS, updated_at__lt=now - stale_after()
+    )
     async with in_transaction():
         ids = (
             await PaymentAttempt.filter(ready, status=AttemptStatus.PENDING)
@@ -326,7 +366,7 @@ async def _claim_batch(limit: int = PAYMENT_BATCH) -> list[PaymentAttempt]:
         # Conditional, so only one claimant's update matches a row even without row locks
         # (SQLite); the rows marked at our exact moment are the ones we won.
         await PaymentAttempt.filter(ready, id__in=ids, status=AttemptStatus.PENDING).update(
-            transfer_id=IN_PROGRESS, updated_at=now
+            transfer_id=IN_PROGRESS, updated_at=now, tries=F("tries") + 1
         )
         return list(
             await PaymentAttempt.filter(
@@ -335,13 +375,87 @@ async def _claim_batch(limit: int = PAYMENT_BATCH) -> list[PaymentAttempt]:
         )
 
 
-async def _transfer(attempt: PaymentAttempt, claim: Claim) -> str | None:
-    """Make one claimed attempt's transfer. Returns the transfer's id, or None when Stripe
-    refused it, which is recorded at once."""
+@dataclass(frozen=True)
+class Made:
+    """A transfer the worker made, or found already made in Stripe."""
+
+    transfer: TransferResult
+    # Found in Stripe, and reversed there in full before we knew of it.
+    reversed: bool = False
+
+
+async def _outcomes_unknown(batch: list[PaymentAttempt]) -> set[int]:
+    """The attempts whose transfer may already exist in Stripe, so Stripe must be asked before
+    sending: taken before by a worker that did not finish; a retry after a failure whose outcome
+    was unknown; or an idempotency key so old that Stripe may have forgotten it."""
+    now = _now()
+    earlier = await PaymentAttempt.filter(
+        claim_id__in=[a.claim_id for a in batch], id__not_in=[a.id for a in batch]
+    ).values("claim_id", "status", "retryable", "idempotency_key", "created_at")
+    unknown = {
+        row["claim_id"]
+        for row in earlier
+        if row["status"] == AttemptStatus.FAILED and row["retryable"]
+    }
+    first_use = {a.idempotency_key: a.created_at for a in batch}
+    for row in earlier:
+        key = row["idempotency_key"]
+        if key in first_use:
+            first_use[key] = min(first_use[key], row["created_at"])
+    return {
+        a.id
+        for a in batch
+        if a.tries > 1
+        or a.claim_id in unknown
+        or first_use[a.idempotency_key] < now - KEY_FORGOTTEN_SOON
+    }
+
+
+async def _found_in_stripe(attempt: PaymentAttempt, claim: Claim) -> Made | None:
+    """Settle from what Stripe already has for the claim's transfer group: a live transfer of
+    our amount to their account is the payment; one reversed in full that we have not recorded
+    is a payment made and taken back; nothing means no transfer was made."""
+    account = claim.representative.stripe_account_id
+    known_reversed = set(
+        await PaymentAttempt.filter(claim_id=claim.id, status=AttemptStatus.REVERSED).values_list(
+            "transfer_id", flat=True
+        )
+    )
+    ours = [
+        t
+        async for t in gateway().list_transfers(transfer_group=transfer_group(claim.id))
+        if t.destination == account
+        and t.amount_pence == attempt.amount_pence
+        and t.id not in known_reversed
+    ]
+    live = [t for t in ours if not t.reversed]
+    if len(live) > 1:
+        log.error("claim %s has %s live transfers in Stripe: %s", claim.id, len(live), live)
+    if live:
+        return Made(live[-1])  # the oldest: lists come newest first
+    if ours:
+        return Made(ours[-1], reversed=True)
+    return None
+
+
+async def _transfer(attempt: PaymentAttempt, claim: Claim, look_first: bool) -> Made | None:
+    """Make one claimed attempt's transfer, unless their account cannot receive it (the
+    attempt is held) or Stripe already has it. Returns the transfer, or None when it was held
+    or Stripe refused it, which is recorded at once."""
     rep = claim.representative
     try:
         if not rep.stripe_account_id:
             raise PaymentFailed("They have not set up a Stripe account yet", retryable=False)
+        held = why_held(
+            name=rep.full_name,
+            transfers_active=rep.stripe_transfers_active,
+            payouts_enabled=rep.stripe_payouts_enabled,
+        )
+        if held is not None:
+            await _hold(attempt, claim, held)
+            return None
+        if look_first and (found := await _found_in_stripe(attempt, claim)) is not None:
+            return found
         result = await gateway().transfer(
             amount_pence=attempt.amount_pence,
             account_id=rep.stripe_account_id,
@@ -373,40 +487,68 @@ async def _transfer(attempt: PaymentAttempt, claim: Claim) -> str | None:
                     after={"reason": exc.reason, "retryable": exc.retryable},
                 )
         return None
-    return result.id
+    return Made(result)
+
+
+async def _hold(attempt: PaymentAttempt, claim: Claim, reason: str) -> None:
+    """Park the attempt, with no transfer made, until Stripe says their account can receive
+    it; tell them once what to do."""
+    async with in_transaction():
+        held = await PaymentAttempt.filter(id=attempt.id, status=AttemptStatus.PENDING).update(
+            status=AttemptStatus.HELD, transfer_id=None, updated_at=_now()
+        )
+        if not held:
+            return
+        await Claim.filter(id=claim.id).update(
+            money=MoneyState.HELD, money_reason=reason, money_changed_at=_now()
+        )
+        await audit.record(
+            Actor.system(organisation_id=claim.organisation_id),
+            "payment.held",
+            attempt,
+            after={"reason": reason},
+        )
+        # Once per hold: a payment released and then held again (its `tries` moved on) is news.
+        await money_states.tell_representative(
+            claim, f"payment:{attempt.id}:held:{attempt.tries}", "payment_held"
+        )
 
 
 async def process_payments(now: dt.datetime) -> int:
     """Worker job: make the transfers for queued attempts, a batch at a time, a few at once.
 
     A batch's transfers are recorded together, in one transaction, once they have all been
-    made. If the worker stops before that, its attempts are taken again once stale and sent
-    with the same idempotency keys, so Stripe returns the transfers it already made."""
+    made. If the worker stops before that, its attempts are taken again once stale; Stripe is
+    then asked first (by transfer group) what it already paid, so nothing is paid twice."""
     paid = 0
     limit = asyncio.Semaphore(PAYMENT_CONCURRENCY)
 
-    async def transfer(attempt: PaymentAttempt, claim: Claim) -> str | None:
+    async def transfer(attempt: PaymentAttempt, claim: Claim, look_first: bool) -> Made | None:
         async with limit:
-            return await _transfer(attempt, claim)
+            return await _transfer(attempt, claim, look_first)
 
     while batch := await _claim_batch():
         found = await Claim.filter(id__in=[a.claim_id for a in batch]).prefetch_related(
             "representative"
         )
         claims_by_id = {c.id: c for c in found}
+        unknown = await _outcomes_unknown(batch)
         results = await asyncio.gather(
-            *(transfer(a, claims_by_id[a.claim_id]) for a in batch), return_exceptions=True
+            *(transfer(a, claims_by_id[a.claim_id], a.id in unknown) for a in batch),
+            return_exceptions=True,
         )
         made = [
             (attempt, result, claims_by_id[attempt.claim_id])
             for attempt, result in zip(batch, results, strict=True)
-            if isinstance(result, str)
+            if isinstance(result, Made)
         ]
         if made:
             async with in_transaction():
-                for attempt, transfer_id, claim in made:
-                    await _record_paid(attempt, transfer_id, claim)
-            paid += len(made)
+                for attempt, outcome, claim in made:
+                    await record_paid(attempt, outcome.transfer, claim)
+                    if outcome.reversed:
+                        await money_states.record_reversed(attempt, claim)
+            paid += sum(1 for _, outcome, _ in made if not outcome.reversed)
         # Passed on only once every transfer in the batch has finished and those made are
         # recorded, so none is left running when the worker logs the fault and tries again.
         for result in results:
@@ -415,36 +557,53 @@ async def process_payments(now: dt.datetime) -> int:
     return paid
 
 
-async def mark_paid(attempt: PaymentAttempt, transfer_id: str, claim: Claim | None = None) -> None:
+async def mark_paid(
+    attempt: PaymentAttempt, transfer: TransferResult | str, claim: Claim | None = None
+) -> None:
     """Record a transfer as made. Safe to call again (from a replayed webhook, say).
 
     `claim` (with its representative) saves reading it again when the caller has it; only its
     id, organisation and representative are used, never its status."""
+    if isinstance(transfer, str):
+        transfer = TransferResult(
+            id=transfer, amount_pence=attempt.amount_pence, destination="", reversed=False
+        )
     async with in_transaction():
-        await _record_paid(attempt, transfer_id, claim)
+        await record_paid(attempt, transfer, claim)
 
 
-async def _record_paid(attempt: PaymentAttempt, transfer_id: str, claim: Claim | None) -> None:
+async def record_paid(
+    attempt: PaymentAttempt, transfer: TransferResult, claim: Claim | None
+) -> None:
     """mark_paid's work, inside the caller's transaction."""
     attempt.status = AttemptStatus.SUCCEEDED
-    attempt.transfer_id = transfer_id
-    await attempt.save(update_fields=["status", "transfer_id", "updated_at"])
+    attempt.transfer_id = transfer.id
+    attempt.destination_payment = transfer.destination_payment or attempt.destination_payment
+    await attempt.save(update_fields=["status", "transfer_id", "destination_payment", "updated_at"])
+    now = _now()
     # Conditional, so of a worker and a webhook recording the same transfer at once, only
     # one goes on to audit it and queue the remittance.
-    paid = await (
-        Claim.filter(id=attempt.claim_id)
-        .exclude(status=ClaimStatus.PAID)
-        .update(status=ClaimStatus.PAID, paid_at=_now())
+    # Only a claim waiting for this money: not one already paid, nor one whose money came
+    # back (a late or replayed transfer event must not call that paid again).
+    paid = await Claim.filter(
+        id=attempt.claim_id, status__in=[ClaimStatus.APPROVED, ClaimStatus.FAILED]
+    ).update(
+        status=ClaimStatus.PAID,
+        paid_at=now,
+        money=MoneyState.TRANSFERRED,
+        money_reason=None,
+        money_changed_at=now,
     )
     if not paid:
         return
     if claim is None:
         claim = await Claim.get(id=attempt.claim_id).prefetch_related("representative")
+    await money_states.money_went_out(claim)
     await audit.record(
         Actor.system(organisation_id=claim.organisation_id),
         "payment.succeeded",
         attempt,
-        after={"transfer_id": transfer_id, "amount_pence": attempt.amount_pence},
+        after={"transfer_id": transfer.id, "amount_pence": attempt.amount_pence},
     )
     rep = claim.representative
     if rep.email:
@@ -465,59 +624,3 @@ async def _record_paid(attempt: PaymentAttempt, transfer_id: str, claim: Claim |
         )
 
 
-# --------------------------------------------------------------------------- webhooks
-
-
-async def handle_webhook(payload: bytes, signature: str) -> str:
-    """Treat the webhook as a trigger only: check the signature, then read the truth from
-    Stripe, and act idempotently. Returns what was done, for the log."""
-    try:
-        event = gateway().verify_event(payload, signature)
-    except WebhookInvalid as exc:
-        raise ValidationFailed.one("signature", "The Stripe signature is missing or wrong") from exc
-    event_id = str(event.get("id", ""))
-    if not event_id or await StripeEvent.filter(event_id=event_id).exists():
-        return "already handled"
-    # Events about a connected account can only be read in that account.
-    fresh = await gateway().retrieve_event(event_id, account_id=event.get("account"))
-    kind = str(fresh.get("type", ""))
-    obj = fresh.get("data", {}).get("object", {})
-    # Recorded in the same transaction as what the event makes us do: if that fails (Stripe
-    # cannot be reached, say), the event is not marked handled and Stripe's redelivery is
-    # acted on. A concurrent delivery of the same event waits on the unique event id.
-    async with in_transaction():
-        _, created = await StripeEvent.get_or_create(event_id=event_id, defaults={"type": kind})
-        if not created:
-            return "already handled"
-        if kind == "account.updated" and obj.get("id"):
-            rep = await Representative.get_or_none(stripe_account_id=obj["id"])
-            if rep is not None:
-                enabled = await gateway().payouts_enabled(obj["id"])
-                if enabled != rep.stripe_payouts_enabled:
-                    rep.stripe_payouts_enabled = enabled
-                    await rep.save(update_fields=["stripe_payouts_enabled"])
-                    await audit.record(
-                        Actor.system(via="stripe", organisation_id=rep.organisation_id),
-                        "payout.enabled" if enabled else "payout.disabled",
-                        rep,
-                    )
-            return kind
-        if kind.startswith("transfer.") and obj.get("id"):
-            transfer = await gateway().retrieve_transfer(obj["id"])
-            claim_id = str((obj.get("metadata") or {}).get("claim_id", ""))
-            attempt = (
-                await PaymentAttempt.filter(claim_id=record_id(claim_id)).order_by("-id").first()
-                if record_id(claim_id) is not None
-                else None
-            )
-            # Only a transfer that is ours to the penny and to the right account settles a claim.
-            if (
-                attempt is not None
-                and not transfer.reversed
-                and transfer.amount_pence == attempt.amount_pence
-            ):
-                claim = await Claim.get(id=attempt.claim_id).prefetch_related("representative")
-                if transfer.destination == claim.representative.stripe_account_id:
-                    await mark_paid(attempt, transfer.id)
-            return kind
-        return f"ignored {kind}"

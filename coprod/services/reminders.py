@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from coprod.config import get_settings
@@ -13,10 +14,12 @@ from coprod.domain.scheduling import london_date
 from coprod.errors import Forbidden, NotFound
 from coprod.models import (
     HOLDING,
+    MONEY_TROUBLE,
     Activity,
     ActivityStatus,
     Booking,
     BookingStatus,
+    Claim,
     ConsentPurpose,
     Invitation,
     Representative,
@@ -114,22 +117,37 @@ async def send_reminders(now: dt.datetime) -> int:
 
 @dataclass(frozen=True)
 class ToCall:
-    """Someone the lead needs to phone, because we may not email them, and what about."""
+    """Someone the lead needs to phone, because we may not email them, and what about: an
+    activity (a coming booking, or an invitation not yet answered) or their money (a claim's
+    payment held, returned by their bank, or reversed)."""
 
     representative: Representative
     reason: str  # why they are not emailed, e.g. "has not agreed to be contacted"
-    activity: Activity
-    booking: Booking | None  # a coming booking, or else
-    invitation: Invitation | None  # an invitation to say when they can come, not yet answered
+    activity: Activity | None = None
+    booking: Booking | None = None  # a coming booking, or else
+    invitation: Invitation | None = None  # an invitation to say when they can come
+    claim: Claim | None = None  # a claim whose money needs them, or news of it
 
     @property
     def when(self) -> dt.datetime | None:
-        return self.booking.starts_at if self.booking else self.activity.poll_deadline
+        if self.booking:
+            return self.booking.starts_at
+        return self.activity.poll_deadline if self.activity else None
+
+
+def _unpaid(actor: Actor) -> QuerySet[Claim]:
+    """Claims whose money did not reach the person, or cannot yet: they need to know."""
+    return Claim.filter(
+        organisation_id=actor.organisation_id,
+        money__in=list(MONEY_TROUBLE),
+        representative__archived_at__isnull=True,
+    )
 
 
 async def call_list(actor: Actor, days: int = 14) -> list[ToCall]:
-    """Coming bookings, and open invitations not yet answered, of people we may not email
-    (no consent to be contacted in force, or no email address): the lead rings them instead."""
+    """Coming bookings, open invitations not yet answered, and payments held or returned, of
+    people we may not email (no consent to be contacted in force, or no email address): the
+    lead rings them instead."""
     if not is_lead(actor):
         raise Forbidden
     now = _now()
@@ -149,26 +167,38 @@ async def call_list(actor: Actor, days: int = 14) -> list[ToCall]:
         .filter(Q(activity__poll_deadline__isnull=True) | Q(activity__poll_deadline__gt=now))
         .prefetch_related("representative", "activity")
     )
-    reps = {b.representative.id: b.representative for b in booked} | {
-        i.representative.id: i.representative for i in invited
-    }
+    unpaid = await _unpaid(actor).order_by("id").prefetch_related("representative")
+    reps = (
+        {b.representative.id: b.representative for b in booked}
+        | {i.representative.id: i.representative for i in invited}
+        | {c.representative.id: c.representative for c in unpaid}
+    )
     reasons = {n.representative.id: n.reason for n in await contact.not_contacted(reps.values())}
-    found = [
-        ToCall(b.representative, reasons[b.representative.id], b.activity, b, None)
-        for b in booked
-        if b.representative.id in reasons
-    ] + [
-        ToCall(i.representative, reasons[i.representative.id], i.activity, None, i)
-        for i in invited
-        if i.representative.id in reasons
-    ]
+    found = (
+        [
+            ToCall(b.representative, reasons[b.representative.id], b.activity, booking=b)
+            for b in booked
+            if b.representative.id in reasons
+        ]
+        + [
+            ToCall(i.representative, reasons[i.representative.id], i.activity, invitation=i)
+            for i in invited
+            if i.representative.id in reasons
+        ]
+        + [
+            ToCall(c.representative, reasons[c.representative.id], claim=c)
+            for c in unpaid
+            if c.representative.id in reasons
+        ]
+    )
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     return sorted(found, key=lambda c: (c.when or far, c.representative.full_name))
 
 
 async def call_count(actor: Actor, days: int = 14) -> int:
-    """How many `call_list` lists, counted in the database: the same bookings and invitations,
-    of people whose consent to be contacted is not in force today or who have no email."""
+    """How many `call_list` lists, counted in the database: the same bookings, invitations
+    and claims, of people whose consent to be contacted is not in force today or who have no
+    email."""
     if not is_lead(actor):
         raise Forbidden
     now = _now()
@@ -198,4 +228,5 @@ async def call_count(actor: Actor, days: int = 14) -> int:
         .filter(unreachable)
         .count()
     )
-    return booked + invited
+    unpaid = await _unpaid(actor).filter(unreachable).count()
+    return booked + invited + unpaid

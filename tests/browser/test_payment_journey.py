@@ -1,6 +1,8 @@
 """A lead records two 2-hour meetings on one day; the representative sees £70, adds mileage and
 submits; another lead approves; finance pays through the Stripe stand-in; the representative
-sees "Paid" and gets the remittance email. axe-core runs on every page."""
+sees "Paid" and gets the remittance email. Then Stripe reverses that transfer, and another
+person's payment is held because their Stripe set-up is not finished: finance and each
+representative see it, in plain words. axe-core runs on every page."""
 
 from __future__ import annotations
 
@@ -12,7 +14,16 @@ from playwright.async_api import expect
 from coprod import clock
 from coprod.domain.scheduling import LONDON
 from coprod.integrations.stripe_gateway import StripeGateway
-from coprod.models import Activity, Booking, Claim, ClaimStatus, Role, User
+from coprod.models import (
+    Activity,
+    Booking,
+    Claim,
+    ClaimLine,
+    ClaimStatus,
+    LineKind,
+    Role,
+    User,
+)
 from coprod.services import activities, auth, bookings, contracts, payouts, representatives
 from tests.browser.conftest import check_a11y, visit
 from tests.conftest import PASSWORD, agree_to_contact, deliver_mail
@@ -51,11 +62,11 @@ async def signed_in_page(browser, live_server, email: str, password: str | None 
     return context, page
 
 
-async def test_attendance_to_payment(browser, live_server, world, mailbox):
+async def test_attendance_to_payment(browser, live_server, world, mailbox, client):
     org = await world.org()
     lead_user = await world.user(org, "priya@northshire.example", Role.INVOLVEMENT_LEAD)
     await world.user(org, "jordan@northshire.example", Role.INVOLVEMENT_LEAD)
-    await world.user(org, "chris@northshire.example", Role.FINANCE_OFFICER)
+    finance_user = await world.user(org, "chris@northshire.example", Role.FINANCE_OFFICER)
     lead = await auth.actor_for(lead_user, org.id)
     rep = await representatives.create(
         lead,
@@ -110,11 +121,8 @@ async def test_attendance_to_payment(browser, live_server, world, mailbox):
                 email=rep.email, reference=f"representative-{rep.id}"
             )
             await standin.complete_onboarding_async(account)
-            rep.payout_method, rep.stripe_account_id, rep.stripe_payouts_enabled = (
-                "stripe",
-                account,
-                True,
-            )
+            rep.payout_method, rep.stripe_account_id = "stripe", account
+            rep.stripe_payouts_enabled = rep.stripe_transfers_active = True
             await rep.save()
 
             # The lead records attendance for both meetings.
@@ -171,8 +179,67 @@ async def test_attendance_to_payment(browser, live_server, world, mailbox):
             context, page = await signed_in_page(browser, live_server, "alex@people.example", None)
             await visit(page, claim_url.replace(live_server.url, ""))
             await expect(page.locator(".nhsuk-tag")).to_have_text("Paid")
+            await expect(page.get_by_text("on its way to your bank")).to_be_visible()
             await visit(page, "/my/statement")
             await visit(page, "/my/payments")
+            await context.close()
+
+            # Stripe reverses the transfer; Sam's payment waits for his Stripe set-up.
+            standin.webhook_target("/api/v1/stripe/webhook", "whsec_test", client=client.http)
+            await standin.reverse_transfer_async(transfer["id"])
+            sam = await representatives.create(
+                lead,
+                {
+                    "full_name": "Sam Patel",
+                    "representative_type": "carer",
+                    "email": "sam@people.example",
+                    "contact_channels": ["email"],
+                },
+            )
+            await agree_to_contact(lead, sam)
+            sam.payout_method = "stripe"
+            sam.stripe_account_id = await gateway.create_express_account(
+                email=sam.email, reference=f"representative-{sam.id}"
+            )
+            await sam.save()
+            waiting = await Claim.create(
+                organisation_id=org.id,
+                representative=sam,
+                period_start=yesterday,
+                period_end=yesterday,
+                status=ClaimStatus.APPROVED,
+            )
+            await ClaimLine.create(
+                claim=waiting,
+                kind=LineKind.FEE,
+                day=yesterday,
+                minutes=120,
+                band="half_day",
+                amount_pence=3500,
+                description="Half day: Leaflet review",
+            )
+            await payouts.start_pay_run(await auth.actor_for(finance_user, org.id))
+            assert await payouts.process_payments(dt.datetime.now(dt.UTC)) == 0
+
+            context, page = await signed_in_page(browser, live_server, "chris@northshire.example")
+            await visit(page, "/finance")
+            attention = page.locator("h2:has-text('Payments that need attention') + ul")
+            await expect(attention).to_contain_text("Sam Patel, held")
+            await expect(attention).to_contain_text("needs to finish or update their Stripe set-up")
+            await expect(attention).to_contain_text("Alex Morgan, reversed")
+            await visit(page, f"/claims/{claim.id}")
+            await expect(page.get_by_text("Pay again to make a new transfer")).to_be_visible()
+            await context.close()
+
+            context, page = await signed_in_page(browser, live_server, "alex@people.example", None)
+            await visit(page, "/my/claims")
+            await expect(page.get_by_text("before it reached you")).to_be_visible()
+            await visit(page, claim_url.replace(live_server.url, ""))
+            await expect(page.locator(".nhsuk-tag")).to_have_text("Payment problem")
+            await context.close()
+            context, page = await signed_in_page(browser, live_server, "sam@people.example", None)
+            await visit(page, f"/my/claims/{waiting.id}")
+            await expect(page.get_by_text("your Stripe account needs attention")).to_be_visible()
             await context.close()
         finally:
             payouts.use_gateway(None)

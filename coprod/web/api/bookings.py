@@ -23,6 +23,7 @@ from coprod.models import (
     Booking,
     BookingStatus,
     Mode,
+    MoneyState,
     Role,
     WellbeingOutcome,
 )
@@ -37,6 +38,7 @@ from coprod.services import (
     reminders,
 )
 from coprod.services.actor import Actor
+from coprod.templating import money_news
 from coprod.web.api.activities import (
     BOOKINGS,
     LEADS,
@@ -523,19 +525,47 @@ class ToCallReply(Reply):
     reason: str = Field(
         description="Why we do not email them, e.g. 'has not agreed to be contacted'"
     )
-    activity_id: int
-    title: str
+    about: Literal["booking", "invitation", "payment"] = Field(
+        description="What the call is about: a coming booking, an unanswered invitation, or "
+        "their money (a payment held, returned by their bank, or reversed)"
+    )
+    activity_id: int | None = Field(description="The activity, for a booking or invitation")
+    title: str | None
     booking_id: int | None = Field(description="Their coming booking, if that is the call")
     starts_at: DateTime | None
     invitation_id: int | None = Field(description="Their unanswered invitation, if that is")
     poll_deadline: DateTime | None
+    claim_id: int | None = Field(description="The claim whose money they need to hear about")
+    money: MoneyState | None = Field(description="Where that claim's money is")
+    money_news: str | None = Field(description="What to tell them, in their words")
+
+
+def _to_call(c: reminders.ToCall) -> ToCallReply:
+    activity, claim = c.activity, c.claim
+    return ToCallReply(
+        representative_id=c.representative.id,
+        name=c.representative.full_name,
+        phone=c.representative.phone or c.representative.mobile,
+        reason=c.reason,
+        about="booking" if c.booking else ("invitation" if c.invitation else "payment"),
+        activity_id=activity.id if activity else None,
+        title=activity.title if activity else None,
+        booking_id=c.booking.id if c.booking else None,
+        starts_at=c.booking.starts_at if c.booking else None,
+        invitation_id=c.invitation.id if c.invitation else None,
+        poll_deadline=activity.poll_deadline if activity else None,
+        claim_id=claim.id if claim else None,
+        money=claim.money if claim else None,
+        money_news=money_news(claim) if claim else None,
+    )
 
 
 @api.operation(
     "GET",
     "/call-list",
     summary="People to phone because we may not email them: their bookings in the next two "
-    "weeks and the invitations they have not answered, each with the reason",
+    "weeks, the invitations they have not answered, and payments of theirs held, returned or "
+    "reversed, each with the reason",
     tag=BOOKINGS,
     roles=LEADS,
     query=Paging,
@@ -543,21 +573,4 @@ class ToCallReply(Reply):
 )
 async def call_list(request: Request, actor: Actor, query: Paging) -> Page[ToCallReply]:
     calls, cursor = list_page(await reminders.call_list(actor), query)
-    return Page(
-        items=[
-            ToCallReply(
-                representative_id=c.representative.id,
-                name=c.representative.full_name,
-                phone=c.representative.phone or c.representative.mobile,
-                reason=c.reason,
-                activity_id=c.activity.id,
-                title=c.activity.title,
-                booking_id=c.booking.id if c.booking else None,
-                starts_at=c.booking.starts_at if c.booking else None,
-                invitation_id=c.invitation.id if c.invitation else None,
-                poll_deadline=c.activity.poll_deadline,
-            )
-            for c in calls
-        ],
-        next_cursor=cursor,
-    )
+    return Page(items=[_to_call(c) for c in calls], next_cursor=cursor)

@@ -25,6 +25,7 @@ from coprod.models import (
     ClaimStatus,
     Expense,
     LineKind,
+    MoneyState,
     Role,
 )
 from coprod.services import access, attendance, bookings, claims, earnings
@@ -132,8 +133,20 @@ class ClaimSummary(Reply):
     period_end: dt.date
     submitted_at: DateTime | None
     decided_at: DateTime | None
-    paid_at: DateTime | None
+    paid_at: DateTime | None = Field(
+        description="When the money was transferred or sent to payroll"
+    )
     total_pence: int
+    money: MoneyState = Field(
+        description="Where a bank transfer's money is, as Stripe last told us: none (not sent), "
+        "held (their Stripe account cannot receive it yet), transferred (in their Stripe "
+        "account), paid_out (in their bank), payout_failed (their bank returned it; it waits "
+        "in their Stripe balance), reversed (taken back: pay again)"
+    )
+    money_reason: str | None = Field(
+        description="Why the money is held or came back, and what to do about it"
+    )
+    money_changed_at: DateTime | None = Field(description="When the money last moved")
 
 
 class ClaimReply(ClaimSummary):
@@ -152,6 +165,7 @@ class ClaimReply(ClaimSummary):
 
 class ClaimsQuery(Paging):
     status: ClaimStatus | None = Field(None, title="a status")
+    money: MoneyState | None = Field(None, title="where the money is")
     representative_id: Id | None = Field(None, title="a person", description="Whose claims")
 
 
@@ -261,6 +275,9 @@ def _summary_fields(claim: Claim, t: claims.Totals) -> dict[str, Any]:
         "decided_at": claim.decided_at,
         "paid_at": claim.paid_at,
         "total_pence": t.total_pence,
+        "money": claim.money,
+        "money_reason": claim.money_reason,
+        "money_changed_at": claim.money_changed_at,
     }
 
 
@@ -328,6 +345,8 @@ async def list_claims(request: Request, actor: Actor, query: ClaimsQuery) -> Pag
         found = found.filter(representative=rep)
     if query.status is not None:
         found = found.filter(status=query.status)
+    if query.money is not None:
+        found = found.filter(money=query.money)
     if query.representative_id is not None:
         found = found.filter(representative_id=query.representative_id)
     rows, cursor = await keyset_page(found, query, ("-period_start", "-id"))

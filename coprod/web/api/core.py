@@ -19,7 +19,7 @@ from coprod.models import (
     Role,
     Team,
 )
-from coprod.services import auth, outbox, payouts, people
+from coprod.services import auth, outbox, people, stripe_webhooks
 from coprod.services.actor import Actor
 from coprod.services.decisions import DecisionsNeeded
 from coprod.web.api.paging import keyset_page
@@ -409,7 +409,7 @@ class WebhookReceived(Reply):
     reply=WebhookReceived,
 )
 async def stripe_webhook(request: Request, actor: Actor | None) -> WebhookReceived:
-    outcome = await payouts.handle_webhook(
+    outcome = await stripe_webhooks.handle_webhook(
         await request.body(), request.headers.get("stripe-signature", "")
     )
     return WebhookReceived(received=outcome)

@@ -10,8 +10,15 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from coprod.models import AttemptStatus, PaymentAttempt, PayrollExport, Representative, Role
-from coprod.services import claims, payouts, payroll
+from coprod.models import (
+    AttemptStatus,
+    MoneyState,
+    PaymentAttempt,
+    PayrollExport,
+    Representative,
+    Role,
+)
+from coprod.services import claims, payouts, payroll, stripe_webhooks
 from coprod.services.actor import Actor
 from coprod.web.api.claims import FINANCE, PAYMENTS, READERS
 from coprod.web.api.paging import keyset_page
@@ -33,7 +40,11 @@ class PayoutSetUp(Reply):
     )
     stripe_account: bool = Field(description="Whether they have a Stripe account with us")
     stripe_payouts_enabled: bool = Field(
-        description="Whether Stripe has finished checking their account, so it can be paid"
+        description="Whether Stripe pays their Stripe balance out to their bank"
+    )
+    stripe_transfers_active: bool = Field(
+        description="Whether their Stripe account can receive transfers. Payments to them are "
+        "held until both this and stripe_payouts_enabled are true"
     )
     stripe_ready: bool = Field(description="Whether this service can set up bank transfers now")
 
@@ -70,6 +81,7 @@ def _set_up(rep: Representative) -> PayoutSetUp:
         national_insurance_number=rep.national_insurance_masked,
         stripe_account=bool(rep.stripe_account_id),
         stripe_payouts_enabled=rep.stripe_payouts_enabled,
+        stripe_transfers_active=rep.stripe_transfers_active,
         stripe_ready=payouts.stripe_ready(),
     )
 
@@ -122,6 +134,25 @@ async def create_onboarding_link(
     return OnboardingLink(url=await payouts.onboarding_link(actor, rep))
 
 
+@api.operation(
+    "POST",
+    "/representatives/{id:int}/stripe-account/refresh",
+    summary="Ask Stripe now what their account can do (receive transfers, pay out to their "
+    "bank), as after they come back from Stripe's set-up; payments held for it are sent",
+    description="Stripe's own webhook does the same later, so a Stripe outage here is not an "
+    "error: the reply is what was stored before.",
+    tag=PAYMENTS,
+    roles=READERS,
+    body=NoBody,
+    reply=PayoutSetUp,
+)
+async def refresh_stripe_account(
+    request: Request, actor: Actor, id: int, body: NoBody
+) -> PayoutSetUp:
+    rep = await payouts.payee_for(actor, id)
+    return _set_up(await stripe_webhooks.refresh_on_return(actor, rep))
+
+
 class PaymentsConfiguration(Reply):
     stripe_ready: bool
     problems: list[str] = Field(
@@ -158,6 +189,10 @@ class AttemptReply(Reply):
         description="The failure may have been passing (Stripe was unreachable): a retry keeps "
         "the same idempotency key, so it cannot pay twice"
     )
+    money: MoneyState = Field(description="Where the claim's money is (see the claim)")
+    money_reason: str | None = Field(
+        description="Why the claim's money is held or came back, and what to do"
+    )
     created_at: DateTime
     updated_at: DateTime
 
@@ -186,6 +221,8 @@ def _attempt(a: PaymentAttempt) -> AttemptReply:
         status=a.status,
         failure_reason=a.failure_reason,
         retryable=a.retryable,
+        money=a.claim.money,
+        money_reason=a.claim.money_reason,
         created_at=a.created_at,
         updated_at=a.updated_at,
     )
@@ -237,7 +274,10 @@ async def start_pay_run(request: Request, actor: Actor, body: NoBody) -> PayRunR
 @api.operation(
     "POST",
     "/claims/{id:int}/retry",
-    summary="Try a failed payment again: the claim is approved again and a payment queued",
+    summary="Try a failed payment again, or pay again a claim whose transfer was reversed: "
+    "the claim is approved again and a payment queued",
+    description="409 when the payment is under way, or its payout failed: that money is in "
+    "their Stripe balance, and Stripe pays it out once their bank details are right.",
     tag=PAYMENTS,
     roles=FINANCE,
     body=NoBody,

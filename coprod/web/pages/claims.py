@@ -17,6 +17,7 @@ from coprod.domain.pay import ExpenseType, month_of, tax_year_of
 from coprod.domain.scheduling import london_date
 from coprod.errors import Conflict, NotFound
 from coprod.models import (
+    MONEY_TROUBLE,
     AttemptStatus,
     Claim,
     ClaimLine,
@@ -28,7 +29,7 @@ from coprod.models import (
     Representative,
     Role,
 )
-from coprod.services import access, claims, earnings, payouts, payroll, rate_cards
+from coprod.services import access, claims, earnings, payouts, payroll, rate_cards, stripe_webhooks
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from coprod.web.guards import form_values, signed_in
@@ -242,6 +243,11 @@ async def finance(request: Request, actor: Actor) -> Response:
         claim_id__in=[c.id for c in failed.rows], status=AttemptStatus.FAILED
     ).order_by("-created_at", "-id"):
         last_failure.setdefault(attempt.claim_id, attempt)
+    attention = await paged(
+        request,
+        in_org.filter(money__in=list(MONEY_TROUBLE)).order_by("-money_changed_at", "-id"),
+        param="attention",
+    )
     exports = await paged(
         request,
         PayrollExport.filter(organisation_id=actor.organisation_id).order_by("-created_at", "-id"),
@@ -259,6 +265,7 @@ async def finance(request: Request, actor: Actor) -> Response:
             "approved": approved,
             "failed": failed,
             "failures": last_failure,
+            "attention": attention,
             "exports": exports,
             "notice": notice,
             "not_paid": not_paid,
@@ -295,6 +302,9 @@ async def my_payments(request: Request, actor: Actor) -> Response:
             return redirect("/my/payments?done=1")
         except (ValidationFailed, Conflict) as exc:
             errors = as_page_errors(exc)
+    if request.method == "GET" and request.query_params.get("returned"):
+        # Back from Stripe's onboarding: ask Stripe now rather than wait for its webhook.
+        rep = await stripe_webhooks.refresh_on_return(actor, rep)
     return page(
         request,
         "claims/payments.html",
