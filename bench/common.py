@@ -265,7 +265,6 @@ async def stripe_accounts(gateway: Any, standin: Helper, references: list[str]) 
 
 async def stripe_reps(lead: Any, n: int, standin: Helper, gateway: Any) -> list[Any]:
     """`n` representatives paid by bank transfer, with onboarded Stripe accounts."""
-    from coprod.models import Representative
 
     reps = [await rep_of(lead, i) for i in range(n)]
     accounts = await stripe_accounts(gateway, standin, [f"bench-{rep.id}" for rep in reps])
