@@ -39,7 +39,7 @@ from coprod.models import (
     PaymentAttempt,
     Representative,
 )
-from coprod.services import earnings, payouts, reminders, reports
+from coprod.services import earnings, payouts, payroll, reminders, reports
 from tests import test_payouts
 from tests.conftest import BACKEND, DATABASE_URL, deliver_mail, postgres_only, sign_in
 from tests.involvement import took_part
@@ -530,7 +530,16 @@ async def test_claims_sent_to_payroll_count_as_spend_once_the_worker_has_costed_
     claim = await claim_of(rep)
     assert (await Involvement.get(id=involvement.id)).fee_pence == 0  # approved, not paid
 
-    await payouts.export_payroll(t.finance)
+    await payouts.set_payout_method(
+        t.lead,
+        rep,
+        {
+            "payout_method": "payroll",
+            "payroll_reference": "P123",
+            "national_insurance_number": "AB123456C",
+        },
+    )
+    await payroll.export_payroll(t.finance, {"payment_date": clock.today().isoformat()})
     await worker.run_periodic_jobs()
     await worker.run_periodic_jobs()
 

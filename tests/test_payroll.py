@@ -69,6 +69,22 @@ def pay_day() -> dt.date:
     return today() + dt.timedelta(days=40)
 
 
+async def export_on_page(finance: Any, when: dt.date | tuple[str, str, str]) -> Any:
+    """Finance exports payroll from the finance page, the pay day typed into its three boxes."""
+    day, month, year = (
+        (str(when.day), str(when.month), str(when.year)) if isinstance(when, dt.date) else when
+    )
+    return await finance.post_form(
+        "/finance",
+        {
+            "action": "payroll",
+            "payment_date[day]": day,
+            "payment_date[month]": month,
+            "payment_date[year]": year,
+        },
+    )
+
+
 def rows_of(text: str | bytes) -> list[list[str]]:
     """The file as Excel reads it: UTF-8 with a byte-order mark, and CRLF line ends."""
     raw = text.encode() if isinstance(text, str) else text
@@ -388,15 +404,7 @@ async def test_the_payment_date_is_required_and_not_long_past(client, make_clien
         refused = await finance.api("POST", "/api/v1/payroll-exports", body)
         assert refused.status_code == 422
         assert errors_of(refused) == {"payment_date": message}
-    page = await finance.post_form(
-        "/finance",
-        {
-            "action": "payroll",
-            "payment_date[day]": "31",
-            "payment_date[month]": "2",
-            "payment_date[year]": str(today().year + 1),
-        },
-    )
+    page = await export_on_page(finance, ("31", "2", str(today().year + 1)))
     assert page.status_code == 422
     assert "The payment date must be a real date" in html.unescape(page.text)
     assert await Claim.filter(status=ClaimStatus.SENT_TO_PAYROLL).count() == 0
@@ -595,15 +603,7 @@ async def test_claims_missing_payroll_details_wait_with_the_reason_and_the_rest_
     page = html.unescape((await finance.get("/finance")).text)
     assert "Add Tom's National Insurance number" in page
 
-    exported = await finance.post_form(
-        "/finance",
-        {
-            "action": "payroll",
-            "payment_date[day]": str(pay_day().day),
-            "payment_date[month]": str(pay_day().month),
-            "payment_date[year]": str(pay_day().year),
-        },
-    )
+    exported = await export_on_page(finance, pay_day())
 
     assert exported.status_code == 303, exported.text
     export_id = int(re.search(r"exported=(\d+)", exported.headers["location"]).group(1))
@@ -799,15 +799,7 @@ async def test_someone_with_no_email_and_no_stripe_is_paid_through_payroll_by_th
     # Finance exports it from the finance page and downloads the file.
     finance_page = html.unescape((await finance.get("/finance")).text)
     assert "Pat Post, paid by payroll" in finance_page
-    exported = await finance.post_form(
-        "/finance",
-        {
-            "action": "payroll",
-            "payment_date[day]": str(today().day),
-            "payment_date[month]": str(today().month),
-            "payment_date[year]": str(today().year),
-        },
-    )
+    exported = await export_on_page(finance, today())
     assert exported.status_code == 303, exported.text
     export_id = int(re.search(r"exported=(\d+)", exported.headers["location"]).group(1))
     listed = html.unescape((await finance.get(exported.headers["location"])).text)
