@@ -22,6 +22,7 @@ import pytest
 import stripe
 
 from coprod.integrations.stripe_gateway import (
+    AccountStatus,
     PaymentFailed,
     StripeGateway,
     WebhookInvalid,
@@ -107,7 +108,9 @@ async def test_express_account_onboarding_switches_payouts_on(
     assert account["email"] == "sam@example.org"
     assert account["metadata"] == {"coprod_ref": "rep-7"}
     assert account["capabilities"] == {"transfers": "inactive"}
-    assert await gateway.payouts_enabled(account_id) is False
+    assert await gateway.account_status(account_id) == AccountStatus(
+        payouts_enabled=False, transfers_active=False
+    )
 
     link = await gateway.onboarding_link(
         account_id,
@@ -121,7 +124,9 @@ async def test_express_account_onboarding_switches_payouts_on(
     assert "http://testserver/me/payments/stripe/done" in page.text
 
     standin.complete_onboarding(account_id)
-    assert await gateway.payouts_enabled(account_id) is True
+    assert await gateway.account_status(account_id) == AccountStatus(
+        payouts_enabled=True, transfers_active=True
+    )
 
 
 async def test_creating_an_account_twice_for_one_reference_gives_one_account(
@@ -322,7 +327,7 @@ async def test_a_wrong_api_key_fails_and_is_not_retryable(
     gateway = make_gateway(api_key="sk_test_not_the_right_one")
 
     with pytest.raises(PaymentFailed) as failed:
-        await gateway.payouts_enabled("acct_whatever")
+        await gateway.account_status("acct_whatever")
     assert failed.value.retryable is False
     assert "API key" in failed.value.reason
     assert failed.value.http_status == 401
@@ -337,7 +342,7 @@ async def test_no_api_key_says_stripe_is_not_set_up(
 ) -> None:
     gateway = make_gateway(api_key="")
     with pytest.raises(PaymentFailed) as failed:
-        await gateway.payouts_enabled("acct_whatever")
+        await gateway.account_status("acct_whatever")
     assert failed.value.retryable is False
     assert "STRIPE_API_KEY" in failed.value.reason
     assert standin.requests == []
