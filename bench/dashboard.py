@@ -74,7 +74,7 @@ async def main(n: int, rounds: int) -> None:
 
     from coprod import db
     from coprod.models import Role
-    from coprod.services import bookings, contracts, reminders, wellbeing
+    from coprod.services import arrangements, contracts, reminders, wellbeing
     from coprod.services.actor import Actor
     from tests import scenes
 
@@ -95,7 +95,7 @@ async def main(n: int, rounds: int) -> None:
             return [
                 len(await contracts.catch_ups_due(lead)),
                 len(await wellbeing.consents_due_for_review(lead)),
-                len(await bookings.overdue_arrangements(lead)),
+                len(await arrangements.overdue(lead)),
                 len(await reminders.call_list(lead)),
             ]
 
@@ -103,7 +103,7 @@ async def main(n: int, rounds: int) -> None:
             return [
                 await contracts.catch_ups_due_count(lead),
                 await wellbeing.consents_due_for_review_count(lead),
-                await bookings.overdue_arrangements_count(lead),
+                await arrangements.overdue_count(lead),
                 await reminders.call_count(lead),
             ]
 
