@@ -320,6 +320,7 @@ async def test_finance_sees_resolves_and_the_differences_that_go_are_closed(
     assert len(api_items) == 7
     finance_page = await client.get("/finance")
     assert 'href="/finance/reconciliation"' in finance_page.text
+    assert "7 differences need checking" in finance_page.text
 
     items = {(i["kind"], i["transfer_id"]): i for i in api_items}
     stray = next(i for i in api_items if i["kind"] == "unknown_transfer" and not i["claim_id"])
@@ -365,6 +366,7 @@ async def test_finance_sees_resolves_and_the_differences_that_go_are_closed(
     assert await ReconciliationItem.all().count() == 7
     now_open = (await client.get(f"{A}/reconciliation-items")).json()["items"]
     assert len(now_open) == 3
+    assert "3 differences need checking" in (await client.get("/finance")).text
     assert ids_on_page((await client.get("/finance/reconciliation")).text) == sorted(
         i["id"] for i in now_open
     )

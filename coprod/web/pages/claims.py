@@ -29,7 +29,16 @@ from coprod.models import (
     Representative,
     Role,
 )
-from coprod.services import access, claims, earnings, payouts, payroll, rate_cards, stripe_webhooks
+from coprod.services import (
+    access,
+    claims,
+    earnings,
+    payouts,
+    payroll,
+    rate_cards,
+    reconciliation,
+    stripe_webhooks,
+)
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from coprod.web.guards import form_values, signed_in
@@ -273,6 +282,7 @@ async def finance(request: Request, actor: Actor) -> Response:
             "exported": request.query_params.get("exported"),
             "not_ready": not_ready,
             "not_ready_reason": payroll.not_ready_reason,
+            "differences": await reconciliation.open_for(actor).count(),
             "form": data if errors else date_parts("payment_date", clock.today()),
         },
         status_code=422 if errors else 200,
