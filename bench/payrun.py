@@ -4,7 +4,7 @@ transfers, with proof that each claim was paid exactly once.
     .venv/bin/python bench/payrun.py [--claims 1000] [--rounds 2]
 
 It makes a fresh PostgreSQL database and applies the migrations, starts the Stripe stand-in
-(`tests/stripe_standin.py`) in a process of its own (the real `stripe` library talks to it over
+(`tests/stripe_standin/`) in a process of its own (the real `stripe` library talks to it over
 HTTP), and seeds one organisation with `--claims` representatives whose Stripe Express accounts
 are set up, through the services a lead uses. Then:
 
