@@ -195,6 +195,31 @@ async def fresh_database(prefix: str, **environment: str) -> AsyncIterator[str]:
 # --------------------------------------------------------------------------- seeding
 
 
+class World:
+    """What `tests/scenes.build` needs to make organisations and staff, through the services
+    (as the tests' `world` fixture; importing that would point the settings at the test
+    database)."""
+
+    async def org(self, name: str) -> Any:
+        from coprod.services import people
+        from coprod.services.actor import Actor
+
+        return await people.create_organisation(Actor.system(via="cli"), name)
+
+    async def user(self, org: Any, email: str, *roles: Any, password: str | None = None) -> Any:
+        from coprod.services import people
+        from coprod.services.actor import Actor
+
+        return await people.create_user(
+            Actor.system(via="cli"),
+            email=email,
+            full_name=email.split("@")[0].title(),
+            organisation=org,
+            roles=list(roles),
+            password=password,
+        )
+
+
 async def trust(name: str) -> tuple[Any, Any, int]:
     """An organisation with an involvement lead and a finance officer: (lead, finance, id)."""
     from coprod.models import Role

@@ -12,77 +12,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-NAME = f"coprod_bench_{uuid.uuid4().hex[:10]}"
-os.environ.update(
-    COPROD_ENV="test",
-    DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{NAME}?minsize=1&maxsize=5",
-    SECRET_KEY="bench-secret-key-that-is-long-enough-1234567890",
-    BASE_URL="http://testserver",
-)
-
-
-async def _admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-class World:
-    """What scenes.build needs to make organisations and staff (as tests/conftest.py's World;
-    importing that would point the settings at the test database)."""
-
-    async def org(self, name: str) -> Any:
-        from coprod.services import people
-        from coprod.services.actor import Actor
-
-        return await people.create_organisation(Actor.system(via="cli"), name)
-
-    async def user(self, org: Any, email: str, *roles: Any) -> Any:
-        from coprod.services import people
-        from coprod.services.actor import Actor
-
-        return await people.create_user(
-            Actor.system(via="cli"),
-            email=email,
-            full_name=email.split("@")[0].title(),
-            organisation=org,
-            roles=list(roles),
-            password="correct horse battery staple",
-        )
-
 
 async def main(n: int, rounds: int) -> None:
     from tortoise import connections
 
-    from coprod import db
+    from bench.common import World, fresh_database
     from coprod.models import Role
     from coprod.services import arrangements, contracts, reminders, wellbeing
     from coprod.services.actor import Actor
     from tests import scenes
 
-    await _admin(f'CREATE DATABASE "{NAME}"')
-    try:
-        await db.migrate()
-        await db.close_db()
-        await db.init_db()
+    async with fresh_database("dashboard"):
         scene = await scenes.build(n, world=World())
         await connections.get("default").execute_script("ANALYZE")
         lead = Actor(
@@ -125,9 +75,6 @@ async def main(n: int, rounds: int) -> None:
         print(f"lists  {lists:8.1f} ms median of {rounds}")
         print(f"counts {counts:8.1f} ms median of {rounds}")
         print(f"ratio  {lists / counts:8.1f}x faster")
-        await db.close_db()
-    finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -127,29 +127,11 @@ async def seed(n: int) -> dict[str, Any]:
     """Migrate a fresh database and build the scene; return what the load needs."""
     from tortoise import Tortoise
 
+    from bench.common import World
     from coprod import db
-    from coprod.models import Activity, Role
-    from coprod.services import auth, people
-    from coprod.services.actor import Actor
+    from coprod.models import Activity
+    from coprod.services import auth
     from tests import scenes
-
-    class World:
-        """As the tests' `world` fixture: organisations and people made through the services."""
-
-        async def org(self, name: str) -> Any:
-            return await people.create_organisation(Actor.system(via="cli"), name)
-
-        async def user(
-            self, org: Any, email: str, *roles: Role, password: str | None = None
-        ) -> Any:
-            return await people.create_user(
-                Actor.system(via="cli"),
-                email=email,
-                full_name=email.split("@")[0].title(),
-                organisation=org,
-                roles=list(roles),
-                password=password,
-            )
 
     await pg_admin(f'CREATE DATABASE "{DB_NAME}"')
     await db.migrate()
