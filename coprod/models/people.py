@@ -182,6 +182,8 @@ class Consent(TimestampedModel):
     class Meta:
         table = "consent"
         ordering = ["purpose", "-given_on"]
+        # Every message to a representative first asks whether their consent is in force.
+        indexes = (("representative_id", "purpose"),)
 
 
 class AcuteEpisode(TimestampedModel):
