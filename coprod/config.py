@@ -55,6 +55,18 @@ class Settings:
     # A payment a worker took this long ago and has not finished is taken again (its worker
     # is presumed dead), after looking in Stripe for what it may already have paid.
     payment_stale_seconds: int
+    notify_api_key: str
+    notify_api_base: str
+    notify_sms_template_id: str
+    notify_email_template_id: str
+    notify_callback_token: str
+    notify_email: bool
+    notify_letter_postage: str
+    # Organisation slug -> Notify's id for its text sender or email reply-to address.
+    notify_sms_senders: dict[str, str]
+    notify_email_reply_to: dict[str, str]
+    channels: tuple[str, ...]
+    letters_dir: str
     link_expiry_minutes: int
     session_days: int
     throttle_window_minutes: int
@@ -117,10 +129,64 @@ class Settings:
             )
         if not self.base_url.startswith("https://"):
             problems.append("BASE_URL must start with https:// in production.")
+        problems.extend(self._notify_problems())
         if problems:
             raise ConfigError(
                 "Coprod will not start in production mode:\n- " + "\n- ".join(problems)
             )
+
+    def uses(self, channel: str) -> bool:
+        return channel in self.channels
+
+    @property
+    def notify_configured(self) -> bool:
+        return bool(self.notify_api_key)
+
+    def _notify_problems(self) -> list[str]:
+        needed: list[tuple[str, str]] = []
+        via_notify = self.uses("text") or self.uses("letter") or self.notify_email
+        if via_notify:
+            needed.append(("NOTIFY_API_KEY", self.notify_api_key))
+        if self.uses("text"):
+            needed.append(("NOTIFY_SMS_TEMPLATE_ID", self.notify_sms_template_id))
+            # Replies and delivery receipts come back only with the token.
+            needed.append(("NOTIFY_CALLBACK_TOKEN", self.notify_callback_token))
+        if self.uses("letter"):
+            needed.append(("NOTIFY_CALLBACK_TOKEN", self.notify_callback_token))
+        if self.notify_email:
+            needed.append(("NOTIFY_EMAIL_TEMPLATE_ID", self.notify_email_template_id))
+        missing = list(dict.fromkeys(name for name, value in needed if not value))
+        if not missing:
+            return []
+        used = ", ".join(c for c in self.channels if c != "email" or self.notify_email)
+        return [
+            f"{', '.join(missing)} must be set to send {used} through GOV.UK Notify. Set "
+            "them, or leave the channel out of CHANNELS."
+        ]
+
+
+def _pairs(raw: str, name: str) -> dict[str, str]:
+    """ "slug=id,slug=id" as a mapping."""
+    found: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ConfigError(f"{name} must look like 'slug=id,slug=id', not {raw!r}.")
+        found[key.strip()] = value.strip()
+    return found
+
+
+CHANNELS = ("email", "text", "letter")
+
+
+def _channels(raw: str) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(c.strip() for c in raw.split(",") if c.strip()))
+    unknown = [c for c in chosen if c not in CHANNELS]
+    if unknown or "email" not in chosen:
+        raise ConfigError(
+            f"CHANNELS must list email and any of text, letter (comma separated), not {raw!r}."
+        )
+    return chosen
 
 
 # Environment variable -> (section, key, type)
@@ -143,6 +209,16 @@ _ENV: dict[str, tuple[str, str, type]] = {
     "STRIPE_WEBHOOK_SECRET": ("stripe", "webhook_secret", str),
     "STRIPE_API_BASE": ("stripe", "api_base", str),
     "PAYMENT_STALE_SECONDS": ("stripe", "payment_stale_seconds", int),
+    "NOTIFY_API_KEY": ("notify", "api_key", str),
+    "NOTIFY_API_BASE": ("notify", "api_base", str),
+    "NOTIFY_SMS_TEMPLATE_ID": ("notify", "sms_template_id", str),
+    "NOTIFY_EMAIL_TEMPLATE_ID": ("notify", "email_template_id", str),
+    "NOTIFY_CALLBACK_TOKEN": ("notify", "callback_token", str),
+    "NOTIFY_EMAIL": ("notify", "email_via_notify", bool),
+    "NOTIFY_SMS_SENDERS": ("notify", "sms_senders", str),
+    "NOTIFY_EMAIL_REPLY_TO": ("notify", "email_reply_to", str),
+    "CHANNELS": ("notify", "channels", str),
+    "LETTERS_DIR": ("notify", "letters_dir", str),
     "DAY_RATE_PENCE": ("pay", "day_rate_pence", int),
     "HALF_DAY_RATE_PENCE": ("pay", "half_day_rate_pence", int),
     "MILEAGE_PENCE_PER_MILE": ("pay", "mileage_pence_per_mile", int),
@@ -174,7 +250,7 @@ def load_settings(env: dict[str, str] | None = None, path: Path = DEFAULT_CONFIG
         if name in env and env[name] != "":
             data.setdefault(section, {})[key] = _coerce(env[name], kind, name)
     app, mail, pay = data["app"], data["mail"], data["pay"]
-    pool = data["database"]
+    pool, notify = data["database"], data["notify"]
     if not 0 <= pool["pool_min_size"] <= pool["pool_max_size"] or pool["pool_max_size"] < 1:
         raise ConfigError(
             "DB_POOL_MAX_SIZE must be at least 1, and DB_POOL_MIN_SIZE between 0 and it "
@@ -202,6 +278,17 @@ def load_settings(env: dict[str, str] | None = None, path: Path = DEFAULT_CONFIG
         stripe_webhook_secret=data["stripe"]["webhook_secret"],
         stripe_api_base=data["stripe"]["api_base"],
         payment_stale_seconds=data["stripe"]["payment_stale_seconds"],
+        notify_api_key=notify["api_key"],
+        notify_api_base=notify["api_base"].rstrip("/"),
+        notify_sms_template_id=notify["sms_template_id"],
+        notify_email_template_id=notify["email_template_id"],
+        notify_callback_token=notify["callback_token"],
+        notify_email=notify["email_via_notify"],
+        notify_letter_postage=notify["letter_postage"],
+        notify_sms_senders=_pairs(notify["sms_senders"], "NOTIFY_SMS_SENDERS"),
+        notify_email_reply_to=_pairs(notify["email_reply_to"], "NOTIFY_EMAIL_REPLY_TO"),
+        channels=_channels(notify["channels"]),
+        letters_dir=notify["letters_dir"],
         link_expiry_minutes=data["auth"]["link_expiry_minutes"],
         session_days=data["auth"]["session_days"],
         throttle_window_minutes=data["auth"]["throttle_window_minutes"],

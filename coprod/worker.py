@@ -21,9 +21,17 @@ from tortoise.transactions import in_transaction
 
 from coprod.config import Settings, get_settings
 from coprod.domain.backoff import retry_delay_seconds, should_give_up
-from coprod.integrations import mail
+from coprod.domain.notifications import Channel
+from coprod.integrations import mail, notify
 from coprod.models import OutboxMessage, OutboxStatus
-from coprod.services import contracts, money_states, payouts, reconciliation, reminders
+from coprod.services import (
+    contracts,
+    money_states,
+    notifications,
+    payouts,
+    reconciliation,
+    reminders,
+)
 
 log = logging.getLogger("coprod.worker")
 
@@ -64,21 +72,31 @@ async def claim_batch(owner: str, now: dt.datetime, limit: int = BATCH_SIZE) -> 
         # no row locking: only one claimant's update can match a row's old state. One update
         # for the whole batch; the rows that carry our name and lease are the ones we won.
         await OutboxMessage.filter(due, id__in=ids).update(
-            status=OutboxStatus.SENDING, locked_by=owner, locked_until=lease
+            status=OutboxStatus.SENDING,
+            locked_by=owner,
+            locked_until=lease,
+            claims=F("claims") + 1,
         )
         return list(
             await OutboxMessage.filter(
                 id__in=ids, status=OutboxStatus.SENDING, locked_by=owner, locked_until=lease
-            ).order_by("next_attempt_at", "id")
+            )
+            .order_by("next_attempt_at", "id")
+            .prefetch_related("organisation")
         )
 
 
 async def _record_failure(
-    row: OutboxMessage, owner: str, settings: Settings, exc: BaseException
+    row: OutboxMessage,
+    owner: str,
+    settings: Settings,
+    exc: BaseException,
+    *,
+    give_up: bool = False,
 ) -> None:
     """Schedule a retry with backoff, or park the row as failed; only if we still hold it."""
     attempts = row.attempts + 1
-    give_up = should_give_up(attempts, settings.mail_max_attempts)
+    give_up = give_up or should_give_up(attempts, settings.mail_max_attempts)
     delay = retry_delay_seconds(
         attempts, settings.mail_backoff_base_seconds, settings.mail_backoff_max_seconds
     )
@@ -93,62 +111,113 @@ async def _record_failure(
     log.warning("message %s not delivered (attempt %s): %s", row.id, attempts, exc)
 
 
-async def _record_sent(rows: list[OutboxMessage], owner: str) -> None:
-    """Mark a batch's delivered rows sent in one statement, for those we still hold."""
-    if rows:
-        await OutboxMessage.filter(id__in=[r.id for r in rows], locked_by=owner).update(
-            status=OutboxStatus.SENT,
-            attempts=F("attempts") + 1,
-            sent_at=dt.datetime.now(dt.UTC),
-            last_error=None,
-            locked_by=None,
-            locked_until=None,
+async def _record_sent(
+    rows: list[OutboxMessage], owner: str, accepted: dict[int, notify.Accepted]
+) -> None:
+    """Mark a batch's delivered rows sent, for those we still hold: the emails in one
+    statement, and each Notify message with the id and status Notify gave it."""
+    now = dt.datetime.now(dt.UTC)
+    done = {
+        "status": OutboxStatus.SENT,
+        "attempts": F("attempts") + 1,
+        "sent_at": now,
+        "last_error": None,
+        "locked_by": None,
+        "locked_until": None,
+    }
+    plain = [r.id for r in rows if r.id not in accepted]
+    if plain:
+        await OutboxMessage.filter(id__in=plain, locked_by=owner).update(**done)
+    for row_id, reply in accepted.items():
+        await OutboxMessage.filter(id=row_id, locked_by=owner).update(
+            **done, provider_id=reply.id, delivery_status=reply.status, delivery_status_at=now
         )
 
 
-async def deliver(
-    row: OutboxMessage, owner: str, settings: Settings, smtp: mail.Connection | None = None
-) -> bool:
-    """Send one claimed row; record success, or schedule a retry, or park it as failed."""
-    try:
-        message = mail.build_message(row, settings.mail_from)
-        if smtp is None:
-            await mail.send(message, settings)
-        else:
-            await smtp.send(message)
-    except Exception as exc:  # any failure to hand over is retried; the reason is kept
-        await _record_failure(row, owner, settings, exc)
-        return False
-    await _record_sent([row], owner)
-    return True
+class Courier:
+    """Hands one claimed row to whatever carries its channel: email over SMTP (or through
+    GOV.UK Notify if so configured), texts and letters through Notify."""
+
+    def __init__(self, settings: Settings, smtp: mail.Connection) -> None:
+        self._settings = settings
+        self._smtp = smtp
+        self._notify = notify.sender(settings)
+
+    def _by_notify(self, row: OutboxMessage) -> bool:
+        # A calendar invite needs a real attachment, which Notify's email cannot carry.
+        if row.kind == Channel.EMAIL:
+            return self._settings.notify_email and not row.attachments
+        return True
+
+    async def send(self, row: OutboxMessage) -> notify.Accepted | None:
+        """Send it; Notify's receipt for what went through Notify, None for SMTP."""
+        if not self._by_notify(row):
+            await self._smtp.send(mail.build_message(row, self._settings.mail_from))
+            return None
+        if row.claims > 1:
+            # Taken before: an earlier send may have reached Notify with its reply lost. Notify
+            # has no idempotency key, so ask it for our reference before sending again.
+            found = await self._notify.find(row.message_id)
+            if found is not None:
+                return found
+        slug = row.organisation.slug if row.organisation else ""
+        if row.kind == Channel.TEXT:
+            return await self._notify.send_text(
+                notify.Text(
+                    phone_number=row.to_address,
+                    body=row.text_body,
+                    reference=row.message_id,
+                    sender_id=self._settings.notify_sms_senders.get(slug),
+                )
+            )
+        if row.kind == Channel.LETTER:
+            pdf = notifications.letter_pdf(row)
+            return await self._notify.send_letter(notify.PdfLetter(pdf, row.message_id))
+        return await self._notify.send_email(
+            notify.Email(
+                address=row.to_address,
+                subject=row.subject,
+                body=row.text_body,
+                reference=row.message_id,
+                reply_to_id=self._settings.notify_email_reply_to.get(slug),
+            )
+        )
 
 
 async def deliver_due(settings: Settings | None = None, owner: str | None = None) -> int:
-    """Deliver everything due now, batch by batch on one SMTP connection. Returns how many
-    were sent.
+    """Deliver everything due now, batch by batch, emails on one SMTP connection. Returns how
+    many were sent.
 
     A failure is recorded as it happens; the batch's successes are recorded together after
     it. A worker that dies in between leaves them `sending` until the lease runs out, and they
-    are sent again with the same Message-ID, as a send whose reply was lost would be."""
+    are taken again: an email goes with the same Message-ID, as a send whose reply was lost
+    would; a text or letter is first looked up in Notify by that reference."""
     settings = settings or get_settings()
     owner = owner or worker_id()
     sent = 0
     async with mail.Connection(settings) as smtp:
+        courier = Courier(settings, smtp)
         while True:
             batch = await claim_batch(owner, dt.datetime.now(dt.UTC))
             if not batch:
                 return sent
             delivered: list[OutboxMessage] = []
+            accepted: dict[int, notify.Accepted] = {}
             try:
                 for row in batch:
                     try:
-                        await smtp.send(mail.build_message(row, settings.mail_from))
-                    except Exception as exc:  # any failure to hand over is retried
+                        reply = await courier.send(row)
+                    except (notify.Refused, notifications.Unprintable) as exc:
+                        # Sending it again would be refused again: the lead needs to know.
+                        await _record_failure(row, owner, settings, exc, give_up=True)
+                    except Exception as exc:  # any other failure to hand over is retried
                         await _record_failure(row, owner, settings, exc)
                     else:
                         delivered.append(row)
+                        if reply is not None:
+                            accepted[row.id] = reply
             finally:
-                await _record_sent(delivered, owner)
+                await _record_sent(delivered, owner, accepted)
             sent += len(delivered)
 
 

@@ -153,7 +153,7 @@ async def test_why_not_contactable_names_each_reason(scene):
     people = await four_people(scene.lead)
     assert reasons_of(await contact.not_contacted(people.values())) == expected()
     no_email = await phone_person(scene.lead, "Pat Phone")
-    assert await contact.why_not_contactable(no_email) == "has no email address"
+    assert await contact.why_not_contactable(no_email) == "asked to be phoned"
     # Renewing brings Rev back into force.
     await wellbeing.give_consent(scene.lead, people["rev"], {"purpose": "contact"})
     assert await contact.why_not_contactable(people["rev"]) is None
@@ -281,7 +281,7 @@ async def test_contract_expiry_is_sent_to_the_lead_and_not_to_someone_who_withdr
     [message] = mailbox.messages
     assert message["To"] == LEAD_EMAIL
     assert (
-        f"We have not emailed them: Wil Withdrew {withdrew()}. Please phone them"
+        f"We have not written to them: Wil Withdrew {withdrew()}. Please phone them"
         in mailbox.text(message)
     )
 

@@ -122,13 +122,13 @@ async def test_another_organisations_message_cannot_be_retried(client, world):
 
 
 async def test_a_dedupe_key_sends_once_however_often_asked(mailbox):
-    first = await outbox.enqueue_email_once(
+    first = await outbox.enqueue_email(
         dedupe_key="contract:1:expiry:30",
         to="rep@people.example",
         template="sign_in_link",
         context={"name": "Rep", "url": "http://testserver/x", "minutes": 15},
     )
-    second = await outbox.enqueue_email_once(
+    second = await outbox.enqueue_email(
         dedupe_key="contract:1:expiry:30",
         to="rep@people.example",
         template="sign_in_link",

@@ -106,7 +106,7 @@ async def test_expiry_reminders_go_once_to_the_lead_and_the_person_at_90_then_30
     assert "Hello Lena.Lead," in lead_text
     assert f"ends on {long_date(ends_on)}" in lead_text
     assert f"http://testserver/representatives/{rep.id}" in lead_text
-    assert "We have emailed them too." in lead_text
+    assert "We have written to them too." in lead_text
     assert "phone them" not in lead_text
     assert "Hello Ada Lovelace," in mailbox.text(to_rep)
     assert mailbox.to("other.lead@trust.example") == []
@@ -147,8 +147,8 @@ async def test_a_phone_only_person_gets_no_email_and_the_lead_is_asked_to_phone(
     assert message["To"] == LEAD_EMAIL
     assert message["Subject"] == "Bob Byte's contract ends in 90 days"
     text = mailbox.text(message)
-    assert "We have not emailed them: Bob Byte has no email address. Please phone them" in text
-    assert "We have emailed them too." not in text
+    assert "We have not written to them: Bob Byte has no email address. Please phone them" in text
+    assert "We have written to them too." not in text
 
 
 async def test_without_a_named_lead_every_lead_in_the_organisation_is_reminded(world, mailbox):

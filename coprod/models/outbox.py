@@ -11,6 +11,7 @@ from coprod.models.base import TimestampedModel
 
 if TYPE_CHECKING:
     from coprod.models.org import Organisation
+    from coprod.models.people import Representative
 
 
 class OutboxStatus(StrEnum):
@@ -20,13 +21,26 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
 
 
+# One message on one channel (coprod.domain.notifications.Channel, kept in `kind`): an email,
+# a text or a letter.
 class OutboxMessage(TimestampedModel):
     organisation_id: int | None
+    representative_id: int | None
     organisation: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="outbox", null=True, on_delete=fields.CASCADE
     )
+    # Who it is for, when it is for a representative: the lead sees their messages.
+    representative: fields.ForeignKeyNullableRelation[Representative] = fields.ForeignKeyField(
+        "models.Representative", related_name="messages", null=True, on_delete=fields.SET_NULL
+    )
     kind = fields.CharField(max_length=20, default="email")
+    # The notification kind (coprod.domain.notifications.KINDS).
+    notification = fields.CharField(max_length=40, null=True)
+    # An email address, a mobile number, or for a letter the addressee's name.
     to_address = fields.CharField(max_length=254)
+    # A letter's address lines, one a line, and the print it is drawn in.
+    postal_address = fields.TextField(null=True)
+    letter_variant = fields.CharField(max_length=12, null=True)
     subject = fields.CharField(max_length=255)
     text_body = fields.TextField()
     html_body = fields.TextField()
@@ -43,6 +57,13 @@ class OutboxMessage(TimestampedModel):
     locked_by = fields.CharField(max_length=64, null=True)
     last_error = fields.TextField(null=True)
     sent_at = fields.DatetimeField(null=True)
+    # How many times a worker has taken it to send. More than once means an earlier send may
+    # have reached GOV.UK Notify without us hearing back, so the worker looks it up first.
+    claims = fields.IntField(default=0)
+    # GOV.UK Notify's id for it, and the latest delivery status Notify reported.
+    provider_id = fields.CharField(max_length=64, null=True, db_index=True)
+    delivery_status = fields.CharField(max_length=30, null=True)
+    delivery_status_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "outbox_message"

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 
+from coprod.domain import notifications
+from coprod.domain.phone_numbers import normalise_mobile
 from coprod.models.base import TimestampedModel
 
 if TYPE_CHECKING:
@@ -73,6 +75,11 @@ class Representative(TimestampedModel):
     postal_address = fields.TextField(null=True)
     # Channels in the order the person prefers them, e.g. ["phone", "post"].
     contact_channels: Any = fields.JSONField(default=list)
+    # How news about involvement reaches them (email, text or letter), from contact_channels and
+    # the details they gave; None when the lead phones them. Kept by services.notifications.
+    usual_channel = fields.CharField(max_length=10, null=True)
+    # The mobile number as Notify gives a text's sender (447700900123), to match replies.
+    mobile_normalised = fields.CharField(max_length=20, null=True, db_index=True)
     lived_experience_teams: fields.ManyToManyRelation[Team] = fields.ManyToManyField(
         "models.Team", related_name="representatives", through="representative_team"
     )
@@ -116,6 +123,26 @@ class Representative(TimestampedModel):
 
     def on_break(self, today: dt.date) -> bool:
         return self.break_until is not None and self.break_until >= today
+
+    @property
+    def addresses(self) -> notifications.Addresses:
+        return notifications.Addresses(
+            email=bool(self.email), mobile=bool(self.mobile), postal=bool(self.postal_address)
+        )
+
+    async def save(self, *args: Any, **kwargs: Any) -> None:
+        # These follow from the person's choices and details, so they are worked out on every
+        # save rather than by each caller that might change them.
+        self.usual_channel = notifications.usual_channel(
+            self.contact_channels or [], self.addresses
+        )
+        self.mobile_normalised = normalise_mobile(self.mobile)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = list(
+                dict.fromkeys([*update_fields, "usual_channel", "mobile_normalised"])
+            )
+        await super().save(*args, **kwargs)
 
     @property
     def phone_only(self) -> bool:

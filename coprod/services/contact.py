@@ -1,10 +1,11 @@
-"""The one way an email about involvement reaches a representative.
+"""The one way a message about involvement reaches a representative.
 
-Invitations, bookings and their changes, reminders, contract expiry and remittances all go
-through `email_representative`, which sends only while the person's consent to be contacted is
-in force and they have an email address. Otherwise nothing is queued and the plain-English
-reason comes back, so the lead can phone them instead (see reminders.call_list). Messages people
-ask for themselves, such as sign-in links, do not come this way.
+Invitations, bookings and their changes, reminders, contract expiry and payments all go through
+`notify`. It sends by the first of the ways the person chose, in their order (email, text or
+letter), that the message can take, and only while their consent to be contacted is in force.
+Otherwise, or when they asked to be phoned, nothing is queued and the plain-English reason comes
+back, so the lead can phone them instead (see reminders.call_list). Messages people ask for
+themselves, such as sign-in links, do not need consent.
 """
 
 from __future__ import annotations
@@ -13,10 +14,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from coprod.config import get_settings
 from coprod.domain import consent as rules
+from coprod.domain import notifications
+from coprod.domain.notifications import KINDS, Kind
 from coprod.models import ConsentPurpose, OutboxMessage, Representative
 from coprod.services import outbox, wellbeing
+from coprod.services.notifications import queue
 from coprod.templating import long_date
+
+# What news about involvement in general takes: the channel kept as usual_channel.
+USUAL = KINDS["booking_confirmed"]
 
 
 def describe(reason: rules.NotInForce) -> str:
@@ -27,14 +35,30 @@ def describe(reason: rules.NotInForce) -> str:
     return "has not agreed to be contacted"
 
 
+def route(rep: Representative, kind: Kind) -> notifications.Route:
+    """Which channel this kind takes to this person. Channels this installation does not use
+    are left out of their choices."""
+    settings = get_settings()
+    chosen = [
+        p
+        for p in rep.contact_channels or []
+        if (channel := notifications.PREFERENCE_CHANNEL.get(p)) is None or settings.uses(channel)
+    ]
+    return notifications.route(kind, chosen, rep.addresses)
+
+
+async def why_not(rep: Representative, kind: Kind = USUAL) -> str | None:
+    """Why this kind of message cannot go to this person today, or None if it can."""
+    if not kind.asked_for:
+        reason = await wellbeing.consent_reason(rep, ConsentPurpose.CONTACT)
+        if reason is not None:
+            return describe(reason)
+    return route(rep, kind).why_not
+
+
 async def why_not_contactable(rep: Representative) -> str | None:
-    """Why we may not email this person about involvement today, or None if we may."""
-    reason = await wellbeing.consent_reason(rep, ConsentPurpose.CONTACT)
-    if reason is not None:
-        return describe(reason)
-    if not rep.email:
-        return "has no email address"
-    return None
+    """Why we cannot write to this person about involvement today, or None if we can."""
+    return await why_not(rep)
 
 
 @dataclass(frozen=True)
@@ -43,30 +67,33 @@ class Sent:
     not_sent_because: str | None = None
 
 
-async def email_representative(
+async def notify(
     rep: Representative,
     *,
-    template: str,
+    kind: str,
     context: dict[str, Any],
     organisation_id: int | None,
     dedupe_key: str | None = None,
     attachments: tuple[outbox.Attachment, ...] = (),
 ) -> Sent:
-    """Queue an email to a representative about involvement, only if we may contact them.
-    With a dedupe key it goes once only (outbox.enqueue_email_once)."""
-    reason = await why_not_contactable(rep)
-    if reason is not None or rep.email is None:
+    """Queue a message to a representative about involvement, by the way they chose, only if
+    we may contact them. With a dedupe key it goes once only. Attachments (a calendar invite)
+    travel only with an email."""
+    chosen = KINDS[kind]
+    reason = await why_not(rep, chosen)
+    channel = route(rep, chosen).channel
+    if reason is not None or channel is None:
         return Sent(None, reason)
-    kwargs: dict[str, Any] = {
-        "to": rep.email,
-        "template": template,
-        "context": context,
-        "organisation_id": organisation_id,
-        "attachments": attachments,
-    }
-    if dedupe_key is not None:
-        return Sent(await outbox.enqueue_email_once(dedupe_key=dedupe_key, **kwargs))
-    return Sent(await outbox.enqueue_email(**kwargs))
+    message = await queue(
+        rep,
+        chosen,
+        channel,
+        context,
+        organisation_id=organisation_id,
+        dedupe_key=dedupe_key,
+        attachments=attachments,
+    )
+    return Sent(message)
 
 
 @dataclass(frozen=True)
@@ -76,14 +103,14 @@ class NotContacted:
 
 
 async def not_contacted(reps: Iterable[Representative]) -> list[NotContacted]:
-    """Of these people, who cannot be emailed about involvement, and why (each once).
-    One query for everyone's consent, however many people there are."""
+    """Of these people, who cannot be written to about involvement, and why (each once). One
+    query for everyone's consent, however many people there are."""
     unique = list({rep.id: rep for rep in reps}.values())
     reasons = await wellbeing.consent_reasons(unique, ConsentPurpose.CONTACT)
     found: list[NotContacted] = []
     for rep in unique:
         if (reason := reasons.get(rep.id)) is not None:
             found.append(NotContacted(rep, describe(reason)))
-        elif not rep.email:
-            found.append(NotContacted(rep, "has no email address"))
+        elif (unreachable := route(rep, USUAL).why_not) is not None:
+            found.append(NotContacted(rep, unreachable))
     return found

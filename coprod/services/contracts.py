@@ -410,7 +410,7 @@ async def send_expiry_reminders(now: dt.datetime) -> int:
             "ends_on": long_date(contract.ends_on),
             "days": (contract.ends_on - day).days,
             "url": f"{settings.base_url}/representatives/{rep.id}",
-            "not_emailed_because": await contact.why_not_contactable(rep),
+            "not_told_because": await contact.why_not_contactable(rep),
         }
         # Keyed by who, not by address: an address may be longer than the key column allows.
         recipients = [
@@ -418,7 +418,7 @@ async def send_expiry_reminders(now: dt.datetime) -> int:
             for lead in await _leads_for(rep)
         ]
         for address, template, name, who in recipients:
-            sent = await outbox.enqueue_email_once(
+            sent = await outbox.enqueue_email(
                 dedupe_key=f"contract:{contract.id}:expiry:{offset}:{who}",
                 to=address,
                 template=template,
@@ -426,10 +426,10 @@ async def send_expiry_reminders(now: dt.datetime) -> int:
                 organisation_id=contract.organisation_id,
             )
             queued += sent is not None
-        to_rep = await contact.email_representative(
+        to_rep = await contact.notify(
             rep,
             dedupe_key=f"contract:{contract.id}:expiry:{offset}:representative",
-            template="contract_expiry_representative",
+            kind="contract_expiry_representative",
             context={**context, "name": rep.full_name},
             organisation_id=contract.organisation_id,
         )

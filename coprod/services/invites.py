@@ -50,24 +50,27 @@ def invited(booking: Booking) -> bool:
 
 
 async def send_invite(booking: Booking, template: str, *, cancelled: bool = False) -> None:
-    """Email the representative the calendar file for this booking, if they use email."""
+    """Tell the representative about this booking the way they chose; an email carries the
+    calendar file."""
     rep = await booking.representative
-    if not rep.email:
-        return
     activity = await booking.activity
-    event = await calendar_event(booking, cancelled=cancelled)
-    attachment = outbox.Attachment(
-        filename="invite.ics",
-        content_type="text/calendar",
-        content_b64=base64.b64encode(calendar.invite(event)).decode(),
-        method="CANCEL" if cancelled else "REQUEST",
-    )
-    await contact.email_representative(
+    attachments: tuple[outbox.Attachment, ...] = ()
+    if rep.email:
+        event = await calendar_event(booking, cancelled=cancelled)
+        attachments = (
+            outbox.Attachment(
+                filename="invite.ics",
+                content_type="text/calendar",
+                content_b64=base64.b64encode(calendar.invite(event)).decode(),
+                method="CANCEL" if cancelled else "REQUEST",
+            ),
+        )
+    await contact.notify(
         rep,
-        template=template,
+        kind=template,
         context=await booking_email(booking, activity, rep),
         organisation_id=activity.organisation_id,
-        attachments=(attachment,),
+        attachments=attachments,
     )
 
 

@@ -40,10 +40,10 @@ async def tell_representative(claim: Claim, dedupe_key: str, template: str) -> N
     them on their lead's call list (reminders.call_list)."""
     rep = claim.representative
     t = await claims.totals(claim)
-    sent = await contact.email_representative(
+    sent = await contact.notify(
         rep,
         dedupe_key=dedupe_key,
-        template=template,
+        kind=template,
         organisation_id=claim.organisation_id,
         context={
             "name": rep.full_name,

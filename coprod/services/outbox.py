@@ -33,6 +33,33 @@ def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]
     return subject, text, html
 
 
+def attachment_row(a: Attachment) -> dict[str, Any]:
+    return {
+        "filename": a.filename,
+        "content_type": a.content_type,
+        "content": a.content_b64,
+        "method": a.method,
+    }
+
+
+async def write(*, dedupe_key: str | None = None, **values: Any) -> OutboxMessage | None:
+    """Write one message to the outbox. Call inside the caller's transaction so it goes only
+    if the change does.
+
+    With a dedupe key it is written once only, however often or concurrently this is called:
+    the unique key decides, and a second caller gets None. That insert runs in a savepoint so
+    its failure does not spoil the caller's transaction."""
+    values.setdefault("message_id", f"<{uuid.uuid4()}@coprod>")
+    values.setdefault("next_attempt_at", dt.datetime.now(dt.UTC))
+    if dedupe_key is None:
+        return await OutboxMessage.create(**values)
+    try:
+        async with in_transaction():
+            return await OutboxMessage.create(dedupe_key=dedupe_key, **values)
+    except IntegrityError:
+        return None
+
+
 async def enqueue_email(
     *,
     to: str,
@@ -41,41 +68,20 @@ async def enqueue_email(
     organisation_id: int | None = None,
     dedupe_key: str | None = None,
     attachments: tuple[Attachment, ...] = (),
-) -> OutboxMessage:
-    """Queue an email. Call inside the caller's transaction so it goes only if the change does."""
+) -> OutboxMessage | None:
+    """Queue an email to a member of staff, whose work address is the way to reach them.
+    `template` is the notification kind. Representatives are reached through contact.notify."""
     subject, text, html = render_email(template, context)
-    return await OutboxMessage.create(
+    return await write(
         organisation_id=organisation_id,
+        notification=template,
         to_address=to,
         subject=subject,
         text_body=text,
         html_body=html,
-        attachments=[
-            {
-                "filename": a.filename,
-                "content_type": a.content_type,
-                "content": a.content_b64,
-                "method": a.method,
-            }
-            for a in attachments
-        ],
-        message_id=f"<{uuid.uuid4()}@coprod>",
+        attachments=[attachment_row(a) for a in attachments],
         dedupe_key=dedupe_key,
-        next_attempt_at=dt.datetime.now(dt.UTC),
     )
-
-
-async def enqueue_email_once(*, dedupe_key: str, **kwargs: Any) -> OutboxMessage | None:
-    """Queue an email that must go once only, however often or concurrently this is called.
-
-    The unique dedupe key decides: a second caller's insert fails and it gets None. Runs in a
-    transaction (a savepoint when nested) so that failure does not spoil the caller's.
-    """
-    try:
-        async with in_transaction():
-            return await enqueue_email(dedupe_key=dedupe_key, **kwargs)
-    except IntegrityError:
-        return None
 
 
 async def retry(actor: Actor, message: OutboxMessage) -> None:

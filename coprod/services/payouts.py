@@ -608,10 +608,10 @@ async def record_paid(
     rep = claim.representative
     if rep.email:
         t = await claims.totals(claim)
-        await contact.email_representative(
+        await contact.notify(
             rep,
             dedupe_key=f"claim:{claim.id}:remittance",
-            template="remittance",
+            kind="remittance",
             organisation_id=claim.organisation_id,
             context={
                 "name": rep.full_name,

@@ -39,7 +39,7 @@ from coprod.validation import Checker, ValidationFailed
 @dataclass
 class Invited:
     invitation: Invitation
-    link: str | None  # to answer without signing in; None when they have no email
+    link: str  # to answer without signing in
 
 
 async def invitation_email(
@@ -98,20 +98,19 @@ async def invite(
                 activity=activity, representative=rep, token_hash=hash_secret(secret)
             )
             link = f"{settings.base_url}/answer/{secret}"
-            if rep.email:
-                await contact.email_representative(
-                    rep,
-                    template="invitation",
-                    context=await invitation_email(activity, rep, options, link),
-                    organisation_id=activity.organisation_id,
-                )
+            await contact.notify(
+                rep,
+                kind="invitation",
+                context=await invitation_email(activity, rep, options, link),
+                organisation_id=activity.organisation_id,
+            )
             await audit.record(
                 actor,
                 "invitation.create",
                 invitation,
                 after={"representative_id": rep.id, "activity_id": activity.id},
             )
-            invited.append(Invited(invitation, link if rep.email else None))
+            invited.append(Invited(invitation, link))
     return invited
 
 

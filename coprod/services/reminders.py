@@ -60,7 +60,7 @@ async def request_tech_test(booking: Booking) -> None:
     lead = await User.get_or_none(id=activity.lead_id) if activity.lead_id else None
     async with in_transaction():
         if lead is not None:
-            await outbox.enqueue_email_once(
+            await outbox.enqueue_email(
                 dedupe_key=f"booking:{booking.id}:tech-test:{booking.sequence}",
                 to=lead.email,
                 template="tech_test_request",
@@ -95,10 +95,10 @@ async def send_reminders(now: dt.datetime) -> int:
     for booking in due:
         rep, activity = booking.representative, booking.activity
         # Anyone we may not email is on the lead's call list instead.
-        sent = await contact.email_representative(
+        sent = await contact.notify(
             rep,
             dedupe_key=f"booking:{booking.id}:reminder:{booking.starts_at.isoformat()}",
-            template="booking_reminder",
+            kind="booking_reminder",
             context={
                 "name": rep.full_name,
                 "title": activity.title,
@@ -146,8 +146,8 @@ def _unpaid(actor: Actor) -> QuerySet[Claim]:
 
 async def call_list(actor: Actor, days: int = 14) -> list[ToCall]:
     """Coming bookings, open invitations not yet answered, and payments held or returned, of
-    people we may not email (no consent to be contacted in force, or no email address): the
-    lead rings them instead."""
+    people we may not write to (no consent to be contacted in force, or they asked to be phoned
+    or gave no address for the ways they chose): the lead rings them instead."""
     if not is_lead(actor):
         raise Forbidden
     now = _now()
@@ -197,16 +197,14 @@ async def call_list(actor: Actor, days: int = 14) -> list[ToCall]:
 
 async def call_count(actor: Actor, days: int = 14) -> int:
     """How many `call_list` lists, counted in the database: the same bookings, invitations
-    and claims, of people whose consent to be contacted is not in force today or who have no
-    email."""
+    and claims, of people whose consent to be contacted is not in force today or whom no
+    channel they chose reaches (Representative.usual_channel)."""
     if not is_lead(actor):
         raise Forbidden
     now = _now()
-    unreachable = (
-        ~Q(representative_id__in=wellbeing.in_force_on(london_date(now), ConsentPurpose.CONTACT))
-        | Q(representative__email__isnull=True)
-        | Q(representative__email="")
-    )
+    unreachable = ~Q(
+        representative_id__in=wellbeing.in_force_on(london_date(now), ConsentPurpose.CONTACT)
+    ) | Q(representative__usual_channel__isnull=True)
     booked = (
         await Booking.filter(
             activity__organisation_id=actor.organisation_id,
