@@ -49,6 +49,8 @@ os.environ.update(
     SMTP_HOST="127.0.0.1",
     SMTP_PORT=str(SMTP_PORT),
     MAIL_MAX_ATTEMPTS="3",
+    # What GOV.UK Notify sends as the bearer token on its callbacks (tests/test_delivery_status.py).
+    NOTIFY_CALLBACK_TOKEN="test-notify-callback-token",
 )
 
 from coprod import db  # noqa: E402

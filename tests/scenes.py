@@ -64,6 +64,7 @@ from coprod.models import (
     Role,
     Team,
     TimeOption,
+    TranscriptionTask,
     User,
     WellbeingCheck,
     WellbeingOutcome,
@@ -518,6 +519,8 @@ async def build(n: int, *, world: Any) -> Scene:
         [
             OutboxMessage(
                 organisation=org,
+                representative=rep,
+                notification="booking_confirmed",
                 to_address=rep.email or "nobody@example.org",
                 subject="Your booking",
                 text_body="Hello",
@@ -527,6 +530,63 @@ async def build(n: int, *, world: Any) -> Scene:
                 next_attempt_at=now,
             )
             for i, rep in enumerate(reps)
+        ]
+        # A text and a letter each, through GOV.UK Notify: some texts did not arrive, and the
+        # letters of people who read Braille are to be transcribed.
+        + [
+            OutboxMessage(
+                organisation=org,
+                representative=rep,
+                notification="booking_updated",
+                kind="text",
+                to_address="07700 900123",
+                subject="Your booking changed",
+                text_body="Your booking changed",
+                html_body="",
+                message_id=f"<scene-{n}-{i}-text@coprod>",
+                status=OutboxStatus.SENT,
+                next_attempt_at=now,
+                provider_id=f"scene-{n}-{i}-text",
+                delivery_status="permanent-failure" if i % 5 == 0 else "delivered",
+            )
+            for i, rep in enumerate(reps)
+        ]
+        + [
+            OutboxMessage(
+                organisation=org,
+                representative=rep,
+                notification="remittance",
+                kind="letter",
+                to_address=rep.full_name,
+                postal_address="1 High Street\nLeeds\nLS1 1AA",
+                letter_variant="standard",
+                subject="Payment made",
+                text_body="We have paid you.",
+                html_body="",
+                message_id=f"<scene-{n}-{i}-letter@coprod>",
+                status=OutboxStatus.SENT,
+                next_attempt_at=now,
+                provider_id=f"scene-{n}-{i}-letter",
+                delivery_status="received",
+            )
+            for i, rep in enumerate(reps)
+        ]
+    )
+    letters = list(
+        await OutboxMessage.filter(organisation=org, kind="letter").order_by("id").only("id")
+    )
+    await TranscriptionTask.bulk_create(
+        [
+            TranscriptionTask(
+                organisation=org,
+                representative=rep,
+                message_id=letter.id,
+                format="braille",
+                label="Braille copy of the letter sent",
+                due_on=today + dt.timedelta(days=i % 5 - 2),
+            )
+            for i, (rep, letter) in enumerate(zip(reps, letters, strict=True))
+            if i % 2 == 0
         ]
     )
     await AuditEvent.bulk_create(
@@ -577,6 +637,8 @@ async def build(n: int, *, world: Any) -> Scene:
     arrangement = await AccessArrangement.get(booking=coming)
     failed = await OutboxMessage.filter(organisation=org, status=OutboxStatus.FAILED).first()
     assert failed is not None
+    failed_text = await OutboxMessage.get(representative=reps[0], kind="text")
+    letter = await OutboxMessage.get(representative=reps[0], kind="letter")
     my_claim = next(c for c in claims if c.representative_id == reps[0].id)
     episode = await AcuteEpisode.filter(representative=reps[0]).first()
     assert episode is not None
@@ -594,6 +656,9 @@ async def build(n: int, *, world: Any) -> Scene:
             "past_booking": past.id,
             "arrangement": arrangement.id,
             "outbox_failed": failed.id,
+            "failed_text": failed_text.id,  # not delivered: on the call list
+            "letter": letter.id,
+            "transcription": (await TranscriptionTask.get(message=letter)).id,
             "submitted_claim": next(c.id for c in claims if c.status == ClaimStatus.SUBMITTED),
             "invited_network": invited[0].id,
             "declining_network": invited[1].id,

@@ -99,6 +99,12 @@ PAGES: dict[str, Get] = {
     "/finance": Get("staff", "/finance"),
     "/finance/exports/{id:int}.csv": Get("staff", "/finance/exports/{payroll_export}.csv"),
     "/finance/pay-elements": Get("staff", "/finance/pay-elements"),
+    "/representatives/{id:int}/messages": Get(
+        "staff", "/representatives/{representative}/messages"
+    ),
+    "/representatives/{id:int}/messages/{message_id:int}/letter.pdf": Get(
+        "staff", "/representatives/{representative}/messages/{letter}/letter.pdf"
+    ),
     "/representatives/{id:int}/payments": Get(
         "staff", "/representatives/{representative}/payments"
     ),
@@ -153,6 +159,13 @@ API_READS: dict[str, Get] = {
     ),
     f"{A}/my/calendar-feed": Get("representative", f"{A}/my/calendar-feed"),
     f"{A}/call-list": Get("staff", f"{A}/call-list"),
+    f"{A}/representatives/{{id:int}}/messages": Get(
+        "staff", f"{A}/representatives/{{representative}}/messages"
+    ),
+    f"{A}/representatives/{{id:int}}/messages/{{message_id:int}}/letter.pdf": Get(
+        "staff", f"{A}/representatives/{{representative}}/messages/{{letter}}/letter.pdf"
+    ),
+    f"{A}/transcriptions": Get("staff", f"{A}/transcriptions"),
     f"{A}/claims": Get("staff", f"{A}/claims"),
     f"{A}/claims/{{id:int}}": Get("staff", f"{A}/claims/{{claim}}"),
     f"{A}/representatives/{{id:int}}/contracts": Get(
@@ -269,6 +282,12 @@ API_WRITES: dict[str, Write] = {
     ),
     f"POST {A}/arrangements/{{id:int}}/tick": Write(
         "staff", f"{A}/arrangements/{{arrangement}}/tick", {"done": True}
+    ),
+    f"POST {A}/representatives/{{id:int}}/messages/{{message_id:int}}/follow-up": Write(
+        "staff", f"{A}/representatives/{{representative}}/messages/{{failed_text}}/follow-up", {}
+    ),
+    f"POST {A}/transcriptions/{{id:int}}/tick": Write(
+        "staff", f"{A}/transcriptions/{{transcription}}/tick", {"done": True}
     ),
     f"PATCH {A}/bookings/{{id:int}}": Write(
         "staff", f"{A}/bookings/{{booking}}", {"mode": "phone"}
@@ -496,6 +515,7 @@ API_WRITES: dict[str, Write] = {
 # Writes not measured, and why. Keep this short.
 NOT_MEASURED: dict[str, str] = {
     f"POST {A}/stripe/webhook": "needs an event signed with Stripe's secret; it handles one event",
+    f"POST {A}/notify/delivery": "needs Notify's bearer token; tests/test_delivery_status.py",
     f"POST {A}/representatives/{{id:int}}/stripe-onboarding-link": "calls Stripe for one person",
     f"POST {A}/claims/{{id:int}}/retry": "needs a failed payment, which the scene does not hold",
     f"POST {A}/reconciliation-runs": "asks Stripe for every transfer of the last 35 days",

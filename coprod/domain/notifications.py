@@ -8,6 +8,7 @@ ways of being contacted they chose, in their order.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -146,6 +147,19 @@ TRANSCRIBED_FORMATS = ("braille", "audio")
 
 def needs_transcription(formats: Sequence[str]) -> tuple[str, ...]:
     return tuple(f for f in TRANSCRIBED_FORMATS if f in formats)
+
+
+# What the lead ticks off for each, and how long they have: the printed letter takes about two
+# working days by post, and the Braille or audio copy should not trail it by much more.
+TRANSCRIPTION_LABELS = {
+    "braille": "Braille copy of the letter sent",
+    "audio": "Audio recording of the letter sent",
+}
+TRANSCRIPTION_DAYS = 3
+
+
+def transcription_due(queued_on: dt.date) -> dt.date:
+    return queued_on + dt.timedelta(days=TRANSCRIPTION_DAYS)
 
 
 # The GSM 03.38 alphabet a text message is sent in when it can be: its basic set counts one

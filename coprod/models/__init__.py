@@ -19,7 +19,7 @@ from coprod.models.activities import (
 )
 from coprod.models.audit import AuditEvent
 from coprod.models.org import MembershipStatus, Network, NetworkMembership, Organisation, Team
-from coprod.models.outbox import OutboxMessage, OutboxStatus
+from coprod.models.outbox import OutboxMessage, OutboxStatus, TranscriptionTask
 from coprod.models.pay import (
     MONEY_TROUBLE,
     SETTLED,
@@ -148,6 +148,7 @@ __all__ = [
     "StripeEvent",
     "Team",
     "TimeOption",
+    "TranscriptionTask",
     "User",
     "WellbeingCheck",
     "WellbeingOutcome",

@@ -12,6 +12,7 @@ from coprod.models.base import TimestampedModel
 if TYPE_CHECKING:
     from coprod.models.org import Organisation
     from coprod.models.people import Representative
+    from coprod.models.users import User
 
 
 class OutboxStatus(StrEnum):
@@ -26,6 +27,7 @@ class OutboxStatus(StrEnum):
 class OutboxMessage(TimestampedModel):
     organisation_id: int | None
     representative_id: int | None
+    followed_up_by_id: int | None
     organisation: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="outbox", null=True, on_delete=fields.CASCADE
     )
@@ -64,7 +66,43 @@ class OutboxMessage(TimestampedModel):
     provider_id = fields.CharField(max_length=64, null=True, db_index=True)
     delivery_status = fields.CharField(max_length=30, null=True)
     delivery_status_at = fields.DatetimeField(null=True)
+    # A message that did not arrive stays on the lead's call list until they have phoned the
+    # person and said so.
+    followed_up_at = fields.DatetimeField(null=True)
+    followed_up_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="messages_followed_up", null=True, on_delete=fields.SET_NULL
+    )
 
     class Meta:
         table = "outbox_message"
         ordering = ["-created_at"]
+
+
+# A letter someone reads in Braille or listens to: the printed letter goes as usual, and the
+# lead has it transcribed or recorded, an access task on their checklist until ticked done.
+class TranscriptionTask(TimestampedModel):
+    organisation_id: int
+    representative_id: int
+    message_id: int
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="transcription_tasks", on_delete=fields.CASCADE
+    )
+    representative: fields.ForeignKeyRelation[Representative] = fields.ForeignKeyField(
+        "models.Representative", related_name="transcription_tasks", on_delete=fields.CASCADE
+    )
+    message: fields.ForeignKeyRelation[OutboxMessage] = fields.ForeignKeyField(
+        "models.OutboxMessage", related_name="transcription_tasks", on_delete=fields.CASCADE
+    )
+    format = fields.CharField(max_length=20)  # braille or audio
+    label = fields.CharField(max_length=200)
+    due_on = fields.DateField()
+    done_at = fields.DatetimeField(null=True)
+    done_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="transcriptions_done", null=True, on_delete=fields.SET_NULL
+    )
+
+    class Meta:
+        table = "transcription_task"
+        ordering = ["due_on", "id"]
+        unique_together = (("message", "format"),)
+        indexes = (("organisation_id", "done_at", "due_on"),)

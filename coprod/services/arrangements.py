@@ -1,5 +1,6 @@
 """Access arrangements: the checklist a booking makes from the person's needs (Braille papers,
-an interpreter, transport, a tech test, ...), ticking items off, and the overdue list."""
+an interpreter, transport, a tech test, ...), ticking items off, and the overdue list. Letters
+to people who read Braille or listen to audio add a transcription task to the same checklist."""
 
 from __future__ import annotations
 
@@ -9,9 +10,16 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from coprod import clock
-from coprod.domain import scheduling
+from coprod.domain import notifications, scheduling
 from coprod.errors import Forbidden, NotFound
-from coprod.models import HOLDING, AccessArrangement, Booking, Representative
+from coprod.models import (
+    HOLDING,
+    AccessArrangement,
+    Booking,
+    OutboxMessage,
+    Representative,
+    TranscriptionTask,
+)
 from coprod.services import audit, rollups
 from coprod.services.access import is_lead, is_self
 from coprod.services.actor import Actor
@@ -92,3 +100,68 @@ async def overdue(actor: Actor) -> list[AccessArrangement]:
 
 async def overdue_count(actor: Actor) -> int:
     return await _overdue(actor).count()
+
+
+# ---------------------------------------------------------------------------- transcriptions
+
+
+async def add_transcriptions(rep: Representative, letter: OutboxMessage) -> None:
+    """A letter just queued for someone who reads Braille or listens to audio: a task for each,
+    in the caller's transaction, with the letter attached (its PDF is on the task's link)."""
+    if letter.organisation_id is None:
+        return
+    queued_on = scheduling.london_date(letter.created_at)
+    for fmt in notifications.needs_transcription(rep.formats or []):
+        await TranscriptionTask.get_or_create(
+            message_id=letter.id,
+            format=fmt,
+            defaults={
+                "organisation_id": letter.organisation_id,
+                "representative_id": rep.id,
+                "label": notifications.TRANSCRIPTION_LABELS[fmt],
+                "due_on": notifications.transcription_due(queued_on),
+            },
+        )
+
+
+def _open_transcriptions(actor: Actor) -> QuerySet[TranscriptionTask]:
+    if not is_lead(actor):
+        raise Forbidden
+    return TranscriptionTask.filter(
+        organisation_id=actor.organisation_id,
+        done_at__isnull=True,
+        representative__archived_at__isnull=True,
+    )
+
+
+def transcriptions_query(actor: Actor) -> QuerySet[TranscriptionTask]:
+    """Letters still to transcribe or record, soonest due first, as a query to page."""
+    return (
+        _open_transcriptions(actor)
+        .order_by("due_on", "id")
+        .prefetch_related("representative", "message")
+    )
+
+
+async def transcriptions_count(actor: Actor) -> int:
+    return await _open_transcriptions(actor).count()
+
+
+async def tick_transcription(actor: Actor, task_id: int, done: bool) -> TranscriptionTask:
+    task = await TranscriptionTask.get_or_none(id=task_id, organisation_id=actor.organisation_id)
+    if task is None:
+        raise NotFound
+    if not is_lead(actor):
+        raise NotFound
+    async with in_transaction():
+        task.done_at = dt.datetime.now(dt.UTC) if done else None
+        task.done_by = actor.user if done else None
+        await task.save(update_fields=["done_at", "done_by_id"])
+        await audit.record(
+            actor,
+            "transcription.tick",
+            task,
+            after={"done": done, "label": task.label, "message_id": task.message_id},
+            organisation_id=actor.organisation_id,
+        )
+    return task

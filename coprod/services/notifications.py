@@ -12,7 +12,7 @@ from coprod.domain import notifications as rules
 from coprod.domain.notifications import Channel, Kind, LetterVariant
 from coprod.domain.scheduling import london_date
 from coprod.models import OutboxMessage, Representative
-from coprod.services import outbox
+from coprod.services import arrangements, outbox
 from coprod.templating import environment
 
 
@@ -83,7 +83,7 @@ async def queue(
         )
     variant = rules.letter_variant(rep.formats or [])
     heading, body = render_letter(kind.name, context, variant)
-    return await outbox.write(
+    letter = await outbox.write(
         **common,
         to_address=rep.full_name[:254],
         postal_address=rep.postal_address,
@@ -92,6 +92,10 @@ async def queue(
         text_body=body,
         html_body="",
     )
+    if letter is not None:
+        # Print does not reach someone who reads Braille or listens: the lead has it made so.
+        await arrangements.add_transcriptions(rep, letter)
+    return letter
 
 
 def letter_pdf(row: OutboxMessage) -> bytes:

@@ -22,11 +22,12 @@ from coprod.models import (
     Claim,
     ConsentPurpose,
     Invitation,
+    OutboxMessage,
     Representative,
     User,
 )
 from coprod.security import sign, signatures_match
-from coprod.services import audit, contact, outbox, wellbeing
+from coprod.services import audit, contact, messages, outbox, wellbeing
 from coprod.services.access import is_lead
 from coprod.services.activities import how_to_join
 from coprod.services.actor import Actor
@@ -118,15 +119,19 @@ async def send_reminders(now: dt.datetime) -> int:
 @dataclass(frozen=True)
 class ToCall:
     """Someone the lead needs to phone, because we may not email them, and what about: an
-    activity (a coming booking, or an invitation not yet answered) or their money (a claim's
-    payment held, returned by their bank, or reversed)."""
+    activity (a coming booking, or an invitation not yet answered), their money (a claim's
+    payment held, returned by their bank, or reversed), or a message of ours that did not
+    reach them."""
 
     representative: Representative
-    reason: str  # why they are not emailed, e.g. "has not agreed to be contacted"
+    # Why they are not emailed, e.g. "has not agreed to be contacted"; for a message, what
+    # failed, e.g. "Text to 07700 900123 not delivered: the number may be wrong".
+    reason: str
     activity: Activity | None = None
     booking: Booking | None = None  # a coming booking, or else
     invitation: Invitation | None = None  # an invitation to say when they can come
     claim: Claim | None = None  # a claim whose money needs them, or news of it
+    message: OutboxMessage | None = None  # a message that did not arrive
 
     @property
     def when(self) -> dt.datetime | None:
@@ -147,7 +152,8 @@ def _unpaid(actor: Actor) -> QuerySet[Claim]:
 async def call_list(actor: Actor, days: int = 14) -> list[ToCall]:
     """Coming bookings, open invitations not yet answered, and payments held or returned, of
     people we may not write to (no consent to be contacted in force, or they asked to be phoned
-    or gave no address for the ways they chose): the lead rings them instead."""
+    or gave no address for the ways they chose): the lead rings them instead. Before those,
+    messages that did not reach someone, oldest first, until the lead has phoned them."""
     if not is_lead(actor):
         raise Forbidden
     now = _now()
@@ -192,13 +198,21 @@ async def call_list(actor: Actor, days: int = 14) -> list[ToCall]:
         ]
     )
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
-    return sorted(found, key=lambda c: (c.when or far, c.representative.full_name))
+    failed = await (
+        messages.to_follow_up(actor).order_by("created_at", "id").prefetch_related("representative")
+    )
+    return [
+        ToCall(m.representative, messages.failure(m), message=m)
+        for m in failed
+        if m.representative is not None  # always, by to_follow_up; said for the type checker
+    ] + sorted(found, key=lambda c: (c.when or far, c.representative.full_name))
 
 
 async def call_count(actor: Actor, days: int = 14) -> int:
     """How many `call_list` lists, counted in the database: the same bookings, invitations
     and claims, of people whose consent to be contacted is not in force today or whom no
-    channel they chose reaches (Representative.usual_channel)."""
+    channel they chose reaches (Representative.usual_channel), and the messages that did not
+    arrive."""
     if not is_lead(actor):
         raise Forbidden
     now = _now()
@@ -227,4 +241,5 @@ async def call_count(actor: Actor, days: int = 14) -> int:
         .count()
     )
     unpaid = await _unpaid(actor).filter(unreachable).count()
-    return booked + invited + unpaid
+    failed = await messages.to_follow_up(actor).count()
+    return booked + invited + unpaid + failed

@@ -523,11 +523,13 @@ class ToCallReply(Reply):
     name: str
     phone: str | None
     reason: str = Field(
-        description="Why we do not email them, e.g. 'has not agreed to be contacted'"
+        description="Why we do not email them, e.g. 'has not agreed to be contacted'; for a "
+        "message, what failed, e.g. 'Text to 07700 900123 not delivered: the number may be wrong'"
     )
-    about: Literal["booking", "invitation", "payment"] = Field(
-        description="What the call is about: a coming booking, an unanswered invitation, or "
-        "their money (a payment held, returned by their bank, or reversed)"
+    about: Literal["message", "booking", "invitation", "payment"] = Field(
+        description="What the call is about: a message of ours that did not reach them, a coming "
+        "booking, an unanswered invitation, or their money (a payment held, returned by their "
+        "bank, or reversed)"
     )
     activity_id: int | None = Field(description="The activity, for a booking or invitation")
     title: str | None
@@ -538,6 +540,10 @@ class ToCallReply(Reply):
     claim_id: int | None = Field(description="The claim whose money they need to hear about")
     money: MoneyState | None = Field(description="Where that claim's money is")
     money_news: str | None = Field(description="What to tell them, in their words")
+    message_id: int | None = Field(
+        description="The message that did not arrive: say you phoned them with "
+        "POST /representatives/{id}/messages/{message_id}/follow-up"
+    )
 
 
 def _to_call(c: reminders.ToCall) -> ToCallReply:
@@ -547,7 +553,13 @@ def _to_call(c: reminders.ToCall) -> ToCallReply:
         name=c.representative.full_name,
         phone=c.representative.phone or c.representative.mobile,
         reason=c.reason,
-        about="booking" if c.booking else ("invitation" if c.invitation else "payment"),
+        about=(
+            "message"
+            if c.message
+            else "booking"
+            if c.booking
+            else ("invitation" if c.invitation else "payment")
+        ),
         activity_id=activity.id if activity else None,
         title=activity.title if activity else None,
         booking_id=c.booking.id if c.booking else None,
@@ -557,15 +569,16 @@ def _to_call(c: reminders.ToCall) -> ToCallReply:
         claim_id=claim.id if claim else None,
         money=claim.money if claim else None,
         money_news=money_news(claim) if claim else None,
+        message_id=c.message.id if c.message else None,
     )
 
 
 @api.operation(
     "GET",
     "/call-list",
-    summary="People to phone because we may not email them: their bookings in the next two "
-    "weeks, the invitations they have not answered, and payments of theirs held, returned or "
-    "reversed, each with the reason",
+    summary="People to phone: those a message of ours did not reach, and those we may not email, "
+    "about their bookings in the next two weeks, the invitations they have not answered, and "
+    "payments of theirs held, returned or reversed, each with the reason",
     tag=BOOKINGS,
     roles=LEADS,
     query=Paging,

@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from coprod import clock
 from coprod.config import get_settings
+from coprod.domain.notifications import KINDS
 from coprod.errors import Conflict, NotFound
 from coprod.models import HOLDING, AccessArrangement, Booking, Role, WellbeingOutcome
 from coprod.services import (
@@ -141,14 +142,19 @@ async def call_list(request: Request, actor: Actor) -> Response:
     return page(
         request,
         "activities/call_list.html",
-        {"calls": await reminders.call_list(actor), "mode_labels": MODE_LABELS},
+        {"calls": await reminders.call_list(actor), "mode_labels": MODE_LABELS, "kinds": KINDS},
     )
 
 
 @signed_in(Role.INVOLVEMENT_LEAD)
 async def overdue(request: Request, actor: Actor) -> Response:
     items = await paged(request, arrangements.overdue_query(actor))
-    return page(request, "activities/overdue.html", {"items": items})
+    letters = await paged(request, arrangements.transcriptions_query(actor), param="letters")
+    return page(
+        request,
+        "activities/overdue.html",
+        {"items": items, "letters": letters, "today": clock.today()},
+    )
 
 
 @signed_in(Role.INVOLVEMENT_LEAD)

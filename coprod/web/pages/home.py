@@ -26,6 +26,7 @@ async def home(request: Request) -> Response:
             "catch_ups": await contracts.catch_ups_due_count(actor),
             "consents": await wellbeing.consents_due_for_review_count(actor),
             "overdue": await arrangements.overdue_count(actor),
+            "letters": await arrangements.transcriptions_count(actor),
             "calls": await reminders.call_count(actor),
             "checks": await Booking.filter(
                 activity__organisation_id=actor.organisation_id,

@@ -33,6 +33,7 @@ from coprod.services import access, contracts, decisions, representatives, wellb
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed, record_id
 from coprod.web.guards import form_values, signed_in
+from coprod.web.pages import messages as message_pages
 from coprod.web.pages.paged import paged
 from coprod.web.render import page, redirect
 
@@ -187,13 +188,16 @@ async def _detail(request: Request, actor: Actor, rep: Representative, base: str
             }
         )
     consents = {p.value: await wellbeing.current_consent(rep, p) for p in ConsentPurpose}
+    self_view = access.is_self(actor, rep)
     return page(
         request,
         "representatives/detail.html",
         {
             "rep": rep,
             "base": base,
-            "self_view": access.is_self(actor, rep),
+            "self_view": self_view,
+            # What was sent to them is for their lead: a person sees their own record only.
+            "recent_messages": None if self_view else await message_pages.recent(actor, rep),
             "teams": await rep.lived_experience_teams.all(),
             "lead": await User.get_or_none(id=rep.lead_id) if rep.lead_id else None,
             "contract_rows": rows,
