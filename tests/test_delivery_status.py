@@ -378,3 +378,38 @@ async def test_a_braille_reader_s_letter_is_a_task_on_the_lead_s_checklist(scene
     assert (await client.get("/api/v1/transcriptions")).json()["items"] == []
     assert "No letters to transcribe." in (await client.get("/arrangements/overdue")).text
     assert await AuditEvent.filter(action="transcription.tick").count() == 2
+
+
+async def test_a_returned_letter_puts_them_on_the_call_list(scene, client):
+    pytest.importorskip("coprod.integrations.letters")
+    poster = await person(
+        scene.lead, "Pat Post", email="", postal_address=ADDRESS, contact_channels=["post"]
+    )
+    letter = await booked(scene, poster)
+    await deliver_mail()
+    await letter.refresh_from_db()
+    assert (letter.status, letter.delivery_status) == (OutboxStatus.SENT, "accepted")
+    received = await callback(client, notify_says(letter, "delivered", notification_type="letter"))
+    assert received.json() == {"received": "delivered"}
+    # Notify's returned-letter callback has a shape of its own, and no status.
+    returned = await callback(
+        client,
+        {
+            "notification_id": letter.provider_id,
+            "reference": letter.message_id,
+            "date_sent": "2026-12-01T10:00:00.000000Z",
+            "sent_by": "API",
+            "template_name": "Pre-compiled PDF",
+            "template_id": "5ee2e9e5-ea1c-4bf4-9dd8-fb0c5a3ad9c0",
+            "template_version": 1,
+            "spreadsheet_file_name": None,
+            "spreadsheet_row_number": None,
+            "upload_letter_file_name": None,
+        },
+    )
+    assert returned.json() == {"received": "returned-letter"}
+    await sign_in(client, LEAD_EMAIL)
+    calls = await client.get("/call-list")
+    assert (
+        "Letter to Pat Post returned to us: the address may be wrong or they may have moved"
+    ) in calls.text
