@@ -372,12 +372,20 @@ async def test_a_braille_reader_s_letter_is_a_task_on_the_lead_s_checklist(scene
         token_from="/arrangements/overdue",
     )
     assert ticked.status_code == 303
+    assert ticked.headers["location"] == "/arrangements/overdue#letters"
+    # Only ever back to a page of ours, whatever the form says.
+    elsewhere = await client.post_form(
+        f"/transcriptions/{braille.id}/tick",
+        {"done": "yes", "back": "//evil.example/"},
+        token_from="/arrangements/overdue",
+    )
+    assert elsewhere.headers["location"] == "/"
     audio = next(t for t in tasks if t.format == "audio")
     api = await client.api("POST", f"/api/v1/transcriptions/{audio.id}/tick", {"done": True})
     assert api.status_code == 200 and api.json()["done_at"]
     assert (await client.get("/api/v1/transcriptions")).json()["items"] == []
     assert "No letters to transcribe." in (await client.get("/arrangements/overdue")).text
-    assert await AuditEvent.filter(action="transcription.tick").count() == 2
+    assert await AuditEvent.filter(action="transcription.tick").count() == 3
 
 
 async def test_a_returned_letter_puts_them_on_the_call_list(scene, client):

@@ -196,6 +196,7 @@ async def test_every_page_fits_a_small_screen(browser, live_server, world, mailb
         "/representatives",
         "/representatives/new",
         f"/representatives/{rep.id}",
+        f"/representatives/{rep.id}/messages",
         f"/representatives/{rep.id}/edit",
         f"/representatives/{rep.id}/break",
         f"/representatives/{rep.id}/health",

@@ -18,6 +18,7 @@ from coprod.services import access, arrangements, messages
 from coprod.services.actor import Actor
 from coprod.web.api.messages import pdf_response
 from coprod.web.guards import form_values, signed_in
+from coprod.web.pages.auth import safe_next
 from coprod.web.pages.paged import paged
 from coprod.web.render import page, redirect
 
@@ -53,9 +54,8 @@ async def recent(actor: Actor, rep: Representative) -> list[MessageRow]:
 
 
 def _back(form: dict[str, object], fallback: str) -> str:
-    # Only our own pages: a form field must not send the lead somewhere else.
     back = form.get("back")
-    return back if isinstance(back, str) and back.startswith("/") and "//" not in back else fallback
+    return safe_next(back) if isinstance(back, str) and back else fallback
 
 
 @signed_in(Role.INVOLVEMENT_LEAD)
