@@ -49,6 +49,8 @@ os.environ.update(
     SMTP_HOST="127.0.0.1",
     SMTP_PORT=str(SMTP_PORT),
     MAIL_MAX_ATTEMPTS="3",
+    # Without a Notify key, texts are printed and letters saved here (integrations.notify).
+    LETTERS_DIR=str(TMP / "letters"),
 )
 
 from coprod import db  # noqa: E402

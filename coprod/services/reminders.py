@@ -94,7 +94,7 @@ async def send_reminders(now: dt.datetime) -> int:
     settings = get_settings()
     for booking in due:
         rep, activity = booking.representative, booking.activity
-        # Anyone we may not email is on the lead's call list instead.
+        # Anyone we may not write to is on the lead's call list instead.
         sent = await contact.notify(
             rep,
             dedupe_key=f"booking:{booking.id}:reminder:{booking.starts_at.isoformat()}",
@@ -117,12 +117,12 @@ async def send_reminders(now: dt.datetime) -> int:
 
 @dataclass(frozen=True)
 class ToCall:
-    """Someone the lead needs to phone, because we may not email them, and what about: an
+    """Someone the lead needs to phone, because we may not write to them, and what about: an
     activity (a coming booking, or an invitation not yet answered) or their money (a claim's
     payment held, returned by their bank, or reversed)."""
 
     representative: Representative
-    reason: str  # why they are not emailed, e.g. "has not agreed to be contacted"
+    reason: str  # why we do not write to them, e.g. "has not agreed to be contacted"
     activity: Activity | None = None
     booking: Booking | None = None  # a coming booking, or else
     invitation: Invitation | None = None  # an invitation to say when they can come
