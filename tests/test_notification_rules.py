@@ -121,10 +121,10 @@ def test_braille_and_audio_need_someone_to_transcribe_the_letter():
         ("[" * 80, 1),  # characters from the extension table count twice
         ("[" * 81, 2),
         ("£" * 160, 1),  # the pound sign is in the GSM alphabet
-        ("’" + "a" * 69, 1),  # a curly apostrophe sends the whole text as UCS-2
-        ("’" + "a" * 70, 2),
-        ("’" + "a" * 133, 2),
-        ("’" + "a" * 134, 3),
+        ("\u2019" + "a" * 69, 1),  # a curly apostrophe sends the whole text as UCS-2
+        ("\u2019" + "a" * 70, 2),
+        ("\u2019" + "a" * 133, 2),
+        ("\u2019" + "a" * 134, 3),
     ],
 )
 def test_texts_are_counted_in_the_parts_they_are_sent_and_charged_in(text, parts):
@@ -141,7 +141,7 @@ def test_texts_are_counted_in_the_parts_they_are_sent_and_charged_in(text, parts
         ("+1 415 555 0100", "14155550100"),
         ("01632 960001", None),  # a landline cannot receive texts
         ("07700 90012", None),
-        ("0７700900123", None),  # a full-width digit is not a digit we can dial
+        ("0\uff17700900123", None),  # a full-width digit is not a digit we can dial
         ("", None),
         (None, None),
     ],
