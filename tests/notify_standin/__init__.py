@@ -60,6 +60,7 @@ from tests.notify_standin.letters import A4_HEIGHT_PT, A4_WIDTH_PT, MAX_PAGES, c
 from tests.notify_standin.server import NotifyStandIn, running_standin
 from tests.notify_standin.wire import (
     DATETIME_FORMAT,
+    DEFAULT_CALLBACK_TOKEN,
     DEFAULT_EMAIL_TEMPLATE_ID,
     DEFAULT_SERVICE_ID,
     DEFAULT_SMS_TEMPLATE_ID,
@@ -72,6 +73,7 @@ __all__ = [
     "A4_HEIGHT_PT",
     "A4_WIDTH_PT",
     "DATETIME_FORMAT",
+    "DEFAULT_CALLBACK_TOKEN",
     "DEFAULT_EMAIL_TEMPLATE_ID",
     "DEFAULT_SERVICE_ID",
     "DEFAULT_SMS_TEMPLATE_ID",

@@ -90,6 +90,7 @@ class NotifyStandIn(CallbacksMixin):
             "NOTIFY_API_BASE": self.url,
             "NOTIFY_SMS_TEMPLATE_ID": self.sms_template_id,
             "NOTIFY_EMAIL_TEMPLATE_ID": self.email_template_id,
+            "NOTIFY_CALLBACK_TOKEN": self.callback_token,
         }
 
     # ------------------------------------------------------------------ faults

@@ -9,6 +9,7 @@ import threading
 from http.server import ThreadingHTTPServer
 
 from tests.notify_standin.wire import (
+    DEFAULT_CALLBACK_TOKEN,
     DEFAULT_EMAIL_TEMPLATE_ID,
     DEFAULT_SECRETS,
     DEFAULT_SERVICE_ID,
@@ -42,6 +43,7 @@ class StandInState:
         email_template_id: str = DEFAULT_EMAIL_TEMPLATE_ID,
         guest_list: tuple[str, ...] = (),
         check_letters_at_once: bool = True,
+        callback_token: str = DEFAULT_CALLBACK_TOKEN,
         host: str = "127.0.0.1",
     ) -> None:
         self.service_id = service_id
@@ -63,6 +65,8 @@ class StandInState:
         # Who a team key may send to (the service's team members and guest list).
         self.guest_list = set(guest_list)
         self.check_letters_at_once = check_letters_at_once
+        # The bearer token the service gave Notify for its callbacks.
+        self.callback_token = callback_token
         self.sms_template_id = sms_template_id
         self.email_template_id = email_template_id
         self.templates: dict[str, Template] = {}

@@ -31,6 +31,7 @@ DEFAULT_SECRETS = {
 }
 DEFAULT_SMS_TEMPLATE_ID = "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c41"
 DEFAULT_EMAIL_TEMPLATE_ID = "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c42"
+DEFAULT_CALLBACK_TOKEN = "notify-callback-token-for-tests-0123456789"
 PRECOMPILED_TEMPLATE_ID = "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c43"
 
 # Raw statuses (app/constants.py) and those the public API also accepts as filters.
