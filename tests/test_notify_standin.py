@@ -211,6 +211,21 @@ def test_a_known_sender_id_sets_the_from_number_and_an_unknown_one_is_refused(
         assert len(s.sent()) == 1
 
 
+def test_uk_mobiles_in_any_usual_form_are_stored_as_notify_stores_them(
+    client: NotificationsAPIClient, notify_standin: NotifyStandIn
+) -> None:
+    forms = [
+        "07700 900123",
+        "+44 7700 900123",
+        "+44 (0)7700-900123",
+        "447700900123",
+        "0044 7700 900123",
+    ]
+    for number in forms:
+        sent = send_text(client, notify_standin, phone_number=number)
+        assert client.get_notification_by_id(sent["id"])["phone_number"] == NORMALISED_MOBILE
+
+
 @pytest.mark.parametrize(
     ("number", "error", "message"),
     [

@@ -297,17 +297,21 @@ def is_email_address(value: str) -> bool:
 
 
 def normalise_phone_number(value: str) -> str:
-    """A UK number as Notify stores it ("447700900123"); others with their country code."""
-    digits = re.sub(r"[\s()\-+.]", "", value)
-    if digits.startswith("0044"):
-        digits = digits[4:]
-    elif digits.startswith("44"):
+    """A number as Notify stores it: with its country code and no "+" ("447700900123").
+    Without a "+" or "00" a number is read as British, as Notify reads it."""
+    digits = re.sub(r"[\s()\-.]", "", value)
+    international = digits.startswith(("+", "00"))
+    digits = digits.lstrip("+")
+    if digits.startswith("00"):
         digits = digits[2:]
-    elif digits.startswith("0"):
-        digits = digits[1:]
-    else:
+    if digits.startswith("44"):
+        national = digits[2:]
+    elif international:
         return digits
-    return "44" + digits
+    else:
+        national = digits
+    # "+44 (0)7700 900123" and "07700 900123" alike.
+    return "44" + national.removeprefix("0")
 
 
 def phone_number_problem(value: str, *, schema_level: bool = False) -> str | None:
