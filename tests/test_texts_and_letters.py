@@ -19,7 +19,7 @@ from coprod import clock, worker
 from coprod.config import get_settings
 from coprod.domain.notifications import MAX_TEXT_CHARACTERS
 from coprod.models import OutboxMessage, OutboxStatus, Role
-from coprod.services import bookings
+from coprod.services import bookings, contact
 from coprod.services.auth import actor_for
 from tests.conftest import DATABASE_URL, Mailbox, deliver_mail
 from tests.test_bookings import LEAD_EMAIL, Scene, activity, local_iso, person
@@ -192,3 +192,34 @@ async def test_without_notify_texts_are_printed_for_make_run(
     printed = capsys.readouterr().out
     assert "=== Text to 07700 900123 ===" in printed
     assert "you are booked onto Service design workshop" in printed
+
+
+async def test_email_can_go_through_notify_but_calendar_invites_keep_to_smtp(
+    scene: Scene, use_notify: Any, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NOTIFY_EMAIL", "true")
+    get_settings.cache_clear()
+    rep = await person(scene.lead, "Evie Email")
+    booking = await book_someone(scene, rep)
+    await bookings.cancel(scene.lead, booking)
+    await contact.notify(
+        rep,
+        kind="remittance",
+        context={
+            "name": rep.full_name,
+            "claim_id": 7,
+            "total": "£70.00",
+            "fees": "£70.00",
+            "expenses": "£0.00",
+            "url": "http://testserver/my/payments",
+        },
+        organisation_id=scene.org.id,
+    )
+
+    assert await deliver_mail() == 3
+    # The booking and its cancellation carry calendar files, which Notify's email cannot.
+    assert len(mailbox.to("evie.email@people.example")) == 2
+    [email] = use_notify.sent("email")
+    assert email.to == "evie.email@people.example"
+    assert email.subject == "You have been paid £70.00"
+    assert "We have paid your claim 7: £70.00 in all." in email.body
