@@ -255,6 +255,10 @@ def test_a_long_letter_runs_onto_numbered_pages_within_the_margins() -> None:
     assert all(t.inside(PRINTABLE) and not t.touches(TAG) for t in texts)
     body = body_texts(texts)
     assert squash("".join(t.text for t in body)) == squash(given.heading + given.body)
+    # No paragraph leaves its first line alone at the foot of a page.
+    for n in range(1, pages):
+        last = max((t for t in body if t.page == n), key=lambda t: t.top)
+        assert not last.text.startswith("Paragraph"), last
     # Page numbers stand clear of the text above them.
     for n in range(1, pages + 1):
         lowest = max(t.bottom for t in body if t.page == n)
@@ -437,6 +441,20 @@ def test_easy_read_wording_uses_its_emails_context(kind: str) -> None:
         assert squash("".join(t.text for t in body)) == squash(
             SAMPLE["title"] + text.replace("\n- ", "\n")
         )
+
+
+def test_a_line_introducing_the_next_goes_over_the_page_with_it() -> None:
+    lines = [f"Idea number {n}." for n in range(1, 40)]
+    pages = set()
+    for at in range(8, 20):
+        # Wherever the page ends, "What we pay you:" is on the page its whole answer is on.
+        body = "\n".join([*lines[:at], "What we pay you:", SAMPLE["paid"], *lines[at:]])
+        _, texts = read(draw(letter(body=body, variant=Variant.EASY_READ)))
+        intro = next(t for t in texts if t.text == "What we pay you:")
+        answer = [t for t in texts if t.text.startswith(("£75.00", "expenses are paid"))]
+        assert len(answer) == 2 and {t.page for t in answer} == {intro.page}
+        pages.add(intro.page)
+    assert pages == {1, 2}, "the page ends somewhere in the range tried"
 
 
 def test_easy_read_reminder_says_how_to_phone_in() -> None:

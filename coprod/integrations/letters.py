@@ -296,15 +296,27 @@ class Flow:
         if not self.at_page_top:
             self.top -= points
 
+    def new_page(self) -> None:
+        self.pages.append([])
+        if len(self.pages) > MAX_PAGES:
+            raise TooLong
+        self.top = _y(LATER_PAGE_TOP_MM)
+        self.at_page_top = True
+
+    def fits(self, lines: int, size: float, leading: float) -> bool:
+        lowest = self.top - (lines - 1) * leading - size * (GLYPH_TOP + GLYPH_BOTTOM)
+        return lowest >= _y(BODY_BOTTOM_MM)
+
+    def keep(self, lines: int, size: float, leading: float) -> None:
+        """Start a new page unless this many lines fit on this one."""
+        if not self.at_page_top and not self.fits(lines, size, leading):
+            self.new_page()
+
     def line(self, runs: list[tuple[float, str, str, float]], size: float, leading: float) -> None:
         """Runs of (x, text, font, size) on one baseline, each `size` tall at most."""
+        if not self.fits(1, size, leading):
+            self.new_page()
         baseline = self.top - size * GLYPH_TOP
-        if baseline - size * GLYPH_BOTTOM < _y(BODY_BOTTOM_MM):
-            self.pages.append([])
-            if len(self.pages) > MAX_PAGES:
-                raise TooLong
-            self.top = _y(LATER_PAGE_TOP_MM)
-            baseline = self.top - size * GLYPH_TOP
         self.pages[-1].extend(Run(x, baseline, t, f, s) for x, t, f, s in runs)
         self.top -= leading
         self.at_page_top = False
@@ -334,25 +346,34 @@ def _lay_out_body(letter: Letter, style: Style) -> list[list[Run]]:
         flow.line(
             [(left, text, BOLD, style.heading_size)], style.heading_size, style.heading_size * 1.3
         )
+    indent = size * style.bullet_indent
+    mark = size * style.bullet_scale
+    # A larger bullet sits lower, so that its middle stays level with the text's.
+    drop = 0.33 * (mark - size)
     for paragraph in _paragraphs(_printable(letter.body, "text")):
         flow.gap(size * style.paragraph_gap)
-        for n, line in enumerate(paragraph):
+        wrapped = [
+            wrap(line[2:], REGULAR, size, width - indent)
+            if line.startswith("- ")
+            else wrap(line, REGULAR, size, width)
+            for line in paragraph
+        ]
+        # A line of up to 3 lines stays together, and a longer one leaves at least 2 behind...
+        together = [len(pieces) if len(pieces) <= 3 else 2 for pieces in wrapped]
+        # ...and a line introducing the next ("Where to go:") goes over with it.
+        for n in reversed(range(len(paragraph) - 1)):
+            if paragraph[n].endswith(":"):
+                together[n] = len(wrapped[n]) + together[n + 1]
+        for n, (line, pieces) in enumerate(zip(paragraph, wrapped, strict=True)):
             if n:
                 flow.gap(size * style.line_gap)
-            if line.startswith("- "):
-                indent = size * style.bullet_indent
-                mark = size * style.bullet_scale
-                # A larger bullet sits lower, so that its middle stays level with the text's.
-                drop = 0.33 * (mark - size)
-                for i, text in enumerate(wrap(line[2:], REGULAR, size, width - indent)):
-                    runs = [(left + indent, text, REGULAR, size)]
-                    flow.line(runs, size, leading)
-                    if i == 0:
-                        run = flow.pages[-1][-1]
-                        flow.pages[-1].append(Run(left, run.y - drop, BULLET, REGULAR, mark))
-            else:
-                for text in wrap(line, REGULAR, size, width):
-                    flow.line([(left, text, REGULAR, size)], size, leading)
+            flow.keep(together[n], size, leading + size * style.line_gap)
+            bullet = line.startswith("- ")
+            for i, text in enumerate(pieces):
+                flow.line([(left + indent * bullet, text, REGULAR, size)], size, leading)
+                if bullet and i == 0:
+                    run = flow.pages[-1][-1]
+                    flow.pages[-1].append(Run(left, run.y - drop, BULLET, REGULAR, mark))
     return flow.pages
 
 
