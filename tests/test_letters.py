@@ -172,6 +172,9 @@ def test_letter_meets_notify_rules(variant: Variant) -> None:
         width, height = float(page.mediabox.width) / MM, float(page.mediabox.height) / MM
         assert (round(width), round(height)) == A4
         assert page.get("/Rotate", 0) == 0
+        # Ink as CMYK only: Notify converts RGB to CMYK for the printer, re-rendering the letter.
+        colours = re.findall(rb"\s(rg|RG|k|K|g|G|sc|SC|scn|SCN)\s", page.get_contents().get_data())
+        assert set(colours) == {b"k"}
         for font in page["/Resources"]["/Font"].values():
             font = font.get_object()
             # Embedded: Notify would otherwise re-render the letter with fonts of its own.

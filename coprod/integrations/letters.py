@@ -281,7 +281,7 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
 
 
 class TooLong(ValueError):
-    pass
+    """More pages than Notify prints."""
 
 
 class Flow:
@@ -431,7 +431,7 @@ def draw(letter: Letter) -> bytes:
     try:
         pages = _lay_out_body(letter, style)
     except TooLong:
-        raise ValueError(
+        raise TooLong(
             f"This letter would take more than {MAX_PAGES} pages, the most GOV.UK Notify prints. "
             "Shorten it, or send it another way"
         ) from None
