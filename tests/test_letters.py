@@ -281,6 +281,20 @@ def test_a_letter_longer_than_notify_prints_is_refused(variant: Variant) -> None
         draw(letter(body=long_body(200), variant=variant))
 
 
+def test_a_letter_of_exactly_the_most_pages_is_drawn() -> None:
+    def pages(paragraphs: int) -> int | None:
+        try:
+            return len(PdfReader(io.BytesIO(draw(letter(body=long_body(paragraphs))))).pages)
+        except ValueError:
+            return None
+
+    low, high = 1, 200  # draws, refused
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if pages(middle) else (low, middle)
+    assert pages(low) == MAX_PAGES == 10
+
+
 def test_seven_address_lines_fit_the_window() -> None:
     address = (
         "Alexandra Montgomery-Fitzwilliam",
@@ -314,6 +328,9 @@ def test_a_letter_that_cannot_be_printed_is_refused(changes: dict[str, Any], mes
 def test_accented_letters_print() -> None:
     _, texts = read(draw(letter(body="Hello Zoë Łukasiewicz, café déjà vu \u2013 “quoted”")))
     assert "Hello Zoë Łukasiewicz, café déjà vu \u2013 “quoted”" in [t.text for t in texts]
+    # A letter the font lacks prints as its plain letter, not as an empty box.
+    _, texts = read(draw(letter(body="Hello Śląsk")))
+    assert "Hello Slask" in [t.text for t in texts]
 
 
 @pytest.mark.parametrize(
