@@ -18,7 +18,8 @@ from jinja2 import StrictUndefined, meta
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
-from coprod.integrations.letters import MAX_PAGES, Letter, Variant, address_lines, draw
+from coprod.domain.notifications import LetterVariant
+from coprod.integrations.letters import MAX_PAGES, Letter, address_lines, draw
 from coprod.templating import environment
 
 MM = 72 / 25.4
@@ -60,7 +61,7 @@ def letter(**changes: Any) -> Letter:
         date=dt.date(2026, 12, 1),
         heading="You are booked onto Ward 3 redesign",
         body=BODY,
-        variant=Variant.STANDARD,
+        variant=LetterVariant.STANDARD,
     )
     return dataclasses.replace(base, **changes)
 
@@ -163,8 +164,8 @@ def body_texts(texts: list[Text]) -> list[Text]:
     ]
 
 
-@pytest.mark.parametrize("variant", list(Variant))
-def test_letter_meets_notify_rules(variant: Variant) -> None:
+@pytest.mark.parametrize("variant", list(LetterVariant))
+def test_letter_meets_notify_rules(variant: LetterVariant) -> None:
     given = letter(variant=variant)
     reader, texts = read(draw(given))
 
@@ -207,10 +208,14 @@ def test_letter_meets_notify_rules(variant: Variant) -> None:
 
 @pytest.mark.parametrize(
     ("variant", "body_size", "widest_mm"),
-    [(Variant.STANDARD, 12, 170), (Variant.LARGE_PRINT, 16, 170), (Variant.EASY_READ, 14, 120)],
+    [
+        (LetterVariant.STANDARD, 12, 170),
+        (LetterVariant.LARGE_PRINT, 16, 170),
+        (LetterVariant.EASY_READ, 14, 120),
+    ],
 )
 def test_each_variant_prints_at_its_size(
-    variant: Variant, body_size: float, widest_mm: float
+    variant: LetterVariant, body_size: float, widest_mm: float
 ) -> None:
     _, texts = read(draw(letter(variant=variant)))
     body = body_texts(texts)
@@ -234,20 +239,20 @@ def test_each_variant_prints_at_its_size(
 
 
 def test_large_print_and_easy_read_leave_more_room_between_lines() -> None:
-    def line_spacing(variant: Variant) -> float:
+    def line_spacing(variant: LetterVariant) -> float:
         """The closest two lines of text come, top to top, as a multiple of the text size."""
         body = [t for t in body_texts(read(draw(letter(variant=variant)))[1]) if t.text != "•"]
         tops = sorted({round(t.top, 5) for t in body if t.page == 1})
         closest = min(b - a for a, b in itertools.pairwise(tops))
         return closest * MM / Counter(t.size for t in body).most_common(1)[0][0]
 
-    assert line_spacing(Variant.STANDARD) >= 1.3
-    assert line_spacing(Variant.LARGE_PRINT) >= 1.499
-    assert line_spacing(Variant.EASY_READ) >= 1.499
+    assert line_spacing(LetterVariant.STANDARD) >= 1.3
+    assert line_spacing(LetterVariant.LARGE_PRINT) >= 1.499
+    assert line_spacing(LetterVariant.EASY_READ) >= 1.499
 
 
 def test_a_long_letter_runs_onto_numbered_pages_within_the_margins() -> None:
-    given = letter(body=long_body(30), variant=Variant.LARGE_PRINT)
+    given = letter(body=long_body(30), variant=LetterVariant.LARGE_PRINT)
     reader, texts = read(draw(given))
     pages = len(reader.pages)
     assert 2 <= pages <= MAX_PAGES
@@ -275,8 +280,8 @@ def test_a_one_page_letter_has_no_page_number() -> None:
     assert not [t for t in texts if t.text.startswith("Page ")]
 
 
-@pytest.mark.parametrize("variant", list(Variant))
-def test_a_letter_longer_than_notify_prints_is_refused(variant: Variant) -> None:
+@pytest.mark.parametrize("variant", list(LetterVariant))
+def test_a_letter_longer_than_notify_prints_is_refused(variant: LetterVariant) -> None:
     with pytest.raises(ValueError, match=r"more than 10 pages"):
         draw(letter(body=long_body(200), variant=variant))
 
@@ -305,7 +310,7 @@ def test_seven_address_lines_fit_the_window() -> None:
         "Leeds",
         "LS4 2AZ",
     )
-    _, texts = read(draw(letter(address=address, variant=Variant.LARGE_PRINT)))
+    _, texts = read(draw(letter(address=address, variant=LetterVariant.LARGE_PRINT)))
     found = [t for t in texts if t.page == 1 and t.touches(ADDRESS_READ)]
     assert tuple(t.text for t in sorted(found, key=lambda t: t.top)) == address
     assert all(t.inside(FIRST_PAGE_AREAS["address"]) for t in found)
@@ -456,7 +461,7 @@ def test_easy_read_wording_uses_its_emails_context(kind: str) -> None:
                 assert len(re.findall(r"[.?!](\s|$)", line)) <= 2, line
                 assert len(line.split()) <= 25, line
         # And it prints as an easy-read letter.
-        pdf = draw(letter(body=text, heading=SAMPLE["title"], variant=Variant.EASY_READ))
+        pdf = draw(letter(body=text, heading=SAMPLE["title"], variant=LetterVariant.EASY_READ))
         body = body_texts(read(pdf)[1])
         assert squash("".join(t.text for t in body)) == squash(
             SAMPLE["title"] + text.replace("\n- ", "\n")
@@ -469,7 +474,7 @@ def test_a_line_introducing_the_next_goes_over_the_page_with_it() -> None:
     for at in range(8, 20):
         # Wherever the page ends, "What we pay you:" is on the page its whole answer is on.
         body = "\n".join([*lines[:at], "What we pay you:", SAMPLE["paid"], *lines[at:]])
-        _, texts = read(draw(letter(body=body, variant=Variant.EASY_READ)))
+        _, texts = read(draw(letter(body=body, variant=LetterVariant.EASY_READ)))
         intro = next(t for t in texts if t.text == "What we pay you:")
         answer = [t for t in texts if t.text.startswith(("£75.00", "expenses are paid"))]
         assert len(answer) == 2 and {t.page for t in answer} == {intro.page}

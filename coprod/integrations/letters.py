@@ -18,7 +18,6 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
@@ -28,6 +27,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
+
+from coprod.domain.notifications import LetterVariant
 
 # --- Notify's rules. Figures in mm from the page's top-left corner, as Notify writes them, from
 # alphagov/notifications-template-preview app/precompiled.py (the validator Notify runs on every
@@ -93,12 +94,6 @@ REGULAR = "CoprodVera"
 BOLD = "CoprodVera-Bold"
 
 
-class Variant(StrEnum):
-    STANDARD = "standard"
-    LARGE_PRINT = "large_print"
-    EASY_READ = "easy_read"
-
-
 @dataclass(frozen=True)
 class Letter:
     address: tuple[str, ...]  # name, then address lines, postcode last: see address_lines()
@@ -109,7 +104,7 @@ class Letter:
     # Plain text: paragraphs separated by blank lines; "- " starts a bullet; other line breaks
     # are kept (a URL on a line of its own stays on its own line).
     body: str
-    variant: Variant
+    variant: LetterVariant
 
 
 @dataclass(frozen=True)
@@ -128,7 +123,7 @@ class Style:
 FULL_MEASURE_MM = TEXT_RIGHT_MM - TEXT_LEFT_MM
 
 STYLES = {
-    Variant.STANDARD: Style(
+    LetterVariant.STANDARD: Style(
         body_size=12,
         leading=1.35,
         heading_size=15,
@@ -141,7 +136,7 @@ STYLES = {
     ),
     # RNIB's clear and large print guidance: 16pt or more, bold headings, left-aligned text,
     # generous spacing between lines.
-    Variant.LARGE_PRINT: Style(
+    LetterVariant.LARGE_PRINT: Style(
         body_size=16,
         leading=1.5,
         heading_size=20,
@@ -155,7 +150,7 @@ STYLES = {
     # Easy read (Mencap, NHS England's accessible information guidance): 14pt or more, short
     # lines, one idea to a line with space around it (more space between groups of ideas), clear
     # bullets, larger headings.
-    Variant.EASY_READ: Style(
+    LetterVariant.EASY_READ: Style(
         body_size=14,
         leading=1.5,
         heading_size=20,
