@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 import os
 import signal
 import subprocess
@@ -18,7 +19,7 @@ import pytest
 from coprod import clock, worker
 from coprod.config import get_settings
 from coprod.domain.notifications import MAX_TEXT_CHARACTERS
-from coprod.models import OutboxMessage, OutboxStatus, Role
+from coprod.models import OutboxMessage, OutboxStatus, Representative, Role
 from coprod.services import bookings, contact
 from coprod.services.auth import actor_for
 from tests.conftest import DATABASE_URL, Mailbox, deliver_mail
@@ -223,3 +224,87 @@ async def test_email_can_go_through_notify_but_calendar_invites_keep_to_smtp(
     assert email.to == "evie.email@people.example"
     assert email.subject == "You have been paid £70.00"
     assert "We have paid your claim 7: £70.00 in all." in email.body
+
+
+ADDRESS = "Flat 2, 14 Albion Street\nLeeds\nLS1 6AG"
+
+
+async def writer(scene: Scene, name: str, **changes: Any) -> Any:
+    """Someone who asked for letters."""
+    return await person(
+        scene.lead,
+        name,
+        postal_address=ADDRESS,
+        contact_channels=["post"],
+        **changes,
+    )
+
+
+def pdf_text(pdf: bytes) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+@pytest.mark.parametrize(
+    ("formats", "variant", "words"),
+    [
+        ([], "standard", "You can withdraw at any time, with no need to say why"),
+        (["large_print"], "large_print", "You can withdraw at any time, with no need to say why"),
+        (["easy_read", "large_print"], "easy_read", "You do not need to say why."),
+    ],
+)
+async def test_a_booking_reaches_someone_who_chose_letters_as_a_posted_pdf(
+    scene: Scene, use_notify: Any, formats: list[str], variant: str, words: str
+) -> None:
+    rep = await writer(scene, "Lettie Post", email="", formats=formats)
+    await book_someone(scene, rep)
+
+    assert await deliver_mail() == 1
+    [letter] = use_notify.sent("letter")
+    # Notify read the address from the window and accepted the PDF as printable.
+    assert letter.validation_failure is None
+    assert letter.status != "validation-failed"
+    assert letter.to.splitlines() == [
+        "Lettie Post",
+        "Flat 2",
+        "14 Albion Street",
+        "Leeds",
+        "LS1 6AG",
+    ]
+    text = pdf_text(letter.pdf)
+    assert "Service design workshop" in text
+    assert words in " ".join(text.split())
+    assert "attached" not in text  # no calendar file comes by post
+    row = await OutboxMessage.get(representative_id=rep.id)
+    assert (row.kind, row.letter_variant, row.status) == ("letter", variant, "sent")
+    assert (row.provider_id, row.delivery_status) == (letter.id, "accepted")
+
+
+async def test_a_letter_that_cannot_be_posted_fails_at_once_and_sends_nothing(
+    scene: Scene, use_notify: Any
+) -> None:
+    rep = await writer(scene, "Nora Nowhere")
+    await Representative.filter(id=rep.id).update(postal_address="Somewhere in Leeds")
+    await book_someone(scene, await Representative.get(id=rep.id))
+
+    assert await deliver_mail() == 0
+    assert use_notify.sent("letter") == []
+    row = await OutboxMessage.get(representative_id=rep.id)
+    assert row.status == OutboxStatus.FAILED
+    assert row.last_error and "postcode" in row.last_error
+
+
+async def test_without_notify_letters_are_saved_and_their_path_printed(
+    scene: Scene, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await book_someone(scene, await writer(scene, "Lettie Post"))
+    assert await worker.deliver_due() == 1
+    printed = capsys.readouterr().out
+    [path] = [
+        line.split(": ", 1)[1].split(" ===")[0]
+        for line in printed.splitlines()
+        if "Letter to post" in line
+    ]
+    assert path.startswith(get_settings().letters_dir) or get_settings().letters_dir in path
+    assert "Service design workshop" in pdf_text(await asyncio.to_thread(Path(path).read_bytes))

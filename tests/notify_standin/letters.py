@@ -7,7 +7,9 @@ fails ends in `validation-failed`. The stand-in checks what Coprod's letters mus
 - every page is A4 portrait, within a point ("letter-not-a4-portrait-oriented");
 - no more than 10 pages ("letter-too-long");
 - there is text in the address block, 24.6mm to 120mm from the left and 39.5mm to 66.3mm from
-  the top of page 1 ("address-is-empty"). That text becomes the letter's recipient.
+  the top of page 1, read with template-preview's 3mm margin around it (its
+  ADDRESS_BOUNDING_BOX), so text set on the window's edge counts ("address-is-empty"). That
+  text becomes the letter's recipient.
 
 The messages are template-preview's codes. Not checked: content outside the printable area,
 fonts being embedded, the postcode being real.
@@ -25,10 +27,11 @@ A4_HEIGHT_PT = 841.89
 TOLERANCE_PT = 1.0
 MAX_PAGES = 10
 MM = 72 / 25.4
-ADDRESS_LEFT = 24.6 * MM
-ADDRESS_RIGHT = 120.0 * MM
-ADDRESS_TOP = 39.5 * MM
-ADDRESS_BOTTOM = 66.3 * MM
+READ_MARGIN = 3.0 * MM
+ADDRESS_LEFT = 24.6 * MM - READ_MARGIN
+ADDRESS_RIGHT = 120.0 * MM + READ_MARGIN
+ADDRESS_TOP = 39.5 * MM - READ_MARGIN
+ADDRESS_BOTTOM = 66.3 * MM + READ_MARGIN
 
 
 @dataclass
