@@ -49,6 +49,9 @@ class Settings:
     mail_max_attempts: int
     mail_backoff_base_seconds: int
     mail_backoff_max_seconds: int
+    # How long a worker holds a message it took to send. A worker that dies leaves it for
+    # another to take after this long, so it must be longer than any send can take.
+    outbox_lease_seconds: int
     stripe_api_key: str
     stripe_webhook_secret: str
     stripe_api_base: str
@@ -205,6 +208,7 @@ _ENV: dict[str, tuple[str, str, type]] = {
     "SMTP_STARTTLS": ("mail", "smtp_starttls", bool),
     "MAIL_FROM": ("mail", "from_address", str),
     "MAIL_MAX_ATTEMPTS": ("mail", "max_attempts", int),
+    "OUTBOX_LEASE_SECONDS": ("mail", "lease_seconds", int),
     "STRIPE_API_KEY": ("stripe", "api_key", str),
     "STRIPE_WEBHOOK_SECRET": ("stripe", "webhook_secret", str),
     "STRIPE_API_BASE": ("stripe", "api_base", str),
@@ -274,6 +278,7 @@ def load_settings(env: dict[str, str] | None = None, path: Path = DEFAULT_CONFIG
         mail_max_attempts=mail["max_attempts"],
         mail_backoff_base_seconds=mail["backoff_base_seconds"],
         mail_backoff_max_seconds=mail["backoff_max_seconds"],
+        outbox_lease_seconds=mail["lease_seconds"],
         stripe_api_key=data["stripe"]["api_key"],
         stripe_webhook_secret=data["stripe"]["webhook_secret"],
         stripe_api_base=data["stripe"]["api_base"],

@@ -103,7 +103,7 @@ async def seed_demo() -> list[str]:
             "full_name": "Maureen Fisher",
             "representative_type": "carer",
             "phone": "01632 960 001",
-            "postal_address": "12 Mill Lane, Northshire",
+            "postal_address": "12 Mill Lane\nNorthtown\nNT4 2PL",
             "contact_channels": ["phone", "post"],
             "formats": ["large_print"],
             "preferred_modes": ["phone"],
@@ -120,6 +120,27 @@ async def seed_demo() -> list[str]:
             "starts_on": (clock.today() - dt.timedelta(days=1000)).isoformat(),
         },
     )
+    # Someone reached by text alone: the demo's texts are printed like its emails.
+    texter = await representatives.create(
+        lead_actor,
+        {
+            "full_name": "Kemi Adeyemi",
+            "representative_type": "patient",
+            "mobile": "07700 900 123",
+            "contact_channels": ["text"],
+            "preferred_modes": ["video", "phone"],
+            "lead_id": str(lead.id),
+        },
+    )
+    await wellbeing.give_consent(lead_actor, texter, {"purpose": "contact"})
+    await contracts.create(
+        lead_actor,
+        texter,
+        {
+            "role_title": "Patient representative",
+            "starts_on": (clock.today() - dt.timedelta(days=200)).isoformat(),
+        },
+    )
     return [
         f"Demo organisation: {DEMO_ORG}",
         f"Staff sign in at /sign-in with password {DEMO_PASSWORD!r}:",
@@ -128,5 +149,6 @@ async def seed_demo() -> list[str]:
         f"  finance officer   {FINANCE_EMAIL}",
         "Representatives sign in by emailed link at /sign-in/link (the link is printed below):",
         *(f"  {name:<17} {email}" for email, name in REPRESENTATIVES),
-        "  Maureen Fisher has no email: her lead acts for her.",
+        "  Maureen Fisher has no email: her lead acts for her, and phones or writes to her.",
+        "  Kemi Adeyemi has no email: she hears by text (texts are printed below).",
     ]

@@ -1,6 +1,8 @@
 """`make run`: the web app, the worker and a local mail catcher in one process, for trying
-Coprod out. Emails are printed to the console instead of being sent, so a newcomer can follow
-a sign-in link. Production runs the pieces separately (see Procfile)."""
+Coprod out. Emails and texts are printed to the console instead of being sent, so a newcomer can
+follow a sign-in link, and letters are saved as PDF files whose paths are printed (without a
+GOV.UK Notify key the worker uses integrations.notify.Console). Production runs the pieces
+separately (see Procfile)."""
 
 from __future__ import annotations
 
@@ -39,7 +41,10 @@ async def main(host: str = "127.0.0.1", port: int = 8000) -> None:
         print(line)
     mail = Controller(PrintingMailHandler(), hostname=settings.smtp_host, port=settings.smtp_port)
     mail.start()
-    print(f"\nCoprod is running at http://{host}:{port}  (emails appear below; Ctrl+C stops)\n")
+    print(
+        f"\nCoprod is running at http://{host}:{port}  "
+        "(emails, texts and letters appear below; Ctrl+C stops)\n"
+    )
     from coprod.web.app import create_app
 
     server = uvicorn.Server(

@@ -35,7 +35,6 @@ from coprod.services import (
 
 log = logging.getLogger("coprod.worker")
 
-LEASE = dt.timedelta(minutes=5)
 BATCH_SIZE = 20
 
 # Periodic jobs: each runs every few minutes on every worker, so each must be safe to run twice at
@@ -57,7 +56,7 @@ async def claim_batch(owner: str, now: dt.datetime, limit: int = BATCH_SIZE) -> 
     due = Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) | Q(
         status=OutboxStatus.SENDING, locked_until__lt=now
     )
-    lease = now + LEASE
+    lease = now + dt.timedelta(seconds=get_settings().outbox_lease_seconds)
     async with in_transaction():
         ids = (
             await OutboxMessage.filter(due)

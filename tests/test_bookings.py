@@ -861,7 +861,7 @@ async def test_reminders_go_once_with_how_to_join_and_phone_only_people_are_on_t
     # Cy is not emailed, and is on the lead's list of people to ring.
     listed = await reminders.call_list(lead)
     assert [(c.booking and c.booking.id, c.reason) for c in listed] == [
-        (phone_only.id, "has no email address")
+        (phone_only.id, "asked to be phoned")
     ]
     assert listed[0].representative.full_name == "Cy Young"
     with pytest.raises(Forbidden):
@@ -936,7 +936,7 @@ async def test_a_poll_from_options_to_answers_to_bookings(scene, mailbox):
 
     invited = await polls.invite(lead, poll, [ada.id, bob.id, cy.id])
     links = {i.invitation.representative_id: i.link for i in invited}
-    assert links[bob.id] is None
+    assert links[bob.id].startswith("http://testserver/answer/")  # the lead may answer for him
     assert await deliver_mail() == 2
     to_ada = only_message(mailbox, "ada.lovelace@people.example")
     secret = mailbox.link(to_ada, r"http://testserver/answer/(\S+)")

@@ -411,7 +411,9 @@ async def test_the_pages_say_who_was_not_contacted_and_why_and_the_call_list_sho
     assert "Ann Able" not in calls.text
 
     home = await client.get("/")
-    assert "2 calls to make: messages that did not arrive, and people we may not email" in home.text
+    assert "2 calls to make: messages that did not arrive, and people we may not write to" in (
+        home.text
+    )
 
 
 async def test_a_lead_sees_consent_past_its_review_date_and_records_it_again(client, world):

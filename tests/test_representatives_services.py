@@ -147,7 +147,7 @@ async def test_a_phone_only_person_gets_no_email_and_the_lead_is_asked_to_phone(
     assert message["To"] == LEAD_EMAIL
     assert message["Subject"] == "Bob Byte's contract ends in 90 days"
     text = mailbox.text(message)
-    assert "We have not written to them: Bob Byte has no email address. Please phone them" in text
+    assert "We have not written to them: Bob Byte asked to be phoned. Please phone them" in text
     assert "We have written to them too." not in text
 
 

@@ -47,13 +47,16 @@ def route(rep: Representative, kind: Kind) -> notifications.Route:
     return notifications.route(kind, chosen, rep.addresses)
 
 
+async def _without_consent(rep: Representative, kind: Kind) -> str | None:
+    if kind.asked_for:
+        return None  # they asked for it just now
+    reason = await wellbeing.consent_reason(rep, ConsentPurpose.CONTACT)
+    return None if reason is None else describe(reason)
+
+
 async def why_not(rep: Representative, kind: Kind = USUAL) -> str | None:
     """Why this kind of message cannot go to this person today, or None if it can."""
-    if not kind.asked_for:
-        reason = await wellbeing.consent_reason(rep, ConsentPurpose.CONTACT)
-        if reason is not None:
-            return describe(reason)
-    return route(rep, kind).why_not
+    return await _without_consent(rep, kind) or route(rep, kind).why_not
 
 
 async def why_not_contactable(rep: Representative) -> str | None:
@@ -80,14 +83,14 @@ async def notify(
     we may contact them. With a dedupe key it goes once only. Attachments (a calendar invite)
     travel only with an email."""
     chosen = KINDS[kind]
-    reason = await why_not(rep, chosen)
-    channel = route(rep, chosen).channel
-    if reason is not None or channel is None:
+    way = route(rep, chosen)
+    reason = await _without_consent(rep, chosen) or way.why_not
+    if reason is not None or way.channel is None:
         return Sent(None, reason)
     message = await queue(
         rep,
         chosen,
-        channel,
+        way.channel,
         context,
         organisation_id=organisation_id,
         dedupe_key=dedupe_key,

@@ -1,7 +1,7 @@
 """What became of a claim's money after a pay run, whichever way it was told: held for an
 account that cannot receive it, gone out (and so counted as spend in the reports), or come back
 (reversed, or returned by their bank). The representative is told each time, by email or, if
-we may not email them, through their lead's call list (reminders.call_list).
+we may not write to them, through their lead's call list (reminders.call_list).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ async def tell_representative(claim: Claim, dedupe_key: str, template: str) -> N
         },
     )
     if sent.not_sent_because:
-        log.info("claim %s: not emailed (%s); on the call list", claim.id, sent.not_sent_because)
+        log.info("claim %s: not sent (%s); on the call list", claim.id, sent.not_sent_because)
 
 
 async def release_held(rep: Representative) -> int:

@@ -11,6 +11,7 @@ from jinja2 import TemplateNotFound
 from coprod.domain import notifications as rules
 from coprod.domain.notifications import Channel, Kind, LetterVariant
 from coprod.domain.scheduling import london_date
+from coprod.integrations import letters
 from coprod.models import OutboxMessage, Representative
 from coprod.services import arrangements, outbox
 from coprod.templating import environment
@@ -101,8 +102,6 @@ async def queue(
 def letter_pdf(row: OutboxMessage) -> bytes:
     """The letter an outbox row holds, drawn as the PDF that is posted (or printed by hand).
     The row's organisation must be fetched."""
-    from coprod.integrations import letters  # TEMP until the letters branch lands
-
     try:
         return letters.draw(
             letters.Letter(

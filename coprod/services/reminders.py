@@ -95,7 +95,7 @@ async def send_reminders(now: dt.datetime) -> int:
     settings = get_settings()
     for booking in due:
         rep, activity = booking.representative, booking.activity
-        # Anyone we may not email is on the lead's call list instead.
+        # Anyone we may not write to is on the lead's call list instead.
         sent = await contact.notify(
             rep,
             dedupe_key=f"booking:{booking.id}:reminder:{booking.starts_at.isoformat()}",
@@ -118,13 +118,13 @@ async def send_reminders(now: dt.datetime) -> int:
 
 @dataclass(frozen=True)
 class ToCall:
-    """Someone the lead needs to phone, because we may not email them, and what about: an
+    """Someone the lead needs to phone, because we may not write to them, and what about: an
     activity (a coming booking, or an invitation not yet answered), their money (a claim's
     payment held, returned by their bank, or reversed), or a message of ours that did not
     reach them."""
 
     representative: Representative
-    # Why they are not emailed, e.g. "has not agreed to be contacted"; for a message, what
+    # Why we do not write to them, e.g. "has not agreed to be contacted"; for a message, what
     # failed, e.g. "Text to 07700 900123 not delivered: the number may be wrong".
     reason: str
     activity: Activity | None = None

@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 
 from coprod import clock
 from coprod.domain.contracts import ContractStatus, Term, status
+from coprod.domain.phone_numbers import normalise_mobile
 from coprod.errors import Forbidden
 from coprod.models import (
     ContactChannel,
@@ -213,6 +214,12 @@ def check_consistency(values: Mapping[str, Any], errors: Checker) -> None:
         field, label = CHANNEL_ADDRESS[channel]
         if not values.get(field):
             errors.fail(field, f"Enter {label}, or choose a different way to contact them")
+        elif channel == ContactChannel.TEXT.value and not normalise_mobile(values[field]):
+            errors.fail(
+                field,
+                "Enter a mobile number that can receive texts, like 07700 900 982, "
+                "or choose a different way to contact them",
+            )
     formats = values.get("formats") or []
     if Format.TRANSLATED.value in formats and not values.get("translated_language"):
         errors.fail("translated_language", "Enter the language for translated papers")

@@ -48,8 +48,9 @@ class NotContacted(Reply):
     representative_id: int
     name: str
     reason: str = Field(
-        description="Why this did not email them: they have not agreed to be contacted (or "
-        "withdrew, or their consent is past its review date), or have no email. Phone them"
+        description="Why this did not write to them: they have not agreed to be contacted (or "
+        "withdrew, or their consent is past its review date), asked to be phoned, or have no "
+        "address for the ways they chose. Phone them"
     )
 
 
@@ -174,7 +175,7 @@ class ActivityReply(Reply):
 
 class MovedActivity(ActivityReply):
     not_contacted: list[NotContacted] = Field(
-        description="People booked whom the change was not emailed to: phone them"
+        description="People booked whom the change was not sent to: phone them"
     )
 
 

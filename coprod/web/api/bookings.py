@@ -72,7 +72,7 @@ class BookingReply(Reply):
 
 class BookingSent(BookingReply):
     not_contacted: list[NotContacted] = Field(
-        description="People this did not email, because they have not agreed to be contacted "
+        description="People this did not write to, because they have not agreed to be contacted "
         "(or withdrew, or their consent is past its review date), or have no email: phone them"
     )
 
@@ -107,7 +107,7 @@ def _booking(booking: Booking) -> BookingReply:
 
 
 async def _booking_sent(booking: Booking) -> BookingSent:
-    """A booking after a change that would have emailed the person, saying if it did not."""
+    """A booking after a change that would have told the person, saying if it did not."""
     told = [
         NotContacted(
             representative_id=n.representative.id, name=n.representative.full_name, reason=n.reason
@@ -523,7 +523,7 @@ class ToCallReply(Reply):
     name: str
     phone: str | None
     reason: str = Field(
-        description="Why we do not email them, e.g. 'has not agreed to be contacted'; for a "
+        description="Why we do not write to them, e.g. 'has not agreed to be contacted'; for a "
         "message, what failed, e.g. 'Text to 07700 900123 not delivered: the number may be wrong'"
     )
     about: Literal["message", "booking", "invitation", "payment"] = Field(
@@ -576,8 +576,8 @@ def _to_call(c: reminders.ToCall) -> ToCallReply:
 @api.operation(
     "GET",
     "/call-list",
-    summary="People to phone: those a message of ours did not reach, and those we may not email, "
-    "about their bookings in the next two weeks, the invitations they have not answered, and "
+    summary="People to phone: those a message of ours did not reach, and those we may not write "
+    "to, about their bookings in the next two weeks, the invitations they have not answered, and "
     "payments of theirs held, returned or reversed, each with the reason",
     tag=BOOKINGS,
     roles=LEADS,

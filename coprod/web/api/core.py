@@ -8,6 +8,7 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from coprod.domain.notifications import Channel
 from coprod.errors import NotFound
 from coprod.models import (
     STAFF_ROLES,
@@ -218,9 +219,16 @@ async def list_audit_events(request: Request, actor: Actor, query: Paging) -> Pa
 
 class OutboxMessageReply(Reply):
     id: int
-    to: str
+    channel: Channel = Field(description="How it travels: email, text or letter")
+    notification: str | None = Field(
+        description="The notification kind, e.g. booking_confirmed (None for older emails)"
+    )
+    to: str = Field(description="An email address, a mobile number, or a letter's addressee")
     subject: str
     status: OutboxStatus
+    delivery_status: str | None = Field(
+        description="What GOV.UK Notify last said of it (e.g. delivered, permanent-failure)"
+    )
     attempts: int
     last_error: str | None
     created_at: DateTime
@@ -235,9 +243,12 @@ class OutboxQuery(Paging):
 def _message(m: OutboxMessage) -> OutboxMessageReply:
     return OutboxMessageReply(
         id=m.id,
+        channel=Channel(m.kind),
+        notification=m.notification,
         to=m.to_address,
         subject=m.subject,
         status=m.status,
+        delivery_status=m.delivery_status,
         attempts=m.attempts,
         last_error=m.last_error,
         created_at=m.created_at,
