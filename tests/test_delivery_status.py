@@ -421,3 +421,44 @@ async def test_a_returned_letter_puts_them_on_the_call_list(scene, client):
     assert (
         "Letter to Pat Post returned to us: the address may be wrong or they may have moved"
     ) in calls.text
+
+
+# --------------------------------------------------------------------------- through the stand-in
+
+
+async def test_receipts_from_the_notify_stand_in_reach_the_call_list(scene, client, use_notify):
+    """The real client sends through the Notify stand-in; the bodies it says Notify POSTs back
+    (a failed text, a returned letter) are what the callback understands."""
+    texter = await person(
+        scene.lead, "Tia Text", email="", mobile=MOBILE, contact_channels=["text"]
+    )
+    poster = await person(
+        scene.lead, "Pat Post", email="", postal_address=ADDRESS, contact_channels=["post"]
+    )
+    text, letter = await booked(scene, texter), await booked(scene, poster)
+    assert await deliver_mail() == 2
+    await text.refresh_from_db()
+    await letter.refresh_from_db()
+    [sms] = use_notify.sent("sms")
+    [posted] = use_notify.sent("letter")
+    assert (text.provider_id, letter.provider_id) == (sms.id, posted.id)
+
+    token = use_notify.callback_token
+    failed = use_notify.delivery_receipt(sms.id, "permanent-failure")
+    assert (await callback(client, failed, token)).json() == {"received": "permanent-failure"}
+    received = use_notify.delivery_receipt(posted.id, "delivered")
+    assert (await callback(client, received, token)).json() == {"received": "delivered"}
+    returned = use_notify.returned_letter(posted.id)
+    assert (await callback(client, returned, token)).json() == {"received": "returned-letter"}
+    # The token tests run with is not this service's any more.
+    assert (await callback(client, failed, TOKEN)).status_code == 401
+
+    await sign_in(client, LEAD_EMAIL)
+    calls = (await client.get("/api/v1/call-list")).json()["items"]
+    assert [(c["name"], c["reason"]) for c in calls] == [
+        ("Tia Text", NOT_DELIVERED),
+        (
+            "Pat Post",
+            "Letter to Pat Post returned to us: the address may be wrong or they may have moved",
+        ),
+    ]
