@@ -305,7 +305,6 @@ def pdf_text(body: bytes) -> str:
 
 
 async def test_a_lead_prints_a_letter_or_a_text_as_a_letter_and_it_is_audited(scene, client):
-    pytest.importorskip("coprod.integrations.letters")
     poster = await person(
         scene.lead, "Pat Post", email="", postal_address=ADDRESS, contact_channels=["post"]
     )
@@ -389,7 +388,6 @@ async def test_a_braille_reader_s_letter_is_a_task_on_the_lead_s_checklist(scene
 
 
 async def test_a_returned_letter_puts_them_on_the_call_list(scene, client):
-    pytest.importorskip("coprod.integrations.letters")
     poster = await person(
         scene.lead, "Pat Post", email="", postal_address=ADDRESS, contact_channels=["post"]
     )
