@@ -51,6 +51,7 @@ from coprod.models.people import (
     Representative,
     RepresentativeType,
 )
+from coprod.models.received import NEEDS_A_CALL, ReceivedText, TextOutcome
 from coprod.models.reconciliation import DifferenceKind, ReconciliationItem, ReconciliationRun
 from coprod.models.reporting import (
     AccessDay,
@@ -136,6 +137,8 @@ __all__ = [
     "PopulationFigure",
     "Project",
     "RateCard",
+    "NEEDS_A_CALL",
+    "ReceivedText",
     "ReconciliationItem",
     "ReconciliationRun",
     "Representative",
@@ -147,6 +150,7 @@ __all__ = [
     "SignInKind",
     "StripeEvent",
     "Team",
+    "TextOutcome",
     "TimeOption",
     "User",
     "WellbeingCheck",
