@@ -47,19 +47,60 @@ def test_replies_that_are_understood(message: str, listed: int, answers: dict) -
     [
         pytest.param("", 2, "The reply had no answer in it", id="empty"),
         pytest.param(" .. ", 2, "The reply had no answer in it", id="only punctuation"),
-        pytest.param("yes", 2, "The reply did not say which times its answer was for", id="yes alone, two listed"),
-        pytest.param("1 yes 3 no", 2, "The reply answered 3, but the text listed 1 to 2", id="a number not listed"),
-        pytest.param("0 yes 1 yes 2 no", 2, "The reply answered 0, but the text listed 1 to 2", id="nought"),
-        pytest.param("1 yes 99999999999999999999 no", 2, "The reply answered 99999999999999999999, but the text listed 1 to 2", id="a huge number"),
-        pytest.param("1 yes 1 no 2 no", 2, "The reply gave 1 two different answers", id="two answers for one"),
+        pytest.param(
+            "yes",
+            2,
+            "The reply did not say which times its answer was for",
+            id="yes alone, two listed",
+        ),
+        pytest.param(
+            "1 yes 3 no",
+            2,
+            "The reply answered 3, but the text listed 1 to 2",
+            id="a number not listed",
+        ),
+        pytest.param(
+            "0 yes 1 yes 2 no", 2, "The reply answered 0, but the text listed 1 to 2", id="nought"
+        ),
+        pytest.param(
+            "1 yes 99999999999999999999 no",
+            2,
+            "The reply answered 99999999999999999999, but the text listed 1 to 2",
+            id="a huge number",
+        ),
+        pytest.param(
+            "1 yes 1 no 2 no", 2, "The reply gave 1 two different answers", id="two answers for one"
+        ),
         pytest.param("1 yes", 3, "The reply said nothing about 2 and 3", id="times left out"),
         pytest.param("1 yes 2", 2, "The reply gave no answer for 2", id="a number with no answer"),
-        pytest.param("yes 1 no 2", 2, "The reply said \"yes\" without a number before it", id="answers before numbers"),
-        pytest.param("1 yes 2 only in the morning", 2, "The reply had words we could not read: \"only\"", id="words we cannot read"),
-        pytest.param("Who is this?", 2, "The reply had words we could not read: \"who\"", id="a question"),
-        pytest.param("all", 2, "The reply said \"all\" but not clearly which answer", id="all alone"),
-        pytest.param("all yes 2 no", 2, "The reply said \"all\" but not clearly which answer", id="all then a change"),
-        pytest.param("1 ２ yes", 2, "The reply had words we could not read: \"２\"", id="a full-width digit"),
+        pytest.param(
+            "yes 1 no 2",
+            2,
+            'The reply said "yes" without a number before it',
+            id="answers before numbers",
+        ),
+        pytest.param(
+            "1 yes 2 only in the morning",
+            2,
+            'The reply had words we could not read: "only"',
+            id="words we cannot read",
+        ),
+        pytest.param(
+            "Who is this?", 2, 'The reply had words we could not read: "who"', id="a question"
+        ),
+        pytest.param("all", 2, 'The reply said "all" but not clearly which answer', id="all alone"),
+        pytest.param(
+            "all yes 2 no",
+            2,
+            'The reply said "all" but not clearly which answer',
+            id="all then a change",
+        ),
+        pytest.param(
+            "1 \uff12 yes",
+            2,
+            'The reply had words we could not read: "\uff12"',
+            id="a full-width digit",
+        ),
     ],
 )
 def test_replies_that_are_unclear(message: str, listed: int, problem: str) -> None:

@@ -37,7 +37,10 @@ ALL = "all"
 # How each answer reads back in the acknowledgement text.
 SAID: dict[Answer, str] = {Answer.YES: "yes", Answer.NO: "no", Answer.IF_NEED_BE: "if need be"}
 
-_PHRASES = ((re.compile(r"\bif\s+need\s+be\b"), " ifneedbe "), (re.compile(r"\bto\s+all\b"), " all "))
+_PHRASES = (
+    (re.compile(r"\bif\s+need\s+be\b"), " ifneedbe "),
+    (re.compile(r"\bto\s+all\b"), " all "),
+)
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 _SEPARATORS = re.compile(r"[\s,.;:!?=()\-/&+*#'\"]+")
 
@@ -82,7 +85,7 @@ def read_reply(message: str, listed: int) -> Reading:
     if ALL in words:
         if len(words) == 2 and len(answer_words) == 1 and answer_words[0] in ANSWER_WORDS:
             return Reading(dict.fromkeys(every, ANSWER_WORDS[answer_words[0]]))
-        return _unclear("The reply said \"all\" but not clearly which answer")
+        return _unclear('The reply said "all" but not clearly which answer')
     if len(words) == 1 and words[0] in ANSWER_WORDS:
         if listed == 1:
             return Reading({1: ANSWER_WORDS[words[0]]})
@@ -98,7 +101,7 @@ def read_reply(message: str, listed: int) -> Reading:
             waiting.append(number)
         elif word in ANSWER_WORDS:
             if not waiting:
-                return _unclear(f"The reply said \"{word}\" without a number before it")
+                return _unclear(f'The reply said "{word}" without a number before it')
             answer = ANSWER_WORDS[word]
             for number in waiting:
                 if answers.get(number, answer) != answer:
@@ -106,7 +109,7 @@ def read_reply(message: str, listed: int) -> Reading:
                 answers[number] = answer
             waiting = []
         else:
-            return _unclear(f"The reply had words we could not read: \"{word}\"")
+            return _unclear(f'The reply had words we could not read: "{word}"')
     if waiting:
         return _unclear(f"The reply gave no answer for {_numbers_list(waiting)}")
     missing = [n for n in every if n not in answers]

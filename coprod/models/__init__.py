@@ -81,6 +81,7 @@ from coprod.models.users import (
 __all__ = [
     "HOLDING",
     "MONEY_TROUBLE",
+    "NEEDS_A_CALL",
     "ROLE_LABELS",
     "SETTLED",
     "STAFF_ROLES",
@@ -137,7 +138,6 @@ __all__ = [
     "PopulationFigure",
     "Project",
     "RateCard",
-    "NEEDS_A_CALL",
     "ReceivedText",
     "ReconciliationItem",
     "ReconciliationRun",
