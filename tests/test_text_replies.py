@@ -24,6 +24,7 @@ from coprod.models import (
 from coprod.services import reminders
 from coprod.services.actor import Actor
 from tests.conftest import deliver_mail
+from tests.statements import counting
 from tests.test_activities_api import (
     activity_body,
     agree_to_contact,
@@ -326,3 +327,24 @@ async def test_a_lead_of_another_organisation_cannot_mark_a_text(
     assert refused.status_code == 404
     await text.refresh_from_db()
     assert text.dealt_with_at is None
+
+
+async def _statements_for_a_reply(client: Any, world: Any, people: int, trust: str) -> int:
+    await lead_of(world, client, trust)
+    mobiles = [f"07700 9{n:05d}" for n in range(people)]
+    reps = [await texter(client, f"Person {n}", mobile) for n, mobile in enumerate(mobiles)]
+    activity = await create_activity(client, options=[at(5), at(6), at(7)])
+    await invite(client, activity["id"], *(r["id"] for r in reps))
+    await reply(client, inbound("1 yes 2 no 3 yes", source=f"4477009{people - 2:05d}"))  # warm
+    async with counting() as statements:
+        answered = await reply(client, inbound("all yes", source=f"4477009{people - 1:05d}"))
+    assert answered.json() == {"received": "answered"}
+    return statements.count
+
+
+async def test_a_reply_costs_the_same_statements_however_many_people(
+    make_client, world, callback_token
+):
+    few = await _statements_for_a_reply(make_client(), world, 2, "Northshire NHS Trust")
+    many = await _statements_for_a_reply(make_client(), world, 20, "Southshire NHS Trust")
+    assert few == many
