@@ -93,26 +93,28 @@ async def lead_actor(org: Any) -> Actor:
 
 
 async def test_a_texted_reply_is_recorded_as_their_answer_and_acknowledged(
-    client, world, mailbox, callback_token, capsys
+    client, world, mailbox, use_notify
 ):
     await lead_of(world, client)
     tess = await texter(client)
     activity = await create_activity(client, options=[at(5, 10), at(6, 14)])
     await invite(client, activity["id"], tess["id"])
 
-    # The worker sends the invitation as a text (printed without a Notify key), the times
-    # numbered from 1, and the invitation remembers which times those numbers mean.
-    await deliver_mail()
+    # The worker sends the invitation through Notify as a text, the times numbered from 1, and
+    # the invitation remembers which times those numbers mean.
+    assert await deliver_mail() == 1
+    [sent] = use_notify.sent("sms")
+    assert sent.to == FROM_NOTIFY
+    assert re.search(r"^1: \w+day .* at 10:00am$", sent.body, re.M)
+    assert re.search(r"^2: \w+day .* at 2:00pm$", sent.body, re.M)
+    assert 'Reply with each number and yes, no or maybe, for example "1 yes 2 no"' in sent.body
     first, second = await options_of(activity["id"])
-    sent = await OutboxMessage.get(notification="invitation")
-    assert sent.kind == "text" and sent.status == "sent" and sent.provider_id
-    assert re.search(r"^1: \w+day .* at 10:00am$", sent.text_body, re.M)
-    assert re.search(r"^2: \w+day .* at 2:00pm$", sent.text_body, re.M)
-    assert sent.text_body in capsys.readouterr().out
     invitation = await Invitation.get(representative_id=tess["id"])
     assert invitation.texted_option_ids == [first.id, second.id]
 
-    answered = await reply(client, inbound("1 Yes. 2 No", notify_id="text-1"))
+    # Tess replies; Notify posts her text to our callback with the token we gave it.
+    text = use_notify.inbound_text(MOBILE, "1 Yes. 2 No")
+    answered = await reply(client, text, token=use_notify.callback_token)
     assert answered.status_code == 200, answered.text
     assert answered.json() == {"received": "answered"}
     answers = {a.option_id: a.answer for a in await OptionAnswer.all()}
@@ -125,20 +127,27 @@ async def test_a_texted_reply_is_recorded_as_their_answer_and_acknowledged(
     page = await client.get(f"/activities/{activity['id']}")
     assert "Yes 1, if need be 0, no 0" in page.text and "Yes 0, if need be 0, no 1" in page.text
 
-    thanks = await OutboxMessage.get(notification="poll_answer_received")
-    assert thanks.kind == "text" and thanks.to_address == MOBILE
-    assert re.search(r"^1 \w+day .* at 10:00am: yes$", thanks.text_body, re.M)
-    assert re.search(r"^2 \w+day .* at 2:00pm: no$", thanks.text_body, re.M)
+    # The thanks goes back by text, through Notify, saying what was recorded.
+    assert await deliver_mail() == 1
+    thanks = use_notify.sent("sms")[-1]
+    assert thanks.to == FROM_NOTIFY
+    assert re.search(r"^1 \w+day .* at 10:00am: yes$", thanks.body, re.M)
+    assert re.search(r"^2 \w+day .* at 2:00pm: no$", thanks.body, re.M)
+    row = await OutboxMessage.get(notification="poll_answer_received")
+    assert (row.kind, row.status, row.provider_id) == ("text", "sent", thanks.id)
+    assert mailbox.messages == []
 
     # Notify delivers the same text again: nothing changes, and it is still a 200.
-    again = await reply(client, inbound("1 no 2 no", notify_id="text-1"))
+    again = await reply(client, text, token=use_notify.callback_token)
     assert again.status_code == 200 and again.json() == {"received": "already received"}
     assert await ReceivedText.all().count() == 1
     assert {a.option_id: a.answer for a in await OptionAnswer.all()} == answers
     assert await OutboxMessage.filter(notification="poll_answer_received").count() == 1
 
     # A second, different text changes their answer.
-    changed = await reply(client, inbound("all maybe"))
+    changed = await reply(
+        client, use_notify.inbound_text(MOBILE, "all maybe"), token=use_notify.callback_token
+    )
     assert changed.json() == {"received": "answered"}
     assert {a.answer for a in await OptionAnswer.all()} == {"if_need_be"}
 
