@@ -4,6 +4,7 @@ with a text back; what cannot be recorded goes to the lead's call list with the 
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from coprod.models import (
 )
 from coprod.services import reminders
 from coprod.services.actor import Actor
-from tests.conftest import deliver_mail
+from tests.conftest import deliver_mail, postgres_only
 from tests.statements import counting
 from tests.test_activities_api import (
     activity_body,
@@ -357,3 +358,19 @@ async def test_a_reply_costs_the_same_statements_however_many_people(
     few = await _statements_for_a_reply(make_client(), world, 2, "Northshire NHS Trust")
     many = await _statements_for_a_reply(make_client(), world, 20, "Southshire NHS Trust")
     assert few == many
+
+
+@postgres_only
+async def test_the_same_text_delivered_twice_at_once_is_recorded_once(
+    client, world, callback_token
+):
+    await lead_of(world, client)
+    tess = await texter(client)
+    activity = await create_activity(client, options=[at(5), at(6)])
+    await invite(client, activity["id"], tess["id"])
+    payload = inbound("1 yes 2 no")
+    both = await asyncio.gather(reply(client, payload), reply(client, payload))
+    assert [r.status_code for r in both] == [200, 200]
+    assert sorted(r.json()["received"] for r in both) == ["already received", "answered"]
+    assert await ReceivedText.all().count() == 1
+    assert await OutboxMessage.filter(notification="poll_answer_received").count() == 1

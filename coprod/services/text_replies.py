@@ -38,6 +38,10 @@ from coprod.validation import ValidationFailed
 log = logging.getLogger("coprod.texts")
 
 
+class AlreadyReceived(Exception):
+    """Another delivery of the same text recorded it first."""
+
+
 @dataclass(frozen=True)
 class Inbound:
     """One text as Notify's callback gives it."""
@@ -68,8 +72,7 @@ async def receive(text: Inbound) -> str:
                 await _keep(text, outcome)
                 # Nobody here to phone: kept for the record and logged, nothing more.
                 log.info("text %s from a number nobody here has", text.notify_id)
-    except IntegrityError:
-        # The same text delivered twice at once: the other delivery recorded it.
+    except AlreadyReceived:
         return "already received"
     return outcome.value
 
@@ -83,17 +86,21 @@ async def _keep(
     invitation: Invitation | None = None,
     problem: str | None = None,
 ) -> ReceivedText:
-    return await ReceivedText.create(
-        notify_id=text.notify_id,
-        organisation_id=organisation_id if rep is None else rep.organisation_id,
-        representative=rep,
-        invitation=invitation,
-        from_number=text.source_number[:40],
-        message=text.message,
-        received_at=text.received_at,
-        outcome=outcome,
-        problem=problem[:200] if problem else None,
-    )
+    try:
+        return await ReceivedText.create(
+            notify_id=text.notify_id,
+            organisation_id=organisation_id if rep is None else rep.organisation_id,
+            representative=rep,
+            invitation=invitation,
+            from_number=text.source_number[:40],
+            message=text.message,
+            received_at=text.received_at,
+            outcome=outcome,
+            problem=problem[:200] if problem else None,
+        )
+    except IntegrityError as exc:
+        # The same text delivered twice at once: leave the transaction, the other recorded it.
+        raise AlreadyReceived from exc
 
 
 async def open_invitation(rep: Representative) -> Invitation | None:
