@@ -488,6 +488,9 @@ API_WRITES: dict[str, Write] = {
             "decisions": [{"booking_id": "{catch_up_booking}", "decision": "cancel"}],
         },
     ),
+    f"POST {A}/received-texts/{{id:int}}/dealt-with": Write(
+        "staff", f"{A}/received-texts/{{received_text}}/dealt-with", {}
+    ),
     f"POST {A}/representatives/{{id:int}}/archive": Write(
         "staff", f"{A}/representatives/{{new_rep}}/archive", {}
     ),
@@ -496,6 +499,8 @@ API_WRITES: dict[str, Write] = {
 # Writes not measured, and why. Keep this short.
 NOT_MEASURED: dict[str, str] = {
     f"POST {A}/stripe/webhook": "needs an event signed with Stripe's secret; it handles one event",
+    f"POST {A}/notify/texts": "needs Notify's callback token; it handles one text, and "
+    "tests/test_text_replies.py measures it at 2 and at 20 people",
     f"POST {A}/representatives/{{id:int}}/stripe-onboarding-link": "calls Stripe for one person",
     f"POST {A}/claims/{{id:int}}/retry": "needs a failed payment, which the scene does not hold",
     f"POST {A}/reconciliation-runs": "asks Stripe for every transfer of the last 35 days",

@@ -51,6 +51,7 @@ from coprod.models.people import (
     Representative,
     RepresentativeType,
 )
+from coprod.models.received import NEEDS_A_CALL, ReceivedText, TextOutcome
 from coprod.models.reconciliation import DifferenceKind, ReconciliationItem, ReconciliationRun
 from coprod.models.reporting import (
     AccessDay,
@@ -80,6 +81,7 @@ from coprod.models.users import (
 __all__ = [
     "HOLDING",
     "MONEY_TROUBLE",
+    "NEEDS_A_CALL",
     "ROLE_LABELS",
     "SETTLED",
     "STAFF_ROLES",
@@ -136,6 +138,7 @@ __all__ = [
     "PopulationFigure",
     "Project",
     "RateCard",
+    "ReceivedText",
     "ReconciliationItem",
     "ReconciliationRun",
     "Representative",
@@ -147,6 +150,7 @@ __all__ = [
     "SignInKind",
     "StripeEvent",
     "Team",
+    "TextOutcome",
     "TimeOption",
     "User",
     "WellbeingCheck",

@@ -10,11 +10,13 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from coprod.config import get_settings
+from coprod.domain.phone_numbers import normalise_mobile
 from coprod.domain.scheduling import london_date
 from coprod.errors import Forbidden, NotFound
 from coprod.models import (
     HOLDING,
     MONEY_TROUBLE,
+    NEEDS_A_CALL,
     Activity,
     ActivityStatus,
     Booking,
@@ -22,11 +24,12 @@ from coprod.models import (
     Claim,
     ConsentPurpose,
     Invitation,
+    ReceivedText,
     Representative,
     User,
 )
 from coprod.security import sign, signatures_match
-from coprod.services import audit, contact, outbox, wellbeing
+from coprod.services import audit, contact, outbox, text_replies, wellbeing
 from coprod.services.access import is_lead
 from coprod.services.activities import how_to_join
 from coprod.services.actor import Actor
@@ -119,17 +122,29 @@ async def send_reminders(now: dt.datetime) -> int:
 class ToCall:
     """Someone the lead needs to phone, because we may not write to them, and what about: an
     activity (a coming booking, or an invitation not yet answered) or their money (a claim's
-    payment held, returned by their bank, or reversed)."""
+    payment held, returned by their bank, or reversed). Or a text someone sent that could not
+    be recorded as their answer: then the person is None when the number is shared, and
+    `sharers` are the people here who share it."""
 
-    representative: Representative
+    representative: Representative | None
     reason: str  # why we do not write to them, e.g. "has not agreed to be contacted"
     activity: Activity | None = None
     booking: Booking | None = None  # a coming booking, or else
     invitation: Invitation | None = None  # an invitation to say when they can come
     claim: Claim | None = None  # a claim whose money needs them, or news of it
+    text: ReceivedText | None = None  # a text they sent, shown with why it needs a call
+    sharers: tuple[Representative, ...] = ()
+
+    @property
+    def name(self) -> str:
+        if self.representative is not None:
+            return self.representative.full_name
+        return " or ".join(r.full_name for r in self.sharers) or "Someone we do not know"
 
     @property
     def when(self) -> dt.datetime | None:
+        if self.text:
+            return self.text.received_at
         if self.booking:
             return self.booking.starts_at
         return self.activity.poll_deadline if self.activity else None
@@ -144,10 +159,55 @@ def _unpaid(actor: Actor) -> QuerySet[Claim]:
     )
 
 
+def _texts(actor: Actor) -> QuerySet[ReceivedText]:
+    """Texts people sent that could not be recorded, until the lead has phoned about them."""
+    return ReceivedText.filter(
+        organisation_id=actor.organisation_id,
+        outcome__in=list(NEEDS_A_CALL),
+        dealt_with_at__isnull=True,
+    )
+
+
+async def _texts_to_call(actor: Actor) -> list[ToCall]:
+    texts = (
+        await _texts(actor)
+        .order_by("received_at", "id")
+        .prefetch_related("representative", "invitation__activity")
+    )
+    shared = {normalise_mobile(t.from_number) for t in texts if t.representative is None}
+    sharers = (
+        await Representative.filter(
+            organisation_id=actor.organisation_id,
+            mobile_normalised__in=[n for n in shared if n],
+            archived_at__isnull=True,
+        ).order_by("full_name", "id")
+        if shared
+        else []
+    )
+    found = []
+    for t in texts:
+        number = normalise_mobile(t.from_number)
+        these = tuple(
+            r for r in sharers if t.representative is None and r.mobile_normalised == number
+        )
+        found.append(
+            ToCall(
+                t.representative,
+                text_replies.describe(t, list(these)),
+                t.invitation.activity if t.invitation else None,
+                invitation=t.invitation,
+                text=t,
+                sharers=these,
+            )
+        )
+    return found
+
+
 async def call_list(actor: Actor, days: int = 14) -> list[ToCall]:
     """Coming bookings, open invitations not yet answered, and payments held or returned, of
     people we may not write to (no consent to be contacted in force, or they asked to be phoned
-    or gave no address for the ways they chose): the lead rings them instead."""
+    or gave no address for the ways they chose): the lead rings them instead. And texts people
+    sent that could not be recorded as their answer, first, until the lead has phoned."""
     if not is_lead(actor):
         raise Forbidden
     now = _now()
@@ -192,13 +252,13 @@ async def call_list(actor: Actor, days: int = 14) -> list[ToCall]:
         ]
     )
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
-    return sorted(found, key=lambda c: (c.when or far, c.representative.full_name))
+    return await _texts_to_call(actor) + sorted(found, key=lambda c: (c.when or far, c.name))
 
 
 async def call_count(actor: Actor, days: int = 14) -> int:
     """How many `call_list` lists, counted in the database: the same bookings, invitations
     and claims, of people whose consent to be contacted is not in force today or whom no
-    channel they chose reaches (Representative.usual_channel)."""
+    channel they chose reaches (Representative.usual_channel), and the texts to phone about."""
     if not is_lead(actor):
         raise Forbidden
     now = _now()
@@ -227,4 +287,4 @@ async def call_count(actor: Actor, days: int = 14) -> int:
         .count()
     )
     unpaid = await _unpaid(actor).filter(unreachable).count()
-    return booked + invited + unpaid
+    return booked + invited + unpaid + await _texts(actor).count()

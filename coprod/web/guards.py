@@ -34,6 +34,7 @@ PUBLIC_PATHS = frozenset(
         "/healthz",
         "/api/v1/openapi.json",
         "/api/v1/stripe/webhook",  # signed by Stripe instead
+        "/api/v1/notify/texts",  # carries GOV.UK Notify's bearer token instead
         "/assets",
         "/accessibility",
         # Each of these is opened by a secret in the address, sent only to the person concerned.

@@ -9,6 +9,7 @@ from coprod.web.api import (
     earnings,  # noqa: F401
     expenses,  # noqa: F401
     networks,  # noqa: F401
+    notify,  # noqa: F401
     payouts,  # noqa: F401
     payroll,  # noqa: F401
     polls,  # noqa: F401
