@@ -73,6 +73,7 @@ from coprod.models.users import (
     Role,
     Session,
     SignInAttempt,
+    SignInCode,
     SignInKind,
     User,
 )
@@ -144,6 +145,7 @@ __all__ = [
     "Role",
     "Session",
     "SignInAttempt",
+    "SignInCode",
     "SignInKind",
     "StripeEvent",
     "Team",
