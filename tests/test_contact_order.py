@@ -111,3 +111,29 @@ async def test_a_first_choice_needs_its_details_named_on_the_page(client, world)
     )
     await rep.refresh_from_db()
     assert rep.contact_channels == ["email"]
+
+
+async def test_a_way_chosen_twice_is_refused_on_the_page_and_in_the_api(client, world):
+    org = await world.org()
+    user = await world.user(org, "lead@trust.example", Role.INVOLVEMENT_LEAD)
+    lead = await actor_for(user, org.id)
+    rep = await person(lead, "Tess Order", mobile=MOBILE, contact_channels=["email", "text"])
+    await sign_in(client, "lead@trust.example")
+    refused = await client.post_form(
+        f"/representatives/{rep.id}/edit",
+        await edit_form(
+            rep, contact_channel_1="text", contact_channel_2="email", contact_channel_3="text"
+        ),
+    )
+    assert refused.status_code == 422
+    assert 'href="#contact_channels"' in refused.text
+    assert "Choose each way to contact them once" in refused.text
+    by_api = await client.api(
+        "PATCH", f"/api/v1/representatives/{rep.id}", {"contact_channels": ["text", "text"]}
+    )
+    assert by_api.status_code == 422
+    assert by_api.json()["errors"] == [
+        {"field": "contact_channels", "message": "Choose each way to contact them once"}
+    ]
+    await rep.refresh_from_db()
+    assert rep.contact_channels == ["email", "text"]

@@ -113,6 +113,11 @@ async def read_profile(
         out["contact_channels"] = c.many(
             "contact_channels", "how to contact them", [ch.value for ch in ContactChannel]
         )
+        raw = data.get("contact_channels")
+        given = [str(v).strip() for v in raw if str(v).strip()] if isinstance(raw, list) else []
+        if len(given) != len(set(given)):
+            # The order is the point: a way chosen twice leaves unclear which comes first.
+            c.fail("contact_channels", "Choose each way to contact them once")
     if "formats" in present:
         out["formats"] = c.many("formats", "the formats they need", [f.value for f in Format])
     if "translated_language" in present:
