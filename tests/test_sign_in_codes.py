@@ -271,6 +271,17 @@ async def test_requests_from_one_internet_address_are_limited(client, lead):
     assert (await ask_for_code(client, "07700 800000")).status_code == 429
 
 
+async def test_someone_locked_out_of_their_password_is_offered_a_code(client, world):
+    org = await world.org()
+    await world.user(org, "lead@trust.example", Role.INVOLVEMENT_LEAD)
+    for _ in range(6):
+        response = await client.post_form(
+            "/sign-in", {"email": "lead@trust.example", "password": "wrong", "next": "/"}
+        )
+    assert response.status_code == 429
+    assert 'href="/sign-in/code"' in response.text
+
+
 async def test_asking_for_codes_never_blocks_links_or_passwords(client, lead, mailbox):
     await texter(lead, email="rita@people.example")
     for _ in range(3):

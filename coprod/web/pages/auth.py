@@ -45,6 +45,7 @@ def _throttled(
     exc: auth.Throttled,
     message: str,
     field: str = "email",
+    context: dict[str, object] | None = None,
 ) -> Response:
     seconds = math.ceil(exc.wait.total_seconds())
     minutes = math.ceil(seconds / 60)
@@ -52,7 +53,7 @@ def _throttled(
     response = page(
         request,
         template,
-        {"form": form},
+        {**(context or {}), "form": form},
         status_code=429,
         errors=ValidationFailed.one(field, message.format(wait=wait)),
     )
@@ -83,7 +84,9 @@ async def sign_in(request: Request) -> Response:
             "You have tried to sign in too many times. Wait {wait}, then try again, "
             "or get a sign-in link by email instead."
         )
-        return _throttled(request, "auth/sign_in.html", {"email": email}, exc, message)
+        return _throttled(
+            request, "auth/sign_in.html", {"email": email}, exc, message, context=context
+        )
     except auth.SignInFailed:
         error = ValidationFailed.one("email", "Your email address or password is not right")
         return page(request, "auth/sign_in.html", context, status_code=422, errors=error)
