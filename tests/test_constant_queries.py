@@ -36,6 +36,8 @@ PAGES: dict[str, Get] = {
     "/sign-in/link": Get("anyone", "/sign-in/link"),
     "/sign-in/check-email": Get("anyone", "/sign-in/check-email"),
     "/sign-in/link/{token}": Get("anyone", "/sign-in/link/not-a-link", 410),
+    "/sign-in/code": Get("anyone", "/sign-in/code"),
+    "/sign-in/code/{token}": Get("anyone", "/sign-in/code/not-a-code", 410),
     "/password-reset": Get("anyone", "/password-reset"),
     "/password-reset/{token}": Get("anyone", "/password-reset/not-a-link", 410),
     "/organisations": Get("staff", "/organisations"),

@@ -74,6 +74,7 @@ from coprod.models.users import (
     Role,
     Session,
     SignInAttempt,
+    SignInCode,
     SignInKind,
     User,
 )
@@ -147,6 +148,7 @@ __all__ = [
     "Role",
     "Session",
     "SignInAttempt",
+    "SignInCode",
     "SignInKind",
     "StripeEvent",
     "Team",

@@ -65,7 +65,7 @@ async def request_tech_test(booking: Booking) -> None:
         if lead is not None:
             await outbox.enqueue_email(
                 dedupe_key=f"booking:{booking.id}:tech-test:{booking.sequence}",
-                to=lead.email,
+                to=lead.work_email,
                 template="tech_test_request",
                 context={
                     "name": lead.full_name,

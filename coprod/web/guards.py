@@ -29,6 +29,8 @@ PUBLIC_PATHS = frozenset(
         "/sign-in/link",
         "/sign-in/check-email",
         "/sign-in/link/{token}",
+        "/sign-in/code",
+        "/sign-in/code/{token}",
         "/password-reset",
         "/password-reset/{token}",
         "/healthz",
