@@ -395,7 +395,7 @@ async def test_people_recorded_before_with_only_a_mobile_are_given_an_account(cl
         lead, "Phil Phone", mobile="", phone="01632 960 001", contact_channels=["phone"]
     )
 
-    migration = importlib.import_module("migrations.0022_sign_in_codes")
+    migration = importlib.import_module("migrations.0021_sign_in_codes")
     await migration.give_accounts(None, SimpleNamespace(client=connections.get("default")))
 
     await rep.refresh_from_db()

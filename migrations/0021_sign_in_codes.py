@@ -45,7 +45,7 @@ async def give_accounts(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0019_channels')]
+    dependencies = [('models', '0020_received_texts')]
 
     initial = False
 
