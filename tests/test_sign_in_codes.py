@@ -410,3 +410,14 @@ async def test_people_recorded_before_with_only_a_mobile_are_given_an_account(cl
     path = await asked(client)
     assert (await enter(client, path, await texted_code())).status_code == 303
     assert SIGNED_IN in (await client.get("/")).text
+
+
+async def test_the_code_reaches_the_phone_through_notify(client, lead, use_notify):
+    await texter(lead)
+    path = await asked(client)
+    assert await deliver_mail() == 1
+    [text] = use_notify.sent("sms")
+    assert text.to == normalise_mobile(MOBILE)
+    response = await enter(client, path, code_in(text.body))
+    assert response.status_code == 303
+    assert SIGNED_IN in (await client.get(response.headers["location"])).text
