@@ -77,6 +77,10 @@ class Settings:
     throttle_max_failures_per_address: int
     throttle_max_links_per_email: int
     throttle_max_links_per_address: int
+    sign_in_code_minutes: int
+    sign_in_code_max_tries: int
+    throttle_max_codes_per_number: int
+    throttle_max_codes_per_address: int
     day_rate_pence: int
     half_day_rate_pence: int
     half_day_max_minutes: int
@@ -223,6 +227,8 @@ _ENV: dict[str, tuple[str, str, type]] = {
     "NOTIFY_EMAIL_REPLY_TO": ("notify", "email_reply_to", str),
     "CHANNELS": ("notify", "channels", str),
     "LETTERS_DIR": ("notify", "letters_dir", str),
+    "SIGN_IN_CODE_MINUTES": ("auth", "sign_in_code_minutes", int),
+    "SIGN_IN_CODE_MAX_TRIES": ("auth", "sign_in_code_max_tries", int),
     "DAY_RATE_PENCE": ("pay", "day_rate_pence", int),
     "HALF_DAY_RATE_PENCE": ("pay", "half_day_rate_pence", int),
     "MILEAGE_PENCE_PER_MILE": ("pay", "mileage_pence_per_mile", int),
@@ -301,6 +307,10 @@ def load_settings(env: dict[str, str] | None = None, path: Path = DEFAULT_CONFIG
         throttle_max_failures_per_address=data["auth"]["throttle_max_failures_per_address"],
         throttle_max_links_per_email=data["auth"]["throttle_max_links_per_email"],
         throttle_max_links_per_address=data["auth"]["throttle_max_links_per_address"],
+        sign_in_code_minutes=data["auth"]["sign_in_code_minutes"],
+        sign_in_code_max_tries=data["auth"]["sign_in_code_max_tries"],
+        throttle_max_codes_per_number=data["auth"]["throttle_max_codes_per_number"],
+        throttle_max_codes_per_address=data["auth"]["throttle_max_codes_per_address"],
         day_rate_pence=pay["day_rate_pence"],
         half_day_rate_pence=pay["half_day_rate_pence"],
         half_day_max_minutes=pay["half_day_max_minutes"],

@@ -150,5 +150,6 @@ async def seed_demo() -> list[str]:
         "Representatives sign in by emailed link at /sign-in/link (the link is printed below):",
         *(f"  {name:<17} {email}" for email, name in REPRESENTATIVES),
         "  Maureen Fisher has no email: her lead acts for her, and phones or writes to her.",
-        "  Kemi Adeyemi has no email: she hears by text (texts are printed below).",
+        "  Kemi Adeyemi has no email: she hears by text, and signs in at /sign-in/code with",
+        "  07700 900 123 and the code texted to her (texts are printed below).",
     ]

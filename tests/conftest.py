@@ -51,8 +51,6 @@ os.environ.update(
     MAIL_MAX_ATTEMPTS="3",
     # Without a Notify key, texts are printed and letters saved here (integrations.notify).
     LETTERS_DIR=str(TMP / "letters"),
-    # What GOV.UK Notify sends as the bearer token on its callbacks (tests/test_delivery_status.py).
-    NOTIFY_CALLBACK_TOKEN="test-notify-callback-token",
 )
 
 from coprod import db  # noqa: E402

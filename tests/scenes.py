@@ -59,10 +59,12 @@ from coprod.models import (
     PopulationFigure,
     Project,
     RateCard,
+    ReceivedText,
     Representative,
     RespectAcknowledgement,
     Role,
     Team,
+    TextOutcome,
     TimeOption,
     TranscriptionTask,
     User,
@@ -512,6 +514,32 @@ async def build(n: int, *, world: Any) -> Scene:
             for j, o in enumerate(options)
         ]
     )
+    # Texts people sent that need a call: unclear answers, one number two people share (the
+    # last two), replies with nothing open; every fourth already dealt with.
+    shared_mobile = "07700 800000"
+    await Representative.filter(id__in=[r.id for r in reps[-2:]]).update(
+        mobile=shared_mobile, mobile_normalised="447700800000"
+    )
+    outcomes = (TextOutcome.UNCLEAR, TextOutcome.SHARED_NUMBER, TextOutcome.NOTHING_OPEN)
+    await ReceivedText.bulk_create(
+        [
+            ReceivedText(
+                notify_id=f"scene-{n}-{i}",
+                organisation=org,
+                representative=None if outcomes[i % 3] == TextOutcome.SHARED_NUMBER else rep,
+                invitation=invitations[i] if i % 3 == 0 else None,
+                from_number="447700800000" if i % 3 == 1 else f"4477009{i:05d}",
+                message="1 yes 2 only in the morning",
+                received_at=now - dt.timedelta(minutes=i),
+                outcome=outcomes[i % 3],
+                problem='The reply had words we could not read: "only"' if i % 3 == 0 else None,
+                dealt_with_at=now if i % 4 == 3 else None,
+                dealt_with_by=staff if i % 4 == 3 else None,
+            )
+            for i, rep in enumerate(reps)
+        ]
+    )
+    received_text = await ReceivedText.get(notify_id=f"scene-{n}-0")
     await RespectAcknowledgement.bulk_create(
         [RespectAcknowledgement(project=projects[0], representative=rep) for rep in reps]
     )
@@ -679,6 +707,7 @@ async def build(n: int, *, world: Any) -> Scene:
             "payroll_export": (await PayrollExport.get(organisation=org)).id,
             "team": teams[0].id,
             "organisation": org.id,
+            "received_text": received_text.id,
         },
         tokens={
             "calendar": reps[0].calendar_token or "",

@@ -25,6 +25,8 @@ BROWSER_ONLY = {
     "/sign-in": "signing in with a password makes a browser session; the API uses tokens",
     "/sign-in/link": "asks for an emailed sign-in link, which opens in a browser",
     "/sign-in/link/{token}": "uses an emailed sign-in link in a browser",
+    "/sign-in/code": "asks for a sign-in code by text, for a browser session",
+    "/sign-in/code/{token}": "enters a texted sign-in code in a browser",
     "/password-reset": "asks for an emailed password reset link",
     "/password-reset/{token}": "chooses a new password from an emailed link",
     "/sign-out": "ends a browser session",

@@ -55,6 +55,7 @@ def test_production_starts_with_proper_secrets():
             "SECRET_KEY": "x" * 40,
             "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
             "BASE_URL": "https://coprod.example.nhs.uk",
+            "CHANNELS": "email",  # texts and letters need GOV.UK Notify's settings too
         }
     )
     settings.validate()

@@ -36,6 +36,8 @@ PAGES: dict[str, Get] = {
     "/sign-in/link": Get("anyone", "/sign-in/link"),
     "/sign-in/check-email": Get("anyone", "/sign-in/check-email"),
     "/sign-in/link/{token}": Get("anyone", "/sign-in/link/not-a-link", 410),
+    "/sign-in/code": Get("anyone", "/sign-in/code"),
+    "/sign-in/code/{token}": Get("anyone", "/sign-in/code/not-a-code", 410),
     "/password-reset": Get("anyone", "/password-reset"),
     "/password-reset/{token}": Get("anyone", "/password-reset/not-a-link", 410),
     "/organisations": Get("staff", "/organisations"),
@@ -507,6 +509,9 @@ API_WRITES: dict[str, Write] = {
             "decisions": [{"booking_id": "{catch_up_booking}", "decision": "cancel"}],
         },
     ),
+    f"POST {A}/received-texts/{{id:int}}/dealt-with": Write(
+        "staff", f"{A}/received-texts/{{received_text}}/dealt-with", {}
+    ),
     f"POST {A}/representatives/{{id:int}}/archive": Write(
         "staff", f"{A}/representatives/{{new_rep}}/archive", {}
     ),
@@ -515,6 +520,8 @@ API_WRITES: dict[str, Write] = {
 # Writes not measured, and why. Keep this short.
 NOT_MEASURED: dict[str, str] = {
     f"POST {A}/stripe/webhook": "needs an event signed with Stripe's secret; it handles one event",
+    f"POST {A}/notify/texts": "needs Notify's callback token; it handles one text, and "
+    "tests/test_text_replies.py measures it at 2 and at 20 people",
     f"POST {A}/notify/delivery": "needs Notify's bearer token; tests/test_delivery_status.py",
     f"POST {A}/representatives/{{id:int}}/stripe-onboarding-link": "calls Stripe for one person",
     f"POST {A}/claims/{{id:int}}/retry": "needs a failed payment, which the scene does not hold",

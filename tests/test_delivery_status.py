@@ -9,10 +9,10 @@ send_returned_letter_to_service) with the bearer token set for the callback."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import io
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,7 +29,6 @@ from coprod.models import (
 )
 from coprod.services import bookings
 from coprod.services.auth import actor_for
-from coprod.web.api import messages as messages_api
 from tests.conftest import deliver_mail, sign_in
 from tests.test_bookings import LEAD_EMAIL, Scene, activity, local_iso, person
 from tests.test_outbox import make_due
@@ -38,6 +37,16 @@ TOKEN = "test-notify-callback-token"
 MOBILE = "07700 900123"
 ADDRESS = "1 High Street\nLeeds\nLS1 1AA"
 NOT_DELIVERED = f"Text to {MOBILE} not delivered: the number may be wrong"
+
+
+@pytest.fixture(autouse=True)
+def callback_token(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The bearer token this service gave Notify for its callbacks."""
+    monkeypatch.setenv("NOTIFY_CALLBACK_TOKEN", TOKEN)
+    get_settings.cache_clear()
+    yield TOKEN
+    monkeypatch.undo()
+    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -137,8 +146,8 @@ async def test_a_callback_without_the_right_bearer_token_is_refused(scene, clien
     )
     assert other.status_code == 401
     # With no token configured, nothing is accepted, not even an empty one.
-    unset = dataclasses.replace(get_settings(), notify_callback_token="")
-    monkeypatch.setattr(messages_api, "get_settings", lambda: unset)
+    monkeypatch.setenv("NOTIFY_CALLBACK_TOKEN", "")
+    get_settings.cache_clear()
     assert (await callback(client, notify_says(row, "permanent-failure"), "")).status_code == 401
     await row.refresh_from_db()
     assert row.delivery_status == "created"

@@ -22,7 +22,7 @@ def normalise_mobile(raw: str | None) -> str | None:
     elif number.startswith("07"):
         number = "44" + number[1:]
     elif number.startswith("0"):
-        return None  # a UK landline, which cannot receive texts
+        return None  # a UK number that is not a mobile: a landline, 0800 and the like
     if not number.isascii() or not number.isdigit():
         return None
     if number.startswith("44"):

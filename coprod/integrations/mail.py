@@ -67,12 +67,6 @@ def _client(settings: Settings) -> aiosmtplib.SMTP:
     )
 
 
-async def send(message: EmailMessage, settings: Settings) -> None:
-    """Send one message on a connection of its own."""
-    async with _client(settings) as smtp:
-        await smtp.send_message(message)
-
-
 class Connection:
     """One SMTP connection kept open for a batch of messages: connecting (and STARTTLS and
     signing in) costs more than sending a message does. It connects when first used, and

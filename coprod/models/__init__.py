@@ -51,6 +51,7 @@ from coprod.models.people import (
     Representative,
     RepresentativeType,
 )
+from coprod.models.received import NEEDS_A_CALL, ReceivedText, TextOutcome
 from coprod.models.reconciliation import DifferenceKind, ReconciliationItem, ReconciliationRun
 from coprod.models.reporting import (
     AccessDay,
@@ -73,6 +74,7 @@ from coprod.models.users import (
     Role,
     Session,
     SignInAttempt,
+    SignInCode,
     SignInKind,
     User,
 )
@@ -80,6 +82,7 @@ from coprod.models.users import (
 __all__ = [
     "HOLDING",
     "MONEY_TROUBLE",
+    "NEEDS_A_CALL",
     "ROLE_LABELS",
     "SETTLED",
     "STAFF_ROLES",
@@ -136,6 +139,7 @@ __all__ = [
     "PopulationFigure",
     "Project",
     "RateCard",
+    "ReceivedText",
     "ReconciliationItem",
     "ReconciliationRun",
     "Representative",
@@ -144,9 +148,11 @@ __all__ = [
     "Role",
     "Session",
     "SignInAttempt",
+    "SignInCode",
     "SignInKind",
     "StripeEvent",
     "Team",
+    "TextOutcome",
     "TimeOption",
     "TranscriptionTask",
     "User",

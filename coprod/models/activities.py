@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 
@@ -213,6 +213,9 @@ class Invitation(TimestampedModel):
     mode = fields.CharField(max_length=10, null=True)
     answered_at = fields.DatetimeField(null=True)
     comment = fields.TextField(null=True)
+    # The option ids a text invitation listed, in the order it numbered them from 1: a reply's
+    # numbers keep meaning what the text said when times are added later. None if not texted.
+    texted_option_ids: Any = fields.JSONField(null=True)
 
     class Meta:
         table = "invitation"

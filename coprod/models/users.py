@@ -43,8 +43,9 @@ class NetworkRole(StrEnum):
 
 
 class User(TimestampedModel):
-    # Lower-cased on the way in (services.people.normalise_email) so uniqueness is real.
-    email = fields.CharField(max_length=254, unique=True)
+    # Lower-cased on the way in (services.people.normalise_email) so uniqueness is real. Empty
+    # for a representative with only a mobile number, who signs in with a code sent by text.
+    email = fields.CharField(max_length=254, unique=True, null=True)
     full_name = fields.CharField(max_length=200)
     # Staff only: the number invitations give representatives for their involvement lead.
     phone = fields.CharField(max_length=40, null=True)
@@ -59,6 +60,15 @@ class User(TimestampedModel):
 
     def __str__(self) -> str:
         return self.full_name
+
+    @property
+    def work_email(self) -> str:
+        """The address of someone who holds a staff role. Staff are only ever made with an
+        email address (services.people.create_user), and an account made for a mobile number
+        cannot be found by email to be given a staff role, so only representatives lack one."""
+        if self.email is None:
+            raise ValueError(f"user {self.id} has no email address, so cannot hold a staff role")
+        return self.email
 
 
 class Membership(TimestampedModel):
@@ -140,6 +150,7 @@ class Session(TimestampedModel):
 class SignInKind(StrEnum):
     PASSWORD = "password"
     LINK = "link"  # asking for a sign-in or password reset link
+    CODE = "code"  # asking for a sign-in code by text
 
 
 class SignInAttempt(TimestampedModel):
@@ -154,6 +165,29 @@ class SignInAttempt(TimestampedModel):
 
     class Meta:
         table = "sign_in_attempt"
+
+
+class SignInCode(TimestampedModel):
+    """A six-digit code sent by text, and the page it is entered on. A request for a number with
+    no account (or one shared by two people) makes a row too, with no user and no text, so the
+    page behaves the same and nobody learns which numbers have accounts. Only an HMAC of the
+    code is kept: a stolen database does not give six digits away to a quick search."""
+
+    user_id: int | None
+
+    # The secret in the address of the page the code is entered on (hashed, as links are).
+    challenge_hash = fields.CharField(max_length=64, unique=True)
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="sign_in_codes", null=True, on_delete=fields.CASCADE
+    )
+    code_hash = fields.CharField(max_length=64)
+    expires_at = fields.DatetimeField()
+    # Every try counts, the right one included, so guesses made at once cannot exceed the limit.
+    tries = fields.IntField(default=0)
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "sign_in_code"
 
 
 class ApiToken(TimestampedModel):

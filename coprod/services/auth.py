@@ -118,23 +118,38 @@ async def sign_in_with_password(email: str, password: str, address: str) -> User
     return user
 
 
+async def count_request(
+    kind: SignInKind, account: str, address: str, *, per_account: int, per_address: int
+) -> None:
+    """Count a request for something sent (a link or a code) against its limits, or raise
+    Throttled. Every request counts, for an account that exists or not, so the limits reveal
+    nothing either."""
+    since = _now() - dt.timedelta(minutes=get_settings().throttle_window_minutes)
+    attempt = await SignInAttempt.create(
+        kind=kind, account=account, address=address, succeeded=True
+    )
+    earlier = SignInAttempt.filter(kind=kind, id__not=attempt.id, created_at__gt=since)
+    await _refuse_if_over(
+        attempt,
+        [
+            (earlier.filter(account=account), per_account),
+            (earlier.filter(address=address), per_address),
+        ],
+    )
+
+
 async def send_link(email: str, purpose: LinkPurpose, address: str) -> None:
     """Email a single-use link if the account exists. The caller says the same thing either way,
     so nobody can find out who has an account. Link requests have their own limits, per email
     address (so no one's inbox can be flooded) and per internet address."""
     settings = get_settings()
     account = normalise_email(email)
-    since = _now() - dt.timedelta(minutes=settings.throttle_window_minutes)
-    attempt = await SignInAttempt.create(
-        kind=SignInKind.LINK, account=account, address=address, succeeded=True
-    )
-    links = SignInAttempt.filter(kind=SignInKind.LINK, id__not=attempt.id, created_at__gt=since)
-    await _refuse_if_over(
-        attempt,
-        [
-            (links.filter(account=account), settings.throttle_max_links_per_email),
-            (links.filter(address=address), settings.throttle_max_links_per_address),
-        ],
+    await count_request(
+        SignInKind.LINK,
+        account,
+        address,
+        per_account=settings.throttle_max_links_per_email,
+        per_address=settings.throttle_max_links_per_address,
     )
     async with in_transaction():
         user = await User.get_or_none(email=account, is_active=True)
@@ -149,7 +164,7 @@ async def send_link(email: str, purpose: LinkPurpose, address: str) -> None:
         )
         path = "sign-in/link" if purpose is LinkPurpose.SIGN_IN else "password-reset"
         await outbox.enqueue_email(
-            to=user.email,
+            to=account,
             template="sign_in_link" if purpose is LinkPurpose.SIGN_IN else "password_reset",
             context={
                 "name": user.full_name,

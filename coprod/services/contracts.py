@@ -414,7 +414,7 @@ async def send_expiry_reminders(now: dt.datetime) -> int:
         }
         # Keyed by who, not by address: an address may be longer than the key column allows.
         recipients = [
-            (lead.email, "contract_expiry_lead", lead.full_name, f"lead:{lead.id}")
+            (lead.work_email, "contract_expiry_lead", lead.full_name, f"lead:{lead.id}")
             for lead in await _leads_for(rep)
         ]
         for address, template, name, who in recipients:

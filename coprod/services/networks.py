@@ -163,7 +163,7 @@ async def _email_administrators(network: Network, organisation: Organisation) ->
     ).prefetch_related("user")
     for admin in admins:
         await outbox.enqueue_email(
-            to=admin.user.email,
+            to=admin.user.work_email,
             template="network_invitation",
             context={
                 "name": admin.user.full_name,
@@ -256,7 +256,7 @@ async def give_role(actor: Actor, network_id: int, data: Mapping[str, Any]) -> N
             member = await NetworkMember.create(user=user, network=network, role=role)
             await audit.record(actor, "network.role_give", member, after=audit.snapshot(member))
             await outbox.enqueue_email(
-                to=user.email,
+                to=user.work_email,
                 template="network_role",
                 context={
                     "name": user.full_name,

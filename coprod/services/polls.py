@@ -15,6 +15,7 @@ from coprod import clock
 from coprod.config import get_settings
 from coprod.domain import scheduling
 from coprod.domain.contracts import Term, is_in_force
+from coprod.domain.notifications import Channel
 from coprod.domain.scheduling import LONDON, Answer, Refusal, Tally
 from coprod.errors import Conflict, Forbidden, NotFound
 from coprod.models import (
@@ -35,6 +36,9 @@ from coprod.services.actor import Actor
 from coprod.templating import london
 from coprod.validation import Checker, ValidationFailed
 
+# How a time on offer reads in an invitation, and in the acknowledgement of a texted answer.
+OPTION_TIME = "%A %-d %B %Y at %-I:%M%p"
+
 
 @dataclass
 class Invited:
@@ -51,7 +55,7 @@ async def invitation_email(
         "name": rep.full_name,
         "title": activity.title,
         "description": activity.description or "",
-        "options": [london(o.starts_at, "%A %-d %B %Y at %-I:%M%p") for o in options],
+        "options": [london(o.starts_at, OPTION_TIME) for o in options],
         "url": link,
         "deadline": london(activity.poll_deadline) if activity.poll_deadline else None,
         "modes": sorted(activity.modes),
@@ -98,12 +102,16 @@ async def invite(
                 activity=activity, representative=rep, token_hash=hash_secret(secret)
             )
             link = f"{settings.base_url}/answer/{secret}"
-            await contact.notify(
+            sent = await contact.notify(
                 rep,
                 kind="invitation",
                 context=await invitation_email(activity, rep, options, link),
                 organisation_id=activity.organisation_id,
             )
+            if sent.message is not None and sent.message.kind == Channel.TEXT:
+                # A reply's numbers mean what this text said, whatever times are added later.
+                invitation.texted_option_ids = [o.id for o in options]
+                await invitation.save(update_fields=["texted_option_ids"])
             await audit.record(
                 actor,
                 "invitation.create",
@@ -124,12 +132,14 @@ async def invitation_by_token(secret: str) -> Invitation:
 
 
 async def record_answers(
-    actor: Actor | None, invitation: Invitation, data: Mapping[str, Any]
+    actor: Actor | None, invitation: Invitation, data: Mapping[str, Any], *, via: str = "link"
 ) -> Invitation:
     """Answers for each option (`answer_<option id>` or `answers: {id: answer}`) and a mode.
 
-    `actor` is None when the person answers through their own link, or a lead answering for
-    someone, e.g. after a phone call.
+    `actor` is None when the person answers themselves, through their own link or, `via`
+    "text", by replying to a text invitation; or a lead answering for someone, e.g. after a
+    phone call. A reply by text answers only the times the text listed, and says nothing of
+    how they would join: the one way on offer is theirs, otherwise the lead checks with them.
     """
     activity = await invitation.activity
     rep = await invitation.representative
@@ -137,7 +147,11 @@ async def record_answers(
         raise NotFound
     if activity.poll_deadline and dt.datetime.now(dt.UTC) > activity.poll_deadline:
         raise Conflict("The time to answer has passed. Please contact your involvement lead")
+    by_text = via == "text"
     options = await TimeOption.filter(activity=activity)
+    if by_text:
+        texted = invitation.texted_option_ids or []
+        options = [o for o in options if o.id in texted]
     raw_answers = data.get("answers")
     given: dict[Any, Any] = raw_answers if isinstance(raw_answers, dict) else {}
     c = Checker(data)
@@ -152,12 +166,18 @@ async def record_answers(
             c.fail(f"answer_{option.id}", f"Say if you can come on {london(option.starts_at)}")
         answers[option.id] = value
     mode = c.raw("mode")
-    if (
+    if by_text:
+        mode = next(iter(activity.modes)) if len(activity.modes) == 1 else (invitation.mode or "")
+    elif (
         any(v in (Answer.YES, Answer.IF_NEED_BE) for v in answers.values())
         and mode not in activity.modes
     ):
         c.fail("mode", "Select how you would like to take part")
-    comment = c.text("comment", "a comment", required=False, max_length=1000)
+    comment = (
+        invitation.comment or ""
+        if by_text
+        else c.text("comment", "a comment", required=False, max_length=1000)
+    )
     c.done()
     async with in_transaction():
         for option_id, value in answers.items():
@@ -172,7 +192,7 @@ async def record_answers(
         invitation.comment = comment or None  # type: ignore[assignment]
         invitation.answered_at = dt.datetime.now(dt.UTC)
         await invitation.save(update_fields=["mode", "comment", "answered_at"])
-        who = actor or Actor(user=None, organisation_id=activity.organisation_id, via="link")
+        who = actor or Actor(user=None, organisation_id=activity.organisation_id, via=via)
         await audit.record(
             who,
             "invitation.answer",

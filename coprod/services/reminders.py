@@ -10,11 +10,13 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from coprod.config import get_settings
+from coprod.domain.phone_numbers import normalise_mobile
 from coprod.domain.scheduling import london_date
 from coprod.errors import Forbidden, NotFound
 from coprod.models import (
     HOLDING,
     MONEY_TROUBLE,
+    NEEDS_A_CALL,
     Activity,
     ActivityStatus,
     Booking,
@@ -23,11 +25,12 @@ from coprod.models import (
     ConsentPurpose,
     Invitation,
     OutboxMessage,
+    ReceivedText,
     Representative,
     User,
 )
 from coprod.security import sign, signatures_match
-from coprod.services import audit, contact, messages, outbox, wellbeing
+from coprod.services import audit, contact, messages, outbox, text_replies, wellbeing
 from coprod.services.access import is_lead
 from coprod.services.activities import how_to_join
 from coprod.services.actor import Actor
@@ -63,7 +66,7 @@ async def request_tech_test(booking: Booking) -> None:
         if lead is not None:
             await outbox.enqueue_email(
                 dedupe_key=f"booking:{booking.id}:tech-test:{booking.sequence}",
-                to=lead.email,
+                to=lead.work_email,
                 template="tech_test_request",
                 context={
                     "name": lead.full_name,
@@ -121,9 +124,10 @@ class ToCall:
     """Someone the lead needs to phone, because we may not write to them, and what about: an
     activity (a coming booking, or an invitation not yet answered), their money (a claim's
     payment held, returned by their bank, or reversed), or a message of ours that did not
-    reach them."""
+    reach them. Or a text someone sent that could not be recorded as their answer: then the
+    person is None when the number is shared, and `sharers` are the people here who share it."""
 
-    representative: Representative
+    representative: Representative | None
     # Why we do not write to them, e.g. "has not agreed to be contacted"; for a message, what
     # failed, e.g. "Text to 07700 900123 not delivered: the number may be wrong".
     reason: str
@@ -131,10 +135,20 @@ class ToCall:
     booking: Booking | None = None  # a coming booking, or else
     invitation: Invitation | None = None  # an invitation to say when they can come
     claim: Claim | None = None  # a claim whose money needs them, or news of it
-    message: OutboxMessage | None = None  # a message that did not arrive
+    text: ReceivedText | None = None  # a text they sent, shown with why it needs a call
+    sharers: tuple[Representative, ...] = ()
+    message: OutboxMessage | None = None  # a message of ours that did not arrive
+
+    @property
+    def name(self) -> str:
+        if self.representative is not None:
+            return self.representative.full_name
+        return " or ".join(r.full_name for r in self.sharers) or "Someone we do not know"
 
     @property
     def when(self) -> dt.datetime | None:
+        if self.text:
+            return self.text.received_at
         if self.booking:
             return self.booking.starts_at
         return self.activity.poll_deadline if self.activity else None
@@ -149,11 +163,56 @@ def _unpaid(actor: Actor) -> QuerySet[Claim]:
     )
 
 
+def _texts(actor: Actor) -> QuerySet[ReceivedText]:
+    """Texts people sent that could not be recorded, until the lead has phoned about them."""
+    return ReceivedText.filter(
+        organisation_id=actor.organisation_id,
+        outcome__in=list(NEEDS_A_CALL),
+        dealt_with_at__isnull=True,
+    )
+
+
+async def _texts_to_call(actor: Actor) -> list[ToCall]:
+    texts = (
+        await _texts(actor)
+        .order_by("received_at", "id")
+        .prefetch_related("representative", "invitation__activity")
+    )
+    shared = {normalise_mobile(t.from_number) for t in texts if t.representative is None}
+    sharers = (
+        await Representative.filter(
+            organisation_id=actor.organisation_id,
+            mobile_normalised__in=[n for n in shared if n],
+            archived_at__isnull=True,
+        ).order_by("full_name", "id")
+        if shared
+        else []
+    )
+    found = []
+    for t in texts:
+        number = normalise_mobile(t.from_number)
+        these = tuple(
+            r for r in sharers if t.representative is None and r.mobile_normalised == number
+        )
+        found.append(
+            ToCall(
+                t.representative,
+                text_replies.describe(t, list(these)),
+                t.invitation.activity if t.invitation else None,
+                invitation=t.invitation,
+                text=t,
+                sharers=these,
+            )
+        )
+    return found
+
+
 async def call_list(actor: Actor, days: int = 14) -> list[ToCall]:
     """Coming bookings, open invitations not yet answered, and payments held or returned, of
     people we may not write to (no consent to be contacted in force, or they asked to be phoned
-    or gave no address for the ways they chose): the lead rings them instead. Before those,
-    messages that did not reach someone, oldest first, until the lead has phoned them."""
+    or gave no address for the ways they chose): the lead rings them instead. And, first,
+    texts people sent that could not be recorded as their answer and messages of ours that did
+    not reach someone (oldest first), until the lead has phoned."""
     if not is_lead(actor):
         raise Forbidden
     now = _now()
@@ -201,18 +260,18 @@ async def call_list(actor: Actor, days: int = 14) -> list[ToCall]:
     failed = await (
         messages.to_follow_up(actor).order_by("created_at", "id").prefetch_related("representative")
     )
-    return [
-        ToCall(m.representative, messages.failure(m), message=m)
-        for m in failed
-        if m.representative is not None  # always, by to_follow_up; said for the type checker
-    ] + sorted(found, key=lambda c: (c.when or far, c.representative.full_name))
+    return (
+        await _texts_to_call(actor)
+        + [ToCall(m.representative, messages.failure(m), message=m) for m in failed]
+        + sorted(found, key=lambda c: (c.when or far, c.name))
+    )
 
 
 async def call_count(actor: Actor, days: int = 14) -> int:
     """How many `call_list` lists, counted in the database: the same bookings, invitations
     and claims, of people whose consent to be contacted is not in force today or whom no
-    channel they chose reaches (Representative.usual_channel), and the messages that did not
-    arrive."""
+    channel they chose reaches (Representative.usual_channel), the texts to phone about, and
+    the messages that did not arrive."""
     if not is_lead(actor):
         raise Forbidden
     now = _now()
@@ -242,4 +301,4 @@ async def call_count(actor: Actor, days: int = 14) -> int:
     )
     unpaid = await _unpaid(actor).filter(unreachable).count()
     failed = await messages.to_follow_up(actor).count()
-    return booked + invited + unpaid + failed
+    return booked + invited + unpaid + await _texts(actor).count() + failed

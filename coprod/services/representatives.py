@@ -113,6 +113,11 @@ async def read_profile(
         out["contact_channels"] = c.many(
             "contact_channels", "how to contact them", [ch.value for ch in ContactChannel]
         )
+        raw = data.get("contact_channels")
+        given = [str(v).strip() for v in raw if str(v).strip()] if isinstance(raw, list) else []
+        if len(given) != len(set(given)):
+            # The order is the point: a way chosen twice leaves unclear which comes first.
+            c.fail("contact_channels", "Choose each way to contact them once")
     if "formats" in present:
         out["formats"] = c.many("formats", "the formats they need", [f.value for f in Format])
     if "translated_language" in present:
@@ -240,25 +245,54 @@ def on_behalf(actor: Actor, rep: Representative) -> str | None:
 
 
 async def _link_account(actor: Actor, rep: Representative, email: str | None) -> None:
-    """Someone with an email address can sign in by link, so give them an account."""
-    if email is None or rep.user_id is not None:
+    """Someone with an email address signs in by link, and someone with only a mobile number
+    by a code sent by text, so each gets an account. An email address is one person's, so it
+    joins their records in several organisations to one account; a number never does, as
+    people share phones (a number held by two people is sent no codes)."""
+    if rep.user_id is not None:
+        if email is not None:
+            await _add_email(actor, rep, email)
         return
-    user = await User.get_or_none(email=email)
-    if user is None:
-        user = await User.create(email=email, full_name=rep.full_name)
+    email = email or rep.email
+    if email is None:
+        if normalise_mobile(rep.mobile) is None:
+            return  # a lead acts for them
+        user = await User.create(email=None, full_name=rep.full_name)
         await audit.record(actor, "user.create", user, after=audit.snapshot(user))
-    if (
-        await Representative.filter(organisation_id=rep.organisation_id, user=user)
-        .exclude(id=rep.id)
-        .exists()
-    ):
-        raise ValidationFailed.one(
-            "email", "Another representative here already uses this email address"
-        )
+    else:
+        found = await User.get_or_none(email=email)
+        if found is None:
+            found = await User.create(email=email, full_name=rep.full_name)
+            await audit.record(actor, "user.create", found, after=audit.snapshot(found))
+        user = found
+        if (
+            await Representative.filter(organisation_id=rep.organisation_id, user=user)
+            .exclude(id=rep.id)
+            .exists()
+        ):
+            raise ValidationFailed.one(
+                "email", "Another representative here already uses this email address"
+            )
     await Membership.get_or_create(
         user=user, organisation_id=rep.organisation_id, role=Role.REPRESENTATIVE
     )
     rep.user = user
+
+
+async def _add_email(actor: Actor, rep: Representative, email: str) -> None:
+    """An account made for a mobile number takes the email address given later, so its owner
+    can sign in by link too."""
+    user = await User.get(id=rep.user_id)
+    if user.email is not None:
+        return
+    if await User.filter(email=email).exists():
+        raise ValidationFailed.one(
+            "email",
+            "Another account already uses this email address",
+        )
+    user.email = email
+    await user.save(update_fields=["email"])
+    await audit.record(actor, "user.update", user, after={"email": email})
 
 
 async def create(actor: Actor, data: Mapping[str, Any]) -> Representative:

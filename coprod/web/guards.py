@@ -29,11 +29,14 @@ PUBLIC_PATHS = frozenset(
         "/sign-in/link",
         "/sign-in/check-email",
         "/sign-in/link/{token}",
+        "/sign-in/code",
+        "/sign-in/code/{token}",
         "/password-reset",
         "/password-reset/{token}",
         "/healthz",
         "/api/v1/openapi.json",
         "/api/v1/stripe/webhook",  # signed by Stripe instead
+        "/api/v1/notify/texts",  # carries GOV.UK Notify's bearer token instead
         "/api/v1/notify/delivery",  # GOV.UK Notify's callback: its own bearer token instead
         "/assets",
         "/accessibility",

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import httpx
 import pytest
 from playwright.async_api import expect
 
 from coprod import clock
 from coprod.models import OutboxMessage, Role
-from coprod.services import bookings
+from coprod.services import bookings, messages
 from coprod.services.auth import actor_for
 from tests.browser.conftest import check_a11y, visit
 from tests.conftest import PASSWORD, deliver_mail
@@ -33,12 +32,11 @@ async def test_a_lead_sees_a_failed_text_and_records_phoning_the_person(page, li
     assert await deliver_mail() == 1  # handed to Notify (the console sender in tests)
     text = await OutboxMessage.get(representative_id=rep.id, kind="text")
 
-    # Notify calls back: the number does not take texts.
-    async with httpx.AsyncClient(base_url=live_server.url) as notify:
-        reply = await notify.post(
-            "/api/v1/notify/delivery",
-            headers={"Authorization": "Bearer test-notify-callback-token"},
-            json={
+    # Notify calls back: the number does not take texts. This is what the callback hands over
+    # (tests/test_delivery_status.py posts it for real, with Notify's bearer token).
+    assert (
+        await messages.record_delivery(
+            {
                 "id": text.provider_id,
                 "reference": text.message_id,
                 "to": "07700900123",
@@ -49,9 +47,10 @@ async def test_a_lead_sees_a_failed_text_and_records_phoning_the_person(page, li
                 "notification_type": "sms",
                 "template_id": "f33517ff-2a88-4f6e-b855-c550268ce08a",
                 "template_version": 1,
-            },
+            }
         )
-    assert reply.status_code == 200, reply.text
+        == "permanent-failure"
+    )
 
     await visit(page, "/sign-in")
     await page.get_by_label("Email address").fill("priya@northshire.example")

@@ -1,9 +1,11 @@
-"""Two journeys through real Chromium, with axe-core run on every page visited.
+"""Three journeys through real Chromium, with axe-core run on every page visited.
 
 - A member of staff signs in with a password (after first getting the form wrong), looks
   round the organisation's admin pages, adds a team, creates an API token, and signs out.
 - A representative asks for a sign-in link, gets it by real email, uses it, and finds
   it will not work a second time.
+- A representative with only a mobile number asks for a code by text, mistypes the number and
+  then the code, signs in with it, and finds it will not work a second time.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import re
 import pytest
 from playwright.async_api import expect
 
-from coprod.models import Role
+from coprod.models import OutboxMessage, Role
+from coprod.services import representatives
+from coprod.services.auth import actor_for
 from tests.browser.conftest import check_a11y, visit
 from tests.conftest import PASSWORD, deliver_mail
 
@@ -157,6 +161,60 @@ async def test_representative_link_journey(page, live_server, world, mailbox):
     await visit(page, link, status=410)
     await expect(page.get_by_role("heading", level=1)).to_have_text("This link has expired")
     await expect(page.get_by_role("link", name="Get a new sign-in link")).to_be_visible()
+
+
+async def test_representative_code_journey(page, live_server, world):
+    org = await world.org()
+    lead = await world.user(org, "lead@northshire.example", Role.INVOLVEMENT_LEAD)
+    await representatives.create(
+        await actor_for(lead, org.id),
+        {
+            "full_name": "Rita Text",
+            "representative_type": "patient",
+            "mobile": "07700 900123",
+            "contact_channels": ["text"],
+            "payment_preference": "paid",
+        },
+    )
+
+    await visit(page, "/sign-in")
+    await page.get_by_role("link", name="sign in with a code sent to your mobile").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Sign in with a code sent to your mobile"
+    )
+    await check_a11y(page)
+    await page.get_by_label("Mobile number").fill("01632 960 001")
+    await page.get_by_role("button", name="Send me a code").click()
+    await expect(page.locator("#mobile-error")).to_contain_text(
+        "Enter a mobile number in the correct format"
+    )
+    await check_a11y(page)
+    await page.get_by_label("Mobile number").fill("07700 900123")
+    await page.get_by_role("button", name="Send me a code").click()
+    await expect(page).to_have_url(re.compile(r"/sign-in/code/[\w-]+$"))
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Enter your code")
+    await check_a11y(page)
+    entry = page.url
+
+    assert await deliver_mail() == 1  # printed by the worker, as no Notify key is set
+    row = await OutboxMessage.get(notification="sign_in_code")
+    found = re.search(r"\b\d{6}\b", row.text_body)
+    assert found, row.text_body
+    code = found.group(0)
+
+    await page.get_by_label("Code").fill("000000" if code != "000000" else "111111")
+    await page.get_by_role("button", name="Sign in", exact=True).click()
+    await expect(page.locator("#code-error")).to_contain_text("The code is not right")
+    await check_a11y(page)
+    await page.get_by_label("Code").fill(code)
+    await page.get_by_role("button", name="Sign in", exact=True).click()
+    await expect(page).to_have_url(f"{live_server.url}/")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Rita Text")
+    await check_a11y(page)
+
+    await visit(page, entry, status=410)
+    await expect(page.get_by_role("heading", level=1)).to_have_text("This code has stopped working")
+    await check_a11y(page)
 
 
 async def test_missing_page(page, live_server):

@@ -24,7 +24,9 @@ from coprod.models import (
     BookingStatus,
     Mode,
     MoneyState,
+    ReceivedText,
     Role,
+    TextOutcome,
     WellbeingOutcome,
 )
 from coprod.services import (
@@ -36,6 +38,7 @@ from coprod.services import (
     contact,
     earnings,
     reminders,
+    text_replies,
 )
 from coprod.services.actor import Actor
 from coprod.templating import money_news
@@ -518,18 +521,47 @@ async def reset_my_calendar_feed(request: Request, actor: Actor, body: NoBody) -
 # ---------------------------------------------------------------------------- call list
 
 
+class ReceivedTextReply(Reply):
+    id: int
+    from_number: str = Field(description="As Notify gives it: 447700900123")
+    message: str
+    received_at: DateTime
+    outcome: TextOutcome = Field(
+        description="answered; unclear (we could not read it); shared_number (several people "
+        "have the number, so it is not guessed whose); nothing_open (no invitation by text open "
+        "to answer); unknown_number"
+    )
+    problem: str | None = Field(description="Why it could not be read, for unclear")
+    dealt_with_at: DateTime | None = Field(description="When the lead said they had phoned")
+
+
+def _received_text(t: ReceivedText) -> ReceivedTextReply:
+    return ReceivedTextReply(
+        id=t.id,
+        from_number=t.from_number,
+        message=t.message,
+        received_at=t.received_at,
+        outcome=t.outcome,
+        problem=t.problem,
+        dealt_with_at=t.dealt_with_at,
+    )
+
+
 class ToCallReply(Reply):
-    representative_id: int
-    name: str
+    representative_id: int | None = Field(
+        description="Null for a text from a number several people share (see name)"
+    )
+    name: str = Field(description="Who to phone; for a shared number, each who shares it")
     phone: str | None
     reason: str = Field(
-        description="Why we do not write to them, e.g. 'has not agreed to be contacted'; for a "
-        "message, what failed, e.g. 'Text to 07700 900123 not delivered: the number may be wrong'"
+        description="Why we do not write to them, e.g. 'has not agreed to be contacted'; for "
+        "a text, why it could not be recorded as their answer; for a message, what failed, e.g. "
+        "'Text to 07700 900123 not delivered: the number may be wrong'"
     )
-    about: Literal["message", "booking", "invitation", "payment"] = Field(
-        description="What the call is about: a message of ours that did not reach them, a coming "
-        "booking, an unanswered invitation, or their money (a payment held, returned by their "
-        "bank, or reversed)"
+    about: Literal["booking", "invitation", "payment", "text", "message"] = Field(
+        description="What the call is about: a coming booking, an unanswered invitation, "
+        "their money (a payment held, returned by their bank, or reversed), a text they sent, "
+        "or a message of ours that did not reach them"
     )
     activity_id: int | None = Field(description="The activity, for a booking or invitation")
     title: str | None
@@ -540,26 +572,29 @@ class ToCallReply(Reply):
     claim_id: int | None = Field(description="The claim whose money they need to hear about")
     money: MoneyState | None = Field(description="Where that claim's money is")
     money_news: str | None = Field(description="What to tell them, in their words")
+    text: ReceivedTextReply | None = Field(description="The text they sent, for a text")
     message_id: int | None = Field(
         description="The message that did not arrive: say you phoned them with "
         "POST /representatives/{id}/messages/{message_id}/follow-up"
     )
 
 
+def _about(c: reminders.ToCall) -> Literal["booking", "invitation", "payment", "text", "message"]:
+    if c.text:
+        return "text"
+    if c.message:
+        return "message"
+    return "booking" if c.booking else ("invitation" if c.invitation else "payment")
+
+
 def _to_call(c: reminders.ToCall) -> ToCallReply:
-    activity, claim = c.activity, c.claim
+    activity, claim, rep = c.activity, c.claim, c.representative
     return ToCallReply(
-        representative_id=c.representative.id,
-        name=c.representative.full_name,
-        phone=c.representative.phone or c.representative.mobile,
+        representative_id=rep.id if rep else None,
+        name=c.name,
+        phone=(rep.phone or rep.mobile) if rep else c.text.from_number if c.text else None,
         reason=c.reason,
-        about=(
-            "message"
-            if c.message
-            else "booking"
-            if c.booking
-            else ("invitation" if c.invitation else "payment")
-        ),
+        about=_about(c),
         activity_id=activity.id if activity else None,
         title=activity.title if activity else None,
         booking_id=c.booking.id if c.booking else None,
@@ -569,6 +604,7 @@ def _to_call(c: reminders.ToCall) -> ToCallReply:
         claim_id=claim.id if claim else None,
         money=claim.money if claim else None,
         money_news=money_news(claim) if claim else None,
+        text=_received_text(c.text) if c.text else None,
         message_id=c.message.id if c.message else None,
     )
 
@@ -587,3 +623,19 @@ def _to_call(c: reminders.ToCall) -> ToCallReply:
 async def call_list(request: Request, actor: Actor, query: Paging) -> Page[ToCallReply]:
     calls, cursor = list_page(await reminders.call_list(actor), query)
     return Page(items=[_to_call(c) for c in calls], next_cursor=cursor)
+
+
+@api.operation(
+    "POST",
+    "/received-texts/{id:int}/dealt-with",
+    summary="Say you have phoned about a text on the call list: it leaves the list. Doing it "
+    "again changes nothing",
+    tag=BOOKINGS,
+    roles=LEADS,
+    body=NoBody,
+    reply=ReceivedTextReply,
+)
+async def received_text_dealt_with(
+    request: Request, actor: Actor, id: int, body: NoBody
+) -> ReceivedTextReply:
+    return _received_text(await text_replies.dealt_with(actor, id))

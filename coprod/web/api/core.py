@@ -58,7 +58,9 @@ class OrganisationDetail(OrganisationReply):
 
 class Me(Reply):
     id: int
-    email: str
+    email: str | None = Field(
+        description="None for a representative who signs in with a code sent to their mobile"
+    )
     full_name: str
     phone: str | None = Field(
         description="Staff's number, given to representatives so they can phone rather than write"

@@ -1,63 +1,26 @@
-"""API operations for messages: GOV.UK Notify's delivery callback, a representative's messages
-as their lead sees them, following up one that did not arrive, printing one as a letter, and
-letters to transcribe into Braille or audio."""
+"""API operations for messages: a representative's messages as their lead sees them, following
+up one that did not arrive, printing one as a letter, and letters to transcribe into Braille or
+audio. Notify's delivery callback, which keeps their status, is in notify.py."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Literal
 
 from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from coprod.config import get_settings
 from coprod.domain.notifications import KINDS
 from coprod.models import OutboxMessage, Role, TranscriptionTask
-from coprod.security import signatures_match
 from coprod.services import access, arrangements, messages
 from coprod.services.actor import Actor
 from coprod.web.api.paging import keyset_page
-from coprod.web.api.registry import api, error
+from coprod.web.api.registry import api
 from coprod.web.api.schema import Body, DateTime, NoBody, Page, Paging, Reply
 
 MESSAGES = "messages"
 LEADS = (Role.INVOLVEMENT_LEAD,)
-
-
-class CallbackReceived(Reply):
-    received: str = Field(description="What became of the callback")
-
-
-def _bearer_is_ours(request: Request) -> bool:
-    """Notify sends the token set for the callback as `Authorization: Bearer <token>`. With no
-    token configured nothing is accepted: an open callback would let anyone mark messages."""
-    token = get_settings().notify_callback_token
-    scheme, _, sent = request.headers.get("authorization", "").partition(" ")
-    return bool(token) and scheme.lower() == "bearer" and signatures_match(sent.strip(), token)
-
-
-@api.operation(
-    "POST",
-    "/notify/delivery",
-    summary="GOV.UK Notify's delivery-status callback (and its returned-letter callback): "
-    "updates the message's status. Authenticated with the callback's bearer token; a status "
-    "that is final is never moved back by a replayed or late callback.",
-    tag=MESSAGES,
-    public=True,
-    reply=CallbackReceived,
-)
-async def notify_delivery(request: Request, actor: Actor | None) -> Response | CallbackReceived:
-    if not _bearer_is_ours(request):
-        return error(401, "Send the callback's bearer token in the Authorization header")
-    try:
-        payload = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return error(422, "The request body must be valid JSON")
-    if not isinstance(payload, dict):
-        return error(422, "The request body must be a JSON object")
-    return CallbackReceived(received=await messages.record_delivery(payload))
 
 
 # ---------------------------------------------------------------------------- a person's messages

@@ -106,7 +106,7 @@ def _person(member: NetworkMember) -> NetworkPersonReply:
         id=member.id,
         network_id=member.network_id,
         name=member.user.full_name,
-        email=member.user.email,
+        email=member.user.work_email,
         role=member.role,
     )
 

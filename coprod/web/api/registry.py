@@ -64,6 +64,9 @@ class Operation:
     session_only: bool
     content_type: str = "application/json"
     description: str = ""
+    # For a public operation another service calls (GOV.UK Notify's callbacks): whether the
+    # request carries that service's credentials, checked before the body is read.
+    guard: Callable[[Request], bool] | None = None
     adapter: TypeAdapter[Any] | None = field(default=None, repr=False)
 
 
@@ -89,6 +92,7 @@ class Api:
         session_only: bool = False,
         content_type: str = "application/json",
         description: str = "",
+        guard: Callable[[Request], bool] | None = None,
     ) -> Callable[[ApiHandler], ApiHandler]:
         """Declare an operation. The handler gets `body` (an instance of `body`) and `query`
         (of `query`) as keyword arguments when those are declared, and the path's ids. It
@@ -113,6 +117,7 @@ class Api:
                     session_only=session_only,
                     content_type=content_type,
                     description=description,
+                    guard=guard,
                     adapter=TypeAdapter(reply) if reply is not None else None,
                 )
             )
@@ -153,6 +158,10 @@ class Api:
                 return error(403, "Send the X-CSRF-Token header with requests made in a browser")
             if op.roles and not actor.has(*op.roles):
                 return error(403, "You do not have a role that can do this")
+        if op.guard is not None and not op.guard(request):
+            return error(
+                401, "Send the bearer token this service was given in the Authorization header"
+            )
         kwargs: dict[str, Any] = dict(request.path_params)
         try:
             if op.query is not None:
@@ -213,8 +222,8 @@ class Api:
         refs, defs = models_json_schema(models, ref_template=REF)
         paths: dict[str, dict[str, Any]] = {}
         for op in self.operations:
-            paths.setdefault(op.path.replace(":int}", "}"), {})[op.method.lower()] = (
-                self._entry(op, refs, defs.get("$defs", {}))
+            paths.setdefault(op.path.replace(":int}", "}"), {})[op.method.lower()] = self._entry(
+                op, refs, defs.get("$defs", {})
             )
         return {
             "openapi": "3.1.0",
@@ -245,7 +254,9 @@ class Api:
         responses: dict[str, Any] = {str(op.status): {"description": "Success", "content": success}}
         errors = {"application/json": {"schema": refs[Errors, "serialization"]}}
         for status, description in ERROR_STATUSES.items():
-            if (op.public and status in (401, 403)) or (op.body is None and status == 415):
+            if (op.public and status == 403) or (op.body is None and status == 415):
+                continue
+            if op.public and status == 401 and op.guard is None:
                 continue
             responses[str(status)] = {"description": description, "content": errors}
         entry: dict[str, Any] = {

@@ -1,4 +1,5 @@
-"""Sign in (password or emailed link), sign out, password reset, choosing an organisation."""
+"""Sign in (password, emailed link or texted code), sign out, password reset, choosing an
+organisation."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from coprod.config import get_settings
+from coprod.errors import NotFound
 from coprod.models import LinkPurpose, Organisation, User
-from coprod.services import auth
+from coprod.services import auth, sign_in_codes
 from coprod.services.actor import Actor
 from coprod.validation import Checker, ValidationFailed
 from coprod.web.guards import checked_form, form_values, public_form, signed_in
@@ -37,7 +39,13 @@ async def _signed_in_response(user: User, next_url: str) -> Response:
 
 
 def _throttled(
-    request: Request, template: str, form: dict[str, str], exc: auth.Throttled, message: str
+    request: Request,
+    template: str,
+    form: dict[str, str],
+    exc: auth.Throttled,
+    message: str,
+    field: str = "email",
+    context: dict[str, object] | None = None,
 ) -> Response:
     seconds = math.ceil(exc.wait.total_seconds())
     minutes = math.ceil(seconds / 60)
@@ -45,9 +53,9 @@ def _throttled(
     response = page(
         request,
         template,
-        {"form": form},
+        {**(context or {}), "form": form},
         status_code=429,
-        errors=ValidationFailed.one("email", message.format(wait=wait)),
+        errors=ValidationFailed.one(field, message.format(wait=wait)),
     )
     response.headers["Retry-After"] = str(seconds)
     return response
@@ -56,15 +64,16 @@ def _throttled(
 @public_form
 async def sign_in(request: Request) -> Response:
     next_url = request.query_params.get("next", "/")
+    codes = get_settings().uses("text")
     if request.method == "GET":
-        return page(request, "auth/sign_in.html", {"next": next_url})
+        return page(request, "auth/sign_in.html", {"next": next_url, "codes": codes})
     form = form_values(await request.form())
     checker = Checker(form)
     email = checker.email("email")
     password = checker.raw("password")
     if not password:
         checker.fail("password", "Enter your password")
-    context = {"form": {"email": email}, "next": next_url}
+    context = {"form": {"email": email}, "next": next_url, "codes": codes}
     try:
         checker.done()
         user = await auth.sign_in_with_password(email, password, client_address(request))
@@ -75,7 +84,9 @@ async def sign_in(request: Request) -> Response:
             "You have tried to sign in too many times. Wait {wait}, then try again, "
             "or get a sign-in link by email instead."
         )
-        return _throttled(request, "auth/sign_in.html", {"email": email}, exc, message)
+        return _throttled(
+            request, "auth/sign_in.html", {"email": email}, exc, message, context=context
+        )
     except auth.SignInFailed:
         error = ValidationFailed.one("email", "Your email address or password is not right")
         return page(request, "auth/sign_in.html", context, status_code=422, errors=error)
@@ -126,6 +137,59 @@ async def use_link(request: Request) -> Response:
         user = await auth.use_link(token, LinkPurpose.SIGN_IN)
     except auth.SignInFailed:
         return page(request, "auth/use_link.html", {"usable": False}, status_code=410)
+    return await _signed_in_response(user, "/")
+
+
+def _codes_in_use() -> None:
+    # An installation that sends no texts has no codes to offer.
+    if not get_settings().uses("text"):
+        raise NotFound
+
+
+@public_form
+async def request_code(request: Request) -> Response:
+    _codes_in_use()
+    template = "auth/request_code.html"
+    if request.method == "GET":
+        return page(request, template)
+    form = form_values(await request.form())
+    mobile = str(form.get("mobile", "")).strip()
+    try:
+        challenge = await sign_in_codes.send_code(mobile, client_address(request))
+    except ValidationFailed as exc:
+        return page(request, template, {"form": {"mobile": mobile}}, status_code=422, errors=exc)
+    except auth.Throttled as exc:
+        message = "You have asked for too many codes. Wait {wait}, then try again."
+        return _throttled(request, template, {"mobile": mobile}, exc, message, field="mobile")
+    return redirect(f"/sign-in/code/{challenge}")
+
+
+@public_form
+async def enter_code(request: Request) -> Response:
+    """The same page, and the same answers, whether or not the number had an account."""
+    _codes_in_use()
+    challenge = request.path_params["token"]
+    template = "auth/enter_code.html"
+    context = {"usable": True, "minutes": get_settings().sign_in_code_minutes}
+    stopped = {**context, "usable": False}
+    if request.method == "GET":
+        usable = await sign_in_codes.code_is_usable(challenge)
+        return page(
+            request, template, context if usable else stopped, status_code=200 if usable else 410
+        )
+    form = form_values(await request.form())
+    try:
+        user = await sign_in_codes.use_code(challenge, str(form.get("code", "")))
+    except ValidationFailed as exc:
+        return page(request, template, context, status_code=422, errors=exc)
+    except sign_in_codes.WrongCode as exc:
+        if exc.tries_left == 0:
+            return page(request, template, {**stopped, "tries_spent": True}, status_code=410)
+        times = "1 more time" if exc.tries_left == 1 else f"{exc.tries_left} more times"
+        error = ValidationFailed.one("code", f"The code is not right. You can try {times}")
+        return page(request, template, context, status_code=422, errors=error)
+    except auth.SignInFailed:
+        return page(request, template, stopped, status_code=410)
     return await _signed_in_response(user, "/")
 
 
@@ -197,6 +261,8 @@ routes = [
     Route("/sign-in/link", request_link, methods=["GET", "POST"]),
     Route("/sign-in/check-email", check_email, methods=["GET"]),
     Route("/sign-in/link/{token}", use_link, methods=["GET", "POST"]),
+    Route("/sign-in/code", request_code, methods=["GET", "POST"]),
+    Route("/sign-in/code/{token}", enter_code, methods=["GET", "POST"]),
     Route("/password-reset", request_reset, methods=["GET", "POST"]),
     Route("/password-reset/{token}", choose_password, methods=["GET", "POST"]),
     Route("/sign-out", sign_out, methods=["POST"]),

@@ -23,6 +23,7 @@ from coprod.services import (
     bookings,
     contact,
     reminders,
+    text_replies,
 )
 from coprod.services.actor import Actor
 from coprod.services.calendar_feed import feed_by_token, reset_calendar_token
@@ -147,6 +148,12 @@ async def call_list(request: Request, actor: Actor) -> Response:
 
 
 @signed_in(Role.INVOLVEMENT_LEAD)
+async def text_dealt_with(request: Request, actor: Actor) -> Response:
+    await text_replies.dealt_with(actor, request.path_params["id"])
+    return redirect("/call-list")
+
+
+@signed_in(Role.INVOLVEMENT_LEAD)
 async def overdue(request: Request, actor: Actor) -> Response:
     items = await paged(request, arrangements.overdue_query(actor))
     letters = await paged(request, arrangements.transcriptions_query(actor), param="letters")
@@ -242,6 +249,7 @@ routes = [
     Route("/arrangements/{id:int}/tick", arrangement_tick, methods=["POST"]),
     Route("/arrangements/overdue", overdue, methods=["GET"]),
     Route("/call-list", call_list, methods=["GET"]),
+    Route("/call-list/texts/{id:int}/dealt-with", text_dealt_with, methods=["POST"]),
     Route("/contracts/{id:int}/book-catch-up", book_catch_up, methods=["GET", "POST"]),
     Route("/my/bookings", my_bookings, methods=["GET"]),
     Route("/my/calendar", my_calendar, methods=["GET", "POST"]),

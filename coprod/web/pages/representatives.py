@@ -41,6 +41,13 @@ MULTI_FIELDS = ("formats", "preferred_modes", "unavailable", "team_ids")
 LABELS: dict[str, dict[str, str]] = {
     "type": {"patient": "Patient", "carer": "Carer", "both": "Patient and carer"},
     "channel": {"email": "Email", "phone": "Phone call", "text": "Text message", "post": "Post"},
+    # As the ways read in a sentence, in the person's order: "Text message first, then email".
+    "channel_in_order": {
+        "email": "email",
+        "phone": "a phone call",
+        "text": "text message",
+        "post": "post",
+    },
     "format": {
         "braille": "Braille",
         "audio": "Audio",

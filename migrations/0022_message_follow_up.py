@@ -9,7 +9,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0019_channels')]
+    dependencies = [('models', '0021_sign_in_codes')]
 
     initial = False
 
