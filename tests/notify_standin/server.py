@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -25,6 +23,7 @@ from tests.notify_standin.wire import (
     is_uuid,
     validation_error,
 )
+from tests.standin_http import StandInHandler
 
 RATE_LIMIT_MESSAGE = "Exceeded rate limit for key type LIVE of 3000 requests per 60 seconds"
 # What Notify (or the load balancer in front of it) answers when it fails, by status.
@@ -39,49 +38,22 @@ DAILY_LIMIT_MESSAGE = "Exceeded send limits ({kind}: {limit}) for today"
 GATEWAY_PAGE = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
 
 
+class _Handler(StandInHandler):
+    server_version = "notify-standin/1.0"
+
+    def serve(self, method: str, body: bytes, headers: dict[str, str]) -> None:
+        reply, delay = self.owner.handle(method, self.path, headers, body)
+        if delay:
+            self.owner._stall(delay)
+        payload = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
+        self.write(reply.status, payload, {"Content-Type": reply.content_type})
+
+
 class NotifyStandIn(CallbacksMixin):
     """GOV.UK Notify's API v2 on a local port; see the package's docstring for what it covers."""
 
-    # ------------------------------------------------------------------ lifecycle
-
-    def start(self) -> NotifyStandIn:
-        standin = self
-
-        class Handler(_Handler):
-            owner = standin
-
-        server = ThreadingHTTPServer((self.host, 0), Handler)
-        # A hung request must not keep the test process alive or block stop().
-        server.daemon_threads = True
-        server.block_on_close = False
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.release_hangs()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> NotifyStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def wait_idle(self, timeout: float = 10.0) -> None:
-        """Wait until no request is being handled (e.g. a hung one has finished its work)."""
-        with self._idle:
-            if not self._idle.wait_for(lambda: self._busy == 0, timeout=timeout):
-                raise TimeoutError("the Notify stand-in is still handling a request")
+    name = "Notify"
+    handler = _Handler
 
     def env(self) -> dict[str, str]:
         """The settings that point Coprod at this stand-in, as environment variables."""
@@ -94,6 +66,9 @@ class NotifyStandIn(CallbacksMixin):
         }
 
     # ------------------------------------------------------------------ faults
+
+    def make_fault(self, path_prefix: str, method: str | None, times: int, **how: Any) -> Fault:
+        return Fault(path_prefix, method, times, **how)
 
     def fail_next(
         self,
@@ -111,57 +86,9 @@ class NotifyStandIn(CallbacksMixin):
         502 and 503 the load balancer's HTML page (the client then says "Request failed").
         """
         with self._lock:
-            self._faults.append(Fault(path_prefix, method, times, status=status, error=error))
-
-    def hang_next(
-        self,
-        path_prefix: str,
-        seconds: float,
-        times: int = 1,
-        *,
-        method: str | None = None,
-        lose_reply: bool = True,
-    ) -> None:
-        """Stall the next `times` matching requests for `seconds` (or until `release_hangs`).
-
-        With `lose_reply` (the default) Notify does the work first and only the reply is late:
-        past the client's timeout, the notification exists but the sender never learns its id,
-        and must look it up by reference before sending again. Otherwise the request is held
-        before Notify sees it, then handled as normal: a slow reply.
-        """
-        with self._lock:
             self._faults.append(
-                Fault(path_prefix, method, times, hang_seconds=seconds, lose_reply=lose_reply)
+                self.make_fault(path_prefix, method, times, status=status, error=error)
             )
-
-    def release_hangs(self) -> None:
-        with self._lock:
-            gates = list(self._hang_gates)
-        for gate in gates:
-            gate.set()
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-        self.release_hangs()
-
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.matches(method, path):
-                    fault.remaining -= 1
-                    return fault
-        return None
-
-    def _stall(self, seconds: float) -> None:
-        gate = threading.Event()
-        with self._lock:
-            self._hang_gates.add(gate)
-        try:
-            gate.wait(seconds)
-        finally:
-            with self._lock:
-                self._hang_gates.discard(gate)
 
     def _fault_reply(self, fault: Fault, path: str) -> Reply:
         if fault.status in (502, 503):
@@ -174,10 +101,6 @@ class NotifyStandIn(CallbacksMixin):
         return error_reply(fault.status, fault.error or error, message)
 
     # ------------------------------------------------------------------ request handling
-
-    def requests_to(self, path: str, method: str = "POST") -> list[RequestRecord]:
-        with self._lock:
-            return [r for r in self.requests if r.path == path and r.method == method]
 
     def handle(
         self, method: str, target: str, headers: dict[str, str], body: bytes
@@ -268,49 +191,6 @@ class NotifyStandIn(CallbacksMixin):
                 "links": links,
             },
         )
-
-
-class _Handler(BaseHTTPRequestHandler):
-    owner: NotifyStandIn
-    server_version = "notify-standin/1.0"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _serve(self, method: str) -> None:
-        owner = self.owner
-        with owner._idle:
-            owner._busy += 1
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            reply, delay = owner.handle(method, self.path, headers, body)
-            if delay:
-                owner._stall(delay)
-            payload = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
-            self._write(reply.status, payload, reply.content_type)
-        finally:
-            with owner._idle:
-                owner._busy -= 1
-                owner._idle.notify_all()
-
-    def _write(self, status: int, payload: bytes, content_type: str) -> None:
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            # The client gave up (a timeout test); Notify's work is done regardless.
-            pass
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
 
 
 @contextmanager

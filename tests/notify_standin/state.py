@@ -5,8 +5,6 @@ stand-in is served."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from http.server import ThreadingHTTPServer
 
 from tests.notify_standin.wire import (
     DEFAULT_CALLBACK_TOKEN,
@@ -16,16 +14,15 @@ from tests.notify_standin.wire import (
     DEFAULT_SMS_TEMPLATE_ID,
     EMAIL_DOMAIN,
     PRECOMPILED_TEMPLATE_ID,
-    Fault,
     Notification,
-    RequestRecord,
     Template,
     api_key,
     new_id,
 )
+from tests.standin_http import HttpStandIn
 
 
-class StandInState:
+class StandInState(HttpStandIn):
     """The base of `NotifyStandIn` and of its mixins, so each of them sees the same stores; one
     lock guards them all, and every endpoint runs under it."""
 
@@ -48,7 +45,6 @@ class StandInState:
     ) -> None:
         self.service_id = service_id
         self.service_name = service_name
-        self.host = host
         # Keys: Notify's three types. "normal" is what Notify's website calls a live key.
         self._secrets = dict(DEFAULT_SECRETS)
         self.api_key = api_key("coprod_live", service_id, self._secrets["normal"])
@@ -81,16 +77,8 @@ class StandInState:
             template_id=email_template_id,
             name="Coprod email",
         )
-        self._lock = threading.RLock()
+        self._serve_from(host)
         self._last_moment = dt.datetime.min
-        # Serving and request handling (server.py).
-        self._idle = threading.Condition(self._lock)
-        self._busy = 0
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._hang_gates: set[threading.Event] = set()
-        self._faults: list[Fault] = []
-        self.requests: list[RequestRecord] = []
         # Notify's notifications, in the order made.
         self.notifications: dict[str, Notification] = {}
         # Text messages people sent to the service's number (callbacks.py).
@@ -113,12 +101,6 @@ class StandInState:
     def revoke(self, key: str) -> None:
         """Revoke one of the service's API keys: tokens it signs are then refused."""
         self._revoked.add(key[-36:])
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start() the stand-in first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     def now(self) -> dt.datetime:
         """UTC, naive as Notify keeps it, and always later than the last stamp: Notify pages

@@ -7,13 +7,12 @@ import copy
 import hmac
 import json
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.standin_http import StandInHandler
 from tests.stripe_standin.accounts import AccountsMixin
 from tests.stripe_standin.money import MoneyMixin
 from tests.stripe_standin.wire import (
@@ -30,51 +29,37 @@ from tests.stripe_standin.wire import (
 )
 
 
+class _Handler(StandInHandler):
+    server_version = "stripe-standin/1.0"
+
+    def serve(self, method: str, body: bytes, headers: dict[str, str]) -> None:
+        owner = self.owner
+        if self.path.startswith("/onboarding/") and method == "GET":
+            status, page = owner._onboarding_page(urlsplit(self.path).path)
+            self.write(status, page, {"Content-Type": "text/html; charset=utf-8"})
+            return
+        reply, delay = owner.handle(method, self.path, headers, body)
+        if delay:
+            owner._stall(delay)
+        out_headers = {
+            "Content-Type": "application/json",
+            "Request-Id": new_id("req"),
+            "Stripe-Version": headers.get("stripe-version", ""),
+            **reply.headers,
+        }
+        self.write(reply.status, json.dumps(reply.body, indent=2).encode(), out_headers)
+
+
 class StripeStandIn(AccountsMixin, MoneyMixin):
     """Stripe's API on a local port; see the package's docstring for what it covers."""
 
-    # ------------------------------------------------------------------ lifecycle
-
-    def start(self) -> StripeStandIn:
-        standin = self
-
-        class Handler(_Handler):
-            owner = standin
-
-        server = ThreadingHTTPServer((self.host, 0), Handler)
-        # A hung request must not keep the test process alive or block stop().
-        server.daemon_threads = True
-        server.block_on_close = False
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.release_hangs()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> StripeStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def wait_idle(self, timeout: float = 10.0) -> None:
-        """Wait until no request is being handled (e.g. a hung one has finished its work)."""
-        with self._idle:
-            if not self._idle.wait_for(lambda: self._busy == 0, timeout=timeout):
-                raise TimeoutError("the Stripe stand-in is still handling a request")
+    name = "Stripe"
+    handler = _Handler
 
     # ------------------------------------------------------------------ faults
+
+    def make_fault(self, path_prefix: str, method: str | None, times: int, **how: Any) -> Fault:
+        return Fault(path_prefix, method, times, **how)
 
     def fail_next(
         self,
@@ -92,63 +77,12 @@ class StripeStandIn(AccountsMixin, MoneyMixin):
         """
         with self._lock:
             self._faults.append(
-                Fault(path_prefix, method, times, status=status, should_retry=should_retry)
+                self.make_fault(
+                    path_prefix, method, times, status=status, should_retry=should_retry
+                )
             )
-
-    def hang_next(
-        self,
-        path_prefix: str,
-        seconds: float,
-        times: int = 1,
-        *,
-        method: str | None = None,
-        lose_reply: bool = True,
-    ) -> None:
-        """Stall the next `times` matching requests for `seconds` (or until `release_hangs`).
-
-        With `lose_reply` (the default) Stripe does the work first and only the reply is late:
-        the dangerous case, where the client gives up on a payment that was made. Otherwise the
-        request is held before Stripe sees it, then handled as normal.
-        """
-        with self._lock:
-            self._faults.append(
-                Fault(path_prefix, method, times, hang_seconds=seconds, lose_reply=lose_reply)
-            )
-
-    def release_hangs(self) -> None:
-        with self._lock:
-            gates = list(self._hang_gates)
-        for gate in gates:
-            gate.set()
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-        self.release_hangs()
 
     # ------------------------------------------------------------------ request handling
-
-    def requests_to(self, path: str, method: str = "POST") -> list[RequestRecord]:
-        with self._lock:
-            return [r for r in self.requests if r.path == path and r.method == method]
-
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.matches(method, path):
-                    fault.remaining -= 1
-                    return fault
-        return None
-
-    def _stall(self, seconds: float) -> None:
-        gate = threading.Event()
-        with self._lock:
-            self._hang_gates.add(gate)
-        try:
-            gate.wait(seconds)
-        finally:
-            with self._lock:
-                self._hang_gates.discard(gate)
 
     def handle(
         self, method: str, target: str, headers: dict[str, str], body: bytes
@@ -320,62 +254,6 @@ class StripeStandIn(AccountsMixin, MoneyMixin):
             ),
             save=False,
         )
-
-
-class _Handler(BaseHTTPRequestHandler):
-    owner: StripeStandIn
-    server_version = "stripe-standin/1.0"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _serve(self, method: str) -> None:
-        owner = self.owner
-        with owner._idle:
-            owner._busy += 1
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            if self.path.startswith("/onboarding/") and method == "GET":
-                status, page = owner._onboarding_page(urlsplit(self.path).path)
-                self._write(status, page, {"Content-Type": "text/html; charset=utf-8"})
-                return
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            reply, delay = owner.handle(method, self.path, headers, body)
-            if delay:
-                owner._stall(delay)
-            out_headers = {
-                "Content-Type": "application/json",
-                "Request-Id": new_id("req"),
-                "Stripe-Version": headers.get("stripe-version", ""),
-                **reply.headers,
-            }
-            self._write(reply.status, json.dumps(reply.body, indent=2).encode(), out_headers)
-        finally:
-            with owner._idle:
-                owner._busy -= 1
-                owner._idle.notify_all()
-
-    def _write(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
-        try:
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            # The client gave up (a timeout test); Stripe's work is done regardless.
-            pass
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
 
 
 @contextmanager

@@ -7,23 +7,21 @@ import asyncio
 import concurrent.futures
 import threading
 import time
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from tests.standin_http import HttpStandIn
 from tests.stripe_standin.wire import (
     DEFAULT_API_KEY,
     DEFAULT_WEBHOOK_SECRET,
     FIXTURES,
     Delivery,
-    Fault,
-    RequestRecord,
     Saved,
     load_templates,
 )
 
 
-class StandInState:
+class StandInState(HttpStandIn):
     """The base of `StripeStandIn` and of its resource mixins, so each of them sees the same
     stores; one lock guards them all, and every endpoint runs under it."""
 
@@ -35,20 +33,11 @@ class StandInState:
         host: str = "127.0.0.1",
     ) -> None:
         self.api_key = api_key
-        self.host = host
         self._templates = load_templates(fixtures)
-        self._lock = threading.RLock()
+        self._serve_from(host)
         self._clock_offset = 0.0
-        # Serving and request handling (server.py).
-        self._idle = threading.Condition(self._lock)
-        self._busy = 0
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._hang_gates: set[threading.Event] = set()
-        self._faults: list[Fault] = []
         self._saved: dict[tuple[str, str], Saved] = {}
         self._in_flight: set[tuple[str, str]] = set()
-        self.requests: list[RequestRecord] = []
         # Stripe's objects (accounts.py, money.py, events.py).
         self.accounts: dict[str, dict[str, Any]] = {}
         self.account_links: list[dict[str, Any]] = []
@@ -71,12 +60,6 @@ class StandInState:
         self._webhook_client: Any = None
         self._webhook_loop: asyncio.AbstractEventLoop | None = None
         self._background: list[threading.Thread | concurrent.futures.Future[Delivery]] = []
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start() the stand-in first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     def now(self) -> int:
         """The stand-in's time (Unix seconds): real time moved on by every `advance()`."""
