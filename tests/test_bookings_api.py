@@ -290,6 +290,8 @@ async def test_openapi_describes_the_bookings_operations(client):
         ("get", "/api/v1/representatives/{id}/calendar.ics"),
         ("post", "/api/v1/representatives/{id}/calendar-token"),
         ("get", "/api/v1/call-list"),
+        ("post", "/api/v1/received-texts/{id}/dealt-with"),
+        ("post", "/api/v1/received-texts/{id}/dealt-with"),
     }
     assert operations_tagged(doc, "bookings") == expected
     assert_described(doc, expected)
