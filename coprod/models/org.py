@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 
 from coprod.models.base import TimestampedModel
+
+if TYPE_CHECKING:
+    from coprod.models.users import User
 
 
 class Network(TimestampedModel):
@@ -77,6 +81,7 @@ class Team(TimestampedModel):
     """A team or service within an organisation, e.g. a crisis resolution team."""
 
     organisation_id: int
+    feedback_champion_id: int | None
 
     organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="teams", on_delete=fields.CASCADE
@@ -84,6 +89,11 @@ class Team(TimestampedModel):
     name = fields.CharField(max_length=200)
     # Where payroll charges the fees and expenses earned for this team.
     cost_centre = fields.CharField(max_length=20, null=True)
+    # Reads the team's new feedback, tags its themes and turns it into actions. Any member of
+    # staff in the organisation; involvement leads can always do the same.
+    feedback_champion: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="champion_of", null=True, on_delete=fields.SET_NULL
+    )
 
     class Meta:
         table = "team"
