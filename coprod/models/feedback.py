@@ -5,7 +5,7 @@ against the quality network's patient and carer standards."""
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 
@@ -98,7 +98,7 @@ class SurveyQuestion(TimestampedModel):
     kind = fields.CharEnumField(QuestionKind, max_length=8)
     prompt = fields.CharField(max_length=300)
     # CHOICE only: the choices, in order.
-    choices = fields.JSONField(null=True)
+    choices: Any = fields.JSONField(null=True)
 
     class Meta:
         table = "survey_question"
