@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from coprod.errors import Forbidden, NotFound
-from coprod.models import Contract, Representative, Role
+from coprod.models import Contract, Representative, Role, Team
 from coprod.services.actor import Actor
 
 
@@ -52,3 +52,19 @@ async def contract_for(actor: Actor, contract_id: int) -> Contract:
     if not (is_lead(actor) or is_self(actor, rep)):
         raise NotFound
     return contract
+
+
+async def team_feedback_for(actor: Actor, team_id: int) -> Team:
+    """A team whose feedback the actor may read and act on: involvement leads for every team in
+    their organisation, and each team's feedback champion for that team. Another organisation's
+    team is not found; someone else's team is forbidden."""
+    team = await Team.get_or_none(id=team_id, organisation_id=actor.organisation_id)
+    if team is None:
+        raise NotFound
+    if not may_handle_feedback(actor, team):
+        raise Forbidden
+    return team
+
+
+def may_handle_feedback(actor: Actor, team: Team) -> bool:
+    return is_lead(actor) or (actor.user is not None and team.feedback_champion_id == actor.user.id)
