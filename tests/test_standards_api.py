@@ -166,7 +166,7 @@ async def test_reporters_read_and_champions_change_only_their_own_team(make_clie
     await world.user(w.org, "rita@trust.example", Role.REPORTER)
     champion = await world.user(w.org, "chan@trust.example", Role.FINANCE_OFFICER)
     await Team.filter(id=w.team.id).update(feedback_champion_id=champion.id)
-    reporter, chan, rep = make_client(), make_client(), make_client()
+    reporter, chan = make_client(), make_client()
     await sign_in(reporter, "rita@trust.example")
     await sign_in(chan, "chan@trust.example")
 
