@@ -287,3 +287,20 @@ async def test_shares_agree_on_the_page_the_print_the_csv_and_the_json(client, w
     assert "2 representatives took part" in (await client.get(page_url(w.team, "/54"))).text
     # Text a person typed that a spreadsheet would run as a formula is neutralised.
     assert next(r for r in rows if r["number"] == "63")["note"] == "'=1+1"
+
+
+async def test_the_demo_team_has_a_review_under_way(client):
+    from coprod.demo import DEMO_MARKS, LEAD_EMAIL, seed_demo
+
+    await seed_demo()
+    team = await Team.get(name="Crisis Resolution and Home Treatment Team")
+    reviews = await StandardReview.filter(team=team)
+    assert {r.number: r.status.value for r in reviews} == {
+        n: status for n, (status, _) in DEMO_MARKS.items()
+    }
+    assert sorted(e.kind for e in await StandardEvidence.all()) == ["activity", "note"]
+    await sign_in(client, LEAD_EMAIL, "demo-password-123")
+    panel = (await client.get(page_url(team, "/54"))).text
+    assert "Interviews for a team manager" in panel and "2 representatives took part" in panel
+    # The panel was a co-decision, so it is suggested where partnership is the standard.
+    assert "Interviews for a team manager" in (await client.get(page_url(team, "/14"))).text
