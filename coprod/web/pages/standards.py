@@ -30,7 +30,7 @@ SHORT_SECTIONS = {
     "Service Provision and Structure": "Service provision",
     "Staffing and Training": "Staffing and training",
     "Assessment, Care Planning and Treatment": "Assessment and care",
-    "Patient and Family/Carer Experience": "Patient and carer experience",
+    "Patient and Family/Carer Experience": "Experience of care",
 }
 CSV_HEADER = ["number", "type", "section", "standard", "status", "note", "evidence"]
 
