@@ -30,6 +30,8 @@ async def test_a_lead_marks_a_standard_links_evidence_and_clears_it(client, worl
     assert marked.json()["status"] == "met" and marked.json()["note"] == "Every panel"
     again = await client.api("PUT", url(w.team, 54), {"status": "partly_met"})
     assert again.json()["status"] == "partly_met" and again.json()["note"] is None
+    same = await client.api("PUT", url(w.team, 54), {"status": "partly_met"})
+    assert same.status_code == 200  # no change: nothing more in the audit log
     assert await StandardReview.filter(team=w.team, number=54).count() == 1
 
     linked = await client.api(

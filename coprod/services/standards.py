@@ -133,6 +133,8 @@ async def _mark(
             )
             await audit.record(actor, "standard_review.mark", review, after=audit.snapshot(review))
             return review
+        if review.status == status and review.note == note:
+            return review  # nothing changed: nothing to save or log
         before = audit.snapshot(review)
         review.update_from_dict(
             {
