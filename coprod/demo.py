@@ -6,8 +6,19 @@ import datetime as dt
 from typing import Any
 
 from coprod import clock
-from coprod.models import Organisation, Role, Team
-from coprod.services import auth, contracts, people, representatives, wellbeing
+from coprod.domain.scheduling import LONDON
+from coprod.models import Activity, Booking, Organisation, Representative, Role, Team
+from coprod.services import (
+    activities,
+    attendance,
+    auth,
+    bookings,
+    contracts,
+    people,
+    representatives,
+    standards,
+    wellbeing,
+)
 from coprod.services.actor import Actor
 
 DEMO_PASSWORD = "demo-password-123"
@@ -76,6 +87,7 @@ async def seed_demo() -> list[str]:
     )
     lead_actor = await auth.actor_for(lead, org.id)
     teams = {t.name: t.id for t in await Team.filter(organisation=org)}
+    demo_reps = []
     for (email, name), profile in zip(REPRESENTATIVES, REPRESENTATIVE_PROFILES, strict=True):
         rep = await representatives.create(
             lead_actor,
@@ -97,6 +109,10 @@ async def seed_demo() -> list[str]:
                 "starts_on": (clock.today() - dt.timedelta(days=200)).isoformat(),
             },
         )
+        demo_reps.append(rep)
+    await _standards_review(
+        lead_actor, teams["Crisis Resolution and Home Treatment Team"], demo_reps
+    )
     phone_only = await representatives.create(
         lead_actor,
         {
@@ -152,4 +168,69 @@ async def seed_demo() -> list[str]:
         "  Maureen Fisher has no email: her lead acts for her, and phones or writes to her.",
         "  Kemi Adeyemi has no email: she hears by text, and signs in at /sign-in/code with",
         "  07700 900 123 and the code texted to her (texts are printed below).",
+        "The crisis team's standards self-review for peer review is at",
+        f"  /teams/{teams['Crisis Resolution and Home Treatment Team']}/standards",
     ]
+
+
+# The crisis team's marks against the quality network's standards, as a team part-way through
+# its self-review might have them.
+DEMO_MARKS = {
+    1: ("met", "Our leaflet was rewritten with two carers in the spring."),
+    4: ("met", None),
+    14: ("partly_met", "Representatives join the service planning group from next quarter."),
+    20: ("not_met", "Waiting times are not yet on the website."),
+    46: ("met", None),
+    47: ("partly_met", "Surveys start this month."),
+    54: ("met", "Every band 6 and above interview has a representative on the panel."),
+    63: ("not_met", None),
+    90: ("partly_met", None),
+    119: ("met", None),
+    153: ("met", None),
+    155: ("partly_met", None),
+}
+
+
+async def _standards_review(lead: Actor, team_id: int, reps: list[Representative]) -> None:
+    """A dozen standards marked for the crisis team, with an interview panel representatives
+    sat on last month as evidence for standard 54, and a note for standard 14."""
+    # A Wednesday morning: a time both demo representatives are free.
+    wednesday = clock.today() + dt.timedelta(days=7 + (2 - clock.today().weekday()) % 7)
+    ahead = dt.datetime.combine(wednesday, dt.time(10))
+    panel = await activities.create_activity(
+        lead,
+        {
+            "title": "Interviews for a team manager",
+            "kind": "interview_panel",
+            "category": "co_decision",
+            "duration_minutes": "180",
+            "capacity": "2",
+            "in_person": "true",
+            "address": "Crisis team base, 1 High Street, Northtown",
+            "team_id": str(team_id),
+            "starts_at": ahead.isoformat(),
+        },
+    )
+    booked = [await bookings.book(lead, panel, rep, "in_person") for rep in reps]
+    # The services only book ahead: the demo moves the panel to last month, once booked, so
+    # that its attendance can be recorded as though it had happened.
+    held = dt.datetime.combine(clock.today() - dt.timedelta(days=30), dt.time(10), LONDON)
+    await Activity.filter(id=panel.id).update(starts_at=held)
+    for booking in booked:
+        await Booking.filter(id=booking.id).update(
+            starts_at=held, ends_at=held + dt.timedelta(minutes=180)
+        )
+        await attendance.record_attendance(
+            lead, await Booking.get(id=booking.id), {"attended": "yes"}
+        )
+    for number, (status, note) in DEMO_MARKS.items():
+        await standards.mark(lead, team_id, number, {"status": status, "note": note or ""})
+    await standards.add_evidence(
+        lead, team_id, 54, {"kind": "activity", "activity_id": str(panel.id)}
+    )
+    await standards.add_evidence(
+        lead,
+        team_id,
+        14,
+        {"kind": "note", "note": "Two carers sat on the group that chose the new referral form."},
+    )

@@ -23,6 +23,7 @@ from coprod import clock
 from coprod.config import get_settings
 from coprod.crypto import encrypt_json
 from coprod.domain.scheduling import LONDON
+from coprod.domain.standards import EDITION
 from coprod.models import (
     AccessArrangement,
     Activity,
@@ -70,6 +71,17 @@ from coprod.models import (
     User,
     WellbeingCheck,
     WellbeingOutcome,
+)
+from coprod.models.feedback import (
+    ActionStatus,
+    Audience,
+    EvidenceKind,
+    FeedbackAction,
+    StandardEvidence,
+    StandardReview,
+    StandardStatus,
+    Survey,
+    SurveyStage,
 )
 from coprod.models.org import MembershipStatus
 from coprod.security import hash_secret, sign
@@ -659,6 +671,8 @@ async def build(n: int, *, world: Any) -> Scene:
         ]
     )
 
+    await _standards_review(org, teams[0], meetings[0], staff)
+
     mine = [b for b in bookings if b.representative_id == reps[0].id]
     coming = next(b for b in mine if b.starts_at > now)
     past = next(b for b in mine if b.status == BookingStatus.ATTENDED)
@@ -708,12 +722,61 @@ async def build(n: int, *, world: Any) -> Scene:
             "team": teams[0].id,
             "organisation": org.id,
             "received_text": received_text.id,
+            "standard": STANDARD,
         },
         tokens={
             "calendar": reps[0].calendar_token or "",
             "answer": f"answer-{n}-0",
             "tech_test": f"{coming.id}." + sign(get_settings().secret_key, "tech-test", coming.uid),
         },
+    )
+
+
+STANDARD = 14  # marked in the scene, with co-design meetings to suggest
+
+
+async def _standards_review(org: Any, team: Team, meeting: Activity, staff: User) -> None:
+    """The first team's self-review: a dozen standards marked, and evidence of every kind on
+    STANDARD (a meeting, a survey, an action and a note)."""
+    statuses = (StandardStatus.MET, StandardStatus.PARTLY_MET, StandardStatus.NOT_MET)
+    numbers = [1, 4, STANDARD, 20, 46, 47, 54, 63, 119, 153, 155, 171]
+    await StandardReview.bulk_create(
+        [
+            StandardReview(
+                organisation=org,
+                team=team,
+                edition=EDITION,
+                number=number,
+                status=statuses[i % 3],
+                note="Checked at the team meeting",
+                updated_by=staff,
+            )
+            for i, number in enumerate(numbers)
+        ]
+    )
+    review = await StandardReview.get(team=team, number=STANDARD)
+    survey = await Survey.create(
+        organisation=org,
+        team=team,
+        title="Standards scene survey",
+        audience=Audience.PATIENTS,
+        stage=SurveyStage.START,
+        link_token=f"standards-scene-{team.id}",
+    )
+    action = await FeedbackAction.create(
+        organisation=org,
+        team=team,
+        you_said="Evening meetings are hard",
+        we_did="We moved them to the afternoon",
+        status=ActionStatus.DONE,
+    )
+    await StandardEvidence.bulk_create(
+        [
+            StandardEvidence(review=review, kind=EvidenceKind.ACTIVITY, activity=meeting),
+            StandardEvidence(review=review, kind=EvidenceKind.SURVEY, survey=survey),
+            StandardEvidence(review=review, kind=EvidenceKind.ACTION, action=action),
+            StandardEvidence(review=review, kind=EvidenceKind.NOTE, note="Minutes kept"),
+        ]
     )
 
 

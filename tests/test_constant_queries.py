@@ -126,6 +126,10 @@ PAGES: dict[str, Get] = {
     "/networks": Get("staff", "/networks"),
     "/networks/{id:int}": Get("staff", "/networks/{network}"),
     "/healthz": Get("anyone", "/healthz"),
+    "/teams/{id:int}/standards": Get("staff", "/teams/{team}/standards"),
+    "/teams/{id:int}/standards/{number:int}": Get("staff", "/teams/{team}/standards/{standard}"),
+    "/teams/{id:int}/standards.csv": Get("staff", "/teams/{team}/standards.csv"),
+    "/teams/{id:int}/standards/print": Get("staff", "/teams/{team}/standards/print"),
 }
 
 A = "/api/v1"
@@ -233,6 +237,11 @@ API_READS: dict[str, Get] = {
     ),
     f"{A}/representatives/{{id:int}}/equality": Get(
         "staff", f"{A}/representatives/{{representative}}/equality"
+    ),
+    f"{A}/standards": Get("staff", f"{A}/standards"),
+    f"{A}/teams/{{id:int}}/standards": Get("staff", f"{A}/teams/{{team}}/standards"),
+    f"{A}/teams/{{id:int}}/standards/{{number:int}}": Get(
+        "staff", f"{A}/teams/{{team}}/standards/{{standard}}"
     ),
 }
 
@@ -511,6 +520,19 @@ API_WRITES: dict[str, Write] = {
     ),
     f"POST {A}/received-texts/{{id:int}}/dealt-with": Write(
         "staff", f"{A}/received-texts/{{received_text}}/dealt-with", {}
+    ),
+    f"PUT {A}/teams/{{id:int}}/standards/{{number:int}}": Write(
+        "staff", f"{A}/teams/{{team}}/standards/90", {"status": "met", "note": "Since May"}
+    ),
+    f"POST {A}/teams/{{id:int}}/standards/{{number:int}}/evidence": Write(
+        "staff",
+        f"{A}/teams/{{team}}/standards/{{standard}}/evidence",
+        {"kind": "activity", "activity_id": "{planning}"},
+        201,
+        "standard_evidence",
+    ),
+    f"DELETE {A}/teams/{{id:int}}/standards/{{number:int}}/evidence/{{evidence_id:int}}": Write(
+        "staff", f"{A}/teams/{{team}}/standards/{{standard}}/evidence/{{standard_evidence}}", None
     ),
     f"POST {A}/representatives/{{id:int}}/archive": Write(
         "staff", f"{A}/representatives/{{new_rep}}/archive", {}
