@@ -38,6 +38,7 @@ from coprod.web.pages import (
     reconciliation,
     reports,
     representatives,
+    surveys,
 )
 from coprod.web.render import page, problem, wants_json
 
@@ -110,6 +111,7 @@ def routes() -> list[Any]:
         *reconciliation.routes,
         *reports.routes,
         *networks.routes,
+        *surveys.routes,
         *api.routes(),
         Route("/healthz", healthz, methods=["GET"]),
         Mount(
