@@ -30,6 +30,7 @@ from coprod.models import Team
 from coprod.models.feedback import (
     Audience,
     JourneyStage,
+    QuestionKind,
     ResponseSource,
     Survey,
     SurveyAnswer,
@@ -154,7 +155,7 @@ async def create_survey(actor: Actor, data: Mapping[str, Any]) -> Survey:
                 await SurveyQuestion.create(
                     survey=survey,
                     position=position,
-                    kind=spec.kind,
+                    kind=QuestionKind(spec.kind),
                     prompt=spec.prompt,
                     choices=list(spec.choices) or None,
                 )
@@ -217,7 +218,7 @@ async def add_question(actor: Actor, survey: Survey, data: Mapping[str, Any]) ->
         question = await SurveyQuestion.create(
             survey_id=survey.id,
             position=count + 1,
-            kind=spec.kind,
+            kind=QuestionKind(spec.kind),
             prompt=spec.prompt,
             choices=list(spec.choices) or None,
         )
@@ -242,7 +243,7 @@ async def change_question(
     async with in_transaction():
         _draft_only(await Survey.select_for_update().get(id=question.survey_id))
         before = audit.snapshot(question)
-        question.kind = spec.kind  # type: ignore[assignment]
+        question.kind = QuestionKind(spec.kind)
         question.prompt = spec.prompt
         question.choices = list(spec.choices) or None
         await question.save(update_fields=["kind", "prompt", "choices"])
