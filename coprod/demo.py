@@ -7,7 +7,7 @@ from typing import Any
 
 from coprod import clock
 from coprod.models import Organisation, Role, Team
-from coprod.services import auth, contracts, people, representatives, wellbeing
+from coprod.services import auth, contracts, people, representatives, surveys, wellbeing
 from coprod.services.actor import Actor
 
 DEMO_PASSWORD = "demo-password-123"
@@ -141,6 +141,7 @@ async def seed_demo() -> list[str]:
             "starts_on": (clock.today() - dt.timedelta(days=200)).isoformat(),
         },
     )
+    await seed_feedback(lead_actor, teams["Crisis Resolution and Home Treatment Team"])
     return [
         f"Demo organisation: {DEMO_ORG}",
         f"Staff sign in at /sign-in with password {DEMO_PASSWORD!r}:",
@@ -152,4 +153,49 @@ async def seed_demo() -> list[str]:
         "  Maureen Fisher has no email: her lead acts for her, and phones or writes to her.",
         "  Kemi Adeyemi has no email: she hears by text, and signs in at /sign-in/code with",
         "  07700 900 123 and the code texted to her (texts are printed below).",
+        "Feedback: /feedback shows the crisis team's answers towards its targets; its patient",
+        "  and carer surveys are open (see /surveys for their posters and paper forms).",
     ]
+
+
+# A dozen answers, as a team might have a month into its review period: (survey, stage,
+# first score, a choice, own words, on paper).
+DEMO_ANSWERS: list[tuple[str, str, str, str, str, bool]] = [
+    ("patients_start", "", "5", "Yes", "The nurse rang back when she said she would.", False),
+    ("patients_start", "", "4", "Yes", "", False),
+    ("patients_start", "", "2", "Not sure", "Nobody told me when the next visit was.", True),
+    ("patients_start", "", "4", "Yes", "", False),
+    ("patients_start", "", "3", "No", "Evening visits are hard with work.", True),
+    ("patients_start", "", "5", "Yes", "Kind and calm.", False),
+    ("patients_start", "", "4", "Yes", "", True),
+    ("carers", "start", "4", "Yes", "Please tell me who to ring at night.", False),
+    ("carers", "end", "3", "Not sure", "", True),
+    ("carers", "end", "5", "Yes", "You asked how I was. That helped.", False),
+    ("carers", "", "2", "No", "I did not know what the medication was for.", False),
+    ("carers", "start", "4", "Yes", "", True),
+]
+
+
+async def seed_feedback(lead: Actor, team_id: int) -> None:
+    """An open patient survey and an open carer survey for one team, with a dozen answers
+    (some typed in from paper), so the feedback pages show progress towards the targets."""
+    made = {}
+    for key in ("patients_start", "carers"):
+        survey = await surveys.create_survey(lead, {"team_id": str(team_id), "template": key})
+        made[key] = await surveys.open_survey(lead, survey)
+    for key, stage, score, choice, words, on_paper in DEMO_ANSWERS:
+        survey = made[key]
+        questions = await surveys.questions_of(survey)
+        by_kind = {q.kind.value: q for q in reversed(questions)}
+        data = {
+            f"q{questions[0].id}": score,
+            f"q{questions[1].id}": choice,
+            "stage": stage,
+        }
+        if words:
+            data[f"q{by_kind['text'].id}"] = words
+        if on_paper:
+            paper_day = clock.today() - dt.timedelta(days=3)
+            await surveys.add_paper_answer(lead, survey, data | {"received_on": paper_day})
+        else:
+            await surveys.answer(survey.link_token, data)

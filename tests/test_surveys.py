@@ -557,3 +557,20 @@ async def test_the_public_form_and_the_easy_read_print_read_at_about_age_nine(
         assert grade <= 5, (key, grade)
     thanks = await make_client().get(f"/s/{survey.link_token}/thanks")
     assert textstat.flesch_kincaid_grade(visible_text(thanks.text)) <= 5
+
+
+# ---------------------------------------------------------------------------- demo
+
+
+async def test_the_demo_shows_progress_towards_the_targets(client):
+    from coprod.demo import DEMO_ANSWERS, LEAD_EMAIL, seed_demo
+
+    await seed_demo()
+    await sign_in(client, LEAD_EMAIL, "demo-password-123")
+    overview = await client.get("/feedback")
+    assert overview.status_code == 200
+    team = await Team.get(name="Crisis Resolution and Home Treatment Team")
+    patients = sum(1 for a in DEMO_ANSWERS if a[0] == "patients_start")
+    assert f'id="patients-{team.id}">{patients} of 10' in overview.text
+    assert await SurveyResponse.filter(source="paper").count() == sum(a[5] for a in DEMO_ANSWERS)
+    assert (await client.get("/surveys")).text.count('href="/surveys/') >= 2
