@@ -521,7 +521,9 @@ async def test_the_qr_code_is_an_svg_of_the_surveys_public_link(client, world):
     assert got == want
     poster = await client.get(f"/surveys/{survey.id}/poster")
     assert url in poster.text and "<svg" in poster.text
-    assert 'role="img"' in poster.text and "QR code" in poster.text
+    assert f"<title>QR code. Scan it with your phone's camera to open the survey at {url}" in (
+        html.unescape(poster.text)
+    )
 
 
 @pytest.mark.parametrize("kind", ["standard", "large-print", "easy-read"])

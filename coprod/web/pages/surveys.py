@@ -43,10 +43,14 @@ def staff_page(handler: ActorHandler) -> Handler:
 
 
 def qr_svg(url: str, *, scale: int = 4) -> str:
-    """The QR code for `url` as inline SVG, drawn here (no outside service sees the link)."""
+    """The QR code for `url` as inline SVG, drawn here (no outside service sees the link). Its
+    title is its text alternative, and says where it leads."""
     return str(
         segno.make(url, error="m", micro=False).svg_inline(
-            scale=scale, title="QR code for the survey's web link", dark="#000000", light="#ffffff"
+            scale=scale,
+            title=f"QR code. Scan it with your phone's camera to open the survey at {url}",
+            dark="#000000",
+            light="#ffffff",
         )
     )
 
