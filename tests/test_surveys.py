@@ -371,6 +371,8 @@ async def test_results_hide_small_counts_and_what_the_total_would_give_away(
         assert api["shown"] is False and all(q["rows"] == [] for q in api["questions"])
         return
     assert counts_in(page.text, "rows-2") == expected
+    # A question nobody answered shows its zeros: no one can be picked out of none.
+    assert counts_in(page.text, "rows-3") == {"Yes": "0", "No": "0", "Not sure": "0"}
     by_api = {r["label"]: r["count"] for r in api["questions"][1]["rows"]}
     assert by_api == {k: (None if v.startswith("fewer") else int(v)) for k, v in expected.items()}
 

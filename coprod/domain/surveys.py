@@ -351,7 +351,7 @@ def summarise(
         answered = suppress(len(given))
         if q.kind == "text":
             texts = [(a.text or "", a.source) for a in given if a.text]
-            results.append(QuestionResult(q, answered, texts=texts if answered else []))
+            results.append(QuestionResult(q, answered, texts=texts if answered is not None else []))
             continue
         if q.kind == "choice":
             labels = {c: c for c in q.choices}
@@ -359,7 +359,10 @@ def summarise(
         else:
             labels = {str(n): f"{n}: {RATING_LABELS[n]}" for n in RATING_LABELS}
             counts = Counter(str(a.rating) for a in given)
-        rows = _rows(counts, labels) if answered else [Row(labels[k], None) for k in labels]
+        if answered is None:  # every count would be smaller still
+            rows = [Row(labels[k], None) for k in labels]
+        else:
+            rows = _rows(counts, labels)
         average = None
         if q.kind == "rating" and answered and all(r.count is not None for r in rows):
             average = round(sum(a.rating or 0 for a in given) / len(given), 1)
