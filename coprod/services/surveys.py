@@ -442,19 +442,6 @@ def team_feedback_for_checked(actor: Actor, survey: Survey) -> None:
         raise Forbidden
 
 
-async def contact_details(actor: Actor, response: SurveyResponse) -> dict[str, str] | None:
-    """The contact details a person chose to leave, decrypted for staff who handle the team's
-    feedback; each look is audited."""
-    survey = await Survey.get(id=response.survey_id).prefetch_related("team")
-    team_feedback_for_checked(actor, survey)
-    if response.contact_encrypted is None:
-        return None
-    details = crypto.decrypt_json(response.contact_encrypted)
-    async with in_transaction():
-        await audit.record(actor, "survey.contact_details.view", response)
-    return {k: str(v) for k, v in details.items()}
-
-
 async def responses_of(
     actor: Actor, survey: Survey, responses: Sequence[SurveyResponse], *, with_contact: bool
 ) -> dict[int, dict[str, str]]:

@@ -426,7 +426,7 @@ async def thanks(request: Request) -> Response:
         survey = await surveys.survey_by_token(request.path_params["token"])
     except NotFound:
         return page(request, "feedback/not_open.html", status_code=404)
-    if survey.status == SurveyStatus.DRAFT:
+    if survey.status != SurveyStatus.OPEN:
         return page(request, "feedback/not_open.html", status_code=404)
     return page(
         request,
