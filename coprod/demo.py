@@ -17,6 +17,7 @@ from coprod.services import (
     people,
     representatives,
     standards,
+    surveys,
     wellbeing,
 )
 from coprod.services.actor import Actor
@@ -157,6 +158,7 @@ async def seed_demo() -> list[str]:
             "starts_on": (clock.today() - dt.timedelta(days=200)).isoformat(),
         },
     )
+    await seed_feedback(lead_actor, teams["Crisis Resolution and Home Treatment Team"])
     return [
         f"Demo organisation: {DEMO_ORG}",
         f"Staff sign in at /sign-in with password {DEMO_PASSWORD!r}:",
@@ -170,6 +172,8 @@ async def seed_demo() -> list[str]:
         "  07700 900 123 and the code texted to her (texts are printed below).",
         "The crisis team's standards self-review for peer review is at",
         f"  /teams/{teams['Crisis Resolution and Home Treatment Team']}/standards",
+        "Feedback: /feedback shows the crisis team's answers towards its targets; its patient",
+        "  and carer surveys are open (see /surveys for their posters and paper forms).",
     ]
 
 
@@ -234,3 +238,46 @@ async def _standards_review(lead: Actor, team_id: int, reps: list[Representative
         14,
         {"kind": "note", "note": "Two carers sat on the group that chose the new referral form."},
     )
+
+
+# A dozen answers, as a team might have a month into its review period: (survey, stage,
+# first score, a choice, own words, on paper).
+DEMO_ANSWERS: list[tuple[str, str, str, str, str, bool]] = [
+    ("patients_start", "", "5", "Yes", "The nurse rang back when she said she would.", False),
+    ("patients_start", "", "4", "Yes", "", False),
+    ("patients_start", "", "2", "Not sure", "Nobody told me when the next visit was.", True),
+    ("patients_start", "", "4", "Yes", "", False),
+    ("patients_start", "", "3", "No", "Evening visits are hard with work.", True),
+    ("patients_start", "", "5", "Yes", "Kind and calm.", False),
+    ("patients_start", "", "4", "Yes", "", True),
+    ("carers", "start", "4", "Yes", "Please tell me who to ring at night.", False),
+    ("carers", "end", "3", "Not sure", "", True),
+    ("carers", "end", "5", "Yes", "You asked how I was. That helped.", False),
+    ("carers", "", "2", "No", "I did not know what the medication was for.", False),
+    ("carers", "start", "4", "Yes", "", True),
+]
+
+
+async def seed_feedback(lead: Actor, team_id: int) -> None:
+    """An open patient survey and an open carer survey for one team, with a dozen answers
+    (some typed in from paper), so the feedback pages show progress towards the targets."""
+    made = {}
+    for key in ("patients_start", "carers"):
+        survey = await surveys.create_survey(lead, {"team_id": str(team_id), "template": key})
+        made[key] = await surveys.open_survey(lead, survey)
+    for key, stage, score, choice, words, on_paper in DEMO_ANSWERS:
+        survey = made[key]
+        questions = await surveys.questions_of(survey)
+        by_kind = {q.kind.value: q for q in reversed(questions)}
+        data = {
+            f"q{questions[0].id}": score,
+            f"q{questions[1].id}": choice,
+            "stage": stage,
+        }
+        if words:
+            data[f"q{by_kind['text'].id}"] = words
+        if on_paper:
+            paper_day = clock.today() - dt.timedelta(days=3)
+            await surveys.add_paper_answer(lead, survey, data | {"received_on": paper_day})
+        else:
+            await surveys.answer(survey.link_token, data)

@@ -39,6 +39,7 @@ from coprod.web.pages import (
     reports,
     representatives,
     standards,
+    surveys,
 )
 from coprod.web.render import page, problem, wants_json
 
@@ -112,6 +113,7 @@ def routes() -> list[Any]:
         *reports.routes,
         *networks.routes,
         *standards.routes,
+        *surveys.routes,
         *api.routes(),
         Route("/healthz", healthz, methods=["GET"]),
         Mount(

@@ -19,6 +19,7 @@ from coprod.web.api import (
     reports,  # noqa: F401
     representatives,  # noqa: F401
     standards,  # noqa: F401
+    surveys,  # noqa: F401
     wellbeing,  # noqa: F401
 )
 from coprod.web.api.registry import api
