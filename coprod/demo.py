@@ -96,8 +96,8 @@ async def seed_demo() -> list[str]:
                 "full_name": name,
                 "email": email,
                 "lead_id": str(lead.id),
-                "team_ids": [teams[profile.pop("team")]],
-                **profile,
+                "team_ids": [teams[profile["team"]]],
+                **{key: value for key, value in profile.items() if key != "team"},
             },
         )
         # Without consent to be contacted, nobody would be emailed about anything.

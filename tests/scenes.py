@@ -781,6 +781,8 @@ async def _standards_review(org: Any, team: Team, meeting: Activity, staff: User
             StandardEvidence(review=review, kind=EvidenceKind.NOTE, note="Minutes kept"),
         ]
     )
+
+
 @dataclass
 class _Surveys:
     ids: dict[str, int]
