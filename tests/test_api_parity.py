@@ -42,6 +42,8 @@ READS = {
     "access.own_representative",
     "access.representative_for",
     "activities.how_to_join",
+    "activity_feedback.booking_to_answer",
+    "activity_feedback.for_activity",
     "polls.invitation_by_token",
     "auth.link_is_usable",
     "auth.organisations_of",
