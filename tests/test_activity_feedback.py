@@ -9,6 +9,8 @@ import asyncio
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from coprod import clock
 from coprod.domain import activity_feedback as rules
 from coprod.errors import Conflict
@@ -20,14 +22,23 @@ from coprod.models import (
     Booking,
     OutboxMessage,
     Representative,
+    Role,
     User,
 )
 from coprod.services import activity_feedback, attendance, auth, bookings
 from coprod.services.actor import Actor
+from coprod.services.auth import actor_for
 from tests.conftest import deliver_mail, sign_in
-from tests.test_bookings import LEAD_EMAIL, activity, as_self, local_iso, person, scene  # noqa: F401
+from tests.test_bookings import LEAD_EMAIL, Scene, activity, as_self, local_iso, person
 
 SUBJECT = "How did Service design workshop go?"
+
+
+@pytest.fixture
+async def scene(world: Any) -> Scene:
+    org = await world.org()
+    user = await world.user(org, LEAD_EMAIL, Role.INVOLVEMENT_LEAD)
+    return Scene(org, await actor_for(user, org.id))
 
 
 async def attended(lead: Actor, rep: Representative, *, record: bool = True) -> Booking:

@@ -3,12 +3,24 @@ attended booking, a lead may record it for them, and only leads read it."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from coprod.models import ActivityFeedback, AuditEvent, Role
+from coprod.services.auth import actor_for
 from tests.conftest import sign_in
 from tests.test_activity_feedback import attended, signed_in_as
-from tests.test_bookings import LEAD_EMAIL, person, scene  # noqa: F401
+from tests.test_bookings import LEAD_EMAIL, Scene, person
 
 A = "/api/v1/activity-feedback"
+
+
+@pytest.fixture
+async def scene(world: Any) -> Scene:
+    org = await world.org()
+    user = await world.user(org, LEAD_EMAIL, Role.INVOLVEMENT_LEAD)
+    return Scene(org, await actor_for(user, org.id))
 
 
 async def test_a_representative_gives_feedback_field_by_field(scene, client):

@@ -90,9 +90,7 @@ PAGES: dict[str, Get] = {
     "/call-list": Get("staff", "/call-list"),
     "/contracts/{id:int}/book-catch-up": Get("staff", "/contracts/{contract}/book-catch-up"),
     "/my/bookings": Get("representative", "/my/bookings"),
-    "/my/bookings/{id:int}/feedback": Get(
-        "representative", "/my/bookings/{past_booking}/feedback"
-    ),
+    "/my/bookings/{id:int}/feedback": Get("representative", "/my/bookings/{past_booking}/feedback"),
     "/my/calendar": Get("representative", "/my/calendar"),
     "/calendar/{token}.ics": Get("anyone", "/calendar/{calendar}.ics"),
     "/tech-test/{token}": Get("anyone", "/tech-test/{tech_test}"),

@@ -49,7 +49,7 @@ def _scope(report: Report, prefix: str = "") -> tuple[str, list[Any]]:
 
 def per_team(report: Report) -> bool:
     """Team by team for one organisation; a network's roll-up gives totals only."""
-    return len(report.organisations) == 1
+    return not report.roll_up
 
 
 async def team_names(report: Report) -> dict[int, str]:
@@ -82,14 +82,38 @@ def _safe_surveys(counts: dict[str, dict[str, int]]) -> dict[str, Any]:
     total = sum(counts["audience"].values())
     out: dict[str, Any] = {"answers": suppress(total)}
     for breakdown, found in counts.items():
-        # Each breakdown adds up to the answers: a lone hidden count would show as the rest.
-        out[f"by_{breakdown}"] = suppress_with_total({k: suppress(v) for k, v in found.items()})
+        out[f"by_{breakdown}"] = {k: suppress(v) for k, v in found.items()}
     return out
+
+
+BREAKDOWNS = {"by_audience": AUDIENCES, "by_stage": STAGES, "by_source": SOURCES}
+
+
+def _settle(rows: list[dict[str, Any]]) -> None:
+    """Complementary suppression, until nothing more needs hiding: each breakdown of a row adds
+    up to its answers, and each figure over the teams adds up to the total's, so a lone hidden
+    count in either would show as the rest."""
+    while True:
+        before = repr(rows)
+        for row in rows:
+            for breakdown in BREAKDOWNS:
+                row[breakdown] = suppress_with_total(row[breakdown])
+        if len(rows) > 1:
+            safe = suppress_with_total({str(i): row["answers"] for i, row in enumerate(rows)})
+            for i, row in enumerate(rows):
+                row["answers"] = safe[str(i)]
+            for breakdown, keys in BREAKDOWNS.items():
+                for key in keys:
+                    cells = {str(i): row[breakdown][key] for i, row in enumerate(rows)}
+                    for place, value in suppress_with_total(cells).items():
+                        rows[int(place)][breakdown][key] = value
+        if repr(rows) == before:
+            return
 
 
 async def surveys(report: Report, names: dict[int, str]) -> dict[str, Any]:
     if not report.organisations:
-        return {"teams": [], "total": _safe_surveys(_survey_counts([]))}
+        return {"teams": [], "total": _safe_surveys(_survey_counts([]))}  # all zeros: safe
     sql, values = _scope(report)
     rows = await run(
         "SELECT team_id, audience, stage, source, COUNT(*) AS n FROM survey_response"
@@ -101,18 +125,12 @@ async def surveys(report: Report, names: dict[int, str]) -> dict[str, Any]:
     if per_team(report):
         for team_id in sorted({int(r["team_id"]) for r in rows}, key=lambda t: names.get(t, "")):
             mine = [r for r in rows if int(r["team_id"]) == team_id]
-            teams.append(
-                {
-                    "team_id": team_id,
-                    "team": names.get(team_id, ""),
-                    **_safe_surveys(_survey_counts(mine)),
-                }
-            )
-        # Teams' answers add up to the total: hide a second team's if only one is hidden.
-        safe = suppress_with_total({str(t["team_id"]): t["answers"] for t in teams})
-        for team in teams:
-            team["answers"] = safe[str(team["team_id"])]
-    return {"teams": teams, "total": _safe_surveys(_survey_counts(rows))}
+            counts = _safe_surveys(_survey_counts(mine))
+            teams.append({"team_id": team_id, "team": names.get(team_id, ""), **counts})
+        _settle(teams)
+    total = _safe_surveys(_survey_counts(rows))
+    _settle([total])
+    return {"teams": teams, "total": total}
 
 
 # ---------------------------------------------------------------------------- actions

@@ -59,6 +59,8 @@ class Report:
     # Figures that leave the organisation (network roll-ups, downloads) hide small counts of
     # people too; inside it, only equality (reach) and wellbeing counts are hidden.
     outside: bool = False
+    # A network's roll-up: totals across its members, not each member's teams.
+    roll_up: bool = False
     by_category: list[dict[str, Any]] = field(default_factory=list)
     by_mode: list[dict[str, Any]] = field(default_factory=list)
     people: dict[str, int | None] = field(default_factory=dict)
@@ -295,7 +297,7 @@ async def network_report(
     members: list[int] = await NetworkMembership.filter(  # type: ignore[assignment]
         network=network, status=MembershipStatus.ACCEPTED
     ).values_list("organisation_id", flat=True)
-    report = await build(Report(period, list(members), outside=True), figures)
+    report = await build(Report(period, list(members), outside=True, roll_up=True), figures)
     names = dict(await Organisation.filter(id__in=report.organisations).values_list("id", "name"))
     found = await figures.members(report)
     report.members = [
