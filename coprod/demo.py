@@ -6,8 +6,19 @@ import datetime as dt
 from typing import Any
 
 from coprod import clock
-from coprod.models import Organisation, Role, Team
-from coprod.services import auth, contracts, people, representatives, wellbeing
+from coprod.domain.scheduling import LONDON
+from coprod.models import Activity, Booking, Organisation, Representative, Role, Team, User
+from coprod.services import (
+    activities,
+    activity_feedback,
+    attendance,
+    auth,
+    bookings,
+    contracts,
+    people,
+    representatives,
+    wellbeing,
+)
 from coprod.services.actor import Actor
 
 DEMO_PASSWORD = "demo-password-123"
@@ -76,6 +87,7 @@ async def seed_demo() -> list[str]:
     )
     lead_actor = await auth.actor_for(lead, org.id)
     teams = {t.name: t.id for t in await Team.filter(organisation=org)}
+    demo_reps = []
     for (email, name), profile in zip(REPRESENTATIVES, REPRESENTATIVE_PROFILES, strict=True):
         rep = await representatives.create(
             lead_actor,
@@ -87,6 +99,7 @@ async def seed_demo() -> list[str]:
                 **profile,
             },
         )
+        demo_reps.append(rep)
         # Without consent to be contacted, nobody would be emailed about anything.
         await wellbeing.give_consent(lead_actor, rep, {"purpose": "contact"})
         await contracts.create(
@@ -141,6 +154,7 @@ async def seed_demo() -> list[str]:
             "starts_on": (clock.today() - dt.timedelta(days=200)).isoformat(),
         },
     )
+    await _activity_feedback(lead_actor, teams, [*demo_reps, phone_only])
     return [
         f"Demo organisation: {DEMO_ORG}",
         f"Staff sign in at /sign-in with password {DEMO_PASSWORD!r}:",
@@ -152,4 +166,71 @@ async def seed_demo() -> list[str]:
         "  Maureen Fisher has no email: her lead acts for her, and phones or writes to her.",
         "  Kemi Adeyemi has no email: she hears by text, and signs in at /sign-in/code with",
         "  07700 900 123 and the code texted to her (texts are printed below).",
+        "Last week's listening event has feedback: see it on its activity page, and Maureen's",
+        "  (not listened to) on the lead's home page. Sam can still say how it went.",
     ]
+
+
+async def _activity_feedback(
+    lead: Actor, teams: dict[str, int], reps: list[Representative]
+) -> None:
+    """A listening event last week that Alex, Sam and Maureen attended: Alex said how it went,
+    Priya recorded Maureen's answers after phoning her (she did not feel listened to, so it
+    waits on Priya's home page to follow up), and Sam has yet to answer."""
+    alex, sam, maureen = reps
+    ahead = dt.datetime.combine(clock.today() + dt.timedelta(days=7), dt.time(10))
+    event = await activities.create_activity(
+        lead,
+        {
+            "title": "Listening event: leaving hospital",
+            "kind": "meeting",
+            "category": "co_evaluation",
+            "duration_minutes": "120",
+            "capacity": "12",
+            "team_id": str(teams["Crisis Resolution and Home Treatment Team"]),
+            "in_person": "true",
+            "venue": "Trust HQ, Room 4",
+            "address": "1 Park Row, Northtown NT1 1AA",
+            "phone": "true",
+            "dial_in": "01632 960 100",
+            "starts_at": ahead.isoformat(),
+        },
+    )
+    booked = [
+        await bookings.book(lead, event, alex, "in_person"),
+        await bookings.book(lead, event, sam, "in_person"),
+        await bookings.book(lead, event, maureen, "phone"),
+    ]
+    # The services book only ahead; the demo moves the event to last week, as it happened.
+    start = dt.datetime.combine(
+        clock.today() - dt.timedelta(days=6), dt.time(10), LONDON
+    ).astimezone(dt.UTC)
+    await Activity.filter(id=event.id).update(starts_at=start)
+    await Booking.filter(id__in=[b.id for b in booked]).update(
+        starts_at=start, ends_at=start + dt.timedelta(minutes=120)
+    )
+    for booking in booked:
+        await attendance.record_attendance(
+            lead, await Booking.get(id=booking.id), {"attended": "yes"}
+        )
+    alex_user = await User.get(id=alex.user_id)
+    await activity_feedback.submit(
+        await auth.actor_for(alex_user, lead.organisation_id or 0),
+        booked[0].id,
+        {
+            "rating": "5",
+            "listened_to": "yes",
+            "access_met": "yes",
+            "comments": "The room was easy to find and the breaks helped.",
+        },
+    )
+    await activity_feedback.submit(
+        lead,
+        booked[2].id,
+        {
+            "rating": "2",
+            "listened_to": "no",
+            "access_met": "partly",
+            "comments": "The phone line dropped twice and nobody came back to me.",
+        },
+    )
