@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
+import textstat
 
 from coprod import clock
 from coprod.domain import activity_feedback as rules
@@ -281,3 +283,16 @@ def test_a_summary_counts_access_only_among_those_who_needed_it():
     assert summary.listened_percent == 67
     assert (summary.needed_access, summary.access_met_percent) == (2, 50)
     assert rules.summarise([]).average_rating is None
+
+
+async def test_what_representatives_read_is_plain_enough_for_a_nine_year_old(scene, client):
+    """Flesch-Kincaid grade 4 is about age 9 to 10: the form and the email read below it."""
+    rep = await person(scene.lead, "Ada Lovelace")
+    booking = await attended(scene.lead, rep)
+    await signed_in_as(client, rep)
+    form = (await client.get(f"/my/bookings/{booking.id}/feedback")).text
+    main = form.split('id="maincontent"', 1)[1].split("</main>", 1)[0]
+    words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main.split(">", 1)[1]))
+    message = await OutboxMessage.get(notification="activity_feedback_request")
+    for text in (words, message.text_body or ""):
+        assert textstat.flesch_kincaid_grade(text) < 4, text
