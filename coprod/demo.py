@@ -7,9 +7,10 @@ from typing import Any
 
 from coprod import clock
 from coprod.domain.scheduling import LONDON
-from coprod.models import Activity, Booking, Organisation, Representative, Role, Team
+from coprod.models import Activity, Booking, Organisation, Representative, Role, Team, User
 from coprod.services import (
     activities,
+    activity_feedback,
     attendance,
     auth,
     bookings,
@@ -100,6 +101,7 @@ async def seed_demo() -> list[str]:
                 **{key: value for key, value in profile.items() if key != "team"},
             },
         )
+        demo_reps.append(rep)
         # Without consent to be contacted, nobody would be emailed about anything.
         await wellbeing.give_consent(lead_actor, rep, {"purpose": "contact"})
         await contracts.create(
@@ -159,6 +161,7 @@ async def seed_demo() -> list[str]:
         },
     )
     await seed_feedback(lead_actor, teams["Crisis Resolution and Home Treatment Team"])
+    await _activity_feedback(lead_actor, teams, [*demo_reps, phone_only])
     return [
         f"Demo organisation: {DEMO_ORG}",
         f"Staff sign in at /sign-in with password {DEMO_PASSWORD!r}:",
@@ -174,6 +177,8 @@ async def seed_demo() -> list[str]:
         f"  /teams/{teams['Crisis Resolution and Home Treatment Team']}/standards",
         "Feedback: /feedback shows the crisis team's answers towards its targets; its patient",
         "  and carer surveys are open (see /surveys for their posters and paper forms).",
+        "Last week's listening event has feedback: see it on its activity page, and Maureen's",
+        "  (not listened to) on the lead's home page. Sam can still say how it went.",
     ]
 
 
@@ -281,3 +286,68 @@ async def seed_feedback(lead: Actor, team_id: int) -> None:
             await surveys.add_paper_answer(lead, survey, data | {"received_on": paper_day})
         else:
             await surveys.answer(survey.link_token, data)
+
+
+async def _activity_feedback(
+    lead: Actor, teams: dict[str, int], reps: list[Representative]
+) -> None:
+    """A listening event last week that Alex, Sam and Maureen attended: Alex said how it went,
+    Priya recorded Maureen's answers after phoning her (she did not feel listened to, so it
+    waits on Priya's home page to follow up), and Sam has yet to answer."""
+    alex, sam, maureen = reps
+    ahead = dt.datetime.combine(clock.today() + dt.timedelta(days=7), dt.time(10))
+    event = await activities.create_activity(
+        lead,
+        {
+            "title": "Listening event: leaving hospital",
+            "kind": "meeting",
+            "category": "co_evaluation",
+            "duration_minutes": "120",
+            "capacity": "12",
+            "team_id": str(teams["Crisis Resolution and Home Treatment Team"]),
+            "in_person": "true",
+            "venue": "Trust HQ, Room 4",
+            "address": "1 Park Row, Northtown NT1 1AA",
+            "phone": "true",
+            "dial_in": "01632 960 100",
+            "starts_at": ahead.isoformat(),
+        },
+    )
+    booked = [
+        await bookings.book(lead, event, alex, "in_person"),
+        await bookings.book(lead, event, sam, "in_person"),
+        await bookings.book(lead, event, maureen, "phone"),
+    ]
+    # The services book only ahead; the demo moves the event to last week, as it happened.
+    start = dt.datetime.combine(
+        clock.today() - dt.timedelta(days=6), dt.time(10), LONDON
+    ).astimezone(dt.UTC)
+    await Activity.filter(id=event.id).update(starts_at=start)
+    await Booking.filter(id__in=[b.id for b in booked]).update(
+        starts_at=start, ends_at=start + dt.timedelta(minutes=120)
+    )
+    for booking in booked:
+        await attendance.record_attendance(
+            lead, await Booking.get(id=booking.id), {"attended": "yes"}
+        )
+    alex_user = await User.get(id=alex.user_id)
+    await activity_feedback.submit(
+        await auth.actor_for(alex_user, lead.organisation_id or 0),
+        booked[0].id,
+        {
+            "rating": "5",
+            "listened_to": "yes",
+            "access_met": "yes",
+            "comments": "The room was easy to find and the breaks helped.",
+        },
+    )
+    await activity_feedback.submit(
+        lead,
+        booked[2].id,
+        {
+            "rating": "2",
+            "listened_to": "no",
+            "access_met": "partly",
+            "comments": "The phone line dropped twice and nobody came back to me.",
+        },
+    )

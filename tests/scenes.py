@@ -22,14 +22,19 @@ from typing import Any
 from coprod import clock
 from coprod.config import get_settings
 from coprod.crypto import encrypt_json
+from coprod.domain import standards
 from coprod.domain.scheduling import LONDON
 from coprod.domain.standards import EDITION
 from coprod.models import (
     AccessArrangement,
+    ActionStatus,
     Activity,
+    ActivityFeedback,
     ActivityStatus,
     AcuteEpisode,
+    Agreement,
     AttemptStatus,
+    Audience,
     AuditEvent,
     Booking,
     BookingStatus,
@@ -44,8 +49,10 @@ from coprod.models import (
     EqualityResponse,
     Expense,
     FeeDay,
+    FeedbackAction,
     Invitation,
     Involvement,
+    JourneyStage,
     Kind,
     LineKind,
     Network,
@@ -53,6 +60,7 @@ from coprod.models import (
     NetworkMembership,
     NetworkRole,
     OptionAnswer,
+    Organisation,
     OutboxMessage,
     OutboxStatus,
     PaymentAttempt,
@@ -63,7 +71,14 @@ from coprod.models import (
     ReceivedText,
     Representative,
     RespectAcknowledgement,
+    ResponseSource,
     Role,
+    StandardReview,
+    StandardStatus,
+    Survey,
+    SurveyResponse,
+    SurveyStage,
+    SurveyStatus,
     Team,
     TextOutcome,
     TimeOption,
@@ -72,17 +87,7 @@ from coprod.models import (
     WellbeingCheck,
     WellbeingOutcome,
 )
-from coprod.models.feedback import (
-    ActionStatus,
-    Audience,
-    EvidenceKind,
-    FeedbackAction,
-    StandardEvidence,
-    StandardReview,
-    StandardStatus,
-    Survey,
-    SurveyStage,
-)
+from coprod.models.feedback import EvidenceKind, StandardEvidence
 from coprod.models.org import MembershipStatus
 from coprod.security import hash_secret, sign
 from coprod.services import contracts as contract_services
@@ -673,6 +678,7 @@ async def build(n: int, *, world: Any) -> Scene:
 
     await _standards_review(org, teams[0], meetings[0], staff)
     surveys = await _surveys(org, teams[0], staff, n)
+    feedback_id = await _feedback_loop(org, teams, reps, attended, today)
 
     mine = [b for b in bookings if b.representative_id == reps[0].id]
     coming = next(b for b in mine if b.starts_at > now)
@@ -725,6 +731,7 @@ async def build(n: int, *, world: Any) -> Scene:
             "received_text": received_text.id,
             "standard": STANDARD,
             **surveys.ids,
+            "activity_feedback": feedback_id,  # someone who did not feel listened to
         },
         tokens={
             "calendar": reps[0].calendar_token or "",
@@ -881,6 +888,93 @@ async def _surveys(org: Any, team: Team, staff: User, n: int) -> _Surveys:
         },
         link=open_survey.link_token,
     )
+async def _feedback_loop(
+    org: Organisation,
+    teams: list[Team],
+    reps: list[Representative],
+    attended: list[Booking],
+    today: dt.date,
+) -> int:
+    """Feedback on attended meetings (not the signed-in representative's, who gives theirs in
+    the tests), survey answers, "You said, we did" actions and standards marks for each team:
+    what the activity pages and the report count. Returns one answer to follow up."""
+    now = dt.datetime.now(dt.UTC)
+    answers = ("yes", "yes", "partly", "no")
+    await ActivityFeedback.bulk_create(
+        [
+            ActivityFeedback(
+                organisation=org,
+                activity_id=b.activity_id,
+                representative_id=b.representative_id,
+                booking_id=b.id,
+                rating=1 + i % 5,
+                listened_to=Agreement(answers[i % 4]),
+                access_met=Agreement(answers[(i + 1) % 4]) if i % 3 else None,
+                comments="It was good to be asked" if i % 2 else None,
+                submitted_at=b.starts_at + dt.timedelta(days=1),
+            )
+            for i, b in enumerate(attended)
+            if b.representative_id != reps[0].id and b.activity.kind == Kind.MEETING
+        ]
+    )
+    flagged = await ActivityFeedback.filter(organisation=org, listened_to=Agreement.NO).first()
+    assert flagged is not None
+    for t, team in enumerate(teams):
+        survey = await Survey.create(
+            organisation=org,
+            team=team,
+            title="How was your care?",
+            audience=Audience.PATIENTS if t == 0 else Audience.CARERS,
+            stage=SurveyStage.ASK,
+            status=SurveyStatus.OPEN,
+            link_token=f"scene-{org.id}-{t}",
+        )
+        await SurveyResponse.bulk_create(
+            [
+                SurveyResponse(
+                    organisation=org,
+                    survey=survey,
+                    team=team,
+                    audience=survey.audience,
+                    stage=(JourneyStage.START, JourneyStage.END, None)[i % 3],
+                    source=ResponseSource.PAPER if i % 4 == 0 else ResponseSource.WEB,
+                    received_at=now - dt.timedelta(days=i % 90),
+                    received_on=today - dt.timedelta(days=i % 90),
+                )
+                for i in range(len(reps))
+            ]
+        )
+        statuses = list(ActionStatus)
+        await FeedbackAction.bulk_create(
+            [
+                FeedbackAction(
+                    organisation=org,
+                    team=team,
+                    you_said=f"You said {i}",
+                    we_did=f"We did {i}",
+                    status=statuses[i % 4],
+                    not_possible_reason="No budget" if statuses[i % 4] == "not_possible" else None,
+                    done_on=today - dt.timedelta(days=i % 30)
+                    if statuses[i % 4] == ActionStatus.DONE
+                    else None,
+                )
+                for i in range(len(reps))
+            ]
+        )
+        marks = list(StandardStatus)
+        await StandardReview.bulk_create(
+            [
+                StandardReview(
+                    organisation=org,
+                    team=team,
+                    edition=standards.EDITION,
+                    number=s.number,
+                    status=marks[(s.number + t) % 3],
+                )
+                for s in standards.standards()[: 10 + 20 * t]
+            ]
+        )
+    return flagged.id
 
 
 def london_day(moment: dt.datetime) -> dt.date:

@@ -44,6 +44,8 @@ READS = {
     "access.own_representative",
     "access.representative_for",
     "activities.how_to_join",
+    "activity_feedback.booking_to_answer",
+    "activity_feedback.for_activity",
     "polls.invitation_by_token",
     "surveys.questions_of",
     "surveys.survey_by_token",

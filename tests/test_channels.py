@@ -71,6 +71,13 @@ SAMPLES: dict[str, dict[str, object]] = {
         "answers": [f"1 {WHEN}: yes", "2 Thursday 14 January 2027 at 2:00PM: no"],
         "url": "http://testserver/my",
     },
+    "activity_feedback_request": {
+        "name": "Ada Lovelace",
+        "title": TITLE,
+        "when": "Wednesday 13 January 2027",
+        "url": "http://testserver/my/bookings/42/feedback",
+        "contact": CONTACT,
+    },
     "sign_in_code": {"name": "Ada Lovelace", "code": "123456", "minutes": 10},
     "network_role": {"name": "Sam", "network": "Yorkshire", "role": "administrator", "url": LINK},
     "network_invitation": {
@@ -126,6 +133,18 @@ def test_a_text_names_the_link_it_needs():
     assert LINK in render_text("invitation", dict(SAMPLES["invitation"]))
     assert "http://testserver/my/bookings" in render_text(
         "booking_confirmed", dict(SAMPLES["booking_confirmed"])
+    )
+
+
+def test_a_feedback_request_letter_says_they_can_phone_instead():
+    context = SAMPLES["activity_feedback_request"]
+    for variant in LetterVariant:
+        _, body = render_letter("activity_feedback_request", dict(context), variant)
+        assert "phone your involvement lead" in body or "by phone" in body
+    email = outbox.render_email("activity_feedback_request", dict(context))[1]
+    assert "by phone" not in email
+    assert "http://testserver/my/bookings/42/feedback" in render_text(
+        "activity_feedback_request", dict(context)
     )
 
 

@@ -7,7 +7,15 @@ import os
 import sys
 
 from coprod.demo import DEMO_ORG, LEAD_EMAIL, REPRESENTATIVES
-from coprod.models import ConsentPurpose, Membership, Organisation, Representative, Role, User
+from coprod.models import (
+    ActivityFeedback,
+    ConsentPurpose,
+    Membership,
+    Organisation,
+    Representative,
+    Role,
+    User,
+)
 from coprod.services import contact, wellbeing
 
 
@@ -67,6 +75,12 @@ async def test_seed_demo_loads_an_organisation_a_lead_and_two_representatives_on
     for rep in await Representative.filter(organisation=org):
         assert await contact.why_not_contactable(rep) in (None, "asked to be phoned")
         assert await wellbeing.has_consent(rep, ConsentPurpose.CONTACT), rep.full_name
+    # Last week's listening event: Alex answered, Priya recorded Maureen's (to follow up).
+    given = await ActivityFeedback.filter(organisation=org).order_by("id")
+    assert [(f.listened_to.value, f.entered_by_id is not None) for f in given] == [
+        ("yes", False),
+        ("no", True),
+    ]
     code, out = await cli("seed-demo")
     assert code == 0 and "already loaded" in out
     assert await Organisation.filter(name=DEMO_ORG).count() == 1

@@ -90,6 +90,7 @@ PAGES: dict[str, Get] = {
     "/call-list": Get("staff", "/call-list"),
     "/contracts/{id:int}/book-catch-up": Get("staff", "/contracts/{contract}/book-catch-up"),
     "/my/bookings": Get("representative", "/my/bookings"),
+    "/my/bookings/{id:int}/feedback": Get("representative", "/my/bookings/{past_booking}/feedback"),
     "/my/calendar": Get("representative", "/my/calendar"),
     "/calendar/{token}.ics": Get("anyone", "/calendar/{calendar}.ics"),
     "/tech-test/{token}": Get("anyone", "/tech-test/{tech_test}"),
@@ -178,6 +179,10 @@ API_READS: dict[str, Get] = {
     ),
     f"{A}/bookings/{{id:int}}": Get("staff", f"{A}/bookings/{{booking}}"),
     f"{A}/my/bookings": Get("representative", f"{A}/my/bookings"),
+    f"{A}/activity-feedback": Get("staff", f"{A}/activity-feedback?limit=200"),
+    f"{A}/activity-feedback/{{id:int}}": Get(
+        "staff", f"{A}/activity-feedback/{{activity_feedback}}"
+    ),
     f"{A}/bookings/{{id:int}}/wellbeing-checks": Get(
         "staff", f"{A}/bookings/{{booking}}/wellbeing-checks"
     ),
@@ -347,6 +352,15 @@ API_WRITES: dict[str, Write] = {
         "staff",
         f"{A}/bookings/{{past_booking}}/attendance",
         {"attended": "yes", "attended_minutes": 150, "preparation_minutes": 30},
+    ),
+    f"POST {A}/activity-feedback": Write(
+        "representative",
+        f"{A}/activity-feedback",
+        {"booking_id": "{past_booking}", "rating": 4, "listened_to": "yes", "access_met": "no"},
+        201,
+    ),
+    f"POST {A}/activity-feedback/{{id:int}}/followed-up": Write(
+        "staff", f"{A}/activity-feedback/{{activity_feedback}}/followed-up", {}
     ),
     f"POST {A}/claims": Write(
         "staff",

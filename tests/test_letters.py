@@ -400,6 +400,7 @@ KINDS = [
     "payment_held",
     "payment_payout_failed",
     "payment_reversed",
+    "activity_feedback_request",
 ]
 SAMPLE = {
     "name": "Sam Jones",

@@ -160,8 +160,9 @@ async def test_small_counts_are_hidden_and_the_page_says_exactly_which(client, w
     assert listed == ["What is your sex?: Female", "What is your sex?: Male"]
     assert "2 figures are hidden on this page" in page.text
     assert (
-        "this report hides counts of people in each equality monitoring group and "
-        "wellbeing conversations that are from 1 to 4" in page.text
+        "this report hides counts of people in each equality monitoring group, "
+        "wellbeing conversations, survey answers and people who said how an activity went "
+        "that are from 1 to 4" in page.text
     )
     assert "also hides counts of people who took part" in page.text
 

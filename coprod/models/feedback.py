@@ -322,6 +322,7 @@ class ActivityFeedback(TimestampedModel):
     representative_id: int
     booking_id: int
     reviewed_by_id: int | None
+    entered_by_id: int | None
 
     organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="activity_feedback", on_delete=fields.CASCADE
@@ -340,6 +341,13 @@ class ActivityFeedback(TimestampedModel):
     # Empty when they had no access needs for it.
     access_met = fields.CharEnumField(Agreement, max_length=8, null=True)
     comments = fields.TextField(null=True)
+    # A lead who recorded it for them (after a phone call, say); empty when they gave it.
+    entered_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User",
+        related_name="activity_feedback_entered",
+        null=True,
+        on_delete=fields.SET_NULL,
+    )
     submitted_at = fields.DatetimeField()
     reviewed_at = fields.DatetimeField(null=True)
     reviewed_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(

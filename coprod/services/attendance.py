@@ -23,7 +23,7 @@ from coprod.models import (
     Kind,
     LineKind,
 )
-from coprod.services import audit, contracts, rollups
+from coprod.services import activity_feedback, audit, contracts, rollups
 from coprod.services.access import is_lead
 from coprod.services.actor import Actor
 from coprod.validation import Checker
@@ -91,6 +91,8 @@ async def record_attendance(actor: Actor, booking: Booking, data: Mapping[str, A
         await _record_involvement(booking)
         if activity.kind == Kind.CATCH_UP:
             await contracts.refresh_catch_ups_of(booking.representative_id)
+        elif booking.status == BookingStatus.ATTENDED:
+            await activity_feedback.invite(booking, activity)
         await audit.record(
             actor,
             "booking.attendance",

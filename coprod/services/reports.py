@@ -28,6 +28,7 @@ from coprod.models import (
     WellbeingOutcome,
 )
 from coprod.services import audit
+from coprod.services import report_feedback as loop
 from coprod.services.actor import Actor
 from coprod.services.report_figures import ROLLUPS, Figures, Totals
 from coprod.validation import Checker
@@ -58,6 +59,8 @@ class Report:
     # Figures that leave the organisation (network roll-ups, downloads) hide small counts of
     # people too; inside it, only equality (reach) and wellbeing counts are hidden.
     outside: bool = False
+    # A network's roll-up: totals across its members, not each member's teams.
+    roll_up: bool = False
     by_category: list[dict[str, Any]] = field(default_factory=list)
     by_mode: list[dict[str, Any]] = field(default_factory=list)
     people: dict[str, int | None] = field(default_factory=dict)
@@ -67,6 +70,10 @@ class Report:
     projects: dict[str, int] = field(default_factory=dict)
     reach: list[dict[str, Any]] = field(default_factory=list)
     members: list[dict[str, Any]] = field(default_factory=list)
+    surveys: dict[str, Any] = field(default_factory=dict)
+    actions: dict[str, Any] = field(default_factory=dict)
+    standards: list[dict[str, Any]] = field(default_factory=list)
+    activity_feedback: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -85,12 +92,21 @@ class Report:
             "projects": self.projects,
             "reach": self.reach,
             "members": self.members,
+            "survey_answers": self.surveys,
+            "actions": self.actions,
+            "standards": self.standards,
+            "activity_feedback": self.activity_feedback,
         }
 
     def hides(self) -> list[str]:
         """Which counts this report hides when they are from 1 to 4."""
         kinds = ["people who took part"] if self.outside else []
-        kinds += ["people in each equality monitoring group", "wellbeing conversations"]
+        kinds += [
+            "people in each equality monitoring group",
+            "wellbeing conversations",
+            "survey answers",
+            "people who said how an activity went",
+        ]
         if self.members:
             kinds.append("people in each member organisation")
         return kinds
@@ -106,7 +122,39 @@ class Report:
             if item["answered"] is None:
                 found.append(f"{item['question']}: {ANSWERED}")
         found += [f"{m['organisation']}: people" for m in self.members if m["people"] is None]
+        found += _hidden_answers(self.surveys)
+        if self.activity_feedback.get("given", 0) is None:
+            found.append(f"{FEEDBACK_LABEL}: all figures")
+        elif self.activity_feedback and self.activity_feedback.get("needed_access", 0) is None:
+            found.append(f"{FEEDBACK_LABEL}: {ACCESS_LABEL}")
         return found
+
+
+FEEDBACK_LABEL = "How activities went"
+ACCESS_LABEL = "Access needs met"
+SURVEY_LABEL = "Survey answers"
+BREAKDOWNS = {
+    "by_audience": loop.AUDIENCES,
+    "by_stage": loop.STAGES,
+    "by_source": loop.SOURCES,
+}
+
+
+def _hidden_answers(surveys: dict[str, Any]) -> list[str]:
+    """Hidden survey counts, named as the page's tables name them: total first, then teams."""
+    found = []
+    rows = [("All teams", surveys["total"])] if surveys else []
+    rows += [(t["team"], t) for t in surveys.get("teams", [])]
+    for name, row in rows:
+        if row["answers"] is None:
+            found.append(f"{SURVEY_LABEL}, {name}: answers")
+        for breakdown, labels in BREAKDOWNS.items():
+            found += [
+                f"{SURVEY_LABEL}, {name}: {labels[k]}"
+                for k, v in row[breakdown].items()
+                if v is None
+            ]
+    return found
 
 
 def _ordered(found: dict[Any, Totals], keys: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -218,6 +266,11 @@ async def build(report: Report, figures: Figures = ROLLUPS) -> Report:
     report.wellbeing = await _wellbeing(report, figures)
     report.projects = await _projects(report, figures)
     report.reach = await _reach(report, figures)
+    names = await loop.team_names(report)
+    report.surveys = await loop.surveys(report, names)
+    report.actions = await loop.actions(report, names)
+    report.standards = await loop.standards_met(report, names)
+    report.activity_feedback = await loop.activity_feedback(report)
     return report
 
 
@@ -244,7 +297,7 @@ async def network_report(
     members: list[int] = await NetworkMembership.filter(  # type: ignore[assignment]
         network=network, status=MembershipStatus.ACCEPTED
     ).values_list("organisation_id", flat=True)
-    report = await build(Report(period, list(members), outside=True), figures)
+    report = await build(Report(period, list(members), outside=True, roll_up=True), figures)
     names = dict(await Organisation.filter(id__in=report.organisations).values_list("id", "name"))
     found = await figures.members(report)
     report.members = [

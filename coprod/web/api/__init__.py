@@ -2,6 +2,7 @@
 
 from coprod.web.api import (
     activities,  # noqa: F401
+    activity_feedback,  # noqa: F401
     bookings,  # noqa: F401
     claims,  # noqa: F401
     contracts,  # noqa: F401

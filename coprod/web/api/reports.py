@@ -119,6 +119,94 @@ class MemberFigures(Reply):
     expenses_pence: int
 
 
+class SurveyAudiences(Reply):
+    patients: Hidden
+    carers: Hidden
+    representatives: Hidden
+
+
+class SurveyStages(Reply):
+    start: Hidden
+    end: Hidden
+    not_said: Hidden = Field(description="Surveys that asked, where the person did not say")
+
+
+class SurveySources(Reply):
+    web: Hidden = Field(description="By the web link or the QR code")
+    paper: Hidden = Field(description="Typed in from a paper form")
+
+
+class SurveyCounts(Reply):
+    answers: Hidden
+    by_audience: SurveyAudiences
+    by_stage: SurveyStages
+    by_source: SurveySources
+
+
+class TeamSurveyCounts(SurveyCounts):
+    team_id: int
+    team: str
+
+
+class SurveyAnswers(Reply):
+    """Survey answers received in the period (a paper form by the date on it)."""
+
+    teams: list[TeamSurveyCounts] = Field(description="Organisation reports only")
+    total: SurveyCounts
+
+
+class ActionCounts(Reply):
+    planned: int
+    in_progress: int
+    done: int = Field(description="Done within the period")
+    not_possible: int
+    all: int
+
+
+class TeamActionCounts(ActionCounts):
+    team_id: int
+    team: str
+
+
+class Actions(Reply):
+    """ "You said, we did" actions: done ones by the day they were done, others as they stand."""
+
+    teams: list[TeamActionCounts] = Field(description="Organisation reports only")
+    total: ActionCounts
+
+
+class SectionShare(Reply):
+    section: str
+    standards: int
+    met: int
+    partly_met: int
+    not_met: int
+    not_marked: int
+    percent_met: int = Field(description="Whole per cent of the section's standards met")
+
+
+class TeamStandards(Reply):
+    """A team's self-review against the quality network's standards, as it stands."""
+
+    team_id: int
+    team: str
+    sections: list[SectionShare]
+    overall: SectionShare
+
+
+class ActivityFeedbackFigures(Reply):
+    """Representatives' feedback on activities held in the period. All null when 1 to 4 gave
+    it."""
+
+    given: Hidden
+    average_rating: float | None = Field(description="1 (badly) to 5 (very well)")
+    listened_percent: int | None = Field(description="Per cent who felt listened to")
+    needed_access: Hidden = Field(description="How many needed help to take part")
+    access_met_percent: int | None = Field(
+        description="Per cent of those who needed help to take part who got it"
+    )
+
+
 class ReportReply(Reply):
     period: PeriodReply
     team_id: int | None
@@ -133,6 +221,12 @@ class ReportReply(Reply):
     members: list[MemberFigures] = Field(
         description="Network roll-ups only: each member organisation side by side"
     )
+    survey_answers: SurveyAnswers
+    actions: Actions
+    standards: list[TeamStandards] = Field(
+        description="Organisation reports only: each team that has marked any standard"
+    )
+    activity_feedback: ActivityFeedbackFigures
 
 
 class NetworkName(Reply):
@@ -188,6 +282,32 @@ def _rows(figures: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     for member in figures["members"]:
         for measure in ("involvements", "people", "hours", "fees_pence", "expenses_pence"):
             yield "members", member["organisation"], measure, member[measure], measure == "people"
+    yield from _loop_rows(figures)
+
+
+def _loop_rows(figures: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+    """Survey answers, actions, standards and activity feedback; "all" is every team."""
+    surveys = figures["survey_answers"]
+    for key, row in [("all", surveys["total"]), *((t["team"], t) for t in surveys["teams"])]:
+        yield "survey_answers", key, "answers", row["answers"], True
+        for breakdown in ("audience", "stage", "source"):
+            for part, value in row[f"by_{breakdown}"].items():
+                yield "survey_answers", key, f"{breakdown}.{part}", value, True
+    actions = figures["actions"]
+    for key, row in [("all", actions["total"]), *((t["team"], t) for t in actions["teams"])]:
+        for measure in ("planned", "in_progress", "done", "not_possible", "all"):
+            yield "actions", key, measure, row[measure], False
+    measures = ("standards", "met", "partly_met", "not_met", "not_marked", "percent_met")
+    for team in figures["standards"]:
+        for share in [*team["sections"], team["overall"]]:
+            key = f"{team['team']}: {share['section']}"
+            for measure in measures:
+                yield "standards", key, measure, share[measure], False
+    feedback = figures["activity_feedback"]
+    hidden = feedback["given"] is None
+    for measure, value in feedback.items():
+        hideable = hidden or (measure == "access_met_percent" and feedback["needed_access"] is None)
+        yield "activity_feedback", "", measure, value, hideable or measure == "needed_access"
 
 
 def as_csv(figures: dict[str, Any]) -> str:

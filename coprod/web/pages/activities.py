@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from coprod import clock
+from coprod.domain import activity_feedback as feedback_rules
 from coprod.domain.scheduling import Answer, best_option
 from coprod.errors import Conflict, NotFound
 from coprod.models import (
@@ -25,7 +26,16 @@ from coprod.models import (
     Role,
     Team,
 )
-from coprod.services import access, activities, bookings, contact, decisions, earnings, polls
+from coprod.services import (
+    access,
+    activities,
+    activity_feedback,
+    bookings,
+    contact,
+    decisions,
+    earnings,
+    polls,
+)
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed, record_id
 from coprod.web.guards import checked_form, form_values, signed_in
@@ -101,9 +111,7 @@ async def activity_new(request: Request, actor: Actor) -> Response:
     )
 
 
-async def _detail_context(
-    request: Request, actor: Actor, activity: Activity
-) -> dict[str, Any]:
+async def _detail_context(request: Request, actor: Actor, activity: Activity) -> dict[str, Any]:
     options, rows, totals = await polls.grid(actor, activity)
     best = None
     if options:
@@ -128,7 +136,16 @@ async def _detail_context(
         param="bookings",
         path=f"/activities/{activity.id}",
     )
+    feedback = await activity_feedback.for_activity(actor, activity)
     return {
+        "feedback": feedback,
+        "feedback_booking_ids": {a.booking_id for a in feedback.answers} if feedback else set(),
+        "feedback_labels": {
+            "ratings": feedback_rules.RATINGS,
+            "listened": feedback_rules.LISTENED,
+            "access": feedback_rules.ACCESS,
+        },
+        "follow_up": feedback_rules.follow_up,
         # Benefits: warn (never block) about anyone on this page whom this would take over
         # their earnings limit: those asked, this page of bookings and of people to add. (Not
         # every booking: weighing each person's year of bookings is the page's dearest work.)
@@ -228,6 +245,16 @@ async def _activity_action(request: Request, actor: Actor, action: str) -> Respo
 
 
 @signed_in(Role.INVOLVEMENT_LEAD)
+async def feedback_followed_up(request: Request, actor: Actor) -> Response:
+    activity = await activities.activity_for(actor, request.path_params["id"])
+    feedback = await activity_feedback.feedback_for(actor, request.path_params["feedback_id"])
+    if feedback.activity_id != activity.id:
+        raise NotFound
+    await activity_feedback.mark_followed_up(actor, feedback.id)
+    return redirect(f"/activities/{activity.id}?done=followed-up#feedback")
+
+
+@signed_in(Role.INVOLVEMENT_LEAD)
 async def activity_finalise(request: Request, actor: Actor) -> Response:
     """Two steps, so that no script is needed: the lead picks the time on the activity page
     (GET here), then confirms who to book for that time, each shown with their answer."""
@@ -304,4 +331,9 @@ routes = [
     Route("/activities/{id:int}/finalise", activity_finalise, methods=["GET", "POST"]),
     Route("/activities/{id:int}/book", _action("book"), methods=["POST"]),
     Route("/activities/{id:int}/reschedule", _action("reschedule"), methods=["POST"]),
+    Route(
+        "/activities/{id:int}/feedback/{feedback_id:int}/followed-up",
+        feedback_followed_up,
+        methods=["POST"],
+    ),
 ]

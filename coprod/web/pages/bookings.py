@@ -12,12 +12,21 @@ from starlette.routing import Route
 
 from coprod import clock
 from coprod.config import get_settings
+from coprod.domain import activity_feedback as feedback_rules
 from coprod.domain.notifications import KINDS
 from coprod.errors import Conflict, NotFound
-from coprod.models import HOLDING, AccessArrangement, Booking, Role, WellbeingOutcome
+from coprod.models import (
+    HOLDING,
+    AccessArrangement,
+    ActivityFeedback,
+    Booking,
+    Role,
+    WellbeingOutcome,
+)
 from coprod.services import (
     access,
     activities,
+    activity_feedback,
     arrangements,
     attendance,
     bookings,
@@ -197,16 +206,63 @@ async def my_bookings(request: Request, actor: Actor) -> Response:
     past = await paged(
         request, mine.filter(starts_at__lt=now).order_by("-starts_at", "-id"), param="past"
     )
+    answered = set(
+        await ActivityFeedback.filter(booking_id__in=[b.id for b in past.rows]).values_list(
+            "booking_id", flat=True
+        )
+    )
     return page(
         request,
         "activities/my_bookings.html",
         {
             "upcoming": upcoming,
             "past": past,
+            "answered": answered,
             "holding": HOLDING,
             "mode_labels": MODE_LABELS,
             "done": request.query_params.get("done"),
         },
+    )
+
+
+@signed_in()
+async def booking_feedback(request: Request, actor: Actor) -> Response:
+    """How an attended activity went: the representative's own answers, or a lead recording
+    them after a phone call (the service marks and audits that)."""
+    booking, given = await activity_feedback.booking_to_answer(actor, request.path_params["id"])
+    errors, form = None, {}
+    status = 200
+    if request.method == "POST" and given is None:
+        form = form_values(await request.form())
+        try:
+            await activity_feedback.submit(actor, booking.id, form)
+        except ValidationFailed as exc:
+            errors, status = exc, 422
+        except Conflict as exc:
+            errors, status = as_page_errors(exc), 409
+        else:
+            if access.is_self(actor, booking.representative):
+                return redirect(f"/my/bookings/{booking.id}/feedback?done=1")
+            return redirect(f"/activities/{booking.activity.id}?done=feedback#feedback")
+        given = (await activity_feedback.booking_to_answer(actor, booking.id))[1]
+    return page(
+        request,
+        "activities/feedback.html",
+        {
+            "booking": booking,
+            "activity": booking.activity,
+            "rep": booking.representative,
+            "for_someone": not access.is_self(actor, booking.representative),
+            "given": given,
+            "attended": booking.status.value == "attended",
+            "form": form,
+            "ratings": {str(k): v for k, v in feedback_rules.RATINGS.items()},
+            "listened": feedback_rules.LISTENED,
+            "access_labels": feedback_rules.ACCESS,
+            "thanks": request.query_params.get("done") == "1",
+        },
+        status_code=status,
+        errors=errors,
     )
 
 
@@ -252,6 +308,7 @@ routes = [
     Route("/call-list/texts/{id:int}/dealt-with", text_dealt_with, methods=["POST"]),
     Route("/contracts/{id:int}/book-catch-up", book_catch_up, methods=["GET", "POST"]),
     Route("/my/bookings", my_bookings, methods=["GET"]),
+    Route("/my/bookings/{id:int}/feedback", booking_feedback, methods=["GET", "POST"]),
     Route("/my/calendar", my_calendar, methods=["GET", "POST"]),
     Route("/calendar/{token}.ics", calendar_feed, methods=["GET"]),
     Route("/tech-test/{token}", tech_test, methods=["GET", "POST"]),

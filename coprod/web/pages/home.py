@@ -6,9 +6,27 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from coprod.models import Booking, BookingStatus, Organisation, OutboxMessage, OutboxStatus, Role
-from coprod.services import arrangements, contracts, payouts, reminders, wellbeing
+from coprod.domain import activity_feedback as feedback_rules
+from coprod.models import (
+    ActivityFeedback,
+    Booking,
+    BookingStatus,
+    Organisation,
+    OutboxMessage,
+    OutboxStatus,
+    Role,
+)
+from coprod.services import (
+    activity_feedback,
+    arrangements,
+    contracts,
+    payouts,
+    reminders,
+    wellbeing,
+)
 from coprod.web.render import page
+
+FOLLOW_UP_SHOWN = 10
 
 
 async def home(request: Request) -> Response:
@@ -21,6 +39,7 @@ async def home(request: Request) -> Response:
     failed_messages = 0
     configuration_problems: list[str] = []
     lead_counts: dict[str, int] = {}
+    follow_up: list[ActivityFeedback] = []
     if organisation and actor.has(Role.INVOLVEMENT_LEAD):
         lead_counts = {
             "catch_ups": await contracts.catch_ups_due_count(actor),
@@ -33,6 +52,9 @@ async def home(request: Request) -> Response:
                 status=BookingStatus.NEEDS_WELLBEING_CHECK,
             ).count(),
         }
+        # Someone not listened to, or whose access needs were not met: the oldest first, a
+        # few at a time, each on its activity's page.
+        follow_up = await activity_feedback.to_follow_up_query(actor).limit(FOLLOW_UP_SHOWN + 1)
     if organisation and actor.has(Role.ORG_ADMIN):
         failed_messages = await OutboxMessage.filter(
             organisation_id=organisation.id, status=OutboxStatus.FAILED
@@ -47,6 +69,9 @@ async def home(request: Request) -> Response:
             "failed_messages": failed_messages,
             "configuration_problems": configuration_problems,
             "lead_counts": lead_counts,
+            "follow_up": follow_up[:FOLLOW_UP_SHOWN],
+            "more_follow_up": len(follow_up) > FOLLOW_UP_SHOWN,
+            "follow_up_reasons": feedback_rules.follow_up,
         },
     )
 

@@ -55,6 +55,15 @@ def _charts(report: reports.Report) -> dict[str, Any]:
                 for r in report.by_category
             ],
         ),
+        "actions_chart": bar_chart(
+            "actions-by-status",
+            '"You said, we did" actions by status',
+            "How many actions are planned, in progress, done in the period, or not possible.",
+            [
+                (text, report.actions["total"][status])
+                for status, text in reports.loop.ACTION_STATUSES.items()
+            ],
+        ),
         "label": label,
     }
 
@@ -66,6 +75,13 @@ def _labels() -> dict[str, Any]:
         "people_labels": reports.PEOPLE,
         "wellbeing_labels": reports.WELLBEING,
         "answered_label": reports.ANSWERED,
+        "survey_label": reports.SURVEY_LABEL,
+        "feedback_label": reports.FEEDBACK_LABEL,
+        "access_label": reports.ACCESS_LABEL,
+        "audiences": reports.loop.AUDIENCES,
+        "stages": reports.loop.STAGES,
+        "sources": reports.loop.SOURCES,
+        "action_statuses": reports.loop.ACTION_STATUSES,
     }
 
 
