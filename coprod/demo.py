@@ -101,7 +101,6 @@ async def seed_demo() -> list[str]:
                 **{key: value for key, value in profile.items() if key != "team"},
             },
         )
-        demo_reps.append(rep)
         # Without consent to be contacted, nobody would be emailed about anything.
         await wellbeing.give_consent(lead_actor, rep, {"purpose": "contact"})
         await contracts.create(

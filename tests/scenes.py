@@ -962,6 +962,8 @@ async def _feedback_loop(
             ]
         )
         marks = list(StandardStatus)
+        # The first team's self-review (_standards_review) already marks some.
+        marked = set(await StandardReview.filter(team=team).values_list("number", flat=True))
         await StandardReview.bulk_create(
             [
                 StandardReview(
@@ -972,6 +974,7 @@ async def _feedback_loop(
                     status=marks[(s.number + t) % 3],
                 )
                 for s in standards.standards()[: 10 + 20 * t]
+                if s.number not in marked
             ]
         )
     return flagged.id
