@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
@@ -33,6 +33,7 @@ from coprod.models import (
     Project,
     Representative,
     Role,
+    SurveyAnswer,
     SurveyResponse,
     Team,
     User,
@@ -63,6 +64,11 @@ WORDS_MAX = 1000
 LINKS = ("activity_ids", "project_ids", "response_ids", "feedback_ids")
 
 
+async def _column(query: QuerySet[Any], column: str) -> list[Any]:
+    """One column of a query's rows (tortoise types `values_list` as tuples even when flat)."""
+    return cast(list[Any], await query.values_list(column, flat=True))
+
+
 # --------------------------------------------------------------------------- champions
 
 
@@ -73,9 +79,10 @@ def may_choose_champions(actor: Actor) -> bool:
 async def staff(actor: Actor) -> list[User]:
     """The organisation's active members of staff, by name: who may be a champion or own an
     action."""
-    ids = await Membership.filter(
-        organisation_id=actor.organisation_id, role__in=list(STAFF_ROLES)
-    ).values_list("user_id", flat=True)
+    ids = await _column(
+        Membership.filter(organisation_id=actor.organisation_id, role__in=list(STAFF_ROLES)),
+        "user_id",
+    )
     return list(await User.filter(id__in=set(ids), is_active=True).order_by("full_name", "id"))
 
 
@@ -137,8 +144,8 @@ async def new_feedback_counts(teams: Iterable[Team]) -> dict[int, int]:
     ids = [t.id for t in teams]
     if not ids:
         return {}
-    rows = await SurveyResponse.filter(team_id__in=ids, reviewed_at__isnull=True).values_list(
-        "team_id", flat=True
+    rows = await _column(
+        SurveyResponse.filter(team_id__in=ids, reviewed_at__isnull=True), "team_id"
     )
     counts = dict.fromkeys(ids, 0)
     for team_id in rows:
@@ -152,9 +159,12 @@ async def new_feedback_counts(teams: Iterable[Team]) -> dict[int, int]:
 async def _may_handle_some_feedback(actor: Actor) -> None:
     if is_lead(actor):
         return
-    if actor.user is None or not await Team.filter(
-        organisation_id=actor.organisation_id, feedback_champion_id=actor.user.id
-    ).exists():
+    if (
+        actor.user is None
+        or not await Team.filter(
+            organisation_id=actor.organisation_id, feedback_champion_id=actor.user.id
+        ).exists()
+    ):
         raise Forbidden
 
 
@@ -207,7 +217,8 @@ def answers_of(response: SurveyResponse) -> list[dict[str, Any]]:
     """A response's answers in question order, each as the question and what was said (with
     answers and questions fetched)."""
     found = []
-    for answer in sorted(response.answers, key=lambda a: a.question.position):
+    given: list[SurveyAnswer] = list(response.answers)  # type: ignore[attr-defined]
+    for answer in sorted(given, key=lambda a: a.question.position):
         if answer.text:
             said = answer.text
         elif answer.rating is not None:
@@ -282,9 +293,7 @@ async def tag(actor: Actor, response: SurveyResponse, data: Mapping[str, Any]) -
                 )
             if theme.id not in {t.id for t in found}:
                 found.append(theme)
-        before = sorted(
-            await ResponseTheme.filter(response_id=response.id).values_list("theme_id", flat=True)
-        )
+        before = sorted(await _column(ResponseTheme.filter(response_id=response.id), "theme_id"))
         after = sorted(t.id for t in found)
         if before != after:
             await ResponseTheme.filter(response_id=response.id).delete()
@@ -329,20 +338,10 @@ class Links:
 
 async def links_of(action: FeedbackAction) -> Links:
     return Links(
-        sorted(
-            await ActionActivity.filter(action_id=action.id).values_list("activity_id", flat=True)
-        ),
-        sorted(
-            await ActionProject.filter(action_id=action.id).values_list("project_id", flat=True)
-        ),
-        sorted(
-            await ActionResponse.filter(action_id=action.id).values_list("response_id", flat=True)
-        ),
-        sorted(
-            await ActionActivityFeedback.filter(action_id=action.id).values_list(
-                "feedback_id", flat=True
-            )
-        ),
+        sorted(await _column(ActionActivity.filter(action_id=action.id), "activity_id")),
+        sorted(await _column(ActionProject.filter(action_id=action.id), "project_id")),
+        sorted(await _column(ActionResponse.filter(action_id=action.id), "response_id")),
+        sorted(await _column(ActionActivityFeedback.filter(action_id=action.id), "feedback_id")),
     )
 
 
@@ -393,9 +392,7 @@ async def _check_links(
 
 async def _representative_names(actor: Actor) -> list[str]:
     return list(
-        await Representative.filter(organisation_id=actor.organisation_id).values_list(
-            "full_name", flat=True
-        )
+        await _column(Representative.filter(organisation_id=actor.organisation_id), "full_name")
     )
 
 
@@ -437,7 +434,9 @@ async def _read_action(
         reason = _words(c, "not_possible_reason", "why it is not possible", names, required=False)
     if status is ActionStatus.NOT_POSSIBLE and not reason:
         c.fail("not_possible_reason", "Say why this is not possible: the board shows it")
-    values["not_possible_reason"] = (reason or None) if status is ActionStatus.NOT_POSSIBLE else None
+    values["not_possible_reason"] = (
+        (reason or None) if status is ActionStatus.NOT_POSSIBLE else None
+    )
     if given("on_board"):
         values["on_board"] = c.boolean("on_board") if "on_board" in data else True
     links = await _check_links(actor, team, c, data, await links_of(current) if current else None)
@@ -454,7 +453,8 @@ async def _save_links(action: FeedbackAction, links: Links) -> None:
     ):
         await model.filter(action_id=action.id).delete()
         if ids:
-            await model.bulk_create([model(action_id=action.id, **{column: i}) for i in ids])
+            rows: list[Any] = [model(action_id=action.id, **{column: i}) for i in ids]
+            await model.bulk_create(rows)
 
 
 def _record(action: FeedbackAction, links: Links) -> dict[str, Any]:
@@ -516,16 +516,17 @@ async def people_to_tell(links: Links) -> list[Representative]:
     rep_ids: set[int] = set()
     if links.activity_ids or links.project_ids:
         rep_ids |= set(
-            await attended.filter(
-                Q(activity_id__in=links.activity_ids)
-                | Q(activity__project_id__in=links.project_ids)
-            ).values_list("representative_id", flat=True)
+            await _column(
+                attended.filter(
+                    Q(activity_id__in=links.activity_ids)
+                    | Q(activity__project_id__in=links.project_ids)
+                ),
+                "representative_id",
+            )
         )
     if links.feedback_ids:
         rep_ids |= set(
-            await ActivityFeedback.filter(id__in=links.feedback_ids).values_list(
-                "representative_id", flat=True
-            )
+            await _column(ActivityFeedback.filter(id__in=links.feedback_ids), "representative_id")
         )
     if not rep_ids:
         return []

@@ -6,8 +6,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from coprod.models import Booking, BookingStatus, Organisation, OutboxMessage, OutboxStatus, Role
-from coprod.services import arrangements, contracts, payouts, reminders, wellbeing
+from coprod.models import (
+    STAFF_ROLES,
+    Booking,
+    BookingStatus,
+    Organisation,
+    OutboxMessage,
+    OutboxStatus,
+    Role,
+)
+from coprod.services import actions, arrangements, contracts, payouts, reminders, wellbeing
 from coprod.web.render import page
 
 
@@ -33,6 +41,11 @@ async def home(request: Request) -> Response:
                 status=BookingStatus.NEEDS_WELLBEING_CHECK,
             ).count(),
         }
+    championed: list[dict[str, object]] = []
+    if organisation and actor.has(*STAFF_ROLES):
+        teams = await actions.championed_teams(actor)
+        counts = await actions.new_feedback_counts(teams)
+        championed = [{"team": t, "new": counts[t.id]} for t in teams]
     if organisation and actor.has(Role.ORG_ADMIN):
         failed_messages = await OutboxMessage.filter(
             organisation_id=organisation.id, status=OutboxStatus.FAILED
@@ -47,6 +60,7 @@ async def home(request: Request) -> Response:
             "failed_messages": failed_messages,
             "configuration_problems": configuration_problems,
             "lead_counts": lead_counts,
+            "championed": championed,
         },
     )
 
