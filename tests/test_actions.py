@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from coprod.models import AuditEvent, Role, Team
+from coprod.models import AuditEvent, Role, Team, User
 from coprod.models.feedback import (
     ActionResponse,
     ActionStatus,
@@ -146,7 +146,7 @@ async def champion_client(client: Any, place: Place) -> Any:
 async def test_new_feedback_shows_answers_marks_paper_and_hides_contact_details(client, place):
     survey = await feedback_rows.survey(place.org.id, place.team.id)
     older = await feedback_rows.response(survey, "The waiting room is cold", days_ago=3)
-    paper = await feedback_rows.response(
+    await feedback_rows.response(
         survey, "Nobody called me back", paper=True, rating=2, contact="gAAAA-secret"
     )
     other = await feedback_rows.survey(place.org.id, place.other_team.id)
@@ -329,7 +329,7 @@ async def test_links_must_be_this_organisations_and_this_teams(client, place):
     other_teams = await feedback_rows.response(elsewhere, "Not ours")
     far_project = await projects.create_project(
         await actor_for(
-            await __import__("coprod.models", fromlist=["User"]).User.get(email=ELSEWHERE),
+            await User.get(email=ELSEWHERE),
             place.far_team.organisation_id,  # type: ignore[attr-defined]
         ),
         {"name": "Far project"},
