@@ -43,6 +43,12 @@ class Place:
 
 @pytest.fixture
 async def place(world: Any) -> Place:
+    return await make_place(world)
+
+
+async def make_place(world: Any) -> Place:
+    """An organisation with an administrator, a lead, a member of staff to be champion, a
+    reporter and two teams; and another organisation with a team and a lead."""
     org = await world.org()
     await world.user(org, ADMIN, Role.ORG_ADMIN)
     lead = await world.user(org, LEAD, Role.INVOLVEMENT_LEAD)

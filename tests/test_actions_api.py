@@ -8,24 +8,29 @@ from typing import Any
 
 import pytest
 
-from coprod.models import OutboxMessage, Role, Team
+from coprod.models import OutboxMessage, Team
 from coprod.models.feedback import FeedbackAction, FeedbackTheme
 from coprod.services import projects
 from tests import feedback_rows
 from tests.conftest import deliver_mail, sign_in
-from tests.test_actions import ADMIN, CHAMPION, ELSEWHERE, LEAD, REPORTER, Place, place  # noqa: F401
+from tests.test_actions import ADMIN, CHAMPION, ELSEWHERE, LEAD, REPORTER, Place, make_place
 from tests.test_bookings import person
 
 A = "/api/v1"
 
 
-async def champion_client(client: Any, place: Place) -> Any:  # noqa: F811
+@pytest.fixture
+async def place(world: Any) -> Place:
+    return await make_place(world)
+
+
+async def champion_client(client: Any, place: Place) -> Any:
     await Team.filter(id=place.team.id).update(feedback_champion_id=place.champion.id)
     await sign_in(client, CHAMPION)
     return client
 
 
-def action_body(place: Place, **changes: Any) -> dict[str, Any]:  # noqa: F811
+def action_body(place: Place, **changes: Any) -> dict[str, Any]:
     return {
         "team_id": place.team.id,
         "you_said": "The waiting room is cold",
@@ -35,7 +40,7 @@ def action_body(place: Place, **changes: Any) -> dict[str, Any]:  # noqa: F811
     }
 
 
-async def test_choosing_a_champion_by_the_api(client, make_client, place):  # noqa: F811
+async def test_choosing_a_champion_by_the_api(client, make_client, place):
     url = f"{A}/teams/{place.team.id}/feedback-champion"
     await sign_in(client, ADMIN)
     chosen = await client.api("PUT", url, {"champion_id": place.champion.id})
@@ -65,7 +70,7 @@ async def test_choosing_a_champion_by_the_api(client, make_client, place):  # no
     assert cleared.json()["feedback_champion_id"] is None
 
 
-async def test_themes_new_feedback_and_reading_by_the_api(client, make_client, place):  # noqa: F811
+async def test_themes_new_feedback_and_reading_by_the_api(client, make_client, place):
     survey = await feedback_rows.survey(place.org.id, place.team.id)
     cold = await feedback_rows.response(survey, "Cold room", paper=True, contact="secret")
     late = await feedback_rows.response(survey, "Ran late", days_ago=0)
@@ -120,7 +125,7 @@ async def test_themes_new_feedback_and_reading_by_the_api(client, make_client, p
     assert await FeedbackTheme.filter(organisation_id=place.org.id).count() == 2
 
 
-async def test_actions_by_the_api_keep_the_pages_rules_and_messages(client, place):  # noqa: F811
+async def test_actions_by_the_api_keep_the_pages_rules_and_messages(client, place):
     rep = await person(place.lead, "Grace Hopper")
     await champion_client(client, place)
     refused = await client.api(
@@ -172,7 +177,7 @@ async def test_actions_by_the_api_keep_the_pages_rules_and_messages(client, plac
     assert (await client.get(f"{A}/actions?team_id={place.other_team.id}")).status_code == 403
 
 
-async def test_links_to_another_organisation_are_not_found(client, world, place):  # noqa: F811
+async def test_links_to_another_organisation_are_not_found(client, world, place):
     from coprod.models import User
     from coprod.services.auth import actor_for
 
@@ -196,7 +201,7 @@ async def test_a_done_action_tells_each_linked_person_once_by_their_own_way(
     client,
     place,
     mailbox,
-    use_notify,  # noqa: F811
+    use_notify,
 ):
     lead = place.lead
     emailed = await person(lead, "Ada Lovelace")
@@ -264,15 +269,14 @@ async def test_a_done_action_tells_each_linked_person_once_by_their_own_way(
         ).exists()
 
 
-@pytest.mark.parametrize("status", ["done"])
-async def test_an_action_made_done_tells_people_at_once(client, place, mailbox, status):  # noqa: F811
+async def test_an_action_made_done_tells_people_at_once(client, place, mailbox):
     rep = await person(place.lead, "Dot Done")
     activity = await feedback_rows.attended_activity(place.lead, [rep])
     await deliver_mail()
     mailbox.messages.clear()
     await champion_client(client, place)
     made = await client.api(
-        "POST", f"{A}/actions", action_body(place, status=status, activity_ids=[activity.id])
+        "POST", f"{A}/actions", action_body(place, status="done", activity_ids=[activity.id])
     )
     assert made.status_code == 201
     assert await deliver_mail() == 1
