@@ -14,9 +14,15 @@ import itertools
 from typing import Any
 
 from coprod import clock
-from coprod.models import Activity, ActivityFeedback, Booking, Representative
+from coprod.domain.scheduling import LONDON
+from coprod.models import Activity, ActivityFeedback, Booking, Representative, Team
 from coprod.models.feedback import (
+    ActionActivity,
+    ActionResponse,
+    ActionStatus,
     Audience,
+    FeedbackAction,
+    FeedbackTheme,
     QuestionKind,
     ResponseSource,
     Survey,
@@ -28,7 +34,6 @@ from coprod.models.feedback import (
 )
 from coprod.services import activities, attendance, bookings
 from coprod.services.actor import Actor
-from tests.test_bookings import LONDON
 
 _tokens = itertools.count(1)
 
@@ -131,3 +136,33 @@ async def activity_feedback(activity: Activity, rep: Representative, **fields: A
         comments=fields.get("comments", "The room was too hot"),
         submitted_at=dt.datetime.now(dt.UTC),
     )
+
+
+async def scene_feedback(
+    organisation_id: int, team_id: int, champion_id: int, activity_id: int, n: int
+) -> dict[str, int]:
+    """For tests/scenes.py: `champion_id` champions the team, which has `n` new survey
+    responses, a theme and a done action linked to an activity. The ids of one of each."""
+    await Team.filter(id=team_id).update(feedback_champion_id=champion_id)
+    of = await survey(organisation_id, team_id, title=f"Scene survey {n}")
+    made = [
+        await response(of, f"Feedback {i}", days_ago=i % 30, paper=i % 4 == 0) for i in range(n)
+    ]
+    theme = await FeedbackTheme.create(organisation_id=organisation_id, name="Waiting times")
+    action = await FeedbackAction.create(
+        organisation_id=organisation_id,
+        team_id=team_id,
+        you_said="The waiting room is cold",
+        we_did="We fixed the heating",
+        owner_id=champion_id,
+        status=ActionStatus.DONE,
+        done_on=clock.today(),
+    )
+    await ActionActivity.create(action=action, activity_id=activity_id)
+    await ActionResponse.create(action=action, response=made[0])
+    return {
+        "response": made[-1].id,
+        "theme": theme.id,
+        "action": action.id,
+        "champion": champion_id,
+    }

@@ -74,6 +74,7 @@ from coprod.models import (
 from coprod.models.org import MembershipStatus
 from coprod.security import hash_secret, sign
 from coprod.services import contracts as contract_services
+from tests import feedback_rows
 
 YEAR_OF_ACTIVITIES = 12  # one a month, from ten months ago to two months ahead
 BOOKINGS_EACH = 4
@@ -708,10 +709,13 @@ async def build(n: int, *, world: Any) -> Scene:
             "team": teams[0].id,
             "organisation": org.id,
             "received_text": received_text.id,
+            # "You said, we did": the staff member champions team 0.
+            **await feedback_rows.scene_feedback(org.id, teams[0].id, staff.id, meetings[-1].id, n),
         },
         tokens={
             "calendar": reps[0].calendar_token or "",
             "answer": f"answer-{n}-0",
+            "org_slug": org.slug,
             "tech_test": f"{coming.id}." + sign(get_settings().secret_key, "tech-test", coming.uid),
         },
     )

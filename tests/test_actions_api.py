@@ -13,6 +13,7 @@ from coprod.models.feedback import FeedbackAction, FeedbackTheme
 from coprod.services import projects
 from tests import feedback_rows
 from tests.conftest import deliver_mail, sign_in
+from tests.openapi_doc import assert_described, operations_tagged
 from tests.test_actions import ADMIN, CHAMPION, ELSEWHERE, LEAD, REPORTER, Place, make_place
 from tests.test_bookings import person
 
@@ -281,3 +282,21 @@ async def test_an_action_made_done_tells_people_at_once(client, place, mailbox):
     assert made.status_code == 201
     assert await deliver_mail() == 1
     assert [m["To"] for m in mailbox.messages] == [rep.email]
+
+
+async def test_the_operations_are_published_and_described(client):
+    doc = (await client.get(f"{A}/openapi.json")).json()
+    expected = {
+        ("put", "/api/v1/teams/{id}/feedback-champion"),
+        ("get", "/api/v1/feedback-themes"),
+        ("post", "/api/v1/feedback-themes"),
+        ("get", "/api/v1/teams/{id}/new-feedback"),
+        ("post", "/api/v1/teams/{id}/new-feedback/read"),
+        ("put", "/api/v1/teams/{id}/new-feedback/{response_id}/themes"),
+        ("get", "/api/v1/actions"),
+        ("post", "/api/v1/actions"),
+        ("get", "/api/v1/actions/{id}"),
+        ("patch", "/api/v1/actions/{id}"),
+    }
+    assert operations_tagged(doc, "actions") == expected
+    assert_described(doc, expected)

@@ -22,7 +22,7 @@ from coprod.web.api.paging import keyset_page
 from coprod.web.api.registry import api
 from coprod.web.api.schema import Body, DateTime, Id, Page, Paging, Reply, text
 
-FEEDBACK = "feedback"
+ACTIONS = "actions"
 STAFF = tuple(sorted(STAFF_ROLES))
 CHOOSERS = (Role.INVOLVEMENT_LEAD, Role.ORG_ADMIN)
 
@@ -47,7 +47,7 @@ class TeamChampionReply(Reply):
     "PUT",
     "/teams/{id:int}/feedback-champion",
     summary="Choose a team's feedback champion, or nobody (administrators and involvement leads)",
-    tag=FEEDBACK,
+    tag=ACTIONS,
     roles=CHOOSERS,
     body=ChampionBody,
     reply=TeamChampionReply,
@@ -77,7 +77,7 @@ class ThemeReply(Reply):
     "GET",
     "/feedback-themes",
     summary="Your organisation's feedback themes, by name",
-    tag=FEEDBACK,
+    tag=ACTIONS,
     roles=STAFF,
     query=Paging,
     reply=Page[ThemeReply],
@@ -91,7 +91,7 @@ async def list_themes(request: Request, actor: Actor, query: Paging) -> Page[The
     "POST",
     "/feedback-themes",
     summary="Add a feedback theme (names are unique in an organisation, whatever their case)",
-    tag=FEEDBACK,
+    tag=ACTIONS,
     roles=STAFF,
     body=NewTheme,
     reply=ThemeReply,
@@ -142,7 +142,7 @@ def _response(r: SurveyResponse) -> ResponseReply:
     "GET",
     "/teams/{id:int}/new-feedback",
     summary="The team's survey feedback nobody has read yet, newest first",
-    tag=FEEDBACK,
+    tag=ACTIONS,
     roles=STAFF,
     query=Paging,
     reply=Page[ResponseReply],
@@ -169,7 +169,7 @@ class ReadReply(Reply):
     "POST",
     "/teams/{id:int}/new-feedback/read",
     summary="Mark some of the team's feedback as read",
-    tag=FEEDBACK,
+    tag=ACTIONS,
     roles=STAFF,
     body=ReadBody,
     reply=ReadReply,
@@ -195,7 +195,7 @@ class ThemesBody(Body):
     "PUT",
     "/teams/{id:int}/new-feedback/{response_id:int}/themes",
     summary="Set a piece of feedback's themes (existing ones, and a new one if named)",
-    tag=FEEDBACK,
+    tag=ACTIONS,
     roles=STAFF,
     body=ThemesBody,
     reply=ResponseReply,
@@ -317,7 +317,7 @@ class ActionSummary(Reply):
     "GET",
     "/actions",
     summary='A team\'s "You said, we did" actions, most recently changed first',
-    tag=FEEDBACK,
+    tag=ACTIONS,
     roles=STAFF,
     query=ActionQuery,
     reply=Page[ActionSummary],
@@ -352,7 +352,7 @@ async def list_actions(request: Request, actor: Actor, query: ActionQuery) -> Pa
     "POST",
     "/actions",
     summary='Add a "You said, we did" action for a team (done tells the people linked)',
-    tag=FEEDBACK,
+    tag=ACTIONS,
     roles=STAFF,
     body=NewAction,
     reply=ActionReply,
@@ -368,7 +368,7 @@ async def create_action(request: Request, actor: Actor, body: NewAction) -> Acti
     "GET",
     "/actions/{id:int}",
     summary='One "You said, we did" action, with its links',
-    tag=FEEDBACK,
+    tag=ACTIONS,
     roles=STAFF,
     reply=ActionReply,
 )
@@ -380,7 +380,7 @@ async def get_action(request: Request, actor: Actor, id: int) -> ActionReply:
     "PATCH",
     "/actions/{id:int}",
     summary="Change an action: becoming done tells the people linked, once each",
-    tag=FEEDBACK,
+    tag=ACTIONS,
     roles=STAFF,
     body=ActionChange,
     reply=ActionReply,
