@@ -6,8 +6,19 @@ import datetime as dt
 from typing import Any
 
 from coprod import clock
-from coprod.models import Organisation, Role, Team
-from coprod.services import auth, contracts, people, representatives, wellbeing
+from coprod.domain.scheduling import LONDON
+from coprod.models import Activity, Booking, Organisation, Representative, Role, Team, User
+from coprod.services import (
+    actions,
+    activities,
+    attendance,
+    auth,
+    bookings,
+    contracts,
+    people,
+    representatives,
+    wellbeing,
+)
 from coprod.services.actor import Actor
 
 DEMO_PASSWORD = "demo-password-123"
@@ -66,7 +77,7 @@ async def seed_demo() -> list[str]:
         roles=[Role.ORG_ADMIN, Role.INVOLVEMENT_LEAD],
         password=DEMO_PASSWORD,
     )
-    await people.create_user(
+    finance = await people.create_user(
         actor,
         email=FINANCE_EMAIL,
         full_name="Chris Evans",
@@ -141,6 +152,7 @@ async def seed_demo() -> list[str]:
             "starts_on": (clock.today() - dt.timedelta(days=200)).isoformat(),
         },
     )
+    board = await _seed_you_said_we_did(org, lead_actor, finance)
     return [
         f"Demo organisation: {DEMO_ORG}",
         f"Staff sign in at /sign-in with password {DEMO_PASSWORD!r}:",
@@ -152,4 +164,81 @@ async def seed_demo() -> list[str]:
         "  Maureen Fisher has no email: her lead acts for her, and phones or writes to her.",
         "  Kemi Adeyemi has no email: she hears by text, and signs in at /sign-in/code with",
         "  07700 900 123 and the code texted to her (texts are printed below).",
+        "Chris Evans is the crisis team's feedback champion: their home page links to its new",
+        f'  feedback and "You said, we did" actions. The public board: {board}',
     ]
+
+
+async def _seed_you_said_we_did(org: Organisation, lead: Actor, champion: User) -> str:
+    """The crisis team's feedback champion, a few themes, and an action in each status: the
+    done one linked to a workshop Alex Morgan attended, so Alex is emailed about it. Returns
+    the public board's address."""
+    team = await Team.get(organisation=org, name="Crisis Resolution and Home Treatment Team")
+    await actions.set_champion(lead, team.id, {"champion_id": str(champion.id)})
+    for name in ("Waiting times", "Being kept informed", "The building"):
+        await actions.add_theme(lead, {"name": name})
+    alex = await Representative.get(organisation=org, full_name="Alex Morgan")
+    workshop = await activities.create_activity(
+        lead,
+        {
+            "title": "Waiting room redesign workshop",
+            "kind": "meeting",
+            "category": "co_design",
+            "duration_minutes": "120",
+            "capacity": "12",
+            "video": "true",
+            "video_link": "https://meet.example/waiting-room",
+            "team_id": str(team.id),
+            "starts_at": (clock.today() + dt.timedelta(days=3)).isoformat() + "T10:00",
+        },
+    )
+    booking = await bookings.book(lead, workshop, alex, "video")
+    # It happened last month: the services never book into the past, so move it there.
+    start = dt.datetime.combine(
+        clock.today() - dt.timedelta(days=30), dt.time(10), LONDON
+    ).astimezone(dt.UTC)
+    await Activity.filter(id=workshop.id).update(starts_at=start)
+    await Booking.filter(id=booking.id).update(
+        starts_at=start, ends_at=start + dt.timedelta(hours=2)
+    )
+    await attendance.record_attendance(lead, await Booking.get(id=booking.id), {"attended": "yes"})
+    champion_actor = await auth.actor_for(champion, org.id)
+    owner = str(champion.id)
+    for said, did, status, extra in (
+        (
+            "The waiting room is cold and there is nothing to do while you wait.",
+            "We fixed the heating and put out books, puzzles and a water cooler.",
+            "in_progress",
+            {"activity_ids": [str(workshop.id)]},
+        ),
+        (
+            "Letters about appointments are hard to understand.",
+            "We are rewriting our letters in plain English with people who use the service.",
+            "in_progress",
+            {},
+        ),
+        (
+            "It is hard to get through on the phone in the evening.",
+            "We will add a second person to answer the phone from 6pm to 10pm.",
+            "planned",
+            {},
+        ),
+        (
+            "Please open the team's office at weekends.",
+            "We looked at opening the office on Saturdays.",
+            "not_possible",
+            {
+                "not_possible_reason": "The building is shared and closed at weekends. You "
+                "can still phone the team at any time, day or night."
+            },
+        ),
+    ):
+        made = await actions.create_action(
+            champion_actor,
+            team.id,
+            {"you_said": said, "we_did": did, "owner_id": owner, "status": status, **extra},
+        )
+        if extra.get("activity_ids"):
+            # Marked done after it was made, as a champion would: Alex is told.
+            await actions.update_action(champion_actor, made, {"status": "done"})
+    return f"/you-said-we-did/{org.slug}/{team.id}"

@@ -7,7 +7,16 @@ import os
 import sys
 
 from coprod.demo import DEMO_ORG, LEAD_EMAIL, REPRESENTATIVES
-from coprod.models import ConsentPurpose, Membership, Organisation, Representative, Role, User
+from coprod.models import (
+    ConsentPurpose,
+    Membership,
+    Organisation,
+    OutboxMessage,
+    Representative,
+    Role,
+    User,
+)
+from coprod.models.feedback import ActionStatus, FeedbackAction
 from coprod.services import contact, wellbeing
 
 
@@ -67,6 +76,11 @@ async def test_seed_demo_loads_an_organisation_a_lead_and_two_representatives_on
     for rep in await Representative.filter(organisation=org):
         assert await contact.why_not_contactable(rep) in (None, "asked to be phoned")
         assert await wellbeing.has_consent(rep, ConsentPurpose.CONTACT), rep.full_name
+    # "You said, we did": an action in each status, and Alex told of the done one.
+    statuses = await FeedbackAction.filter(organisation=org).values_list("status", flat=True)
+    assert set(statuses) == set(ActionStatus)
+    assert await OutboxMessage.filter(notification="action_done").count() == 1
+    assert "/you-said-we-did/" in out
     code, out = await cli("seed-demo")
     assert code == 0 and "already loaded" in out
     assert await Organisation.filter(name=DEMO_ORG).count() == 1
