@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -194,9 +195,12 @@ async def add_theme(actor: Actor, data: Mapping[str, Any]) -> FeedbackTheme:
     c.done()
     if await _existing_theme(actor, name) is not None:
         raise ValidationFailed.one("name", f"There is already a theme called {name}")
-    async with in_transaction():
-        theme = await FeedbackTheme.create(organisation_id=actor.organisation_id, name=name)
-        await audit.record(actor, "feedback_theme.create", theme, after=audit.snapshot(theme))
+    try:
+        async with in_transaction():
+            theme = await FeedbackTheme.create(organisation_id=actor.organisation_id, name=name)
+            await audit.record(actor, "feedback_theme.create", theme, after=audit.snapshot(theme))
+    except IntegrityError:  # the same name added at the same moment
+        raise ValidationFailed.one("name", f"There is already a theme called {name}") from None
     return theme
 
 
@@ -255,12 +259,14 @@ async def mark_read(actor: Actor, responses: list[SurveyResponse]) -> int:
         ).update(reviewed_at=now, reviewed_by_id=actor.user.id)
         for response in unread:
             response.reviewed_at, response.reviewed_by_id = now, actor.user.id
-        await audit.record(
-            actor,
-            "survey_response.read",
-            ("survey_response", ",".join(str(r.id) for r in unread)),
-            after={"response_ids": [r.id for r in unread]},
-        )
+        # One event each: the audit log says who read which response.
+        for response in unread:
+            await audit.record(
+                actor,
+                "survey_response.read",
+                response,
+                after={"reviewed_by_id": actor.user.id},
+            )
     return marked
 
 
