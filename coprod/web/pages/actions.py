@@ -128,7 +128,7 @@ async def new_feedback(request: Request, actor: Actor) -> Response:
     found = await paged(request, actions.new_feedback(team))
     return page(
         request,
-        "feedback/new.html",
+        "actions/new.html",
         {
             "team": team,
             "paged": found,
@@ -150,7 +150,7 @@ async def team_actions(request: Request, actor: Actor) -> Response:
     found = await paged(request, actions.team_actions(team, status))
     return page(
         request,
-        "feedback/actions.html",
+        "actions/actions.html",
         {
             "team": team,
             "board_path": await _board_path(team),
@@ -187,7 +187,7 @@ async def new_action(request: Request, actor: Actor) -> Response:
         form["you_said"] = _said([r for r, _ in choices["response_options"]])
     return page(
         request,
-        "feedback/action_form.html",
+        "actions/action_form.html",
         {"team": team, "action": None, "form": form, **choices},
         status_code=422 if errors else 200,
         errors=errors,
@@ -222,7 +222,7 @@ async def action_detail(request: Request, actor: Actor) -> Response:
         form = _form_of(action, await actions.links_of(action))
     return page(
         request,
-        "feedback/action_form.html",
+        "actions/action_form.html",
         {
             "team": team,
             "action": action,
@@ -253,11 +253,11 @@ async def _board(request: Request, template: str) -> Response:
 
 
 async def public_board(request: Request) -> Response:
-    return await _board(request, "feedback/board.html")
+    return await _board(request, "actions/board.html")
 
 
 async def poster(request: Request) -> Response:
-    return await _board(request, "feedback/poster.html")
+    return await _board(request, "actions/poster.html")
 
 
 routes = [
