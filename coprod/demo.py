@@ -17,6 +17,8 @@ from coprod.services import (
     contracts,
     people,
     representatives,
+    standards,
+    surveys,
     wellbeing,
 )
 from coprod.services.actor import Actor
@@ -87,6 +89,7 @@ async def seed_demo() -> list[str]:
     )
     lead_actor = await auth.actor_for(lead, org.id)
     teams = {t.name: t.id for t in await Team.filter(organisation=org)}
+    demo_reps = []
     for (email, name), profile in zip(REPRESENTATIVES, REPRESENTATIVE_PROFILES, strict=True):
         rep = await representatives.create(
             lead_actor,
@@ -94,8 +97,8 @@ async def seed_demo() -> list[str]:
                 "full_name": name,
                 "email": email,
                 "lead_id": str(lead.id),
-                "team_ids": [teams[profile.pop("team")]],
-                **profile,
+                "team_ids": [teams[profile["team"]]],
+                **{key: value for key, value in profile.items() if key != "team"},
             },
         )
         # Without consent to be contacted, nobody would be emailed about anything.
@@ -108,6 +111,10 @@ async def seed_demo() -> list[str]:
                 "starts_on": (clock.today() - dt.timedelta(days=200)).isoformat(),
             },
         )
+        demo_reps.append(rep)
+    await _standards_review(
+        lead_actor, teams["Crisis Resolution and Home Treatment Team"], demo_reps
+    )
     phone_only = await representatives.create(
         lead_actor,
         {
@@ -152,6 +159,7 @@ async def seed_demo() -> list[str]:
             "starts_on": (clock.today() - dt.timedelta(days=200)).isoformat(),
         },
     )
+    await seed_feedback(lead_actor, teams["Crisis Resolution and Home Treatment Team"])
     board = await _seed_you_said_we_did(org, lead_actor, finance)
     return [
         f"Demo organisation: {DEMO_ORG}",
@@ -164,9 +172,119 @@ async def seed_demo() -> list[str]:
         "  Maureen Fisher has no email: her lead acts for her, and phones or writes to her.",
         "  Kemi Adeyemi has no email: she hears by text, and signs in at /sign-in/code with",
         "  07700 900 123 and the code texted to her (texts are printed below).",
+        "The crisis team's standards self-review for peer review is at",
+        f"  /teams/{teams['Crisis Resolution and Home Treatment Team']}/standards",
+        "Feedback: /feedback shows the crisis team's answers towards its targets; its patient",
+        "  and carer surveys are open (see /surveys for their posters and paper forms).",
         "Chris Evans is the crisis team's feedback champion: their home page links to its new",
         f'  feedback and "You said, we did" actions. The public board: {board}',
     ]
+
+
+# The crisis team's marks against the quality network's standards, as a team part-way through
+# its self-review might have them.
+DEMO_MARKS = {
+    1: ("met", "Our leaflet was rewritten with two carers in the spring."),
+    4: ("met", None),
+    14: ("partly_met", "Representatives join the service planning group from next quarter."),
+    20: ("not_met", "Waiting times are not yet on the website."),
+    46: ("met", None),
+    47: ("partly_met", "Surveys start this month."),
+    54: ("met", "Every band 6 and above interview has a representative on the panel."),
+    63: ("not_met", None),
+    90: ("partly_met", None),
+    119: ("met", None),
+    153: ("met", None),
+    155: ("partly_met", None),
+}
+
+
+async def _standards_review(lead: Actor, team_id: int, reps: list[Representative]) -> None:
+    """A dozen standards marked for the crisis team, with an interview panel representatives
+    sat on last month as evidence for standard 54, and a note for standard 14."""
+    # A Wednesday morning: a time both demo representatives are free.
+    wednesday = clock.today() + dt.timedelta(days=7 + (2 - clock.today().weekday()) % 7)
+    ahead = dt.datetime.combine(wednesday, dt.time(10))
+    panel = await activities.create_activity(
+        lead,
+        {
+            "title": "Interviews for a team manager",
+            "kind": "interview_panel",
+            "category": "co_decision",
+            "duration_minutes": "180",
+            "capacity": "2",
+            "in_person": "true",
+            "address": "Crisis team base, 1 High Street, Northtown",
+            "team_id": str(team_id),
+            "starts_at": ahead.isoformat(),
+        },
+    )
+    booked = [await bookings.book(lead, panel, rep, "in_person") for rep in reps]
+    # The services only book ahead: the demo moves the panel to last month, once booked, so
+    # that its attendance can be recorded as though it had happened.
+    held = dt.datetime.combine(clock.today() - dt.timedelta(days=30), dt.time(10), LONDON)
+    await Activity.filter(id=panel.id).update(starts_at=held)
+    for booking in booked:
+        await Booking.filter(id=booking.id).update(
+            starts_at=held, ends_at=held + dt.timedelta(minutes=180)
+        )
+        await attendance.record_attendance(
+            lead, await Booking.get(id=booking.id), {"attended": "yes"}
+        )
+    for number, (status, note) in DEMO_MARKS.items():
+        await standards.mark(lead, team_id, number, {"status": status, "note": note or ""})
+    await standards.add_evidence(
+        lead, team_id, 54, {"kind": "activity", "activity_id": str(panel.id)}
+    )
+    await standards.add_evidence(
+        lead,
+        team_id,
+        14,
+        {"kind": "note", "note": "Two carers sat on the group that chose the new referral form."},
+    )
+
+
+# A dozen answers, as a team might have a month into its review period: (survey, stage,
+# first score, a choice, own words, on paper).
+DEMO_ANSWERS: list[tuple[str, str, str, str, str, bool]] = [
+    ("patients_start", "", "5", "Yes", "The nurse rang back when she said she would.", False),
+    ("patients_start", "", "4", "Yes", "", False),
+    ("patients_start", "", "2", "Not sure", "Nobody told me when the next visit was.", True),
+    ("patients_start", "", "4", "Yes", "", False),
+    ("patients_start", "", "3", "No", "Evening visits are hard with work.", True),
+    ("patients_start", "", "5", "Yes", "Kind and calm.", False),
+    ("patients_start", "", "4", "Yes", "", True),
+    ("carers", "start", "4", "Yes", "Please tell me who to ring at night.", False),
+    ("carers", "end", "3", "Not sure", "", True),
+    ("carers", "end", "5", "Yes", "You asked how I was. That helped.", False),
+    ("carers", "", "2", "No", "I did not know what the medication was for.", False),
+    ("carers", "start", "4", "Yes", "", True),
+]
+
+
+async def seed_feedback(lead: Actor, team_id: int) -> None:
+    """An open patient survey and an open carer survey for one team, with a dozen answers
+    (some typed in from paper), so the feedback pages show progress towards the targets."""
+    made = {}
+    for key in ("patients_start", "carers"):
+        survey = await surveys.create_survey(lead, {"team_id": str(team_id), "template": key})
+        made[key] = await surveys.open_survey(lead, survey)
+    for key, stage, score, choice, words, on_paper in DEMO_ANSWERS:
+        survey = made[key]
+        questions = await surveys.questions_of(survey)
+        by_kind = {q.kind.value: q for q in reversed(questions)}
+        data = {
+            f"q{questions[0].id}": score,
+            f"q{questions[1].id}": choice,
+            "stage": stage,
+        }
+        if words:
+            data[f"q{by_kind['text'].id}"] = words
+        if on_paper:
+            paper_day = clock.today() - dt.timedelta(days=3)
+            await surveys.add_paper_answer(lead, survey, data | {"received_on": paper_day})
+        else:
+            await surveys.answer(survey.link_token, data)
 
 
 async def _seed_you_said_we_did(org: Organisation, lead: Actor, champion: User) -> str:

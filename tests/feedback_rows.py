@@ -139,15 +139,15 @@ async def activity_feedback(activity: Activity, rep: Representative, **fields: A
 
 
 async def scene_feedback(
-    organisation_id: int, team_id: int, champion_id: int, activity_id: int, n: int
+    organisation_id: int, team_id: int, champion_id: int, activity_id: int
 ) -> dict[str, int]:
-    """For tests/scenes.py: `champion_id` champions the team, which has `n` new survey
-    responses, a theme and a done action linked to an activity. The ids of one of each."""
+    """For tests/scenes.py, once the team has its survey answers: `champion_id` champions the
+    team, which has a theme and a done action linked to an activity and to its first answer.
+    The ids of one of each ("response" is the newest, still unread)."""
     await Team.filter(id=team_id).update(feedback_champion_id=champion_id)
-    of = await survey(organisation_id, team_id, title=f"Scene survey {n}")
-    made = [
-        await response(of, f"Feedback {i}", days_ago=i % 30, paper=i % 4 == 0) for i in range(n)
-    ]
+    first = await SurveyResponse.filter(team_id=team_id).order_by("id").first()
+    newest = await SurveyResponse.filter(team_id=team_id).order_by("-id").first()
+    assert first is not None and newest is not None
     theme = await FeedbackTheme.create(organisation_id=organisation_id, name="Waiting times")
     action = await FeedbackAction.create(
         organisation_id=organisation_id,
@@ -159,10 +159,5 @@ async def scene_feedback(
         done_on=clock.today(),
     )
     await ActionActivity.create(action=action, activity_id=activity_id)
-    await ActionResponse.create(action=action, response=made[0])
-    return {
-        "response": made[-1].id,
-        "theme": theme.id,
-        "action": action.id,
-        "champion": champion_id,
-    }
+    await ActionResponse.create(action=action, response=first)
+    return {"response": newest.id, "theme": theme.id, "action": action.id, "champion": champion_id}

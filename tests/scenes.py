@@ -23,6 +23,7 @@ from coprod import clock
 from coprod.config import get_settings
 from coprod.crypto import encrypt_json
 from coprod.domain.scheduling import LONDON
+from coprod.domain.standards import EDITION
 from coprod.models import (
     AccessArrangement,
     Activity,
@@ -70,6 +71,17 @@ from coprod.models import (
     User,
     WellbeingCheck,
     WellbeingOutcome,
+)
+from coprod.models.feedback import (
+    ActionStatus,
+    Audience,
+    EvidenceKind,
+    FeedbackAction,
+    StandardEvidence,
+    StandardReview,
+    StandardStatus,
+    Survey,
+    SurveyStage,
 )
 from coprod.models.org import MembershipStatus
 from coprod.security import hash_secret, sign
@@ -660,6 +672,9 @@ async def build(n: int, *, world: Any) -> Scene:
         ]
     )
 
+    await _standards_review(org, teams[0], meetings[0], staff)
+    surveys = await _surveys(org, teams[0], staff, n)
+
     mine = [b for b in bookings if b.representative_id == reps[0].id]
     coming = next(b for b in mine if b.starts_at > now)
     past = next(b for b in mine if b.status == BookingStatus.ATTENDED)
@@ -709,15 +724,166 @@ async def build(n: int, *, world: Any) -> Scene:
             "team": teams[0].id,
             "organisation": org.id,
             "received_text": received_text.id,
+            "standard": STANDARD,
+            **surveys.ids,
             # "You said, we did": the staff member champions team 0.
-            **await feedback_rows.scene_feedback(org.id, teams[0].id, staff.id, meetings[-1].id, n),
+            **await feedback_rows.scene_feedback(org.id, teams[0].id, staff.id, meetings[-1].id),
         },
         tokens={
             "calendar": reps[0].calendar_token or "",
             "answer": f"answer-{n}-0",
+            "survey_link": surveys.link,
             "org_slug": org.slug,
             "tech_test": f"{coming.id}." + sign(get_settings().secret_key, "tech-test", coming.uid),
         },
+    )
+
+
+STANDARD = 14  # marked in the scene, with co-design meetings to suggest
+
+
+async def _standards_review(org: Any, team: Team, meeting: Activity, staff: User) -> None:
+    """The first team's self-review: a dozen standards marked, and evidence of every kind on
+    STANDARD (a meeting, a survey, an action and a note)."""
+    statuses = (StandardStatus.MET, StandardStatus.PARTLY_MET, StandardStatus.NOT_MET)
+    numbers = [1, 4, STANDARD, 20, 46, 47, 54, 63, 119, 153, 155, 171]
+    await StandardReview.bulk_create(
+        [
+            StandardReview(
+                organisation=org,
+                team=team,
+                edition=EDITION,
+                number=number,
+                status=statuses[i % 3],
+                note="Checked at the team meeting",
+                updated_by=staff,
+            )
+            for i, number in enumerate(numbers)
+        ]
+    )
+    review = await StandardReview.get(team=team, number=STANDARD)
+    survey = await Survey.create(
+        organisation=org,
+        team=team,
+        title="Standards scene survey",
+        audience=Audience.PATIENTS,
+        stage=SurveyStage.START,
+        link_token=f"standards-scene-{team.id}",
+    )
+    action = await FeedbackAction.create(
+        organisation=org,
+        team=team,
+        you_said="Evening meetings are hard",
+        we_did="We moved them to the afternoon",
+        status=ActionStatus.DONE,
+    )
+    await StandardEvidence.bulk_create(
+        [
+            StandardEvidence(review=review, kind=EvidenceKind.ACTIVITY, activity=meeting),
+            StandardEvidence(review=review, kind=EvidenceKind.SURVEY, survey=survey),
+            StandardEvidence(review=review, kind=EvidenceKind.ACTION, action=action),
+            StandardEvidence(review=review, kind=EvidenceKind.NOTE, note="Minutes kept"),
+        ]
+    )
+
+
+@dataclass
+class _Surveys:
+    ids: dict[str, int]
+    link: str
+
+
+async def _surveys(org: Any, team: Team, staff: User, n: int) -> _Surveys:
+    """An open patient survey with n answers (a third on paper, some leaving contact details),
+    and a draft survey with two questions to change."""
+    from coprod.models.feedback import (
+        Audience,
+        JourneyStage,
+        QuestionKind,
+        ResponseSource,
+        Survey,
+        SurveyAnswer,
+        SurveyQuestion,
+        SurveyResponse,
+        SurveyStage,
+        SurveyStatus,
+    )
+
+    now = dt.datetime.now(dt.UTC)
+    open_survey = await Survey.create(
+        organisation=org,
+        team=team,
+        title="Starting with us",
+        audience=Audience.PATIENTS,
+        stage=SurveyStage.ASK,
+        status=SurveyStatus.OPEN,
+        link_token=f"survey-{n}",
+        opened_at=now,
+    )
+    draft = await Survey.create(
+        organisation=org,
+        team=team,
+        title="A draft",
+        audience=Audience.CARERS,
+        stage=SurveyStage.START,
+        link_token=f"draft-{n}",
+    )
+    rating, choice, words = [
+        await SurveyQuestion.create(
+            survey=open_survey, position=p, kind=kind, prompt=f"Question {p}", choices=choices
+        )
+        for p, kind, choices in (
+            (1, QuestionKind.RATING, None),
+            (2, QuestionKind.CHOICE, ["Yes", "No"]),
+            (3, QuestionKind.TEXT, None),
+        )
+    ]
+    drafts = [
+        await SurveyQuestion.create(
+            survey=draft, position=p, kind=QuestionKind.TEXT, prompt=f"D{p}"
+        )
+        for p in (1, 2)
+    ]
+    await SurveyResponse.bulk_create(
+        [
+            SurveyResponse(
+                organisation=org,
+                survey=open_survey,
+                team=team,
+                audience=Audience.PATIENTS,
+                stage=(JourneyStage.START, JourneyStage.END, None)[m % 3],
+                source=ResponseSource.PAPER if m % 3 == 0 else ResponseSource.WEB,
+                entered_by=staff if m % 3 == 0 else None,
+                received_at=now,
+                received_on=clock.today(),
+                contact_encrypted=encrypt_json({"name": f"P{m}", "how": "x"})
+                if m % 4 == 0
+                else None,
+            )
+            for m in range(n)
+        ]
+    )
+    responses = await SurveyResponse.filter(survey=open_survey)
+    await SurveyAnswer.bulk_create(
+        [
+            SurveyAnswer(response=r, question=q, **value)
+            for i, r in enumerate(responses)
+            for q, value in (
+                (rating, {"rating": 1 + i % 5}),
+                (choice, {"choice": ("Yes", "No")[i % 2]}),
+                (words, {"text": f"Said {i}"}),
+            )
+        ]
+    )
+    return _Surveys(
+        ids={
+            "survey": open_survey.id,
+            "question": rating.id,
+            "draft_survey": draft.id,
+            "draft_question": drafts[0].id,
+            "draft_question2": drafts[1].id,
+        },
+        link=open_survey.link_token,
     )
 
 

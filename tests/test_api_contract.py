@@ -26,7 +26,7 @@ from coprod import clock
 from coprod.config import get_settings
 from coprod.models import Organisation, Role
 from coprod.security import sign
-from coprod.services import auth, contracts, representatives, wellbeing
+from coprod.services import auth, contracts, people, representatives, standards, wellbeing
 from coprod.services.actor import Actor
 from coprod.web.csrf import HEADER as CSRF_HEADER
 from coprod.web.middleware import SESSION_COOKIE
@@ -130,6 +130,11 @@ async def seed_organisations(world: Any) -> dict[str, list[str]]:
         await took_part(ours, alex, last_month + dt.timedelta(days=1), category=None),
     ]
     await claimed_and_approved(ours, alex, rows, miles=10)
+
+    # A team going to peer review, with a standard marked and evidenced.
+    crisis = await people.create_team(ours.lead, org, "Crisis team")
+    await standards.mark(ours.lead, crisis.id, 54, {"status": "met"})
+    await standards.add_evidence(ours.lead, crisis.id, 54, {"kind": "note", "note": "Panels"})
 
     theirs = await trust(world, "Southshire NHS Trust", "south")
     kim = await person(theirs, "Kim Lowe", contract_from=contract_from)

@@ -33,6 +33,8 @@ BROWSER_ONLY = {
     "/organisations": "switches the organisation a browser session acts in",
     "/answer/{token}": "a representative answers a poll from an emailed link, without signing in",
     "/tech-test/{token}": "a representative asks for a tech test from an emailed link",
+    "/s/{token}": "anyone answers a survey from its poster, QR code or web link; a public JSON "
+    "operation without the form's CSRF token would make made-up answers easy to send in bulk",
 }
 
 # Service functions that only read: a page may use them without the API having a twin.
@@ -44,6 +46,11 @@ READS = {
     "access.representative_for",
     "activities.how_to_join",
     "polls.invitation_by_token",
+    "surveys.questions_of",
+    "surveys.survey_by_token",
+    "surveys.survey_for",
+    "surveys.question_for",
+    "surveys.public_url",
     "auth.link_is_usable",
     "auth.organisations_of",
     "polls.choices",

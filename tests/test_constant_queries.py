@@ -138,12 +138,39 @@ PAGES: dict[str, Get] = {
     "/networks": Get("staff", "/networks"),
     "/networks/{id:int}": Get("staff", "/networks/{network}"),
     "/healthz": Get("anyone", "/healthz"),
+    "/teams/{id:int}/standards": Get("staff", "/teams/{team}/standards"),
+    "/teams/{id:int}/standards/{number:int}": Get("staff", "/teams/{team}/standards/{standard}"),
+    "/teams/{id:int}/standards.csv": Get("staff", "/teams/{team}/standards.csv"),
+    "/teams/{id:int}/standards/print": Get("staff", "/teams/{team}/standards/print"),
+    "/feedback": Get("staff", "/feedback"),
+    "/teams/{id:int}/feedback": Get("staff", "/teams/{team}/feedback"),
+    "/surveys": Get("staff", "/surveys"),
+    "/surveys/new": Get("staff", "/surveys/new"),
+    "/surveys/{id:int}": Get("staff", "/surveys/{survey}"),
+    "/surveys/{id:int}/questions/{question_id:int}": Get(
+        "staff", "/surveys/{draft_survey}/questions/{draft_question}"
+    ),
+    "/surveys/{id:int}/results": Get("staff", "/surveys/{survey}/results"),
+    "/surveys/{id:int}/contact-details": Get("staff", "/surveys/{survey}/contact-details"),
+    "/surveys/{id:int}/paper-answers/new": Get("staff", "/surveys/{survey}/paper-answers/new"),
+    "/surveys/{id:int}/qr.svg": Get("staff", "/surveys/{survey}/qr.svg"),
+    "/surveys/{id:int}/poster": Get("staff", "/surveys/{survey}/poster"),
+    "/surveys/{id:int}/paper": Get("staff", "/surveys/{survey}/paper?print=easy-read"),
+    "/s/{token}": Get("anyone", "/s/{survey_link}"),
+    "/s/{token}/thanks": Get("anyone", "/s/{survey_link}/thanks"),
 }
 
 A = "/api/v1"
 
 # Every API operation that reads, by path.
 API_READS: dict[str, Get] = {
+    f"{A}/surveys": Get("staff", f"{A}/surveys"),
+    f"{A}/surveys/{{id:int}}": Get("staff", f"{A}/surveys/{{survey}}"),
+    f"{A}/surveys/{{id:int}}/responses": Get(
+        "staff", f"{A}/surveys/{{survey}}/responses?contact=true"
+    ),
+    f"{A}/surveys/{{id:int}}/results": Get("staff", f"{A}/surveys/{{survey}}/results"),
+    f"{A}/teams/{{id:int}}/feedback-targets": Get("staff", f"{A}/teams/{{team}}/feedback-targets"),
     f"{A}/reconciliation-items": Get("staff", f"{A}/reconciliation-items"),
     f"{A}/reconciliation-items/{{id:int}}": Get(
         "staff", f"{A}/reconciliation-items/{{claim}}", 404
@@ -249,6 +276,11 @@ API_READS: dict[str, Get] = {
     ),
     f"{A}/representatives/{{id:int}}/equality": Get(
         "staff", f"{A}/representatives/{{representative}}/equality"
+    ),
+    f"{A}/standards": Get("staff", f"{A}/standards"),
+    f"{A}/teams/{{id:int}}/standards": Get("staff", f"{A}/teams/{{team}}/standards"),
+    f"{A}/teams/{{id:int}}/standards/{{number:int}}": Get(
+        "staff", f"{A}/teams/{{team}}/standards/{{standard}}"
     ),
 }
 
@@ -556,8 +588,53 @@ API_WRITES: dict[str, Write] = {
     f"POST {A}/received-texts/{{id:int}}/dealt-with": Write(
         "staff", f"{A}/received-texts/{{received_text}}/dealt-with", {}
     ),
+    f"PUT {A}/teams/{{id:int}}/standards/{{number:int}}": Write(
+        "staff", f"{A}/teams/{{team}}/standards/90", {"status": "met", "note": "Since May"}
+    ),
+    f"POST {A}/teams/{{id:int}}/standards/{{number:int}}/evidence": Write(
+        "staff",
+        f"{A}/teams/{{team}}/standards/{{standard}}/evidence",
+        {"kind": "activity", "activity_id": "{planning}"},
+        201,
+        "standard_evidence",
+    ),
+    f"DELETE {A}/teams/{{id:int}}/standards/{{number:int}}/evidence/{{evidence_id:int}}": Write(
+        "staff", f"{A}/teams/{{team}}/standards/{{standard}}/evidence/{{standard_evidence}}", None
+    ),
     f"POST {A}/representatives/{{id:int}}/archive": Write(
         "staff", f"{A}/representatives/{{new_rep}}/archive", {}
+    ),
+    f"POST {A}/surveys": Write(
+        "staff", f"{A}/surveys", {"team_id": "{team}", "template": "carers"}, 201, "new_survey"
+    ),
+    f"PATCH {A}/surveys/{{id:int}}": Write(
+        "staff", f"{A}/surveys/{{new_survey}}", {"introduction": "Tell us how it went"}
+    ),
+    f"POST {A}/surveys/{{id:int}}/questions": Write(
+        "staff",
+        f"{A}/surveys/{{new_survey}}/questions",
+        {"kind": "choice", "prompt": "Was it quick?", "choices": ["Yes", "No"]},
+        201,
+        "new_question",
+    ),
+    f"PATCH {A}/surveys/{{id:int}}/questions/{{question_id:int}}": Write(
+        "staff", f"{A}/surveys/{{new_survey}}/questions/{{new_question}}", {"prompt": "Quick?"}
+    ),
+    f"DELETE {A}/surveys/{{id:int}}/questions/{{question_id:int}}": Write(
+        "staff", f"{A}/surveys/{{new_survey}}/questions/{{new_question}}", None
+    ),
+    f"PUT {A}/surveys/{{id:int}}/question-order": Write(
+        "staff",
+        f"{A}/surveys/{{draft_survey}}/question-order",
+        {"order": ["{draft_question2}", "{draft_question}"]},
+    ),
+    f"POST {A}/surveys/{{id:int}}/open": Write("staff", f"{A}/surveys/{{new_survey}}/open", {}),
+    f"POST {A}/surveys/{{id:int}}/close": Write("staff", f"{A}/surveys/{{new_survey}}/close", {}),
+    f"POST {A}/surveys/{{id:int}}/paper-responses": Write(
+        "staff",
+        f"{A}/surveys/{{survey}}/paper-responses",
+        {"received_on": "{today}", "answers": [{"question_id": "{question}", "answer": "4"}]},
+        201,
     ),
 }
 

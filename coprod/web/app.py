@@ -39,6 +39,8 @@ from coprod.web.pages import (
     reconciliation,
     reports,
     representatives,
+    standards,
+    surveys,
 )
 from coprod.web.render import page, problem, wants_json
 
@@ -119,6 +121,8 @@ def routes() -> list[Any]:
         *reconciliation.routes,
         *reports.routes,
         *networks.routes,
+        *standards.routes,
+        *surveys.routes,
         *api.routes(),
         Route("/healthz", healthz, methods=["GET"]),
         Mount(

@@ -35,6 +35,7 @@ def navigation(actor: Actor | None, path: str) -> list[dict[str, Any]]:
             ("/representatives", "Representatives"),
             ("/claims", "Claims"),
             ("/projects", "Projects"),
+            ("/feedback", "Feedback"),
         ]
     if actor.has(Role.FINANCE_OFFICER):
         items += [("/finance", "Finance")]

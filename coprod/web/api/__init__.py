@@ -19,6 +19,8 @@ from coprod.web.api import (
     reconciliation,  # noqa: F401
     reports,  # noqa: F401
     representatives,  # noqa: F401
+    standards,  # noqa: F401
+    surveys,  # noqa: F401
     wellbeing,  # noqa: F401
 )
 from coprod.web.api.registry import api
