@@ -1,16 +1,14 @@
-"""What the "You said, we did" tests need from other parts of issue 14, made here until those
-parts' services exist.
+"""What the "You said, we did" tests need from other parts of issue 14, built through their
+services: surveys and their answers (`coprod/services/surveys.py`), and attendance (plan, book,
+record attendance).
 
-Survey responses will come from the survey service (`coprod/services/surveys.py`, another
-helper's) and activity feedback from the activity feedback form: until then these helpers
-write the rows with the ORM, as those services will. Switch them to the services at merge.
-Attendance is built the way a lead builds it: plan, book, record attendance.
+Activity feedback is written with the ORM (`activity_feedback`) until its form's service
+exists: switch it then.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from typing import Any
 
 from coprod import clock
@@ -20,67 +18,46 @@ from coprod.models.feedback import (
     ActionActivity,
     ActionResponse,
     ActionStatus,
-    Audience,
     FeedbackAction,
     FeedbackTheme,
-    QuestionKind,
-    ResponseSource,
     Survey,
-    SurveyAnswer,
-    SurveyQuestion,
     SurveyResponse,
-    SurveyStage,
-    SurveyStatus,
 )
-from coprod.services import activities, attendance, bookings
+from coprod.services import activities, attendance, bookings, surveys
 from coprod.services.actor import Actor
 
-_tokens = itertools.count(1)
 
-
-async def survey(organisation_id: int, team_id: int, title: str = "How was your care?") -> Survey:
-    made = await Survey.create(
-        organisation_id=organisation_id,
-        team_id=team_id,
-        title=title,
-        audience=Audience.PATIENTS,
-        stage=SurveyStage.END,
-        status=SurveyStatus.OPEN,
-        link_token=f"survey-{organisation_id}-{team_id}-{next(_tokens)}",
+async def survey(lead: Actor, team_id: int, title: str = "How was your care?") -> Survey:
+    """An open survey for the team, made by a lead as on the survey pages: a rating and a
+    question for their own words."""
+    made = await surveys.create_survey(
+        lead, {"team_id": str(team_id), "title": title, "audience": "patients", "stage": "end"}
     )
-    await SurveyQuestion.create(
-        survey=made, position=1, kind=QuestionKind.RATING, prompt="How good was your care?"
-    )
-    await SurveyQuestion.create(
-        survey=made, position=2, kind=QuestionKind.TEXT, prompt="What could we do better?"
-    )
-    return made
+    await surveys.add_question(lead, made, {"kind": "rating", "prompt": "How good was your care?"})
+    await surveys.add_question(lead, made, {"kind": "text", "prompt": "What could we do better?"})
+    return await surveys.open_survey(lead, made)
 
 
 async def response(
+    lead: Actor,
     of: Survey,
     said: str,
     *,
     rating: int = 3,
     paper: bool = False,
-    days_ago: int = 1,
     contact: str | None = None,
 ) -> SurveyResponse:
-    when = dt.datetime.now(dt.UTC) - dt.timedelta(days=days_ago)
-    made = await SurveyResponse.create(
-        organisation_id=of.organisation_id,
-        survey=of,
-        team_id=of.team_id,
-        audience=of.audience,
-        source=ResponseSource.PAPER if paper else ResponseSource.WEB,
-        received_at=when,
-        received_on=clock.today(when),
-        contact_encrypted=contact,
-    )
-    rating_q, text_q = await SurveyQuestion.filter(survey=of).order_by("position")
-    await SurveyAnswer.create(response=made, question=rating_q, rating=rating)
-    await SurveyAnswer.create(response=made, question=text_q, text=said)
-    return made
+    """Someone's answers by the public link, or (with `paper`) typed in by the lead from a
+    paper form; `contact` is the name they left, if any. Later answers are newer."""
+    rating_q, text_q = await surveys.questions_of(of)
+    data: dict[str, Any] = {f"q{rating_q.id}": str(rating), f"q{text_q.id}": said}
+    if contact:
+        data |= {"contact_name": contact, "contact_how": "07700 900555"}
+    if paper:
+        return await surveys.add_paper_answer(
+            lead, of, data | {"received_on": clock.today().isoformat()}
+        )
+    return await surveys.answer(of.link_token, data)
 
 
 async def attended_activity(

@@ -39,6 +39,7 @@ class Place:
     lead: Any
     champion: Any
     reporter: Any
+    far_lead: Any
 
 
 @pytest.fixture
@@ -55,11 +56,20 @@ async def make_place(world: Any) -> Place:
     champion = await world.user(org, CHAMPION, Role.FINANCE_OFFICER)
     reporter = await world.user(org, REPORTER, Role.REPORTER)
     far = await world.org("Elsewhere NHS Trust")
-    await world.user(far, ELSEWHERE, Role.INVOLVEMENT_LEAD)
+    far_lead = await world.user(far, ELSEWHERE, Role.INVOLVEMENT_LEAD)
     team = await Team.create(organisation=org, name="Crisis team")
     other = await Team.create(organisation=org, name="Memory clinic")
     far_team = await Team.create(organisation=far, name="Far team")
-    return Place(org, team, other, far_team, await actor_for(lead, org.id), champion, reporter)
+    return Place(
+        org,
+        team,
+        other,
+        far_team,
+        await actor_for(lead, org.id),
+        champion,
+        reporter,
+        await actor_for(far_lead, far.id),
+    )
 
 
 async def choose_champion(client: Any, team: Team, user_id: Any) -> Any:
@@ -150,13 +160,13 @@ async def champion_client(client: Any, place: Place) -> Any:
 
 
 async def test_new_feedback_shows_answers_marks_paper_and_hides_contact_details(client, place):
-    survey = await feedback_rows.survey(place.org.id, place.team.id)
-    older = await feedback_rows.response(survey, "The waiting room is cold", days_ago=3)
+    survey = await feedback_rows.survey(place.lead, place.team.id)
+    older = await feedback_rows.response(place.lead, survey, "The waiting room is cold")
     await feedback_rows.response(
-        survey, "Nobody called me back", paper=True, rating=2, contact="gAAAA-secret"
+        place.lead, survey, "Nobody called me back", paper=True, rating=2, contact="Priya Private"
     )
-    other = await feedback_rows.survey(place.org.id, place.other_team.id)
-    await feedback_rows.response(other, "Another team's words")
+    other = await feedback_rows.survey(place.lead, place.other_team.id)
+    await feedback_rows.response(place.lead, other, "Another team's words")
     await champion_client(client, place)
 
     home = await client.get("/")
@@ -167,7 +177,7 @@ async def test_new_feedback_shows_answers_marks_paper_and_hides_contact_details(
     assert "2 out of 5" in text and "What could we do better?" in text
     assert text.count(">Paper<") == 1
     assert "Another team&#39;s words" not in text and "Another team's words" not in text
-    assert "gAAAA-secret" not in text
+    assert "Priya Private" not in text and "07700 900555" not in text
 
     token = await client.csrf(f"/teams/{place.team.id}/feedback/new")
     nothing = await client.http.post(
@@ -189,8 +199,8 @@ async def test_new_feedback_shows_answers_marks_paper_and_hides_contact_details(
     assert await AuditEvent.filter(action="survey_response.read").count() == 1
 
     # Another organisation's response, or another team's, cannot be marked from here.
-    far_survey = await feedback_rows.survey(place.far_team.organisation_id, place.far_team.id)  # type: ignore[attr-defined]
-    far = await feedback_rows.response(far_survey, "Far away")
+    far_survey = await feedback_rows.survey(place.far_lead, place.far_team.id)
+    far = await feedback_rows.response(place.far_lead, far_survey, "Far away")
     refused = await client.http.post(
         f"/teams/{place.team.id}/feedback/new",
         data={"csrf_token": token, "do": "read", "response_ids": [str(far.id)]},
@@ -201,8 +211,8 @@ async def test_new_feedback_shows_answers_marks_paper_and_hides_contact_details(
 
 
 async def test_tagging_themes_chooses_existing_ones_or_adds_one(client, place):
-    survey = await feedback_rows.survey(place.org.id, place.team.id)
-    said = await feedback_rows.response(survey, "It took weeks to hear back")
+    survey = await feedback_rows.survey(place.lead, place.team.id)
+    said = await feedback_rows.response(place.lead, survey, "It took weeks to hear back")
     waiting = await FeedbackTheme.create(organisation_id=place.org.id, name="Waiting times")
     await champion_client(client, place)
     url = f"/teams/{place.team.id}/feedback/new"
@@ -256,9 +266,9 @@ async def test_tagging_themes_chooses_existing_ones_or_adds_one(client, place):
 
 
 async def test_feedback_becomes_an_action_with_the_form_filled_in(client, place):
-    survey = await feedback_rows.survey(place.org.id, place.team.id)
-    cold = await feedback_rows.response(survey, "The waiting room is cold")
-    dull = await feedback_rows.response(survey, "There is nothing to read")
+    survey = await feedback_rows.survey(place.lead, place.team.id)
+    cold = await feedback_rows.response(place.lead, survey, "The waiting room is cold")
+    dull = await feedback_rows.response(place.lead, survey, "There is nothing to read")
     await champion_client(client, place)
     url = f"/teams/{place.team.id}/feedback/new"
     token = await client.csrf(url)
@@ -331,8 +341,8 @@ async def test_an_action_is_checked_field_by_field_and_nothing_is_half_saved(cli
 
 
 async def test_links_must_be_this_organisations_and_this_teams(client, place):
-    elsewhere = await feedback_rows.survey(place.org.id, place.other_team.id)
-    other_teams = await feedback_rows.response(elsewhere, "Not ours")
+    elsewhere = await feedback_rows.survey(place.lead, place.other_team.id)
+    other_teams = await feedback_rows.response(place.lead, elsewhere, "Not ours")
     far_project = await projects.create_project(
         await actor_for(
             await User.get(email=ELSEWHERE),
@@ -479,6 +489,6 @@ async def test_the_public_board_shows_words_statuses_and_months_only(client, mak
 
 async def test_responses_outside_the_team_stay_unread(place):
     # A guard on the helper: responses carry their survey's team.
-    survey = await feedback_rows.survey(place.org.id, place.team.id)
-    made = await feedback_rows.response(survey, "Words")
+    survey = await feedback_rows.survey(place.lead, place.team.id)
+    made = await feedback_rows.response(place.lead, survey, "Words")
     assert (await SurveyResponse.get(id=made.id)).team_id == place.team.id

@@ -72,9 +72,11 @@ async def test_choosing_a_champion_by_the_api(client, make_client, place):
 
 
 async def test_themes_new_feedback_and_reading_by_the_api(client, make_client, place):
-    survey = await feedback_rows.survey(place.org.id, place.team.id)
-    cold = await feedback_rows.response(survey, "Cold room", paper=True, contact="secret")
-    late = await feedback_rows.response(survey, "Ran late", days_ago=0)
+    survey = await feedback_rows.survey(place.lead, place.team.id)
+    cold = await feedback_rows.response(
+        place.lead, survey, "Cold room", paper=True, contact="Sid Secret"
+    )
+    late = await feedback_rows.response(place.lead, survey, "Ran late")
     await champion_client(client, place)
 
     listed = await client.get(f"{A}/teams/{place.team.id}/new-feedback?limit=1")
@@ -90,7 +92,7 @@ async def test_themes_new_feedback_and_reading_by_the_api(client, make_client, p
         {"question": "How good was your care?", "answer": "3 out of 5"},
         {"question": "What could we do better?", "answer": "Cold room"},
     ]
-    assert "secret" not in rest.text and "contact" not in rest.text
+    assert "Sid Secret" not in rest.text and "contact" not in rest.text
 
     made = await client.api("POST", f"{A}/feedback-themes", {"name": "Comfort"})
     assert made.status_code == 201

@@ -31,9 +31,9 @@ async def test_a_champion_reads_feedback_makes_an_action_and_the_board_shows_it(
     workshop = await feedback_rows.attended_activity(
         lead, [ada], title="Waiting room workshop", team_id=team.id
     )
-    survey = await feedback_rows.survey(org.id, team.id)
-    cold = await feedback_rows.response(survey, "The waiting room is freezing")
-    await feedback_rows.response(survey, "Staff were kind", paper=True, rating=5, days_ago=2)
+    survey = await feedback_rows.survey(lead, team.id)
+    cold = await feedback_rows.response(lead, survey, "The waiting room is freezing")
+    await feedback_rows.response(lead, survey, "Staff were kind", paper=True, rating=5)
 
     context, page = await sign_in_as(browser, live_server, "admin@trust.example")
     await visit(page, "/admin/teams")
