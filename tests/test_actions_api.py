@@ -175,6 +175,10 @@ async def test_actions_by_the_api_keep_the_pages_rules_and_messages(client, plac
     assert changed.status_code == 200
     assert changed.json()["not_possible_reason"] == "No money this year"
     assert changed.json()["we_did"] == "We fixed the heating"
+    kept = await client.api("PATCH", f"{A}/actions/{action['id']}", {"on_board": None})
+    assert kept.json()["on_board"] is True
+    hidden = await client.api("PATCH", f"{A}/actions/{action['id']}", {"on_board": False})
+    assert hidden.json()["on_board"] is False
     listed = await client.get(f"{A}/actions?team_id={place.team.id}&status=not_possible")
     assert [a["id"] for a in listed.json()["items"]] == [action["id"]]
     assert (await client.get(f"{A}/actions?team_id={place.other_team.id}")).status_code == 403

@@ -443,8 +443,10 @@ async def _read_action(
     values["not_possible_reason"] = (
         (reason or None) if status is ActionStatus.NOT_POSSIBLE else None
     )
-    if given("on_board"):
-        values["on_board"] = c.boolean("on_board") if "on_board" in data else True
+    if data.get("on_board") is not None:
+        values["on_board"] = c.boolean("on_board")
+    elif current is None:
+        values["on_board"] = True
     links = await _check_links(actor, team, c, data, await links_of(current) if current else None)
     c.done()
     return values, links
