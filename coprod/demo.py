@@ -9,6 +9,7 @@ from coprod import clock
 from coprod.domain.scheduling import LONDON
 from coprod.models import Activity, Booking, Organisation, Representative, Role, Team, User
 from coprod.services import (
+    actions,
     activities,
     activity_feedback,
     attendance,
@@ -79,7 +80,7 @@ async def seed_demo() -> list[str]:
         roles=[Role.ORG_ADMIN, Role.INVOLVEMENT_LEAD],
         password=DEMO_PASSWORD,
     )
-    await people.create_user(
+    finance = await people.create_user(
         actor,
         email=FINANCE_EMAIL,
         full_name="Chris Evans",
@@ -161,6 +162,7 @@ async def seed_demo() -> list[str]:
     )
     await seed_feedback(lead_actor, teams["Crisis Resolution and Home Treatment Team"])
     await _activity_feedback(lead_actor, teams, [*demo_reps, phone_only])
+    board = await _seed_you_said_we_did(org, lead_actor, finance)
     return [
         f"Demo organisation: {DEMO_ORG}",
         f"Staff sign in at /sign-in with password {DEMO_PASSWORD!r}:",
@@ -178,6 +180,8 @@ async def seed_demo() -> list[str]:
         "  and carer surveys are open (see /surveys for their posters and paper forms).",
         "Last week's listening event has feedback: see it on its activity page, and Maureen's",
         "  (not listened to) on the lead's home page. Sam can still say how it went.",
+        "Chris Evans is the crisis team's feedback champion: their home page links to its new",
+        f'  feedback and "You said, we did" actions. The public board: {board}',
     ]
 
 
@@ -350,3 +354,76 @@ async def _activity_feedback(
             "comments": "The phone line dropped twice and nobody came back to me.",
         },
     )
+async def _seed_you_said_we_did(org: Organisation, lead: Actor, champion: User) -> str:
+    """The crisis team's feedback champion, a few themes, and an action in each status: the
+    done one linked to a workshop Alex Morgan attended, so Alex is emailed about it. Returns
+    the public board's address."""
+    team = await Team.get(organisation=org, name="Crisis Resolution and Home Treatment Team")
+    await actions.set_champion(lead, team.id, {"champion_id": str(champion.id)})
+    for name in ("Waiting times", "Being kept informed", "The building"):
+        await actions.add_theme(lead, {"name": name})
+    alex = await Representative.get(organisation=org, full_name="Alex Morgan")
+    workshop = await activities.create_activity(
+        lead,
+        {
+            "title": "Waiting room redesign workshop",
+            "kind": "meeting",
+            "category": "co_design",
+            "duration_minutes": "120",
+            "capacity": "12",
+            "video": "true",
+            "video_link": "https://meet.example/waiting-room",
+            "team_id": str(team.id),
+            "starts_at": (clock.today() + dt.timedelta(days=3)).isoformat() + "T10:00",
+        },
+    )
+    booking = await bookings.book(lead, workshop, alex, "video")
+    # It happened last month: the services never book into the past, so move it there.
+    start = dt.datetime.combine(
+        clock.today() - dt.timedelta(days=33), dt.time(10), LONDON
+    ).astimezone(dt.UTC)
+    await Activity.filter(id=workshop.id).update(starts_at=start)
+    await Booking.filter(id=booking.id).update(
+        starts_at=start, ends_at=start + dt.timedelta(hours=2)
+    )
+    await attendance.record_attendance(lead, await Booking.get(id=booking.id), {"attended": "yes"})
+    champion_actor = await auth.actor_for(champion, org.id)
+    owner = str(champion.id)
+    for said, did, status, extra in (
+        (
+            "The waiting room is cold and there is nothing to do while you wait.",
+            "We fixed the heating and put out books, puzzles and a water cooler.",
+            "in_progress",
+            {"activity_ids": [str(workshop.id)]},
+        ),
+        (
+            "Letters about appointments are hard to understand.",
+            "We are rewriting our letters in plain English with people who use the service.",
+            "in_progress",
+            {},
+        ),
+        (
+            "It is hard to get through on the phone in the evening.",
+            "We will add a second person to answer the phone from 6pm to 10pm.",
+            "planned",
+            {},
+        ),
+        (
+            "Please open the team's office at weekends.",
+            "We looked at opening the office on Saturdays.",
+            "not_possible",
+            {
+                "not_possible_reason": "The building is shared and closed at weekends. You "
+                "can still phone the team at any time, day or night."
+            },
+        ),
+    ):
+        made = await actions.create_action(
+            champion_actor,
+            team.id,
+            {"you_said": said, "we_did": did, "owner_id": owner, "status": status, **extra},
+        )
+        if extra.get("activity_ids"):
+            # Marked done after it was made, as a champion would: Alex is told.
+            await actions.update_action(champion_actor, made, {"status": "done"})
+    return f"/you-said-we-did/{org.slug}/{team.id}"

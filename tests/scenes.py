@@ -91,6 +91,7 @@ from coprod.models.feedback import EvidenceKind, StandardEvidence
 from coprod.models.org import MembershipStatus
 from coprod.security import hash_secret, sign
 from coprod.services import contracts as contract_services
+from tests import feedback_rows
 
 YEAR_OF_ACTIVITIES = 12  # one a month, from ten months ago to two months ahead
 BOOKINGS_EACH = 4
@@ -732,11 +733,14 @@ async def build(n: int, *, world: Any) -> Scene:
             "standard": STANDARD,
             **surveys.ids,
             "activity_feedback": feedback_id,  # someone who did not feel listened to
+            # "You said, we did": the staff member champions team 0.
+            **await feedback_rows.scene_feedback(org.id, teams[0].id, staff.id, meetings[-1].id),
         },
         tokens={
             "calendar": reps[0].calendar_token or "",
             "answer": f"answer-{n}-0",
             "survey_link": surveys.link,
+            "org_slug": org.slug,
             "tech_test": f"{coming.id}." + sign(get_settings().secret_key, "tech-test", coming.uid),
         },
     )

@@ -39,6 +39,7 @@ BROWSER_ONLY = {
 
 # Service functions that only read: a page may use them without the API having a twin.
 READS = {
+    "actions.staff",
     "access.contract_for",
     "access.is_self",
     "access.own_representative",

@@ -65,6 +65,13 @@ SAMPLES: dict[str, dict[str, object]] = {
         "expenses": "£12.50",
         "url": "http://testserver/my/payments",
     },
+    "action_done": {
+        "name": "Ada Lovelace",
+        "team": "Crisis Resolution Team",
+        "you_said": "The waiting room was cold and there was nothing to read",
+        "we_did": "We fixed the heating and put out books and magazines",
+        "url": "http://testserver/you-said-we-did/northshire/1",
+    },
     "poll_answer_received": {
         "name": "Ada Lovelace",
         "title": TITLE,

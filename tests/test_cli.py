@@ -12,10 +12,12 @@ from coprod.models import (
     ConsentPurpose,
     Membership,
     Organisation,
+    OutboxMessage,
     Representative,
     Role,
     User,
 )
+from coprod.models.feedback import ActionStatus, FeedbackAction
 from coprod.services import contact, wellbeing
 
 
@@ -81,6 +83,11 @@ async def test_seed_demo_loads_an_organisation_a_lead_and_two_representatives_on
         ("yes", False),
         ("no", True),
     ]
+    # "You said, we did": an action in each status, and Alex told of the done one.
+    statuses = await FeedbackAction.filter(organisation=org).values_list("status", flat=True)
+    assert set(statuses) == set(ActionStatus)
+    assert await OutboxMessage.filter(notification="action_done").count() == 1
+    assert "/you-said-we-did/" in out
     code, out = await cli("seed-demo")
     assert code == 0 and "already loaded" in out
     assert await Organisation.filter(name=DEMO_ORG).count() == 1

@@ -74,6 +74,18 @@ PAGES: dict[str, Get] = {
     "/my/profile/equality": Get("representative", "/my/profile/equality"),
     "/projects": Get("staff", "/projects"),
     "/projects/{id:int}": Get("staff", "/projects/{project}"),
+    "/teams/{id:int}/feedback/new": Get("staff", "/teams/{team}/feedback/new"),
+    "/teams/{id:int}/actions": Get("staff", "/teams/{team}/actions"),
+    "/teams/{id:int}/actions/new": Get(
+        "staff", "/teams/{team}/actions/new?response_ids={response}"
+    ),
+    "/actions/{id:int}": Get("staff", "/actions/{action}"),
+    "/you-said-we-did/{org_slug}/{team_id:int}": Get(
+        "anyone", "/you-said-we-did/{org_slug}/{team}"
+    ),
+    "/you-said-we-did/{org_slug}/{team_id:int}/poster": Get(
+        "anyone", "/you-said-we-did/{org_slug}/{team}/poster"
+    ),
     "/activities": Get("staff", "/activities"),
     "/activities/new": Get("staff", "/activities/new"),
     "/activities/{id:int}": Get("staff", "/activities/{activity}"),
@@ -245,6 +257,10 @@ API_READS: dict[str, Get] = {
     f"{A}/projects/{{id:int}}/acknowledgements": Get(
         "staff", f"{A}/projects/{{project}}/acknowledgements"
     ),
+    f"{A}/feedback-themes": Get("staff", f"{A}/feedback-themes"),
+    f"{A}/teams/{{id:int}}/new-feedback": Get("staff", f"{A}/teams/{{team}}/new-feedback"),
+    f"{A}/actions": Get("staff", f"{A}/actions?team_id={{team}}"),
+    f"{A}/actions/{{id:int}}": Get("staff", f"{A}/actions/{{action}}"),
     f"{A}/reports/organisation": Get("staff", f"{A}/reports/organisation"),
     f"{A}/reports/organisation.csv": Get("staff", f"{A}/reports/organisation.csv"),
     f"{A}/reports/networks/{{id:int}}": Get("staff", f"{A}/reports/networks/{{network}}"),
@@ -507,6 +523,34 @@ API_WRITES: dict[str, Write] = {
         {"option_id": "{option}", "representative_ids": ["{other_rep}"]},
     ),
     f"POST {A}/projects": Write("staff", f"{A}/projects", {"name": "Ward rounds"}, 201),
+    f"PUT {A}/teams/{{id:int}}/feedback-champion": Write(
+        "staff", f"{A}/teams/{{team}}/feedback-champion", {"champion_id": "{champion}"}
+    ),
+    f"POST {A}/feedback-themes": Write("staff", f"{A}/feedback-themes", {"name": "Parking"}, 201),
+    f"PUT {A}/teams/{{id:int}}/new-feedback/{{response_id:int}}/themes": Write(
+        "staff",
+        f"{A}/teams/{{team}}/new-feedback/{{response}}/themes",
+        {"theme_ids": ["{theme}"], "new_theme": "Staff attitude"},
+    ),
+    f"POST {A}/teams/{{id:int}}/new-feedback/read": Write(
+        "staff", f"{A}/teams/{{team}}/new-feedback/read", {"response_ids": ["{response}"]}
+    ),
+    f"POST {A}/actions": Write(
+        "staff",
+        f"{A}/actions",
+        {
+            "team_id": "{team}",
+            "you_said": "Letters are hard to read",
+            "we_did": "We are rewriting them in plain English",
+            "owner_id": "{champion}",
+            "response_ids": ["{response}"],
+        },
+        201,
+        keep="new_action",
+    ),
+    f"PATCH {A}/actions/{{id:int}}": Write(
+        "staff", f"{A}/actions/{{new_action}}", {"status": "in_progress"}
+    ),
     f"POST {A}/projects/{{id:int}}/acknowledgements": Write(
         "staff", f"{A}/projects/{{project}}/acknowledgements", {}
     ),

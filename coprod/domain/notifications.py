@@ -57,6 +57,8 @@ KINDS: dict[str, Kind] = {
         Kind("payment_payout_failed", "Payment returned by the bank"),
         Kind("payment_reversed", "Payment taken back"),
         Kind("activity_feedback_request", "Asked how an activity went"),
+        # A "You said, we did" action someone's input or involvement led to is done.
+        Kind("action_done", "You said, we did: done"),
         Kind("poll_answer_received", "Answer by text received", by_post=False),
         Kind("poll_answer_unclear", "Answer by text not understood", by_post=False),
         Kind("sign_in_code", "Sign-in code", asked_for=True, by_post=False),

@@ -18,12 +18,13 @@ from tortoise import connections
 
 from coprod import db
 from coprod.config import ROOT, get_settings
-from coprod.errors import NotFound
+from coprod.errors import Forbidden, NotFound
 from coprod.validation import ValidationFailed
 from coprod.web.api import api
 from coprod.web.limits import DatabaseUnavailableMiddleware, RequestLimitsMiddleware
 from coprod.web.middleware import AuthMiddleware, SecurityHeadersMiddleware
 from coprod.web.pages import (
+    actions,
     activities,
     admin,
     auth,
@@ -59,6 +60,13 @@ async def healthz(request: Request) -> Response:
 
 async def not_found(request: Request, exc: Exception) -> Response:
     return problem(request, 404, "There is no such record in your organisation")
+
+
+async def forbidden(request: Request, exc: Exception) -> Response:
+    """A service refused this person (a feedback champion's pages, for other staff)."""
+    if wants_json(request):
+        return problem(request, 403, "You do not have permission to do this")
+    return page(request, "errors/403.html", status_code=403)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -104,6 +112,7 @@ def routes() -> list[Any]:
         *representatives.routes,
         *messages.routes,
         *projects.routes,
+        *actions.routes,
         *activities.routes,
         *polls.routes,
         *bookings.routes,
@@ -154,6 +163,7 @@ def create_app(*, manage_database: bool = True) -> Starlette:
         exception_handlers={
             HTTPException: http_error,
             NotFound: not_found,
+            Forbidden: forbidden,
             ValidationFailed: invalid_input,
             404: not_found,
             500: server_error,

@@ -47,6 +47,9 @@ PUBLIC_PATHS = frozenset(
         # A survey's public link, printed on posters and paper forms: anyone may answer.
         "/s/{token}",
         "/s/{token}/thanks",
+        # A team's "You said, we did" board and its poster: words, statuses and months only.
+        "/you-said-we-did/{org_slug}/{team_id:int}",
+        "/you-said-we-did/{org_slug}/{team_id:int}/poster",
     }
 )
 

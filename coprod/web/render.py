@@ -49,6 +49,8 @@ def navigation(actor: Actor | None, path: str) -> list[dict[str, Any]]:
             ("/my/claims", "My claims"),
             ("/my/profile", "My profile"),
         ]
+    if actor.has(Role.INVOLVEMENT_LEAD) and not actor.has(Role.ORG_ADMIN):
+        items += [("/admin/teams", "Teams")]  # to choose feedback champions
     if actor.has(Role.ORG_ADMIN):
         items += [
             ("/admin/teams", "Teams"),

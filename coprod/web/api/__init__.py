@@ -1,6 +1,7 @@
 """The JSON API. Importing the handler modules registers their operations."""
 
 from coprod.web.api import (
+    actions,  # noqa: F401
     activities,  # noqa: F401
     activity_feedback,  # noqa: F401
     bookings,  # noqa: F401

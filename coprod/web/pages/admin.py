@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from coprod.errors import Forbidden
 from coprod.models import (
     STAFF_ROLES,
     ApiToken,
@@ -17,7 +18,7 @@ from coprod.models import (
     Role,
     Team,
 )
-from coprod.services import auth, outbox, payroll, people
+from coprod.services import actions, auth, outbox, payroll, people
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed, record_id
 from coprod.web.guards import form_values, signed_in
@@ -55,14 +56,21 @@ async def own_details(request: Request, actor: Actor) -> Response:
     )
 
 
-@signed_in(Role.ORG_ADMIN)
+@signed_in(Role.ORG_ADMIN, Role.INVOLVEMENT_LEAD)
 async def teams(request: Request, actor: Actor) -> Response:
+    """Administrators add teams and set cost centres; administrators and involvement leads
+    choose each team's feedback champion."""
     org = await _organisation(actor)
     errors = None
     form: dict[str, str] = {}
     if request.method == "POST":
         form = {k: str(v) for k, v in form_values(await request.form()).items()}
         try:
+            if "champion_team_id" in form:
+                await actions.set_champion(actor, record_id(form["champion_team_id"]) or 0, form)
+                return redirect("/admin/teams?champion=1")
+            if not actor.has(Role.ORG_ADMIN):
+                raise Forbidden  # leads choose champions; only administrators change teams
             if "team_id" in form:
                 team = await payroll.team_for(actor, record_id(form["team_id"]) or 0)
                 await payroll.set_cost_centre(actor, team, form)
@@ -76,7 +84,10 @@ async def teams(request: Request, actor: Actor) -> Response:
         "admin/teams.html",
         {
             "teams": await Team.filter(organisation=org),
+            "staff": await actions.staff(actor),
+            "is_admin": actor.has(Role.ORG_ADMIN),
             "form": form,
+            "champion_saved": "champion" in request.query_params,
             "added": "added" in request.query_params,
             "saved": "saved" in request.query_params,
         },

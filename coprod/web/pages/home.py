@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from coprod.domain import activity_feedback as feedback_rules
 from coprod.models import (
+    STAFF_ROLES,
     ActivityFeedback,
     Booking,
     BookingStatus,
@@ -17,6 +18,7 @@ from coprod.models import (
     Role,
 )
 from coprod.services import (
+    actions,
     activity_feedback,
     arrangements,
     contracts,
@@ -55,6 +57,11 @@ async def home(request: Request) -> Response:
         # Someone not listened to, or whose access needs were not met: the oldest first, a
         # few at a time, each on its activity's page.
         follow_up = await activity_feedback.to_follow_up_query(actor).limit(FOLLOW_UP_SHOWN + 1)
+    championed: list[dict[str, object]] = []
+    if organisation and actor.has(*STAFF_ROLES):
+        teams = await actions.championed_teams(actor)
+        counts = await actions.new_feedback_counts(teams)
+        championed = [{"team": t, "new": counts[t.id]} for t in teams]
     if organisation and actor.has(Role.ORG_ADMIN):
         failed_messages = await OutboxMessage.filter(
             organisation_id=organisation.id, status=OutboxStatus.FAILED
@@ -72,6 +79,7 @@ async def home(request: Request) -> Response:
             "follow_up": follow_up[:FOLLOW_UP_SHOWN],
             "more_follow_up": len(follow_up) > FOLLOW_UP_SHOWN,
             "follow_up_reasons": feedback_rules.follow_up,
+            "championed": championed,
         },
     )
 
