@@ -3,7 +3,6 @@ prints, typing in paper answers, results, and the public answer form at /s/{toke
 
 from __future__ import annotations
 
-import functools
 import io
 from typing import Any
 
@@ -14,32 +13,18 @@ from starlette.routing import Route
 
 from coprod.domain import surveys as rules
 from coprod.domain.reporting import Period
-from coprod.errors import Conflict, Forbidden, NotFound
-from coprod.models import Team
+from coprod.errors import Conflict, NotFound
+from coprod.models import STAFF_ROLES, Team
 from coprod.models.feedback import Survey, SurveyResponse, SurveyStatus
 from coprod.services import surveys
 from coprod.services.access import team_feedback_for
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from coprod.web.api.periods import period_from
-from coprod.web.guards import ActorHandler, Handler, form_values, public_form, signed_in
+from coprod.web.guards import form_values, public_form, signed_in
 from coprod.web.render import as_page_errors, page, redirect
 
 PRINTS = {"standard": "Standard", "large-print": "Large print", "easy-read": "Easy read"}
-
-
-def staff_page(handler: ActorHandler) -> Handler:
-    """A page for leads and feedback champions: anyone else signed in gets the 403 page
-    (the services decide, as they do for the API)."""
-
-    @functools.wraps(handler)
-    async def wrapper(request: Request, actor: Actor) -> Response:
-        try:
-            return await handler(request, actor)
-        except Forbidden:
-            return page(request, "errors/403.html", status_code=403)
-
-    return signed_in()(wrapper)
 
 
 def qr_svg(url: str, *, scale: int = 4) -> str:
@@ -81,7 +66,7 @@ async def _survey(request: Request, actor: Actor) -> Survey:
 # ---------------------------------------------------------------------------- targets
 
 
-@staff_page
+@signed_in(*STAFF_ROLES)
 async def overview(request: Request, actor: Actor) -> Response:
     teams = await surveys.teams_for(actor)
     period, errors = _period(request)
@@ -96,7 +81,7 @@ async def overview(request: Request, actor: Actor) -> Response:
     )
 
 
-@staff_page
+@signed_in(*STAFF_ROLES)
 async def team_feedback(request: Request, actor: Actor) -> Response:
     team = await team_feedback_for(actor, request.path_params["id"])
     period, errors = _period(request)
@@ -122,7 +107,7 @@ async def team_feedback(request: Request, actor: Actor) -> Response:
 # ---------------------------------------------------------------------------- building
 
 
-@staff_page
+@signed_in(*STAFF_ROLES)
 async def survey_list(request: Request, actor: Actor) -> Response:
     teams = await surveys.teams_for(actor)
     found = await Survey.filter(
@@ -135,7 +120,7 @@ async def survey_list(request: Request, actor: Actor) -> Response:
     )
 
 
-@staff_page
+@signed_in(*STAFF_ROLES)
 async def new_survey(request: Request, actor: Actor) -> Response:
     surveys_teams = await Team.filter(organisation_id=actor.organisation_id).order_by("name")
     form: dict[str, Any] = {"team_id": request.query_params.get("team_id", ""), "template": ""}
@@ -184,7 +169,7 @@ async def _builder(
     )
 
 
-@staff_page
+@signed_in(*STAFF_ROLES)
 async def survey_detail(request: Request, actor: Actor) -> Response:
     survey = await _survey(request, actor)
     if request.method == "POST":
@@ -197,7 +182,7 @@ async def survey_detail(request: Request, actor: Actor) -> Response:
     return await _builder(request, actor, survey)
 
 
-@staff_page
+@signed_in(*STAFF_ROLES)
 async def add_question(request: Request, actor: Actor) -> Response:
     survey = await _survey(request, actor)
     form = form_values(await request.form())
@@ -216,7 +201,7 @@ async def _question(request: Request, actor: Actor) -> tuple[Survey, Any]:
     return survey, question
 
 
-@staff_page
+@signed_in(*STAFF_ROLES)
 async def edit_question(request: Request, actor: Actor) -> Response:
     survey, question = await _question(request, actor)
     errors = None
@@ -241,7 +226,7 @@ async def edit_question(request: Request, actor: Actor) -> Response:
     )
 
 
-@staff_page
+@signed_in(*STAFF_ROLES)
 async def remove_question(request: Request, actor: Actor) -> Response:
     survey, question = await _question(request, actor)
     try:
@@ -251,7 +236,7 @@ async def remove_question(request: Request, actor: Actor) -> Response:
     return redirect(f"/surveys/{survey.id}?done=removed#questions")
 
 
-@staff_page
+@signed_in(*STAFF_ROLES)
 async def move_question(request: Request, actor: Actor) -> Response:
     survey, question = await _question(request, actor)
     form = form_values(await request.form())
@@ -264,7 +249,7 @@ async def move_question(request: Request, actor: Actor) -> Response:
     return redirect(f"/surveys/{survey.id}#questions")
 
 
-@staff_page
+@signed_in(*STAFF_ROLES)
 async def open_survey(request: Request, actor: Actor) -> Response:
     survey = await _survey(request, actor)
     try:
@@ -274,7 +259,7 @@ async def open_survey(request: Request, actor: Actor) -> Response:
     return redirect(f"/surveys/{survey.id}?done=opened")
 
 
-@staff_page
+@signed_in(*STAFF_ROLES)
 async def close_survey(request: Request, actor: Actor) -> Response:
     survey = await _survey(request, actor)
     try:
@@ -287,7 +272,7 @@ async def close_survey(request: Request, actor: Actor) -> Response:
 # ---------------------------------------------------------------------------- results
 
 
-@staff_page
+@signed_in(*STAFF_ROLES)
 async def results(request: Request, actor: Actor) -> Response:
     survey = await _survey(request, actor)
     return page(
@@ -302,7 +287,7 @@ async def results(request: Request, actor: Actor) -> Response:
     )
 
 
-@staff_page
+@signed_in(*STAFF_ROLES)
 async def contacts(request: Request, actor: Actor) -> Response:
     survey = await _survey(request, actor)
     left = await SurveyResponse.filter(survey_id=survey.id, contact_encrypted__isnull=False).limit(
@@ -316,7 +301,7 @@ async def contacts(request: Request, actor: Actor) -> Response:
     )
 
 
-@staff_page
+@signed_in(*STAFF_ROLES)
 async def paper_answer(request: Request, actor: Actor) -> Response:
     survey = await _survey(request, actor)
     questions = await surveys.questions_of(survey)
@@ -347,7 +332,7 @@ async def paper_answer(request: Request, actor: Actor) -> Response:
 # ---------------------------------------------------------------------------- printing
 
 
-@staff_page
+@signed_in(*STAFF_ROLES)
 async def qr_code(request: Request, actor: Actor) -> Response:
     survey = await _survey(request, actor)
     body = segno.make(surveys.public_url(survey), error="m", micro=False)
@@ -356,7 +341,7 @@ async def qr_code(request: Request, actor: Actor) -> Response:
     return Response(out.getvalue(), media_type="image/svg+xml")
 
 
-@staff_page
+@signed_in(*STAFF_ROLES)
 async def poster(request: Request, actor: Actor) -> Response:
     survey = await _survey(request, actor)
     url = surveys.public_url(survey)
@@ -367,7 +352,7 @@ async def poster(request: Request, actor: Actor) -> Response:
     )
 
 
-@staff_page
+@signed_in(*STAFF_ROLES)
 async def paper(request: Request, actor: Actor) -> Response:
     survey = await _survey(request, actor)
     kind = request.query_params.get("print", "standard")
