@@ -4,6 +4,7 @@ the other, whose administrator joins it; each page is checked with axe-core on t
 from __future__ import annotations
 
 import pytest
+from playwright.async_api import expect
 
 from coprod.models import MembershipStatus, NetworkMember, NetworkMembership, NetworkRole, Role
 from tests.browser.conftest import check_a11y, visit
@@ -25,7 +26,8 @@ async def test_an_administrator_sets_up_a_network_and_another_organisation_joins
     await visit(page, "/networks")
     await page.get_by_role("button", name="Set up network").click()
     # An empty name is refused field by field, and the page with its errors is accessible too.
-    assert await page.get_by_role("alert").count() == 1
+    # expect() waits for the refused page: counting at once can run before it has arrived.
+    await expect(page.get_by_role("alert")).to_have_count(1)
     await check_a11y(page)
     await page.get_by_label("Name of the network").fill("North Region Crisis Care Network")
     await page.get_by_role("button", name="Set up network").click()
