@@ -102,7 +102,11 @@ async def _empty_tables() -> None:
     from tortoise import Tortoise, connections
 
     conn = connections.get("default")
-    tables = [m._meta.db_table for m in Tortoise.apps["models"].values()]
+    models = list(Tortoise.apps["models"].values())
+    # Many-to-many link tables are no model of their own, and with foreign keys switched off
+    # nothing cascades into them: name them, or their rows outlive the rows they link.
+    links = {m._meta.fields_map[f].through for m in models for f in m._meta.m2m_fields}
+    tables = [m._meta.db_table for m in models] + sorted(links)
     if BACKEND == "postgres":
         await conn.execute_script(_empty_used_tables(tables))
     else:
