@@ -1,9 +1,7 @@
 """What the "You said, we did" tests need from other parts of issue 14, built through their
-services: surveys and their answers (`coprod/services/surveys.py`), and attendance (plan, book,
-record attendance).
-
-Activity feedback is written with the ORM (`activity_feedback`) until its form's service
-exists: switch it then.
+services: surveys and their answers (`coprod/services/surveys.py`), attendance (plan, book,
+record attendance) and the feedback people give on an activity they attended
+(`coprod/services/activity_feedback.py`).
 """
 
 from __future__ import annotations
@@ -24,7 +22,9 @@ from coprod.models.feedback import (
     SurveyResponse,
 )
 from coprod.services import activities, attendance, bookings, surveys
+from coprod.services import activity_feedback as activity_feedback_service
 from coprod.services.actor import Actor
+from tests.test_bookings import as_self
 
 
 async def survey(lead: Actor, team_id: int, title: str = "How was your care?") -> Survey:
@@ -101,17 +101,21 @@ async def attended_activity(
     return activity
 
 
-async def activity_feedback(activity: Activity, rep: Representative, **fields: Any) -> Any:
+async def activity_feedback(
+    activity: Activity, rep: Representative, **fields: Any
+) -> ActivityFeedback:
+    """What `rep` said about an activity they attended, given by them as on
+    /my/bookings/{id}/feedback (so it is their own answer, not one a lead typed in)."""
     booking = await Booking.get(activity=activity, representative=rep)
-    return await ActivityFeedback.create(
-        organisation_id=activity.organisation_id,
-        activity=activity,
-        representative=rep,
-        booking=booking,
-        rating=fields.get("rating", 4),
-        listened_to=fields.get("listened_to", "yes"),
-        comments=fields.get("comments", "The room was too hot"),
-        submitted_at=dt.datetime.now(dt.UTC),
+    return await activity_feedback_service.submit(
+        await as_self(rep),
+        booking.id,
+        {
+            "rating": str(fields.get("rating", 4)),
+            "listened_to": fields.get("listened_to", "yes"),
+            "access_met": fields.get("access_met", "not_needed"),
+            "comments": fields.get("comments", "The room was too hot"),
+        },
     )
 
 
