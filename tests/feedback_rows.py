@@ -21,10 +21,15 @@ from coprod.models.feedback import (
     Survey,
     SurveyResponse,
 )
-from coprod.services import activities, attendance, bookings, surveys
+from coprod.services import actions, activities, attendance, bookings, surveys
 from coprod.services import activity_feedback as activity_feedback_service
 from coprod.services.actor import Actor
 from tests.test_bookings import as_self
+
+
+async def make_champion(lead: Actor, team_id: int, champion_id: int) -> None:
+    """A lead (or administrator) chooses the team's feedback champion, as on /admin/teams."""
+    await actions.set_champion(lead, team_id, {"champion_id": str(champion_id)})
 
 
 async def survey(lead: Actor, team_id: int, title: str = "How was your care?") -> Survey:

@@ -154,7 +154,7 @@ async def test_other_staff_cannot_choose_a_champion(client, place):
 
 
 async def champion_client(client: Any, place: Place) -> Any:
-    await Team.filter(id=place.team.id).update(feedback_champion_id=place.champion.id)
+    await feedback_rows.make_champion(place.lead, place.team.id, place.champion.id)
     await sign_in(client, CHAMPION)
     return client
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from coprod.models import AuditEvent, Role, StandardEvidence, StandardReview, Team
 from coprod.models.feedback import ActionStatus, Audience
+from tests import feedback_rows
 from tests.conftest import sign_in
 from tests.openapi_doc import assert_described, operations_tagged
 from tests.standards_world import action, held, survey, teams
@@ -175,7 +176,7 @@ async def test_reporters_read_and_champions_change_only_their_own_team(make_clie
     w = await teams(world)
     await world.user(w.org, "rita@trust.example", Role.REPORTER)
     champion = await world.user(w.org, "chan@trust.example", Role.FINANCE_OFFICER)
-    await Team.filter(id=w.team.id).update(feedback_champion_id=champion.id)
+    await feedback_rows.make_champion(w.t.lead, w.team.id, champion.id)
     reporter, chan = make_client(), make_client()
     await sign_in(reporter, "rita@trust.example")
     await sign_in(chan, "chan@trust.example")
