@@ -19,7 +19,7 @@ from coprod.models.feedback import (
     ResponseTheme,
     SurveyResponse,
 )
-from coprod.services import projects
+from coprod.services import actions, projects
 from coprod.services.auth import actor_for
 from tests import feedback_rows
 from tests.conftest import sign_in
@@ -213,7 +213,7 @@ async def test_new_feedback_shows_answers_marks_paper_and_hides_contact_details(
 async def test_tagging_themes_chooses_existing_ones_or_adds_one(client, place):
     survey = await feedback_rows.survey(place.lead, place.team.id)
     said = await feedback_rows.response(place.lead, survey, "It took weeks to hear back")
-    waiting = await FeedbackTheme.create(organisation_id=place.org.id, name="Waiting times")
+    waiting = await actions.add_theme(place.lead, {"name": "Waiting times"})
     await champion_client(client, place)
     url = f"/teams/{place.team.id}/feedback/new"
     token = await client.csrf(url)
