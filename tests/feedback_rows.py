@@ -129,7 +129,11 @@ async def scene_feedback(
 ) -> dict[str, int]:
     """For tests/scenes.py, once the team has its survey answers: `champion_id` champions the
     team, which has a theme and a done action linked to an activity and to its first answer.
-    The ids of one of each ("response" is the newest, still unread)."""
+    The ids of one of each ("response" is the newest, still unread).
+
+    Written with the ORM on purpose: this is part of the scene tests/scenes.py builds for
+    measuring what pages cost at a size (see its docstring), not a test of behaviour, and it
+    stays as that scene was measured."""
     await Team.filter(id=team_id).update(feedback_champion_id=champion_id)
     first = await SurveyResponse.filter(team_id=team_id).order_by("id").first()
     newest = await SurveyResponse.filter(team_id=team_id).order_by("-id").first()
