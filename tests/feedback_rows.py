@@ -1,9 +1,7 @@
 """What the "You said, we did" tests need from other parts of issue 14, built through their
-services: surveys and their answers (`coprod/services/surveys.py`), and attendance (plan, book,
-record attendance).
-
-Activity feedback is written with the ORM (`activity_feedback`) until its form's service
-exists: switch it then.
+services: surveys and their answers (`coprod/services/surveys.py`), attendance (plan, book,
+record attendance) and the feedback people give on an activity they attended
+(`coprod/services/activity_feedback.py`).
 """
 
 from __future__ import annotations
@@ -23,8 +21,15 @@ from coprod.models.feedback import (
     Survey,
     SurveyResponse,
 )
-from coprod.services import activities, attendance, bookings, surveys
+from coprod.services import actions, activities, attendance, bookings, surveys
+from coprod.services import activity_feedback as activity_feedback_service
 from coprod.services.actor import Actor
+from tests.test_bookings import as_self
+
+
+async def make_champion(lead: Actor, team_id: int, champion_id: int) -> None:
+    """A lead (or administrator) chooses the team's feedback champion, as on /admin/teams."""
+    await actions.set_champion(lead, team_id, {"champion_id": str(champion_id)})
 
 
 async def survey(lead: Actor, team_id: int, title: str = "How was your care?") -> Survey:
@@ -101,17 +106,21 @@ async def attended_activity(
     return activity
 
 
-async def activity_feedback(activity: Activity, rep: Representative, **fields: Any) -> Any:
+async def activity_feedback(
+    activity: Activity, rep: Representative, **fields: Any
+) -> ActivityFeedback:
+    """What `rep` said about an activity they attended, given by them as on
+    /my/bookings/{id}/feedback (so it is their own answer, not one a lead typed in)."""
     booking = await Booking.get(activity=activity, representative=rep)
-    return await ActivityFeedback.create(
-        organisation_id=activity.organisation_id,
-        activity=activity,
-        representative=rep,
-        booking=booking,
-        rating=fields.get("rating", 4),
-        listened_to=fields.get("listened_to", "yes"),
-        comments=fields.get("comments", "The room was too hot"),
-        submitted_at=dt.datetime.now(dt.UTC),
+    return await activity_feedback_service.submit(
+        await as_self(rep),
+        booking.id,
+        {
+            "rating": str(fields.get("rating", 4)),
+            "listened_to": fields.get("listened_to", "yes"),
+            "access_met": fields.get("access_met", "not_needed"),
+            "comments": fields.get("comments", "The room was too hot"),
+        },
     )
 
 
@@ -120,7 +129,11 @@ async def scene_feedback(
 ) -> dict[str, int]:
     """For tests/scenes.py, once the team has its survey answers: `champion_id` champions the
     team, which has a theme and a done action linked to an activity and to its first answer.
-    The ids of one of each ("response" is the newest, still unread)."""
+    The ids of one of each ("response" is the newest, still unread).
+
+    Written with the ORM on purpose: this is part of the scene tests/scenes.py builds for
+    measuring what pages cost at a size (see its docstring), not a test of behaviour, and it
+    stays as that scene was measured."""
     await Team.filter(id=team_id).update(feedback_champion_id=champion_id)
     first = await SurveyResponse.filter(team_id=team_id).order_by("id").first()
     newest = await SurveyResponse.filter(team_id=team_id).order_by("-id").first()

@@ -1,8 +1,6 @@
 """A team going to peer review, built the way people build it: a lead plans an interview panel
-and a training session, books representatives and records who attended.
-
-Surveys and "You said, we did" actions have no services on this branch yet (other parts of
-issue 14 build them), so `survey` and `action` write those rows directly.
+and a training session, books representatives and records who attended; its surveys and "You
+said, we did" actions are made by the lead through their services too.
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ from coprod.models import (
     Team,
 )
 from coprod.models.feedback import ActionStatus, Audience, SurveyStage
-from coprod.services import activities, attendance, bookings, people
+from coprod.services import actions, activities, attendance, bookings, people, surveys
 from coprod.services.actor import Actor
 from tests.involvement import LONDON, Trust, person, trust
 
@@ -94,22 +92,32 @@ async def held(
     return await Activity.get(id=activity.id)
 
 
-async def survey(team: Team, title: str = "How was your first week?", **kw: Any) -> Survey:
-    return await Survey.create(
-        organisation_id=team.organisation_id,
-        team=team,
-        title=title,
-        audience=kw.get("audience", Audience.PATIENTS),
-        stage=SurveyStage.START,
-        link_token=f"token-{team.id}-{title[:10]}",
+async def survey(
+    lead: Actor, team: Team, title: str = "How was your first week?", **kw: Any
+) -> Survey:
+    """A draft survey for the team, as a lead starts one on /surveys/new."""
+    audience = kw.get("audience", Audience.PATIENTS)
+    return await surveys.create_survey(
+        lead,
+        {
+            "team_id": str(team.id),
+            "title": title,
+            "audience": audience.value,
+            "stage": SurveyStage.START.value,
+        },
     )
 
 
-async def action(team: Team, status: ActionStatus = ActionStatus.DONE) -> FeedbackAction:
-    return await FeedbackAction.create(
-        organisation_id=team.organisation_id,
-        team=team,
-        you_said="Letters were hard to read",
-        we_did="We wrote them again with two carers",
-        status=status,
+async def action(
+    lead: Actor, team: Team, status: ActionStatus = ActionStatus.DONE
+) -> FeedbackAction:
+    return await actions.create_action(
+        lead,
+        team.id,
+        {
+            "you_said": "Letters were hard to read",
+            "we_did": "We wrote them again with two carers",
+            "owner_id": str(lead.user.id if lead.user else ""),
+            "status": status.value,
+        },
     )

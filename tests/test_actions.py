@@ -19,7 +19,7 @@ from coprod.models.feedback import (
     ResponseTheme,
     SurveyResponse,
 )
-from coprod.services import projects
+from coprod.services import actions, projects
 from coprod.services.auth import actor_for
 from tests import feedback_rows
 from tests.conftest import sign_in
@@ -154,7 +154,7 @@ async def test_other_staff_cannot_choose_a_champion(client, place):
 
 
 async def champion_client(client: Any, place: Place) -> Any:
-    await Team.filter(id=place.team.id).update(feedback_champion_id=place.champion.id)
+    await feedback_rows.make_champion(place.lead, place.team.id, place.champion.id)
     await sign_in(client, CHAMPION)
     return client
 
@@ -213,7 +213,7 @@ async def test_new_feedback_shows_answers_marks_paper_and_hides_contact_details(
 async def test_tagging_themes_chooses_existing_ones_or_adds_one(client, place):
     survey = await feedback_rows.survey(place.lead, place.team.id)
     said = await feedback_rows.response(place.lead, survey, "It took weeks to hear back")
-    waiting = await FeedbackTheme.create(organisation_id=place.org.id, name="Waiting times")
+    waiting = await actions.add_theme(place.lead, {"name": "Waiting times"})
     await champion_client(client, place)
     url = f"/teams/{place.team.id}/feedback/new"
     token = await client.csrf(url)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from coprod.models import OutboxMessage, Team
+from coprod.models import OutboxMessage
 from coprod.models.feedback import FeedbackAction, FeedbackTheme
 from coprod.services import projects
 from tests import feedback_rows
@@ -26,7 +26,7 @@ async def place(world: Any) -> Place:
 
 
 async def champion_client(client: Any, place: Place) -> Any:
-    await Team.filter(id=place.team.id).update(feedback_champion_id=place.champion.id)
+    await feedback_rows.make_champion(place.lead, place.team.id, place.champion.id)
     await sign_in(client, CHAMPION)
     return client
 

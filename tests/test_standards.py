@@ -13,6 +13,7 @@ from typing import Any
 
 from coprod.domain.standards import sections, standards
 from coprod.models import Role, StandardEvidence, StandardReview, Team
+from tests import feedback_rows
 from tests.conftest import sign_in
 from tests.standards_world import held, teams
 
@@ -124,7 +125,7 @@ async def test_other_organisations_are_not_found_and_roles_are_kept(make_client,
     champion = await world.user(w.org, "chan@trust.example", Role.INVOLVEMENT_LEAD)
     await world.user(w.org, "ola@trust.example", Role.ORG_ADMIN)
     east_champion = await world.user(w.org, "east@trust.example", Role.FINANCE_OFFICER)
-    await Team.filter(id=w.other_team.id).update(feedback_champion_id=east_champion.id)
+    await feedback_rows.make_champion(w.t.lead, w.other_team.id, east_champion.id)
     lead, reporter, east, admin = make_client(), make_client(), make_client(), make_client()
     await sign_in(lead, "lead@trust.example")
     await sign_in(reporter, "rita@trust.example")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from coprod.models import AuditEvent, Role, StandardEvidence, StandardReview, Team
 from coprod.models.feedback import ActionStatus, Audience
+from tests import feedback_rows
 from tests.conftest import sign_in
 from tests.openapi_doc import assert_described, operations_tagged
 from tests.standards_world import action, held, survey, teams
@@ -125,16 +126,24 @@ async def test_evidence_must_be_the_teams_own_and_other_organisations_are_not_fo
     await client.api("PUT", url(w.team, 54), {"status": "met"})
     for body in (
         {"kind": "activity", "activity_id": their_panel.id},
-        {"kind": "survey", "survey_id": (await survey(theirs.team)).id},
-        {"kind": "action", "action_id": (await action(theirs.team)).id},
+        {"kind": "survey", "survey_id": (await survey(theirs.t.lead, theirs.team)).id},
+        {"kind": "action", "action_id": (await action(theirs.t.lead, theirs.team)).id},
         {"kind": "activity", "activity_id": 2147483647},
     ):
         refused = await client.api("POST", url(w.team, 54, "/evidence"), body)
         assert refused.status_code == 404, body
     for body, field, message in (
         ({"kind": "activity", "activity_id": east_panel.id}, "activity_id", "activity"),
-        ({"kind": "survey", "survey_id": (await survey(w.other_team)).id}, "survey_id", "survey"),
-        ({"kind": "action", "action_id": (await action(w.other_team)).id}, "action_id", "action"),
+        (
+            {"kind": "survey", "survey_id": (await survey(w.t.lead, w.other_team)).id},
+            "survey_id",
+            "survey",
+        ),
+        (
+            {"kind": "action", "action_id": (await action(w.t.lead, w.other_team)).id},
+            "action_id",
+            "action",
+        ),
     ):
         refused = await client.api("POST", url(w.team, 54, "/evidence"), body)
         assert refused.status_code == 422, body
@@ -154,7 +163,7 @@ async def test_evidence_must_be_the_teams_own_and_other_organisations_are_not_fo
     assert wrong_team.status_code == 404
     assert await StandardEvidence.all().count() == 1
     # A survey and a done action of the team itself are linked, described in words.
-    mine = await survey(w.team)
+    mine = await survey(w.t.lead, w.team)
     linked = await client.api(
         "POST", url(w.team, 54, "/evidence"), {"kind": "survey", "survey_id": mine.id}
     )
@@ -167,7 +176,7 @@ async def test_reporters_read_and_champions_change_only_their_own_team(make_clie
     w = await teams(world)
     await world.user(w.org, "rita@trust.example", Role.REPORTER)
     champion = await world.user(w.org, "chan@trust.example", Role.FINANCE_OFFICER)
-    await Team.filter(id=w.team.id).update(feedback_champion_id=champion.id)
+    await feedback_rows.make_champion(w.t.lead, w.team.id, champion.id)
     reporter, chan = make_client(), make_client()
     await sign_in(reporter, "rita@trust.example")
     await sign_in(chan, "chan@trust.example")
@@ -206,10 +215,10 @@ async def test_suggestions_find_what_evidences_each_standard(client, world):
     design = await held(
         lead, w.reps[:1], title="Redesign day", kind="meeting", category="co_design"
     )
-    patients = await survey(w.team)
-    carers = await survey(w.team, "Carers' week", audience=Audience.CARERS)
-    done = await action(w.team)
-    await action(w.team, ActionStatus.PLANNED)
+    patients = await survey(lead, w.team)
+    carers = await survey(lead, w.team, "Carers' week", audience=Audience.CARERS)
+    done = await action(lead, w.team)
+    await action(lead, w.team, ActionStatus.PLANNED)
     await sign_in(client, "lead@trust.example")
 
     async def suggested(number: int) -> list[tuple[str, int]]:

@@ -17,10 +17,12 @@ import textstat
 from coprod import clock
 from coprod.config import get_settings
 from coprod.domain import surveys as rules
-from coprod.models import AuditEvent, Role, Team
+from coprod.models import AuditEvent, Role, Team, User
 from coprod.models.feedback import Survey, SurveyQuestion, SurveyResponse
 from coprod.services import people
 from coprod.services.actor import Actor
+from coprod.services.auth import actor_for
+from tests import feedback_rows
 from tests.conftest import sign_in
 
 LEAD = "lead@trust.example"
@@ -169,7 +171,8 @@ async def test_a_champion_sees_their_team_but_cannot_build_and_others_see_nothin
     org = await team.organisation
     champion = await world.user(org, "champ@trust.example", Role.REPORTER)
     other = await world.user(org, "other@trust.example", Role.REPORTER)
-    await Team.filter(id=team.id).update(feedback_champion_id=champion.id)
+    lead = await actor_for(await User.get(email=LEAD), org.id)
+    await feedback_rows.make_champion(lead, team.id, champion.id)
     champ_client, other_client = make_client(), make_client()
     await sign_in(champ_client, "champ@trust.example")
     await sign_in(other_client, "other@trust.example")

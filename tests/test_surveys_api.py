@@ -5,11 +5,13 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from coprod.models import AuditEvent, Role, Team
+from coprod.models import AuditEvent, Role, User
 from coprod.models.feedback import Survey, SurveyQuestion, SurveyResponse
+from coprod.services.auth import actor_for
+from tests import feedback_rows
 from tests.conftest import sign_in
 from tests.test_representatives_api import errors_of
-from tests.test_surveys import answer, lead_with_team, open_it, start_survey
+from tests.test_surveys import LEAD, answer, lead_with_team, open_it, start_survey
 
 A = "/api/v1"
 
@@ -166,7 +168,8 @@ async def test_a_champion_reads_and_types_in_paper_but_does_not_build(client, ma
     await open_it(client, survey)
     org = await team.organisation
     champion = await world.user(org, "champ@trust.example", Role.REPORTER)
-    await Team.filter(id=team.id).update(feedback_champion_id=champion.id)
+    lead = await actor_for(await User.get(email=LEAD), org.id)
+    await feedback_rows.make_champion(lead, team.id, champion.id)
     champ = make_client()
     await sign_in(champ, "champ@trust.example")
     assert (await champ.get(f"{A}/surveys")).json()["items"][0]["id"] == survey.id
