@@ -27,6 +27,7 @@ from coprod.web.api.paging import keyset_page
 from coprod.web.api.periods import OrganisationReportQuery, PeriodQuery
 from coprod.web.api.registry import api
 from coprod.web.api.schema import Body, Page, Paging, Reply, text
+from coprod.web.api.standards import ShareReply
 from coprod.web.render import csv_download
 
 TAG = "reports"
@@ -175,23 +176,13 @@ class Actions(Reply):
     total: ActionCounts
 
 
-class SectionShare(Reply):
-    section: str
-    standards: int
-    met: int
-    partly_met: int
-    not_met: int
-    not_marked: int
-    percent_met: int = Field(description="Whole per cent of the section's standards met")
-
-
 class TeamStandards(Reply):
     """A team's self-review against the quality network's standards, as it stands."""
 
     team_id: int
     team: str
-    sections: list[SectionShare]
-    overall: SectionShare
+    sections: list[ShareReply]
+    overall: ShareReply
 
 
 class ActivityFeedbackFigures(Reply):
