@@ -142,7 +142,9 @@ async def test_a_dedupe_key_sends_once_however_often_asked(mailbox):
 async def test_two_workers_deliver_200_messages_with_no_duplicate_and_no_loss(mailbox):
     async with in_transaction():
         rows = [await queue(to=f"person{i}@people.example") for i in range(200)]
-    mailbox.delay = 0.01  # ~2 s of sending, so the two workers certainly overlap
+    # ~10 s of sending: longer than a worker takes to start on a loaded machine, so the second
+    # starts while the first is still sending (at 2 s, one worker sometimes sent all 200).
+    mailbox.delay = 0.05
     env = dict(os.environ)
     procs = [
         await asyncio.create_subprocess_exec(
