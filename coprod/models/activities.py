@@ -12,6 +12,7 @@ from coprod.models.base import TimestampedModel
 if TYPE_CHECKING:
     from coprod.models.org import Organisation, Team
     from coprod.models.people import Representative
+    from coprod.models.recruitment import Course
     from coprod.models.users import User
 
 
@@ -172,6 +173,13 @@ class Activity(TimestampedModel):
     phone = fields.BooleanField(default=False)
     dial_in = fields.CharField(max_length=40, null=True)
     dial_in_pin = fields.CharField(max_length=20, null=True)
+    # A session of a course (kind training_received): booking someone on chooses their format.
+    course_id: int | None
+    course: fields.ForeignKeyNullableRelation[Course] = fields.ForeignKeyField(
+        "models.Course", related_name="sessions", null=True, on_delete=fields.SET_NULL
+    )
+    # Who training delivered to staff was for, e.g. "Ward nurses" (kind training_delivery).
+    audience = fields.CharField(max_length=200, null=True)
 
     class Meta:
         table = "activity"

@@ -244,15 +244,11 @@ class CatchUp(TimestampedModel):
         ordering = ["-held_on"]
 
 
-class EqualityResponse(TimestampedModel):
-    """Voluntary equality monitoring, kept apart from the profile and used only in aggregate.
+class EqualityAnswers:
+    """The answers to the equality monitoring questions (domain.equality.QUESTIONS, one column
+    each). Every answer may be "prefer_not_to_say"; an empty answer means the question was
+    skipped."""
 
-    Every answer may be "prefer_not_to_say"; an empty answer means the question was skipped.
-    """
-
-    representative: fields.OneToOneRelation[Representative] = fields.OneToOneField(
-        "models.Representative", related_name="equality", on_delete=fields.CASCADE
-    )
     age_band = fields.CharField(max_length=40, null=True)
     disability = fields.CharField(max_length=40, null=True)
     gender_reassignment = fields.CharField(max_length=40, null=True)
@@ -264,6 +260,14 @@ class EqualityResponse(TimestampedModel):
     sexual_orientation = fields.CharField(max_length=40, null=True)
     carer_status = fields.CharField(max_length=40, null=True)
     updated_at = fields.DatetimeField(auto_now=True)
+
+
+class EqualityResponse(TimestampedModel, EqualityAnswers):
+    """Voluntary equality monitoring, kept apart from the profile and used only in aggregate."""
+
+    representative: fields.OneToOneRelation[Representative] = fields.OneToOneField(
+        "models.Representative", related_name="equality", on_delete=fields.CASCADE
+    )
 
     class Meta:
         table = "equality_response"
