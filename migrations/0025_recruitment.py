@@ -71,6 +71,7 @@ class Migration(migrations.Migration):
                 ('title', fields.CharField(max_length=200)),
                 ('activity_kind', fields.CharField(null=True, max_length=20)),
                 ('involves', fields.TextField(unique=False)),
+                ('easy_read', fields.TextField(null=True, unique=False)),
                 ('time_commitment', fields.TextField(unique=False)),
                 ('pay', fields.TextField(unique=False)),
                 ('modes', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),

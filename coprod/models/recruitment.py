@@ -30,6 +30,8 @@ class Opportunity(TimestampedModel):
     # The kind of activity the role mostly is (activities.Kind), so courses it needs are known.
     activity_kind = fields.CharField(max_length=20, null=True)
     involves = fields.TextField()
+    # The role in easy read (short sentences, everyday words) for the easy-read print.
+    easy_read = fields.TextField(null=True)
     time_commitment = fields.TextField()
     pay = fields.TextField()
     # Ways to take part: in_person, video, phone (people.Mode).
