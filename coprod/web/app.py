@@ -30,6 +30,7 @@ from coprod.web.pages import (
     auth,
     bookings,
     claims,
+    courses,
     home,
     messages,
     networks,
@@ -123,6 +124,7 @@ def routes() -> list[Any]:
         *networks.routes,
         *standards.routes,
         *surveys.routes,
+        *courses.routes,
         *api.routes(),
         Route("/healthz", healthz, methods=["GET"]),
         Mount(

@@ -8,6 +8,7 @@ from coprod.web.api import (
     claims,  # noqa: F401
     contracts,  # noqa: F401
     core,  # noqa: F401
+    courses,  # noqa: F401
     earnings,  # noqa: F401
     expenses,  # noqa: F401
     messages,  # noqa: F401
