@@ -116,6 +116,8 @@ def routes() -> list[Any]:
         *actions.routes,
         *activities.routes,
         *polls.routes,
+        # Before bookings, whose /bookings/{id}/{action} would take /bookings/{id}/course-place.
+        *courses.routes,
         *bookings.routes,
         *claims.routes,
         *payroll.routes,
@@ -124,7 +126,6 @@ def routes() -> list[Any]:
         *networks.routes,
         *standards.routes,
         *surveys.routes,
-        *courses.routes,
         *api.routes(),
         Route("/healthz", healthz, methods=["GET"]),
         Mount(
