@@ -60,6 +60,8 @@ READS = {
     "claims.suggested_period",
     "contact.why_not_contactable",
     "contracts.later_bookings",
+    "courses.completions_of",
+    "courses.sessions_of",
     "contracts.term",
     "payouts.configuration_problems",
     "payouts.stripe_ready",

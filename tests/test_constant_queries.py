@@ -157,6 +157,15 @@ PAGES: dict[str, Get] = {
     "/surveys/{id:int}/qr.svg": Get("staff", "/surveys/{survey}/qr.svg"),
     "/surveys/{id:int}/poster": Get("staff", "/surveys/{survey}/poster"),
     "/surveys/{id:int}/paper": Get("staff", "/surveys/{survey}/paper?print=easy-read"),
+    "/courses": Get("staff", "/courses"),
+    "/courses/new": Get("staff", "/courses/new"),
+    "/courses/{id:int}": Get("staff", "/courses/{course}"),
+    "/courses/{id:int}/edit": Get("staff", "/courses/{course}/edit"),
+    "/bookings/{id:int}/course-place": Get("staff", "/bookings/{course_booking}/course-place"),
+    "/representatives/{id:int}/training": Get(
+        "staff", "/representatives/{representative}/training"
+    ),
+    "/my/training": Get("representative", "/my/training"),
     "/s/{token}": Get("anyone", "/s/{survey_link}"),
     "/s/{token}/thanks": Get("anyone", "/s/{survey_link}/thanks"),
 }
@@ -172,6 +181,15 @@ API_READS: dict[str, Get] = {
     ),
     f"{A}/surveys/{{id:int}}/results": Get("staff", f"{A}/surveys/{{survey}}/results"),
     f"{A}/teams/{{id:int}}/feedback-targets": Get("staff", f"{A}/teams/{{team}}/feedback-targets"),
+    f"{A}/courses": Get("staff", f"{A}/courses"),
+    f"{A}/courses/{{id:int}}": Get("staff", f"{A}/courses/{{course}}"),
+    f"{A}/bookings/{{id:int}}/course-place": Get(
+        "staff", f"{A}/bookings/{{course_booking}}/course-place"
+    ),
+    f"{A}/representatives/{{id:int}}/training": Get(
+        "staff", f"{A}/representatives/{{representative}}/training"
+    ),
+    f"{A}/my/training": Get("representative", f"{A}/my/training"),
     f"{A}/reconciliation-items": Get("staff", f"{A}/reconciliation-items"),
     f"{A}/reconciliation-items/{{id:int}}": Get(
         "staff", f"{A}/reconciliation-items/{{claim}}", 404
@@ -644,6 +662,26 @@ API_WRITES: dict[str, Write] = {
     ),
     f"POST {A}/surveys/{{id:int}}/open": Write("staff", f"{A}/surveys/{{new_survey}}/open", {}),
     f"POST {A}/surveys/{{id:int}}/close": Write("staff", f"{A}/surveys/{{new_survey}}/close", {}),
+    f"POST {A}/courses": Write(
+        "staff",
+        f"{A}/courses",
+        {"name": "First aid", "formats": ["braille", "translated"], "languages": ["Urdu"]},
+        201,
+        "new_course",
+    ),
+    f"POST {A}/courses/usual": Write("staff", f"{A}/courses/usual", {}, 201),
+    f"PATCH {A}/courses/{{id:int}}": Write(
+        "staff", f"{A}/courses/{{new_course}}", {"required_for": ["meeting"]}
+    ),
+    f"POST {A}/courses/{{id:int}}/completions": Write(
+        "staff",
+        f"{A}/courses/{{new_course}}/completions",
+        {"representative_id": "{representative}", "completed_on": DAY, "format": "braille"},
+        201,
+    ),
+    f"PUT {A}/bookings/{{id:int}}/course-place": Write(
+        "staff", f"{A}/bookings/{{course_booking}}/course-place", {"format": "audio"}
+    ),
     f"POST {A}/surveys/{{id:int}}/paper-responses": Write(
         "staff",
         f"{A}/surveys/{{survey}}/paper-responses",

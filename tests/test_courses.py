@@ -81,9 +81,7 @@ async def activity(lead: Actor, **details: Any) -> Activity:
 
 
 def field_error(page: str, field: str) -> str:
-    found = re.search(
-        rf'id="{re.escape(field)}-error">\s*<span[^>]*>[^<]*</span>([^<]+)', page
-    )
+    found = re.search(rf'id="{re.escape(field)}-error">\s*<span[^>]*>[^<]*</span>([^<]+)', page)
     assert found, f"no error for {field}"
     return html.unescape(found.group(1).strip())
 
