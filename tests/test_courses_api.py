@@ -90,6 +90,10 @@ async def test_a_lead_adds_lists_and_changes_courses(client, world):
     assert course["languages"] == ["Polish", "Urdu"]
     assert course["required_for"] == []
 
+    # Changing the formats alone keeps the languages while it is still translated.
+    kept = await client.api("PATCH", f"{A}/courses/{course['id']}", {"formats": ["translated"]})
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["languages"] == ["Polish", "Urdu"]
     changed = await client.api(
         "PATCH", f"{A}/courses/{course['id']}", {"formats": ["audio"], "required_for": ["meeting"]}
     )
@@ -104,7 +108,7 @@ async def test_a_lead_adds_lists_and_changes_courses(client, world):
     listed = await client.get(f"{A}/courses")
     assert [c["name"] for c in listed.json()["items"]] == ["Confidence and assertiveness"]
     actions = await AuditEvent.filter(entity_type="Course").values_list("action", flat=True)
-    assert sorted(actions) == ["course.create", "course.update"]
+    assert sorted(actions) == ["course.create", "course.update", "course.update"]
 
 
 async def test_adding_the_usual_courses_twice_adds_them_once(client, world):

@@ -94,7 +94,9 @@ def _languages(c: Checker, data: Mapping[str, Any]) -> list[str]:
 async def _read(
     actor: Actor, data: Mapping[str, Any], current: Course | None = None
 ) -> dict[str, Any]:
-    present = set(data) if current else {"name", "description", "formats", "required_for"}
+    present = (
+        set(data) if current else {"name", "description", "formats", "languages", "required_for"}
+    )
     c = Checker(data)
     out: dict[str, Any] = {}
     if "name" in present:
@@ -106,7 +108,7 @@ async def _read(
         )
     if "formats" in present:
         out["formats"] = c.many("formats", "the formats", rules.FORMATS)
-    if "languages" in present or "formats" in present:
+    if "languages" in present:
         out["languages"] = _languages(c, data)
     if "required_for" in present:
         out["required_for"] = c.many(
@@ -116,8 +118,8 @@ async def _read(
     languages = out.get("languages", current.languages if current else [])
     if "translated" in formats and not languages:
         c.fail("languages", "Enter the languages it is translated into")
-    if "translated" not in formats:
-        out["languages"] = []
+    if "translated" not in formats and languages:
+        out["languages"] = []  # they would mean nothing without translated papers
     c.done()
     name = out.get("name")
     if name is not None:
