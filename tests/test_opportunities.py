@@ -160,6 +160,15 @@ async def test_a_lead_writes_publishes_and_withdraws_an_opportunity(client, make
     assert ROLE["title"] in html.unescape(listing.text)
     detail = await client.get(f"/opportunities/{opportunity.id}")
     assert f'href="{public(org, opportunity)}/easy-read"' in detail.text
+    for shown in (
+        detail,
+        page,
+        await client.get("/opportunities"),
+        await client.get(f"/opportunities/{opportunity.id}/edit"),
+        await anyone.get(f"{public(org, opportunity)}/large-print"),
+        await anyone.get(f"{public(org, opportunity)}/easy-read"),
+    ):
+        assert shown.status_code == 200 and "None" not in visible_text(shown.text)
     assert f'href="{public(org, opportunity)}/large-print"' in detail.text
 
     changed = await client.post_form(
