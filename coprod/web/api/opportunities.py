@@ -130,7 +130,7 @@ async def _one(actor: Actor, opportunity_id: int) -> OpportunityReply:
 @api.operation(
     "GET",
     "/opportunities",
-    summary="Your organisation's opportunities, in every stage, by closing date and role",
+    summary="Your organisation's opportunities in every stage, oldest first",
     tag=OPPORTUNITIES,
     roles=MANAGERS,
     query=Paging,
