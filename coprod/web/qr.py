@@ -15,10 +15,12 @@ def _code(url: str) -> segno.QRCode:
 
 def qr_svg(url: str, *, leads_to: str, scale: int = 4) -> str:
     """The QR code for `url` as inline SVG. Its title is its text alternative, and says where
-    it leads ("the survey")."""
+    it leads ("the survey"). It has a viewBox rather than a fixed size, so that a print's CSS
+    can size it without cutting it off."""
     return str(
         _code(url).svg_inline(
             scale=scale,
+            omitsize=True,
             title=f"QR code. Scan it with your phone's camera to open {leads_to} at {url}",
             dark="#000000",
             light="#ffffff",
