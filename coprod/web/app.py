@@ -33,6 +33,7 @@ from coprod.web.pages import (
     home,
     messages,
     networks,
+    opportunities,
     payroll,
     polls,
     projects,
@@ -123,6 +124,7 @@ def routes() -> list[Any]:
         *networks.routes,
         *standards.routes,
         *surveys.routes,
+        *opportunities.routes,
         *api.routes(),
         Route("/healthz", healthz, methods=["GET"]),
         Mount(
