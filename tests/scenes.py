@@ -92,6 +92,7 @@ from coprod.models import (
 )
 from coprod.models.feedback import EvidenceKind, StandardEvidence
 from coprod.models.org import MembershipStatus
+from coprod.models.recruitment import Interest, InterestSource, Opportunity
 from coprod.security import hash_secret, sign
 from coprod.services import contracts as contract_services
 from tests import feedback_rows
@@ -683,6 +684,7 @@ async def build(n: int, *, world: Any) -> Scene:
     await _standards_review(org, teams[0], meetings[0], staff)
     surveys = await _surveys(org, teams[0], staff, n)
     feedback_id = await _feedback_loop(org, teams, reps, attended, today)
+    opportunities = await _opportunities(org, other, n)
 
     course_ids = await _courses(org, teams[0], reps, staff, n)
 
@@ -739,6 +741,7 @@ async def build(n: int, *, world: Any) -> Scene:
             **surveys.ids,
             **course_ids,
             "activity_feedback": feedback_id,  # someone who did not feel listened to
+            **opportunities,
             # "You said, we did": the staff member champions team 0.
             **await feedback_rows.scene_feedback(org.id, teams[0].id, staff.id, meetings[-1].id),
         },
@@ -856,6 +859,41 @@ async def _courses(
         ]
     )
     return {"course": induction.id, "course_session": session.id, "course_booking": places[0].id}
+
+
+async def _opportunities(org: Any, other: Any, n: int) -> dict[str, int]:
+    """An open opportunity at each network member, one with interest from n people, a draft
+    and a withdrawn one: the lead's list counts interest, the public pages show the open."""
+    now = dt.datetime.now(dt.UTC)
+    common = {
+        "involves": "Interviewing candidates with the panel",
+        "time_commitment": "Half a day a month",
+        "pay": "£70 for half a day",
+        "modes": ["in_person", "video"],
+        "accessibility": "Step-free rooms and a hearing loop",
+    }
+    panel = await Opportunity.create(
+        organisation=org, title="Interview panel member", published_at=now, **common
+    )
+    await Opportunity.create(organisation=org, title="Advisory group member", **common)
+    await Opportunity.create(
+        organisation=org, title="Governor", published_at=now, withdrawn_at=now, **common
+    )
+    await Opportunity.create(
+        organisation=other, title="Neighbour's panel member", published_at=now, **common
+    )
+    await Interest.bulk_create(
+        [
+            Interest(
+                organisation=org,
+                opportunity=panel,
+                source=InterestSource.ONLINE,
+                full_name=f"Interested person {i}",
+            )
+            for i in range(n)
+        ]
+    )
+    return {"opportunity": panel.id}
 
 
 STANDARD = 14  # marked in the scene, with co-design meetings to suggest

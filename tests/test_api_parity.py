@@ -66,6 +66,8 @@ READS = {
     "payouts.configuration_problems",
     "payouts.stripe_ready",
     "rate_cards.rate_card",
+    "opportunities.new_form",
+    "opportunities.public_path",
     "reminders.booking_for_tech_test",
     "wellbeing.has_consent",
 }

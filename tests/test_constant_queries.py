@@ -168,6 +168,24 @@ PAGES: dict[str, Get] = {
     "/my/training": Get("representative", "/my/training"),
     "/s/{token}": Get("anyone", "/s/{survey_link}"),
     "/s/{token}/thanks": Get("anyone", "/s/{survey_link}/thanks"),
+    "/opportunities": Get("staff", "/opportunities"),
+    "/opportunities/new": Get("staff", "/opportunities/new"),
+    "/opportunities/{id:int}": Get("staff", "/opportunities/{opportunity}"),
+    "/opportunities/{id:int}/edit": Get("staff", "/opportunities/{opportunity}/edit"),
+    "/join/{org_slug}": Get("anyone", "/join/{org_slug}"),
+    "/join/{org_slug}/opportunities/{id:int}": Get(
+        "anyone", "/join/{org_slug}/opportunities/{opportunity}"
+    ),
+    "/join/{org_slug}/opportunities/{id:int}/easy-read": Get(
+        "anyone", "/join/{org_slug}/opportunities/{opportunity}/easy-read"
+    ),
+    "/join/{org_slug}/opportunities/{id:int}/large-print": Get(
+        "anyone", "/join/{org_slug}/opportunities/{opportunity}/large-print"
+    ),
+    "/join/{org_slug}/opportunities/{id:int}/qr.svg": Get(
+        "anyone", "/join/{org_slug}/opportunities/{opportunity}/qr.svg"
+    ),
+    "/join/networks/{network_id:int}": Get("anyone", "/join/networks/{network}"),
 }
 
 A = "/api/v1"
@@ -180,6 +198,8 @@ API_READS: dict[str, Get] = {
         "staff", f"{A}/surveys/{{survey}}/responses?contact=true"
     ),
     f"{A}/surveys/{{id:int}}/results": Get("staff", f"{A}/surveys/{{survey}}/results"),
+    f"{A}/opportunities": Get("staff", f"{A}/opportunities"),
+    f"{A}/opportunities/{{id:int}}": Get("staff", f"{A}/opportunities/{{opportunity}}"),
     f"{A}/teams/{{id:int}}/feedback-targets": Get("staff", f"{A}/teams/{{team}}/feedback-targets"),
     f"{A}/courses": Get("staff", f"{A}/courses"),
     f"{A}/courses/{{id:int}}": Get("staff", f"{A}/courses/{{course}}"),
@@ -687,6 +707,30 @@ API_WRITES: dict[str, Write] = {
         f"{A}/surveys/{{survey}}/paper-responses",
         {"received_on": "{today}", "answers": [{"question_id": "{question}", "answer": "4"}]},
         201,
+    ),
+    f"POST {A}/opportunities": Write(
+        "staff",
+        f"{A}/opportunities",
+        {
+            "title": "Advisory group member",
+            "involves": "Meeting with the team to plan services",
+            "time_commitment": "Two hours a month",
+            "pay": "£70 for half a day",
+            "modes": ["video"],
+            "accessibility": "Papers sent a week before",
+            "closes_on": "{in_a_month}",
+        },
+        201,
+        "new_opportunity",
+    ),
+    f"PATCH {A}/opportunities/{{id:int}}": Write(
+        "staff", f"{A}/opportunities/{{new_opportunity}}", {"modes": ["video", "phone"]}
+    ),
+    f"POST {A}/opportunities/{{id:int}}/publish": Write(
+        "staff", f"{A}/opportunities/{{new_opportunity}}/publish", {}
+    ),
+    f"POST {A}/opportunities/{{id:int}}/withdraw": Write(
+        "staff", f"{A}/opportunities/{{new_opportunity}}/withdraw", {}
     ),
 }
 

@@ -34,6 +34,7 @@ from coprod.web.pages import (
     home,
     messages,
     networks,
+    opportunities,
     payroll,
     polls,
     projects,
@@ -126,6 +127,7 @@ def routes() -> list[Any]:
         *networks.routes,
         *standards.routes,
         *surveys.routes,
+        *opportunities.routes,
         *api.routes(),
         Route("/healthz", healthz, methods=["GET"]),
         Mount(
