@@ -10,6 +10,7 @@ from typing import Any
 
 from coprod.models import (
     AccessArrangement,
+    AccessDay,
     Activity,
     AuditEvent,
     Booking,
@@ -233,6 +234,9 @@ async def test_a_format_the_course_lacks_is_a_warning_and_an_arrangement(client,
     assert changed.status_code == 200, changed.text
     assert changed.json()["format"] == "large_print" and changed.json()["available"] is True
     assert not await AccessArrangement.exists(booking_id=booking_id, kind="course_materials")
+    # The reports' roll-up of arrangements followed the change.
+    arranged = await AccessDay.all().values_list("arranged", flat=True)
+    assert sum(arranged) == await AccessArrangement.filter(booking_id=booking_id).count()
     bad = await client.api(
         "PUT", f"{A}/bookings/{booking_id}/course-place", {"format": "translated"}
     )

@@ -23,6 +23,7 @@ from coprod.domain import courses as rules
 from coprod.domain.scheduling import london_date
 from coprod.errors import NotFound
 from coprod.models import (
+    HOLDING,
     Activity,
     Booking,
     BookingStatus,
@@ -32,12 +33,13 @@ from coprod.models import (
     Kind,
     Representative,
 )
-from coprod.services import arrangements, audit
+from coprod.services import arrangements, audit, rollups
 from coprod.services.access import is_lead, representative_for, require_lead
 from coprod.services.actor import Actor
 from coprod.validation import Checker, ValidationFailed, record_id
 
 NAME_TAKEN = "There is already a course with this name"
+_ALREADY = "This course is already recorded for them on that day"
 
 
 # ---------------------------------------------------------------------------- reading
@@ -240,9 +242,6 @@ async def record_completion(
     return completion
 
 
-_ALREADY = "This course is already recorded for them on that day"
-
-
 # ---------------------------------------------------------------------------- sessions
 
 
@@ -283,8 +282,11 @@ async def change_place(actor: Actor, booking: Booking, data: Mapping[str, Any]) 
         current.format = fmt
         current.language = (language or None) if fmt in rules.NEEDS_LANGUAGE else None
         await current.save(update_fields=["format", "language"])
-        if booking.status not in (BookingStatus.CANCELLED, BookingStatus.DECLINED):
+        if booking.status in HOLDING:  # a past or cancelled session needs nothing made
+            # Arrangements are rolled up by team, so the roll-up follows the change.
+            access = await rollups.access_of([booking.id])
             await arrangements.remake_checklist(booking, rep)
+            await rollups.access_changed(access, await rollups.access_of([booking.id]))
         await audit.record(
             actor,
             "course_place.update",
