@@ -33,6 +33,7 @@ from coprod.web.pages import (
     home,
     messages,
     networks,
+    outreach,
     payroll,
     polls,
     projects,
@@ -123,6 +124,7 @@ def routes() -> list[Any]:
         *networks.routes,
         *standards.routes,
         *surveys.routes,
+        *outreach.routes,
         *api.routes(),
         Route("/healthz", healthz, methods=["GET"]),
         Mount(

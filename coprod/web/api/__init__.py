@@ -13,6 +13,7 @@ from coprod.web.api import (
     messages,  # noqa: F401
     networks,  # noqa: F401
     notify,  # noqa: F401
+    outreach,  # noqa: F401
     payouts,  # noqa: F401
     payroll,  # noqa: F401
     polls,  # noqa: F401
