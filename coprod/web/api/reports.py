@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from starlette.requests import Request
@@ -23,10 +23,11 @@ from coprod.integrations import csv_files
 from coprod.models import PopulationFigure, Role
 from coprod.services import reports
 from coprod.services.actor import Actor
+from coprod.web.api import report_recruitment as recruiting
 from coprod.web.api.paging import keyset_page
 from coprod.web.api.periods import OrganisationReportQuery, PeriodQuery
 from coprod.web.api.registry import api
-from coprod.web.api.schema import Body, Page, Paging, Reply, text
+from coprod.web.api.schema import Body, Hidden, Page, Paging, Reply, text
 from coprod.web.api.standards import ShareReply
 from coprod.web.render import csv_download
 
@@ -38,10 +39,6 @@ SUPPRESSED = "suppressed"
 POPULATION_ROLES = (Role.REPORTER, Role.ORG_ADMIN)
 
 # ---------------------------------------------------------------------------- replies
-
-Hidden = Annotated[
-    int | None, Field(description="null when suppressed: 1 to 4 could point to a person")
-]
 
 
 class PeriodReply(Reply):
@@ -207,110 +204,6 @@ class ActivityFeedbackFigures(Reply):
     )
 
 
-class InterestStatuses(Reply):
-    new: Hidden
-    chatted: Hidden
-    welcome_booked: Hidden = Field(description="Welcome session booked")
-    ready: Hidden
-    closed: Hidden
-
-
-class CloseReasons(Reply):
-    not_right_time: Hidden
-    no_suitable_role: Hidden
-    support_elsewhere: Hidden
-    chose_not_to: Hidden
-    could_not_contact: Hidden
-    other: Hidden
-
-
-class InterestSources(Reply):
-    online: Hidden = Field(description="By the public form")
-    through_a_lead: Hidden = Field(description="Written down by a lead: phone, email, letter")
-
-
-class Recruitment(Reply):
-    """Everyone who expressed interest in the period (not held as spam), and where they are
-    now. Counts of people are suppressed in roll-ups and CSV downloads."""
-
-    expressed: Hidden
-    by_status: InterestStatuses
-    closed_by_reason: CloseReasons
-    by_source: InterestSources
-    became_representatives: Hidden
-
-
-class OutreachKindFigures(Reply):
-    kind: str
-    label: str
-    events: int
-    people_reached: int
-    interests: Hidden = Field(description="People who said they heard through it")
-
-
-class OutreachTotals(Reply):
-    events: int
-    people_reached: int
-    interests: Hidden
-
-
-class OutreachFigures(Reply):
-    """Outreach held in the period, by kind."""
-
-    kinds: list[OutreachKindFigures]
-    total: OutreachTotals
-
-
-class YoungPeople(Reply):
-    """Interest expressed in the period by young people, who are under-represented; always
-    suppressed from 1 to 4, as equality figures are."""
-
-    under_25: Hidden = Field(description="Aged 16 to 24")
-    young_carers: Hidden = Field(
-        description="Aged 16 to 24 and caring for someone (in the equality questions, or as "
-        "a carer or both)"
-    )
-
-
-class CourseFigures(Reply):
-    course_id: int
-    course: str
-    completions: Hidden
-
-
-class TrainingReceived(Reply):
-    completions: Hidden = Field(description="Courses completed in the period")
-    by_course: list[CourseFigures] = Field(description="Organisation reports only")
-    by_format: dict[str, Hidden] = Field(description="standard, braille, audio, easy_read, ...")
-
-
-class DeliveredByTeam(Reply):
-    team_id: int | None
-    team: str
-    sessions: int
-    people: Hidden
-
-
-class DeliveredByAudience(Reply):
-    audience: str
-    sessions: int
-    people: Hidden
-
-
-class TrainingDelivered(Reply):
-    """Training representatives delivered to staff: attended sessions in the period."""
-
-    sessions: int
-    people: Hidden = Field(description="Distinct representatives who delivered it")
-    by_team: list[DeliveredByTeam] = Field(description="Organisation reports only")
-    by_audience: list[DeliveredByAudience] = Field(description="Organisation reports only")
-
-
-class Training(Reply):
-    received: TrainingReceived
-    delivered: TrainingDelivered
-
-
 class ReportReply(Reply):
     period: PeriodReply
     team_id: int | None
@@ -331,10 +224,10 @@ class ReportReply(Reply):
         description="Organisation reports only: each team that has marked any standard"
     )
     activity_feedback: ActivityFeedbackFigures
-    recruitment: Recruitment
-    outreach: OutreachFigures
-    young_people: YoungPeople
-    training: Training
+    recruitment: recruiting.Recruitment
+    outreach: recruiting.OutreachFigures
+    young_people: recruiting.YoungPeople
+    training: recruiting.Training
 
 
 class NetworkName(Reply):
@@ -393,37 +286,7 @@ def _rows(figures: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
         for measure in ("involvements", "people", "hours", "fees_pence", "expenses_pence"):
             yield "members", member["organisation"], measure, member[measure], measure == "people"
     yield from _loop_rows(figures)
-    yield from _recruitment_rows(figures)
-
-
-def _recruitment_rows(figures: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
-    """The recruitment funnel, outreach, young people and training; counts of people are the
-    ones that may be suppressed."""
-    funnel = figures["recruitment"]
-    for measure in ("expressed", "became_representatives"):
-        yield "recruitment", "", measure, funnel[measure], True
-    for breakdown in ("by_status", "closed_by_reason", "by_source"):
-        for key, value in funnel[breakdown].items():
-            yield "recruitment", breakdown, key, value, True
-    outreach = figures["outreach"]
-    for row in [*outreach["kinds"], {"kind": "all", **outreach["total"]}]:
-        for measure in ("events", "people_reached", "interests"):
-            yield "outreach", row["kind"], measure, row[measure], measure == "interests"
-    for measure, value in figures["young_people"].items():
-        yield "young_people", "", measure, value, True
-    received = figures["training"]["received"]
-    yield "training_received", "all", "completions", received["completions"], True
-    for course in received["by_course"]:
-        yield "training_received", course["course"], "completions", course["completions"], True
-    for key, value in received["by_format"].items():
-        yield "training_received", f"format.{key}", "completions", value, True
-    delivered = figures["training"]["delivered"]
-    rows = [("all", delivered)]
-    rows += [(f"team.{t['team']}", t) for t in delivered["by_team"]]
-    rows += [(f"audience.{a['audience']}", a) for a in delivered["by_audience"]]
-    for key, row in rows:
-        yield "training_delivered", key, "sessions", row["sessions"], False
-        yield "training_delivered", key, "people", row["people"], True
+    yield from recruiting.csv_rows(figures)
 
 
 def _loop_rows(figures: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
