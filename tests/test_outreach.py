@@ -67,6 +67,9 @@ async def test_a_lead_logs_outreach_and_sees_it_with_its_totals(client, world):
     only_youth = html.unescape((await client.get("/outreach?kind=youth_group")).text)
     assert "Northshire College" in only_youth and "St Mary's" not in only_youth
     assert "None" not in only_youth
+    wrong = await client.get("/outreach?start=2026-13-01&kind=picnic")
+    assert wrong.status_code == 422
+    assert "The start date must be a real date" in html.unescape(wrong.text)
 
 
 async def test_the_list_counts_the_interest_each_outreach_brought_in(client, world):
