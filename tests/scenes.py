@@ -95,7 +95,7 @@ from coprod.models.org import MembershipStatus
 from coprod.models.recruitment import Interest, InterestSource, Opportunity
 from coprod.security import hash_secret, sign
 from coprod.services import contracts as contract_services
-from tests import feedback_rows
+from tests import feedback_rows, recruitment_rows
 
 YEAR_OF_ACTIVITIES = 12  # one a month, from ten months ago to two months ahead
 BOOKINGS_EACH = 4
@@ -744,6 +744,9 @@ async def build(n: int, *, world: Any) -> Scene:
             **opportunities,
             # "You said, we did": the staff member champions team 0.
             **await feedback_rows.scene_feedback(org.id, teams[0].id, staff.id, meetings[-1].id),
+            **await recruitment_rows.scene_recruitment(
+                org.id, teams[0].id, [r.id for r in reps], today
+            ),
         },
         tokens={
             "calendar": reps[0].calendar_token or "",

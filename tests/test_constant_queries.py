@@ -133,6 +133,9 @@ PAGES: dict[str, Get] = {
         "staff", "/representatives/{representative}/statement"
     ),
     "/admin/rates": Get("staff", "/admin/rates"),
+    "/outreach": Get("staff", "/outreach"),
+    "/outreach/new": Get("staff", "/outreach/new"),
+    "/outreach/{id:int}": Get("staff", "/outreach/{outreach}"),
     "/reports": Get("staff", "/reports"),
     "/reports/networks/{id:int}": Get("staff", "/reports/networks/{network}"),
     "/reports/population": Get("staff", "/reports/population"),
@@ -299,6 +302,8 @@ API_READS: dict[str, Get] = {
     f"{A}/teams/{{id:int}}/new-feedback": Get("staff", f"{A}/teams/{{team}}/new-feedback"),
     f"{A}/actions": Get("staff", f"{A}/actions?team_id={{team}}"),
     f"{A}/actions/{{id:int}}": Get("staff", f"{A}/actions/{{action}}"),
+    f"{A}/outreach": Get("staff", f"{A}/outreach"),
+    f"{A}/outreach/{{id:int}}": Get("staff", f"{A}/outreach/{{outreach}}"),
     f"{A}/reports/organisation": Get("staff", f"{A}/reports/organisation"),
     f"{A}/reports/organisation.csv": Get("staff", f"{A}/reports/organisation.csv"),
     f"{A}/reports/networks/{{id:int}}": Get("staff", f"{A}/reports/networks/{{network}}"),
@@ -732,6 +737,22 @@ API_WRITES: dict[str, Write] = {
     f"POST {A}/opportunities/{{id:int}}/withdraw": Write(
         "staff", f"{A}/opportunities/{{new_opportunity}}/withdraw", {}
     ),
+    f"POST {A}/outreach": Write(
+        "staff",
+        f"{A}/outreach",
+        {
+            "kind": "faith_group",
+            "held_on": "{yesterday}",
+            "place": "Church hall",
+            "people_reached": 30,
+        },
+        201,
+        "new_outreach",
+    ),
+    f"PATCH {A}/outreach/{{id:int}}": Write(
+        "staff", f"{A}/outreach/{{new_outreach}}", {"people_reached": 35}
+    ),
+    f"DELETE {A}/outreach/{{id:int}}": Write("staff", f"{A}/outreach/{{new_outreach}}", None),
 }
 
 # Writes not measured, and why. Keep this short.

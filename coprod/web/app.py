@@ -35,6 +35,7 @@ from coprod.web.pages import (
     messages,
     networks,
     opportunities,
+    outreach,
     payroll,
     polls,
     projects,
@@ -128,6 +129,7 @@ def routes() -> list[Any]:
         *standards.routes,
         *surveys.routes,
         *opportunities.routes,
+        *outreach.routes,
         *api.routes(),
         Route("/healthz", healthz, methods=["GET"]),
         Mount(

@@ -15,6 +15,7 @@ from coprod.web.api import (
     networks,  # noqa: F401
     notify,  # noqa: F401
     opportunities,  # noqa: F401
+    outreach,  # noqa: F401
     payouts,  # noqa: F401
     payroll,  # noqa: F401
     polls,  # noqa: F401
