@@ -8,9 +8,9 @@ caught by these rules is delayed, never lost.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 from collections.abc import Sequence
+
+from coprod.security import sign, signatures_match
 
 # A person takes longer than this to read the form and fill it in; a script does not.
 MIN_SECONDS_TO_FILL = 3
@@ -23,12 +23,13 @@ EQUALITY_WINDOW = dt.timedelta(days=1)
 
 HONEYPOT_FIELD = "website"
 STAMP_FIELD = "form_started"
+STAMP_PURPOSE = "interest-form"
 
 
 def sign_stamp(secret: str, issued: dt.datetime) -> str:
     """The time the form was shown, signed so that a sender cannot choose it."""
     seconds = str(int(issued.timestamp()))
-    return f"{seconds}.{_mac(secret, seconds)}"
+    return f"{seconds}.{sign(secret, STAMP_PURPOSE, seconds)}"
 
 
 def stamp_issued(secret: str, stamp: str) -> dt.datetime | None:
@@ -36,15 +37,9 @@ def stamp_issued(secret: str, stamp: str) -> dt.datetime | None:
     seconds, _, mac = (stamp or "").partition(".")
     if not seconds.isascii() or not seconds.isdigit() or len(seconds) > 12:
         return None
-    if not hmac.compare_digest(mac, _mac(secret, seconds)):
+    if not signatures_match(mac, sign(secret, STAMP_PURPOSE, seconds)):
         return None
     return dt.datetime.fromtimestamp(int(seconds), dt.UTC)
-
-
-def _mac(secret: str, message: str) -> str:
-    return hmac.new(
-        ("interest-form:" + secret).encode(), message.encode(), hashlib.sha256
-    ).hexdigest()
 
 
 def spam_signals(

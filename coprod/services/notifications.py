@@ -21,14 +21,21 @@ class Recipient(Protocol):
     """What a message needs to know about whom it is for: a representative, or someone who has
     said they are interested and is not one yet (models.Interest)."""
 
-    id: int
-    full_name: str
-    email: str | None
-    mobile: str | None
-    postal_address: str | None
-    contact_channels: Any
-    formats: Any
-
+    # Read-only, so that a model's column (typed as its plain value) fits.
+    @property
+    def id(self) -> int: ...
+    @property
+    def full_name(self) -> str: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def mobile(self) -> str | None: ...
+    @property
+    def postal_address(self) -> str | None: ...
+    @property
+    def contact_channels(self) -> Any: ...
+    @property
+    def formats(self) -> Any: ...
     @property
     def addresses(self) -> rules.Addresses: ...
 
