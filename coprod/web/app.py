@@ -31,6 +31,7 @@ from coprod.web.pages import (
     bookings,
     claims,
     home,
+    interests,
     messages,
     networks,
     payroll,
@@ -123,6 +124,7 @@ def routes() -> list[Any]:
         *networks.routes,
         *standards.routes,
         *surveys.routes,
+        *interests.routes,
         *api.routes(),
         Route("/healthz", healthz, methods=["GET"]),
         Mount(
