@@ -280,7 +280,9 @@ async def test_equality_questions_after_the_form_work_once_and_for_a_day(client,
     assert interest.consent_equality_on is not None
     # Once only.
     assert (await client.get(about)).status_code == 404
-    assert (await client.post_form(about, {"age_band": "25_34"}, token_from=f"/join/{SLUG}/interest")).status_code == 404
+    assert (
+        await client.post_form(about, {"age_band": "25_34"}, token_from=f"/join/{SLUG}/interest")
+    ).status_code == 404
     assert (await InterestEquality.get(interest_id=interest.id)).age_band == "16_24"
 
     # And only for a day.
@@ -509,4 +511,6 @@ async def test_two_readies_at_once_make_one_representative(client, world, make_c
     assert sorted(r.status_code for r in results) == [303, 409]
     assert await Representative.all().count() == 1
     assert await Contract.all().count() == 1
-    assert re.search("already a representative", text_of(next(r for r in results if r.status_code == 409)))
+    assert re.search(
+        "already a representative", text_of(next(r for r in results if r.status_code == 409))
+    )
