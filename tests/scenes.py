@@ -50,6 +50,10 @@ from coprod.models import (
     Expense,
     FeeDay,
     FeedbackAction,
+    Interest,
+    InterestEquality,
+    InterestSource,
+    InterestStatus,
     Invitation,
     Involvement,
     JourneyStage,
@@ -680,6 +684,7 @@ async def build(n: int, *, world: Any) -> Scene:
     await _standards_review(org, teams[0], meetings[0], staff)
     surveys = await _surveys(org, teams[0], staff, n)
     feedback_id = await _feedback_loop(org, teams, reps, attended, today)
+    interest_ids = await _interests(org, n)
 
     mine = [b for b in bookings if b.representative_id == reps[0].id]
     coming = next(b for b in mine if b.starts_at > now)
@@ -732,6 +737,7 @@ async def build(n: int, *, world: Any) -> Scene:
             "received_text": received_text.id,
             "standard": STANDARD,
             **surveys.ids,
+            **interest_ids,
             "activity_feedback": feedback_id,  # someone who did not feel listened to
             # "You said, we did": the staff member champions team 0.
             **await feedback_rows.scene_feedback(org.id, teams[0].id, staff.id, meetings[-1].id),
@@ -740,10 +746,62 @@ async def build(n: int, *, world: Any) -> Scene:
             "calendar": reps[0].calendar_token or "",
             "answer": f"answer-{n}-0",
             "survey_link": surveys.link,
+            "interest_equality": f"interest-equality-{n}",
             "org_slug": org.slug,
             "tech_test": f"{coming.id}." + sign(get_settings().secret_key, "tech-test", coming.uid),
         },
     )
+
+
+async def _interests(org: Any, n: int) -> dict[str, int]:
+    """n people's interest spread over the steps, some held as possible spam, some with
+    equality answers; and one whose thanks-page link to the equality questions is unused."""
+    statuses = [
+        InterestStatus.NEW,
+        InterestStatus.CHATTED,
+        InterestStatus.WELCOME_BOOKED,
+        InterestStatus.READY,
+        InterestStatus.CLOSED,
+    ]
+    await Interest.bulk_create(
+        [
+            Interest(
+                organisation=org,
+                source=InterestSource.ONLINE if i % 2 else InterestSource.PHONE,
+                full_name=f"Interested {i}",
+                phone="0113 496 0000",
+                contact_channels=["phone"],
+                status=statuses[i % len(statuses)],
+                held_as_spam=i % 7 in (5, 6),
+                held_reason="A field hidden from people was filled in" if i % 7 in (5, 6) else None,
+            )
+            for i in range(n + 7)
+        ]
+    )
+    rows = await Interest.filter(organisation=org).order_by("id")
+    await InterestEquality.bulk_create(
+        [InterestEquality(interest=row, age_band="16_24") for row in rows[::3]]
+    )
+    wanting = await Interest.create(
+        organisation=org,
+        source=InterestSource.ONLINE,
+        full_name="Fresh from the form",
+        email=f"fresh-{n}@example.com",
+        contact_channels=["email"],
+        equality_token_hash=hash_secret(f"interest-equality-{n}"),
+    )
+
+    def first(status: InterestStatus, held: bool = False) -> int:
+        return next(r.id for r in rows if r.status == status and r.held_as_spam == held)
+
+    held = [r.id for r in rows if r.held_as_spam]
+    return {
+        "interest": wanting.id,
+        "interest_chatted": first(InterestStatus.CHATTED),
+        "interest_welcomed": first(InterestStatus.WELCOME_BOOKED),
+        "held_interest": held[0],
+        "held_interest2": held[1],
+    }
 
 
 STANDARD = 14  # marked in the scene, with co-design meetings to suggest
@@ -892,6 +950,8 @@ async def _surveys(org: Any, team: Team, staff: User, n: int) -> _Surveys:
         },
         link=open_survey.link_token,
     )
+
+
 async def _feedback_loop(
     org: Organisation,
     teams: list[Team],
