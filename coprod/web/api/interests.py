@@ -239,7 +239,7 @@ class Chat(Body):
     body=Chat,
     reply=StepReply,
 )
-async def chat(request: Request, actor: Actor, id: int, body: Chat) -> StepReply:
+async def record_interest_chat(request: Request, actor: Actor, id: int, body: Chat) -> StepReply:
     interest = await interests.interest_for(actor, id)
     data: dict[str, Any] = body.data()
     data.update(data.pop("equality", None) or {})
@@ -265,7 +265,7 @@ class Welcome(Body):
     body=Welcome,
     reply=StepReply,
 )
-async def welcome(request: Request, actor: Actor, id: int, body: Welcome) -> StepReply:
+async def book_welcome_session(request: Request, actor: Actor, id: int, body: Welcome) -> StepReply:
     interest = await interests.interest_for(actor, id)
     told = await interest_steps.welcome(actor, interest, body.data())
     return _step(await interests.interest_for(actor, id), told)
@@ -296,7 +296,7 @@ class Ready(Body):
     body=Ready,
     reply=StepReply,
 )
-async def ready(request: Request, actor: Actor, id: int, body: Ready) -> StepReply:
+async def make_interest_ready(request: Request, actor: Actor, id: int, body: Ready) -> StepReply:
     interest = await interests.interest_for(actor, id)
     await interest_steps.ready(actor, interest, body.data())
     return _step(await interests.interest_for(actor, id))
@@ -316,7 +316,7 @@ class Close(Body):
     body=Close,
     reply=StepReply,
 )
-async def close(request: Request, actor: Actor, id: int, body: Close) -> StepReply:
+async def close_interest(request: Request, actor: Actor, id: int, body: Close) -> StepReply:
     interest = await interests.interest_for(actor, id)
     closed = await interest_steps.close(actor, interest, body.data())
     return _step(closed.interest, closed.told)
@@ -331,7 +331,7 @@ async def close(request: Request, actor: Actor, id: int, body: Close) -> StepRep
     body=NoBody,
     reply=InterestReply,
 )
-async def release(request: Request, actor: Actor, id: int, body: NoBody) -> InterestReply:
+async def release_interest(request: Request, actor: Actor, id: int, body: NoBody) -> InterestReply:
     interest = await interests.interest_for(actor, id)
     return _reply(await interests.release(actor, interest))
 
@@ -348,7 +348,7 @@ class Deleted(Reply):
     roles=LEADS,
     reply=Deleted,
 )
-async def delete(request: Request, actor: Actor, id: int) -> Deleted:
+async def delete_interest(request: Request, actor: Actor, id: int) -> Deleted:
     await interests.delete(actor, await interests.interest_for(actor, id))
     return Deleted(id=id)
 
@@ -367,7 +367,9 @@ class EqualitySaved(Reply):
     body=EqualityInput,
     reply=EqualitySaved,
 )
-async def save_equality(request: Request, actor: Actor, id: int, body: Body) -> EqualitySaved:
+async def save_interest_equality(
+    request: Request, actor: Actor, id: int, body: Body
+) -> EqualitySaved:
     interest = await interests.interest_for(actor, id)
     data = body.data()
     await interests.record_equality(actor, interest, data)
