@@ -138,6 +138,34 @@ async def test_the_public_form_works_without_javascript_and_says_everyone_is_wel
     assert "Everyone is welcome" in mailbox.text(mail)
 
 
+async def test_someone_who_chose_texts_is_thanked_by_text(client, world, use_notify, mailbox):
+    await world.org()
+    sent = await say_interested(
+        client, contact_channel_1="text", contact_channel_2="email", mobile="07700 900123"
+    )
+    assert sent.status_code == 303
+    assert await deliver_mail() == 1
+    [text] = use_notify.sent("sms")
+    assert text.to == "447700900123"
+    assert "Everyone is welcome" in text.body and "Ada Lovelace" in text.body
+    assert mailbox.messages == []  # email was their second choice
+    row = await OutboxMessage.get(notification="interest_received")
+    assert row.representative_id is None and row.status.value == "sent"
+
+
+async def test_someone_who_wants_a_call_is_phoned_by_the_lead(client, world):
+    await world.org()
+    await say_interested(client, contact_channel_1="phone", email="", phone="0113 496 0002")
+    assert await OutboxMessage.all().count() == 0
+    org = await interests.organisation_by_slug(SLUG)
+    await world.user(org, LEAD, Role.INVOLVEMENT_LEAD)
+    await sign_in(client, LEAD)
+    interest = await Interest.get(full_name="Ada Lovelace")
+    page = text_of(await client.get(f"/interests/{interest.id}"))
+    assert "No thank-you was sent: Ada Lovelace has no address" in page
+    assert "Phone Ada Lovelace on 0113 496 0002" in page
+
+
 async def test_the_only_errors_are_about_getting_back_in_touch(client, world):
     await world.org()
     refused = await say_interested(
@@ -306,7 +334,8 @@ async def test_a_lead_takes_a_phone_only_person_all_the_way(client, world):
     # They asked to be phoned: nothing is queued, and the lead is told to phone them.
     assert await OutboxMessage.all().count() == 0
     page = text_of(await client.get(f"/interests/{interest.id}"))
-    assert "Phone them" in page and "0113 496 0000" in page
+    assert "Phone them" not in page  # the lead is talking to them already
+    assert "Bert Phoneonly" in page and "0113 496 0000" in page and "Mornings" in page
     assert "None" not in page
 
     # Steps out of order are refused with the reason.
@@ -333,8 +362,9 @@ async def test_a_lead_takes_a_phone_only_person_all_the_way(client, world):
     await interest.refresh_from_db()
     assert interest.status is InterestStatus.WELCOME_BOOKED and interest.welcome_mode == "phone"
     assert await OutboxMessage.all().count() == 0  # phone first: the lead rings them
-    assert "has not been told about their welcome session" in text_of(
-        await client.get(f"/interests/{interest.id}")
+    assert (
+        "They have not been told about their welcome session: Bert Phoneonly asked to be phoned"
+        in text_of(await client.get(f"/interests/{interest.id}"))
     )
 
     confirm = await client.get(f"/interests/{interest.id}/ready")
@@ -374,7 +404,7 @@ async def test_closing_is_kind_and_tells_the_lead_to_phone_someone_who_wants_a_c
     assert interest.close_reason.value == "not_right_time"
     assert await OutboxMessage.all().count() == 0
     page = text_of(await client.get(f"/interests/{interest.id}"))
-    assert "has not been told it is closed: they asked to be phoned" in page
+    assert "They have not been told it is closed: Bert Phoneonly asked to be phoned" in page
     assert (await step(client, interest, "chat", CHAT)).status_code == 409
 
 

@@ -124,10 +124,11 @@ async def thanks(request: Request) -> Response:
     except NotFound:
         return page(request, "errors/404.html", status_code=404)
     token = request.query_params.get("about_you", "")
-    try:
-        await interests.by_equality_token(org, token) if token else None
-    except NotFound:
-        token = ""  # used already, or too old: the thanks stand without the questions
+    if token:
+        try:
+            await interests.by_equality_token(org, token)
+        except NotFound:
+            token = ""  # used already, or too old: the thanks stand without the questions
     return page(request, "recruitment/interest_thanks.html", {"org": org, "token": token})
 
 
