@@ -106,8 +106,8 @@ async def _outreach(lead: Actor, teams: dict[str, int]) -> None:
 
 
 async def _training(lead: Actor, teams: dict[str, int], reps: list[Representative]) -> None:
-    """The usual courses; an induction next week that Alex (easy read) and Sam (Braille, which
-    the course does not have yet) are booked on; panel training Sam did before; and a session
+    """The usual courses; an induction next week that Alex (easy read) and Sam (Braille) are
+    booked on; panel training Sam did before; and a session
     Alex delivered to ward nurses last month, so both training records have something."""
     alex, sam = reps[:2]
     usual = {c.name: c for c in await courses.add_usual(lead)}

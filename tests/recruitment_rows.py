@@ -178,7 +178,9 @@ async def scene_recruitment(
         ]
     )
     course = await Course.create(
-        organisation_id=organisation_id, name="Confidence and assertiveness", formats=["braille", "audio"]
+        organisation_id=organisation_id,
+        name="Confidence and assertiveness",
+        formats=["braille", "audio"],
     )
     await CourseCompletion.bulk_create(
         [

@@ -53,6 +53,10 @@ from coprod.models import (
     Expense,
     FeeDay,
     FeedbackAction,
+    Interest,
+    InterestEquality,
+    InterestSource,
+    InterestStatus,
     Invitation,
     Involvement,
     JourneyStage,
@@ -92,7 +96,7 @@ from coprod.models import (
 )
 from coprod.models.feedback import EvidenceKind, StandardEvidence
 from coprod.models.org import MembershipStatus
-from coprod.models.recruitment import Interest, InterestSource, Opportunity
+from coprod.models.recruitment import Opportunity
 from coprod.security import hash_secret, sign
 from coprod.services import contracts as contract_services
 from tests import feedback_rows, recruitment_rows
@@ -684,6 +688,7 @@ async def build(n: int, *, world: Any) -> Scene:
     await _standards_review(org, teams[0], meetings[0], staff)
     surveys = await _surveys(org, teams[0], staff, n)
     feedback_id = await _feedback_loop(org, teams, reps, attended, today)
+    interest_ids = await _interests(org, n)
     opportunities = await _opportunities(org, other, n)
 
     course_ids = await _courses(org, teams[0], reps, staff, n)
@@ -739,6 +744,7 @@ async def build(n: int, *, world: Any) -> Scene:
             "received_text": received_text.id,
             "standard": STANDARD,
             **surveys.ids,
+            **interest_ids,
             **course_ids,
             "activity_feedback": feedback_id,  # someone who did not feel listened to
             **opportunities,
@@ -752,6 +758,7 @@ async def build(n: int, *, world: Any) -> Scene:
             "calendar": reps[0].calendar_token or "",
             "answer": f"answer-{n}-0",
             "survey_link": surveys.link,
+            "interest_equality": f"interest-equality-{n}",
             "org_slug": org.slug,
             "tech_test": f"{coming.id}." + sign(get_settings().secret_key, "tech-test", coming.uid),
         },
@@ -897,6 +904,57 @@ async def _opportunities(org: Any, other: Any, n: int) -> dict[str, int]:
         ]
     )
     return {"opportunity": panel.id}
+
+
+async def _interests(org: Any, n: int) -> dict[str, int]:
+    """n people's interest spread over the steps, some held as possible spam, some with
+    equality answers; and one whose thanks-page link to the equality questions is unused."""
+    statuses = [
+        InterestStatus.NEW,
+        InterestStatus.CHATTED,
+        InterestStatus.WELCOME_BOOKED,
+        InterestStatus.READY,
+        InterestStatus.CLOSED,
+    ]
+    await Interest.bulk_create(
+        [
+            Interest(
+                organisation=org,
+                source=InterestSource.ONLINE if i % 2 else InterestSource.PHONE,
+                full_name=f"Interested {i}",
+                phone="0113 496 0000",
+                contact_channels=["phone"],
+                status=statuses[i % len(statuses)],
+                held_as_spam=i % 7 in (5, 6),
+                held_reason="A field hidden from people was filled in" if i % 7 in (5, 6) else None,
+            )
+            for i in range(n + 7)
+        ]
+    )
+    rows = await Interest.filter(organisation=org).order_by("id")
+    await InterestEquality.bulk_create(
+        [InterestEquality(interest=row, age_band="16_24") for row in rows[::3]]
+    )
+    wanting = await Interest.create(
+        organisation=org,
+        source=InterestSource.ONLINE,
+        full_name="Fresh from the form",
+        email=f"fresh-{n}@example.com",
+        contact_channels=["email"],
+        equality_token_hash=hash_secret(f"interest-equality-{n}"),
+    )
+
+    def first(status: InterestStatus, held: bool = False) -> int:
+        return next(r.id for r in rows if r.status == status and r.held_as_spam == held)
+
+    held = [r.id for r in rows if r.held_as_spam]
+    return {
+        "interest": wanting.id,
+        "interest_chatted": first(InterestStatus.CHATTED),
+        "interest_welcomed": first(InterestStatus.WELCOME_BOOKED),
+        "held_interest": held[0],
+        "held_interest2": held[1],
+    }
 
 
 STANDARD = 14  # marked in the scene, with co-design meetings to suggest

@@ -121,3 +121,11 @@ async def test_limits_and_cursors_are_checked(client, world):
     teams = (await client.get("/api/v1/teams?limit=1")).json()
     reply = await client.get(f"/api/v1/outbox?cursor={teams['next_cursor']}")
     assert reply.status_code == 422
+
+
+def test_every_operation_has_its_own_id() -> None:
+    # Clients and schemathesis pick operations by id; two handlers of one name would clash.
+    from coprod.web.api.registry import api
+
+    names = [op.handler.__name__ for op in api.operations]
+    assert sorted(n for n in set(names) if names.count(n) > 1) == []

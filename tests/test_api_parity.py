@@ -35,6 +35,12 @@ BROWSER_ONLY = {
     "/tech-test/{token}": "a representative asks for a tech test from an emailed link",
     "/s/{token}": "anyone answers a survey from its poster, QR code or web link; a public JSON "
     "operation without the form's CSRF token would make made-up answers easy to send in bulk",
+    "/join/{org_slug}/interest": "anyone says they are interested, with no account; the form's "
+    "CSRF token and signed time stamp are how spam is noticed, which a public JSON operation "
+    "would get round (a lead writes interest down through POST /api/v1/interests)",
+    "/join/{org_slug}/interest/{token}/about-you": "the person answers equality questions from "
+    "the link on the thanks page, once; a lead records them through PUT "
+    "/api/v1/interests/{id}/equality",
 }
 
 # Service functions that only read: a page may use them without the API having a twin.
@@ -62,6 +68,17 @@ READS = {
     "contracts.later_bookings",
     "courses.completions_of",
     "courses.sessions_of",
+    "interests.organisation_by_slug",
+    "interests.public_opportunity",
+    "interests.form_stamp",
+    "interests.by_equality_token",
+    "interests.interest_for",
+    "interests.messages_about",
+    "interests.equality_of",
+    "interest_steps.refusal",
+    "interest_steps.contract_defaults",
+    "interest_steps.existing_representative",
+    "contact.route",
     "contracts.term",
     "payouts.configuration_problems",
     "payouts.stripe_ready",

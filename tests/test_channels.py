@@ -102,6 +102,21 @@ SAMPLES: dict[str, dict[str, object]] = {
         "email": "",
     },
 }
+SAMPLES["interest_received"] = {
+    "name": "Ada Lovelace",
+    "organisation": "Leeds and York Partnership NHS Foundation Trust",
+    "title": "Member of staff interview panels",
+}
+SAMPLES["welcome_session"] = {
+    "name": "Ada Lovelace",
+    "organisation": "Leeds and York Partnership NHS Foundation Trust",
+    "when": WHEN,
+    "how": "By phone: we will ring you on the number you gave us",
+}
+SAMPLES["interest_closed"] = {
+    "name": "Ada Lovelace",
+    "organisation": "Leeds and York Partnership NHS Foundation Trust",
+}
 for _kind in ("booking_updated", "booking_cancelled"):
     SAMPLES[_kind] = SAMPLES["booking_confirmed"]
 for _kind in ("payment_held", "payment_payout_failed", "payment_reversed"):

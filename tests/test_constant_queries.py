@@ -189,6 +189,21 @@ PAGES: dict[str, Get] = {
         "anyone", "/join/{org_slug}/opportunities/{opportunity}/qr.svg"
     ),
     "/join/networks/{network_id:int}": Get("anyone", "/join/networks/{network}"),
+    "/join/{org_slug}/interest": Get("anyone", "/join/{org_slug}/interest"),
+    "/join/{org_slug}/interest/thanks": Get(
+        "anyone", "/join/{org_slug}/interest/thanks?about_you={interest_equality}"
+    ),
+    "/join/{org_slug}/interest/{token}/about-you": Get(
+        "anyone", "/join/{org_slug}/interest/{interest_equality}/about-you"
+    ),
+    "/interests": Get("staff", "/interests"),
+    "/interests/new": Get("staff", "/interests/new"),
+    "/interests/{id:int}": Get("staff", "/interests/{interest}"),
+    "/interests/{id:int}/chat": Get("staff", "/interests/{interest}/chat"),
+    "/interests/{id:int}/welcome": Get("staff", "/interests/{interest_chatted}/welcome"),
+    "/interests/{id:int}/ready": Get("staff", "/interests/{interest_welcomed}/ready"),
+    "/interests/{id:int}/close": Get("staff", "/interests/{interest}/close"),
+    "/interests/{id:int}/equality": Get("staff", "/interests/{interest}/equality"),
 }
 
 A = "/api/v1"
@@ -217,6 +232,8 @@ API_READS: dict[str, Get] = {
     f"{A}/reconciliation-items/{{id:int}}": Get(
         "staff", f"{A}/reconciliation-items/{{claim}}", 404
     ),
+    f"{A}/interests": Get("staff", f"{A}/interests?limit=200"),
+    f"{A}/interests/{{id:int}}": Get("staff", f"{A}/interests/{{interest}}"),
     f"{A}/me": Get("staff", f"{A}/me"),
     f"{A}/organisations/{{id:int}}": Get("staff", f"{A}/organisations/{{organisation}}"),
     f"{A}/teams": Get("staff", f"{A}/teams"),
@@ -753,6 +770,47 @@ API_WRITES: dict[str, Write] = {
         "staff", f"{A}/outreach/{{new_outreach}}", {"people_reached": 35}
     ),
     f"DELETE {A}/outreach/{{id:int}}": Write("staff", f"{A}/outreach/{{new_outreach}}", None),
+    f"POST {A}/interests": Write(
+        "staff",
+        f"{A}/interests",
+        {
+            "source": "phone",
+            "full_name": "Rang Today",
+            "contact_channels": ["phone"],
+            "phone": "0113 496 0001",
+        },
+        201,
+        "new_interest",
+    ),
+    f"POST {A}/interests/{{id:int}}/chat": Write(
+        "staff",
+        f"{A}/interests/{{new_interest}}/chat",
+        {
+            "representative_type": "carer",
+            "formats": ["large_print"],
+            "consent_contact": True,
+            "consent_equality": True,
+            "equality": {"age_band": "16_24"},
+        },
+    ),
+    f"PUT {A}/interests/{{id:int}}/equality": Write(
+        "staff", f"{A}/interests/{{new_interest}}/equality", {"age_band": "25_34"}
+    ),
+    f"POST {A}/interests/{{id:int}}/welcome": Write(
+        "staff",
+        f"{A}/interests/{{new_interest}}/welcome",
+        {"welcome_at": "{in_a_week}T10:30", "welcome_mode": "phone"},
+    ),
+    f"POST {A}/interests/{{id:int}}/ready": Write(
+        "staff", f"{A}/interests/{{new_interest}}/ready", {"role_title": "Carer representative"}
+    ),
+    f"POST {A}/interests/{{id:int}}/close": Write(
+        "staff", f"{A}/interests/{{interest_chatted}}/close", {"close_reason": "not_right_time"}
+    ),
+    f"POST {A}/interests/{{id:int}}/release": Write(
+        "staff", f"{A}/interests/{{held_interest}}/release", {}
+    ),
+    f"DELETE {A}/interests/{{id:int}}": Write("staff", f"{A}/interests/{{held_interest2}}", None),
 }
 
 # Writes not measured, and why. Keep this short.

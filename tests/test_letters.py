@@ -401,6 +401,9 @@ KINDS = [
     "payment_payout_failed",
     "payment_reversed",
     "activity_feedback_request",
+    "interest_received",
+    "welcome_session",
+    "interest_closed",
 ]
 SAMPLE = {
     "name": "Sam Jones",

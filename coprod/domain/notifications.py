@@ -61,6 +61,11 @@ KINDS: dict[str, Kind] = {
         Kind("action_done", "You said, we did: done"),
         Kind("poll_answer_received", "Answer by text received", by_post=False),
         Kind("poll_answer_unclear", "Answer by text not understood", by_post=False),
+        # Someone said they are interested: they asked for the acknowledgement, so it goes by
+        # the first of their ways that can carry it even when they would rather be phoned.
+        Kind("interest_received", "Thanks for saying they are interested", asked_for=True),
+        Kind("welcome_session", "Welcome session booked"),
+        Kind("interest_closed", "Interest closed"),
         Kind("sign_in_code", "Sign-in code", asked_for=True, by_post=False),
         Kind("sign_in_link", "Sign-in link", asked_for=True, by_post=False),
         Kind("password_reset", "Password reset link", to_staff=True, asked_for=True),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 
+from coprod.domain import notifications
 from coprod.models.base import TimestampedModel
 from coprod.models.people import EqualityAnswers, RepresentativeType
 
@@ -218,6 +219,9 @@ class Interest(TimestampedModel):
     # The secret that lets someone who used the public form answer the optional equality
     # questions just after; only its hash is kept.
     equality_token_hash = fields.CharField(max_length=64, null=True, unique=True)
+    # An HMAC of the address a public form came from, to notice a flood of forms from one place
+    # without keeping anyone's address.
+    sender_hash = fields.CharField(max_length=64, null=True)
     representative: fields.ForeignKeyNullableRelation[Representative] = fields.ForeignKeyField(
         "models.Representative", related_name="interests", null=True, on_delete=fields.SET_NULL
     )
@@ -225,7 +229,17 @@ class Interest(TimestampedModel):
     class Meta:
         table = "interest"
         ordering = ["-created_at", "-id"]
-        indexes = (("organisation_id", "status"), ("organisation_id", "created_at"))
+        indexes = (
+            ("organisation_id", "status"),
+            ("organisation_id", "created_at"),
+            ("sender_hash", "created_at"),
+        )
+
+    @property
+    def addresses(self) -> notifications.Addresses:
+        return notifications.Addresses(
+            email=bool(self.email), mobile=bool(self.mobile), postal=bool(self.postal_address)
+        )
 
 
 class InterestEquality(TimestampedModel, EqualityAnswers):

@@ -18,9 +18,9 @@ from coprod.config import get_settings
 from coprod.domain import consent as rules
 from coprod.domain import notifications
 from coprod.domain.notifications import KINDS, Kind
-from coprod.models import ConsentPurpose, OutboxMessage, Representative
+from coprod.models import ConsentPurpose, Interest, OutboxMessage, Representative
 from coprod.services import outbox, wellbeing
-from coprod.services.notifications import queue
+from coprod.services.notifications import Recipient, queue
 from coprod.templating import long_date
 
 # What news about involvement in general takes: the channel kept as usual_channel.
@@ -35,7 +35,7 @@ def describe(reason: rules.NotInForce) -> str:
     return "has not agreed to be contacted"
 
 
-def route(rep: Representative, kind: Kind) -> notifications.Route:
+def route(rep: Recipient, kind: Kind) -> notifications.Route:
     """Which channel this kind takes to this person. Channels this installation does not use
     are left out of their choices."""
     settings = get_settings()
@@ -95,6 +95,29 @@ async def notify(
         organisation_id=organisation_id,
         dedupe_key=dedupe_key,
         attachments=attachments,
+    )
+    return Sent(message)
+
+
+async def notify_interest(
+    interest: Interest, *, kind: str, context: dict[str, Any], dedupe_key: str
+) -> Sent:
+    """Queue a message to someone who said they are interested and is not a representative
+    yet, by the way they chose, once only. They have given no consent to be contacted about
+    involvement in general, and need none for this: the acknowledgement is what they asked for
+    just now, and later messages (their welcome session, or why it is closed) are about what
+    they asked for. When they chose a phone call first, nothing is queued and the reason comes
+    back, so the lead phones them."""
+    way = route(interest, KINDS[kind])
+    if way.channel is None:
+        return Sent(None, way.why_not)
+    message = await queue(
+        interest,
+        KINDS[kind],
+        way.channel,
+        context,
+        organisation_id=interest.organisation_id,
+        dedupe_key=dedupe_key,
     )
     return Sent(message)
 

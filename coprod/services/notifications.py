@@ -4,7 +4,7 @@ gets, and whether they may be contacted at all, is services.contact's to decide.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from jinja2 import TemplateNotFound
 
@@ -15,6 +15,29 @@ from coprod.integrations import letters
 from coprod.models import OutboxMessage, Representative
 from coprod.services import arrangements, outbox
 from coprod.templating import environment
+
+
+class Recipient(Protocol):
+    """What a message needs to know about whom it is for: a representative, or someone who has
+    said they are interested and is not one yet (models.Interest)."""
+
+    # Read-only, so that a model's column (typed as its plain value) fits.
+    @property
+    def id(self) -> int: ...
+    @property
+    def full_name(self) -> str: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def mobile(self) -> str | None: ...
+    @property
+    def postal_address(self) -> str | None: ...
+    @property
+    def contact_channels(self) -> Any: ...
+    @property
+    def formats(self) -> Any: ...
+    @property
+    def addresses(self) -> rules.Addresses: ...
 
 
 class Unprintable(Exception):
@@ -44,7 +67,7 @@ def render_letter(kind: str, context: dict[str, Any], variant: LetterVariant) ->
 
 
 async def queue(
-    rep: Representative,
+    rep: Recipient,
     kind: Kind,
     channel: Channel,
     context: dict[str, Any],
@@ -55,9 +78,10 @@ async def queue(
 ) -> OutboxMessage | None:
     """Render a kind for one channel and write it to the outbox for this person. With a dedupe
     key it is written once only (None when it was already)."""
+    representative = rep if isinstance(rep, Representative) else None
     common: dict[str, Any] = {
         "organisation_id": organisation_id,
-        "representative_id": rep.id,
+        "representative_id": representative.id if representative else None,
         "notification": kind.name,
         "kind": channel.value,
         "dedupe_key": dedupe_key,
@@ -93,9 +117,10 @@ async def queue(
         text_body=body,
         html_body="",
     )
-    if letter is not None:
+    if letter is not None and representative is not None:
         # Print does not reach someone who reads Braille or listens: the lead has it made so.
-        await arrangements.add_transcriptions(rep, letter)
+        # (Someone not yet a representative is spoken to by their lead about their needs.)
+        await arrangements.add_transcriptions(representative, letter)
     return letter
 
 

@@ -32,6 +32,7 @@ from coprod.web.pages import (
     claims,
     courses,
     home,
+    interests,
     messages,
     networks,
     opportunities,
@@ -130,6 +131,7 @@ def routes() -> list[Any]:
         *surveys.routes,
         *opportunities.routes,
         *outreach.routes,
+        *interests.routes,
         *api.routes(),
         Route("/healthz", healthz, methods=["GET"]),
         Mount(

@@ -47,6 +47,11 @@ PUBLIC_PATHS = frozenset(
         # A survey's public link, printed on posters and paper forms: anyone may answer.
         "/s/{token}",
         "/s/{token}/thanks",
+        # Saying you are interested in getting involved: anyone may, with no account. The
+        # equality questions just after are opened by a secret shown once on the thanks page.
+        "/join/{org_slug}/interest",
+        "/join/{org_slug}/interest/thanks",
+        "/join/{org_slug}/interest/{token}/about-you",
         # A team's "You said, we did" board and its poster: words, statuses and months only.
         "/you-said-we-did/{org_slug}/{team_id:int}",
         "/you-said-we-did/{org_slug}/{team_id:int}/poster",

@@ -11,6 +11,7 @@ from coprod.web.api import (
     courses,  # noqa: F401
     earnings,  # noqa: F401
     expenses,  # noqa: F401
+    interests,  # noqa: F401
     messages,  # noqa: F401
     networks,  # noqa: F401
     notify,  # noqa: F401
