@@ -154,7 +154,7 @@ async def scene_recruitment(
                 organisation_id=organisation_id,
                 outreach_id=outreach[i % len(outreach)].id if i % 3 else None,
                 source="online" if i % 2 else "phone",
-                full_name=f"Interested {i}",
+                full_name=f"Outreach interest {i}",
                 phone="01632 960 001",
                 contact_channels=["phone"],
                 status=statuses[i % len(statuses)],
@@ -165,7 +165,10 @@ async def scene_recruitment(
             for i in range(n)
         ]
     )
-    interests = await Interest.filter(organisation_id=organisation_id).order_by("id")
+    # Only these: the scene has other interest, some with answers of its own.
+    interests = await Interest.filter(
+        organisation_id=organisation_id, full_name__startswith="Outreach interest "
+    ).order_by("id")
     await InterestEquality.bulk_create(
         [
             InterestEquality(
