@@ -282,7 +282,7 @@ async def withdraw(actor: Actor, opportunity: Opportunity) -> Opportunity:
 # ---------------------------------------------------------------------------- for the public
 
 
-def _open_on(found: QuerySet[Opportunity], today: dt.date) -> QuerySet[Opportunity]:
+def open_on(found: QuerySet[Opportunity], today: dt.date) -> QuerySet[Opportunity]:
     """The opportunities open on `today`: the query the public pages share with `stage`."""
     return found.filter(
         Q(closes_on__isnull=True) | Q(closes_on__gte=today),
@@ -301,7 +301,7 @@ async def organisation_by_slug(slug: str) -> Organisation:
 
 
 async def open_at(organisation: Organisation) -> list[Opportunity]:
-    return list(await _open_on(Opportunity.filter(organisation_id=organisation.id), clock.today()))
+    return list(await open_on(Opportunity.filter(organisation_id=organisation.id), clock.today()))
 
 
 @dataclass(frozen=True)
@@ -347,7 +347,7 @@ async def open_in_network(network_id: int) -> NetworkOpportunities:
     members = NetworkMembership.filter(
         network_id=network_id, status=MembershipStatus.ACCEPTED
     ).values("organisation_id")
-    found = await _open_on(
+    found = await open_on(
         Opportunity.filter(organisation_id__in=Subquery(members)), clock.today()
     ).prefetch_related("organisation")
     by_organisation: dict[int, list[Opportunity]] = defaultdict(list)

@@ -41,6 +41,7 @@ from coprod.web.pages import (
     polls,
     projects,
     reconciliation,
+    recruitment,
     reports,
     representatives,
     standards,
@@ -132,6 +133,7 @@ def routes() -> list[Any]:
         *opportunities.routes,
         *outreach.routes,
         *interests.routes,
+        *recruitment.routes,
         *api.routes(),
         Route("/healthz", healthz, methods=["GET"]),
         Mount(

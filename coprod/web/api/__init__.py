@@ -22,6 +22,7 @@ from coprod.web.api import (
     polls,  # noqa: F401
     projects,  # noqa: F401
     reconciliation,  # noqa: F401
+    recruitment,  # noqa: F401
     reports,  # noqa: F401
     representatives,  # noqa: F401
     standards,  # noqa: F401
