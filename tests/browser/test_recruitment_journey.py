@@ -67,7 +67,7 @@ async def test_from_the_public_opportunity_page_to_a_first_booking(
         await expect(public.get_by_text("No one will be turned away").first).to_be_visible()
         await public.get_by_role("link", name="Member of our staff interview panels").click()
         await check_a11y(public)
-        await public.get_by_role("link", name="I'm interested").first.click()
+        await public.get_by_role("button", name="I'm interested").first.click()
         await check_a11y(public)
         await public.get_by_label("Your name").fill("Dev Sharma")
         await public.get_by_label("First choice").select_option("email")
@@ -109,7 +109,7 @@ async def test_from_the_public_opportunity_page_to_a_first_booking(
     await page.get_by_label("Month").fill(str(welcome_day.month))
     await page.get_by_label("Year").fill(str(welcome_day.year))
     await page.get_by_label("Time").fill("10:30")
-    await page.get_by_label("By video").check()
+    await page.get_by_label("Video call").check()
     await page.get_by_role("button", name="Book the welcome session").click()
     await check_a11y(page)
 
@@ -137,7 +137,11 @@ async def test_from_the_public_opportunity_page_to_a_first_booking(
     # Their first booking: an interview panel, before the panel training.
     await visit(page, f"/activities/{panel.id}")
     await page.get_by_label("Dev Sharma").check()
-    await page.get_by_label("By video").check()
+    await (
+        page.get_by_role("group", name="How will they take part?")
+        .get_by_label("Video call")
+        .check()
+    )
     await page.get_by_role("button", name="Book", exact=True).click()
     await expect(page.get_by_text("has not done Recruitment-panel training").first).to_be_visible()
     await check_a11y(page)
