@@ -6,9 +6,27 @@ from __future__ import annotations
 import datetime as dt
 
 from coprod import clock
+from coprod.domain.recruitment import HONEYPOT_FIELD, STAMP_FIELD
 from coprod.domain.scheduling import LONDON
-from coprod.models import Activity, Booking, Course, Organisation, Representative
-from coprod.services import activities, attendance, bookings, courses, opportunities, outreach
+from coprod.models import (
+    Activity,
+    Booking,
+    Course,
+    Opportunity,
+    Organisation,
+    Outreach,
+    Representative,
+)
+from coprod.services import (
+    activities,
+    attendance,
+    bookings,
+    courses,
+    interest_steps,
+    interests,
+    opportunities,
+    outreach,
+)
 from coprod.services.actor import Actor
 
 PANEL_EASY_READ = (
@@ -19,16 +37,19 @@ PANEL_EASY_READ = (
 
 async def seed(lead: Actor, teams: dict[str, int], reps: list[Representative]) -> list[str]:
     """Returns lines for the demo's welcome text."""
-    slug = await _opportunities(lead)
-    await _outreach(lead, teams)
+    panel, young = await _opportunities(lead)
+    reached = await _outreach(lead, teams)
+    await _interest(lead, panel, young, reached)
     await _training(lead, teams, reps)
+    slug = (await Organisation.get(id=lead.organisation_id)).slug
     return [
         f"Recruitment: the public page is /join/{slug}; leads find opportunities, people",
-        "  interested, outreach and courses under Recruitment.",
+        "  interested (one at each step, and one held as possible spam), outreach and courses",
+        "  under Recruitment. Tom Bright has no email: the lead acts for him by phone.",
     ]
 
 
-async def _opportunities(lead: Actor) -> str:
+async def _opportunities(lead: Actor) -> tuple[Opportunity, Opportunity]:
     """An interview-panel role and a young people's group, open; a governor role in draft."""
     pay = await opportunities.standard_pay(lead.organisation_id or 0)
     common = {"pay": pay, "accessibility": _ACCESSIBILITY}
@@ -74,7 +95,7 @@ async def _opportunities(lead: Actor) -> str:
             "modes": ["in_person"],
         },
     )
-    return (await Organisation.get(id=lead.organisation_id)).slug
+    return panel, young
 
 
 _ACCESSIBILITY = (
@@ -83,9 +104,11 @@ _ACCESSIBILITY = (
 )
 
 
-async def _outreach(lead: Actor, teams: dict[str, int]) -> None:
+async def _outreach(lead: Actor, teams: dict[str, int]) -> Outreach:
+    """Five kinds of outreach this year; returns the community centre's coffee morning."""
     crisis = str(teams["Crisis Resolution and Home Treatment Team"])
     today = clock.today()
+    made = []
     for days_ago, kind, place, reached in (
         (40, "school_college", "Northtown College freshers' fair", 120),
         (30, "faith_group", "Al-Noor mosque open day", 60),
@@ -93,16 +116,108 @@ async def _outreach(lead: Actor, teams: dict[str, int]) -> None:
         (14, "youth_group", "Northtown young carers' group", 18),
         (7, "online", "Trust Facebook page post", 900),
     ):
-        await outreach.create(
+        made.append(
+            await outreach.create(
+                lead,
+                {
+                    "kind": kind,
+                    "held_on": (today - dt.timedelta(days=days_ago)).isoformat(),
+                    "place": place,
+                    "people_reached": str(reached),
+                    "team_id": crisis,
+                },
+            )
+        )
+    return made[2]
+
+
+async def _interest(lead: Actor, panel: Opportunity, young: Opportunity, reached: Outreach) -> None:
+    """Someone at each step: Aisha (a young carer, by the public form) is new; Tom (phone
+    only, who rang after the coffee morning) has chatted; Grace has a welcome session booked;
+    Lena is a representative with a panel contract; Mo's interest was closed kindly. And one
+    form a robot filled in is held as possible spam."""
+    org = await Organisation.get(id=lead.organisation_id)
+    minute_ago = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    aisha = await interests.express(
+        org,
+        {
+            "full_name": "Aisha Rahman",
+            "mobile": "07700 900 456",
+            "contact_channels": ["text"],
+            "representative_type": "carer",
+            "message": "I look after my mum and I'm at college in the day.",
+            "opportunity_id": str(young.id),
+            STAMP_FIELD: interests.form_stamp(minute_ago),
+        },
+        address="demo",
+    )
+    await interests.answer_equality(
+        org,
+        aisha.equality_token,
+        {"age_band": "16_24", "carer_status": "yes", "sex": "female", "religion": "muslim"},
+    )
+    await interests.express(
+        org,
+        {
+            "full_name": "Cheap watches",
+            "email": "offers@example.com",
+            "contact_channels": ["email"],
+            HONEYPOT_FIELD: "https://example.com/watches",
+            STAMP_FIELD: interests.form_stamp(minute_ago),
+        },
+        address="demo-robot",
+    )
+    recorded = {}
+    for name, source, details in (
+        ("Tom Bright", "phone", {"phone": "01632 960 321", "contact_channels": ["phone"]}),
+        ("Grace Obi", "email", {"email": "grace.obi@example.org", "contact_channels": ["email"]}),
+        (
+            "Lena Kowalski",
+            "in_person",
+            {"email": "lena.k@example.org", "contact_channels": ["email"]},
+        ),
+        ("Mo Harris", "letter", {"postal_address": _MO_ADDRESS, "contact_channels": ["post"]}),
+    ):
+        recorded[name] = await interests.record(
             lead,
+            {"full_name": name, "source": source, "opportunity_id": str(panel.id), **details},
+        )
+    chat = {"consent_contact": "true", "representative_type": "patient"}
+    await interest_steps.chat(
+        lead,
+        recorded["Tom Bright"],
+        {
+            **chat,
+            "formats": ["large_print"],
+            "needs_transport": "true",
+            "outreach_id": str(reached.id),
+            "best_time": "Mornings",
+        },
+    )
+    for name in ("Grace Obi", "Lena Kowalski"):
+        await interest_steps.chat(lead, recorded[name], chat)
+        await interest_steps.welcome(
+            lead,
+            recorded[name],
             {
-                "kind": kind,
-                "held_on": (today - dt.timedelta(days=days_ago)).isoformat(),
-                "place": place,
-                "people_reached": str(reached),
-                "team_id": crisis,
+                "welcome_at": dt.datetime.combine(
+                    clock.today() + dt.timedelta(days=5), dt.time(10, 30)
+                ).isoformat(),
+                "welcome_mode": "video",
             },
         )
+    await interest_steps.ready(lead, recorded["Lena Kowalski"], {})
+    await interest_steps.close(
+        lead,
+        recorded["Mo Harris"],
+        {
+            "close_reason": "not_right_time",
+            "close_note": "Moving house; will get in touch in spring.",
+        },
+    )
+
+
+_MO_ADDRESS = "4 Station Road\nNorthtown\nNT2 3RS"
 
 
 async def _training(lead: Actor, teams: dict[str, int], reps: list[Representative]) -> None:
