@@ -68,7 +68,6 @@ READS = {
     "contracts.later_bookings",
     "courses.completions_of",
     "courses.sessions_of",
-    "interests.organisation_by_slug",
     "interests.public_opportunity",
     "interests.form_stamp",
     "interests.by_equality_token",

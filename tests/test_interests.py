@@ -25,7 +25,7 @@ from coprod.models import (
     Role,
     User,
 )
-from coprod.services import interests, representatives
+from coprod.services import interests, opportunities, representatives
 from coprod.services.auth import actor_for
 from tests.conftest import Mailbox, deliver_mail, postgres_only, sign_in
 
@@ -157,7 +157,7 @@ async def test_someone_who_wants_a_call_is_phoned_by_the_lead(client, world):
     await world.org()
     await say_interested(client, contact_channel_1="phone", email="", phone="0113 496 0002")
     assert await OutboxMessage.all().count() == 0
-    org = await interests.organisation_by_slug(SLUG)
+    org = await opportunities.organisation_by_slug(SLUG)
     await world.user(org, LEAD, Role.INVOLVEMENT_LEAD)
     await sign_in(client, LEAD)
     interest = await Interest.get(full_name="Ada Lovelace")
@@ -250,7 +250,7 @@ async def test_a_lead_releases_or_deletes_held_interest(client, world, mailbox: 
     await say_interested(
         client, full_name="Spam bot", email="bot@example.com", **{rules.HONEYPOT_FIELD: "x"}
     )
-    org = await interests.organisation_by_slug(SLUG)
+    org = await opportunities.organisation_by_slug(SLUG)
     await world.user(org, LEAD, Role.INVOLVEMENT_LEAD)
     await sign_in(client, LEAD)
     real = await Interest.get(full_name="Real person")
@@ -440,7 +440,7 @@ async def test_a_lead_only_sees_their_own_organisations_interest(client, world, 
     assert (await other.get(f"/interests/{interest.id}/chat")).status_code == 404
     assert "Bert Phoneonly" not in (await other.get("/interests")).text
 
-    org = await interests.organisation_by_slug(SLUG)
+    org = await opportunities.organisation_by_slug(SLUG)
     await world.user(org, "rep@trust.example", Role.REPRESENTATIVE)
     someone = make_client()
     await sign_in(someone, "rep@trust.example")

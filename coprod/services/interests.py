@@ -21,6 +21,7 @@ from coprod import clock
 from coprod.config import get_settings
 from coprod.domain import recruitment as rules
 from coprod.domain.equality import QUESTIONS
+from coprod.domain.opportunities import Stage
 from coprod.domain.phone_numbers import normalise_mobile
 from coprod.errors import Conflict, NotFound
 from coprod.models import (
@@ -35,7 +36,7 @@ from coprod.models import (
     RepresentativeType,
 )
 from coprod.security import hash_secret, new_secret, sign
-from coprod.services import audit, contact
+from coprod.services import audit, contact, opportunities
 from coprod.services.access import require_lead
 from coprod.services.actor import Actor
 from coprod.services.representatives import CHANNEL_ADDRESS
@@ -54,21 +55,6 @@ def dedupe_key(interest: Interest, message: str) -> str:
 # ---------------------------------------------------------------------------- reading
 
 
-async def organisation_by_slug(slug: str) -> Organisation:
-    org = await Organisation.get_or_none(slug=slug)
-    if org is None:
-        raise NotFound
-    return org
-
-
-def is_public(opportunity: Opportunity, today: dt.date) -> bool:
-    return (
-        opportunity.published_at is not None
-        and opportunity.withdrawn_at is None
-        and (opportunity.closes_on is None or opportunity.closes_on >= today)
-    )
-
-
 async def public_opportunity(org: Organisation, raw_id: Any) -> Opportunity | None:
     """The open opportunity someone came from, if any. One that has closed or never existed
     is simply left out: the person is still welcome."""
@@ -76,7 +62,7 @@ async def public_opportunity(org: Organisation, raw_id: Any) -> Opportunity | No
     if opportunity_id is None:
         return None
     found = await Opportunity.get_or_none(id=opportunity_id, organisation_id=org.id)
-    return found if found is not None and is_public(found, clock.today()) else None
+    return found if found is not None and opportunities.stage_of(found) == Stage.OPEN else None
 
 
 async def interest_for(actor: Actor, interest_id: int) -> Interest:

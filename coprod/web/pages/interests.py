@@ -28,7 +28,7 @@ from coprod.models import (
     RepresentativeType,
     Role,
 )
-from coprod.services import contact, interest_steps, interests
+from coprod.services import contact, interest_steps, interests, opportunities
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from coprod.web.guards import form_values, public_form, signed_in
@@ -78,7 +78,7 @@ def contact_input(form: Any) -> dict[str, Any]:
 
 
 async def _organisation(request: Request) -> Any:
-    return await interests.organisation_by_slug(request.path_params["org_slug"])
+    return await opportunities.organisation_by_slug(request.path_params["org_slug"])
 
 
 @public_form
