@@ -300,6 +300,7 @@ async def test_administrators_set_up_join_and_invite_on_the_pages(client, make_c
     assert sent.status_code == 303
     detail = await client.get(f"/networks/{network.id}")
     assert "Guest Trust" in detail.text and "Invited" in detail.text
+    assert f'href="/join/networks/{network.id}"' in detail.text  # its public opportunities
 
     guest_admin = await admin_of(world, make_client, guest, "gus@guest.example")
     listing = await guest_admin.get("/networks")
