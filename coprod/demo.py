@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from coprod import clock
+from coprod import clock, demo_recruitment
 from coprod.domain.scheduling import LONDON
 from coprod.models import Activity, Booking, Organisation, Representative, Role, Team, User
 from coprod.services import (
@@ -163,6 +163,7 @@ async def seed_demo() -> list[str]:
     await seed_feedback(lead_actor, teams["Crisis Resolution and Home Treatment Team"])
     await _activity_feedback(lead_actor, teams, [*demo_reps, phone_only])
     board = await _seed_you_said_we_did(org, lead_actor, finance)
+    recruitment = await demo_recruitment.seed(lead_actor, teams, demo_reps)
     return [
         f"Demo organisation: {DEMO_ORG}",
         f"Staff sign in at /sign-in with password {DEMO_PASSWORD!r}:",
@@ -182,6 +183,7 @@ async def seed_demo() -> list[str]:
         "  (not listened to) on the lead's home page. Sam can still say how it went.",
         "Chris Evans is the crisis team's feedback champion: their home page links to its new",
         f'  feedback and "You said, we did" actions. The public board: {board}',
+        *recruitment,
     ]
 
 
@@ -354,6 +356,8 @@ async def _activity_feedback(
             "comments": "The phone line dropped twice and nobody came back to me.",
         },
     )
+
+
 async def _seed_you_said_we_did(org: Organisation, lead: Actor, champion: User) -> str:
     """The crisis team's feedback champion, a few themes, and an action in each status: the
     done one linked to a workshop Alex Morgan attended, so Alex is emailed about it. Returns

@@ -46,6 +46,9 @@ from coprod.models import (
     Consent,
     ConsentPurpose,
     Contract,
+    Course,
+    CourseCompletion,
+    CoursePlace,
     EqualityResponse,
     Expense,
     FeeDay,
@@ -93,9 +96,10 @@ from coprod.models import (
 )
 from coprod.models.feedback import EvidenceKind, StandardEvidence
 from coprod.models.org import MembershipStatus
+from coprod.models.recruitment import Opportunity
 from coprod.security import hash_secret, sign
 from coprod.services import contracts as contract_services
-from tests import feedback_rows
+from tests import feedback_rows, recruitment_rows
 
 YEAR_OF_ACTIVITIES = 12  # one a month, from ten months ago to two months ahead
 BOOKINGS_EACH = 4
@@ -685,6 +689,9 @@ async def build(n: int, *, world: Any) -> Scene:
     surveys = await _surveys(org, teams[0], staff, n)
     feedback_id = await _feedback_loop(org, teams, reps, attended, today)
     interest_ids = await _interests(org, n)
+    opportunities = await _opportunities(org, other, n)
+
+    course_ids = await _courses(org, teams[0], reps, staff, n)
 
     mine = [b for b in bookings if b.representative_id == reps[0].id]
     coming = next(b for b in mine if b.starts_at > now)
@@ -738,9 +745,14 @@ async def build(n: int, *, world: Any) -> Scene:
             "standard": STANDARD,
             **surveys.ids,
             **interest_ids,
+            **course_ids,
             "activity_feedback": feedback_id,  # someone who did not feel listened to
+            **opportunities,
             # "You said, we did": the staff member champions team 0.
             **await feedback_rows.scene_feedback(org.id, teams[0].id, staff.id, meetings[-1].id),
+            **await recruitment_rows.scene_recruitment(
+                org.id, teams[0].id, [r.id for r in reps], today
+            ),
         },
         tokens={
             "calendar": reps[0].calendar_token or "",
@@ -751,6 +763,147 @@ async def build(n: int, *, world: Any) -> Scene:
             "tech_test": f"{coming.id}." + sign(get_settings().secret_key, "tech-test", coming.uid),
         },
     )
+
+
+async def _courses(
+    org: Any, team: Team, reps: list[Representative], staff: User, n: int
+) -> dict[str, int]:
+    """Courses: induction (everyone has done it, and is booked on a coming session, some in a
+    format it lacks) and panel training, which the scene's meetings ask for so that the activity
+    pages weigh everyone's training; and training everyone delivered to a team's staff."""
+    today = clock.today()
+    now = dt.datetime.now(dt.UTC)
+    induction = await Course.create(
+        organisation=org, name="Induction", formats=["audio", "easy_read"], required_for=[]
+    )
+    panel = await Course.create(
+        organisation=org,
+        name="Recruitment-panel training",
+        formats=["translated"],
+        languages=["Polish"],
+        required_for=["interview_panel", "meeting"],
+    )
+    session = await Activity.create(
+        organisation=org,
+        lead=staff,
+        title="Induction session",
+        kind=Kind.TRAINING_RECEIVED,
+        course=induction,
+        status=ActivityStatus.SCHEDULED,
+        starts_at=_at(today + dt.timedelta(days=15)),
+        duration_minutes=120,
+        capacity=n + 10,
+        phone=True,
+        dial_in="01632 960 100",
+    )
+    delivery = await Activity.create(
+        organisation=org,
+        team=team,
+        lead=staff,
+        title="Recovery stories for ward staff",
+        kind=Kind.TRAINING_DELIVERY,
+        category=Category.CO_DELIVERY,
+        audience="Ward nurses",
+        status=ActivityStatus.SCHEDULED,
+        starts_at=_at(today - dt.timedelta(days=12)),
+        duration_minutes=120,
+        capacity=n + 10,
+        phone=True,
+        dial_in="01632 960 100",
+    )
+    for activity, status in (
+        (session, BookingStatus.CONFIRMED),
+        (delivery, BookingStatus.ATTENDED),
+    ):
+        assert activity.starts_at is not None
+        await Booking.bulk_create(
+            [
+                Booking(
+                    activity=activity,
+                    representative=rep,
+                    status=status,
+                    mode="phone",
+                    uid=f"scene-{n}-{i}-{activity.kind.value}@coprod",
+                    starts_at=activity.starts_at,
+                    ends_at=activity.starts_at + dt.timedelta(minutes=120),
+                    confirmed_at=now,
+                    attended_minutes=120 if status == BookingStatus.ATTENDED else None,
+                    attendance_recorded_at=now if status == BookingStatus.ATTENDED else None,
+                )
+                for i, rep in enumerate(reps)
+                # Not the first person, whose contract a write ends before the session.
+                if i > 0 or status == BookingStatus.ATTENDED
+            ]
+        )
+    places = list(await Booking.filter(activity=session).order_by("id"))
+    await CoursePlace.bulk_create(
+        [
+            CoursePlace(booking=b, format="braille" if i % 3 == 0 else "standard")
+            for i, b in enumerate(places)
+        ]
+    )
+    await AccessArrangement.bulk_create(
+        [
+            AccessArrangement(
+                booking=b,
+                kind="course_materials",
+                label="Course materials made in Braille",
+                due_on=today + dt.timedelta(days=1),
+            )
+            for i, b in enumerate(places)
+            if i % 3 == 0
+        ]
+    )
+    await CourseCompletion.bulk_create(
+        [
+            CourseCompletion(
+                organisation=org,
+                representative=rep,
+                course=course,
+                completed_on=today - dt.timedelta(days=100 + i % 50),
+                format="easy_read" if i % 4 == 0 else "standard",
+                recorded_by=staff,
+            )
+            for i, rep in enumerate(reps)
+            for course in ((induction, panel) if i % 2 == 0 else (induction,))
+        ]
+    )
+    return {"course": induction.id, "course_session": session.id, "course_booking": places[0].id}
+
+
+async def _opportunities(org: Any, other: Any, n: int) -> dict[str, int]:
+    """An open opportunity at each network member, one with interest from n people, a draft
+    and a withdrawn one: the lead's list counts interest, the public pages show the open."""
+    now = dt.datetime.now(dt.UTC)
+    common = {
+        "involves": "Interviewing candidates with the panel",
+        "time_commitment": "Half a day a month",
+        "pay": "£70 for half a day",
+        "modes": ["in_person", "video"],
+        "accessibility": "Step-free rooms and a hearing loop",
+    }
+    panel = await Opportunity.create(
+        organisation=org, title="Interview panel member", published_at=now, **common
+    )
+    await Opportunity.create(organisation=org, title="Advisory group member", **common)
+    await Opportunity.create(
+        organisation=org, title="Governor", published_at=now, withdrawn_at=now, **common
+    )
+    await Opportunity.create(
+        organisation=other, title="Neighbour's panel member", published_at=now, **common
+    )
+    await Interest.bulk_create(
+        [
+            Interest(
+                organisation=org,
+                opportunity=panel,
+                source=InterestSource.ONLINE,
+                full_name=f"Interested person {i}",
+            )
+            for i in range(n)
+        ]
+    )
+    return {"opportunity": panel.id}
 
 
 async def _interests(org: Any, n: int) -> dict[str, int]:

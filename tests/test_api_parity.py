@@ -66,6 +66,8 @@ READS = {
     "claims.suggested_period",
     "contact.why_not_contactable",
     "contracts.later_bookings",
+    "courses.completions_of",
+    "courses.sessions_of",
     "interests.organisation_by_slug",
     "interests.public_opportunity",
     "interests.form_stamp",
@@ -81,6 +83,8 @@ READS = {
     "payouts.configuration_problems",
     "payouts.stripe_ready",
     "rate_cards.rate_card",
+    "opportunities.new_form",
+    "opportunities.public_path",
     "reminders.booking_for_tech_test",
     "wellbeing.has_consent",
 }

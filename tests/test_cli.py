@@ -10,6 +10,9 @@ from coprod.demo import DEMO_ORG, LEAD_EMAIL, REPRESENTATIVES
 from coprod.models import (
     ActivityFeedback,
     ConsentPurpose,
+    Contract,
+    CourseCompletion,
+    Interest,
     Membership,
     Organisation,
     OutboxMessage,
@@ -71,8 +74,9 @@ async def test_seed_demo_loads_an_organisation_a_lead_and_two_representatives_on
     org = await Organisation.get(name=DEMO_ORG)
     reps = await Membership.filter(organisation=org, role=Role.REPRESENTATIVE).count()
     leads = await Membership.filter(organisation=org, role=Role.INVOLVEMENT_LEAD).count()
-    # The two who sign in by emailed link, and Kemi, who signs in with a code by text.
-    assert reps == len(REPRESENTATIVES) + 1 == 3 and leads >= 1
+    # The two who sign in by emailed link, Kemi, who signs in with a code by text, and Lena,
+    # recruited through the demo's interest.
+    assert reps == len(REPRESENTATIVES) + 2 == 4 and leads >= 1
     # Everyone in the demo agreed to be contacted, so the demo's emails go out.
     for rep in await Representative.filter(organisation=org):
         assert await contact.why_not_contactable(rep) in (None, "asked to be phoned")
@@ -88,6 +92,23 @@ async def test_seed_demo_loads_an_organisation_a_lead_and_two_representatives_on
     assert set(statuses) == set(ActionStatus)
     assert await OutboxMessage.filter(notification="action_done").count() == 1
     assert "/you-said-we-did/" in out
+    # Recruitment: someone at each step, one held as spam, Lena made a representative with a
+    # contract, and Sam's training record with panel training done before.
+    steps = await Interest.filter(organisation=org, held_as_spam=False).values_list(
+        "full_name", "status"
+    )
+    assert {name: status.value for name, status in steps} == {
+        "Aisha Rahman": "new",
+        "Tom Bright": "chatted",
+        "Grace Obi": "welcome_booked",
+        "Lena Kowalski": "ready",
+        "Mo Harris": "closed",
+    }
+    assert await Interest.filter(organisation=org, held_as_spam=True).count() == 1
+    lena = await Representative.get(organisation=org, full_name="Lena Kowalski")
+    assert await Contract.filter(representative=lena).count() == 1
+    assert await CourseCompletion.filter(organisation=org).count() == 1
+    assert f"/join/{org.slug}" in out
     code, out = await cli("seed-demo")
     assert code == 0 and "already loaded" in out
     assert await Organisation.filter(name=DEMO_ORG).count() == 1

@@ -133,6 +133,10 @@ PAGES: dict[str, Get] = {
         "staff", "/representatives/{representative}/statement"
     ),
     "/admin/rates": Get("staff", "/admin/rates"),
+    "/outreach": Get("staff", "/outreach"),
+    "/recruitment": Get("staff", "/recruitment"),
+    "/outreach/new": Get("staff", "/outreach/new"),
+    "/outreach/{id:int}": Get("staff", "/outreach/{outreach}"),
     "/reports": Get("staff", "/reports"),
     "/reports/networks/{id:int}": Get("staff", "/reports/networks/{network}"),
     "/reports/population": Get("staff", "/reports/population"),
@@ -157,8 +161,35 @@ PAGES: dict[str, Get] = {
     "/surveys/{id:int}/qr.svg": Get("staff", "/surveys/{survey}/qr.svg"),
     "/surveys/{id:int}/poster": Get("staff", "/surveys/{survey}/poster"),
     "/surveys/{id:int}/paper": Get("staff", "/surveys/{survey}/paper?print=easy-read"),
+    "/courses": Get("staff", "/courses"),
+    "/courses/new": Get("staff", "/courses/new"),
+    "/courses/{id:int}": Get("staff", "/courses/{course}"),
+    "/courses/{id:int}/edit": Get("staff", "/courses/{course}/edit"),
+    "/bookings/{id:int}/course-place": Get("staff", "/bookings/{course_booking}/course-place"),
+    "/representatives/{id:int}/training": Get(
+        "staff", "/representatives/{representative}/training"
+    ),
+    "/my/training": Get("representative", "/my/training"),
     "/s/{token}": Get("anyone", "/s/{survey_link}"),
     "/s/{token}/thanks": Get("anyone", "/s/{survey_link}/thanks"),
+    "/opportunities": Get("staff", "/opportunities"),
+    "/opportunities/new": Get("staff", "/opportunities/new"),
+    "/opportunities/{id:int}": Get("staff", "/opportunities/{opportunity}"),
+    "/opportunities/{id:int}/edit": Get("staff", "/opportunities/{opportunity}/edit"),
+    "/join/{org_slug}": Get("anyone", "/join/{org_slug}"),
+    "/join/{org_slug}/opportunities/{id:int}": Get(
+        "anyone", "/join/{org_slug}/opportunities/{opportunity}"
+    ),
+    "/join/{org_slug}/opportunities/{id:int}/easy-read": Get(
+        "anyone", "/join/{org_slug}/opportunities/{opportunity}/easy-read"
+    ),
+    "/join/{org_slug}/opportunities/{id:int}/large-print": Get(
+        "anyone", "/join/{org_slug}/opportunities/{opportunity}/large-print"
+    ),
+    "/join/{org_slug}/opportunities/{id:int}/qr.svg": Get(
+        "anyone", "/join/{org_slug}/opportunities/{opportunity}/qr.svg"
+    ),
+    "/join/networks/{network_id:int}": Get("anyone", "/join/networks/{network}"),
     "/join/{org_slug}/interest": Get("anyone", "/join/{org_slug}/interest"),
     "/join/{org_slug}/interest/thanks": Get(
         "anyone", "/join/{org_slug}/interest/thanks?about_you={interest_equality}"
@@ -186,7 +217,18 @@ API_READS: dict[str, Get] = {
         "staff", f"{A}/surveys/{{survey}}/responses?contact=true"
     ),
     f"{A}/surveys/{{id:int}}/results": Get("staff", f"{A}/surveys/{{survey}}/results"),
+    f"{A}/opportunities": Get("staff", f"{A}/opportunities"),
+    f"{A}/opportunities/{{id:int}}": Get("staff", f"{A}/opportunities/{{opportunity}}"),
     f"{A}/teams/{{id:int}}/feedback-targets": Get("staff", f"{A}/teams/{{team}}/feedback-targets"),
+    f"{A}/courses": Get("staff", f"{A}/courses"),
+    f"{A}/courses/{{id:int}}": Get("staff", f"{A}/courses/{{course}}"),
+    f"{A}/bookings/{{id:int}}/course-place": Get(
+        "staff", f"{A}/bookings/{{course_booking}}/course-place"
+    ),
+    f"{A}/representatives/{{id:int}}/training": Get(
+        "staff", f"{A}/representatives/{{representative}}/training"
+    ),
+    f"{A}/my/training": Get("representative", f"{A}/my/training"),
     f"{A}/reconciliation-items": Get("staff", f"{A}/reconciliation-items"),
     f"{A}/reconciliation-items/{{id:int}}": Get(
         "staff", f"{A}/reconciliation-items/{{claim}}", 404
@@ -278,6 +320,9 @@ API_READS: dict[str, Get] = {
     f"{A}/teams/{{id:int}}/new-feedback": Get("staff", f"{A}/teams/{{team}}/new-feedback"),
     f"{A}/actions": Get("staff", f"{A}/actions?team_id={{team}}"),
     f"{A}/actions/{{id:int}}": Get("staff", f"{A}/actions/{{action}}"),
+    f"{A}/outreach": Get("staff", f"{A}/outreach"),
+    f"{A}/recruitment": Get("staff", f"{A}/recruitment"),
+    f"{A}/outreach/{{id:int}}": Get("staff", f"{A}/outreach/{{outreach}}"),
     f"{A}/reports/organisation": Get("staff", f"{A}/reports/organisation"),
     f"{A}/reports/organisation.csv": Get("staff", f"{A}/reports/organisation.csv"),
     f"{A}/reports/networks/{{id:int}}": Get("staff", f"{A}/reports/networks/{{network}}"),
@@ -661,12 +706,72 @@ API_WRITES: dict[str, Write] = {
     ),
     f"POST {A}/surveys/{{id:int}}/open": Write("staff", f"{A}/surveys/{{new_survey}}/open", {}),
     f"POST {A}/surveys/{{id:int}}/close": Write("staff", f"{A}/surveys/{{new_survey}}/close", {}),
+    f"POST {A}/courses": Write(
+        "staff",
+        f"{A}/courses",
+        {"name": "First aid", "formats": ["braille", "translated"], "languages": ["Urdu"]},
+        201,
+        "new_course",
+    ),
+    f"POST {A}/courses/usual": Write("staff", f"{A}/courses/usual", {}, 201),
+    f"PATCH {A}/courses/{{id:int}}": Write(
+        "staff", f"{A}/courses/{{new_course}}", {"required_for": ["meeting"]}
+    ),
+    f"POST {A}/courses/{{id:int}}/completions": Write(
+        "staff",
+        f"{A}/courses/{{new_course}}/completions",
+        {"representative_id": "{representative}", "completed_on": DAY, "format": "braille"},
+        201,
+    ),
+    f"PUT {A}/bookings/{{id:int}}/course-place": Write(
+        "staff", f"{A}/bookings/{{course_booking}}/course-place", {"format": "audio"}
+    ),
     f"POST {A}/surveys/{{id:int}}/paper-responses": Write(
         "staff",
         f"{A}/surveys/{{survey}}/paper-responses",
         {"received_on": "{today}", "answers": [{"question_id": "{question}", "answer": "4"}]},
         201,
     ),
+    f"POST {A}/opportunities": Write(
+        "staff",
+        f"{A}/opportunities",
+        {
+            "title": "Advisory group member",
+            "involves": "Meeting with the team to plan services",
+            "time_commitment": "Two hours a month",
+            "pay": "£70 for half a day",
+            "modes": ["video"],
+            "accessibility": "Papers sent a week before",
+            "closes_on": "{in_a_month}",
+        },
+        201,
+        "new_opportunity",
+    ),
+    f"PATCH {A}/opportunities/{{id:int}}": Write(
+        "staff", f"{A}/opportunities/{{new_opportunity}}", {"modes": ["video", "phone"]}
+    ),
+    f"POST {A}/opportunities/{{id:int}}/publish": Write(
+        "staff", f"{A}/opportunities/{{new_opportunity}}/publish", {}
+    ),
+    f"POST {A}/opportunities/{{id:int}}/withdraw": Write(
+        "staff", f"{A}/opportunities/{{new_opportunity}}/withdraw", {}
+    ),
+    f"POST {A}/outreach": Write(
+        "staff",
+        f"{A}/outreach",
+        {
+            "kind": "faith_group",
+            "held_on": "{yesterday}",
+            "place": "Church hall",
+            "people_reached": 30,
+        },
+        201,
+        "new_outreach",
+    ),
+    f"PATCH {A}/outreach/{{id:int}}": Write(
+        "staff", f"{A}/outreach/{{new_outreach}}", {"people_reached": 35}
+    ),
+    f"DELETE {A}/outreach/{{id:int}}": Write("staff", f"{A}/outreach/{{new_outreach}}", None),
     f"POST {A}/interests": Write(
         "staff",
         f"{A}/interests",

@@ -403,10 +403,13 @@ async def test_a_network_reporter_sees_members_side_by_side_without_personal_dat
     assert "Outside" not in text
     # No personal data: no ids or names of people, nothing about a person at all.
     assert "representative_id" not in text
-    # "representatives" is a survey audience: a count of answers, not a person.
+    # "representatives" is a survey audience and a reach column, and the others are counts of
+    # people: none is a person.
     assert not {k for k in keys_of(figures) if "representative" in k or "name" in k} - {
         "name",
         "representatives",
+        "representatives_answered",
+        "became_representatives",
     }
     assert "Zebedee" not in text and "Quill" not in text and "Nina" not in text
     assert "nina.network" not in text
@@ -418,8 +421,16 @@ async def test_a_network_reporter_sees_members_side_by_side_without_personal_dat
     assert float(found["members", "Theirs", "hours"]) == figures["members"][1]["hours"]
     assert int(found["people", "", "total"]) == figures["people"]["total"]
     assert not any(key == "Outside" for _, key, _ in found)
-    # Survey answers counted for the audience "representatives" are counts, not people.
-    csv_text = str(found).replace("audience.representatives", "")
+    # Survey answers counted for the audience "representatives", the reach column of
+    # representatives and how many became representatives are counts, not people.
+    csv_text = str(found)
+    for count in (
+        "audience.representatives",
+        "representatives_answered",
+        "became_representatives",
+        "'representatives'",
+    ):
+        csv_text = csv_text.replace(count, "")
     assert "Zebedee" not in csv_text and "Nina" not in csv_text and "representative" not in csv_text
 
     # A network they are not in, or one that does not exist: 404, JSON and CSV alike, even with

@@ -60,6 +60,32 @@ def suppress_with_total(counts: dict[str, int | None]) -> dict[str, int | None]:
     return counts
 
 
+def settle_sums(
+    cells: dict[str, int | None], true: Mapping[str, int], sums: Sequence[tuple[str, Sequence[str]]]
+) -> dict[str, int | None]:
+    """Complementary suppression over figures tied by sums: `cells` already passed through
+    `suppress`, `true` their real values, and each of `sums` a total's cell and the cells that
+    add up to it. While any sum has exactly one hidden cell (which the others would give away),
+    one more is hidden: the smallest other part shown that is not 0, or else the total."""
+    safe = dict(cells)
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in sums:
+            hidden = [k for k in (total, *parts) if safe[k] is None]
+            if len(hidden) != 1:
+                continue
+            others = [k for k in parts if k not in hidden and safe[k]]
+            if others:
+                safe[min(others, key=lambda k: (true[k], k))] = None
+            elif safe[total]:
+                safe[total] = None
+            else:  # every other figure is 0, so the hidden one is 0 too: nothing to give away
+                continue
+            changed = True
+    return safe
+
+
 # ---------------------------------------------------------------------------- roll-ups
 #
 # An involvement row adds to one row of each roll-up. Its key holds no NULLs (0 or "" stand

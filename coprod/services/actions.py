@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
+from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -145,13 +146,13 @@ async def new_feedback_counts(teams: Iterable[Team]) -> dict[int, int]:
     ids = [t.id for t in teams]
     if not ids:
         return {}
-    rows = await _column(
-        SurveyResponse.filter(team_id__in=ids, reviewed_at__isnull=True), "team_id"
+    rows = (
+        await SurveyResponse.filter(team_id__in=ids, reviewed_at__isnull=True)
+        .annotate(n=Count("id"))
+        .group_by("team_id")
+        .values_list("team_id", "n")
     )
-    counts = dict.fromkeys(ids, 0)
-    for team_id in rows:
-        counts[team_id] += 1
-    return counts
+    return {**dict.fromkeys(ids, 0), **dict(rows)}
 
 
 # --------------------------------------------------------------------------- themes

@@ -22,6 +22,7 @@ from coprod.models import (
     ActivityStatus,
     Booking,
     Category,
+    Course,
     Invitation,
     Kind,
     PaymentPreference,
@@ -101,6 +102,8 @@ async def read_activity(
             "duration_minutes",
             "preparation_minutes",
             "capacity",
+            "course_id",
+            "audience",
             *MODE_FIELDS,
         }
     )
@@ -164,11 +167,33 @@ async def read_activity(
                         if name == "project_id"
                         else "Select a team from the list",
                     )
+    if "course_id" in present:
+        raw = c.raw("course_id")
+        chosen = record_id(raw) if raw else None
+        out["course_id"] = chosen
+        if raw and not (
+            chosen is not None
+            and await Course.filter(id=chosen, organisation_id=actor.organisation_id).exists()
+        ):
+            c.fail("course_id", "Select a course from the list")
+    if "audience" in present:
+        out["audience"] = (
+            c.text("audience", "who the training is for", required=False, max_length=200) or None
+        )
     merged = {
-        **({f: getattr(current, f) for f in ("kind", "category", *MODE_FIELDS)} if current else {}),
+        **(
+            {f: getattr(current, f) for f in ("kind", "category", "course_id", *MODE_FIELDS)}
+            if current
+            else {}
+        ),
         **out,
     }
     kind = merged.get("kind")
+    if merged.get("course_id") and kind != Kind.TRAINING_RECEIVED:
+        c.fail("course_id", "Choose a course only for training that representatives receive")
+    if out.get("audience") and kind != Kind.TRAINING_DELIVERY:
+        # Only training delivered to staff has an audience to report.
+        out["audience"] = None
     if (
         kind in {k.value for k in Kind}
         and Kind(kind).needs_category

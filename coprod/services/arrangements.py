@@ -10,12 +10,13 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from coprod import clock
-from coprod.domain import notifications, scheduling
+from coprod.domain import courses, notifications, scheduling
 from coprod.errors import Forbidden, NotFound
 from coprod.models import (
     HOLDING,
     AccessArrangement,
     Booking,
+    CoursePlace,
     OutboxMessage,
     Representative,
     TranscriptionTask,
@@ -39,6 +40,29 @@ async def make_checklist(booking: Booking, rep: Representative) -> None:
         await AccessArrangement.get_or_create(
             booking=booking, kind=item.kind, defaults={"label": item.label, "due_on": item.due_on}
         )
+    await _course_materials(booking)
+
+
+async def _course_materials(booking: Booking) -> None:
+    """Someone's place on a course session is in a format the course is not yet available in
+    (they are booked anyway): making the materials in it is one more task."""
+    held = await CoursePlace.get_or_none(booking_id=booking.id).prefetch_related(
+        "booking__activity__course"
+    )
+    course = held.booking.activity.course if held else None
+    if held is None or course is None:
+        return
+    offer = courses.Offer(tuple(course.formats or ()), tuple(course.languages or ()))
+    if courses.offers(offer, held.format, held.language):
+        return
+    await AccessArrangement.get_or_create(
+        booking=booking,
+        kind="course_materials",
+        defaults={
+            "label": courses.materials_label(held.format, held.language),
+            "due_on": courses.materials_due(scheduling.london_date(booking.starts_at)),
+        },
+    )
 
 
 async def remake_checklist(booking: Booking, rep: Representative) -> None:

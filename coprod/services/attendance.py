@@ -23,7 +23,7 @@ from coprod.models import (
     Kind,
     LineKind,
 )
-from coprod.services import activity_feedback, audit, contracts, rollups
+from coprod.services import activity_feedback, audit, contracts, courses, rollups
 from coprod.services.access import is_lead
 from coprod.services.actor import Actor
 from coprod.validation import Checker
@@ -89,6 +89,7 @@ async def record_attendance(actor: Actor, booking: Booking, data: Mapping[str, A
             ]
         )
         await _record_involvement(booking)
+        await courses.attended(booking, activity)
         if activity.kind == Kind.CATCH_UP:
             await contracts.refresh_catch_ups_of(booking.representative_id)
         elif booking.status == BookingStatus.ATTENDED:

@@ -35,6 +35,7 @@ from coprod.services import (
     activities,
     arrangements,
     audit,
+    courses,
     invites,
     projects,
     rollups,
@@ -227,6 +228,7 @@ async def book(actor: Actor, activity: Activity, rep: Representative, mode: str)
         booking.confirmed_at = None if flagged else _now()
         booking.cancelled_at = None
         await booking.save()
+        await courses.place(booking, rep, activity)
         await arrangements.make_checklist(booking, rep)
         await rollups.access_changed(access, await rollups.access_of([booking.id]))
         await audit.record(

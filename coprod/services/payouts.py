@@ -622,5 +622,3 @@ async def record_paid(
                 "url": f"{get_settings().base_url}/my/claims/{claim.id}",
             },
         )
-
-

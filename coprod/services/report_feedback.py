@@ -210,7 +210,7 @@ async def standards_met(report: Report, names: dict[int, str]) -> list[dict[str,
 # ---------------------------------------------------------------------------- activity feedback
 
 
-def _start_of(day: dt.date) -> dt.datetime:
+def start_of(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), LONDON).astimezone(dt.UTC)
 
 
@@ -222,8 +222,8 @@ async def activity_feedback(report: Report) -> dict[str, Any]:
     if report.organisations:
         scope: dict[str, Any] = {
             "organisation_id__in": report.organisations,
-            "booking__starts_at__gte": _start_of(report.period.start),
-            "booking__starts_at__lt": _start_of(report.period.end + dt.timedelta(days=1)),
+            "booking__starts_at__gte": start_of(report.period.start),
+            "booking__starts_at__lt": start_of(report.period.end + dt.timedelta(days=1)),
         }
         if report.team_id:
             scope["activity__team_id"] = report.team_id

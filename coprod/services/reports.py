@@ -29,6 +29,7 @@ from coprod.models import (
 )
 from coprod.services import audit
 from coprod.services import report_feedback as loop
+from coprod.services import report_recruitment as recruiting
 from coprod.services.actor import Actor
 from coprod.services.report_figures import ROLLUPS, Figures, Totals
 from coprod.validation import Checker
@@ -43,6 +44,18 @@ PEOPLE = {
     "new": "New this period",
 }
 ANSWERED = "Everyone who answered"
+# The reach comparison's columns: who took part in the period, who expressed interest in it,
+# and the representatives as they stand.
+REACH_COLUMNS = {
+    "people": "Took part",
+    "interested": "Expressed interest",
+    "representatives": "Representatives",
+}
+ANSWERED_KEYS = {
+    "people": "answered",
+    "interested": "interested_answered",
+    "representatives": "representatives_answered",
+}
 WELLBEING = {
     "proceed": "Wellbeing conversations: proceed",
     "postpone": "Wellbeing conversations: postpone",
@@ -74,6 +87,10 @@ class Report:
     actions: dict[str, Any] = field(default_factory=dict)
     standards: list[dict[str, Any]] = field(default_factory=list)
     activity_feedback: dict[str, Any] = field(default_factory=dict)
+    recruitment: dict[str, Any] = field(default_factory=dict)
+    outreach: dict[str, Any] = field(default_factory=dict)
+    young_people: dict[str, int | None] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -96,6 +113,10 @@ class Report:
             "actions": self.actions,
             "standards": self.standards,
             "activity_feedback": self.activity_feedback,
+            "recruitment": self.recruitment,
+            "outreach": self.outreach,
+            "young_people": self.young_people,
+            "training": self.training,
         }
 
     def hides(self) -> list[str]:
@@ -107,6 +128,8 @@ class Report:
             "survey answers",
             "people who said how an activity went",
         ]
+        if self.outside:
+            kinds.append("people in the recruitment, outreach and training figures")
         if self.members:
             kinds.append("people in each member organisation")
         return kinds
@@ -116,18 +139,29 @@ class Report:
         found = [PEOPLE[k] for k in PEOPLE if k in self.people and self.people[k] is None]
         found += [WELLBEING[k] for k in WELLBEING if self.wellbeing.get(k, 0) is None]
         for item in self.reach:  # in the page's order: each group, then everyone who answered
-            found += [
-                f"{item['question']}: {g['label']}" for g in item["groups"] if g["people"] is None
-            ]
-            if item["answered"] is None:
-                found.append(f"{item['question']}: {ANSWERED}")
+            rows = [(g["label"], g) for g in item["groups"]]
+            rows.append((ANSWERED, {k: item[ANSWERED_KEYS[k]] for k in REACH_COLUMNS}))
+            for label, row in rows:
+                found += [
+                    f"{item['question']}: {label}{_column_suffix(column)}"
+                    for column in REACH_COLUMNS
+                    if row[column] is None
+                ]
         found += [f"{m['organisation']}: people" for m in self.members if m["people"] is None]
         found += _hidden_answers(self.surveys)
         if self.activity_feedback.get("given", 0) is None:
             found.append(f"{FEEDBACK_LABEL}: all figures")
         elif self.activity_feedback and self.activity_feedback.get("needed_access", 0) is None:
             found.append(f"{FEEDBACK_LABEL}: {ACCESS_LABEL}")
+        found += [recruiting.YOUNG[k] for k, v in self.young_people.items() if v is None]
+        found += recruiting.hidden(self.recruitment, self.outreach, self.training)
         return found
+
+
+def _column_suffix(column: str) -> str:
+    """How a hidden reach figure names its column; those who took part keep the plain
+    "question: group" they had before the other columns came."""
+    return "" if column == "people" else f" ({REACH_COLUMNS[column].lower()})"
 
 
 FEEDBACK_LABEL = "How activities went"
@@ -207,17 +241,27 @@ async def _projects(report: Report, figures: Figures) -> dict[str, int]:
     }
 
 
+def _column(question: Any, counts: dict[str, int]) -> tuple[dict[str, int | None], int | None]:
+    """One column of the reach comparison: each group's count, and everyone who answered.
+    People who left the question unanswered are not among those who answered it."""
+    safe = suppress_with_total({v: suppress(counts.get(v, 0)) for v, _ in question.options})
+    return safe, suppress(sum(counts.values()))
+
+
 async def _reach(report: Report, figures: Figures) -> list[dict[str, Any]]:
     population = await PopulationFigure.filter(organisation_id__in=report.organisations).values(
         "characteristic", "group", "percent_tenths"
     )
-    answers = await figures.answers(report)
+    answers = {
+        "people": await figures.answers(report),
+        "interested": await recruiting.interest_answers(report),
+        "representatives": await recruiting.representative_answers(report),
+    }
     out = []
     for question in QUESTIONS:
-        # People who left this question unanswered are not among those who answered it.
-        counts = answers.get(question.key, {})
-        answered = sum(counts.values())
-        safe = suppress_with_total({v: suppress(counts.get(v, 0)) for v, _ in question.options})
+        columns = {
+            k: _column(question, found.get(question.key, {})) for k, found in answers.items()
+        }
         groups = []
         for value, label in question.options:
             local = [
@@ -229,7 +273,7 @@ async def _reach(report: Report, figures: Figures) -> list[dict[str, Any]]:
                 {
                     "group": value,
                     "label": label,
-                    "people": safe[value],
+                    **{k: safe[value] for k, (safe, _) in columns.items()},
                     "local_population_percent": (sum(local) / len(local) / 10) if local else None,
                 }
             )
@@ -237,11 +281,22 @@ async def _reach(report: Report, figures: Figures) -> list[dict[str, Any]]:
             {
                 "characteristic": question.key,
                 "question": question.text,
-                "answered": suppress(answered),
+                **{ANSWERED_KEYS[k]: answered for k, (_, answered) in columns.items()},
                 "groups": groups,
             }
         )
     return out
+
+
+async def _young_people(report: Report) -> dict[str, int | None]:
+    """Interest from people aged 16 to 24 (as the reach comparison shows it, so that neither
+    gives the other away), and from young carers among them."""
+    ages = next(item for item in report.reach if item["characteristic"] == "age_band")
+    under_25 = next(g for g in ages["groups"] if g["group"] == recruiting.YOUNG_BAND)
+    return {
+        "under_25": under_25["interested"],
+        "young_carers": suppress(await recruiting.young_carers(report)),
+    }
 
 
 async def build(report: Report, figures: Figures = ROLLUPS) -> Report:
@@ -271,6 +326,10 @@ async def build(report: Report, figures: Figures = ROLLUPS) -> Report:
     report.actions = await loop.actions(report, names)
     report.standards = await loop.standards_met(report, names)
     report.activity_feedback = await loop.activity_feedback(report)
+    report.recruitment = await recruiting.funnel(report)
+    report.outreach = await recruiting.outreach(report)
+    report.young_people = await _young_people(report)
+    report.training = await recruiting.training(report, names)
     return report
 
 

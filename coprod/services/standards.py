@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
@@ -222,42 +222,48 @@ def _chosen_id(c: Checker, name: str, label: str) -> int | None:
     return found
 
 
-async def _activity(actor: Actor, team: Team, data: Mapping[str, Any]) -> Activity:
+_Evidence = TypeVar("_Evidence", Activity, FeedbackAction, Survey)
+
+
+async def _team_record(
+    actor: Actor,
+    team: Team,
+    data: Mapping[str, Any],
+    model: type[_Evidence],
+    field: str,
+    what: str,
+    noun: str,
+) -> _Evidence:
+    """The record of this organisation chosen in `field`, which must be the team's own (an
+    activity may also be the organisation's, with no team)."""
     c = Checker(data)
-    found = _chosen_id(c, "activity_id", "an activity")
+    found = _chosen_id(c, field, what)
     c.done()
-    activity = await Activity.get_or_none(id=found, organisation_id=actor.organisation_id)
-    if activity is None:
+    record = await model.get_or_none(id=found, organisation_id=actor.organisation_id)
+    if record is None:
         raise NotFound
-    if activity.team_id is not None and activity.team_id != team.id:
-        raise ValidationFailed.one("activity_id", "This activity belongs to another team")
+    if record.team_id != team.id and not (model is Activity and record.team_id is None):
+        raise ValidationFailed.one(field, f"This {noun} belongs to another team")
+    return record
+
+
+async def _activity(actor: Actor, team: Team, data: Mapping[str, Any]) -> Activity:
+    activity = await _team_record(
+        actor, team, data, Activity, "activity_id", "an activity", "activity"
+    )
     if activity.status == ActivityStatus.CANCELLED:
         raise ValidationFailed.one("activity_id", "This activity was cancelled")
     return activity
 
 
 async def _action(actor: Actor, team: Team, data: Mapping[str, Any]) -> FeedbackAction:
-    c = Checker(data)
-    found = _chosen_id(c, "action_id", 'a "You said, we did" action')
-    c.done()
-    action = await FeedbackAction.get_or_none(id=found, organisation_id=actor.organisation_id)
-    if action is None:
-        raise NotFound
-    if action.team_id != team.id:
-        raise ValidationFailed.one("action_id", "This action belongs to another team")
-    return action
+    return await _team_record(
+        actor, team, data, FeedbackAction, "action_id", 'a "You said, we did" action', "action"
+    )
 
 
 async def _survey(actor: Actor, team: Team, data: Mapping[str, Any]) -> Survey:
-    c = Checker(data)
-    found = _chosen_id(c, "survey_id", "a survey")
-    c.done()
-    survey = await Survey.get_or_none(id=found, organisation_id=actor.organisation_id)
-    if survey is None:
-        raise NotFound
-    if survey.team_id != team.id:
-        raise ValidationFailed.one("survey_id", "This survey belongs to another team")
-    return survey
+    return await _team_record(actor, team, data, Survey, "survey_id", "a survey", "survey")
 
 
 # ---------------------------------------------------------------------------- reading

@@ -55,6 +55,13 @@ PUBLIC_PATHS = frozenset(
         # A team's "You said, we did" board and its poster: words, statuses and months only.
         "/you-said-we-did/{org_slug}/{team_id:int}",
         "/you-said-we-did/{org_slug}/{team_id:int}/poster",
+        # Open opportunities and their prints, for anyone thinking of getting involved.
+        "/join/{org_slug}",
+        "/join/{org_slug}/opportunities/{id:int}",
+        "/join/{org_slug}/opportunities/{id:int}/easy-read",
+        "/join/{org_slug}/opportunities/{id:int}/large-print",
+        "/join/{org_slug}/opportunities/{id:int}/qr.svg",
+        "/join/networks/{network_id:int}",
     }
 )
 

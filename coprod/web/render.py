@@ -24,6 +24,9 @@ from coprod.validation import FieldError, ValidationFailed
 from coprod.web import csrf
 from coprod.web.middleware import ANON_COOKIE
 
+# The pages the Recruitment page leads to, so that it stays the current item on them.
+RECRUITMENT_PATHS = ("/opportunities", "/interests", "/outreach", "/courses")
+
 
 def navigation(actor: Actor | None, path: str) -> list[dict[str, Any]]:
     if actor is None:
@@ -36,6 +39,7 @@ def navigation(actor: Actor | None, path: str) -> list[dict[str, Any]]:
             ("/claims", "Claims"),
             ("/projects", "Projects"),
             ("/feedback", "Feedback"),
+            ("/recruitment", "Recruitment"),
         ]
     if actor.has(Role.FINANCE_OFFICER):
         items += [("/finance", "Finance")]
@@ -65,6 +69,7 @@ def navigation(actor: Actor | None, path: str) -> list[dict[str, Any]]:
             "href": href,
             "text": text,
             "current": path == href or (href != "/" and path.startswith(href)),
+            "active": href == "/recruitment" and path.startswith(RECRUITMENT_PATHS),
         }
         for href, text in items
     ]

@@ -186,3 +186,67 @@ async def test_the_remaining_pages_are_accessible(browser, live_server, world):
     ):
         await visit(page, path)
     await context.close()
+
+
+async def test_the_opportunity_pages_are_accessible(browser, live_server, world):
+    from coprod.models import MembershipStatus, Network, NetworkMembership
+    from coprod.models.recruitment import Opportunity
+    from coprod.services import opportunities
+
+    org = await world.org()
+    lead_user = await world.user(org, "lead@trust.example", Role.INVOLVEMENT_LEAD)
+    lead = await auth.actor_for(lead_user, org.id)
+    role = {
+        "title": "Member of our staff interview panels",
+        "activity_kind": "interview_panel",
+        "involves": "You sit on the panel that interviews people for jobs.",
+        "easy_read": "You help us pick new staff.",
+        "time_commitment": "Half a day a month",
+        "pay": "£70 for half a day, plus travel",
+        "modes": ["in_person", "video"],
+        "accessibility": "The room is step-free.",
+        "closes_on": (clock.today() + dt.timedelta(days=20)).isoformat(),
+    }
+    panel = await opportunities.publish(lead, await opportunities.create(lead, role))
+    draft = await opportunities.create(lead, role | {"title": "Advisory group member"})
+    closed = await opportunities.publish(
+        lead, await opportunities.create(lead, role | {"title": "Governor"})
+    )
+    # Its closing day has gone by since it was published.
+    await Opportunity.filter(id=closed.id).update(closes_on=clock.today() - dt.timedelta(days=1))
+    network = await Network.create(name="Quality network", host_organisation=org)
+    await NetworkMembership.create(
+        network=network, organisation=org, status=MembershipStatus.ACCEPTED
+    )
+
+    context, page = await sign_in_as(browser, live_server, "lead@trust.example")
+    for path in (
+        "/opportunities",
+        "/opportunities/new",
+        f"/opportunities/{panel.id}",
+        f"/opportunities/{draft.id}",
+        f"/opportunities/{draft.id}/edit",
+    ):
+        await visit(page, path)
+    # With its errors showing, too.
+    await visit(page, "/opportunities/new")
+    await page.get_by_label("The role").fill("")
+    await page.get_by_role("button", name="Save as a draft").click()
+    await page.wait_for_load_state("load")
+    assert await page.get_by_text("Select at least one way to take part").count() >= 1
+    await check_a11y(page)
+    await context.close()
+
+    context = await browser.new_context(base_url=live_server.url, locale="en-GB")
+    page = await context.new_page()
+    public = f"/join/{org.slug}/opportunities/{panel.id}"
+    for path in (
+        f"/join/{org.slug}",
+        public,
+        f"{public}/easy-read",
+        f"{public}/large-print",
+        f"/join/networks/{network.id}",
+    ):
+        await visit(page, path)
+    await visit(page, f"/join/{org.slug}/opportunities/{closed.id}", 404)
+    await context.close()

@@ -8,7 +8,7 @@ coprod.services.activities and coprod.services.bookings.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 from starlette.requests import Request
@@ -66,6 +66,33 @@ def warnings_of(found: dict[int, str]) -> list[EarningsWarning]:
     return [EarningsWarning(representative_id=k, message=v) for k, v in sorted(found.items())]
 
 
+class BookingWarning(Reply):
+    representative_id: int
+    about: Literal["earnings", "training"] = Field(
+        description="earnings: this may affect their benefits. training: they have not done a "
+        "course this kind of activity asks for, or the course is not yet available in the "
+        "format they need (they are booked in it anyway, and making the materials is on the "
+        "access arrangements)"
+    )
+    message: str = Field(description="The same warning the pages show. It never stops anything")
+
+
+def booking_warnings_of(
+    earnings: dict[int, str], training: dict[int, list[str]]
+) -> list[BookingWarning]:
+    return [
+        *(
+            BookingWarning(representative_id=k, about="earnings", message=v)
+            for k, v in sorted(earnings.items())
+        ),
+        *(
+            BookingWarning(representative_id=k, about="training", message=m)
+            for k, messages in sorted(training.items())
+            for m in messages
+        ),
+    ]
+
+
 async def not_contacted_json(reps: list[Representative]) -> list[dict[str, Any]]:
     return [
         {
@@ -99,13 +126,24 @@ class ActivityFields(Body):
         title="which co-production activity this is",
         description="Required except for catch_up and training_received",
     )
-    duration_minutes: int | None = Field(
-        None, ge=15, le=720, title="how long it lasts, in minutes"
-    )
+    duration_minutes: int | None = Field(None, ge=15, le=720, title="how long it lasts, in minutes")
     preparation_minutes: int | None = Field(
         None, ge=0, le=480, title="preparation time, in minutes"
     )
     capacity: int | None = Field(None, ge=1, le=500, title="the number of places")
+    course_id: Id | None = Field(
+        None,
+        title="the course",
+        description="For training_received: the course this is a session of. Booking someone "
+        "on chooses the format they take it in from their access needs",
+    )
+    audience: str | None = text(
+        200,
+        required=False,
+        default=None,
+        title="who the training is for",
+        description="For training_delivery: the staff it was delivered to, e.g. 'Ward nurses'",
+    )
     in_person: bool | None = None
     venue: str | None = text(200, required=False, default=None, title="the venue")
     address: str | None = text(1000, required=False, default=None, title="the address")
@@ -155,6 +193,8 @@ class ActivityReply(Reply):
     duration_minutes: int
     preparation_minutes: int
     capacity: int
+    course_id: int | None
+    audience: str | None
     in_person: bool
     venue: str | None
     address: str | None
@@ -201,6 +241,8 @@ def activity_reply(activity: Activity) -> ActivityReply:
         duration_minutes=activity.duration_minutes,
         preparation_minutes=activity.preparation_minutes,
         capacity=activity.capacity,
+        course_id=activity.course_id,
+        audience=activity.audience,
         in_person=activity.in_person,
         venue=activity.venue,
         address=activity.address,
@@ -265,8 +307,7 @@ class PersonToAdd(Reply):
 @api.operation(
     "GET",
     "/activities/{id:int}/people-to-add",
-    summary="Who may still be invited (while finding a time) or booked (once scheduled), "
-    "by name",
+    summary="Who may still be invited (while finding a time) or booked (once scheduled), by name",
     tag=ACTIVITIES,
     roles=LEADS,
     query=PeopleFilter,

@@ -36,6 +36,7 @@ from coprod.services import (
     bookings,
     calendar_feed,
     contact,
+    courses,
     earnings,
     reminders,
     text_replies,
@@ -45,10 +46,10 @@ from coprod.templating import money_news
 from coprod.web.api.activities import (
     BOOKINGS,
     LEADS,
-    EarningsWarning,
+    BookingWarning,
     NotContacted,
+    booking_warnings_of,
     flag_reason,
-    warnings_of,
 )
 from coprod.web.api.paging import keyset_page, list_page
 from coprod.web.api.registry import api
@@ -81,9 +82,10 @@ class BookingSent(BookingReply):
 
 
 class NewBooking(BookingSent):
-    warnings: list[EarningsWarning] = Field(
-        description="Earnings-limit warnings, the same as the pages show: this may affect "
-        "someone's benefits. They never stop anything"
+    warnings: list[BookingWarning] = Field(
+        description="Warnings, the same as the pages show: earnings limits (this may affect "
+        "someone's benefits) and training (a course this kind of activity asks for that they "
+        "have not done, or a course format not yet available). They never stop anything"
     )
 
 
@@ -163,7 +165,10 @@ async def create_booking(request: Request, actor: Actor, id: int, body: BookInpu
     activity = await activities.activity_for(actor, id)
     rep = await access.representative_for(actor, body.representative_id, include_archived=False)
     booking = await bookings.book(actor, activity, rep, body.mode.value)
-    warnings = warnings_of(await earnings.activity_warnings(activity, [rep]))
+    warnings = booking_warnings_of(
+        await earnings.activity_warnings(activity, [rep]),
+        await courses.booking_warnings(activity, [rep]),
+    )
     return NewBooking(**(await _booking_sent(booking)).model_dump(), warnings=warnings)
 
 

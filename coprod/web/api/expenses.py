@@ -52,9 +52,7 @@ class ExpenseInput(Body):
     agreed_beforehand: bool = Field(
         False, description="Taxis are paid only if agreed with the lead beforehand"
     )
-    receipt: ReceiptUpload | None = Field(
-        None, description="Bus, train and taxi fares need one"
-    )
+    receipt: ReceiptUpload | None = Field(None, description="Bus, train and taxi fares need one")
 
 
 def _upload_of(receipt: ReceiptUpload | None) -> claims.Upload | None:
@@ -105,8 +103,7 @@ async def add_expense(request: Request, actor: Actor, id: int, body: ExpenseInpu
     "GET",
     "/expenses/{id:int}/receipt",
     summary="An expense's receipt, to the people who may see its claim",
-    description="The file as it was sent: a PDF, JPEG or PNG, which the Content-Type header "
-    "names.",
+    description="The file as it was sent: a PDF, JPEG or PNG, which the Content-Type header names.",
     tag=CLAIMS,
     roles=READERS,
     content_type="application/octet-stream",

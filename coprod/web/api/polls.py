@@ -16,16 +16,18 @@ from starlette.requests import Request
 from coprod.domain.scheduling import Answer, Tally
 from coprod.errors import NotFound
 from coprod.models import BookingStatus, Invitation, Mode, OptionAnswer, TimeOption
-from coprod.services import activities, earnings, polls
+from coprod.services import activities, courses, earnings, polls
 from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from coprod.web.api.activities import (
     ACTIVITIES,
     LEADS,
     ActivityReply,
+    BookingWarning,
     EarningsWarning,
     NotContacted,
     activity_reply,
+    booking_warnings_of,
     not_contacted_json,
     warnings_of,
 )
@@ -66,9 +68,7 @@ def _option(option: TimeOption) -> OptionReply:
     query=Paging,
     reply=Page[OptionReply],
 )
-async def list_options(
-    request: Request, actor: Actor, id: int, query: Paging
-) -> Page[OptionReply]:
+async def list_options(request: Request, actor: Actor, id: int, query: Paging) -> Page[OptionReply]:
     activity = await activities.activity_for(actor, id)
     options, cursor = await keyset_page(
         TimeOption.filter(activity=activity), query, ("starts_at", "id")
@@ -353,7 +353,9 @@ class Outcome(Reply):
 class Finalised(Reply):
     activity: ActivityReply
     items: list[Outcome] = Field(description="Everyone invited: booked, or not and why")
-    warnings: list[EarningsWarning]
+    warnings: list[BookingWarning] = Field(
+        description="For those booked: earnings limits and training, as on the pages"
+    )
     not_contacted: list[NotContacted]
 
 
@@ -372,7 +374,10 @@ async def finalise(request: Request, actor: Actor, id: int, body: Finalise) -> d
     outcomes = await polls.finalise(actor, activity, body.data())
     booked = [o.representative for o in outcomes if o.booking]
     return {
-        "warnings": warnings_of(await earnings.activity_warnings(activity, booked)),
+        "warnings": booking_warnings_of(
+            await earnings.activity_warnings(activity, booked),
+            await courses.booking_warnings(activity, booked),
+        ),
         "activity": activity_reply(activity),
         "items": [
             Outcome(

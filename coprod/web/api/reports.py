@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from starlette.requests import Request
@@ -23,10 +23,11 @@ from coprod.integrations import csv_files
 from coprod.models import PopulationFigure, Role
 from coprod.services import reports
 from coprod.services.actor import Actor
+from coprod.web.api import report_recruitment as recruiting
 from coprod.web.api.paging import keyset_page
 from coprod.web.api.periods import OrganisationReportQuery, PeriodQuery
 from coprod.web.api.registry import api
-from coprod.web.api.schema import Body, Page, Paging, Reply, text
+from coprod.web.api.schema import Body, Hidden, Page, Paging, Reply, text
 from coprod.web.api.standards import ShareReply
 from coprod.web.render import csv_download
 
@@ -38,10 +39,6 @@ SUPPRESSED = "suppressed"
 POPULATION_ROLES = (Role.REPORTER, Role.ORG_ADMIN)
 
 # ---------------------------------------------------------------------------- replies
-
-Hidden = Annotated[
-    int | None, Field(description="null when suppressed: 1 to 4 could point to a person")
-]
 
 
 class PeriodReply(Reply):
@@ -97,7 +94,11 @@ class Projects(Reply):
 class ReachGroup(Reply):
     group: str
     label: str
-    people: Hidden
+    people: Hidden = Field(description="People who took part in the period")
+    interested: Hidden = Field(
+        description="People who expressed interest in the period (not held as spam)"
+    )
+    representatives: Hidden = Field(description="Representatives, not archived, as they stand")
     local_population_percent: float | None = Field(
         description="The share of the local population in this group, as your organisation "
         "entered it; null if not entered"
@@ -105,9 +106,14 @@ class ReachGroup(Reply):
 
 
 class Reach(Reply):
+    """Who took part, who expressed interest and who the representatives are, from the
+    equality questions they chose to answer, against the local population."""
+
     characteristic: str
     question: str
-    answered: Hidden
+    answered: Hidden = Field(description="Everyone who took part and answered the question")
+    interested_answered: Hidden
+    representatives_answered: Hidden
     groups: list[ReachGroup]
 
 
@@ -218,6 +224,10 @@ class ReportReply(Reply):
         description="Organisation reports only: each team that has marked any standard"
     )
     activity_feedback: ActivityFeedbackFigures
+    recruitment: recruiting.Recruitment
+    outreach: recruiting.OutreachFigures
+    young_people: recruiting.YoungPeople
+    training: recruiting.Training
 
 
 class NetworkName(Reply):
@@ -264,16 +274,19 @@ def _rows(figures: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     for measure, value in figures["wellbeing_checks"].items():
         yield "wellbeing_checks", "", measure, value, True
     for item in figures["reach"]:
-        yield "reach", item["characteristic"], "answered", item["answered"], True
+        for measure in ("answered", "interested_answered", "representatives_answered"):
+            yield "reach", item["characteristic"], measure, item[measure], True
         for group in item["groups"]:
             key = f"{item['characteristic']}.{group['group']}"
-            yield "reach", key, "people", group["people"], True
+            for measure in ("people", "interested", "representatives"):
+                yield "reach", key, measure, group[measure], True
             percent = group["local_population_percent"]
             yield "reach", key, "local_population_percent", percent, False
     for member in figures["members"]:
         for measure in ("involvements", "people", "hours", "fees_pence", "expenses_pence"):
             yield "members", member["organisation"], measure, member[measure], measure == "people"
     yield from _loop_rows(figures)
+    yield from recruiting.csv_rows(figures)
 
 
 def _loop_rows(figures: dict[str, Any]) -> Iterator[tuple[Any, ...]]:

@@ -58,6 +58,10 @@ class NoBody(Body):
 # Ids and counts are stored in 32-bit columns in every database we run on.
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Count = Annotated[int, Field(ge=0, le=MAX_ID)]
+# A report's count of people, hidden where it could point to someone.
+Hidden = Annotated[
+    int | None, Field(description="null when suppressed: 1 to 4 could point to a person")
+]
 # Our datetimes are UTC: written with an explicit +00:00 offset, as Python writes them.
 DateTime = Annotated[
     dt.datetime,

@@ -21,6 +21,7 @@ from coprod.models import (
     Booking,
     Category,
     Contract,
+    Course,
     Kind,
     Project,
     Role,
@@ -32,6 +33,7 @@ from coprod.services import (
     activity_feedback,
     bookings,
     contact,
+    courses,
     decisions,
     earnings,
     polls,
@@ -49,9 +51,11 @@ MODE_LABELS = LABELS["mode"]
 async def _choices(actor: Actor) -> dict[str, Any]:
     projects = await Project.filter(organisation_id=actor.organisation_id)
     teams = await Team.filter(organisation_id=actor.organisation_id)
+    on_offer = await Course.filter(organisation_id=actor.organisation_id, archived_at__isnull=True)
     return {
         "project_items": [(p.id, p.name) for p in projects],
         "team_items": [(t.id, t.name) for t in teams],
+        "course_items": [(c.id, c.name) for c in on_offer],
         "categories": list(Category),
         "kinds": list(Kind),
         "mode_labels": MODE_LABELS,
@@ -158,6 +162,17 @@ async def _detail_context(request: Request, actor: Actor, activity: Activity) ->
             ],
         ),
         "not_contacted": await contact.not_contacted(concerned),
+        # Courses this kind of activity asks for that people on the page have not done, and
+        # course formats not yet available: warned about, never refused.
+        "course_warnings": await courses.booking_warnings(
+            activity,
+            [
+                *(row.representative for row in rows),
+                *(b.representative for b in activity_bookings.rows),
+                *people.rows,
+            ],
+        ),
+        "course": await Course.get_or_none(id=activity.course_id) if activity.course_id else None,
         "activity": activity,
         "project": await Project.get_or_none(id=activity.project_id)
         if activity.project_id
@@ -295,6 +310,9 @@ async def activity_finalise(request: Request, actor: Actor) -> Response:
                     "activity": activity,
                     "option": option,
                     "choices": choices,
+                    "course_warnings": await courses.booking_warnings(
+                        activity, [ch.representative for ch in choices]
+                    ),
                     "picked": picked,
                     "mode_labels": MODE_LABELS,
                 },

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from coprod import clock
 from coprod.config import get_settings
 from coprod.domain import activity_feedback as feedback_rules
+from coprod.domain import courses as course_rules
 from coprod.domain.notifications import KINDS
 from coprod.errors import Conflict, NotFound
 from coprod.models import (
@@ -31,6 +32,7 @@ from coprod.services import (
     attendance,
     bookings,
     contact,
+    courses,
     reminders,
     text_replies,
 )
@@ -62,6 +64,8 @@ async def _booking_page(
             "lead_view": lead_view,
             "not_contacted": await contact.why_not_contactable(booking.representative),
             "arrangements": await AccessArrangement.filter(booking=booking),
+            "place": await courses.place_of(booking),
+            "format_label": course_rules.format_label,
             "checks": await bookings.wellbeing_checks(actor, booking)
             if booking.status.value == "needs_wellbeing_check" or lead_view
             else [],

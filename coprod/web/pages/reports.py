@@ -82,6 +82,12 @@ def _labels() -> dict[str, Any]:
         "stages": reports.loop.STAGES,
         "sources": reports.loop.SOURCES,
         "action_statuses": reports.loop.ACTION_STATUSES,
+        "reach_columns": reports.REACH_COLUMNS,
+        "answered_keys": reports.ANSWERED_KEYS,
+        "recruit": reports.recruiting,
+        "funnel_label": reports.recruiting.FUNNEL_LABEL,
+        "outreach_label": reports.recruiting.OUTREACH_LABEL,
+        "training_label": reports.recruiting.TRAINING_LABEL,
     }
 
 

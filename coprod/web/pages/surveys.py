@@ -3,10 +3,8 @@ prints, typing in paper answers, results, and the public answer form at /s/{toke
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-import segno
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -22,22 +20,10 @@ from coprod.services.actor import Actor
 from coprod.validation import ValidationFailed
 from coprod.web.api.periods import period_from
 from coprod.web.guards import form_values, public_form, signed_in
+from coprod.web.qr import qr_file, qr_svg
 from coprod.web.render import as_page_errors, page, redirect
 
 PRINTS = {"standard": "Standard", "large-print": "Large print", "easy-read": "Easy read"}
-
-
-def qr_svg(url: str, *, scale: int = 4) -> str:
-    """The QR code for `url` as inline SVG, drawn here (no outside service sees the link). Its
-    title is its text alternative, and says where it leads."""
-    return str(
-        segno.make(url, error="m", micro=False).svg_inline(
-            scale=scale,
-            title=f"QR code. Scan it with your phone's camera to open the survey at {url}",
-            dark="#000000",
-            light="#ffffff",
-        )
-    )
 
 
 def _labels() -> dict[str, Any]:
@@ -335,10 +321,7 @@ async def paper_answer(request: Request, actor: Actor) -> Response:
 @signed_in(*STAFF_ROLES)
 async def qr_code(request: Request, actor: Actor) -> Response:
     survey = await _survey(request, actor)
-    body = segno.make(surveys.public_url(survey), error="m", micro=False)
-    out = io.BytesIO()
-    body.save(out, kind="svg", scale=8, title="QR code for the survey's web link", xmldecl=True)
-    return Response(out.getvalue(), media_type="image/svg+xml")
+    return qr_file(surveys.public_url(survey), title="QR code for the survey's web link")
 
 
 @signed_in(*STAFF_ROLES)
@@ -348,7 +331,8 @@ async def poster(request: Request, actor: Actor) -> Response:
     return page(
         request,
         "feedback/poster.html",
-        {"survey": survey, "url": url, "qr": qr_svg(url, scale=10)} | _labels(),
+        {"survey": survey, "url": url, "qr": qr_svg(url, leads_to="the survey", scale=10)}
+        | _labels(),
     )
 
 
