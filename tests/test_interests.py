@@ -182,8 +182,14 @@ async def test_the_only_errors_are_about_getting_back_in_touch(client, world):
     assert "Choose at least one way for us to get in touch" in text_of(no_way)
     no_email = await say_interested(client, email="")
     assert "Enter an email address, or choose another way to get in touch" in text_of(no_email)
-    # What they typed is kept.
+    # What they typed is kept, and the time the form was first shown: correcting one answer
+    # quickly does not look like a robot.
     assert 'value="Ada Lovelace"' in no_email.text
+    first_shown = stamp(seconds_ago=30)
+    again = await say_interested(client, email="", **{rules.STAMP_FIELD: first_shown})
+    assert f'value="{first_shown}"' in again.text
+    forged = await say_interested(client, email="", **{rules.STAMP_FIELD: "1.forged"})
+    assert 'value="1.forged"' not in forged.text
     assert await Interest.all().count() == 0
 
 

@@ -1,10 +1,16 @@
-"""Who may see which representative's record. Anything else is a 404, never a hint."""
+"""Who may see which representative's record, and which records of an organisation someone may
+pick. Anything else is a 404 (or, for a pick, a field error), never a hint."""
 
 from __future__ import annotations
+
+from typing import TypeVar
+
+from tortoise.models import Model
 
 from coprod.errors import Forbidden, NotFound
 from coprod.models import Contract, Representative, Role, Team
 from coprod.services.actor import Actor
+from coprod.validation import Checker, record_id
 
 
 def is_lead(actor: Actor) -> bool:
@@ -68,3 +74,32 @@ async def team_feedback_for(actor: Actor, team_id: int) -> Team:
 
 def may_handle_feedback(actor: Actor, team: Team) -> bool:
     return is_lead(actor) or (actor.user is not None and team.feedback_champion_id == actor.user.id)
+
+
+_Record = TypeVar("_Record", bound=Model)
+
+
+async def chosen(
+    c: Checker,
+    field: str,
+    model: type[_Record],
+    organisation_id: int | None,
+    message: str,
+    *,
+    required: bool = True,
+) -> _Record | None:
+    """The organisation's record picked in `field` (an id from a list on the page), or None
+    with `message` against the field when it is not one of theirs. Left empty, it is None,
+    with the message only if `required`."""
+    raw = c.raw(field)
+    if not raw and not required:
+        return None
+    found_id = record_id(raw)
+    found = (
+        await model.get_or_none(id=found_id, organisation_id=organisation_id)
+        if found_id is not None
+        else None
+    )
+    if found is None:
+        c.fail(field, message)
+    return found

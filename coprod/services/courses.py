@@ -34,9 +34,9 @@ from coprod.models import (
     Representative,
 )
 from coprod.services import arrangements, audit, rollups
-from coprod.services.access import is_lead, representative_for, require_lead
+from coprod.services.access import chosen, is_lead, representative_for, require_lead
 from coprod.services.actor import Actor
-from coprod.validation import Checker, ValidationFailed, record_id
+from coprod.validation import Checker, ValidationFailed
 
 NAME_TAKEN = "There is already a course with this name"
 _ALREADY = "This course is already recorded for them on that day"
@@ -198,14 +198,13 @@ async def record_completion(
     """A lead records a course someone did before, e.g. before the organisation used Coprod."""
     require_lead(actor)
     c = Checker(data)
-    rep_id = record_id(c.raw("representative_id"))
-    rep = (
-        await Representative.get_or_none(id=rep_id, organisation_id=actor.organisation_id)
-        if rep_id is not None
-        else None
+    rep = await chosen(
+        c,
+        "representative_id",
+        Representative,
+        actor.organisation_id,
+        "Select a person from the list",
     )
-    if rep is None:
-        c.fail("representative_id", "Select a person from the list")
     completed_on = c.date("completed_on", "the day they finished the course")
     if completed_on is not None and completed_on > clock.today():
         c.fail("completed_on", "The day they finished the course must be today or in the past")

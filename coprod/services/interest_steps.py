@@ -31,12 +31,12 @@ from coprod.models import (
     Representative,
 )
 from coprod.services import audit, contact, contracts, representatives, wellbeing
-from coprod.services.access import require_lead
+from coprod.services.access import chosen, require_lead
 from coprod.services.activities import read_moment
 from coprod.services.actor import Actor
-from coprod.services.interests import dedupe_key, lock, read_equality
+from coprod.services.interests import dedupe_key, lock
 from coprod.templating import london
-from coprod.validation import Checker, FieldError, ValidationFailed, record_id
+from coprod.validation import Checker, FieldError, ValidationFailed
 
 # What the lead learns in the chat that the representative's profile keeps, checked by the
 # profile's own rules.
@@ -81,16 +81,14 @@ async def chat(actor: Actor, interest: Interest, data: Mapping[str, Any]) -> Int
     notes = c.text("notes", "notes", required=False, max_length=5000) or None
     consent_contact = c.boolean("consent_contact")
     consent_equality = c.boolean("consent_equality")
-    outreach = None
-    if raw := c.raw("outreach_id"):
-        outreach_id = record_id(raw)
-        outreach = (
-            await Outreach.get_or_none(id=outreach_id, organisation_id=interest.organisation_id)
-            if outreach_id is not None
-            else None
-        )
-        if outreach is None:
-            c.fail("outreach_id", "Select where they heard about us from the list")
+    outreach = await chosen(
+        c,
+        "outreach_id",
+        Outreach,
+        interest.organisation_id,
+        "Select where they heard about us from the list",
+        required=False,
+    )
     errors = list(c.errors)
     try:
         needs = await representatives.read_profile(
@@ -104,7 +102,7 @@ async def chat(actor: Actor, interest: Interest, data: Mapping[str, Any]) -> Int
         needs = {}
         errors += exc.errors
     try:
-        answers = read_equality(data)
+        answers = wellbeing.read_equality(data)
     except ValidationFailed as exc:
         answers = {}
         errors += exc.errors

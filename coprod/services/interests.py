@@ -36,8 +36,8 @@ from coprod.models import (
     RepresentativeType,
 )
 from coprod.security import hash_secret, new_secret, sign
-from coprod.services import audit, contact, opportunities
-from coprod.services.access import require_lead
+from coprod.services import audit, contact, opportunities, wellbeing
+from coprod.services.access import chosen, require_lead
 from coprod.services.actor import Actor
 from coprod.services.representatives import CHANNEL_ADDRESS
 from coprod.validation import Checker, ValidationFailed, record_id
@@ -165,9 +165,14 @@ def sender_hash(address: str) -> str:
     return sign(get_settings().secret_key, "interest-sender", address)
 
 
-def form_stamp(now: dt.datetime | None = None) -> str:
-    """The signed time stamp the public form carries, to notice forms sent too fast."""
-    return rules.sign_stamp(get_settings().secret_key, now or dt.datetime.now(dt.UTC))
+def form_stamp(now: dt.datetime | None = None, *, sent: str | None = None) -> str:
+    """The signed time stamp the public form carries, to notice forms sent too fast. A form
+    shown again to fix a field keeps the genuine stamp it was `sent` with, so a person quick to
+    correct one answer is not taken for a robot."""
+    secret = get_settings().secret_key
+    if sent and rules.stamp_issued(secret, sent) is not None:
+        return sent
+    return rules.sign_stamp(secret, now or dt.datetime.now(dt.UTC))
 
 
 @dataclass(frozen=True)
@@ -247,17 +252,14 @@ async def record(actor: Actor, data: Mapping[str, Any]) -> Interest:
     c = Checker(data)
     source = c.choice("source", "how they got in touch", LEAD_SOURCES)
     values = read_contact(data, c, who="their")
-    opportunity = None
-    raw = c.raw("opportunity_id")
-    if raw:
-        opportunity_id = record_id(raw)
-        opportunity = (
-            await Opportunity.get_or_none(id=opportunity_id, organisation_id=actor.organisation_id)
-            if opportunity_id is not None
-            else None
-        )
-        if opportunity is None:
-            c.fail("opportunity_id", "Select a role from the list")
+    opportunity = await chosen(
+        c,
+        "opportunity_id",
+        Opportunity,
+        actor.organisation_id,
+        "Select a role from the list",
+        required=False,
+    )
     c.done()
     org = await Organisation.get(id=actor.organisation_id)
     async with in_transaction():
@@ -279,18 +281,6 @@ async def record(actor: Actor, data: Mapping[str, Any]) -> Interest:
 
 
 # ---------------------------------------------------------------------------- equality
-
-
-def read_equality(data: Mapping[str, Any]) -> dict[str, str | None]:
-    c = Checker(data)
-    answers: dict[str, str | None] = {}
-    for question in QUESTIONS:
-        raw = c.raw(question.key)
-        if raw and raw not in question.values:
-            c.fail(question.key, "Select one of the answers, or 'Prefer not to say'")
-        answers[question.key] = raw or None
-    c.done()
-    return answers
 
 
 async def _save_equality(interest: Interest, answers: dict[str, str | None]) -> None:
@@ -316,7 +306,7 @@ async def by_equality_token(org: Organisation, token: str) -> Interest:
 async def answer_equality(org: Organisation, token: str, data: Mapping[str, Any]) -> None:
     """The person's own answers just after saying they are interested. Answering is their
     consent to equality monitoring; the link then stops working."""
-    answers = read_equality(data)
+    answers = wellbeing.read_equality(data)
     async with in_transaction():
         interest = await by_equality_token(org, token)
         await _save_equality(interest, answers)
@@ -336,7 +326,7 @@ async def record_equality(actor: Actor, interest: Interest, data: Mapping[str, A
     """Answers a person gave a lead by phone. Like a representative's, they need the person's
     consent to equality monitoring first, and the audit notes only how many were answered."""
     require_lead(actor)
-    answers = read_equality(data)
+    answers = wellbeing.read_equality(data)
     if interest.consent_equality_on is None:
         raise ValidationFailed.one(
             QUESTIONS[0].key, "Record their consent to equality monitoring before these answers"

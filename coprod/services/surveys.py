@@ -40,7 +40,13 @@ from coprod.models.feedback import (
     SurveyStatus,
 )
 from coprod.services import audit
-from coprod.services.access import is_lead, may_handle_feedback, require_lead, team_feedback_for
+from coprod.services.access import (
+    chosen,
+    is_lead,
+    may_handle_feedback,
+    require_lead,
+    team_feedback_for,
+)
 from coprod.services.actor import Actor
 from coprod.validation import Checker, ValidationFailed, record_id
 
@@ -103,13 +109,9 @@ async def survey_by_token(token: str) -> Survey:
 
 
 async def _team_of(actor: Actor, c: Checker) -> Team | None:
-    team_id = record_id(c.raw("team_id"))
-    team = None
-    if team_id is not None:
-        team = await Team.get_or_none(id=team_id, organisation_id=actor.organisation_id)
-    if team is None:
-        c.fail("team_id", "Select a team in your organisation")
-    return team
+    return await chosen(
+        c, "team_id", Team, actor.organisation_id, "Select a team in your organisation"
+    )
 
 
 async def create_survey(actor: Actor, data: Mapping[str, Any]) -> Survey:

@@ -420,6 +420,19 @@ async def delete_episode(actor: Actor, rep: Representative, episode_id: int) -> 
 # --------------------------------------------------------------------------- equality monitoring
 
 
+def read_equality(data: Mapping[str, Any]) -> dict[str, str | None]:
+    """The equality answers given, each one of its question's answers or skipped (None)."""
+    c = Checker(data)
+    answers: dict[str, str | None] = {}
+    for question in QUESTIONS:
+        raw = c.raw(question.key)
+        if raw and raw not in question.values:
+            c.fail(question.key, "Select one of the answers, or 'Prefer not to say'")
+        answers[question.key] = raw or None
+    c.done()
+    return answers
+
+
 async def save_equality(
     actor: Actor, rep: Representative, data: Mapping[str, Any]
 ) -> EqualityResponse:
@@ -430,14 +443,7 @@ async def save_equality(
         raise ValidationFailed.one(
             QUESTIONS[0].key, "Record consent for equality monitoring before these answers"
         )
-    c = Checker(data)
-    answers: dict[str, str | None] = {}
-    for question in QUESTIONS:
-        raw = c.raw(question.key)
-        if raw and raw not in question.values:
-            c.fail(question.key, "Select one of the answers, or 'Prefer not to say'")
-        answers[question.key] = raw or None
-    c.done()
+    answers = read_equality(data)
     async with in_transaction():
         response, _ = await EqualityResponse.get_or_create(representative=rep)
         for key, value in answers.items():

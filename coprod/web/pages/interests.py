@@ -108,7 +108,7 @@ async def express(request: Request) -> Response:
             "org": org,
             "opportunity": opportunity,
             "form": form,
-            "stamp": interests.form_stamp(),
+            "stamp": interests.form_stamp(sent=form.get(rules.STAMP_FIELD)),
             "honeypot": rules.HONEYPOT_FIELD,
             "stamp_field": rules.STAMP_FIELD,
         }
