@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from tortoise.expressions import Q
 from tortoise.functions import Count, Sum
 
+from coprod.domain.courses import LABELS as FORMATS  # the words the course pages use
 from coprod.domain.equality import QUESTIONS
 from coprod.domain.reporting import settle_sums, suppress
 from coprod.models import (
@@ -51,15 +52,6 @@ TRAINING_LABEL = "Training"
 YOUNG = {
     "under_25": "Interest from people aged 16 to 24",
     "young_carers": "Interest from young carers (16 to 24)",
-}
-FORMATS = {
-    "standard": "Standard print",
-    "braille": "Braille",
-    "audio": "Audio",
-    "easy_read": "Easy read",
-    "large_print": "Large print",
-    "translated": "Translated",
-    "interpreter": "Interpreter",
 }
 NOT_SAID = "Not said"
 YOUNG_BAND = "16_24"
