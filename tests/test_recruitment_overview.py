@@ -70,6 +70,9 @@ async def test_the_lead_sees_recruitment_at_a_glance_on_the_page_and_in_the_api(
     current = re.search(r'<a[^>]*aria-current="true"[^>]*>(.*?)</a>', interests.text, re.S)
     assert current and "Recruitment" in current.group(1)
 
+    home = re.sub(r"\s+", " ", (await client.get("/")).text)
+    assert "3 people interested in getting involved, waiting for a first chat" in home
+
     reply = await client.api("GET", "/api/v1/recruitment")
     assert reply.status_code == 200
     assert reply.json() == {

@@ -104,6 +104,14 @@ async def pipeline(actor: Actor) -> Pipeline:
     return found
 
 
+async def waiting_for_a_chat(actor: Actor) -> int:
+    """New interest nobody has talked with yet (spam held aside not counted)."""
+    require_lead(actor)
+    return await Interest.filter(
+        organisation_id=actor.organisation_id, status=InterestStatus.NEW, held_as_spam=False
+    ).count()
+
+
 async def messages_about(interest: Interest) -> list[OutboxMessage]:
     return await OutboxMessage.filter(dedupe_key__startswith=f"interest:{interest.id}:").order_by(
         "created_at", "id"

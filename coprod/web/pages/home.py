@@ -22,6 +22,7 @@ from coprod.services import (
     activity_feedback,
     arrangements,
     contracts,
+    interests,
     payouts,
     reminders,
     wellbeing,
@@ -53,6 +54,7 @@ async def home(request: Request) -> Response:
                 activity__organisation_id=actor.organisation_id,
                 status=BookingStatus.NEEDS_WELLBEING_CHECK,
             ).count(),
+            "interest": await interests.waiting_for_a_chat(actor),
         }
         # Someone not listened to, or whose access needs were not met: the oldest first, a
         # few at a time, each on its activity's page.
