@@ -201,6 +201,7 @@ PAGES: dict[str, Get] = {
     "/interests/new": Get("staff", "/interests/new"),
     "/interests/{id:int}": Get("staff", "/interests/{interest}"),
     "/interests/{id:int}/chat": Get("staff", "/interests/{interest}/chat"),
+    "/interests/{id:int}/details": Get("staff", "/interests/{interest}/details"),
     "/interests/{id:int}/welcome": Get("staff", "/interests/{interest_chatted}/welcome"),
     "/interests/{id:int}/ready": Get("staff", "/interests/{interest_welcomed}/ready"),
     "/interests/{id:int}/close": Get("staff", "/interests/{interest}/close"),
@@ -783,6 +784,11 @@ API_WRITES: dict[str, Write] = {
         },
         201,
         "new_interest",
+    ),
+    f"PUT {A}/interests/{{id:int}}/details": Write(
+        "staff",
+        f"{A}/interests/{{new_interest}}/details",
+        {"full_name": "Rang Today", "contact_channels": ["phone"], "phone": "0113 496 0002"},
     ),
     f"POST {A}/interests/{{id:int}}/chat": Write(
         "staff",

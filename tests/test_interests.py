@@ -550,3 +550,38 @@ async def test_two_readies_at_once_make_one_representative(client, world, make_c
     assert re.search(
         "already a representative", text_of(next(r for r in results if r.status_code == 409))
     )
+
+
+async def test_a_lead_corrects_their_details_until_they_are_a_representative(client, world):
+    await lead_signed_in(world, client)
+    interest = await phoned_in(client)
+    url = f"/interests/{interest.id}/details"
+    shown = await client.get(url)
+    assert 'value="0113 496 0000"' in shown.text and 'value="Mornings"' in shown.text
+    details = {"full_name": "Bert Phoneonly", "contact_channel_1": "phone", "phone": ""}
+    refused = await client.post_form(url, details)
+    assert refused.status_code == 422
+    assert "Enter a phone number, or choose another way to get in touch" in text_of(refused)
+
+    # A number misheard on the phone, and a letter now as well.
+    changed = await client.post_form(
+        url,
+        {
+            **details,
+            "phone": "0113 496 0001",
+            "contact_channel_2": "post",
+            "postal_address": "1 Mill Lane\nNorthtown NT1 1AA",
+        },
+    )
+    assert changed.status_code == 303
+    await interest.refresh_from_db()
+    assert (interest.phone, interest.contact_channels) == ("0113 496 0001", ["phone", "post"])
+    assert interest.best_time is None  # left empty on the form: nothing is kept unseen
+    event = await AuditEvent.get(action="interest.update")
+    assert event.before and event.before["phone"] == "0113 496 0000"
+    assert event.after and event.after["phone"] == "0113 496 0001"
+
+    await Interest.filter(id=interest.id).update(status=InterestStatus.READY)
+    for response in (await client.get(url), await client.post_form(url, details)):
+        assert response.status_code == 409
+        assert interests.NOW_A_REPRESENTATIVE in text_of(response)

@@ -227,3 +227,23 @@ async def test_the_operations_are_published_under_their_tag(client, world):
         ("post", f"{A}/interests/{{id}}/release"),
         ("put", f"{A}/interests/{{id}}/equality"),
     }
+
+
+async def test_a_lead_corrects_their_details_through_the_api(client, world, make_client):
+    await lead_of(world, client)
+    made = (await client.api("POST", f"{A}/interests", PHONED)).json()
+    url = f"{A}/interests/{made['id']}/details"
+    details = {k: v for k, v in PHONED.items() if k != "source"}
+    refused = await client.api("PUT", url, {**details, "contact_channels": ["text"]})
+    assert refused.status_code == 422
+    assert errors_of(refused) == {
+        "mobile": "Enter a mobile number for texts, or choose another way to get in touch"
+    }
+    changed = await client.api("PUT", url, {**details, "phone": "0113 496 0001"})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["phone"] == "0113 496 0001"
+    assert (await Interest.get(id=made["id"])).phone == "0113 496 0001"
+
+    other = make_client()
+    await lead_of(world, other, "Southshire NHS Trust")
+    assert (await other.api("PUT", url, details)).status_code == 404

@@ -362,6 +362,33 @@ async def lock(interest: Interest) -> Interest:
     return found
 
 
+async def change_details(actor: Actor, interest: Interest, data: Mapping[str, Any]) -> Interest:
+    """Correct who they are and how to reach them (a number misheard on the phone, a new
+    address), with the same checks as when the interest was written down. Once they are a
+    representative, their record is the place to change it."""
+    require_lead(actor)
+    if interest.status == InterestStatus.READY:
+        raise Conflict(NOW_A_REPRESENTATIVE)  # whatever the form says, it is not the place
+    c = Checker(data)
+    values = read_contact(data, c, who="their")
+    c.done()
+    async with in_transaction():
+        locked = await lock(interest)
+        if locked.status == InterestStatus.READY:
+            raise Conflict(NOW_A_REPRESENTATIVE)
+        before = {k: getattr(locked, k) for k in values}
+        for key, value in values.items():
+            setattr(locked, key, value)
+        await locked.save(update_fields=list(values))
+        await audit.record(actor, "interest.update", locked, before=before, after=values)
+    return locked
+
+
+NOW_A_REPRESENTATIVE = (
+    "They are a representative now: change their details on their representative record"
+)
+
+
 async def release(actor: Actor, interest: Interest) -> Interest:
     """Held interest that was real after all: it joins the new interest, and is thanked."""
     require_lead(actor)

@@ -75,6 +75,6 @@ async def test_the_public_form_works_without_javascript_and_every_step_page_is_a
     await page.get_by_role("button", name="Save the chat").click()
     await expect(page.get_by_text("Chat recorded.")).to_be_visible()
     await check_a11y(page)
-    for path in ("welcome", "close", "equality"):
+    for path in ("details", "welcome", "close", "equality"):
         await visit(page, f"/interests/{interest.id}/{path}")
     await lead.close()

@@ -164,9 +164,7 @@ async def list_interests(
     return Page(items=[_reply(i) for i in rows], next_cursor=cursor)
 
 
-class NewInterest(Body):
-    source: LeadSource = Field(title="how they got in touch")
-    opportunity_id: Id | None = Field(None, title="a role from the list")
+class ContactDetails(Body):
     full_name: str = text(200, title="their name")
     contact_channels: list[Channel] = Field(
         max_length=4, title="ways to get in touch", description="In the order they prefer"
@@ -180,6 +178,11 @@ class NewInterest(Body):
         None, title="whether they are a patient, a carer or both"
     )
     message: str | None = text(2000, required=False, default=None, title="a message")
+
+
+class NewInterest(ContactDetails):
+    source: LeadSource = Field(title="how they got in touch")
+    opportunity_id: Id | None = Field(None, title="a role from the list")
 
 
 @api.operation(
@@ -207,6 +210,22 @@ async def create_interest(request: Request, actor: Actor, body: NewInterest) -> 
 )
 async def get_interest(request: Request, actor: Actor, id: int) -> InterestReply:
     return _reply(await interests.interest_for(actor, id))
+
+
+@api.operation(
+    "PUT",
+    "/interests/{id:int}/details",
+    summary="Correct who they are and how to reach them, until they are a representative",
+    tag=TAG,
+    roles=LEADS,
+    body=ContactDetails,
+    reply=InterestReply,
+)
+async def change_interest_details(
+    request: Request, actor: Actor, id: int, body: ContactDetails
+) -> InterestReply:
+    found = await interests.interest_for(actor, id)
+    return _reply(await interests.change_details(actor, found, body.data()))
 
 
 class Chat(Body):

@@ -203,6 +203,46 @@ async def new(request: Request, actor: Actor) -> Response:
     )
 
 
+@signed_in(Role.INVOLVEMENT_LEAD)
+async def details(request: Request, actor: Actor) -> Response:
+    interest = await interests.interest_for(actor, request.path_params["id"])
+    form: dict[str, Any] = {
+        k: getattr(interest, k) or ""
+        for k in ("full_name", "email", "phone", "mobile", "postal_address", "best_time", "message")
+    }
+    form["contact_channels"] = list(interest.contact_channels or [])
+    form["representative_type"] = getattr(interest.representative_type, "value", "")
+    errors = None
+    if request.method == "GET" and interest.status == InterestStatus.READY:
+        return await _detail(
+            request,
+            actor,
+            interest,
+            errors=as_page_errors(Conflict(interests.NOW_A_REPRESENTATIVE)),
+            status_code=409,
+        )
+    if request.method == "POST":
+        form = contact_input(await request.form())
+        try:
+            await interests.change_details(actor, interest, form)
+            return redirect(f"/interests/{interest.id}?done=details")
+        except ValidationFailed as exc:
+            errors = exc
+        except Conflict as exc:
+            return await _detail(
+                request, actor, interest, errors=as_page_errors(exc), status_code=409
+            )
+    for i, channel in enumerate(form.get("contact_channels") or [], start=1):
+        form[f"contact_channel_{i}"] = channel
+    return page(
+        request,
+        "recruitment/interest_details.html",
+        {"interest": interest, "form": form} | _labels(),
+        status_code=422 if errors else 200,
+        errors=errors,
+    )
+
+
 async def _detail(
     request: Request,
     actor: Actor,
@@ -415,6 +455,7 @@ routes = [
     Route("/interests", pipeline, methods=["GET"]),
     Route("/interests/new", new, methods=["GET", "POST"]),
     Route("/interests/{id:int}", detail, methods=["GET"]),
+    Route("/interests/{id:int}/details", details, methods=["GET", "POST"]),
     Route("/interests/{id:int}/chat", chat, methods=["GET", "POST"]),
     Route("/interests/{id:int}/welcome", welcome, methods=["GET", "POST"]),
     Route("/interests/{id:int}/ready", ready, methods=["GET", "POST"]),
