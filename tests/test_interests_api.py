@@ -226,6 +226,7 @@ async def test_the_operations_are_published_under_their_tag(client, world):
         ("post", f"{A}/interests/{{id}}/close"),
         ("post", f"{A}/interests/{{id}}/release"),
         ("put", f"{A}/interests/{{id}}/equality"),
+        ("put", f"{A}/interests/{{id}}/details"),
     }
 
 

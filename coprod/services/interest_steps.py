@@ -30,7 +30,7 @@ from coprod.models import (
     Outreach,
     Representative,
 )
-from coprod.services import audit, contact, contracts, representatives, wellbeing
+from coprod.services import audit, contact, contracts, interests, representatives, wellbeing
 from coprod.services.access import chosen, require_lead
 from coprod.services.activities import read_moment
 from coprod.services.actor import Actor
@@ -140,18 +140,7 @@ async def chat(actor: Actor, interest: Interest, data: Mapping[str, Any]) -> Int
             on_behalf_of=locked.full_name,
         )
         if gave_answers:
-            row, _ = await InterestEquality.get_or_create(interest_id=locked.id)
-            for key, value in answers.items():
-                setattr(row, key, value)
-            await row.save()
-            # How many, never which: leads record these answers but do not read them back.
-            await audit.record(
-                actor,
-                "interest.equality",
-                locked,
-                after={"answered": sum(v is not None for v in answers.values())},
-                on_behalf_of=locked.full_name,
-            )
+            await interests.save_equality_given(actor, locked, answers)
     return locked
 
 

@@ -340,14 +340,22 @@ async def record_equality(actor: Actor, interest: Interest, data: Mapping[str, A
             QUESTIONS[0].key, "Record their consent to equality monitoring before these answers"
         )
     async with in_transaction():
-        await _save_equality(interest, answers)
-        await audit.record(
-            actor,
-            "interest.equality",
-            interest,
-            after={"answered": sum(v is not None for v in answers.values())},
-            on_behalf_of=interest.full_name,
-        )
+        await save_equality_given(actor, interest, answers)
+
+
+async def save_equality_given(
+    actor: Actor, interest: Interest, answers: dict[str, str | None]
+) -> None:
+    """Answers a lead records for someone, in the caller's transaction. The audit says how
+    many, never which: leads record these answers but do not read them back."""
+    await _save_equality(interest, answers)
+    await audit.record(
+        actor,
+        "interest.equality",
+        interest,
+        after={"answered": sum(v is not None for v in answers.values())},
+        on_behalf_of=interest.full_name,
+    )
 
 
 # ---------------------------------------------------------------------------- held as spam
