@@ -56,6 +56,8 @@ ENVIRONMENT = {
     "BASE_URL": "https://coprod.bench.example",
     "SECRET_KEY": "bench-secret-key-long-enough-for-production-checks",
     "FIELD_ENCRYPTION_KEY": "ZmRlcmFsLWJlbmNoLWtleS1mb3ItcGFnZXMtMTIzNDU=",
+    # Texts and letters need GOV.UK Notify keys in production; these pages send nothing.
+    "CHANNELS": "email",
 }
 os.environ.update(ENVIRONMENT)
 

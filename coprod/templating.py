@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
+import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from jinja2 import (
     Undefined,
     select_autoescape,
 )
+from jinja2.runtime import Macro
 from markupsafe import Markup
 
 from coprod.config import ROOT, get_settings
@@ -67,36 +69,79 @@ def money(pence: int | None) -> str:
     return f"{sign}£{pounds:,}.{rem:02d}"
 
 
-class MemoisedMacro:
-    """A design-system macro whose HTML depends only on its parameters, remembered by them.
+class _Unkeyable(Exception):
+    """A parameter whose rendering a key cannot promise (a date, an object): render it."""
 
-    The NHS.UK header and footer were a fifth of the time spent on a page, rendering the same
-    HTML again for every request from the same person on the same page.
+
+def _key(value: Any) -> Hashable:
+    """A key that differs whenever the design system's HTML could: Markup is not text (one is
+    escaped, the other not), True is not 1, and a str subclass such as an enum may print
+    differently, so each is keyed by its exact type."""
+    kind = type(value)
+    if kind is str or kind is Markup or kind is int or kind is float or kind is bool:
+        return (kind.__name__, value)
+    if value is None or isinstance(value, Undefined):
+        return kind.__name__
+    if kind is dict:
+        return ("dict", tuple((k, _key(v)) for k, v in value.items()))
+    if kind is list or kind is tuple:
+        return ("list", tuple(_key(v) for v in value))
+    raise _Unkeyable
+
+
+class RenderedComponents:
+    """The HTML of design-system components, remembered by their parameters.
+
+    An NHS.UK component's HTML depends only on its parameters, and rendering one is costly
+    (about a millisecond for each radio button), so a page listing 25 people spent most of its
+    time drawing the same buttons, labels, header and footer again for every request. Calls
+    with a `{% call %}` body, or parameters a key cannot describe, are rendered every time.
+    One bounded store serves every component; the least recently used goes first.
     """
 
-    def __init__(self, env: Environment, template: str, name: str, size: int = 2048) -> None:
-        self.env, self.template, self.name, self.size = env, template, name, size
-        self.seen: OrderedDict[str, Markup] = OrderedDict()
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.seen: OrderedDict[Hashable, str] = OrderedDict()
+        # Emails may be rendered from a thread: the store's reorderings must not interleave.
+        self.lock = threading.Lock()
 
-    def __call__(self, params: dict[str, Any] | None = None) -> Markup:
-        params = params or {}
-        key = json.dumps(params, sort_keys=True, default=_undefined_as_none)
-        html = self.seen.get(key)
-        if html is None:
-            macro = getattr(self.env.get_template(self.template).module, self.name)
-            html = macro(params)  # Markup: the macro's template is autoescaped
-            self.seen[key] = html
-            if len(self.seen) > self.size:
-                self.seen.popitem(last=False)
-        else:
-            self.seen.move_to_end(key)
-        return html
+    def remember(self, macro: Macro) -> Callable[..., str]:
+        def component(*args: Any, **kwargs: Any) -> str:
+            try:
+                if "caller" in kwargs:
+                    raise _Unkeyable
+                key = (macro.name, _key(args), _key(kwargs))
+            except _Unkeyable:
+                return macro(*args, **kwargs)
+            with self.lock:
+                found = self.seen.get(key)
+                if found is not None:
+                    self.seen.move_to_end(key)
+                    return found
+            # Markup, since the design system's templates are autoescaped.
+            html = macro(*args, **kwargs)
+            with self.lock:
+                self.seen[key] = html
+                if len(self.seen) > self.size:
+                    self.seen.popitem(last=False)
+            return html
+
+        component.__name__ = macro.name
+        return component
+
+    def install(self, env: Environment) -> None:
+        """Swap each component macro for its remembering twin in the module that every
+        `{% from "nhsuk/components/…/macro.jinja" import … %}` receives (Jinja keeps one module
+        per template, as long as the template stays cached)."""
+        for name in env.list_templates(filter_func=_is_component_macro):
+            module = env.get_template(name).module
+            for attribute, value in vars(module).items():
+                if isinstance(value, Macro):
+                    setattr(module, attribute, self.remember(value))
 
 
-def _undefined_as_none(value: object) -> object:
-    if isinstance(value, Undefined):
-        return None
-    return str(value)
+def _is_component_macro(name: str) -> bool:
+    return name.startswith("nhsuk/components/") and name.endswith("/macro.jinja")
 
 
 @lru_cache(maxsize=1)
@@ -116,6 +161,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
         # Checking every template file's modification time on each render is for editing them.
         auto_reload=settings.environment == "development",
+        # Every template stays compiled: the remembered components live on their modules.
+        cache_size=-1,
     )
     env.filters["london"] = london
     env.filters["long_date"] = long_date
@@ -123,6 +170,7 @@ def environment() -> Environment:
     env.filters["money_news"] = money_news
     env.globals["service_name"] = "Coprod"
     env.globals["base_url"] = settings.base_url
-    env.globals["nhs_header"] = MemoisedMacro(env, "nhsuk/components/header/macro.jinja", "header")
-    env.globals["nhs_footer"] = MemoisedMacro(env, "nhsuk/components/footer/macro.jinja", "footer")
+    if not env.auto_reload:
+        # Remembered HTML would outlive an edited template, so not while editing them.
+        RenderedComponents().install(env)
     return env

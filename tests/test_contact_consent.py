@@ -18,6 +18,7 @@ from coprod.services.actor import Actor
 from coprod.services.auth import actor_for
 from coprod.templating import long_date
 from coprod.validation import ValidationFailed
+from coprod.web.pages import activities as activity_pages
 from tests.conftest import Mailbox, deliver_mail
 from tests.test_activities_api import at, create_activity, with_email
 from tests.test_bookings import LEAD_EMAIL, Scene, activity, local_iso, person, phone_person
@@ -460,3 +461,30 @@ async def test_consent_dates_and_purposes_are_checked_on_the_api(client, world):
         {"field": "purpose", "message": "There is no consent for this to withdraw"}
     ]
     assert (await client.get(url)).json()["items"] == []
+
+
+async def test_an_activity_with_many_booked_lists_a_few_it_may_not_write_to_and_says_there_are_more(
+    client, world, monkeypatch
+):
+    await lead_of(world, client)
+    people = await api_people(client)
+    session = await create_activity(client, title="Fixed time", starts_at=at(5))
+    for name in ("nev", "wil", "ann"):
+        booked = await client.api(
+            "POST",
+            f"/api/v1/activities/{session['id']}/bookings",
+            {"representative_id": people[name]["id"], "mode": "video"},
+        )
+        assert booked.status_code == 201, booked.text
+
+    page = await client.get(f"/activities/{session['id']}")
+    assert f"Nev Never {NEVER}." in page.text and f"Wil Withdrew {withdrew()}." in page.text
+    assert "Ann Able has" not in page.text
+    assert "There are more people booked" not in page.text
+
+    # A big activity lists the first few, found in the database, and points to the call list.
+    monkeypatch.setattr(activity_pages, "NOT_CONTACTED_SHOWN", 1)
+    page = await client.get(f"/activities/{session['id']}")
+    assert f"Nev Never {NEVER}." in page.text  # booked first
+    assert f"Wil Withdrew {withdrew()}." not in page.text
+    assert "There are more people booked whom we cannot write to" in page.text

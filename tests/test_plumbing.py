@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
+from jinja2 import ChainableUndefined, Environment, PackageLoader
 from markupsafe import Markup
 from tortoise import connections
 from tortoise.backends.base.config_generator import expand_db_url
@@ -13,7 +15,7 @@ from tortoise.transactions import in_transaction
 from coprod import db
 from coprod.config import ConfigError, load_settings
 from coprod.models import Organisation, Role
-from coprod.templating import MemoisedMacro, environment
+from coprod.templating import RenderedComponents, environment
 from tests.conftest import BACKEND, sign_in
 
 postgres_only = pytest.mark.skipif(BACKEND != "postgres", reason="SQLite has no pool")
@@ -46,20 +48,60 @@ def test_templates_are_not_reread_outside_development():
     assert environment().auto_reload is False  # the tests run as "test"
 
 
-def test_the_remembered_header_is_the_design_systems_own_html():
-    env = environment()
-    direct = env.get_template("nhsuk/components/header/macro.jinja").module.header  # type: ignore[attr-defined]
-    remembered = MemoisedMacro(env, "nhsuk/components/header/macro.jinja", "header", size=2)
-    ann: dict[str, Any] = {"service": {"text": "Coprod", "href": "/"}}
-    ann["account"] = {"items": [{"text": "Ann <script>", "icon": True}]}
-    bob = {"service": {"text": "Coprod", "href": "/"}, "account": {"items": [{"text": "Bob"}]}}
-    first = remembered(ann)
-    assert isinstance(first, Markup) and first == direct(ann)
-    assert "Ann &lt;script&gt;" in first and "<script>" not in first
-    assert remembered(bob) == direct(bob) != first
-    assert remembered(ann) is first  # remembered, not rendered again
-    remembered({"service": {"text": "Other"}})
-    assert len(remembered.seen) == 2  # bounded: the least recently used went
+def _design_system() -> Environment:
+    """The NHS.UK macros as the package ships them, remembering nothing."""
+    return Environment(
+        loader=PackageLoader("nhsuk_frontend_jinja"),
+        undefined=ChainableUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+RADIOS = '{% from "nhsuk/components/radios/macro.jinja" import radios %}'
+
+
+def test_remembered_components_are_the_design_systems_own_html():
+    env, plain = environment(), _design_system()
+    people = [{"value": i, "text": f"Ann <{i}>", "hint": {"text": "No contract"}} for i in (1, 2)]
+    call = RADIOS + '{{ radios({"name": "who", "idPrefix": "who", "items": items}) }}'
+    first = env.from_string(call).render(items=people)
+    assert first == plain.from_string(call).render(items=people)
+    assert "Ann &lt;1&gt;" in first and "<1>" not in first
+    # Text is escaped and Markup is not: the same words must not share remembered HTML.
+    as_html = [{**people[0], "text": Markup("<b>Ann</b>")}]
+    assert "<b>Ann</b>" in env.from_string(call).render(items=as_html)
+    as_text = [{**people[0], "text": "<b>Ann</b>"}]
+    assert "&lt;b&gt;Ann&lt;/b&gt;" in env.from_string(call).render(items=as_text)
+    # A call block's body is part of the HTML, so it is drawn every time.
+    inset = (
+        '{% from "nhsuk/components/inset-text/macro.jinja" import insetText %}'
+        "{% call insetText({}) %}<p>{{ words }}</p>{% endcall %}"
+    )
+    assert "<p>one</p>" in env.from_string(inset).render(words="one")
+    assert "<p>two</p>" in env.from_string(inset).render(words="two")
+
+
+def test_a_component_is_drawn_once_for_the_same_parameters_and_the_store_is_bounded():
+    store = RenderedComponents(size=2)
+    label = _design_system().get_template("nhsuk/components/label/macro.jinja").module.label  # type: ignore[attr-defined]
+    drawn: list[object] = []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        drawn.append(args)
+        return label(*args, **kwargs)
+
+    counting.name = "label"  # type: ignore[attr-defined]
+    remembered = store.remember(counting)  # type: ignore[arg-type]
+    ann = remembered({"text": "Ann"})
+    assert remembered({"text": "Ann"}) is ann and len(drawn) == 1
+    assert remembered({"text": "Ann", "for": dt.date(2026, 1, 1)}) != ann  # a date: not keyed
+    remembered({"text": "Bob"})
+    remembered({"text": "Cy"})
+    assert len(store.seen) == 2  # bounded: Ann, the least recently used, went
+    remembered({"text": "Ann"})
+    assert len(drawn) == 5
 
 
 @postgres_only

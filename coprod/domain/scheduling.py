@@ -17,6 +17,11 @@ def london_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(LONDON).date()
 
 
+def london_midnight(day: dt.date) -> dt.datetime:
+    """The moment (in UTC) a Europe/London calendar day begins: days are London's, rows UTC."""
+    return dt.datetime.combine(day, dt.time(), LONDON).astimezone(dt.UTC)
+
+
 def times_overlap(
     a_start: dt.datetime, a_end: dt.datetime, b_start: dt.datetime, b_end: dt.datetime
 ) -> bool:

@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 
 from coprod.config import get_settings
 from coprod.domain import activity_feedback as rules
-from coprod.domain.scheduling import LONDON
+from coprod.domain.scheduling import london_midnight
 from coprod.errors import Conflict, NotFound
 from coprod.models import Activity, ActivityFeedback, Agreement, Booking, BookingStatus
 from coprod.services import activities, audit, contact
@@ -194,13 +194,9 @@ def listing(
     if activity_id is not None:
         query = query.filter(activity_id=activity_id)
     if start is not None:
-        query = query.filter(submitted_at__gte=_london_start(start))
+        query = query.filter(submitted_at__gte=london_midnight(start))
     if end is not None:
-        query = query.filter(submitted_at__lt=_london_start(end + dt.timedelta(days=1)))
+        query = query.filter(submitted_at__lt=london_midnight(end + dt.timedelta(days=1)))
     return query.prefetch_related("representative", "activity", "entered_by").order_by(
         "-submitted_at", "-id"
     )
-
-
-def _london_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), LONDON).astimezone(dt.UTC)

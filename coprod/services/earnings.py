@@ -14,7 +14,7 @@ from coprod import clock
 from coprod.config import get_settings
 from coprod.domain import pay
 from coprod.domain.payouts import money_for_representative
-from coprod.domain.scheduling import london_date
+from coprod.domain.scheduling import london_date, london_midnight
 from coprod.errors import NotFound
 from coprod.integrations import csv_files
 from coprod.integrations.csv_files import Money
@@ -277,10 +277,16 @@ async def _activity_warnings(
     limits = {rep.id: limit for rep in watched if (limit := limit_of(rep, day)) is not None}
     periods = {rep_id: pay.period_of(day, limit[1]) for rep_id, limit in limits.items()}
     ids = [rep.id for rep in watched]
+    # Only the days that can count: the activity's own day and everyone's limit periods (a
+    # week or a month), not each person's whole history of bookings.
+    first = min((start for start, _ in periods.values()), default=day)
+    last = max((end for _, end in periods.values()), default=day)
     held = (
         await Booking.filter(
             representative_id__in=ids,
             status__in=[BookingStatus.CONFIRMED, BookingStatus.ATTENDED],
+            starts_at__gte=london_midnight(min(first, day)),
+            starts_at__lt=london_midnight(max(last, day) + dt.timedelta(days=1)),
         )
         .exclude(activity_id=activity_id)
         .select_related("activity")
@@ -288,8 +294,8 @@ async def _activity_warnings(
     lines = await ClaimLine.filter(
         claim__representative_id__in=list(periods),
         claim__status__in=list(EARNING),
-        day__gte=min((start for start, _ in periods.values()), default=day),
-        day__lte=max((end for _, end in periods.values()), default=day),
+        day__gte=first,
+        day__lte=last,
     ).values_list("claim__representative_id", "day", "kind", "amount_pence")
     cards = {
         org_id: await rate_cards.rate_card(org_id)

@@ -22,7 +22,6 @@ from coprod.models import (
     Booking,
     BookingStatus,
     Claim,
-    ConsentPurpose,
     Invitation,
     OutboxMessage,
     ReceivedText,
@@ -30,7 +29,7 @@ from coprod.models import (
     User,
 )
 from coprod.security import sign, signatures_match
-from coprod.services import audit, contact, messages, outbox, text_replies, wellbeing
+from coprod.services import audit, contact, messages, outbox, text_replies
 from coprod.services.access import is_lead
 from coprod.services.activities import how_to_join
 from coprod.services.actor import Actor
@@ -275,9 +274,7 @@ async def call_count(actor: Actor, days: int = 14) -> int:
     if not is_lead(actor):
         raise Forbidden
     now = _now()
-    unreachable = ~Q(
-        representative_id__in=wellbeing.in_force_on(london_date(now), ConsentPurpose.CONTACT)
-    ) | Q(representative__usual_channel__isnull=True)
+    unreachable = contact.cannot_be_written_to(london_date(now))
     booked = (
         await Booking.filter(
             activity__organisation_id=actor.organisation_id,

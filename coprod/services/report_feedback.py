@@ -16,7 +16,7 @@ from tortoise.functions import Count, Sum
 from coprod.domain import standards
 from coprod.domain.activity_feedback import share
 from coprod.domain.reporting import suppress, suppress_with_total
-from coprod.domain.scheduling import LONDON
+from coprod.domain.scheduling import london_midnight
 from coprod.models import ActivityFeedback, Team
 from coprod.services.rollups import run
 
@@ -210,10 +210,6 @@ async def standards_met(report: Report, names: dict[int, str]) -> list[dict[str,
 # ---------------------------------------------------------------------------- activity feedback
 
 
-def start_of(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), LONDON).astimezone(dt.UTC)
-
-
 async def activity_feedback(report: Report) -> dict[str, Any]:
     """Feedback on activities held in the period. Everything is hidden when 1 to 4 gave it
     (an average of a few answers points to them), and the access share when 1 to 4 needed
@@ -222,8 +218,8 @@ async def activity_feedback(report: Report) -> dict[str, Any]:
     if report.organisations:
         scope: dict[str, Any] = {
             "organisation_id__in": report.organisations,
-            "booking__starts_at__gte": start_of(report.period.start),
-            "booking__starts_at__lt": start_of(report.period.end + dt.timedelta(days=1)),
+            "booking__starts_at__gte": london_midnight(report.period.start),
+            "booking__starts_at__lt": london_midnight(report.period.end + dt.timedelta(days=1)),
         }
         if report.team_id:
             scope["activity__team_id"] = report.team_id

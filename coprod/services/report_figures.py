@@ -17,7 +17,7 @@ from tortoise.functions import Count, Min, Sum
 
 from coprod.domain.equality import QUESTIONS
 from coprod.domain.reporting import OUTCOMES, Period, whole_months
-from coprod.domain.scheduling import LONDON
+from coprod.domain.scheduling import london_midnight
 from coprod.models import AccessArrangement, EqualityResponse, Involvement, WellbeingCheck
 from coprod.services.rollups import run
 
@@ -367,16 +367,12 @@ def _booking_scope(report: Report, prefix: str = "") -> dict[str, Any]:
     """Bookings starting in the period (London days) at the report's organisations and team."""
     scope: dict[str, Any] = {
         f"{prefix}activity__organisation_id__in": report.organisations,
-        f"{prefix}starts_at__gte": _start_of(report.period.start),
-        f"{prefix}starts_at__lt": _start_of(report.period.end + dt.timedelta(days=1)),
+        f"{prefix}starts_at__gte": london_midnight(report.period.start),
+        f"{prefix}starts_at__lt": london_midnight(report.period.end + dt.timedelta(days=1)),
     }
     if report.team_id:
         scope[f"{prefix}activity__team_id"] = report.team_id
     return scope
-
-
-def _start_of(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0), LONDON).astimezone(dt.UTC)
 
 
 ROLLUPS: Figures = Rollups()

@@ -23,6 +23,7 @@ from tortoise.functions import Count, Sum
 from coprod.domain.courses import LABELS as FORMATS  # the words the course pages use
 from coprod.domain.equality import QUESTIONS
 from coprod.domain.reporting import settle_sums, suppress
+from coprod.domain.scheduling import london_midnight
 from coprod.models import (
     Booking,
     BookingStatus,
@@ -36,7 +37,7 @@ from coprod.models import (
     OutreachKind,
     RepresentativeType,
 )
-from coprod.services.report_feedback import per_team, start_of
+from coprod.services.report_feedback import per_team
 from coprod.services.rollups import run
 
 if TYPE_CHECKING:
@@ -66,8 +67,8 @@ def _interest_scope(report: Report) -> dict[str, Any]:
     return {
         "organisation_id__in": report.organisations,
         "held_as_spam": False,
-        "created_at__gte": start_of(report.period.start),
-        "created_at__lt": start_of(report.period.end + dt.timedelta(days=1)),
+        "created_at__gte": london_midnight(report.period.start),
+        "created_at__lt": london_midnight(report.period.end + dt.timedelta(days=1)),
     }
 
 
@@ -310,8 +311,8 @@ async def _delivered(report: Report, names: dict[int, str]) -> dict[str, Any]:
             "status": BookingStatus.ATTENDED,
             "activity__kind": Kind.TRAINING_DELIVERY,
             "activity__organisation_id__in": report.organisations,
-            "starts_at__gte": start_of(report.period.start),
-            "starts_at__lt": start_of(report.period.end + dt.timedelta(days=1)),
+            "starts_at__gte": london_midnight(report.period.start),
+            "starts_at__lt": london_midnight(report.period.end + dt.timedelta(days=1)),
         }
         if report.team_id:
             scope["activity__team_id"] = report.team_id

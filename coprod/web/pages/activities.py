@@ -46,6 +46,7 @@ from coprod.web.pages.representatives import LABELS
 from coprod.web.render import as_page_errors, page, redirect
 
 MODE_LABELS = LABELS["mode"]
+NOT_CONTACTED_SHOWN = 20
 
 
 async def _choices(actor: Actor) -> dict[str, Any]:
@@ -129,10 +130,18 @@ async def _detail_context(request: Request, actor: Actor, activity: Activity) ->
             "representative_id", flat=True
         )
     )
-    holding = await Booking.filter(activity=activity, status__in=HOLDING).prefetch_related(
-        "representative"
+    # Booked people nobody can write to: found in the database, a few at a time, since an
+    # activity may hold hundreds of bookings.
+    holding = (
+        await Booking.filter(activity=activity, status__in=HOLDING)
+        .filter(contact.cannot_be_written_to(clock.today()))
+        .order_by("id")
+        .limit(NOT_CONTACTED_SHOWN + 1)
+        .prefetch_related("representative")
     )
-    concerned = [row.representative for row in rows] + [b.representative for b in holding]
+    concerned = [row.representative for row in rows] + [
+        b.representative for b in holding[:NOT_CONTACTED_SHOWN]
+    ]
     # The table of bookings is paged; after a form is sent it starts again from the first page.
     activity_bookings = await paged(
         request,
@@ -162,6 +171,7 @@ async def _detail_context(request: Request, actor: Actor, activity: Activity) ->
             ],
         ),
         "not_contacted": await contact.not_contacted(concerned),
+        "more_not_contacted": len(holding) > NOT_CONTACTED_SHOWN,
         # Courses this kind of activity asks for that people on the page have not done, and
         # course formats not yet available: warned about, never refused.
         "course_warnings": await courses.booking_warnings(
