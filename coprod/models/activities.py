@@ -273,6 +273,9 @@ class Booking(TimestampedModel):
     class Meta:
         table = "booking"
         ordering = ["starts_at", "id"]
+        # An activity's places and list, and a person's own bookings, are read on every
+        # booking and on the busiest pages: without these each is a scan of every booking.
+        indexes = (("activity_id", "status"), ("representative_id", "starts_at"))
 
 
 class WellbeingCheck(TimestampedModel):

@@ -76,6 +76,8 @@ class OutboxMessage(TimestampedModel):
     class Meta:
         table = "outbox_message"
         ordering = ["-created_at"]
+        # The home page counts an organisation's failed messages on every visit.
+        indexes = (("organisation_id", "status"),)
 
 
 # A letter someone reads in Braille or listens to: the printed letter goes as usual, and the
