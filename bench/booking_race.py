@@ -11,7 +11,8 @@ and, for the baseline, the same app as it was at the `--baseline` commit (the ro
 
 Each round makes a fresh activity (on a day of its own, so nobody's bookings overlap) with two
 places, books one, and then fires `--people` simultaneous `POST /api/v1/activities/{id}/bookings`
-at it, one per representative, each as the lead. Rounds alternate between the current code and
+at it, one per representative, each as the lead, each on a connection of its own opened before
+the clock starts (a lean asyncio client: the time is the server's, not a Python HTTP library's). Rounds alternate between the current code and
 the baseline. Every round must end with exactly one of the `--people` confirmed, the rest refused
 with 409 "This activity is full", and exactly two bookings held on the activity; the script
 stops if not. It prints, per side, the confirmed count, refusals and the refusals' p50 and p99
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
 import os
 import shutil
 import socket
@@ -191,20 +193,10 @@ async def round_(
     )
     if first.status_code != 201:
         raise SystemExit(f"could not book the first place: {first.status_code} {first.text}")
-    go = asyncio.Event()
-
-    async def book(rep_id: int) -> tuple[int, float, str]:
-        await go.wait()
-        began = time.perf_counter()
-        reply = await client.post(
-            url, headers=auth, json={"representative_id": rep_id, "mode": "phone"}
-        )
-        return reply.status_code, (time.perf_counter() - began) * 1000, reply.text
-
-    tasks = [asyncio.create_task(book(r)) for r in reps[1:]]
-    await asyncio.sleep(0.2)
-    go.set()
-    results = await asyncio.gather(*tasks)
+    bodies = [json.dumps({"representative_id": r, "mode": "phone"}).encode() for r in reps[1:]]
+    results = await crowd(
+        side.port, url.removeprefix(f"http://127.0.0.1:{side.port}"), auth, bodies
+    )
     confirmed = [r for r in results if r[0] == 201]
     refused = [r for r in results if r[0] == 409]
     odd = [r for r in results if r[0] not in (201, 409)]
@@ -225,6 +217,47 @@ async def round_(
         f"  {side.name:>8}: 1 confirmed, {len(refused)} refused, refusal p50 "
         f"{statistics.median(times):.0f} ms, p99 {p99(times):.0f} ms"
     )
+
+
+async def crowd(
+    port: int, path: str, headers: dict[str, str], bodies: list[bytes]
+) -> list[tuple[int, float, str]]:
+    """POST each body at once, one connection a person, and time each answer.
+
+    The connections are opened first and the requests written together when all are ready, so
+    what is timed is the server's answer, not the client: an `httpx` client spent longer in its
+    own Python on two hundred requests than the server took to answer them. Each result is
+    (status, milliseconds from writing the request to reading the whole answer, body)."""
+    extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    streams = [await asyncio.open_connection("127.0.0.1", port) for _ in bodies]
+    go = asyncio.Event()
+
+    async def one(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, body: bytes
+    ) -> tuple[int, float, str]:
+        request = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n"
+        ).encode() + body
+        await go.wait()
+        began = time.perf_counter()
+        writer.write(request)
+        status = int((await reader.readline()).split()[1])
+        length = 0
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        answer = await reader.readexactly(length)
+        elapsed = (time.perf_counter() - began) * 1000
+        writer.close()
+        return status, elapsed, answer.decode()
+
+    tasks = [asyncio.create_task(one(r, w, b)) for (r, w), b in zip(streams, bodies, strict=True)]
+    await asyncio.sleep(0.2)
+    go.set()
+    return await asyncio.gather(*tasks)
 
 
 def p99(values: list[float]) -> float:
