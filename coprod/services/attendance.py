@@ -15,15 +15,13 @@ from coprod.models import (
     Booking,
     BookingStatus,
     Claim,
-    ClaimLine,
     ClaimStatus,
-    Expense,
     FeeDay,
     Involvement,
     Kind,
     LineKind,
 )
-from coprod.services import activity_feedback, audit, contracts, courses, rollups
+from coprod.services import activity_feedback, audit, claims, contracts, courses, rollups
 from coprod.services.access import is_lead
 from coprod.services.actor import Actor
 from coprod.validation import Checker
@@ -164,24 +162,33 @@ def share(total: int, weights: list[int]) -> list[int]:
     return parts
 
 
-async def cost_involvements(claim: Claim, *, went_out: bool = True) -> None:
+async def cost_involvements(
+    claim: Claim, *, went_out: bool = True, money: claims.ClaimMoney | None = None
+) -> None:
     """Once the claim's money has gone out (see payouts.money_went_out), spread each day's fee
     and expenses over that day's involvements, so that reports can show spend by category.
-    With went_out=False the money came back: the same involvements cost nothing again."""
+    With went_out=False the money came back: the same involvements cost nothing again.
+    `money` is the claim's lines and expenses, when the caller has read them already."""
+    if money is None:
+        money = (await claims.money_for([claim]))[claim.id]
     fees: dict[dt.date, int] = {}
-    for line in await ClaimLine.filter(claim=claim, kind=LineKind.FEE):
-        if line.day is not None:
+    for line in money.lines:
+        if line.kind == LineKind.FEE and line.day is not None:
             fees[line.day] = fees.get(line.day, 0) + line.amount_pence
     spent: dict[dt.date, int] = {}
-    for e in await Expense.filter(claim=claim):
+    for e in money.expenses:
         paid = e.approved_pence if e.approved_pence is not None else e.amount_pence
         spent[e.day] = spent.get(e.day, 0) + paid
-    for day in set(fees) | set(spent):
-        rows = list(
-            await Involvement.filter(representative_id=claim.representative_id, day=day).order_by(
-                "id"
-            )
-        )
+    days = set(fees) | set(spent)
+    # One read for all the claim's days, not one a day.
+    by_day: dict[dt.date, list[Involvement]] = {}
+    if days:
+        for row in await Involvement.filter(
+            representative_id=claim.representative_id, day__in=list(days)
+        ).order_by("id"):
+            by_day.setdefault(row.day, []).append(row)
+    for day in days:
+        rows = by_day.get(day, [])
         weights = [r.minutes for r in rows]
         before = [_values(r) for r in rows]
         for row, fee, cost in zip(

@@ -343,22 +343,37 @@ class Totals:
         return self.fees_pence + self.expenses_pence + self.adjustments_pence
 
 
+@dataclass(frozen=True)
+class ClaimMoney:
+    """A claim's lines and expenses, read once for both what it pays and what it cost."""
+
+    lines: list[ClaimLine]
+    expenses: list[Expense]
+
+    @property
+    def totals(self) -> Totals:
+        return _totals(self.lines, self.expenses)
+
+
+async def money_for(claims: Iterable[Claim]) -> dict[int, ClaimMoney]:
+    """Each claim's lines and expenses in two queries, by claim id."""
+    ids = [claim.id for claim in claims]
+    found = {i: ClaimMoney([], []) for i in ids}
+    if ids:
+        for line in await ClaimLine.filter(claim_id__in=ids):
+            found[line.claim_id].lines.append(line)
+        for expense in await Expense.filter(claim_id__in=ids):
+            found[expense.claim_id].expenses.append(expense)
+    return found
+
+
 async def totals(claim: Claim) -> Totals:
     return (await totals_for([claim]))[claim.id]
 
 
 async def totals_for(claims: Iterable[Claim]) -> dict[int, Totals]:
     """`totals` for many claims in two queries, by claim id: lists show a total on every row."""
-    ids = [claim.id for claim in claims]
-    if not ids:
-        return {}
-    lines: dict[int, list[ClaimLine]] = {i: [] for i in ids}
-    expenses: dict[int, list[Expense]] = {i: [] for i in ids}
-    for line in await ClaimLine.filter(claim_id__in=ids):
-        lines[line.claim_id].append(line)
-    for expense in await Expense.filter(claim_id__in=ids):
-        expenses[expense.claim_id].append(expense)
-    return {i: _totals(lines[i], expenses[i]) for i in ids}
+    return {i: money.totals for i, money in (await money_for(claims)).items()}
 
 
 def _totals(lines: list[ClaimLine], expenses: list[Expense]) -> Totals:

@@ -85,12 +85,12 @@ async def release_held(rep: Representative) -> int:
     return len(ids)
 
 
-async def money_went_out(claim: Claim) -> None:
+async def money_went_out(claim: Claim, money: claims.ClaimMoney | None = None) -> None:
     """The claim's money has left the trust (a transfer made, or sent to payroll): only now
     does it count as spend in the reports. Call inside the transaction that records it; it
-    counts a claim once however often it is called."""
+    counts a claim once however often it is called. `money`: its lines and expenses, if read."""
     if await Claim.filter(id=claim.id, spend_counted=False).update(spend_counted=True):
-        await attendance.cost_involvements(claim)
+        await attendance.cost_involvements(claim, money=money)
 
 
 async def money_came_back(claim: Claim) -> None:

@@ -543,9 +543,11 @@ async def process_payments(now: dt.datetime) -> int:
             if isinstance(result, Made)
         ]
         if made:
+            # Each claim's lines and expenses, for its remittance and its cost, read together.
+            amounts = await claims.money_for(claim for _, _, claim in made)
             async with in_transaction():
                 for attempt, outcome, claim in made:
-                    await record_paid(attempt, outcome.transfer, claim)
+                    await record_paid(attempt, outcome.transfer, claim, amounts[claim.id])
                     if outcome.reversed:
                         await money_states.record_reversed(attempt, claim)
             paid += sum(1 for _, outcome, _ in made if not outcome.reversed)
@@ -573,9 +575,13 @@ async def mark_paid(
 
 
 async def record_paid(
-    attempt: PaymentAttempt, transfer: TransferResult, claim: Claim | None
+    attempt: PaymentAttempt,
+    transfer: TransferResult,
+    claim: Claim | None,
+    amounts: claims.ClaimMoney | None = None,
 ) -> None:
-    """mark_paid's work, inside the caller's transaction."""
+    """mark_paid's work, inside the caller's transaction. `amounts`: the claim's lines and
+    expenses, when the caller has read them (a pay run reads a batch's together)."""
     attempt.status = AttemptStatus.SUCCEEDED
     attempt.transfer_id = transfer.id
     attempt.destination_payment = transfer.destination_payment or attempt.destination_payment
@@ -598,7 +604,9 @@ async def record_paid(
         return
     if claim is None:
         claim = await Claim.get(id=attempt.claim_id).prefetch_related("representative")
-    await money_states.money_went_out(claim)
+    if amounts is None:
+        amounts = (await claims.money_for([claim]))[claim.id]
+    await money_states.money_went_out(claim, amounts)
     await audit.record(
         Actor.system(organisation_id=claim.organisation_id),
         "payment.succeeded",
@@ -607,7 +615,7 @@ async def record_paid(
     )
     rep = claim.representative
     if rep.email:
-        t = await claims.totals(claim)
+        t = amounts.totals
         await contact.notify(
             rep,
             dedupe_key=f"claim:{claim.id}:remittance",
