@@ -12,11 +12,12 @@ and, for the baseline, the same app as it was at the `--baseline` commit (the ro
 Each round makes a fresh activity (on a day of its own, so nobody's bookings overlap) with two
 places, books one, and then fires `--people` simultaneous `POST /api/v1/activities/{id}/bookings`
 at it, one per representative, each as the lead, each on a connection of its own opened before
-the clock starts (a lean asyncio client: the time is the server's, not a Python HTTP library's). Rounds alternate between the current code and
-the baseline. Every round must end with exactly one of the `--people` confirmed, the rest refused
-with 409 "This activity is full", and exactly two bookings held on the activity; the script
-stops if not. It prints, per side, the confirmed count, refusals and the refusals' p50 and p99
-(over all rounds), and the ratio of the p99s. The database is dropped at the end.
+the clock starts (a lean asyncio client: the time is the server's, not a Python HTTP
+library's). Rounds alternate between the current code and the baseline. Every round must end
+with exactly one of the `--people` confirmed, the rest refused with 409 "This activity is
+full", and exactly two bookings held on the activity; the script stops if not. It prints, per
+side, the confirmed count, refusals and the refusals' p50 and p99 (over all rounds), and the
+ratio of the p99s. The database is dropped at the end.
 
 The connection pool is set in the database URL (`maxsize`), the same for both sides.
 """

@@ -480,11 +480,11 @@ async def test_an_activity_with_many_booked_lists_a_few_it_may_not_write_to_and_
     page = await client.get(f"/activities/{session['id']}")
     assert f"Nev Never {NEVER}." in page.text and f"Wil Withdrew {withdrew()}." in page.text
     assert "Ann Able has" not in page.text
-    assert "There are more people booked" not in page.text
+    assert "More people booked cannot be written to" not in page.text
 
     # A big activity lists the first few, found in the database, and points to the call list.
     monkeypatch.setattr(activity_pages, "NOT_CONTACTED_SHOWN", 1)
     page = await client.get(f"/activities/{session['id']}")
     assert f"Nev Never {NEVER}." in page.text  # booked first
     assert f"Wil Withdrew {withdrew()}." not in page.text
-    assert "There are more people booked whom we cannot write to" in page.text
+    assert "More people booked cannot be written to: these are the first 1." in page.text

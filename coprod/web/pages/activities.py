@@ -172,6 +172,7 @@ async def _detail_context(request: Request, actor: Actor, activity: Activity) ->
         ),
         "not_contacted": await contact.not_contacted(concerned),
         "more_not_contacted": len(holding) > NOT_CONTACTED_SHOWN,
+        "not_contacted_shown": NOT_CONTACTED_SHOWN,
         # Courses this kind of activity asks for that people on the page have not done, and
         # course formats not yet available: warned about, never refused.
         "course_warnings": await courses.booking_warnings(
