@@ -101,12 +101,13 @@ def seed_statements(rows: int, orgs: int, network: int, days: int) -> list[tuple
             f"""
             INSERT INTO representative (created_at, full_name, representative_type,
                 contact_channels, formats, needs_transport, wants_tech_test, preferred_modes,
-                unavailable, payment_preference, organisation_id, stripe_payouts_enabled)
+                unavailable, payment_preference, organisation_id, stripe_payouts_enabled,
+                stripe_transfers_active)
             SELECT now(), 'Person ' || g,
                 (ARRAY['patient','patient','patient','patient','patient','patient',
                        'carer','carer','carer','both'])[1 + g % 10],
                 '[]', '[]', false, false, '[]', '[]', 'paid', 1 + (g - 1) / {REPRESENTATIVES},
-                false
+                false, false
             FROM generate_series(1, {orgs * REPRESENTATIVES}) g;
             INSERT INTO equality_response (created_at, updated_at, representative_id,
                 {", ".join(q.key for q in QUESTIONS)})
