@@ -1,5 +1,5 @@
 """Indexes for the busiest look-ups: an activity's bookings by status, a person's bookings by
-time, and an organisation's messages by status."""
+time, an organisation's messages by status, and its activities of a kind by time."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
@@ -11,6 +11,10 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.AddIndex(
+            model_name='Activity',
+            index=Index(fields=['organisation_id', 'kind', 'starts_at']),
+        ),
         ops.AddIndex(
             model_name='Booking',
             index=Index(fields=['activity_id', 'status']),

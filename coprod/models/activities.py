@@ -184,6 +184,9 @@ class Activity(TimestampedModel):
     class Meta:
         table = "activity"
         ordering = ["starts_at", "id"]
+        # An organisation's activities of one kind (training delivered, catch-ups) in a period:
+        # reports read them without scanning every trust's activities.
+        indexes = (("organisation_id", "kind", "starts_at"),)
 
     @property
     def modes(self) -> frozenset[str]:

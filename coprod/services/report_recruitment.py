@@ -311,8 +311,10 @@ async def _delivered(report: Report, names: dict[int, str]) -> dict[str, Any]:
             "status": BookingStatus.ATTENDED,
             "activity__kind": Kind.TRAINING_DELIVERY,
             "activity__organisation_id__in": report.organisations,
-            "starts_at__gte": london_midnight(report.period.start),
-            "starts_at__lt": london_midnight(report.period.end + dt.timedelta(days=1)),
+            # The session's time (an attended booking's is the same): with the organisation and
+            # kind, one index finds the sessions, and their bookings are read by activity.
+            "activity__starts_at__gte": london_midnight(report.period.start),
+            "activity__starts_at__lt": london_midnight(report.period.end + dt.timedelta(days=1)),
         }
         if report.team_id:
             scope["activity__team_id"] = report.team_id
