@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from jinja2 import ChainableUndefined, Environment, PackageLoader
+from jinja2.runtime import Macro
 from markupsafe import Markup
 from tortoise import connections
 from tortoise.backends.base.config_generator import expand_db_url
@@ -64,6 +65,9 @@ RADIOS = '{% from "nhsuk/components/radios/macro.jinja" import radios %}'
 
 def test_remembered_components_are_the_design_systems_own_html():
     env, plain = environment(), _design_system()
+    # Installed where every template's import finds them, not only available.
+    module = env.get_template("nhsuk/components/radios/macro.jinja").module
+    assert not isinstance(module.radios, Macro)  # type: ignore[attr-defined]
     people = [{"value": i, "text": f"Ann <{i}>", "hint": {"text": "No contract"}} for i in (1, 2)]
     call = RADIOS + '{{ radios({"name": "who", "idPrefix": "who", "items": items}) }}'
     first = env.from_string(call).render(items=people)
