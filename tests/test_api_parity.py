@@ -64,6 +64,7 @@ READS = {
     "polls.choices",
     "bookings.wellbeing_checks",
     "claims.suggested_period",
+    "contact.cannot_be_written_to",
     "contact.why_not_contactable",
     "contracts.later_bookings",
     "courses.completions_of",
