@@ -34,11 +34,15 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+# One test process per core (at most four): each has its own database, mail server and
+# browser, and a file's tests stay together so its servers start once.
+PYTEST := $(PY) -m pytest -q -n auto --maxprocesses=4 --dist loadfile
+
 test-sqlite: install assets chromium
-	COPROD_TEST_DB=sqlite $(PY) -m pytest -q
+	COPROD_TEST_DB=sqlite $(PYTEST)
 
 test-postgres: install assets chromium
-	COPROD_TEST_DB=postgres $(PY) -m pytest -q
+	COPROD_TEST_DB=postgres $(PYTEST)
 
 test: lint test-sqlite test-postgres
 
