@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tortoise.queryset import QuerySet
+from tortoise.queryset import CountQuery, QuerySet
 from tortoise.transactions import in_transaction
 
 from coprod import clock
@@ -122,8 +122,8 @@ async def overdue(actor: Actor) -> list[AccessArrangement]:
     return list(await overdue_query(actor))
 
 
-async def overdue_count(actor: Actor) -> int:
-    return await _overdue(actor).count()
+def overdue_count(actor: Actor) -> CountQuery:
+    return _overdue(actor).count()
 
 
 # ---------------------------------------------------------------------------- transcriptions
@@ -167,8 +167,8 @@ def transcriptions_query(actor: Actor) -> QuerySet[TranscriptionTask]:
     )
 
 
-async def transcriptions_count(actor: Actor) -> int:
-    return await _open_transcriptions(actor).count()
+def transcriptions_count(actor: Actor) -> CountQuery:
+    return _open_transcriptions(actor).count()
 
 
 async def tick_transcription(actor: Actor, task_id: int, done: bool) -> TranscriptionTask:

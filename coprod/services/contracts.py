@@ -9,7 +9,7 @@ from typing import Any
 
 from tortoise.expressions import Q
 from tortoise.functions import Count
-from tortoise.queryset import QuerySet
+from tortoise.queryset import CountQuery, QuerySet
 from tortoise.transactions import in_transaction
 
 from coprod import clock
@@ -357,11 +357,12 @@ async def catch_ups_due(actor: Actor, day: dt.date | None = None) -> list[DueCat
     ]
 
 
-async def catch_ups_due_count(actor: Actor, day: dt.date | None = None) -> int:
-    """How many `catch_ups_due` lists, counted by the database."""
+def catch_ups_due_count(actor: Actor, day: dt.date | None = None) -> CountQuery:
+    """How many `catch_ups_due` lists, counted by the database (await it, or count it
+    together with others by `db.counts`)."""
     if not is_lead(actor):
         raise Forbidden
-    return await _due(actor, day or clock.today()).count()
+    return _due(actor, day or clock.today()).count()
 
 
 async def _leads_for(rep: Representative) -> list[User]:

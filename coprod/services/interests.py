@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tortoise.functions import Count
+from tortoise.queryset import CountQuery
 from tortoise.transactions import in_transaction
 
 from coprod import clock
@@ -104,10 +105,10 @@ async def pipeline(actor: Actor) -> Pipeline:
     return found
 
 
-async def waiting_for_a_chat(actor: Actor) -> int:
+def waiting_for_a_chat(actor: Actor) -> CountQuery:
     """New interest nobody has talked with yet (spam held aside not counted)."""
     require_lead(actor)
-    return await Interest.filter(
+    return Interest.filter(
         organisation_id=actor.organisation_id, status=InterestStatus.NEW, held_as_spam=False
     ).count()
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tortoise.expressions import Q, Subquery
-from tortoise.queryset import QuerySet
+from tortoise.queryset import CountQuery, QuerySet
 from tortoise.transactions import in_transaction
 
 from coprod import clock
@@ -191,8 +191,8 @@ async def consents_due_for_review(actor: Actor, within_days: int = 30) -> list[C
     return list(await consents_due_query(actor, within_days))
 
 
-async def consents_due_for_review_count(actor: Actor, within_days: int = 30) -> int:
-    return await _due_for_review(actor, within_days).count()
+def consents_due_for_review_count(actor: Actor, within_days: int = 30) -> CountQuery:
+    return _due_for_review(actor, within_days).count()
 
 
 def in_force_on(day: dt.date, purpose: ConsentPurpose) -> Subquery:

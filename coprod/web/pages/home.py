@@ -7,26 +7,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from coprod.domain import activity_feedback as feedback_rules
-from coprod.models import (
-    STAFF_ROLES,
-    ActivityFeedback,
-    Booking,
-    BookingStatus,
-    Organisation,
-    OutboxMessage,
-    OutboxStatus,
-    Role,
-)
-from coprod.services import (
-    actions,
-    activity_feedback,
-    arrangements,
-    contracts,
-    interests,
-    payouts,
-    reminders,
-    wellbeing,
-)
+from coprod.models import STAFF_ROLES, ActivityFeedback, Organisation, Role
+from coprod.services import actions, activity_feedback, dashboard, payouts
 from coprod.web.render import page
 
 FOLLOW_UP_SHOWN = 10
@@ -39,23 +21,10 @@ async def home(request: Request) -> Response:
     organisation = (
         await Organisation.get_or_none(id=actor.organisation_id) if actor.organisation_id else None
     )
-    failed_messages = 0
     configuration_problems: list[str] = []
-    lead_counts: dict[str, int] = {}
     follow_up: list[ActivityFeedback] = []
+    figures = await dashboard.figures(actor) if organisation else dashboard.Figures()
     if organisation and actor.has(Role.INVOLVEMENT_LEAD):
-        lead_counts = {
-            "catch_ups": await contracts.catch_ups_due_count(actor),
-            "consents": await wellbeing.consents_due_for_review_count(actor),
-            "overdue": await arrangements.overdue_count(actor),
-            "letters": await arrangements.transcriptions_count(actor),
-            "calls": await reminders.call_count(actor),
-            "checks": await Booking.filter(
-                activity__organisation_id=actor.organisation_id,
-                status=BookingStatus.NEEDS_WELLBEING_CHECK,
-            ).count(),
-            "interest": await interests.waiting_for_a_chat(actor),
-        }
         # Someone not listened to, or whose access needs were not met: the oldest first, a
         # few at a time, each on its activity's page.
         follow_up = await activity_feedback.to_follow_up_query(actor).limit(FOLLOW_UP_SHOWN + 1)
@@ -65,9 +34,6 @@ async def home(request: Request) -> Response:
         counts = await actions.new_feedback_counts(teams)
         championed = [{"team": t, "new": counts[t.id]} for t in teams]
     if organisation and actor.has(Role.ORG_ADMIN):
-        failed_messages = await OutboxMessage.filter(
-            organisation_id=organisation.id, status=OutboxStatus.FAILED
-        ).count()
         configuration_problems = payouts.configuration_problems()
     return page(
         request,
@@ -75,9 +41,9 @@ async def home(request: Request) -> Response:
         {
             "organisation": organisation,
             "roles": sorted(actor.roles, key=lambda r: r.value),
-            "failed_messages": failed_messages,
+            "failed_messages": figures.failed_messages,
             "configuration_problems": configuration_problems,
-            "lead_counts": lead_counts,
+            "lead_counts": figures.to_do,
             "follow_up": follow_up[:FOLLOW_UP_SHOWN],
             "more_follow_up": len(follow_up) > FOLLOW_UP_SHOWN,
             "follow_up_reasons": feedback_rules.follow_up,
