@@ -3,10 +3,12 @@ attended booking, a lead may record it for them, and only leads read it."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 
+from coprod.domain.scheduling import london_date
 from coprod.models import ActivityFeedback, AuditEvent, Role
 from coprod.services.auth import actor_for
 from tests.conftest import sign_in
@@ -95,7 +97,8 @@ async def test_a_lead_records_it_for_someone_and_reads_it(scene, client, world):
     listed = (await client.get(f"{A}?activity_id={booking.activity_id}")).json()
     assert [f["id"] for f in listed["items"]] == [body["id"]]
     assert listed["items"][0]["representative_name"] == "Ada Lovelace"
-    today = body["submitted_at"][:10]
+    # Filters take London days; the time comes back in UTC, a day behind just after midnight.
+    today = london_date(dt.datetime.fromisoformat(body["submitted_at"])).isoformat()
     assert len((await client.get(f"{A}?start={today}&end={today}")).json()["items"]) == 1
     assert (await client.get(f"{A}?end=2000-01-01")).json()["items"] == []
     backwards = await client.get(f"{A}?start=2026-05-02&end=2026-05-01")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from coprod import clock
+from coprod.domain.scheduling import london_date
 from coprod.models import (
     AccessArrangement,
     AccessDay,
@@ -309,7 +311,7 @@ async def test_a_lead_records_a_course_done_before(client, world):
     assert errors_of(again) == {
         "completed_on": "This course is already recorded for them on that day"
     }
-    future = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    future = (clock.today() + dt.timedelta(days=30)).isoformat()
     bad = await client.api(
         "POST",
         url,
@@ -361,7 +363,8 @@ async def test_the_training_record_shows_courses_and_training_delivered(client, 
     [delivered] = body["delivered"]
     assert delivered["title"] == "Recovery stories for ward staff"
     assert (delivered["team"], delivered["audience"]) == ("Crisis team", "Ward nurses")
-    assert delivered["day"] == (await Booking.get(id=booking["id"])).starts_at.date().isoformat()
+    starts_at = (await Booking.get(id=booking["id"])).starts_at
+    assert delivered["day"] == london_date(starts_at).isoformat()
 
 
 # ---------------------------------------------------------------------------- required courses

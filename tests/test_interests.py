@@ -10,6 +10,7 @@ import html
 import re
 from typing import Any
 
+from coprod import clock
 from coprod.domain import recruitment as rules
 from coprod.domain.equality import QUESTIONS
 from coprod.models import (
@@ -83,7 +84,7 @@ async def step(client: Any, interest: Interest, action: str, data: dict[str, str
 
 
 def welcome_form(days: int = 7) -> dict[str, str]:
-    day = dt.date.today() + dt.timedelta(days=days)
+    day = clock.today() + dt.timedelta(days=days)
     return {
         "welcome_at[day]": str(day.day),
         "welcome_at[month]": str(day.month),
@@ -355,7 +356,7 @@ async def test_a_lead_takes_a_phone_only_person_all_the_way(client, world):
     await interest.refresh_from_db()
     assert interest.status is InterestStatus.CHATTED
     assert interest.formats == ["large_print"] and interest.needs_transport
-    assert interest.consent_contact_on == dt.date.today()
+    assert interest.consent_contact_on == clock.today()
     assert (await InterestEquality.get(interest_id=interest.id)).carer_status == "yes"
     assert await AuditEvent.filter(action="interest.equality").count() == 1
     assert (await step(client, interest, "chat", CHAT)).status_code == 409
@@ -391,7 +392,7 @@ async def test_a_lead_takes_a_phone_only_person_all_the_way(client, world):
     assert (await EqualityResponse.get(representative=rep)).carer_status == "yes"
     contract = await Contract.get(representative=rep)
     assert contract.role_title == "Carer representative"
-    assert contract.starts_on == dt.date.today()
+    assert contract.starts_on == clock.today()
     assert (await step(client, interest, "ready", {"role_title": "x"})).status_code == 409
     assert (await step(client, interest, "close", {"close_reason": "other"})).status_code == 409
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from coprod import clock
 from coprod.models import (
     Consent,
     Contract,
@@ -56,7 +57,7 @@ async def test_a_lead_takes_a_phone_only_person_through_every_step(client, world
         "POST",
         f"{url}/welcome",
         {
-            "welcome_at": f"{dt.date.today() + dt.timedelta(days=3)}T10:30",
+            "welcome_at": f"{clock.today() + dt.timedelta(days=3)}T10:30",
             "welcome_mode": "phone",
         },
     )
@@ -76,7 +77,7 @@ async def test_a_lead_takes_a_phone_only_person_through_every_step(client, world
     )
     assert chat.status_code == 200, chat.text
     assert chat.json()["interest"]["status"] == "chatted"
-    assert chat.json()["interest"]["consent_contact_on"] == dt.date.today().isoformat()
+    assert chat.json()["interest"]["consent_contact_on"] == clock.today().isoformat()
     resaved = await client.api("PUT", f"{url}/equality", {"age_band": "25_34"})
     assert resaved.status_code == 200 and resaved.json() == {"answered": 1}
     assert (await InterestEquality.get(interest_id=interest["id"])).carer_status is None
@@ -85,7 +86,7 @@ async def test_a_lead_takes_a_phone_only_person_through_every_step(client, world
         "POST",
         f"{url}/welcome",
         {
-            "welcome_at": f"{dt.date.today() + dt.timedelta(days=3)}T10:30",
+            "welcome_at": f"{clock.today() + dt.timedelta(days=3)}T10:30",
             "welcome_mode": "video",
         },
     )
