@@ -69,7 +69,7 @@ async def answered_poll(lead: Actor) -> tuple[Activity, Any, dict[str, Represent
     and Cy has not answered at all."""
     poll = await activity(lead, None, "video", "phone", title="Finding a time")
     first, second = await activities.add_options(
-        lead, poll, {"options": ["2027-02-10T10:00", "2027-02-11T14:00"]}
+        lead, poll, {"options": ["2049-02-10T10:00", "2049-02-11T14:00"]}
     )
     people = {
         name: await contactable(lead, name, preferred_modes=["in_person"])

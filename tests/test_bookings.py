@@ -59,11 +59,14 @@ DIAL_IN = "0300 123 4567"
 PIN = "8421"
 NOTE = "Talked it through: feeling steadier, keen to come"
 WISH = "Would like to sit near the door"
-# Either side of the clock changes of 2027 (forward on 28 March, back on 31 October).
-BEFORE_SPRING = "2027-03-26T10:00"
-AFTER_SPRING = "2027-03-30T10:00"
-BEFORE_AUTUMN = "2027-10-29T14:00"
-AFTER_AUTUMN = "2027-11-01T14:00"
+# Dates in 2049: it has 2027's calendar (a Friday New Year, not a leap year), so every weekday
+# and clock change below is as it was written for 2027, and they stay in the future, where
+# an activity must start. Either side of 2049's clock changes (forward on 28 March, back on
+# 31 October).
+BEFORE_SPRING = "2049-03-26T10:00"
+AFTER_SPRING = "2049-03-30T10:00"
+BEFORE_AUTUMN = "2049-10-29T14:00"
+AFTER_AUTUMN = "2049-11-01T14:00"
 
 
 def utc(local: str) -> dt.datetime:
@@ -97,13 +100,13 @@ async def person(
     *,
     contract: tuple[dt.date, dt.date] | None = (
         clock.today() - dt.timedelta(days=30),
-        dt.date(2028, 12, 31),
+        dt.date(2050, 12, 31),
     ),
     agrees: bool = True,
     **changes: Any,
 ) -> Representative:
     """Someone on email who agreed to be contacted, with a contract in force from last month
-    to the end of 2028."""
+    to the end of 2050."""
     slug = full_name.lower().replace(" ", ".")
     data: dict[str, Any] = {
         "full_name": full_name,
@@ -235,9 +238,9 @@ async def test_no_contract_on_the_date_is_refused(scene, mailbox):
     workshop = await activity(lead, BEFORE_SPRING)
     never = await person(lead, "Ada Lovelace", contract=None)
     lapsed = await person(
-        lead, "Bob Brown", contract=(clock.today() - dt.timedelta(days=30), dt.date(2027, 3, 25))
+        lead, "Bob Brown", contract=(clock.today() - dt.timedelta(days=30), dt.date(2049, 3, 25))
     )
-    later = await person(lead, "Cy Young", contract=(dt.date(2027, 3, 27), dt.date(2029, 1, 1)))
+    later = await person(lead, "Cy Young", contract=(dt.date(2049, 3, 27), dt.date(2051, 1, 1)))
 
     for rep in (never, lapsed, later):
         await assert_refused(lead, workshop, rep, "in_person", Refusal.NO_CONTRACT)
@@ -245,7 +248,7 @@ async def test_no_contract_on_the_date_is_refused(scene, mailbox):
 
     # A contract whose last day is the day of the activity is enough.
     on_the_day = await person(
-        lead, "Dee Day", contract=(clock.today() - dt.timedelta(days=1), dt.date(2027, 3, 26))
+        lead, "Dee Day", contract=(clock.today() - dt.timedelta(days=1), dt.date(2049, 3, 26))
     )
     booking = await bookings.book(lead, workshop, on_the_day, "in_person")
     assert booking.status == BookingStatus.CONFIRMED
@@ -254,11 +257,11 @@ async def test_no_contract_on_the_date_is_refused(scene, mailbox):
 async def test_the_day_that_counts_is_the_day_in_england(scene, mailbox):
     """00:30 on 1 July in London is 23:30 on 30 June in UTC: it is a 1 July activity."""
     lead = scene.lead
-    night = await activity(lead, "2027-07-01T00:30", minutes=60, title="Night shift review")
-    assert night.starts_at == dt.datetime(2027, 6, 30, 23, 30, tzinfo=UTC)
-    july = await person(lead, "Jules July", contract=(dt.date(2027, 7, 1), dt.date(2029, 6, 30)))
-    june = await person(lead, "June Jones", contract=(clock.today(), dt.date(2027, 6, 30)))
-    await representatives.set_break(lead, july, dt.date(2027, 6, 30))
+    night = await activity(lead, "2049-07-01T00:30", minutes=60, title="Night shift review")
+    assert night.starts_at == dt.datetime(2049, 6, 30, 23, 30, tzinfo=UTC)
+    july = await person(lead, "Jules July", contract=(dt.date(2049, 7, 1), dt.date(2051, 6, 30)))
+    june = await person(lead, "June Jones", contract=(clock.today(), dt.date(2049, 6, 30)))
+    await representatives.set_break(lead, july, dt.date(2049, 6, 30))
 
     assert (await bookings.book(lead, night, july, "in_person")).status == BookingStatus.CONFIRMED
     await assert_refused(lead, night, june, "in_person", Refusal.NO_CONTRACT)
@@ -268,20 +271,20 @@ async def test_someone_on_a_break_on_the_day_is_refused(scene, mailbox):
     lead = scene.lead
     workshop = await activity(lead, BEFORE_SPRING)
     rep = await person(lead, "Ada Lovelace")
-    await representatives.set_break(lead, rep, dt.date(2027, 3, 26))
+    await representatives.set_break(lead, rep, dt.date(2049, 3, 26))
     await assert_refused(lead, workshop, rep, "in_person", Refusal.ON_BREAK)
 
     # A break that ends the day before is over by then.
-    await representatives.set_break(lead, rep, dt.date(2027, 3, 25))
+    await representatives.set_break(lead, rep, dt.date(2049, 3, 25))
     booking = await bookings.book(lead, workshop, rep, "in_person")
     assert booking.status == BookingStatus.CONFIRMED
 
 
 async def test_an_overlapping_confirmed_booking_of_the_same_person_is_refused(scene, mailbox):
     lead = scene.lead
-    morning = await activity(lead, "2027-02-10T10:00", minutes=120, title="Morning")
-    clashing = await activity(lead, "2027-02-10T11:00", minutes=120, title="Clashing")
-    after = await activity(lead, "2027-02-10T12:00", minutes=60, title="Straight after")
+    morning = await activity(lead, "2049-02-10T10:00", minutes=120, title="Morning")
+    clashing = await activity(lead, "2049-02-10T11:00", minutes=120, title="Clashing")
+    after = await activity(lead, "2049-02-10T12:00", minutes=60, title="Straight after")
     ada = await person(lead, "Ada Lovelace")
     bob = await person(lead, "Bob Brown")
 
@@ -347,7 +350,7 @@ async def test_several_rules_broken_are_all_named(scene, mailbox):
     panel = await activity(lead, BEFORE_SPRING, capacity=1)
     await bookings.book(lead, panel, await person(lead, "Bob Brown"), "in_person")
     rep = await person(lead, "Ada Lovelace", contract=None)
-    await representatives.set_break(lead, rep, dt.date(2027, 4, 30))
+    await representatives.set_break(lead, rep, dt.date(2049, 4, 30))
     await assert_refused(
         lead,
         panel,
@@ -402,7 +405,7 @@ async def test_one_person_booked_at_once_onto_twenty_overlapping_activities_gets
     lead = scene.lead
     rep = await person(lead, "Ada Lovelace")
     # Starting five minutes apart, two hours each: every pair overlaps.
-    first_start = dt.datetime(2027, 2, 10, 10, 0)
+    first_start = dt.datetime(2049, 2, 10, 10, 0)
     sessions = [
         await activity(
             lead, (first_start + dt.timedelta(minutes=5 * i)).isoformat(), title=f"Session {i}"
@@ -543,7 +546,7 @@ async def test_an_episode_recorded_after_booking_flags_the_booking_again(scene, 
     await first.refresh_from_db()
     await second.refresh_from_db()
     assert first.status == BookingStatus.NEEDS_WELLBEING_CHECK
-    assert second.status == BookingStatus.CONFIRMED  # November 2027 is long after six weeks
+    assert second.status == BookingStatus.CONFIRMED  # November 2049 is long after six weeks
     [flag] = await AuditEvent.filter(action="booking.flag")
     assert flag.entity_id == str(first.id)
 
@@ -645,18 +648,18 @@ async def test_invites_carry_the_right_times_places_and_people_either_side_of_cl
             BEFORE_SPRING,
             120,
             "in_person",
-            dt.datetime(2027, 3, 26, 10, tzinfo=UTC),
+            dt.datetime(2049, 3, 26, 10, tzinfo=UTC),
             f"{VENUE}, {ADDRESS}",
         ),
         (
             AFTER_SPRING,
             90,
             "phone",
-            dt.datetime(2027, 3, 30, 9, tzinfo=UTC),
+            dt.datetime(2049, 3, 30, 9, tzinfo=UTC),
             f"Phone {DIAL_IN}, PIN {PIN}",
         ),
-        (BEFORE_AUTUMN, 60, "video", dt.datetime(2027, 10, 29, 13, tzinfo=UTC), VIDEO_LINK),
-        (AFTER_AUTUMN, 60, "video", dt.datetime(2027, 11, 1, 14, tzinfo=UTC), VIDEO_LINK),
+        (BEFORE_AUTUMN, 60, "video", dt.datetime(2049, 10, 29, 13, tzinfo=UTC), VIDEO_LINK),
+        (AFTER_AUTUMN, 60, "video", dt.datetime(2049, 11, 1, 14, tzinfo=UTC), VIDEO_LINK),
     ]
     made = []
     for local, minutes, mode, _, _ in cases:
@@ -701,11 +704,11 @@ async def test_moving_changing_and_cancelling_send_updates_to_the_same_event(sce
     assert await deliver_mail() == 1
     _, cal = calendar_of(only_message(mailbox, "ada.lovelace@people.example"))
     assert cal.vevent.sequence.value == "0"
-    assert_time(cal.vevent.dtstart, BEFORE_SPRING, dt.datetime(2027, 3, 26, 10, tzinfo=UTC))
+    assert_time(cal.vevent.dtstart, BEFORE_SPRING, dt.datetime(2049, 3, 26, 10, tzinfo=UTC))
 
     # Moved across the clock change: 10:00 on 29 March is 09:00 UTC.
     mailbox.messages.clear()
-    await bookings.reschedule(lead, workshop, {"starts_at": "2027-03-29T10:00"})
+    await bookings.reschedule(lead, workshop, {"starts_at": "2049-03-29T10:00"})
     assert await deliver_mail() == 1
     message = only_message(mailbox, "ada.lovelace@people.example")
     assert message["Subject"].startswith("Changed: Service design workshop")
@@ -713,8 +716,8 @@ async def test_moving_changing_and_cancelling_send_updates_to_the_same_event(sce
     assert method == "REQUEST" and cal.method.value == "REQUEST"
     assert cal.vevent.uid.value == booking.uid
     assert cal.vevent.sequence.value == "1"
-    assert_time(cal.vevent.dtstart, "2027-03-29T10:00", dt.datetime(2027, 3, 29, 9, tzinfo=UTC))
-    assert_time(cal.vevent.dtend, "2027-03-29T12:00", dt.datetime(2027, 3, 29, 11, tzinfo=UTC))
+    assert_time(cal.vevent.dtstart, "2049-03-29T10:00", dt.datetime(2049, 3, 29, 9, tzinfo=UTC))
+    assert_time(cal.vevent.dtend, "2049-03-29T12:00", dt.datetime(2049, 3, 29, 11, tzinfo=UTC))
     assert cal.vevent.location.value == f"{VENUE}, {ADDRESS}"
 
     # Joining by video instead: a new SEQUENCE and the link as the place.
@@ -727,7 +730,7 @@ async def test_moving_changing_and_cancelling_send_updates_to_the_same_event(sce
     assert cal.vevent.uid.value == booking.uid
     assert cal.vevent.sequence.value == "2"
     assert cal.vevent.location.value == VIDEO_LINK
-    assert_time(cal.vevent.dtstart, "2027-03-29T10:00", dt.datetime(2027, 3, 29, 9, tzinfo=UTC))
+    assert_time(cal.vevent.dtstart, "2049-03-29T10:00", dt.datetime(2049, 3, 29, 9, tzinfo=UTC))
 
     # Cancelled: METHOD:CANCEL for the same event, with a higher SEQUENCE than the last request.
     mailbox.messages.clear()
@@ -790,8 +793,8 @@ async def test_the_personal_feed_lists_bookings_and_a_reset_cuts_off_the_old_add
     assert events[kept.uid].status.value == "CONFIRMED"
     assert events[dropped.uid].status.value == "CANCELLED"
     assert int(events[dropped.uid].sequence.value) == 1
-    assert_time(events[kept.uid].dtstart, BEFORE_SPRING, dt.datetime(2027, 3, 26, 10, tzinfo=UTC))
-    assert_time(events[dropped.uid].dtstart, AFTER_AUTUMN, dt.datetime(2027, 11, 1, 14, tzinfo=UTC))
+    assert_time(events[kept.uid].dtstart, BEFORE_SPRING, dt.datetime(2049, 3, 26, 10, tzinfo=UTC))
+    assert_time(events[dropped.uid].dtstart, AFTER_AUTUMN, dt.datetime(2049, 11, 1, 14, tzinfo=UTC))
 
     new_token = await calendar_feed.reset_calendar_token(me, ada)
     assert new_token != token
@@ -923,15 +926,15 @@ async def test_a_poll_from_options_to_answers_to_bookings(scene, mailbox):
     lead = scene.lead
     poll = await activity(lead, None, "video", "phone", title="Finding a time")
     options = await activities.add_options(
-        lead, poll, {"options": ["2027-02-10T10:00", "2027-02-11T14:00"]}
+        lead, poll, {"options": ["2049-02-10T10:00", "2049-02-11T14:00"]}
     )
     first, second = options
-    assert first.starts_at == utc("2027-02-10T10:00")
+    assert first.starts_at == utc("2049-02-10T10:00")
     ada = await person(lead, "Ada Lovelace")
     bob = await phone_person(lead, "Bob Brown")
     # Cy's contract ends before either time.
     cy = await person(
-        lead, "Cy Young", contract=(clock.today() - dt.timedelta(days=30), dt.date(2027, 2, 1))
+        lead, "Cy Young", contract=(clock.today() - dt.timedelta(days=30), dt.date(2049, 2, 1))
     )
 
     invited = await polls.invite(lead, poll, [ada.id, bob.id, cy.id])
@@ -941,7 +944,7 @@ async def test_a_poll_from_options_to_answers_to_bookings(scene, mailbox):
     to_ada = only_message(mailbox, "ada.lovelace@people.example")
     secret = mailbox.link(to_ada, r"http://testserver/answer/(\S+)")
     assert links[ada.id] == f"http://testserver/answer/{secret}"
-    assert "Wednesday 10 February 2027 at 10:00am" in mailbox.text(to_ada)
+    assert "Wednesday 10 February 2049 at 10:00am" in mailbox.text(to_ada)
 
     # Ada answers through her link; the lead answers for Bob after phoning him; Cy by form.
     ada_invitation = await polls.invitation_by_token(secret)
@@ -999,7 +1002,7 @@ async def test_a_poll_from_options_to_answers_to_bookings(scene, mailbox):
     assert result["Ada Lovelace"].booking.mode == "video"
     assert result["Ada Lovelace"].booking.status == BookingStatus.CONFIRMED
     assert result["Bob Brown"].booking.mode == "phone"
-    assert result["Bob Brown"].booking.starts_at == utc("2027-02-10T10:00")
+    assert result["Bob Brown"].booking.starts_at == utc("2049-02-10T10:00")
     assert result["Cy Young"].booking is None
     assert result["Cy Young"].refused == [Refusal.NO_CONTRACT]
     assert await Booking.filter(activity=poll).count() == 2
@@ -1007,7 +1010,7 @@ async def test_a_poll_from_options_to_answers_to_bookings(scene, mailbox):
     assert await deliver_mail() == 1  # Ada's invite; Bob has no email and Cy is not booked
     _, cal = calendar_of(only_message(mailbox, "ada.lovelace@people.example"))
     assert cal.vevent.location.value == VIDEO_LINK
-    assert_time(cal.vevent.dtstart, "2027-02-10T10:00", dt.datetime(2027, 2, 10, 10, tzinfo=UTC))
+    assert_time(cal.vevent.dtstart, "2049-02-10T10:00", dt.datetime(2049, 2, 10, 10, tzinfo=UTC))
 
 
 # --------------------------------------------------------------------------- access arrangements
@@ -1191,8 +1194,8 @@ async def test_invitations_and_bookings_say_where_how_what_is_paid_and_whom_to_p
             "capacity": "4",
             **MODE_DETAILS["in_person"],
             **MODE_DETAILS["phone"],
-            "option_1": "2027-06-01T10:00",
-            "option_2": "2027-06-02T10:00",
+            "option_1": "2049-06-01T10:00",
+            "option_2": "2049-06-02T10:00",
         },
     )
     await polls.invite(scene.lead, poll, [paid.id, declined.id])
@@ -1207,7 +1210,7 @@ async def test_invitations_and_bookings_say_where_how_what_is_paid_and_whom_to_p
     assert "What you are paid: Expenses only: you chose not to be paid for your time" in not_paid
     assert "£70.00" not in not_paid
 
-    day = await activity(scene.lead, "2027-06-10T09:30", "video", minutes=300)
+    day = await activity(scene.lead, "2049-06-10T09:30", "video", minutes=300)
     await bookings.book(scene.lead, day, paid, "video")
     await deliver_mail()
     [confirmation] = [

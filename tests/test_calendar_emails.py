@@ -59,7 +59,7 @@ def calendar_parts(message: EmailMessage, method: str) -> bytes:
 
 
 def assert_london_clock_changes(cal: Any) -> None:
-    """The VTIMEZONE in the file, on its own, moves the clocks at the right instants in 2027:
+    """The VTIMEZONE in the file, on its own, moves the clocks at the right instants in 2049:
     forward at 01:00 UTC on 28 March, back at 01:00 UTC on 31 October."""
     zone = cal.vtimezone
     assert zone.tzid.value == "Europe/London"
@@ -74,17 +74,17 @@ def assert_london_clock_changes(cal: Any) -> None:
     london = zone.gettzinfo()
     hour = dt.timedelta(hours=1)
     for instant, offset in [
-        (dt.datetime(2027, 3, 28, 0, 59, tzinfo=UTC), dt.timedelta(0)),
-        (dt.datetime(2027, 3, 28, 1, 0, tzinfo=UTC), hour),
-        (dt.datetime(2027, 10, 31, 0, 59, tzinfo=UTC), hour),
-        (dt.datetime(2027, 10, 31, 1, 0, tzinfo=UTC), dt.timedelta(0)),
+        (dt.datetime(2049, 3, 28, 0, 59, tzinfo=UTC), dt.timedelta(0)),
+        (dt.datetime(2049, 3, 28, 1, 0, tzinfo=UTC), hour),
+        (dt.datetime(2049, 10, 31, 0, 59, tzinfo=UTC), hour),
+        (dt.datetime(2049, 10, 31, 1, 0, tzinfo=UTC), dt.timedelta(0)),
     ]:
         assert instant.astimezone(london).utcoffset() == offset, instant
     for wall_clock, instant in [
-        (dt.datetime(2027, 3, 26, 9, 0), dt.datetime(2027, 3, 26, 9, 0, tzinfo=UTC)),
-        (dt.datetime(2027, 3, 29, 9, 0), dt.datetime(2027, 3, 29, 8, 0, tzinfo=UTC)),
-        (dt.datetime(2027, 10, 29, 9, 0), dt.datetime(2027, 10, 29, 8, 0, tzinfo=UTC)),
-        (dt.datetime(2027, 11, 1, 9, 0), dt.datetime(2027, 11, 1, 9, 0, tzinfo=UTC)),
+        (dt.datetime(2049, 3, 26, 9, 0), dt.datetime(2049, 3, 26, 9, 0, tzinfo=UTC)),
+        (dt.datetime(2049, 3, 29, 9, 0), dt.datetime(2049, 3, 29, 8, 0, tzinfo=UTC)),
+        (dt.datetime(2049, 10, 29, 9, 0), dt.datetime(2049, 10, 29, 8, 0, tzinfo=UTC)),
+        (dt.datetime(2049, 11, 1, 9, 0), dt.datetime(2049, 11, 1, 9, 0, tzinfo=UTC)),
     ]:
         assert wall_clock.replace(tzinfo=london).astimezone(UTC) == instant, wall_clock
 
@@ -108,25 +108,25 @@ def starts(event: Any) -> dt.datetime:
 
 async def test_booking_change_and_cancellation_arrive_as_one_meeting(lead, mailbox):
     ada = await person(lead, "Ada Lovelace")
-    # 09:00 in London on 29 March 2027, the day after the clocks go forward: 08:00 UTC.
-    workshop = await activity(lead, "2027-03-29T09:00", minutes=120)
+    # 09:00 in London on 29 March 2049, the day after the clocks go forward: 08:00 UTC.
+    workshop = await activity(lead, "2049-03-29T09:00", minutes=120)
     booking = await bookings.book(lead, workshop, ada, "in_person")
     assert await deliver_mail() == 1
     new = delivered(mailbox, "REQUEST")
     assert new.uid.value == booking.uid
     assert new.sequence.value == "0"
     assert new.status.value == "CONFIRMED"
-    assert starts(new) == dt.datetime(2027, 3, 29, 8, 0, tzinfo=UTC)
-    assert new.dtstart.value.replace(tzinfo=None) == dt.datetime(2027, 3, 29, 9, 0)
+    assert starts(new) == dt.datetime(2049, 3, 29, 8, 0, tzinfo=UTC)
+    assert new.dtstart.value.replace(tzinfo=None) == dt.datetime(2049, 3, 29, 9, 0)
 
     # Moved past the autumn change: 09:00 on 1 November is 09:00 UTC.
-    await bookings.reschedule(lead, workshop, {"starts_at": "2027-11-01T09:00"})
+    await bookings.reschedule(lead, workshop, {"starts_at": "2049-11-01T09:00"})
     assert await deliver_mail() == 1
     moved = delivered(mailbox, "REQUEST")
     assert moved.uid.value == booking.uid
     assert moved.sequence.value == "1"
-    assert starts(moved) == dt.datetime(2027, 11, 1, 9, 0, tzinfo=UTC)
-    assert moved.dtend.value.astimezone(UTC) == dt.datetime(2027, 11, 1, 11, 0, tzinfo=UTC)
+    assert starts(moved) == dt.datetime(2049, 11, 1, 9, 0, tzinfo=UTC)
+    assert moved.dtend.value.astimezone(UTC) == dt.datetime(2049, 11, 1, 11, 0, tzinfo=UTC)
 
     await booking.refresh_from_db()
     await bookings.cancel(lead, booking)
@@ -135,4 +135,4 @@ async def test_booking_change_and_cancellation_arrive_as_one_meeting(lead, mailb
     assert cancelled.uid.value == booking.uid
     assert cancelled.sequence.value == "2"
     assert cancelled.status.value == "CANCELLED"
-    assert starts(cancelled) == dt.datetime(2027, 11, 1, 9, 0, tzinfo=UTC)
+    assert starts(cancelled) == dt.datetime(2049, 11, 1, 9, 0, tzinfo=UTC)
