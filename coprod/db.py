@@ -176,7 +176,8 @@ async def counts(**queries: CountQuery) -> dict[str, int]:
     figures pays for one round trip and one statement's overhead, not a dozen."""
     if not queries:
         return {}
-    builder = connections.get("default").query_class.select()
+    client = connections.get("default")
+    builder = client.query_class.select()
     for name, query in queries.items():
         # A count with a limit or offset is corrected in Python after it runs (CountQuery).
         if query._limit or query._offset:
@@ -185,7 +186,7 @@ async def counts(**queries: CountQuery) -> dict[str, int]:
         query._make_query()
         builder = builder.select(query.query.as_(name))
     sql, params = builder.get_parameterized_sql()
-    rows = await connections.get("default").execute_query_dict(sql, params)
+    rows = await client.execute_query_dict(sql, params)
     return {name: int(rows[0][name]) for name in queries}
 
 
