@@ -13,7 +13,9 @@ Each round makes a fresh activity (on a day of its own, so nobody's bookings ove
 places, books one, and then fires `--people` simultaneous `POST /api/v1/activities/{id}/bookings`
 at it, one per representative, each as the lead, each on a connection of its own opened before
 the clock starts (a lean asyncio client: the time is the server's, not a Python HTTP
-library's). Rounds alternate between the current code and the baseline. Every round must end
+library's). Rounds alternate between the current code and the baseline, after one untimed
+warm-up round each: a server just started opens its pool's connections and prepares its
+statements during its first crowd, which a server in service has long done. Every round must end
 with exactly one of the `--people` confirmed, the rest refused with 409 "This activity is
 full", and exactly two bookings held on the activity; the script stops if not. It prints, per
 side, the confirmed count, refusals and the refusals' p50 and p99 (over all rounds), and the
@@ -165,7 +167,7 @@ async def wait_until_up(side: Side) -> None:
 
 
 async def round_(
-    side: Side, client: httpx.AsyncClient, secret: str, reps: list[int], day: int
+    side: Side, client: httpx.AsyncClient, secret: str, reps: list[int], day: int, timed: bool
 ) -> None:
     base = f"http://127.0.0.1:{side.port}/api/v1"
     auth = {"Authorization": f"Bearer {secret}"}
@@ -210,14 +212,17 @@ async def round_(
     holding = [b for b in held.json()["items"] if b["status"] == "confirmed"]
     if len(holding) != 2:
         raise SystemExit(f"{side.name}: {len(holding)} bookings held on the activity, not 2")
-    side.confirmed += len(confirmed)
-    side.refused += len(refused)
-    side.refusal_ms.extend(r[1] for r in refused)
     times = [r[1] for r in refused]
+    label = side.name if timed else f"{side.name} (warm-up)"
     say(
-        f"  {side.name:>8}: 1 confirmed, {len(refused)} refused, refusal p50 "
+        f"  {label:>8}: 1 confirmed, {len(refused)} refused, refusal p50 "
         f"{statistics.median(times):.0f} ms, p99 {p99(times):.0f} ms"
     )
+    if not timed:
+        return
+    side.confirmed += len(confirmed)
+    side.refused += len(refused)
+    side.refusal_ms.extend(times)
 
 
 async def crowd(
@@ -305,14 +310,14 @@ async def main() -> None:
             await wait_until_up(side)
 
         day = 0
-        for n in range(args.rounds):
-            say(f"round {n + 1}")
+        for n in range(-1, args.rounds):
+            say(f"round {n + 1}" if n >= 0 else "warm-up, untimed")
             for side in sides if n % 2 == 0 else list(reversed(sides)):
                 day += 1
                 # A client of its own each round: two hundred people, two hundred connections.
                 limits = httpx.Limits(max_connections=args.people + 10)
                 async with httpx.AsyncClient(limits=limits, timeout=120) as client:
-                    await round_(side, client, secret, reps, day)
+                    await round_(side, client, secret, reps, day, timed=n >= 0)
 
         say(
             f"\n{args.people} simultaneous bookings for the last place, {args.rounds} rounds each, "

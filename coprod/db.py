@@ -18,7 +18,7 @@ from tortoise.backends.base.client import (
     TransactionContext,
 )
 from tortoise.migrations.api import migrate as tortoise_migrate
-from tortoise.queryset import CountQuery
+from tortoise.queryset import CountQuery, QuerySet
 
 from coprod.config import get_settings
 
@@ -188,6 +188,17 @@ async def counts(**queries: CountQuery) -> dict[str, int]:
     sql, params = builder.get_parameterized_sql()
     rows = await client.execute_query_dict(sql, params)
     return {name: int(rows[0][name]) for name in queries}
+
+
+async def lock(query: QuerySet[Any], *, skip_locked: bool = False) -> list[int]:
+    """Lock the query's rows FOR UPDATE, in its order, and give their ids; with skip_locked,
+    only the rows nobody else holds (none, rather than an error, if all are held).
+
+    Not `.select_for_update().values_list("id")`: Tortoise leaves FOR UPDATE out of a values
+    query without a word, so the rows are read but never locked. SQLite locks the whole
+    database for a writing transaction instead, and ignores this."""
+    rows = await query.select_for_update(skip_locked=skip_locked).only("id")
+    return [row.pk for row in rows]
 
 
 # What the drivers raise when the database cannot be reached, is restarting or has gone away:

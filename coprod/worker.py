@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
+from coprod import db
 from coprod.config import Settings, get_settings
 from coprod.domain.backoff import retry_delay_seconds, should_give_up
 from coprod.domain.notifications import Channel
@@ -58,12 +59,9 @@ async def claim_batch(owner: str, now: dt.datetime, limit: int = BATCH_SIZE) -> 
     )
     lease = now + dt.timedelta(seconds=get_settings().outbox_lease_seconds)
     async with in_transaction():
-        ids = (
-            await OutboxMessage.filter(due)
-            .order_by("next_attempt_at", "id")
-            .limit(limit)
-            .select_for_update(skip_locked=True)
-            .values_list("id", flat=True)
+        ids = await db.lock(
+            OutboxMessage.filter(due).order_by("next_attempt_at", "id").limit(limit),
+            skip_locked=True,
         )
         if not ids:
             return []

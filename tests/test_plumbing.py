@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import asyncpg
 import pytest
 from jinja2 import ChainableUndefined, Environment, PackageLoader
 from jinja2.runtime import Macro
@@ -17,7 +18,7 @@ from coprod import db
 from coprod.config import ConfigError, load_settings
 from coprod.models import Organisation, Role
 from coprod.templating import RenderedComponents, environment
-from tests.conftest import BACKEND, sign_in
+from tests.conftest import BACKEND, PG_NAME, sign_in
 from tests.statements import counting
 
 postgres_only = pytest.mark.skipif(BACKEND != "postgres", reason="SQLite has no pool")
@@ -185,3 +186,33 @@ async def test_several_counts_are_one_statement_with_each_ones_parameters(world)
     with pytest.raises(ValueError, match="limit or offset"):
         await db.counts(few=Organisation.all().limit(2).count())
     assert await db.counts() == {}
+
+
+@postgres_only
+async def test_lock_really_locks_the_rows_and_can_skip_those_held(world):
+    """Tortoise drops FOR UPDATE from a values query without a word; `db.lock` must not."""
+    first, second, third = [await world.org(name) for name in ("First", "Second", "Third")]
+    other = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:5432/{PG_NAME}")
+    try:
+        async with in_transaction():
+            held = await db.lock(Organisation.filter(id__in=[first.id, second.id]).order_by("id"))
+            assert held == [first.id, second.id]
+            # Another transaction cannot have them, and is told so at once.
+            for organisation in (first, second):
+                with pytest.raises(asyncpg.LockNotAvailableError):
+                    await other.fetch(
+                        "SELECT id FROM organisation WHERE id = $1 FOR UPDATE NOWAIT",
+                        organisation.id,
+                    )
+            assert await other.fetchval(
+                "SELECT id FROM organisation WHERE id = $1 FOR UPDATE NOWAIT", third.id
+            )
+        # Rows another transaction holds are left out with skip_locked, not waited for.
+        async with other.transaction():
+            await other.execute("SELECT id FROM organisation WHERE id = $1 FOR UPDATE", first.id)
+            async with in_transaction():
+                everyone = Organisation.filter(id__in=[first.id, second.id, third.id])
+                free = await db.lock(everyone.order_by("id"), skip_locked=True)
+            assert free == [second.id, third.id]
+    finally:
+        await other.close()

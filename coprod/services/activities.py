@@ -13,6 +13,7 @@ from tortoise.functions import Lower
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from coprod import db
 from coprod.domain import pay, scheduling
 from coprod.domain.scheduling import LONDON
 from coprod.errors import Conflict, NotFound
@@ -286,7 +287,7 @@ async def update_activity(actor: Actor, activity: Activity, data: Mapping[str, A
         # Access arrangements and wellbeing checks are rolled up by the activity's team.
         moved = "team_id" in values and values["team_id"] != activity.team_id
         if moved:
-            await Activity.select_for_update().filter(id=activity.id).values("id")
+            await db.lock(Activity.filter(id=activity.id))
             booked = [b["id"] for b in await Booking.filter(activity_id=activity.id).values("id")]
             access = await rollups.access_of(booked)
         for key, value in values.items():

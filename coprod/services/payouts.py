@@ -18,6 +18,7 @@ from typing import Any
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
+from coprod import db
 from coprod.config import get_settings
 from coprod.domain.payouts import (
     why_held,
@@ -354,12 +355,9 @@ async def _claim_batch(limit: int = PAYMENT_BATCH) -> list[PaymentAttempt]:
         transfer_id=IN_PROGRESS, updated_at__lt=now - stale_after()
     )
     async with in_transaction():
-        ids = (
-            await PaymentAttempt.filter(ready, status=AttemptStatus.PENDING)
-            .order_by("id")
-            .limit(limit)
-            .select_for_update(skip_locked=True)
-            .values_list("id", flat=True)
+        ids = await db.lock(
+            PaymentAttempt.filter(ready, status=AttemptStatus.PENDING).order_by("id").limit(limit),
+            skip_locked=True,
         )
         if not ids:
             return []

@@ -12,6 +12,7 @@ from typing import Any
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from coprod import db
 from coprod.domain.reporting import (
     ACCESS_DAY,
     ACCESS_KEYS,
@@ -62,7 +63,7 @@ async def involvement_changed(
     if people:
         # A person's first days are worked out again from their rows: the lock keeps two
         # changes for the same person from each missing the other's.
-        await Representative.select_for_update().filter(id__in=people).order_by("id").values("id")
+        await db.lock(Representative.filter(id__in=people).order_by("id"))
     for table, found in changes.items():
         await _add(table, ROLLUP_KEYS[table], ROLLUP_SUMS[table], found, "involvements = 0")
     for organisation_id, person in sorted({(k[0], k[3]) for k in changes[PERSON_DAY]}):
@@ -106,7 +107,7 @@ async def access_of(booking_ids: Iterable[int | None]) -> AccessCounts:
     ids = sorted({i for i in booking_ids if i})
     if not ids:
         return {}
-    await Booking.select_for_update().filter(id__in=ids).order_by("id").values("id")
+    await db.lock(Booking.filter(id__in=ids).order_by("id"))
     where = (
         "booking__starts_at",
         "booking__activity__organisation_id",
