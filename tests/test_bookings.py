@@ -293,6 +293,12 @@ async def test_an_overlapping_confirmed_booking_of_the_same_person_is_refused(sc
     # Someone else is free then; and 12:00 is free for Ada, as the morning ends at 12:00.
     await bookings.book(lead, clashing, bob, "in_person")
     straight_after = await bookings.book(lead, after, ada, "in_person")
+    # The same half-open rule as scheduling.times_overlap, though counted in the database:
+    # inside the morning clashes, and ending as it starts does not.
+    inside = await activity(lead, "2049-02-10T10:30", minutes=30, title="Inside")
+    await assert_refused(lead, inside, ada, "in_person", Refusal.OVERLAP)
+    before = await activity(lead, "2049-02-10T09:00", minutes=60, title="Just before")
+    await bookings.book(lead, before, ada, "in_person")
 
     # 11:00-13:00 clashes with both of hers; once both are cancelled, the time is free again.
     await bookings.cancel(lead, first)

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tortoise import connections
+from tortoise.queryset import CountQuery
 from tortoise.transactions import in_transaction
 
 from coprod import clock, db
@@ -85,20 +86,30 @@ async def _facts(
 ) -> BookingFacts:
     starts_at = activity.starts_at
     ends_at = starts_at + dt.timedelta(minutes=activity.duration_minutes) if starts_at else None
-    clashes = 0
+    queries: dict[str, CountQuery] = {}
     if starts_at and ends_at:
-        others = await Booking.filter(representative=rep, status__in=HOLDING).exclude(
-            id=ignore or 0
-        )
-        clashes = sum(
-            scheduling.times_overlap(starts_at, ends_at, b.starts_at, b.ends_at) for b in others
-        )
-    if taken is None:
-        taken = (
-            await Booking.filter(activity=activity, status__in=HOLDING)
+        # scheduling.times_overlap's half-open rule, counted in the database: one number,
+        # however many bookings the person has had.
+        queries["clashes"] = (
+            Booking.filter(
+                representative_id=rep.id,
+                status__in=HOLDING,
+                starts_at__lt=ends_at,
+                ends_at__gt=starts_at,
+            )
             .exclude(id=ignore or 0)
             .count()
         )
+    if taken is None:
+        queries["taken"] = (
+            Booking.filter(activity_id=activity.id, status__in=HOLDING)
+            .exclude(id=ignore or 0)
+            .count()
+        )
+    counted = await db.counts(**queries)
+    clashes = counted.get("clashes", 0)
+    if taken is None:
+        taken = counted["taken"]
     contracts = await Contract.filter(representative=rep)
     project = await Project.get_or_none(id=activity.project_id) if activity.project_id else None
     return BookingFacts(
