@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -216,3 +219,29 @@ async def test_lock_really_locks_the_rows_and_can_skip_those_held(world):
             assert free == [second.id, third.id]
     finally:
         await other.close()
+
+
+def _chain(node: ast.expr) -> Iterator[str]:
+    """The method names of a call chain, outermost first: a.b().c() gives c, b."""
+    while isinstance(node, ast.Call | ast.Attribute | ast.Await):
+        if isinstance(node, ast.Attribute):
+            yield node.attr
+        node = node.func if isinstance(node, ast.Call) else node.value
+
+
+def test_no_lock_is_asked_of_a_values_query():
+    """A values query drops FOR UPDATE silently (see db.lock), so asking for one is a bug."""
+    root = Path(db.__file__).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                names = list(_chain(node.func))
+                if names[:1] in (["values"], ["values_list"]) and "select_for_update" in names:
+                    found.append(f"{path.relative_to(root.parent)}:{node.lineno}")
+    assert found == []
+    # The check itself finds what it is for.
+    tree = ast.parse("Booking.select_for_update().filter(id=1).values('id')")
+    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call))
+    assert list(_chain(call.func))[:1] == ["values"]
+    assert "select_for_update" in _chain(call.func)
