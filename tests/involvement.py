@@ -162,7 +162,7 @@ async def claimed_and_approved(
     await claims.submit(t.lead, claim)
     approved = await claims.approve(t.approver, claim, {})
     # Spend counts once the money goes out, which a pay run or a payroll export reports here.
-    await money_states.money_went_out(approved)
+    await money_states.money_went_out([approved])
     return approved
 
 

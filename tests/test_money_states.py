@@ -250,6 +250,42 @@ async def involved(t: Trust, rep: Representative) -> Involvement:
     )
 
 
+async def test_a_batch_of_payments_costs_each_persons_involvement_of_the_day_once(
+    world: Any, standin: StripeStandIn, gateway: StripeGateway, mailbox: Any
+) -> None:
+    t = await trust(world)
+    day = claims_from() + dt.timedelta(days=3)
+    people = [
+        await stripe_rep(t, gateway, standin, name, f"{name.split()[0].lower()}@people.example")
+        for name in ("Ada Able", "Ben Bold", "Cy Young")
+    ]
+    for rep in people:
+        await took_part(t, rep, day, minutes=120, category="co_design")
+    # Ada took part twice that day: her day's fee is shared between the two, by time.
+    await took_part(t, people[0], day, minutes=360, category="co_evaluation")
+    for rep in people:
+        await claim_of(rep)
+    period = financial_year(financial_year_of(day))
+    await payouts.start_pay_run(t.finance)
+
+    assert await payouts.process_payments(NOW) == 3  # one batch
+
+    fees = {
+        (row.representative_id, row.minutes): row.fee_pence
+        for row in await Involvement.filter(day=day)
+    }
+    ada, ben, cy = (rep.id for rep in people)
+    assert fees == {(ada, 120): 1750, (ada, 360): 5250, (ben, 120): 7000, (cy, 120): 7000}
+    report = await reports.organisation_report(t.finance, period)
+    assert report.spend["fees_pence"] == 21000
+    by_category = {row["key"]: row["fees_pence"] for row in report.by_category}
+    assert by_category["co_design"] == 1750 + 7000 + 7000
+    assert by_category["co_evaluation"] == 5250
+    # Paid once: the roll-ups do not count them again when the worker looks once more.
+    assert await payouts.process_payments(NOW) == 0
+    assert (await reports.organisation_report(t.finance, period)).spend["fees_pence"] == 21000
+
+
 async def test_a_reversed_transfer_unpays_the_claim_and_paying_again_makes_one_new_transfer(
     world: Any, standin: StripeStandIn, gateway: StripeGateway, mailbox: Any
 ) -> None:

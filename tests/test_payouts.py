@@ -40,6 +40,7 @@ from coprod.models import (
 from coprod.services import auth, contracts, payouts, representatives, wellbeing
 from coprod.services.actor import Actor
 from tests.conftest import agree_to_contact, deliver_mail, postgres_only, sign_in
+from tests.statements import counting
 from tests.stripe_standin import DEFAULT_WEBHOOK_SECRET, Delivery, StripeStandIn, running_standin
 
 WEBHOOK = "/api/v1/stripe/webhook"
@@ -881,7 +882,14 @@ async def test_in_a_batch_a_refused_transfer_fails_alone_and_the_rest_are_paid_o
     refused = await claim_of(unready)
     assert len(await payouts.start_pay_run(t.finance)) == 6
 
-    assert await payouts.process_payments(NOW) == 5
+    async with counting() as statements:
+        assert await payouts.process_payments(NOW) == 5
+    # The batch's five payments are recorded together: the attempts, the claims and the audit
+    # events each in one statement (and the refused one's audit event on its own).
+    sql = statements.sql
+    assert sum(s.startswith('UPDATE "payment_attempt" SET "status"=CASE') for s in sql) == 1
+    assert sum(s.startswith('UPDATE "claim" SET') and '"paid_at"' in s for s in sql) == 1
+    assert sum(s.startswith('INSERT INTO "audit_event"') for s in sql) == 2
 
     for claim in claims:
         assert len(transfers_for(standin, claim)) == 1

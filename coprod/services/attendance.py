@@ -4,7 +4,7 @@ across the involvements it pays for."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -163,40 +163,55 @@ def share(total: int, weights: list[int]) -> list[int]:
 
 
 async def cost_involvements(
-    claim: Claim, *, went_out: bool = True, money: claims.ClaimMoney | None = None
+    found: Sequence[Claim],
+    *,
+    went_out: bool = True,
+    money: Mapping[int, claims.ClaimMoney] | None = None,
 ) -> None:
-    """Once the claim's money has gone out (see payouts.money_went_out), spread each day's fee
-    and expenses over that day's involvements, so that reports can show spend by category.
-    With went_out=False the money came back: the same involvements cost nothing again.
-    `money` is the claim's lines and expenses, when the caller has read them already."""
-    if money is None:
-        money = (await claims.money_for([claim]))[claim.id]
-    fees: dict[dt.date, int] = {}
-    for line in money.lines:
-        if line.kind == LineKind.FEE and line.day is not None:
-            fees[line.day] = fees.get(line.day, 0) + line.amount_pence
-    spent: dict[dt.date, int] = {}
-    for e in money.expenses:
-        paid = e.approved_pence if e.approved_pence is not None else e.amount_pence
-        spent[e.day] = spent.get(e.day, 0) + paid
-    days = set(fees) | set(spent)
-    # One read for all the claim's days, not one a day.
-    by_day: dict[dt.date, list[Involvement]] = {}
-    if days:
-        for row in await Involvement.filter(
-            representative_id=claim.representative_id, day__in=list(days)
-        ).order_by("id"):
-            by_day.setdefault(row.day, []).append(row)
-    for day in days:
-        rows = by_day.get(day, [])
-        weights = [r.minutes for r in rows]
-        before = [_values(r) for r in rows]
-        for row, fee, cost in zip(
-            rows, share(fees.get(day, 0), weights), share(spent.get(day, 0), weights), strict=True
-        ):
-            row.fee_pence, row.expenses_pence = (fee, cost) if went_out else (0, 0)
-            await row.save(update_fields=["fee_pence", "expenses_pence"])
-        await rollups.involvement_changed(before, [_values(r) for r in rows])
+    """Once the claims' money has gone out (see money_states.money_went_out), spread each
+    day's fee and expenses over that day's involvements, so that reports can show spend by
+    category. With went_out=False the money came back: the same involvements cost nothing
+    again. `money` has the claims' lines and expenses, by claim id, when the caller has read
+    them. However many claims, their involvements are read and written in one statement each."""
+    money = dict(money or {})
+    if unread := [claim for claim in found if claim.id not in money]:
+        money |= await claims.money_for(unread)
+    charges: list[tuple[int, dict[dt.date, int], dict[dt.date, int]]] = []
+    for claim in found:
+        fees: dict[dt.date, int] = {}
+        for line in money[claim.id].lines:
+            if line.kind == LineKind.FEE and line.day is not None:
+                fees[line.day] = fees.get(line.day, 0) + line.amount_pence
+        spent: dict[dt.date, int] = {}
+        for e in money[claim.id].expenses:
+            paid = e.approved_pence if e.approved_pence is not None else e.amount_pence
+            spent[e.day] = spent.get(e.day, 0) + paid
+        charges.append((claim.representative_id, fees, spent))
+    people = {person for person, fees, spent in charges if fees or spent}
+    days = {day for _, fees, spent in charges for day in (*fees, *spent)}
+    if not days:
+        return
+    rows: dict[tuple[int, dt.date], list[Involvement]] = {}
+    for row in await Involvement.filter(
+        representative_id__in=list(people), day__in=list(days)
+    ).order_by("id"):
+        rows.setdefault((row.representative_id, row.day), []).append(row)
+    everything = [row for found_rows in rows.values() for row in found_rows]
+    before = [_values(r) for r in everything]
+    for person, fees, spent in charges:
+        for day in set(fees) | set(spent):
+            on_day = rows.get((person, day), [])
+            weights = [r.minutes for r in on_day]
+            for row, fee, cost in zip(
+                on_day,
+                share(fees.get(day, 0), weights),
+                share(spent.get(day, 0), weights),
+                strict=True,
+            ):
+                row.fee_pence, row.expenses_pence = (fee, cost) if went_out else (0, 0)
+    if everything:
+        await Involvement.bulk_update(everything, fields=["fee_pence", "expenses_pence"])
+    await rollups.involvement_changed(before, [_values(r) for r in everything])
 
 
 def _values(row: Involvement) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from tortoise.models import Model
 
@@ -47,29 +47,42 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-async def record(
-    actor: Actor,
-    action: str,
-    entity: Model | tuple[str, Any],
-    *,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-    organisation_id: int | None = None,
-    on_behalf_of: str | None = None,
+class Details(TypedDict, total=False):
+    """What an event may say besides who did what to which record."""
+
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    organisation_id: int | None  # the actor's unless given
+    on_behalf_of: str | None
+
+
+def event(
+    actor: Actor, action: str, entity: Model | tuple[str, Any], **details: Unpack[Details]
 ) -> AuditEvent:
+    """An event not yet saved: `record` saves one, and a batch saves several at once with
+    `AuditEvent.bulk_create`, in the transaction of the changes they describe."""
     if isinstance(entity, Model):
         entity_type, entity_id = type(entity).__name__, entity.pk
     else:
         entity_type, entity_id = entity
-    return await AuditEvent.create(
+    organisation_id = details.get("organisation_id")
+    return AuditEvent(
         organisation_id=organisation_id if organisation_id is not None else actor.organisation_id,
         actor=actor.user,
         actor_label=actor.label,
-        on_behalf_of=on_behalf_of,
+        on_behalf_of=details.get("on_behalf_of"),
         action=action,
         entity_type=entity_type,
         entity_id=None if entity_id is None else str(entity_id),
-        before=before,
-        after=after,
+        before=details.get("before"),
+        after=details.get("after"),
         via=actor.via,
     )
+
+
+async def record(
+    actor: Actor, action: str, entity: Model | tuple[str, Any], **details: Unpack[Details]
+) -> AuditEvent:
+    found = event(actor, action, entity, **details)
+    await found.save(force_create=True)
+    return found

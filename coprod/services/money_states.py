@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping, Sequence
 
 from tortoise.transactions import in_transaction
 
+from coprod import db
 from coprod.config import get_settings
 from coprod.domain.payouts import REVERSED_ACTION
 from coprod.models import (
@@ -85,19 +87,35 @@ async def release_held(rep: Representative) -> int:
     return len(ids)
 
 
-async def money_went_out(claim: Claim, money: claims.ClaimMoney | None = None) -> None:
-    """The claim's money has left the trust (a transfer made, or sent to payroll): only now
+async def money_went_out(
+    found: Sequence[Claim], money: Mapping[int, claims.ClaimMoney] | None = None
+) -> None:
+    """The claims' money has left the trust (transfers made, or sent to payroll): only now
     does it count as spend in the reports. Call inside the transaction that records it; it
-    counts a claim once however often it is called. `money`: its lines and expenses, if read."""
-    if await Claim.filter(id=claim.id, spend_counted=False).update(spend_counted=True):
-        await attendance.cost_involvements(claim, money=money)
+    counts a claim once however often it is called. `money`: their lines and expenses, by
+    claim id, if read."""
+    await _count_spend(found, money, went_out=True)
 
 
 async def money_came_back(claim: Claim) -> None:
     """The claim's money did not reach them after all (reversed, or the payout failed): it no
     longer counts as spend. Through the same roll-up path as costing it."""
-    if await Claim.filter(id=claim.id, spend_counted=True).update(spend_counted=False):
-        await attendance.cost_involvements(claim, went_out=False)
+    await _count_spend([claim], None, went_out=False)
+
+
+async def _count_spend(
+    found: Sequence[Claim], money: Mapping[int, claims.ClaimMoney] | None, *, went_out: bool
+) -> None:
+    # Locked, so that of two transactions counting a claim at once only one costs it (SQLite
+    # writes one transaction at a time anyway).
+    ids = [claim.id for claim in found]
+    flip = Claim.filter(id__in=ids, spend_counted=not went_out)
+    changed = set(await db.lock(flip.order_by("id")))
+    if not changed:
+        return
+    await Claim.filter(id__in=changed).update(spend_counted=went_out)
+    costed = [claim for claim in found if claim.id in changed]
+    await attendance.cost_involvements(costed, went_out=went_out, money=money)
 
 
 async def count_payroll_spend(now: dt.datetime) -> int:
@@ -114,8 +132,7 @@ async def count_payroll_spend(now: dt.datetime) -> int:
                 .limit(BATCH)
                 .select_for_update(skip_locked=True)
             )
-            for claim in batch:
-                await money_went_out(claim)
+            await money_went_out(batch)
         if not batch:
             return counted
         counted += len(batch)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,7 @@ from coprod.errors import Conflict, Forbidden, NotFound
 from coprod.integrations.stripe_gateway import PaymentFailed, StripeGateway, TransferResult
 from coprod.models import (
     AttemptStatus,
+    AuditEvent,
     Claim,
     ClaimStatus,
     MoneyState,
@@ -544,8 +545,11 @@ async def process_payments(now: dt.datetime) -> int:
             # Each claim's lines and expenses, for its remittance and its cost, read together.
             amounts = await claims.money_for(claim for _, _, claim in made)
             async with in_transaction():
+                await _record_all_paid(
+                    [(attempt, outcome.transfer, claim) for attempt, outcome, claim in made],
+                    amounts,
+                )
                 for attempt, outcome, claim in made:
-                    await record_paid(attempt, outcome.transfer, claim, amounts[claim.id])
                     if outcome.reversed:
                         await money_states.record_reversed(attempt, claim)
             paid += sum(1 for _, outcome, _ in made if not outcome.reversed)
@@ -578,53 +582,88 @@ async def record_paid(
     claim: Claim | None,
     amounts: claims.ClaimMoney | None = None,
 ) -> None:
-    """mark_paid's work, inside the caller's transaction. `amounts`: the claim's lines and
-    expenses, when the caller has read them (a pay run reads a batch's together)."""
-    attempt.status = AttemptStatus.SUCCEEDED
-    attempt.transfer_id = transfer.id
-    attempt.destination_payment = transfer.destination_payment or attempt.destination_payment
-    await attempt.save(update_fields=["status", "transfer_id", "destination_payment", "updated_at"])
+    """mark_paid's work, inside the caller's transaction. `claim` (with its representative)
+    and `amounts` (its lines and expenses) save reading them again when the caller has them."""
+    await _record_all_paid(
+        [(attempt, transfer, claim)], {} if amounts is None else {attempt.claim_id: amounts}
+    )
+
+
+async def _record_all_paid(
+    made: Sequence[tuple[PaymentAttempt, TransferResult, Claim | None]],
+    amounts: Mapping[int, claims.ClaimMoney],
+) -> None:
+    """Record transfers as made, inside the caller's transaction: each attempt succeeded, and
+    each claim still waiting for its money paid, audited and remitted. A batch's attempts,
+    claims and audit events are each written in one statement. Of the claims, only their id,
+    organisation and representative are used, never their status."""
     now = _now()
-    # Conditional, so of a worker and a webhook recording the same transfer at once, only
-    # one goes on to audit it and queue the remittance.
-    # Only a claim waiting for this money: not one already paid, nor one whose money came
-    # back (a late or replayed transfer event must not call that paid again).
-    paid = await Claim.filter(
-        id=attempt.claim_id, status__in=[ClaimStatus.APPROVED, ClaimStatus.FAILED]
-    ).update(
+    for attempt, transfer, _ in made:
+        attempt.status = AttemptStatus.SUCCEEDED
+        attempt.transfer_id = transfer.id
+        attempt.destination_payment = transfer.destination_payment or attempt.destination_payment
+        attempt.updated_at = now
+    await PaymentAttempt.bulk_update(
+        [attempt for attempt, _, _ in made],
+        fields=["status", "transfer_id", "destination_payment", "updated_at"],
+    )
+    # Only claims waiting for this money: not one already paid, nor one whose money came back
+    # (a late or replayed transfer event must not call that paid again). Locked first, so that
+    # of a worker and a webhook recording the same transfer at once, only one goes on to audit
+    # it and queue the remittance (SQLite writes one transaction at a time anyway).
+    waiting = [ClaimStatus.APPROVED, ClaimStatus.FAILED]
+    ids = [attempt.claim_id for attempt, _, _ in made]
+    paid = set(await db.lock(Claim.filter(id__in=ids, status__in=waiting).order_by("id")))
+    if not paid:
+        return
+    await Claim.filter(id__in=paid, status__in=waiting).update(
         status=ClaimStatus.PAID,
         paid_at=now,
         money=MoneyState.TRANSFERRED,
         money_reason=None,
         money_changed_at=now,
     )
-    if not paid:
-        return
-    if claim is None:
-        claim = await Claim.get(id=attempt.claim_id).prefetch_related("representative")
-    if amounts is None:
-        amounts = (await claims.money_for([claim]))[claim.id]
-    await money_states.money_went_out(claim, amounts)
-    await audit.record(
-        Actor.system(organisation_id=claim.organisation_id),
-        "payment.succeeded",
-        attempt,
-        after={"transfer_id": transfer.id, "amount_pence": attempt.amount_pence},
-    )
-    rep = claim.representative
-    if rep.email:
-        t = amounts.totals
-        await contact.notify(
-            rep,
-            dedupe_key=f"claim:{claim.id}:remittance",
-            kind="remittance",
-            organisation_id=claim.organisation_id,
-            context={
-                "name": rep.full_name,
-                "claim_id": claim.id,
-                "total": money(t.total_pence),
-                "fees": money(t.fees_pence),
-                "expenses": money(t.expenses_pence),
-                "url": f"{get_settings().base_url}/my/claims/{claim.id}",
-            },
+    known = {claim.id: claim for _, _, claim in made if claim is not None}
+    if unread := paid - known.keys():
+        found = await Claim.filter(id__in=unread).prefetch_related("representative")
+        known |= {claim.id: claim for claim in found}
+    if unread := paid - amounts.keys():
+        amounts = {**amounts, **await claims.money_for(known[i] for i in unread)}
+    await money_states.money_went_out([known[i] for i in sorted(paid)], amounts)
+    events = []
+    for attempt, transfer, _ in made:
+        if attempt.claim_id not in paid:
+            continue
+        claim = known[attempt.claim_id]
+        events.append(
+            audit.event(
+                Actor.system(organisation_id=claim.organisation_id),
+                "payment.succeeded",
+                attempt,
+                after={"transfer_id": transfer.id, "amount_pence": attempt.amount_pence},
+            )
         )
+        await _remit(claim, amounts[claim.id])
+    await AuditEvent.bulk_create(events)
+
+
+async def _remit(claim: Claim, amounts: claims.ClaimMoney) -> None:
+    """Tell them what they were paid, and for what, if we have their email address."""
+    rep = claim.representative
+    if not rep.email:
+        return
+    t = amounts.totals
+    await contact.notify(
+        rep,
+        dedupe_key=f"claim:{claim.id}:remittance",
+        kind="remittance",
+        organisation_id=claim.organisation_id,
+        context={
+            "name": rep.full_name,
+            "claim_id": claim.id,
+            "total": money(t.total_pence),
+            "fees": money(t.fees_pence),
+            "expenses": money(t.expenses_pence),
+            "url": f"{get_settings().base_url}/my/claims/{claim.id}",
+        },
+    )

@@ -183,7 +183,7 @@ async def _payout(payout_id: str, account_id: str) -> None:
                 money_changed_at=now,
             )
             if came_back:
-                await money_states.money_went_out(claim)
+                await money_states.money_went_out([claim])
             await audit.record(system, "payment.paid_out", attempt, after={"payout_id": payout.id})
             continue
         if claim.money == MoneyState.PAYOUT_FAILED:
