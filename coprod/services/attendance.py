@@ -192,12 +192,13 @@ async def cost_involvements(
     if not days:
         return
     rows: dict[tuple[int, dt.date], list[Involvement]] = {}
+    # Everyone's rows on any of the days, of which each person's own days are kept: one read.
     for row in await Involvement.filter(
         representative_id__in=list(people), day__in=list(days)
     ).order_by("id"):
         rows.setdefault((row.representative_id, row.day), []).append(row)
-    everything = [row for found_rows in rows.values() for row in found_rows]
-    before = [_values(r) for r in everything]
+    costed: dict[int, Involvement] = {}
+    before: dict[int, dict[str, Any]] = {}
     for person, fees, spent in charges:
         for day in set(fees) | set(spent):
             on_day = rows.get((person, day), [])
@@ -208,10 +209,12 @@ async def cost_involvements(
                 share(spent.get(day, 0), weights),
                 strict=True,
             ):
+                before.setdefault(row.id, _values(row))
                 row.fee_pence, row.expenses_pence = (fee, cost) if went_out else (0, 0)
-    if everything:
-        await Involvement.bulk_update(everything, fields=["fee_pence", "expenses_pence"])
-    await rollups.involvement_changed(before, [_values(r) for r in everything])
+                costed[row.id] = row
+    if costed:
+        await Involvement.bulk_update(list(costed.values()), fields=["fee_pence", "expenses_pence"])
+    await rollups.involvement_changed(list(before.values()), [_values(r) for r in costed.values()])
 
 
 def _values(row: Involvement) -> dict[str, Any]:
