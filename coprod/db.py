@@ -196,8 +196,8 @@ async def lock(query: QuerySet[Any], *, skip_locked: bool = False) -> list[int]:
 
     Not `.select_for_update().values_list("id")`: Tortoise leaves FOR UPDATE out of a values
     query (and of `.exists()` and `.count()`) without a word, so the rows are read but never
-    locked. SQLite locks the whole
-    database for a writing transaction instead, and ignores this."""
+    locked. SQLite locks the whole database for a writing transaction instead, and ignores
+    this."""
     rows = await query.select_for_update(skip_locked=skip_locked).only("id")
     return [row.pk for row in rows]
 
