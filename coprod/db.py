@@ -190,6 +190,21 @@ async def counts(**queries: CountQuery) -> dict[str, int]:
     return {name: int(rows[0][name]) for name in queries}
 
 
+async def rows_around(query: Any, statement: str) -> list[dict[str, Any]]:
+    """Run a statement written around a query Tortoise built, which stands in it as `{query}`;
+    its only parameters are the query's own, numbered or not as the database wants. For what
+    the ORM cannot say, such as reading a query's rows once for two groupings (a materialised
+    WITH), without writing the query's filters out by hand."""
+    client = connections.get("default")
+    query._choose_db_if_not_chosen()
+    query._make_query()
+    # Not the model's default order: the statement around the rows decides what is sorted.
+    query.query._orderbys = []
+    inner, params = query.query.get_parameterized_sql()
+    sql = statement.replace("{query}", inner)
+    return [dict(r) for r in await client.execute_query_dict(sql, params)]
+
+
 async def lock(query: QuerySet[Any], *, skip_locked: bool = False) -> list[int]:
     """Lock the query's rows FOR UPDATE, in its order, and give their ids; with skip_locked,
     only the rows nobody else holds (none, rather than an error, if all are held).

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from tortoise.expressions import Q
 from tortoise.functions import Count, Sum
 
+from coprod import db
 from coprod.domain.courses import LABELS as FORMATS  # the words the course pages use
 from coprod.domain.equality import QUESTIONS
 from coprod.domain.reporting import settle_sums, suppress
@@ -318,25 +319,25 @@ async def _delivered(report: Report, names: dict[int, str]) -> dict[str, Any]:
         }
         if report.team_id:
             scope["activity__team_id"] = report.team_id
-        delivered = Booking.filter(**scope)
-        rows = (
-            await delivered.annotate(
-                sessions=Count("activity_id", distinct=True),
-                people=Count("representative_id", distinct=True),
-            )
-            .group_by("activity__team_id", "activity__audience")
-            .values(
-                "sessions", "people", team_id="activity__team_id", audience="activity__audience"
-            )
+        sessions = Booking.filter(**scope).values(
+            "activity_id",
+            "representative_id",
+            team_id="activity__team_id",
+            audience="activity__audience",
         )
-        # Grouped by the one status they share: with a join and no grouping, tortoise would
-        # group by every column and count each booking on its own.
-        everyone = (
-            await delivered.annotate(n=Count("representative_id", distinct=True))
-            .group_by("status")
-            .values("n")
+        # The attended bookings are read once, for both groupings: by team and audience, and
+        # everyone (whose distinct count is not the sum of the groups').
+        found = await db.rows_around(
+            sessions,
+            "WITH delivered AS MATERIALIZED ({query})"
+            " SELECT team_id, audience, COUNT(DISTINCT activity_id) AS sessions,"
+            " COUNT(DISTINCT representative_id) AS people, 0 AS everyone"
+            " FROM delivered GROUP BY team_id, audience"
+            " UNION ALL SELECT NULL, NULL, 0, COUNT(DISTINCT representative_id), 1"
+            " FROM delivered",
         )
-        people = int(everyone[0]["n"] or 0) if everyone else 0
+        rows = [r for r in found if not r["everyone"]]
+        people = sum(int(r["people"]) for r in found if r["everyone"])
     return _arrange_delivered(report, rows, people, names)
 
 
