@@ -122,13 +122,13 @@ class Rollups:
         if not report.organisations:
             return {"total": 0, "new": 0}
         involved, values = _involved(report)
-        # Read once for both: by type, and everyone (not the sum, as some are both in a year).
         rows = await run(
-            f"WITH involved AS MATERIALIZED ({involved})"
-            " SELECT representative_type AS t, COUNT(DISTINCT representative_id) AS n,"
-            " 0 AS everyone FROM involved GROUP BY representative_type"
-            " UNION ALL SELECT NULL, COUNT(DISTINCT representative_id), 1 FROM involved",
+            "SELECT representative_type AS t, COUNT(DISTINCT representative_id) AS n"
+            f" FROM ({involved}) involved GROUP BY representative_type",
             values,
+        )
+        total = await run(
+            f"SELECT COUNT(DISTINCT representative_id) AS n FROM ({involved}) involved", values
         )
         first = (
             f"organisation_id IN {_in(report.organisations)} AND team_id = ?"
@@ -139,8 +139,8 @@ class Rollups:
             [*report.organisations, report.team_id or 0, report.period.start, report.period.end],
         )
         return {
-            **{r["t"]: int(r["n"]) for r in rows if not r["everyone"]},
-            "total": sum(int(r["n"]) for r in rows if r["everyone"]),
+            **{r["t"]: int(r["n"]) for r in rows},
+            "total": int(total[0]["n"]),
             "new": int(new[0]["n"]),
         }
 
