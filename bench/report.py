@@ -21,7 +21,9 @@ projects, reach, members), or the script stops.
 Then it serves the app under uvicorn against the same database, signs a reporter in (a session
 made by the auth service), and times GET /reports and GET /reports/networks/{id} with httpx.
 
-Medians are printed with the raw/roll-up ratio. The database is dropped at the end.
+Medians are printed with the raw/roll-up ratio. The database is dropped at the end, unless
+`--keep`; `--reuse NAME` times a kept database again without seeding it (its `--rows` and
+`--orgs` are then what it was seeded with, whatever is given).
 """
 
 from __future__ import annotations
@@ -480,25 +482,30 @@ async def bench(args: argparse.Namespace) -> None:
     from coprod import db
     from coprod.config import get_settings
 
-    name = f"coprod_bench_{uuid.uuid4().hex[:10]}"
+    name = args.reuse or f"coprod_bench_{uuid.uuid4().hex[:10]}"
     url = PG_URL.format(name=name)
-    await _pg_admin(f'CREATE DATABASE "{name}"')
+    if not args.reuse:
+        await _pg_admin(f'CREATE DATABASE "{name}"')
     os.environ["DATABASE_URL"] = url
     get_settings.cache_clear()
     try:
-        started = time.perf_counter()
-        await db.migrate(url)
-        await db.close_db()
-        await db.init_db(url)
-        say(f"migrated in {time.perf_counter() - started:.1f} s; seeding ...")
-        await seed(args.rows, args.orgs, args.network)
+        if args.reuse:
+            await db.init_db(url)
+            say(f"reusing {name}, as seeded by an earlier run with --keep")
+        else:
+            started = time.perf_counter()
+            await db.migrate(url)
+            await db.close_db()
+            await db.init_db(url)
+            say(f"migrated in {time.perf_counter() - started:.1f} s; seeding ...")
+            await seed(args.rows, args.orgs, args.network)
         say(f"\ntiming: median of {args.rounds} rounds, sides alternating, after a warm-up")
         service = await service_timings(args.rounds)
         say("over HTTP (uvicorn, one worker, signed in as a reporter):")
         pages = await http_timings(url, args.rounds)
     finally:
         await db.close_db()
-        if not args.keep:
+        if not (args.keep or args.reuse):
             await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         else:
             say(f"kept database {name}")
@@ -536,6 +543,9 @@ def main() -> None:
     parser.add_argument("--network", type=int, default=30, help="member organisations")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--reuse", metavar="DATABASE", help="time a database kept by an earlier run, unseeded"
+    )
     args = parser.parse_args()
     os.environ.setdefault("COPROD_ENV", "development")
     started = time.perf_counter()
