@@ -249,3 +249,17 @@ def test_no_lock_is_asked_of_a_query_that_drops_it():
     call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call))
     assert list(_chain(call.func))[:1] == ["values"]
     assert "select_for_update" in _chain(call.func)
+
+
+async def test_a_statement_around_an_orm_query_takes_its_parameters(world):
+    for name in ("First Trust", "Second Trust", "Third Trust"):
+        await world.org(name)
+    # Parameters numbered on PostgreSQL, and the model's default order left to the statement.
+    named = Organisation.filter(name__in=["First Trust", "Third Trust"]).values("name")
+    async with db.one_connection(), counting() as statements:  # as a page runs it
+        rows = await db.rows_around(
+            named,
+            "WITH o AS MATERIALIZED ({query}) SELECT COUNT(*) AS n, MIN(name) AS first FROM o",
+        )
+    assert rows == [{"n": 2, "first": "First Trust"}]
+    assert statements.count == 1 and "ORDER BY" not in statements.sql[0]

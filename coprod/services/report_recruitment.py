@@ -319,7 +319,7 @@ async def _delivered(report: Report, names: dict[int, str]) -> dict[str, Any]:
         }
         if report.team_id:
             scope["activity__team_id"] = report.team_id
-        sessions = Booking.filter(**scope).values(
+        delivered = Booking.filter(**scope).values(
             "activity_id",
             "representative_id",
             team_id="activity__team_id",
@@ -328,7 +328,7 @@ async def _delivered(report: Report, names: dict[int, str]) -> dict[str, Any]:
         # The attended bookings are read once, for both groupings: by team and audience, and
         # everyone (whose distinct count is not the sum of the groups').
         found = await db.rows_around(
-            sessions,
+            delivered,
             "WITH delivered AS MATERIALIZED ({query})"
             " SELECT team_id, audience, COUNT(DISTINCT activity_id) AS sessions,"
             " COUNT(DISTINCT representative_id) AS people, 0 AS everyone"
