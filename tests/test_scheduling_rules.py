@@ -127,22 +127,24 @@ def test_the_window_is_a_setting() -> None:
 # --------------------------------------------------------------------------- overlaps
 
 
-@pytest.mark.parametrize(
-    ("a", "b", "clash"),
-    [
-        pytest.param((at(10), at(12)), (at(12), at(13)), False, id="b starts as a ends"),
-        pytest.param((at(12), at(13)), (at(10), at(12)), False, id="a starts as b ends"),
-        pytest.param((at(10), at(12)), (at(11), at(13)), True, id="partly overlapping"),
-        pytest.param((at(11), at(13)), (at(10), at(12)), True, id="partly, the other way"),
-        pytest.param((at(10), at(12)), (at(10, 30), at(11)), True, id="b inside a"),
-        pytest.param((at(10, 30), at(11)), (at(10), at(12)), True, id="a inside b"),
-        pytest.param((at(10), at(12)), (at(10), at(12)), True, id="identical"),
-        pytest.param((at(10), at(11)), (at(14), at(15)), False, id="disjoint"),
-        pytest.param((at(10), at(12)), (at(10), at(12, day=11)), True, id="same day, next day"),
-        pytest.param((at(10), at(11)), (at(10, day=11), at(11, day=11)), False, id="next day"),
-        pytest.param((at(11, 59), at(12)), (at(10), at(12)), True, id="last minute"),
-    ],
-)
+# Also run through a booking, on the database (tests/test_bookings.py), which counts clashes
+# by this rule in SQL.
+OVERLAPS = [
+    pytest.param((at(10), at(12)), (at(12), at(13)), False, id="b starts as a ends"),
+    pytest.param((at(12), at(13)), (at(10), at(12)), False, id="a starts as b ends"),
+    pytest.param((at(10), at(12)), (at(11), at(13)), True, id="partly overlapping"),
+    pytest.param((at(11), at(13)), (at(10), at(12)), True, id="partly, the other way"),
+    pytest.param((at(10), at(12)), (at(10, 30), at(11)), True, id="b inside a"),
+    pytest.param((at(10, 30), at(11)), (at(10), at(12)), True, id="a inside b"),
+    pytest.param((at(10), at(12)), (at(10), at(12)), True, id="identical"),
+    pytest.param((at(10), at(11)), (at(14), at(15)), False, id="disjoint"),
+    pytest.param((at(10), at(12)), (at(10), at(12, day=11)), True, id="same day, next day"),
+    pytest.param((at(10), at(11)), (at(10, day=11), at(11, day=11)), False, id="next day"),
+    pytest.param((at(11, 59), at(12)), (at(10), at(12)), True, id="last minute"),
+]
+
+
+@pytest.mark.parametrize(("a", "b", "clash"), OVERLAPS)
 def test_times_overlap(
     a: tuple[dt.datetime, dt.datetime], b: tuple[dt.datetime, dt.datetime], clash: bool
 ) -> None:
