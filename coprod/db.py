@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import socket
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from functools import cache
+from typing import Any, TypeVar, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tortoise import Tortoise, connections
@@ -18,11 +19,14 @@ from tortoise.backends.base.client import (
     TransactionContext,
 )
 from tortoise.migrations.api import migrate as tortoise_migrate
+from tortoise.models import Model
 from tortoise.queryset import CountQuery, QuerySet
 
 from coprod.config import get_settings
 
 MODEL_MODULES = ["coprod.models"]
+
+M = TypeVar("M", bound=Model)
 
 
 def with_pool_sizes(url: str) -> str:
@@ -215,6 +219,63 @@ async def lock(query: QuerySet[Any], *, skip_locked: bool = False) -> list[int]:
     this."""
     rows = await query.select_for_update(skip_locked=skip_locked).only("id")
     return [row.pk for row in rows]
+
+
+# --------------------------------------------------------------------------- hand-written SQL
+# Tortoise builds a query's SQL afresh on every call, and that costs several times what running
+# it does: about 0.45 ms of Python against 0.1 ms for the statement on a held connection. The
+# reads made on every request, or by a crowd at once, are written here once instead.
+
+
+def sql(template: str) -> tuple[BaseDBAsyncClient, str]:
+    """The current connection (a request's, or a transaction's) and `template` with its `{}`
+    placeholders in that driver's style."""
+    client = connections.get("default")
+    return client, _placeholders(template, client.capabilities.dialect)
+
+
+@cache
+def _placeholders(template: str, dialect: str) -> str:
+    count = template.count("{}")
+    if dialect == "sqlite":
+        return template.format(*["?"] * count)
+    return template.format(*[f"${n}" for n in range(1, count + 1)])
+
+
+def columns(alias: str, model: type[Model]) -> str:
+    """Every column of `model`, each named `alias__column`, for `instance` to read back."""
+    # Sorted, so the statement reads the same in every process (logs, pg_stat_statements).
+    return ", ".join(f'{alias}."{c}" AS "{alias}__{c}"' for c in sorted(model._meta.db_fields))
+
+
+def instance(alias: str, model: type[M], row: Mapping[str, Any]) -> M:
+    return model._init_from_db(**{c: row[f"{alias}__{c}"] for c in model._meta.db_fields})
+
+
+def db_value(model: type[Model], field: str, value: Any) -> Any:
+    """`value` as the ORM writes it to `model.field`: SQLite compares times as the text the ORM
+    stored, so a hand-written comparison must pass the same text."""
+    return model._meta.fields_map[field].to_db_value(value, model)
+
+
+@cache
+def _select_sql(model: type[Model], keys: tuple[str, ...]) -> str:
+    where = " AND ".join(f'r."{key}" = {{}}' for key in keys)
+    return f'SELECT {columns("r", model)} FROM "{model._meta.db_table}" r WHERE {where}'
+
+
+async def select(model: type[M], **equal: int | str | bool) -> list[M]:
+    """`model.filter(**equal)` for columns each equal to a value, unordered, with its SQL built
+    once per model and set of columns."""
+    client, statement = sql(_select_sql(model, tuple(equal)))
+    rows = await client.execute_query_dict(statement, list(equal.values()))
+    return [instance("r", model, row) for row in rows]
+
+
+async def get_or_none(model: type[M], **equal: int | str | bool) -> M | None:
+    """`model.get_or_none(**equal)`, as `select` builds it: for a key's columns."""
+    found = await select(model, **equal)
+    return found[0] if found else None
 
 
 # What the drivers raise when the database cannot be reached, is restarting or has gone away:

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from tortoise.models import Model
 
+from coprod import db
 from coprod.errors import Forbidden, NotFound
 from coprod.models import Contract, Representative, Role, Team
 from coprod.services.actor import Actor
@@ -31,7 +32,9 @@ async def representative_for(
 ) -> Representative:
     """A representative the actor may see: leads see their organisation's, a person sees only
     their own record."""
-    rep = await Representative.get_or_none(id=rep_id, organisation_id=actor.organisation_id)
+    if actor.organisation_id is None:
+        raise NotFound
+    rep = await db.get_or_none(Representative, id=rep_id, organisation_id=actor.organisation_id)
     if rep is None or not (is_lead(actor) or is_self(actor, rep)):
         raise NotFound
     if rep.archived_at is not None and not include_archived:

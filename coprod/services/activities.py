@@ -255,8 +255,10 @@ async def plan(actor: Actor, data: Mapping[str, Any]) -> Activity:
 
 
 async def activity_for(actor: Actor, activity_id: int) -> Activity:
-    activity = await Activity.get_or_none(id=activity_id, organisation_id=actor.organisation_id)
-    if activity is None or not is_lead(actor):
+    if not is_lead(actor) or actor.organisation_id is None:
+        raise NotFound
+    activity = await db.get_or_none(Activity, id=activity_id, organisation_id=actor.organisation_id)
+    if activity is None:
         raise NotFound
     return activity
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
-from tortoise import connections
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
-from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from coprod import db
 from coprod.config import get_settings
 from coprod.domain.throttle import wait_needed
 from coprod.models import (
@@ -34,8 +32,6 @@ from coprod.services.people import check_password, normalise_email
 from coprod.validation import ValidationFailed
 
 TOKEN_PREFIX = "cpd_"
-
-M = TypeVar("M", bound=Model)
 
 
 class Throttled(Exception):
@@ -232,32 +228,9 @@ async def start_session(user: User, organisation_id: int | None = None) -> str:
     return secret
 
 
-def _columns(alias: str, model: type[Model]) -> str:
-    # Sorted, so the statement reads the same in every process (logs, pg_stat_statements).
-    return ", ".join(f'{alias}."{c}" AS "{alias}__{c}"' for c in sorted(model._meta.db_fields))
-
-
-def _instance(alias: str, model: type[M], row: dict[str, Any]) -> M:
-    return model._init_from_db(**{c: row[f"{alias}__{c}"] for c in model._meta.db_fields})
-
-
-def _sql(template: str) -> tuple[BaseDBAsyncClient, str]:
-    """The default connection and `template` with its `{}` placeholders in that driver's style."""
-    client = connections.get("default")
-    return client, _placeholders(template, client.capabilities.dialect)
-
-
-@cache
-def _placeholders(template: str, dialect: str) -> str:
-    count = template.count("{}")
-    if dialect == "sqlite":
-        return template.format(*["?"] * count)
-    return template.format(*[f"${n}" for n in range(1, count + 1)])
-
-
 def _db_time(when: dt.datetime) -> Any:
     # As the ORM would write it, so SQLite's text comparison matches what it stored.
-    return Session._meta.fields_map["expires_at"].to_db_value(when, Session)
+    return db.db_value(Session, "expires_at", when)
 
 
 # The session, its user, the user's roles in the session's organisation and their networks,
@@ -267,7 +240,7 @@ def _db_time(when: dt.datetime) -> Any:
 def _session_sql() -> str:
     # Built on first use: the models' foreign key columns are known only once Tortoise is set up.
     return f"""
-SELECT {_columns("s", Session)}, {_columns("u", User)},
+SELECT {db.columns("s", Session)}, {db.columns("u", User)},
     m."role" AS "role", n."network_id" AS "network_id"
 FROM "session" s
 JOIN "user" u ON u."id" = s."user_id"
@@ -279,12 +252,12 @@ WHERE s."key_hash" = {{}} AND s."expires_at" > {{}} AND u."is_active" = {{}}
 
 async def session_actor(secret: str) -> tuple[Session, Actor] | None:
     """The unexpired session of an active user, and who it signs in, in one statement."""
-    client, sql = _sql(_session_sql())
+    client, sql = db.sql(_session_sql())
     rows = await client.execute_query_dict(sql, [hash_secret(secret), _db_time(_now()), True])
     if not rows:
         return None
-    session = _instance("s", Session, rows[0])
-    user = _instance("u", User, rows[0])
+    session = db.instance("s", Session, rows[0])
+    user = db.instance("u", User, rows[0])
     session.user = user
     roles = frozenset(Role(row["role"]) for row in rows if row["role"] is not None)
     networks = frozenset(int(row["network_id"]) for row in rows if row["network_id"] is not None)
@@ -359,7 +332,7 @@ async def revoke_api_token(actor: Actor, token: ApiToken) -> None:
 @cache
 def _token_sql() -> str:
     return f"""
-SELECT {_columns("t", ApiToken)}, {_columns("u", User)}, m."id" AS "held"
+SELECT {db.columns("t", ApiToken)}, {db.columns("u", User)}, m."id" AS "held"
 FROM "api_token" t
 JOIN "user" u ON u."id" = t."created_by_id"
 LEFT JOIN "membership" m ON m."user_id" = t."created_by_id"
@@ -374,12 +347,12 @@ TOKEN_USE_RESOLUTION = dt.timedelta(minutes=1)
 
 
 async def actor_for_token(secret: str) -> Actor | None:
-    client, sql = _sql(_token_sql())
+    client, sql = db.sql(_token_sql())
     rows = await client.execute_query_dict(sql, [hash_secret(secret), True])
     if not rows or rows[0]["held"] is None:
         return None
-    token = _instance("t", ApiToken, rows[0])
-    user = _instance("u", User, rows[0])
+    token = db.instance("t", ApiToken, rows[0])
+    user = db.instance("u", User, rows[0])
     now = _now()
     if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_RESOLUTION:
         await ApiToken.filter(id=token.id).update(last_used_at=now)
