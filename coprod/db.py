@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import socket
 import sqlite3
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from functools import cache
 from typing import Any, TypeVar, cast
@@ -27,6 +28,7 @@ from coprod.config import get_settings
 MODEL_MODULES = ["coprod.models"]
 
 M = TypeVar("M", bound=Model)
+T = TypeVar("T")
 
 
 def with_pool_sizes(url: str) -> str:
@@ -99,14 +101,14 @@ def _held_connection_class() -> type[BaseDBAsyncClient] | None:
             self._pool_client = parent
             self._connection = cast(asyncpg.Connection, None)
 
-        async def hold(self) -> asyncpg.Connection:
+        async def hold(self, wait: float | None = None) -> asyncpg.Connection:
             if self._connection is None:
                 pool = self._pool_client._pool
                 if pool is None:
                     await self._pool_client.create_connection(with_db=True)
                     pool = self._pool_client._pool
                 assert pool is not None
-                self._connection = await pool.acquire()
+                self._connection = await pool.acquire(timeout=wait)
             return self._connection
 
         async def give_back(self) -> None:
@@ -173,6 +175,93 @@ async def one_connection() -> AsyncIterator[None]:
     finally:
         connections.reset(token)
         await asyncio.shield(held.give_back())  # type: ignore[attr-defined]
+
+
+class Reads:
+    """Read-only parts of one answer, each started as a task when given (see `reads_at_once`)."""
+
+    def __init__(self, lanes: Sequence[BaseDBAsyncClient]) -> None:
+        self._lanes = lanes
+        self.tasks: list[asyncio.Task[Any]] = []
+
+    def __call__(self, read: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        context = contextvars.copy_context()
+        if self._lanes:
+            lane = self._lanes[len(self.tasks) % len(self._lanes)]
+            context.run(connections.set, "default", lane)
+        task = asyncio.create_task(read, context=context)
+        self.tasks.append(task)
+        return task
+
+
+# How long a report waits for a spare connection before going on with fewer lanes: waiting on
+# would let requests that each hold one connection wait for one another's.
+_LANE_WAIT_SECONDS = 0.05
+
+
+@asynccontextmanager
+async def reads_at_once(lanes: int = 3) -> AsyncIterator[Reads]:
+    """Run read-only parts at once, on PostgreSQL each on one of `lanes` connections that all see
+    the database as it was at one moment (the first lane's exported snapshot), so that the
+    parts of a report over millions of rows take about the time of the slowest lane, not the
+    sum of them all, and still agree with one another. The block gives each part to `read`,
+    which starts it and gives its task; every task has finished when the block ends.
+
+    Inside a transaction, or on SQLite, the parts share the one connection, which sees what the
+    transaction sees."""
+    current = connections.get("default")
+    # A transaction's client (a wrapper, even around a request's held connection) is neither.
+    if _HELD is None or not (
+        isinstance(current, _HELD) or type(current).__name__ == "AsyncpgDBClient"
+    ):
+        reads = Reads([])
+        try:
+            yield reads
+            await asyncio.gather(*reads.tasks)
+        finally:
+            await _cancel(reads.tasks)
+        return
+    held: Any = _HELD
+    pool_client = getattr(current, "_pool_client", current)
+    first = current if isinstance(current, held) else held(pool_client)
+    opened: list[tuple[Any, Any]] = []  # (lane, its asyncpg transaction)
+    try:
+        connection = await first.hold()
+        transaction = connection.transaction(isolation="repeatable_read", readonly=True)
+        await transaction.start()
+        opened.append((first, transaction))
+        snapshot = await connection.fetchval("SELECT pg_export_snapshot()")
+        for _ in range(lanes - 1):
+            lane = held(pool_client)
+            try:
+                connection = await lane.hold(_LANE_WAIT_SECONDS)
+            except TimeoutError:
+                break
+            transaction = connection.transaction(isolation="repeatable_read", readonly=True)
+            await transaction.start()
+            opened.append((lane, transaction))
+            await connection.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+        reads = Reads([lane for lane, _ in opened])
+        try:
+            yield reads
+            await asyncio.gather(*reads.tasks)
+        finally:
+            await _cancel(reads.tasks)
+    finally:
+        for lane, transaction in opened:
+            # Read-only: rolling back ends it as surely as committing would, and also after an
+            # error.
+            await asyncio.shield(transaction.rollback())
+            if lane is not current:
+                await asyncio.shield(lane.give_back())
+
+
+async def _cancel(tasks: Sequence[asyncio.Task[Any]]) -> None:
+    """Cancel what is still running (after a part failed) and wait for it to end, so that no
+    part outlives its connection."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def counts(**queries: CountQuery) -> dict[str, int]:

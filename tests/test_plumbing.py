@@ -263,3 +263,78 @@ async def test_a_statement_around_an_orm_query_takes_its_parameters(world):
         )
     assert rows == [{"n": 2, "first": "First Trust"}]
     assert statements.count == 1 and "ORDER BY" not in statements.sql[0]
+
+
+async def _backend_and_organisations() -> tuple[int, int]:
+    rows = await connections.get("default").execute_query_dict(
+        'SELECT pg_backend_pid() AS pid, (SELECT COUNT(*) FROM "organisation") AS n'
+    )
+    return int(rows[0]["pid"]), int(rows[0]["n"])
+
+
+@postgres_only
+async def test_reads_at_once_run_on_several_connections_that_see_one_moment(world):
+    await world.org("First Trust")
+    pool_client: Any = connections.get("default")
+    async with db.one_connection():
+        async with db.reads_at_once(lanes=3) as read:
+            # Committed by someone else once the reads have begun: none of them may see it,
+            # or one part of a report would count it and another not.
+            await Organisation.create(name="Late Trust", slug="late-trust", using_db=pool_client)
+            parts = [read(_backend_and_organisations()) for _ in range(3)]
+        found = [part.result() for part in parts]
+        assert len({pid for pid, _ in found}) == 3
+        assert {n for _, n in found} == {1}
+        assert await Organisation.all().count() == 2  # the request's connection sees it now
+    pool = pool_client._pool
+    assert pool._queue.qsize() == pool.get_max_size()  # every connection given back
+
+
+@postgres_only
+async def test_reads_at_once_go_on_with_fewer_connections_when_the_pool_has_none_spare(world):
+    await world.org("First Trust")
+    pool: Any = connections.get("default")._pool  # type: ignore[attr-defined]
+    others = [await pool.acquire() for _ in range(pool.get_max_size() - 1)]
+    try:
+        async with db.one_connection():
+            async with db.reads_at_once(lanes=3) as read:
+                parts = [read(_backend_and_organisations()) for _ in range(3)]
+            # The request's own connection did it all, rather than wait for the others.
+            assert len({part.result()[0] for part in parts}) == 1
+    finally:
+        for connection in others:
+            await pool.release(connection)
+
+
+@postgres_only
+async def test_a_failed_part_stops_the_others_and_gives_the_connections_back(world):
+    pool: Any = connections.get("default")._pool  # type: ignore[attr-defined]
+    unfinished: list[Any] = []
+
+    async def slow() -> None:
+        try:
+            await connections.get("default").execute_query("SELECT pg_sleep(5)")
+        finally:
+            unfinished.append("ended")
+
+    async def failing() -> None:
+        await connections.get("default").execute_query('SELECT * FROM "no_such_table"')
+
+    with pytest.raises(Exception, match="no_such_table"):
+        async with db.one_connection(), db.reads_at_once(lanes=2) as read:
+            read(slow())
+            read(failing())
+    assert unfinished == ["ended"]
+    assert pool._queue.qsize() == pool.get_max_size()
+
+
+async def _organisations() -> int:
+    return await Organisation.all().count()
+
+
+async def test_reads_at_once_inside_a_transaction_see_what_it_has_written(world):
+    async with in_transaction():
+        await Organisation.create(name="Uncommitted Trust", slug="uncommitted-trust")
+        async with db.reads_at_once() as read:
+            counted = [read(_organisations()) for _ in range(3)]
+    assert [part.result() for part in counted] == [1, 1, 1]

@@ -15,6 +15,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from coprod import db
 from coprod.domain.equality import QUESTIONS
 from coprod.domain.reporting import Period, suppress, suppress_with_total
 from coprod.errors import Forbidden, NotFound
@@ -288,48 +289,62 @@ async def _reach(report: Report, figures: Figures) -> list[dict[str, Any]]:
     return out
 
 
-async def _young_people(report: Report) -> dict[str, int | None]:
+def _young_people(reach: list[dict[str, Any]], young_carers: int) -> dict[str, int | None]:
     """Interest from people aged 16 to 24 (as the reach comparison shows it, so that neither
     gives the other away), and from young carers among them."""
-    ages = next(item for item in report.reach if item["characteristic"] == "age_band")
+    ages = next(item for item in reach if item["characteristic"] == "age_band")
     under_25 = next(g for g in ages["groups"] if g["group"] == recruiting.YOUNG_BAND)
-    return {
-        "under_25": under_25["interested"],
-        "young_carers": suppress(await recruiting.young_carers(report)),
-    }
+    return {"under_25": under_25["interested"], "young_carers": suppress(young_carers)}
 
 
 async def build(report: Report, figures: Figures = ROLLUPS) -> Report:
     """Every figure of the report, from `figures` (the roll-ups unless a test or benchmark asks
-    for the raw rows), with small counts hidden."""
-    report.by_category = _ordered(await figures.by(report, "category"), CATEGORIES)
-    report.by_mode = _ordered(await figures.by(report, "mode"), MODES)
-    report.people = await _people(report, figures)
+    for the raw rows), with small counts hidden. The parts are read at once, from one snapshot
+    of the database."""
+    names = await loop.team_names(report)
+    async with db.reads_at_once() as read:
+        by_category = read(figures.by(report, "category"))
+        by_mode = read(figures.by(report, "mode"))
+        people = read(_people(report, figures))
+        access = read(_access(report, figures))
+        wellbeing = read(_wellbeing(report, figures))
+        projects = read(_projects(report, figures))
+        reach = read(_reach(report, figures))
+        surveys = read(loop.surveys(report, names))
+        actions = read(loop.actions(report, names))
+        standards = read(loop.standards_met(report, names))
+        activity_feedback = read(loop.activity_feedback(report))
+        recruitment = read(recruiting.funnel(report))
+        outreach = read(recruiting.outreach(report))
+        young_carers = read(recruiting.young_carers(report))
+        training = read(recruiting.training(report, names))
+    report.by_category = _ordered(by_category.result(), CATEGORIES)
+    report.by_mode = _ordered(by_mode.result(), MODES)
+    report.people = people.result()
     if report.outside:
-        people: dict[str, int | None] = {k: suppress(v) for k, v in report.people.items()}
-        by_type = suppress_with_total({k: people[k] for k in ("patients", "carers", "both")})
+        hidden: dict[str, int | None] = {k: suppress(v) for k, v in report.people.items()}
+        by_type = suppress_with_total({k: hidden[k] for k in ("patients", "carers", "both")})
         # New and returning people add up to the total, so a few returning people would show
         # as the total minus the new ones.
         returning = (report.people["total"] or 0) - (report.people["new"] or 0)
-        new = suppress_with_total({"new": people["new"], "returning": suppress(returning)})
-        report.people = {**people, **by_type, "new": new["new"]}
+        new = suppress_with_total({"new": hidden["new"], "returning": suppress(returning)})
+        report.people = {**hidden, **by_type, "new": new["new"]}
     report.spend = {
         "fees_pence": sum(row["fees_pence"] for row in report.by_category),
         "expenses_pence": sum(row["expenses_pence"] for row in report.by_category),
     }
-    report.access = await _access(report, figures)
-    report.wellbeing = await _wellbeing(report, figures)
-    report.projects = await _projects(report, figures)
-    report.reach = await _reach(report, figures)
-    names = await loop.team_names(report)
-    report.surveys = await loop.surveys(report, names)
-    report.actions = await loop.actions(report, names)
-    report.standards = await loop.standards_met(report, names)
-    report.activity_feedback = await loop.activity_feedback(report)
-    report.recruitment = await recruiting.funnel(report)
-    report.outreach = await recruiting.outreach(report)
-    report.young_people = await _young_people(report)
-    report.training = await recruiting.training(report, names)
+    report.access = access.result()
+    report.wellbeing = wellbeing.result()
+    report.projects = projects.result()
+    report.reach = reach.result()
+    report.surveys = surveys.result()
+    report.actions = actions.result()
+    report.standards = standards.result()
+    report.activity_feedback = activity_feedback.result()
+    report.recruitment = recruitment.result()
+    report.outreach = outreach.result()
+    report.young_people = _young_people(report.reach, young_carers.result())
+    report.training = training.result()
     return report
 
 
