@@ -96,6 +96,23 @@ class ActivityDay(Model):
         unique_together = (
             ("organisation", "day", "activity_id", "mode", "category", "team_id", "project_id"),
         )
+        # Every column a report reads, so that it reads the index alone: an organisation's
+        # rows for a year lie one to a page of the table, written day by day among everyone's.
+        indexes = (
+            (
+                "organisation_id",
+                "day",
+                "team_id",
+                "category",
+                "mode",
+                "project_id",
+                "activity_id",
+                "involvements",
+                "minutes",
+                "fee_pence",
+                "expenses_pence",
+            ),
+        )
 
 
 class PersonDay(Model):
