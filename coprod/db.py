@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import socket
 import sqlite3
+from collections import deque
 from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from functools import cache
@@ -178,20 +178,48 @@ async def one_connection() -> AsyncIterator[None]:
 
 
 class Reads:
-    """Read-only parts of one answer, each started as a task when given (see `reads_at_once`)."""
+    """Read-only parts of one answer, queued as they are given, and run when the block of
+    `reads_at_once` ends."""
 
-    def __init__(self, lanes: Sequence[BaseDBAsyncClient]) -> None:
-        self._lanes = lanes
-        self.tasks: list[asyncio.Task[Any]] = []
+    def __init__(self) -> None:
+        self._queued: deque[tuple[Coroutine[Any, Any, Any], asyncio.Future[Any]]] = deque()
 
-    def __call__(self, read: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
-        context = contextvars.copy_context()
-        if self._lanes:
-            lane = self._lanes[len(self.tasks) % len(self._lanes)]
-            context.run(connections.set, "default", lane)
-        task = asyncio.create_task(read, context=context)
-        self.tasks.append(task)
-        return task
+    def __call__(self, read: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queued.append((read, future))
+        return future
+
+    async def run(self, lanes: Sequence[BaseDBAsyncClient | None]) -> None:
+        """Each lane (None: the current connection) takes the next part as it finishes one, so
+        that the slowest part does not hold up others queued behind it. Given first, it is
+        started first."""
+
+        async def lane(client: BaseDBAsyncClient | None) -> None:
+            if client is not None:
+                connections.set("default", client)  # for this lane's task alone
+            while self._queued:
+                read, future = self._queued.popleft()
+                try:
+                    future.set_result(await read)
+                except BaseException as exc:
+                    future.set_exception(exc)
+                    raise
+
+        tasks = [asyncio.create_task(lane(client)) for client in lanes]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            # After a failure, stop the other lanes.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def drop(self) -> None:
+        """Forget the parts no lane began (after a failure), closing them unrun."""
+        while self._queued:
+            read, future = self._queued.popleft()
+            read.close()
+            future.cancel()
 
 
 # How long a report waits for a spare connection before going on with fewer lanes: waiting on
@@ -211,7 +239,8 @@ async def reads_at_once(lanes: int = 3) -> AsyncIterator[Reads]:
     the database as it was at one moment (the first lane's exported snapshot), so that the
     parts of a report over millions of rows take about the time of the slowest lane, not the
     sum of them all, and still agree with one another. The block gives each part to `read`,
-    which starts it and gives its task; every task has finished when the block ends.
+    which queues it and gives a future of its result; as the block ends the lanes run them,
+    each taking the next part as it finishes one, and every result is in when it has ended.
 
     Inside a transaction, or on SQLite, the parts share the one connection, which sees what the
     transaction sees."""
@@ -220,12 +249,12 @@ async def reads_at_once(lanes: int = 3) -> AsyncIterator[Reads]:
     if _HELD is None or not (
         isinstance(current, _HELD) or type(current).__name__ == "AsyncpgDBClient"
     ):
-        reads = Reads([])
+        reads = Reads()
         try:
             yield reads
-            await asyncio.gather(*reads.tasks)
+            await reads.run([None])
         finally:
-            await _cancel(reads.tasks)
+            reads.drop()
         return
     held: Any = _HELD
     pool_client = getattr(current, "_pool_client", current)
@@ -253,12 +282,12 @@ async def reads_at_once(lanes: int = 3) -> AsyncIterator[Reads]:
                 f"SET TRANSACTION SNAPSHOT '{snapshot}'; "
                 + " ".join(f"SET LOCAL {name} = '{value}';" for name, value in _LANE_SETTINGS)
             )
-        reads = Reads([lane for lane, _ in opened])
+        reads = Reads()
         try:
             yield reads
-            await asyncio.gather(*reads.tasks)
+            await reads.run([lane for lane, _ in opened])
         finally:
-            await _cancel(reads.tasks)
+            reads.drop()
     finally:
         for lane, transaction in opened:
             # Read-only: rolling back ends it as surely as committing would, and also after an
@@ -266,14 +295,6 @@ async def reads_at_once(lanes: int = 3) -> AsyncIterator[Reads]:
             await asyncio.shield(transaction.rollback())
             if lane is not current:
                 await asyncio.shield(lane.give_back())
-
-
-async def _cancel(tasks: Sequence[asyncio.Task[Any]]) -> None:
-    """Cancel what is still running (after a part failed) and wait for it to end, so that no
-    part outlives its connection."""
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def counts(**queries: CountQuery) -> dict[str, int]:

@@ -278,7 +278,11 @@ class Booking(TimestampedModel):
         ordering = ["starts_at", "id"]
         # An activity's places and list, and a person's own bookings, are read on every
         # booking and on the busiest pages: without these each is a scan of every booking.
-        indexes = (("activity_id", "status"), ("representative_id", "starts_at"))
+        # The first holds the person, so who attended is read from the index alone.
+        indexes = (
+            ("activity_id", "status", "representative_id"),
+            ("representative_id", "starts_at"),
+        )
 
 
 class WellbeingCheck(TimestampedModel):
