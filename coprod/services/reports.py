@@ -289,6 +289,28 @@ async def _reach(report: Report, figures: Figures) -> list[dict[str, Any]]:
     return out
 
 
+async def _members(report: Report, figures: Figures) -> list[dict[str, Any]]:
+    """A network's members side by side."""
+    found = await figures.members(report)
+    names = dict(await Organisation.filter(id__in=report.organisations).values_list("id", "name"))
+    members: list[dict[str, Any]] = [
+        {
+            "organisation": names.get(org_id, ""),
+            "involvements": found.get(org_id, Totals()).involvements,
+            "people": suppress(found.get(org_id, Totals()).people),
+            "hours": round(found.get(org_id, Totals()).minutes / 60, 1),
+            "fees_pence": found.get(org_id, Totals()).fees,
+            "expenses_pence": found.get(org_id, Totals()).expenses,
+        }
+        for org_id in sorted(report.organisations, key=lambda i: names.get(i, ""))
+    ]
+    # Members' people counts add up to the network's: hide a second one if only one is hidden.
+    safe = suppress_with_total({str(i): m["people"] for i, m in enumerate(members)})
+    for i, member in enumerate(members):
+        member["people"] = safe[str(i)]
+    return members
+
+
 def _young_people(reach: list[dict[str, Any]], young_carers: int) -> dict[str, int | None]:
     """Interest from people aged 16 to 24 (as the reach comparison shows it, so that neither
     gives the other away), and from young carers among them."""
@@ -307,6 +329,7 @@ async def build(report: Report, figures: Figures = ROLLUPS) -> Report:
         by_category = read(figures.by(report, "category"))
         by_mode = read(figures.by(report, "mode"))
         people = read(_people(report, figures))
+        members = read(_members(report, figures)) if report.roll_up else None
         training = read(recruiting.training(report, names))
         reach = read(_reach(report, figures))
         projects = read(_projects(report, figures))
@@ -346,6 +369,7 @@ async def build(report: Report, figures: Figures = ROLLUPS) -> Report:
     report.outreach = outreach.result()
     report.young_people = _young_people(report.reach, young_carers.result())
     report.training = training.result()
+    report.members = members.result() if members else []
     return report
 
 
@@ -373,23 +397,6 @@ async def network_report(
         network=network, status=MembershipStatus.ACCEPTED
     ).values_list("organisation_id", flat=True)
     report = await build(Report(period, list(members), outside=True, roll_up=True), figures)
-    names = dict(await Organisation.filter(id__in=report.organisations).values_list("id", "name"))
-    found = await figures.members(report)
-    report.members = [
-        {
-            "organisation": names.get(org_id, ""),
-            "involvements": found.get(org_id, Totals()).involvements,
-            "people": suppress(found.get(org_id, Totals()).people),
-            "hours": round(found.get(org_id, Totals()).minutes / 60, 1),
-            "fees_pence": found.get(org_id, Totals()).fees,
-            "expenses_pence": found.get(org_id, Totals()).expenses,
-        }
-        for org_id in sorted(report.organisations, key=lambda i: names.get(i, ""))
-    ]
-    # Members' people counts add up to the network's: hide a second one if only one is hidden.
-    safe = suppress_with_total({str(i): m["people"] for i, m in enumerate(report.members)})
-    for i, member in enumerate(report.members):
-        member["people"] = safe[str(i)]
     return network, report
 
 
