@@ -258,41 +258,42 @@ async def reads_at_once(lanes: int = 3) -> AsyncIterator[Reads]:
         return
     held: Any = _HELD
     pool_client = getattr(current, "_pool_client", current)
-    first = current if isinstance(current, held) else held(pool_client)
-    opened: list[tuple[Any, Any]] = []  # (lane, its asyncpg transaction)
+    lanes_held: list[Any] = []
+    transactions: list[Any] = []
     try:
-        connection = await first.hold()
-        transaction = connection.transaction(isolation="repeatable_read", readonly=True)
-        await transaction.start()
-        opened.append((first, transaction))
-        snapshot = await connection.fetchval(
-            "SELECT pg_export_snapshot(), "
-            + ", ".join(f"set_config('{name}', '{value}', true)" for name, value in _LANE_SETTINGS)
-        )
-        for _ in range(lanes - 1):
-            lane = held(pool_client)
+        for n in range(lanes):
+            lane = current if n == 0 and isinstance(current, held) else held(pool_client)
             try:
-                connection = await lane.hold(_LANE_WAIT_SECONDS)
+                # The first lane waits as any statement would; the others only briefly.
+                connection = await lane.hold(None if n == 0 else _LANE_WAIT_SECONDS)
             except TimeoutError:
                 break
+            lanes_held.append(lane)
             transaction = connection.transaction(isolation="repeatable_read", readonly=True)
             await transaction.start()
-            opened.append((lane, transaction))
-            await connection.execute(
-                f"SET TRANSACTION SNAPSHOT '{snapshot}'; "
-                + " ".join(f"SET LOCAL {name} = '{value}';" for name, value in _LANE_SETTINGS)
-            )
+            transactions.append(transaction)
+            settings = [f"set_config('{name}', '{value}', true)" for name, value in _LANE_SETTINGS]
+            if n == 0:
+                snapshot = await connection.fetchval(
+                    f"SELECT pg_export_snapshot(), {', '.join(settings)}"
+                )
+            else:
+                # Must come first in the transaction: before it, the lane has its own snapshot.
+                await connection.execute(
+                    f"SET TRANSACTION SNAPSHOT '{snapshot}'; SELECT {', '.join(settings)}"
+                )
         reads = Reads()
         try:
             yield reads
-            await reads.run([lane for lane, _ in opened])
+            await reads.run(lanes_held)
         finally:
             reads.drop()
     finally:
-        for lane, transaction in opened:
-            # Read-only: rolling back ends it as surely as committing would, and also after an
-            # error.
+        # Read-only: rolling back ends a lane's transaction as surely as committing would, and
+        # after an error too.
+        for transaction in transactions:
             await asyncio.shield(transaction.rollback())
+        for lane in lanes_held:
             if lane is not current:
                 await asyncio.shield(lane.give_back())
 
