@@ -222,9 +222,16 @@ class Reads:
             future.cancel()
 
 
-# How long a report waits for a spare connection before going on with fewer lanes: waiting on
-# would let requests that each hold one connection wait for one another's.
-_LANE_WAIT_SECONDS = 0.05
+# A lane beyond the first is opened only on a spare connection: an idle one, or one the pool
+# may still make (which can take a while on a remote server). Waiting for another request to
+# give one back would let requests that each hold one wait for one another's; the time limit
+# covers another report taking the spare one first.
+_LANE_WAIT_SECONDS = 2.0
+
+
+def _spare(pool_client: Any) -> bool:
+    pool = pool_client._pool
+    return pool is not None and (pool.get_idle_size() > 0 or pool.get_size() < pool.get_max_size())
 
 
 # For the lanes' transactions only. A report's statements each read up to a few hundred
@@ -263,8 +270,10 @@ async def reads_at_once(lanes: int = 3) -> AsyncIterator[Reads]:
     try:
         for n in range(lanes):
             lane = current if n == 0 and isinstance(current, held) else held(pool_client)
+            if n > 0 and not _spare(pool_client):
+                break
             try:
-                # The first lane waits as any statement would; the others only briefly.
+                # The first lane waits as any statement would; the others only for a spare.
                 connection = await lane.hold(None if n == 0 else _LANE_WAIT_SECONDS)
             except TimeoutError:
                 break
