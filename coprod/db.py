@@ -251,22 +251,30 @@ async def reads_at_once(lanes: int = 3) -> AsyncIterator[Reads]:
 
     Inside a transaction, or on SQLite, the parts share the one connection, which sees what the
     transaction sees."""
+    async with _lanes(lanes) as clients:
+        reads = Reads()
+        try:
+            yield reads
+            await reads.run(clients)
+        finally:
+            reads.drop()
+
+
+@asynccontextmanager
+async def _lanes(lanes: int) -> AsyncIterator[Sequence[BaseDBAsyncClient | None]]:
+    """Connections in one snapshot for `reads_at_once`, or [None]: the current connection."""
     current = connections.get("default")
     # A transaction's client (a wrapper, even around a request's held connection) is neither.
     if _HELD is None or not (
         isinstance(current, _HELD) or type(current).__name__ == "AsyncpgDBClient"
     ):
-        reads = Reads()
-        try:
-            yield reads
-            await reads.run([None])
-        finally:
-            reads.drop()
+        yield [None]
         return
     held: Any = _HELD
     pool_client = getattr(current, "_pool_client", current)
     lanes_held: list[Any] = []
     transactions: list[Any] = []
+    settings = ", ".join(f"set_config('{name}', '{value}', true)" for name, value in _LANE_SETTINGS)
     try:
         for n in range(lanes):
             lane = current if n == 0 and isinstance(current, held) else held(pool_client)
@@ -281,22 +289,14 @@ async def reads_at_once(lanes: int = 3) -> AsyncIterator[Reads]:
             transaction = connection.transaction(isolation="repeatable_read", readonly=True)
             await transaction.start()
             transactions.append(transaction)
-            settings = [f"set_config('{name}', '{value}', true)" for name, value in _LANE_SETTINGS]
             if n == 0:
-                snapshot = await connection.fetchval(
-                    f"SELECT pg_export_snapshot(), {', '.join(settings)}"
-                )
+                snapshot = await connection.fetchval(f"SELECT pg_export_snapshot(), {settings}")
             else:
                 # Must come first in the transaction: before it, the lane has its own snapshot.
                 await connection.execute(
-                    f"SET TRANSACTION SNAPSHOT '{snapshot}'; SELECT {', '.join(settings)}"
+                    f"SET TRANSACTION SNAPSHOT '{snapshot}'; SELECT {settings}"
                 )
-        reads = Reads()
-        try:
-            yield reads
-            await reads.run(lanes_held)
-        finally:
-            reads.drop()
+        yield lanes_held
     finally:
         # Read-only: rolling back ends a lane's transaction as surely as committing would, and
         # after an error too.
