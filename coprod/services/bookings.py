@@ -106,14 +106,12 @@ async def _counted(activity: Activity, rep: Representative, ignore: int | None) 
     ends_at = starts_at + dt.timedelta(minutes=activity.duration_minutes) if starts_at else None
     holding = [status.value for status in HOLDING]
     client, sql = db.sql(_counted_sql())
-    rows = await client.execute_query_dict(
-        sql,
-        [
-            *(activity.id, *holding, ignore or 0),
-            *(rep.id, *holding, db.db_value(Booking, "starts_at", ends_at)),
-            *(db.db_value(Booking, "ends_at", starts_at), ignore or 0),
-        ],
-    )
+    # The person's bookings that start before this one ends and end after it starts.
+    starts_before = db.db_value(Booking, "starts_at", ends_at)
+    ends_after = db.db_value(Booking, "ends_at", starts_at)
+    taken = [activity.id, *holding, ignore or 0]
+    clashes = [rep.id, *holding, starts_before, ends_after, ignore or 0]
+    rows = await client.execute_query_dict(sql, [*taken, *clashes])
     return _Counted(taken=int(rows[0]["taken"]), clashes=int(rows[0]["clashes"]))
 
 

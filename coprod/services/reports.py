@@ -293,17 +293,19 @@ async def _members(report: Report, figures: Figures) -> list[dict[str, Any]]:
     """A network's members side by side."""
     found = await figures.members(report)
     names = dict(await Organisation.filter(id__in=report.organisations).values_list("id", "name"))
-    members: list[dict[str, Any]] = [
-        {
-            "organisation": names.get(org_id, ""),
-            "involvements": found.get(org_id, Totals()).involvements,
-            "people": suppress(found.get(org_id, Totals()).people),
-            "hours": round(found.get(org_id, Totals()).minutes / 60, 1),
-            "fees_pence": found.get(org_id, Totals()).fees,
-            "expenses_pence": found.get(org_id, Totals()).expenses,
-        }
-        for org_id in sorted(report.organisations, key=lambda i: names.get(i, ""))
-    ]
+    members: list[dict[str, Any]] = []
+    for org_id in sorted(report.organisations, key=lambda i: names.get(i, "")):
+        totals = found.get(org_id, Totals())
+        members.append(
+            {
+                "organisation": names.get(org_id, ""),
+                "involvements": totals.involvements,
+                "people": suppress(totals.people),
+                "hours": round(totals.minutes / 60, 1),
+                "fees_pence": totals.fees,
+                "expenses_pence": totals.expenses,
+            }
+        )
     # Members' people counts add up to the network's: hide a second one if only one is hidden.
     safe = suppress_with_total({str(i): m["people"] for i, m in enumerate(members)})
     for i, member in enumerate(members):
