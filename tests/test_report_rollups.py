@@ -230,10 +230,11 @@ async def test_the_migration_builds_the_same_roll_ups_from_the_raw_rows(world):
     assert all(kept.values())
     for table in ROLLUP_TABLES:
         await run(f"DELETE FROM {table}")
-    migration = importlib.import_module("migrations.0011_rollups")
     conn = connections.get("default")
-    for sql in migration.fill_statements(conn.capabilities.dialect):
-        await conn.execute_script(sql)
+    for name in ("0011_rollups", "0030_whole_organisation_months"):
+        migration = importlib.import_module(f"migrations.{name}")
+        for sql in migration.fill_statements(conn.capabilities.dialect):
+            await conn.execute_script(sql)
     rebuilt = {table: await _rows(table, columns) for table, columns in ROLLUP_TABLES.items()}
     assert rebuilt == kept
 
@@ -298,9 +299,16 @@ def test_a_changed_row_moves_its_counts_and_an_unchanged_one_changes_nothing():
         "rollup_person_month": {},
     }
     moved = {**row, "day": dt.date(2026, 6, 1)}
+    # A person's month counts in their team and in the whole organisation (team 0).
     assert rollup_changes([row], [moved])["rollup_person_month"] == {
         (1, dt.date(2026, 5, 1), 3, 9, "carer"): (-1,),
+        (1, dt.date(2026, 5, 1), 0, 9, "carer"): (-1,),
         (1, dt.date(2026, 6, 1), 3, 9, "carer"): (1,),
+        (1, dt.date(2026, 6, 1), 0, 9, "carer"): (1,),
+    }
+    no_team = {**row, "team_id": None}
+    assert rollup_changes([], [no_team])["rollup_person_month"] == {
+        (1, dt.date(2026, 5, 1), 0, 9, "carer"): (1,),
     }
     assert rollup_changes([row], [])["rollup_person_day"] == {
         (1, dt.date(2026, 5, 31), 3, 9, "carer"): (-1,),

@@ -88,12 +88,16 @@ def settle_sums(
 
 # ---------------------------------------------------------------------------- roll-ups
 #
-# An involvement row adds to one row of each roll-up. Its key holds no NULLs (0 or "" stand
-# for "none") so the database's unique key treats "no team" as one value.
+# An involvement row adds to one row of each roll-up (two of the monthly people roll-up, if it
+# has a team). Its key holds no NULLs (0 or "" stand for "none") so the database's unique key
+# treats "no team" as one value.
 
 ACTIVITY_DAY = "rollup_activity_day"
 PERSON_DAY = "rollup_person_day"
 PERSON_MONTH = "rollup_person_month"
+# The team of the monthly people roll-up's (and `rollup_person_first`'s) rows for a whole
+# organisation. Elsewhere team 0 is "no team".
+WHOLE_ORGANISATION = 0
 ROLLUP_KEYS: dict[str, tuple[str, ...]] = {
     ACTIVITY_DAY: (
         "organisation_id",
@@ -126,11 +130,14 @@ def month_of(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
-def _contributions(row: Mapping[str, Any]) -> dict[str, tuple[Key, tuple[int, ...]]]:
+def _contributions(row: Mapping[str, Any]) -> list[tuple[str, Key, tuple[int, ...]]]:
+    """(roll-up, key, sums) for each roll-up row that one involvement row adds to."""
     team = row.get("team_id") or 0
-    person = (team, row["representative_id"], row["representative_type"])
-    return {
-        ACTIVITY_DAY: (
+    person = (row["representative_id"], row["representative_type"])
+    month = month_of(row["day"])
+    found: list[tuple[str, Key, tuple[int, ...]]] = [
+        (
+            ACTIVITY_DAY,
             (
                 row["organisation_id"],
                 row["day"],
@@ -142,9 +149,14 @@ def _contributions(row: Mapping[str, Any]) -> dict[str, tuple[Key, tuple[int, ..
             ),
             (1, row["minutes"], row.get("fee_pence") or 0, row.get("expenses_pence") or 0),
         ),
-        PERSON_DAY: ((row["organisation_id"], row["day"], *person), (1,)),
-        PERSON_MONTH: ((row["organisation_id"], month_of(row["day"]), *person), (1,)),
-    }
+        (PERSON_DAY, (row["organisation_id"], row["day"], team, *person), (1,)),
+        # Team 0 of the monthly roll-up is the whole organisation, so that a report across
+        # teams counts one row a person and month rather than one per team.
+        (PERSON_MONTH, (row["organisation_id"], month, WHOLE_ORGANISATION, *person), (1,)),
+    ]
+    if team:
+        found.append((PERSON_MONTH, (row["organisation_id"], month, team, *person), (1,)))
+    return found
 
 
 def rollup_changes(
@@ -155,7 +167,7 @@ def rollup_changes(
     changes: dict[str, dict[Key, list[int]]] = {table: {} for table in ROLLUP_KEYS}
     for rows, sign in ((before, -1), (after, 1)):
         for row in rows:
-            for table, (key, sums) in _contributions(row).items():
+            for table, key, sums in _contributions(row):
                 totals = changes[table].setdefault(key, [0] * len(sums))
                 for i, value in enumerate(sums):
                     totals[i] += sign * value

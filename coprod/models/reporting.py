@@ -139,7 +139,9 @@ class PersonDay(Model):
 
 class PersonMonth(Model):
     """`PersonDay` by calendar month (`month` is its first day). A period reads whole months
-    here and only its ragged ends from `PersonDay`, so a year is 12 rows a person, not 365."""
+    here and only its ragged ends from `PersonDay`, so a year is 12 rows a person, not 365.
+    Team 0 is the whole organisation, as in `PersonFirst`: a person has a row there for every
+    month they took part, and a row for each team they took part in that month."""
 
     id = fields.IntField(primary_key=True)
     organisation_id: int

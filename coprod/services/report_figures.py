@@ -16,7 +16,7 @@ from tortoise.expressions import Subquery
 from tortoise.functions import Count, Min, Sum
 
 from coprod.domain.equality import QUESTIONS
-from coprod.domain.reporting import OUTCOMES, Period, whole_months
+from coprod.domain.reporting import OUTCOMES, WHOLE_ORGANISATION, Period, whole_months
 from coprod.domain.scheduling import london_midnight
 from coprod.models import AccessArrangement, EqualityResponse, Involvement, WellbeingCheck
 from coprod.services.rollups import run
@@ -81,14 +81,18 @@ def _where(report: Report, column: str, start: Any, end: Any) -> tuple[str, list
 
 def _involved(report: Report) -> tuple[str, list[Any]]:
     """Who took part in the period, a row per person and month or day (so not distinct): whole
-    months from the monthly roll-up, the days either side of them from the daily one."""
+    months from the monthly roll-up, the days either side of them from the daily one (whose
+    team 0 is no team, so a report across teams reads all its rows)."""
     months, ends = whole_months(report.period)
     parts, values = [], []
     columns = "organisation_id, representative_id, representative_type"
     if months:
-        where, v = _where(report, "month", *months)
-        parts.append(f"SELECT {columns} FROM rollup_person_month WHERE {where}")
-        values += v
+        # The monthly roll-up has a row for the whole organisation (team 0) as well as each team.
+        parts.append(
+            f"SELECT {columns} FROM rollup_person_month WHERE organisation_id IN"
+            f" {_in(report.organisations)} AND month BETWEEN ? AND ? AND team_id = ?"
+        )
+        values += [*report.organisations, *months, report.team_id or WHOLE_ORGANISATION]
     for days in ends:
         where, v = _where(report, "day", days.start, days.end)
         parts.append(f"SELECT {columns} FROM rollup_person_day WHERE {where}")
@@ -136,7 +140,12 @@ class Rollups:
         )
         new = await run(
             f"SELECT COUNT(*) AS n FROM rollup_person_first WHERE {first}",
-            [*report.organisations, report.team_id or 0, report.period.start, report.period.end],
+            [
+                *report.organisations,
+                report.team_id or WHOLE_ORGANISATION,
+                report.period.start,
+                report.period.end,
+            ],
         )
         return {
             **{r["t"]: int(r["n"]) for r in rows},

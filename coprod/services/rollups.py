@@ -20,6 +20,7 @@ from coprod.domain.reporting import (
     PERSON_DAY,
     ROLLUP_KEYS,
     ROLLUP_SUMS,
+    WHOLE_ORGANISATION,
     access_changes,
     access_counts,
     rollup_changes,
@@ -141,7 +142,7 @@ def _sortable(key: tuple[Any, ...]) -> tuple[str, ...]:
 
 
 async def _first_days(organisation_id: int, representative_id: int) -> None:
-    """The person's first day in the organisation (team 0) and in each team."""
+    """The person's first day in the organisation and in each team."""
     found = await run(
         "SELECT team_id, MIN(day) AS first_day FROM rollup_person_day"
         " WHERE organisation_id = ? AND representative_id = ? GROUP BY team_id",
@@ -149,7 +150,7 @@ async def _first_days(organisation_id: int, representative_id: int) -> None:
     )
     first = {r["team_id"]: _date(r["first_day"]) for r in found if r["team_id"]}
     if found:
-        first[0] = min(_date(r["first_day"]) for r in found)
+        first[WHOLE_ORGANISATION] = min(_date(r["first_day"]) for r in found)
     await run(
         "DELETE FROM rollup_person_first WHERE organisation_id = ? AND representative_id = ?",
         [organisation_id, representative_id],
