@@ -381,8 +381,6 @@ def figures(source: Any, report: Any) -> Callable[[], Awaitable[Any]]:
             await source.by(report, "mode"),
             await source.people(report),
             await source.projects(report),
-            await source.answers(report),
-            await source.members(report),
         ]
 
     return run

@@ -236,8 +236,13 @@ def _spare(pool_client: Any) -> bool:
 
 # For the lanes' transactions only. A report's statements each read up to a few hundred
 # thousand roll-up rows: compiling them (JIT) costs more than it saves, and sorting them for
-# distinct counts spills to disk at the default 4 MB.
-_LANE_SETTINGS = (("jit", "off"), ("work_mem", "32MB"))
+# distinct counts spills to disk at the default 4 MB. The lanes are already the parallelism:
+# a statement's own workers would only compete with the other lanes for the same cores.
+_LANE_SETTINGS = (
+    ("jit", "off"),
+    ("work_mem", "32MB"),
+    ("max_parallel_workers_per_gather", "0"),
+)
 
 
 @asynccontextmanager

@@ -159,6 +159,11 @@ class PersonMonth(Model):
         unique_together = (
             ("organisation", "month", "team_id", "representative_id", "representative_type"),
         )
+        # The team before the month: a report across teams reads the whole organisation's
+        # rows (team 0) without stepping over each team's between them.
+        indexes = (
+            ("organisation_id", "team_id", "month", "representative_id", "representative_type"),
+        )
 
 
 class PersonFirst(Model):

@@ -9,7 +9,7 @@ gave them.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tortoise.expressions import Subquery
@@ -27,32 +27,43 @@ if TYPE_CHECKING:
 
 @dataclass
 class Totals:
-    """One group's sums: by category, by mode, or by member organisation."""
+    """One group's sums: by category or by mode, in one organisation."""
 
     activities: int = 0
     involvements: int = 0
-    people: int = 0
     minutes: int = 0
     fees: int = 0
     expenses: int = 0
 
+    def __add__(self, other: Totals) -> Totals:
+        return Totals(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+
+@dataclass
+class People:
+    """The distinct people who took part in the period."""
+
+    by_type: dict[str, int] = field(default_factory=dict)  # patient, carer, both
+    total: int = 0
+    # Whose first day in the organisation (or the report's team) falls in the period.
+    new: int = 0
+    by_organisation: dict[int, int] = field(default_factory=dict)
+    # For each equality question, how many of them gave each answer.
+    answers: dict[str, dict[str, int]] = field(default_factory=dict)
+
 
 class Figures(Protocol):
-    async def by(self, report: Report, column: str) -> dict[Any, Totals]: ...
-
-    async def people(self, report: Report) -> dict[str, int]:
-        """Distinct people: `total`, `patient`, `carer`, `both`, and `new` this period."""
+    async def by(self, report: Report, column: str) -> dict[tuple[int, Any], Totals]:
+        """Each organisation's totals by `column` (category or mode). An activity is one
+        organisation's, so its activities add up across organisations."""
         ...
+
+    async def people(self, report: Report) -> People: ...
 
     async def projects(self, report: Report) -> list[tuple[int, int]]:
-        """For each project with involvement in a category: (categories, involvements)."""
+        """For each project with involvement in a category: (categories, involvements), in
+        that order (projects are not told apart)."""
         ...
-
-    async def answers(self, report: Report) -> dict[str, dict[str, int]]:
-        """For each equality question, how many people involved gave each answer."""
-        ...
-
-    async def members(self, report: Report) -> dict[int, Totals]: ...
 
     async def access(self, report: Report) -> tuple[int, int]:
         """Access arrangements for bookings starting in the period: (made, done on time)."""
@@ -101,18 +112,20 @@ def _involved(report: Report) -> tuple[str, list[Any]]:
 
 
 class Rollups:
-    async def by(self, report: Report, column: str) -> dict[Any, Totals]:
+    async def by(self, report: Report, column: str) -> dict[tuple[int, Any], Totals]:
         if not report.organisations:
             return {}
         where, values = _where(report, "day", report.period.start, report.period.end)
+        # Grouped by organisation first, the rows come from the index nearly in order.
         rows = await run(
-            f"SELECT {column} AS k, COUNT(DISTINCT NULLIF(activity_id, 0)) AS a,"
-            " SUM(involvements) AS i, SUM(minutes) AS m, SUM(fee_pence) AS f,"
-            f" SUM(expenses_pence) AS e FROM rollup_activity_day WHERE {where} GROUP BY {column}",
+            f"SELECT organisation_id AS o, {column} AS k,"
+            " COUNT(DISTINCT NULLIF(activity_id, 0)) AS a, SUM(involvements) AS i,"
+            " SUM(minutes) AS m, SUM(fee_pence) AS f, SUM(expenses_pence) AS e"
+            f" FROM rollup_activity_day WHERE {where} GROUP BY organisation_id, {column}",
             values,
         )
         return {
-            (r["k"] or None): Totals(
+            (r["o"], r["k"] or None): Totals(
                 activities=int(r["a"]),
                 involvements=int(r["i"]),
                 minutes=int(r["m"]),
@@ -122,98 +135,70 @@ class Rollups:
             for r in rows
         }
 
-    async def people(self, report: Report) -> dict[str, int]:
+    async def people(self, report: Report) -> People:
         if not report.organisations:
-            return {"total": 0, "new": 0}
+            return People()
         involved, values = _involved(report)
-        rows = await run(
-            "SELECT representative_type AS t, COUNT(DISTINCT representative_id) AS n"
-            f" FROM ({involved}) involved GROUP BY representative_type",
-            values,
-        )
-        total = await run(
-            f"SELECT COUNT(DISTINCT representative_id) AS n FROM ({involved}) involved", values
-        )
         first = (
             f"organisation_id IN {_in(report.organisations)} AND team_id = ?"
             " AND first_day BETWEEN ? AND ?"
         )
-        new = await run(
-            f"SELECT COUNT(*) AS n FROM rollup_person_first WHERE {first}",
+        keys = ", ".join(q.key for q in QUESTIONS)
+        answers = " UNION ALL ".join(
+            f"SELECT 'answer', '{q.key}', {q.key}, COUNT(*) FROM answered"
+            f" WHERE {q.key} IS NOT NULL GROUP BY {q.key}"
+            for q in QUESTIONS
+        )
+        # The people involved are found once, a row each per organisation and type, and
+        # counted every way from there, with the answers they gave.
+        rows = await run(
+            "WITH people AS MATERIALIZED (SELECT organisation_id, representative_id,"
+            f" representative_type FROM ({involved}) involved"
+            " GROUP BY organisation_id, representative_id, representative_type),"
+            f" answered AS (SELECT {keys} FROM equality_response"
+            " WHERE representative_id IN (SELECT representative_id FROM people))"
+            " SELECT 'type' AS kind, representative_type AS k, NULL AS a,"
+            " COUNT(DISTINCT representative_id) AS n FROM people GROUP BY representative_type"
+            " UNION ALL SELECT 'total', NULL, NULL, COUNT(DISTINCT representative_id) FROM people"
+            " UNION ALL SELECT 'organisation', CAST(organisation_id AS TEXT), NULL,"
+            " COUNT(DISTINCT representative_id) FROM people GROUP BY organisation_id"
+            f" UNION ALL SELECT 'new', NULL, NULL, COUNT(*) FROM rollup_person_first WHERE {first}"
+            f" UNION ALL {answers}",
             [
+                *values,
                 *report.organisations,
                 report.team_id or WHOLE_ORGANISATION,
                 report.period.start,
                 report.period.end,
             ],
         )
-        return {
-            **{r["t"]: int(r["n"]) for r in rows},
-            "total": int(total[0]["n"]),
-            "new": int(new[0]["n"]),
-        }
+        found = People()
+        for r in rows:
+            n = int(r["n"])
+            if r["kind"] == "type":
+                found.by_type[r["k"]] = n
+            elif r["kind"] == "total":
+                found.total = n
+            elif r["kind"] == "organisation":
+                found.by_organisation[int(r["k"])] = n
+            elif r["kind"] == "new":
+                found.new = n
+            else:
+                found.answers.setdefault(r["k"], {})[r["a"]] = n
+        return found
 
     async def projects(self, report: Report) -> list[tuple[int, int]]:
         if not report.organisations:
             return []
         where, values = _where(report, "day", report.period.start, report.period.end)
+        # Each project's categories found first (by hashing, not sorting), then counted.
         rows = await run(
-            "SELECT COUNT(DISTINCT category) AS c, SUM(involvements) AS i"
+            "SELECT COUNT(*) AS c, SUM(i) AS i FROM (SELECT project_id, SUM(involvements) AS i"
             f" FROM rollup_activity_day WHERE {where} AND project_id <> 0 AND category <> ''"
-            " GROUP BY project_id",
+            " GROUP BY project_id, category) categories GROUP BY project_id",
             values,
         )
-        return [(int(r["c"]), int(r["i"])) for r in rows]
-
-    async def answers(self, report: Report) -> dict[str, dict[str, int]]:
-        if not report.organisations:
-            return {}
-        involved, values = _involved(report)
-        # Every question in one statement, from one pass over the answers of the people
-        # involved (the database keeps a list used more than once).
-        keys = ", ".join(q.key for q in QUESTIONS)
-        per_question = " UNION ALL ".join(
-            f"SELECT '{q.key}' AS q, {q.key} AS a, COUNT(*) AS n FROM answered"
-            f" WHERE {q.key} IS NOT NULL GROUP BY {q.key}"
-            for q in QUESTIONS
-        )
-        rows = await run(
-            f"WITH answered AS (SELECT {keys} FROM equality_response WHERE representative_id"
-            f" IN (SELECT representative_id FROM ({involved}) involved)) {per_question}",
-            values,
-        )
-        found: dict[str, dict[str, int]] = {}
-        for r in rows:
-            found.setdefault(r["q"], {})[r["a"]] = int(r["n"])
-        return found
-
-    async def members(self, report: Report) -> dict[int, Totals]:
-        if not report.organisations:
-            return {}
-        where, values = _where(report, "day", report.period.start, report.period.end)
-        rows = await run(
-            "SELECT organisation_id AS o, SUM(involvements) AS i, SUM(minutes) AS m,"
-            " SUM(fee_pence) AS f, SUM(expenses_pence) AS e"
-            f" FROM rollup_activity_day WHERE {where} GROUP BY organisation_id",
-            values,
-        )
-        involved, values = _involved(report)
-        people = await run(
-            "SELECT organisation_id AS o, COUNT(DISTINCT representative_id) AS n"
-            f" FROM ({involved}) involved GROUP BY organisation_id",
-            values,
-        )
-        counted = {r["o"]: int(r["n"]) for r in people}
-        return {
-            r["o"]: Totals(
-                involvements=int(r["i"]),
-                people=counted.get(r["o"], 0),
-                minutes=int(r["m"]),
-                fees=int(r["f"]),
-                expenses=int(r["e"]),
-            )
-            for r in rows
-        }
+        return sorted((int(r["c"]), int(r["i"])) for r in rows)
 
     async def access(self, report: Report) -> tuple[int, int]:
         if not report.organisations:
@@ -254,7 +239,7 @@ class RawRows:
     """The reference: every figure straight from `involvement` (and `equality_response`), and
     access and wellbeing from their own rows joined to bookings by start time."""
 
-    async def by(self, report: Report, column: str) -> dict[Any, Totals]:
+    async def by(self, report: Report, column: str) -> dict[tuple[int, Any], Totals]:
         rows = (
             await Involvement.filter(**_scope(report))
             .annotate(
@@ -264,11 +249,19 @@ class RawRows:
                 fees=Sum("fee_pence"),
                 expenses=Sum("expenses_pence"),
             )
-            .group_by(column)
-            .values(column, "activities", "involvements", "minutes", "fees", "expenses")
+            .group_by("organisation_id", column)
+            .values(
+                "organisation_id",
+                column,
+                "activities",
+                "involvements",
+                "minutes",
+                "fees",
+                "expenses",
+            )
         )
         return {
-            row[column]: Totals(
+            (row["organisation_id"], row[column]): Totals(
                 activities=int(row["activities"]),
                 involvements=int(row["involvements"]),
                 minutes=int(row["minutes"] or 0),
@@ -278,9 +271,9 @@ class RawRows:
             for row in rows
         }
 
-    async def people(self, report: Report) -> dict[str, int]:
+    async def people(self, report: Report) -> People:
         scope = _scope(report)
-        rows = (
+        by_type = (
             await Involvement.filter(**scope)
             .annotate(people=Count("representative_id", distinct=True))
             .group_by("representative_type")
@@ -291,6 +284,12 @@ class RawRows:
             .annotate(people=Count("representative_id", distinct=True))
             .values("people")
         )
+        by_organisation = (
+            await Involvement.filter(**scope)
+            .annotate(people=Count("representative_id", distinct=True))
+            .group_by("organisation_id")
+            .values("organisation_id", "people")
+        )
         team = {"team_id": report.team_id} if report.team_id else {}
         # New this period: people whose first involvement ever falls inside it.
         new = len(
@@ -300,11 +299,13 @@ class RawRows:
             .filter(first_day__gte=report.period.start, first_day__lte=report.period.end)
             .values("representative_id")
         )
-        return {
-            **{r["representative_type"]: int(r["people"]) for r in rows},
-            "total": int(total[0]["people"] or 0) if total else 0,
-            "new": new,
-        }
+        return People(
+            by_type={r["representative_type"]: int(r["people"]) for r in by_type},
+            total=int(total[0]["people"] or 0) if total else 0,
+            new=new,
+            by_organisation={r["organisation_id"]: int(r["people"]) for r in by_organisation},
+            answers=await self._answers(report),
+        )
 
     async def projects(self, report: Report) -> list[tuple[int, int]]:
         rows = (
@@ -315,9 +316,9 @@ class RawRows:
             .group_by("project_id")
             .values("project_id", "categories", "touches")
         )
-        return [(int(r["categories"]), int(r["touches"])) for r in rows]
+        return sorted((int(r["categories"]), int(r["touches"])) for r in rows)
 
-    async def answers(self, report: Report) -> dict[str, dict[str, int]]:
+    async def _answers(self, report: Report) -> dict[str, dict[str, int]]:
         involved = Involvement.filter(**_scope(report)).distinct().values("representative_id")
         answers = EqualityResponse.filter(representative_id__in=Subquery(involved))
         found: dict[str, dict[str, int]] = {}
@@ -331,30 +332,6 @@ class RawRows:
             if counts:
                 found[question.key] = counts
         return found
-
-    async def members(self, report: Report) -> dict[int, Totals]:
-        rows = (
-            await Involvement.filter(**_scope(report))
-            .annotate(
-                involvements=Count("id"),
-                people=Count("representative_id", distinct=True),
-                minutes=Sum("minutes"),
-                fees=Sum("fee_pence"),
-                expenses=Sum("expenses_pence"),
-            )
-            .group_by("organisation_id")
-            .values("organisation_id", "involvements", "people", "minutes", "fees", "expenses")
-        )
-        return {
-            r["organisation_id"]: Totals(
-                involvements=int(r["involvements"]),
-                people=int(r["people"]),
-                minutes=int(r["minutes"] or 0),
-                fees=int(r["fees"] or 0),
-                expenses=int(r["expenses"] or 0),
-            )
-            for r in rows
-        }
 
     async def access(self, report: Report) -> tuple[int, int]:
         scope = _booking_scope(report, "booking__")

@@ -32,7 +32,7 @@ from coprod.services import audit
 from coprod.services import report_feedback as loop
 from coprod.services import report_recruitment as recruiting
 from coprod.services.actor import Actor
-from coprod.services.report_figures import ROLLUPS, Figures, Totals
+from coprod.services.report_figures import ROLLUPS, Figures, People, Totals
 from coprod.validation import Checker
 
 CATEGORIES = ("co_design", "co_decision", "co_delivery", "co_evaluation")
@@ -192,28 +192,37 @@ def _hidden_answers(surveys: dict[str, Any]) -> list[str]:
     return found
 
 
-def _ordered(found: dict[Any, Totals], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+def _summed(found: dict[tuple[int, Any], Totals], part: int) -> dict[Any, Totals]:
+    """Each organisation's totals (by category or mode) added up by one part of their key:
+    0, the organisation; 1, the category or mode."""
+    out: dict[Any, Totals] = {}
+    for key, totals in found.items():
+        out[key[part]] = out.get(key[part], Totals()) + totals
+    return out
+
+
+def _ordered(found: dict[tuple[int, Any], Totals], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    summed = _summed(found, 1)
     return [
         {
             "key": key,
-            "activities": found.get(key, Totals()).activities,
-            "involvements": found.get(key, Totals()).involvements,
-            "hours": round(found.get(key, Totals()).minutes / 60, 1),
-            "fees_pence": found.get(key, Totals()).fees,
-            "expenses_pence": found.get(key, Totals()).expenses,
+            "activities": summed.get(key, Totals()).activities,
+            "involvements": summed.get(key, Totals()).involvements,
+            "hours": round(summed.get(key, Totals()).minutes / 60, 1),
+            "fees_pence": summed.get(key, Totals()).fees,
+            "expenses_pence": summed.get(key, Totals()).expenses,
         }
-        for key in [*keys, *(k for k in found if k not in keys)]
+        for key in [*keys, *(k for k in summed if k not in keys)]
     ]
 
 
-async def _people(report: Report, figures: Figures) -> dict[str, int | None]:
-    counts = await figures.people(report)
+def _people(people: People) -> dict[str, int | None]:
     return {
-        "patients": counts.get("patient", 0),
-        "carers": counts.get("carer", 0),
-        "both": counts.get("both", 0),
-        "total": counts["total"],
-        "new": counts["new"],
+        "patients": people.by_type.get("patient", 0),
+        "carers": people.by_type.get("carer", 0),
+        "both": people.by_type.get("both", 0),
+        "total": people.total,
+        "new": people.new,
     }
 
 
@@ -249,15 +258,17 @@ def _column(question: Any, counts: dict[str, int]) -> tuple[dict[str, int | None
     return safe, suppress(sum(counts.values()))
 
 
-async def _reach(report: Report, figures: Figures) -> list[dict[str, Any]]:
-    population = await PopulationFigure.filter(organisation_id__in=report.organisations).values(
+async def _population(report: Report) -> list[dict[str, Any]]:
+    return await PopulationFigure.filter(organisation_id__in=report.organisations).values(
         "characteristic", "group", "percent_tenths"
     )
-    answers = {
-        "people": await figures.answers(report),
-        "interested": await recruiting.interest_answers(report),
-        "representatives": await recruiting.representative_answers(report),
-    }
+
+
+def _reach(
+    population: list[dict[str, Any]], answers: dict[str, dict[str, dict[str, int]]]
+) -> list[dict[str, Any]]:
+    """The reach comparison: for each question, each group's share of the local population
+    beside how many gave that answer in each of `answers` (keyed by `REACH_COLUMNS`)."""
     out = []
     for question in QUESTIONS:
         columns = {
@@ -289,18 +300,26 @@ async def _reach(report: Report, figures: Figures) -> list[dict[str, Any]]:
     return out
 
 
-async def _members(report: Report, figures: Figures) -> list[dict[str, Any]]:
-    """A network's members side by side."""
-    found = await figures.members(report)
-    names = dict(await Organisation.filter(id__in=report.organisations).values_list("id", "name"))
+async def _names(report: Report) -> dict[int, str]:
+    return dict(await Organisation.filter(id__in=report.organisations).values_list("id", "name"))
+
+
+def _members(
+    report: Report,
+    found: dict[tuple[int, Any], Totals],
+    people: People,
+    names: dict[int, str],
+) -> list[dict[str, Any]]:
+    """A network's members side by side, from each member's totals by category."""
+    totals_of = _summed(found, 0)
     members: list[dict[str, Any]] = []
     for org_id in sorted(report.organisations, key=lambda i: names.get(i, "")):
-        totals = found.get(org_id, Totals())
+        totals = totals_of.get(org_id, Totals())
         members.append(
             {
                 "organisation": names.get(org_id, ""),
                 "involvements": totals.involvements,
-                "people": suppress(totals.people),
+                "people": suppress(people.by_organisation.get(org_id, 0)),
                 "hours": round(totals.minutes / 60, 1),
                 "fees_pence": totals.fees,
                 "expenses_pence": totals.expenses,
@@ -329,12 +348,13 @@ async def build(report: Report, figures: Figures = ROLLUPS) -> Report:
     # The slowest parts over millions of rows first, so that no lane is left with one at the end.
     async with db.reads_at_once() as read:
         by_category = read(figures.by(report, "category"))
-        by_mode = read(figures.by(report, "mode"))
-        people = read(_people(report, figures))
-        members = read(_members(report, figures)) if report.roll_up else None
         training = read(recruiting.training(report, names))
-        reach = read(_reach(report, figures))
+        by_mode = read(figures.by(report, "mode"))
+        people = read(figures.people(report))
         projects = read(_projects(report, figures))
+        interested = read(recruiting.interest_answers(report))
+        representatives = read(recruiting.representative_answers(report))
+        population = read(_population(report))
         access = read(_access(report, figures))
         wellbeing = read(_wellbeing(report, figures))
         surveys = read(loop.surveys(report, names))
@@ -344,9 +364,10 @@ async def build(report: Report, figures: Figures = ROLLUPS) -> Report:
         recruitment = read(recruiting.funnel(report))
         outreach = read(recruiting.outreach(report))
         young_carers = read(recruiting.young_carers(report))
+        member_names = read(_names(report)) if report.roll_up else None
     report.by_category = _ordered(by_category.result(), CATEGORIES)
     report.by_mode = _ordered(by_mode.result(), MODES)
-    report.people = people.result()
+    report.people = _people(people.result())
     if report.outside:
         hidden: dict[str, int | None] = {k: suppress(v) for k, v in report.people.items()}
         by_type = suppress_with_total({k: hidden[k] for k in ("patients", "carers", "both")})
@@ -362,7 +383,14 @@ async def build(report: Report, figures: Figures = ROLLUPS) -> Report:
     report.access = access.result()
     report.wellbeing = wellbeing.result()
     report.projects = projects.result()
-    report.reach = reach.result()
+    report.reach = _reach(
+        population.result(),
+        {
+            "people": people.result().answers,
+            "interested": interested.result(),
+            "representatives": representatives.result(),
+        },
+    )
     report.surveys = surveys.result()
     report.actions = actions.result()
     report.standards = standards.result()
@@ -371,7 +399,11 @@ async def build(report: Report, figures: Figures = ROLLUPS) -> Report:
     report.outreach = outreach.result()
     report.young_people = _young_people(report.reach, young_carers.result())
     report.training = training.result()
-    report.members = members.result() if members else []
+    report.members = (
+        _members(report, by_category.result(), people.result(), member_names.result())
+        if member_names
+        else []
+    )
     return report
 
 
