@@ -8,8 +8,8 @@ table a report reads: organisations, teams, projects, representatives and their 
 answers, population figures, activities, one attended booking and one involvement row per
 `--rows`, access arrangements (one booking in ten) and wellbeing checks (one in fifty), over
 three financial years. The roll-ups are then built with the migrations' own set-based SQL
-(`fill_statements` of 0011_rollups, 0012_access_rollups and 0030_whole_organisation_months),
-and the database is VACUUM ANALYZEd.
+(`fill_statements` of 0011_rollups, 0012_access_rollups, 0030_whole_organisation_months and
+0031_every_mode_rows), and the database is VACUUM ANALYZEd.
 
 Each round times both sides of each report, alternating which goes first:
 - roll-ups: `reports.build(...)` / `reports.network_report(...)` as the service runs them;
@@ -234,7 +234,12 @@ async def seed(rows: int, orgs: int, network: int) -> None:
         await client.execute_script(sql)
         say(f"  {what}: {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
-    for name in ("0011_rollups", "0012_access_rollups", "0030_whole_organisation_months"):
+    for name in (
+        "0011_rollups",
+        "0012_access_rollups",
+        "0030_whole_organisation_months",
+        "0031_every_mode_rows",
+    ):
         migration = importlib.import_module(f"migrations.{name}")
         for sql in migration.fill_statements("postgres"):
             await client.execute_script(sql)

@@ -97,6 +97,7 @@ class Settings:
     consent_review_after_days: int
     db_pool_min_size: int
     db_pool_max_size: int
+    db_report_lanes: int
     earnings_limits: tuple[EarningsLimit, ...] = field(default_factory=tuple)
 
     @property
@@ -238,6 +239,7 @@ _ENV: dict[str, tuple[str, str, type]] = {
     "REMINDER_HOURS_BEFORE": ("bookings", "reminder_hours_before", int),
     "DB_POOL_MIN_SIZE": ("database", "pool_min_size", int),
     "DB_POOL_MAX_SIZE": ("database", "pool_max_size", int),
+    "DB_REPORT_LANES": ("database", "report_lanes", int),
 }
 
 
@@ -266,6 +268,8 @@ def load_settings(env: dict[str, str] | None = None, path: Path = DEFAULT_CONFIG
             "DB_POOL_MAX_SIZE must be at least 1, and DB_POOL_MIN_SIZE between 0 and it "
             f"(they are {pool['pool_min_size']} and {pool['pool_max_size']})."
         )
+    if pool["report_lanes"] < 1:
+        raise ConfigError(f"DB_REPORT_LANES must be at least 1 (it is {pool['report_lanes']}).")
     return Settings(
         environment=app["environment"],
         base_url=app["base_url"].rstrip("/"),
@@ -327,6 +331,7 @@ def load_settings(env: dict[str, str] | None = None, path: Path = DEFAULT_CONFIG
         consent_review_after_days=data["consent"]["review_after_days"],
         db_pool_min_size=pool["pool_min_size"],
         db_pool_max_size=pool["pool_max_size"],
+        db_report_lanes=pool["report_lanes"],
         earnings_limits=tuple(
             EarningsLimit(
                 code=item["code"],

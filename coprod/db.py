@@ -246,7 +246,7 @@ _LANE_SETTINGS = (
 
 
 @asynccontextmanager
-async def reads_at_once(lanes: int = 3) -> AsyncIterator[Reads]:
+async def reads_at_once(lanes: int) -> AsyncIterator[Reads]:
     """Run read-only parts at once, on PostgreSQL each on one of `lanes` connections that all see
     the database as it was at one moment (the first lane's exported snapshot), so that the
     parts of a report over millions of rows take about the time of the slowest lane, not the

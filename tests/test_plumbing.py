@@ -35,6 +35,10 @@ def test_pool_sizes_have_defaults_and_environment_overrides():
     assert (chosen.db_pool_min_size, chosen.db_pool_max_size) == (0, 30)
     with pytest.raises(ConfigError, match="DB_POOL_MAX_SIZE must be at least 1"):
         load_settings(env={"DB_POOL_MIN_SIZE": "5", "DB_POOL_MAX_SIZE": "4"})
+    assert defaults.db_report_lanes == 2
+    assert load_settings(env={"DB_REPORT_LANES": "4"}).db_report_lanes == 4
+    with pytest.raises(ConfigError, match="DB_REPORT_LANES must be at least 1"):
+        load_settings(env={"DB_REPORT_LANES": "0"})
     with pytest.raises(ConfigError, match="DB_POOL_MAX_SIZE must be a whole number"):
         load_settings(env={"DB_POOL_MAX_SIZE": "lots"})
 
@@ -338,6 +342,6 @@ async def _organisations() -> int:
 async def test_reads_at_once_inside_a_transaction_see_what_it_has_written(world):
     async with in_transaction():
         await Organisation.create(name="Uncommitted Trust", slug="uncommitted-trust")
-        async with db.reads_at_once() as read:
+        async with db.reads_at_once(lanes=3) as read:
             counted = [read(_organisations()) for _ in range(3)]
     assert [part.result() for part in counted] == [1, 1, 1]

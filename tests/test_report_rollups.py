@@ -232,7 +232,7 @@ async def test_the_migration_builds_the_same_roll_ups_from_the_raw_rows(world):
     for table in ROLLUP_TABLES:
         await run(f"DELETE FROM {table}")
     conn = connections.get("default")
-    for name in ("0011_rollups", "0030_whole_organisation_months"):
+    for name in ("0011_rollups", "0030_whole_organisation_months", "0031_every_mode_rows"):
         migration = importlib.import_module(f"migrations.{name}")
         for sql in migration.fill_statements(conn.capabilities.dialect):
             await conn.execute_script(sql)
@@ -294,10 +294,19 @@ def test_a_changed_row_moves_its_counts_and_an_unchanged_one_changes_nothing():
         "rollup_person_month": {},
     }
     paid = {**row, "fee_pence": 7000, "minutes": 90}
+    # The activity's day counts for its way of taking part and for every way ("").
     assert rollup_changes([row], [paid]) == {
-        "rollup_activity_day": {(1, dt.date(2026, 5, 31), 7, "video", "", 3, 0): (0, -30, 7000, 0)},
+        "rollup_activity_day": {
+            (1, dt.date(2026, 5, 31), 7, "video", "", 3, 0): (0, -30, 7000, 0),
+            (1, dt.date(2026, 5, 31), 7, "", "", 3, 0): (0, -30, 7000, 0),
+        },
         "rollup_person_day": {},
         "rollup_person_month": {},
+    }
+    by_phone = {**row, "mode": "phone"}
+    assert rollup_changes([row], [by_phone])["rollup_activity_day"] == {
+        (1, dt.date(2026, 5, 31), 7, "video", "", 3, 0): (-1, -120, 0, 0),
+        (1, dt.date(2026, 5, 31), 7, "phone", "", 3, 0): (1, 120, 0, 0),
     }
     moved = {**row, "day": dt.date(2026, 6, 1)}
     # A person's month counts in their team and in the whole organisation (team 0).

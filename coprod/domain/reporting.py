@@ -88,8 +88,9 @@ def settle_sums(
 
 # ---------------------------------------------------------------------------- roll-ups
 #
-# An involvement row adds to one row of each roll-up (two of the monthly people roll-up, if it
-# has a team). Its key holds no NULLs (0 or "" stand for "none") so the database's unique key
+# An involvement row adds to one row of each roll-up, or two: the activity-day roll-up's for
+# its mode and for every mode, and the monthly people roll-up's for its team and the whole
+# organisation. Its key holds no NULLs (0 or "" stand for "none") so the database's unique key
 # treats "no team" as one value.
 
 ACTIVITY_DAY = "rollup_activity_day"
@@ -98,6 +99,8 @@ PERSON_MONTH = "rollup_person_month"
 # The team of the monthly people roll-up's (and `rollup_person_first`'s) rows for a whole
 # organisation. Elsewhere team 0 is "no team".
 WHOLE_ORGANISATION = 0
+# The mode of the activity-day roll-up's rows for every way of taking part.
+EVERY_MODE = ""
 ROLLUP_KEYS: dict[str, tuple[str, ...]] = {
     ACTIVITY_DAY: (
         "organisation_id",
@@ -135,28 +138,32 @@ def _contributions(row: Mapping[str, Any]) -> list[tuple[str, Key, tuple[int, ..
     team = row.get("team_id") or 0
     person = (row["representative_id"], row["representative_type"])
     month = month_of(row["day"])
+    sums = (1, row["minutes"], row.get("fee_pence") or 0, row.get("expenses_pence") or 0)
     found: list[tuple[str, Key, tuple[int, ...]]] = [
-        (
-            ACTIVITY_DAY,
-            (
-                row["organisation_id"],
-                row["day"],
-                row.get("activity_id") or 0,
-                row["mode"],
-                row.get("category") or "",
-                team,
-                row.get("project_id") or 0,
-            ),
-            (1, row["minutes"], row.get("fee_pence") or 0, row.get("expenses_pence") or 0),
-        ),
-        (PERSON_DAY, (row["organisation_id"], row["day"], team, *person), (1,)),
-        # Team 0 of the monthly roll-up is the whole organisation, so that a report across
-        # teams counts one row a person and month rather than one per team.
-        (PERSON_MONTH, (row["organisation_id"], month, WHOLE_ORGANISATION, *person), (1,)),
+        # An activity's day has a row for every way of taking part (EVERY_MODE), so that
+        # figures not split by mode read one row an activity, and a row for each way.
+        (ACTIVITY_DAY, _activity_day(row, team, mode), sums)
+        for mode in (EVERY_MODE, row["mode"])
     ]
+    found.append((PERSON_DAY, (row["organisation_id"], row["day"], team, *person), (1,)))
+    # Team 0 of the monthly roll-up is the whole organisation, so that a report across
+    # teams counts one row a person and month rather than one per team.
+    found.append((PERSON_MONTH, (row["organisation_id"], month, WHOLE_ORGANISATION, *person), (1,)))
     if team:
         found.append((PERSON_MONTH, (row["organisation_id"], month, team, *person), (1,)))
     return found
+
+
+def _activity_day(row: Mapping[str, Any], team: int, mode: str) -> Key:
+    return (
+        row["organisation_id"],
+        row["day"],
+        row.get("activity_id") or 0,
+        mode,
+        row.get("category") or "",
+        team,
+        row.get("project_id") or 0,
+    )
 
 
 def rollup_changes(

@@ -73,7 +73,8 @@ class ActivityDay(Model):
     """Involvement summed per organisation, day and activity (with the mode, category, team
     and project each involvement was recorded with). Sums add up over any set of days, and an
     activity is in a period exactly when it has a row on one of its days, so distinct
-    activities stay exact for any period."""
+    activities stay exact for any period. An activity's day has a row for each way people
+    took part and one for every way (mode ""), which figures not split by mode read."""
 
     id = fields.IntField(primary_key=True)
     organisation_id: int

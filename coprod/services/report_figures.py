@@ -16,7 +16,13 @@ from tortoise.expressions import Subquery
 from tortoise.functions import Count, Min, Sum
 
 from coprod.domain.equality import QUESTIONS
-from coprod.domain.reporting import OUTCOMES, WHOLE_ORGANISATION, Period, whole_months
+from coprod.domain.reporting import (
+    EVERY_MODE,
+    OUTCOMES,
+    WHOLE_ORGANISATION,
+    Period,
+    whole_months,
+)
 from coprod.domain.scheduling import london_midnight
 from coprod.models import AccessArrangement, EqualityResponse, Involvement, WellbeingCheck
 from coprod.services.rollups import run
@@ -116,13 +122,16 @@ class Rollups:
         if not report.organisations:
             return {}
         where, values = _where(report, "day", report.period.start, report.period.end)
+        # By mode, the rows of each way of taking part; otherwise the rows of every way.
+        modes = "mode <> ?" if column == "mode" else "mode = ?"
         # Grouped by organisation first, the rows come from the index nearly in order.
         rows = await run(
             f"SELECT organisation_id AS o, {column} AS k,"
             " COUNT(DISTINCT NULLIF(activity_id, 0)) AS a, SUM(involvements) AS i,"
             " SUM(minutes) AS m, SUM(fee_pence) AS f, SUM(expenses_pence) AS e"
-            f" FROM rollup_activity_day WHERE {where} GROUP BY organisation_id, {column}",
-            values,
+            f" FROM rollup_activity_day WHERE {where} AND {modes}"
+            f" GROUP BY organisation_id, {column}",
+            [*values, EVERY_MODE],
         )
         return {
             (r["o"], r["k"] or None): Totals(
@@ -194,9 +203,9 @@ class Rollups:
         # Each project's categories found first (by hashing, not sorting), then counted.
         rows = await run(
             "SELECT COUNT(*) AS c, SUM(i) AS i FROM (SELECT project_id, SUM(involvements) AS i"
-            f" FROM rollup_activity_day WHERE {where} AND project_id <> 0 AND category <> ''"
-            " GROUP BY project_id, category) categories GROUP BY project_id",
-            values,
+            f" FROM rollup_activity_day WHERE {where} AND mode = ? AND project_id <> 0"
+            " AND category <> '' GROUP BY project_id, category) categories GROUP BY project_id",
+            [*values, EVERY_MODE],
         )
         return sorted((int(r["c"]), int(r["i"])) for r in rows)
 

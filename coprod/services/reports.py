@@ -16,6 +16,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from coprod import db
+from coprod.config import get_settings
 from coprod.domain.equality import QUESTIONS
 from coprod.domain.reporting import Period, suppress, suppress_with_total
 from coprod.errors import Forbidden, NotFound
@@ -346,7 +347,7 @@ async def build(report: Report, figures: Figures = ROLLUPS) -> Report:
     of the database."""
     names = await loop.team_names(report)
     # The slowest parts over millions of rows first, so that no lane is left with one at the end.
-    async with db.reads_at_once() as read:
+    async with db.reads_at_once(get_settings().db_report_lanes) as read:
         by_category = read(figures.by(report, "category"))
         training = read(recruiting.training(report, names))
         by_mode = read(figures.by(report, "mode"))
