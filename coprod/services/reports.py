@@ -204,17 +204,20 @@ def _summed(found: dict[tuple[int, Any], Totals], part: int) -> dict[Any, Totals
 
 def _ordered(found: dict[tuple[int, Any], Totals], keys: tuple[str, ...]) -> list[dict[str, Any]]:
     summed = _summed(found, 1)
-    return [
-        {
-            "key": key,
-            "activities": summed.get(key, Totals()).activities,
-            "involvements": summed.get(key, Totals()).involvements,
-            "hours": round(summed.get(key, Totals()).minutes / 60, 1),
-            "fees_pence": summed.get(key, Totals()).fees,
-            "expenses_pence": summed.get(key, Totals()).expenses,
-        }
-        for key in [*keys, *(k for k in summed if k not in keys)]
-    ]
+    rows = []
+    for key in [*keys, *(k for k in summed if k not in keys)]:
+        totals = summed.get(key, Totals())
+        rows.append(
+            {
+                "key": key,
+                "activities": totals.activities,
+                "involvements": totals.involvements,
+                "hours": round(totals.minutes / 60, 1),
+                "fees_pence": totals.fees,
+                "expenses_pence": totals.expenses,
+            }
+        )
+    return rows
 
 
 def _people(people: People) -> dict[str, int | None]:
