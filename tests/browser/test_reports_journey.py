@@ -53,8 +53,12 @@ async def test_reporter_reads_the_year_then_a_quarter_and_downloads_the_csv(page
     await visit(page, "/sign-in")
     await page.get_by_label("Email address").fill("rita@northshire.example")
     await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in", exact=True).click()
-    await page.get_by_role("link", name="Reports").first.click()
+    # Each click waits for the page it opens: a click on the home page before it has loaded
+    # can be lost.
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Sign in", exact=True).click()
+    async with page.expect_navigation():
+        await page.get_by_role("link", name="Reports").first.click()
     await page.locator("#year").select_option(str(year))
     await page.get_by_role("button", name="Show report").click()
     await page.wait_for_load_state("load")
