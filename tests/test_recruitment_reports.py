@@ -411,6 +411,16 @@ async def test_the_network_roll_up_gains_the_totals_with_people_hidden(make_clie
     )
     south_rep = await rows.representative(other.id, "South rep")
     await rows.completion(south_rep, await rows.course(other.id, "Induction"), IN)
+    # Training delivered across the members, in total: each session once, and each person
+    # once however many sessions they delivered.
+    north = [await rows.representative(org.id, f"North rep {i}") for i in range(5)]
+    wards = await rows.delivered(north[0], IN, audience="Ward nurses")
+    for rep in north[1:]:
+        await rows.delivered(rep, IN, activity=wards)
+    await rows.delivered(north[0], IN, audience="Junior doctors")
+    await rows.delivered(south_rep, IN)
+    await rows.delivered(south_rep, BEFORE)  # before the period
+    await rows.delivered(north[1], IN, status="no_show")
 
     _, report = await reports.network_report(await actor_for(admin, org.id), network.id, PERIOD)
     assert report.recruitment["expressed"] == 7
@@ -419,6 +429,11 @@ async def test_the_network_roll_up_gains_the_totals_with_people_hidden(make_clie
     assert report.training["received"]["completions"] is None  # 1 person
     assert report.training["received"]["by_course"] == []
     assert report.training["delivered"]["by_team"] == []
+    assert report.training["delivered"]["by_audience"] == []
+    assert (report.training["delivered"]["sessions"], report.training["delivered"]["people"]) == (
+        3,
+        6,
+    )
     client = make_client()
     await sign_in(client, "admin@trust.example")  # who made the network has a role on it
     page = await client.get(f"/reports/networks/{network.id}?{QUERY}")
@@ -427,3 +442,4 @@ async def test_the_network_roll_up_gains_the_totals_with_people_hidden(make_clie
     figures = (await client.get(f"/api/v1/reports/networks/{network.id}?{QUERY}")).json()
     assert figures["recruitment"] == report.recruitment
     assert figures["outreach"]["total"] == report.outreach["total"]
+    assert figures["training"]["delivered"] == report.training["delivered"]

@@ -99,13 +99,15 @@ class ActivityDay(Model):
         )
         # Every column a report reads, so that it reads the index alone: an organisation's
         # rows for a year lie one to a page of the table, written day by day among everyone's.
+        # Mode before day: each mode's rows for a period (and those of every mode) are one
+        # stretch of the index.
         indexes = (
             (
                 "organisation_id",
+                "mode",
                 "day",
                 "team_id",
                 "category",
-                "mode",
                 "project_id",
                 "activity_id",
                 "involvements",

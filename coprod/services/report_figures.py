@@ -24,7 +24,7 @@ from coprod.domain.reporting import (
     whole_months,
 )
 from coprod.domain.scheduling import london_midnight
-from coprod.models import AccessArrangement, EqualityResponse, Involvement, WellbeingCheck
+from coprod.models import AccessArrangement, EqualityResponse, Involvement, Mode, WellbeingCheck
 from coprod.services.rollups import run
 
 if TYPE_CHECKING:
@@ -122,16 +122,20 @@ class Rollups:
         if not report.organisations:
             return {}
         where, values = _where(report, "day", report.period.start, report.period.end)
-        # By mode, the rows of each way of taking part; otherwise the rows of every way.
-        modes = "mode <> ?" if column == "mode" else "mode = ?"
-        # Grouped by organisation first, the rows come from the index nearly in order.
+        # By mode, the rows of each way of taking part; otherwise the rows of every way. Each
+        # mode is read on its own: its rows for a period are one stretch of the index (by
+        # organisation, mode and day), which gives them grouped by organisation, unsorted.
+        modes = list(Mode) if column == "mode" else [EVERY_MODE]
         rows = await run(
-            f"SELECT organisation_id AS o, {column} AS k,"
-            " COUNT(DISTINCT NULLIF(activity_id, 0)) AS a, SUM(involvements) AS i,"
-            " SUM(minutes) AS m, SUM(fee_pence) AS f, SUM(expenses_pence) AS e"
-            f" FROM rollup_activity_day WHERE {where} AND {modes}"
-            f" GROUP BY organisation_id, {column}",
-            [*values, EVERY_MODE],
+            " UNION ALL ".join(
+                f"SELECT organisation_id AS o, {column} AS k,"
+                " COUNT(DISTINCT NULLIF(activity_id, 0)) AS a, SUM(involvements) AS i,"
+                " SUM(minutes) AS m, SUM(fee_pence) AS f, SUM(expenses_pence) AS e"
+                f" FROM rollup_activity_day WHERE {where} AND mode = ?"
+                f" GROUP BY organisation_id, {column}"
+                for _ in modes
+            ),
+            [value for mode in modes for value in (*values, str(mode))],
         )
         return {
             (r["o"], r["k"] or None): Totals(

@@ -325,19 +325,30 @@ async def _delivered(report: Report, names: dict[int, str]) -> dict[str, Any]:
             team_id="activity__team_id",
             audience="activity__audience",
         )
-        # The attended bookings are read once, for both groupings: by team and audience, and
-        # everyone (whose distinct count is not the sum of the groups').
-        found = await db.rows_around(
-            delivered,
-            "WITH delivered AS MATERIALIZED ({query})"
-            " SELECT team_id, audience, COUNT(DISTINCT activity_id) AS sessions,"
-            " COUNT(DISTINCT representative_id) AS people, 0 AS everyone"
-            " FROM delivered GROUP BY team_id, audience"
-            " UNION ALL SELECT NULL, NULL, 0, COUNT(DISTINCT representative_id), 1"
-            " FROM delivered",
-        )
-        rows = [r for r in found if not r["everyone"]]
-        people = sum(int(r["people"]) for r in found if r["everyone"])
+        if per_team(report):
+            # The attended bookings are read once, for both groupings: by team and audience,
+            # and everyone (whose distinct count is not the sum of the groups').
+            found = await db.rows_around(
+                delivered,
+                "WITH delivered AS MATERIALIZED ({query})"
+                " SELECT team_id, audience, COUNT(DISTINCT activity_id) AS sessions,"
+                " COUNT(DISTINCT representative_id) AS people, 0 AS everyone"
+                " FROM delivered GROUP BY team_id, audience"
+                " UNION ALL SELECT NULL, NULL, 0, COUNT(DISTINCT representative_id), 1"
+                " FROM delivered",
+            )
+            rows = [r for r in found if not r["everyone"]]
+            people = sum(int(r["people"]) for r in found if r["everyone"])
+        else:
+            # A network's roll-up shows the totals alone: one group, with nothing to sort
+            # into teams and audiences across its members' sessions.
+            rows = await db.rows_around(
+                delivered,
+                "SELECT NULL AS team_id, NULL AS audience,"
+                " COUNT(DISTINCT activity_id) AS sessions,"
+                " COUNT(DISTINCT representative_id) AS people FROM ({query}) delivered",
+            )
+            people = int(rows[0]["people"])
     return _arrange_delivered(report, rows, people, names)
 
 
