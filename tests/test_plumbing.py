@@ -335,6 +335,37 @@ async def test_a_failed_part_stops_the_others_and_gives_the_connections_back(wor
     assert pool._queue.qsize() == pool.get_max_size()
 
 
+async def _lane_settings() -> dict[str, str]:
+    names = [name for name, _ in db._LANE_SETTINGS]
+    row = (
+        await connections.get("default").execute_query_dict(
+            "SELECT " + ", ".join(f"current_setting('{n}') AS {n}" for n in names)
+        )
+    )[0]
+    return {n: str(row[n]) for n in names}
+
+
+@postgres_only
+async def test_report_lanes_plan_for_data_in_memory_and_leave_the_pool_as_it_was(world):
+    client: Any = connections.get("default")
+    servers_own = (await client.execute_query_dict("SHOW random_page_cost"))[0]["random_page_cost"]
+    assert servers_own != "1.1"
+    async with db.one_connection(), db.reads_at_once(lanes=2) as read:
+        parts = [read(_lane_settings()) for _ in range(2)]
+    pool = client._pool
+    wanted = {"jit": "off", "work_mem": "32MB", "max_parallel_workers_per_gather": "0"}
+    for part in parts:
+        assert part.result() == {**wanted, "random_page_cost": "1.1"}
+    # Set for the lanes' transactions only: every pooled connection is back to the server's own.
+    held = [await pool.acquire() for _ in range(pool.get_max_size())]
+    try:
+        for connection in held:
+            assert await connection.fetchval("SHOW random_page_cost") == servers_own
+    finally:
+        for connection in held:
+            await pool.release(connection)
+
+
 async def _organisations() -> int:
     return await Organisation.all().count()
 
