@@ -352,11 +352,11 @@ async def test_report_lanes_plan_for_data_in_memory_and_leave_the_pool_as_it_was
     assert servers_own != "1.1"
     async with db.one_connection(), db.reads_at_once(lanes=2) as read:
         parts = [read(_lane_settings()) for _ in range(2)]
-    pool = client._pool
     wanted = {"jit": "off", "work_mem": "32MB", "max_parallel_workers_per_gather": "0"}
     for part in parts:
         assert part.result() == {**wanted, "random_page_cost": "1.1"}
     # Set for the lanes' transactions only: every pooled connection is back to the server's own.
+    pool = client._pool
     held = [await pool.acquire() for _ in range(pool.get_max_size())]
     try:
         for connection in held:
