@@ -8,8 +8,8 @@ table a report reads: organisations, teams, projects, representatives and their 
 answers, population figures, activities, one attended booking and one involvement row per
 `--rows`, access arrangements (one booking in ten) and wellbeing checks (one in fifty), over
 three financial years. The roll-ups are then built with the migrations' own set-based SQL
-(`fill_statements` of 0011_rollups, 0012_access_rollups, 0030_whole_organisation_months and
-0031_every_mode_rows), and the database is VACUUM ANALYZEd.
+(`migrations.rollup_statements`, and 0012_access_rollups' `fill_statements`), and the database
+is VACUUM ANALYZEd.
 
 Each round times both sides of each report, alternating which goes first:
 - roll-ups: `reports.build(...)` / `reports.network_report(...)` as the service runs them;
@@ -226,6 +226,8 @@ def _literals(values: list[str]) -> str:
 async def seed(rows: int, orgs: int, network: int) -> None:
     from tortoise import connections
 
+    from migrations import rollup_statements
+
     client = connections.get("default")
     days = (dt.date(FIRST_YEAR + YEARS, 4, 1) - dt.date(FIRST_YEAR, 4, 1)).days
     began = time.perf_counter()
@@ -234,15 +236,9 @@ async def seed(rows: int, orgs: int, network: int) -> None:
         await client.execute_script(sql)
         say(f"  {what}: {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
-    for name in (
-        "0011_rollups",
-        "0012_access_rollups",
-        "0030_whole_organisation_months",
-        "0031_every_mode_rows",
-    ):
-        migration = importlib.import_module(f"migrations.{name}")
-        for sql in migration.fill_statements("postgres"):
-            await client.execute_script(sql)
+    access = importlib.import_module("migrations.0012_access_rollups")
+    for sql in [*rollup_statements("postgres"), *access.fill_statements("postgres")]:
+        await client.execute_script(sql)
     say(f"  roll-ups, with the migration's SQL: {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
     await client.execute_script("VACUUM ANALYZE")
@@ -256,7 +252,7 @@ async def seed(rows: int, orgs: int, network: int) -> None:
         "equality_response",
         "rollup_activity_day",
         "rollup_person_day",
-        "rollup_person_month",
+        "rollup_person_year",
         "rollup_person_first",
         "rollup_access_day",
     ):

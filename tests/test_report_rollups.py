@@ -25,6 +25,7 @@ from coprod.domain.reporting import (
     financial_year,
     rollup_changes,
     whole_months,
+    years_of_months,
 )
 from coprod.domain.scheduling import LONDON
 from coprod.errors import Conflict
@@ -54,6 +55,7 @@ from coprod.services import (
 from coprod.services.report_figures import RAW_ROWS, ROLLUPS
 from coprod.services.reports import Report, build, network_report
 from coprod.services.rollups import run
+from migrations import rollup_statements
 from tests.involvement import Trust, claimed_and_approved, person, took_part, trust
 
 ROLLUP_TABLES = {
@@ -61,8 +63,9 @@ ROLLUP_TABLES = {
     " project_id, involvements, minutes, fee_pence, expenses_pence",
     "rollup_person_day": "organisation_id, day, team_id, representative_id,"
     " representative_type, involvements",
-    "rollup_person_month": "organisation_id, month, team_id, representative_id,"
-    " representative_type, involvements",
+    "rollup_person_year": "organisation_id, year, team_id, representative_id,"
+    " representative_type, april, may, june, july, august, september, october, november,"
+    " december, january, february, march",
     "rollup_person_first": "organisation_id, team_id, representative_id, first_day",
 }
 ACCESS_TABLE = "rollup_access_day"
@@ -232,10 +235,8 @@ async def test_the_migration_builds_the_same_roll_ups_from_the_raw_rows(world):
     for table in ROLLUP_TABLES:
         await run(f"DELETE FROM {table}")
     conn = connections.get("default")
-    for name in ("0011_rollups", "0030_whole_organisation_months", "0031_every_mode_rows"):
-        migration = importlib.import_module(f"migrations.{name}")
-        for sql in migration.fill_statements(conn.capabilities.dialect):
-            await conn.execute_script(sql)
+    for sql in rollup_statements(conn.capabilities.dialect):
+        await conn.execute_script(sql)
     rebuilt = {table: await _rows(table, columns) for table, columns in ROLLUP_TABLES.items()}
     assert rebuilt == kept
 
@@ -273,6 +274,19 @@ def test_whole_months_and_ragged_ends():
         assert [(p.start, p.end) for p in got_ends] == ends, (start, end)
 
 
+def test_whole_months_fall_in_financial_years():
+    d = dt.date
+    assert years_of_months(d(2025, 4, 1), d(2026, 3, 1)) == [
+        (2025, ("april", "may", "june", "july", "august", "september", "october", "november",
+                "december", "january", "february", "march")),
+    ]  # fmt: skip
+    assert years_of_months(d(2026, 2, 1), d(2026, 5, 1)) == [
+        (2025, ("february", "march")),
+        (2026, ("april", "may")),
+    ]
+    assert years_of_months(d(2026, 12, 1), d(2026, 12, 1)) == [(2026, ("december",))]
+
+
 def test_a_changed_row_moves_its_counts_and_an_unchanged_one_changes_nothing():
     row = {
         "organisation_id": 1,
@@ -291,7 +305,7 @@ def test_a_changed_row_moves_its_counts_and_an_unchanged_one_changes_nothing():
     assert rollup_changes([row], [row]) == {
         "rollup_activity_day": {},
         "rollup_person_day": {},
-        "rollup_person_month": {},
+        "rollup_person_year": {},
     }
     paid = {**row, "fee_pence": 7000, "minutes": 90}
     # The activity's day counts for its way of taking part and for every way ("").
@@ -301,7 +315,7 @@ def test_a_changed_row_moves_its_counts_and_an_unchanged_one_changes_nothing():
             (1, dt.date(2026, 5, 31), 7, "", "", 3, 0): (0, -30, 7000, 0),
         },
         "rollup_person_day": {},
-        "rollup_person_month": {},
+        "rollup_person_year": {},
     }
     by_phone = {**row, "mode": "phone"}
     assert rollup_changes([row], [by_phone])["rollup_activity_day"] == {
@@ -309,16 +323,27 @@ def test_a_changed_row_moves_its_counts_and_an_unchanged_one_changes_nothing():
         (1, dt.date(2026, 5, 31), 7, "phone", "", 3, 0): (1, 120, 0, 0),
     }
     moved = {**row, "day": dt.date(2026, 6, 1)}
-    # A person's month counts in their team and in the whole organisation (team 0).
-    assert rollup_changes([row], [moved])["rollup_person_month"] == {
-        (1, dt.date(2026, 5, 1), 3, 9, "carer"): (-1,),
-        (1, dt.date(2026, 5, 1), 0, 9, "carer"): (-1,),
-        (1, dt.date(2026, 6, 1), 3, 9, "carer"): (1,),
-        (1, dt.date(2026, 6, 1), 0, 9, "carer"): (1,),
+    # A person's year counts them in their team and in the whole organisation (team 0), in the
+    # month they took part (May is the second of the financial year, June the third).
+    may, june = (0, 1) + (0,) * 10, (0, 0, 1) + (0,) * 9
+    moved_on = tuple(j - m for m, j in zip(may, june, strict=True))
+    assert rollup_changes([row], [moved])["rollup_person_year"] == {
+        (1, 2026, 3, 9, "carer"): moved_on,
+        (1, 2026, 0, 9, "carer"): moved_on,
+    }
+    # March 2027 is the last month of the financial year 2026; April 2027 the first of 2027.
+    next_year = {**row, "day": dt.date(2027, 4, 1)}
+    assert rollup_changes([{**row, "day": dt.date(2027, 3, 31)}], [next_year])[
+        "rollup_person_year"
+    ] == {
+        (1, 2026, 3, 9, "carer"): (0,) * 11 + (-1,),
+        (1, 2026, 0, 9, "carer"): (0,) * 11 + (-1,),
+        (1, 2027, 3, 9, "carer"): (1,) + (0,) * 11,
+        (1, 2027, 0, 9, "carer"): (1,) + (0,) * 11,
     }
     no_team = {**row, "team_id": None}
-    assert rollup_changes([], [no_team])["rollup_person_month"] == {
-        (1, dt.date(2026, 5, 1), 0, 9, "carer"): (1,),
+    assert rollup_changes([], [no_team])["rollup_person_year"] == {
+        (1, 2026, 0, 9, "carer"): may,
     }
     assert rollup_changes([row], [])["rollup_person_day"] == {
         (1, dt.date(2026, 5, 31), 3, 9, "carer"): (-1,),

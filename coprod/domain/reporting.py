@@ -89,14 +89,29 @@ def settle_sums(
 # ---------------------------------------------------------------------------- roll-ups
 #
 # An involvement row adds to one row of each roll-up, or two: the activity-day roll-up's for
-# its mode and for every mode, and the monthly people roll-up's for its team and the whole
+# its mode and for every mode, and the yearly people roll-up's for its team and the whole
 # organisation. Its key holds no NULLs (0 or "" stand for "none") so the database's unique key
 # treats "no team" as one value.
 
 ACTIVITY_DAY = "rollup_activity_day"
 PERSON_DAY = "rollup_person_day"
-PERSON_MONTH = "rollup_person_month"
-# The team of the monthly people roll-up's (and `rollup_person_first`'s) rows for a whole
+PERSON_YEAR = "rollup_person_year"
+# The yearly people roll-up's count for each month, in the order of the financial year.
+MONTHS = (
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "january",
+    "february",
+    "march",
+)
+# The team of the yearly people roll-up's (and `rollup_person_first`'s) rows for a whole
 # organisation. Elsewhere team 0 is "no team".
 WHOLE_ORGANISATION = 0
 # The mode of the activity-day roll-up's rows for every way of taking part.
@@ -112,9 +127,9 @@ ROLLUP_KEYS: dict[str, tuple[str, ...]] = {
         "project_id",
     ),
     PERSON_DAY: ("organisation_id", "day", "team_id", "representative_id", "representative_type"),
-    PERSON_MONTH: (
+    PERSON_YEAR: (
         "organisation_id",
-        "month",
+        "year",
         "team_id",
         "representative_id",
         "representative_type",
@@ -123,7 +138,14 @@ ROLLUP_KEYS: dict[str, tuple[str, ...]] = {
 ROLLUP_SUMS: dict[str, tuple[str, ...]] = {
     ACTIVITY_DAY: ("involvements", "minutes", "fee_pence", "expenses_pence"),
     PERSON_DAY: ("involvements",),
-    PERSON_MONTH: ("involvements",),
+    PERSON_YEAR: MONTHS,
+}
+# When a roll-up row no longer counts anything, and is removed: otherwise it would still count
+# as an activity or a person.
+ROLLUP_EMPTY: dict[str, str] = {
+    ACTIVITY_DAY: "involvements = 0",
+    PERSON_DAY: "involvements = 0",
+    PERSON_YEAR: " AND ".join(f"{month} = 0" for month in MONTHS),
 }
 
 Key = tuple[Any, ...]
@@ -137,7 +159,8 @@ def _contributions(row: Mapping[str, Any]) -> list[tuple[str, Key, tuple[int, ..
     """(roll-up, key, sums) for each roll-up row that one involvement row adds to."""
     team = row.get("team_id") or 0
     person = (row["representative_id"], row["representative_type"])
-    month = month_of(row["day"])
+    year = (row["organisation_id"], financial_year_of(row["day"]))
+    in_month = tuple(int(m == month_column(row["day"])) for m in MONTHS)
     sums = (1, row["minutes"], row.get("fee_pence") or 0, row.get("expenses_pence") or 0)
     found: list[tuple[str, Key, tuple[int, ...]]] = [
         # An activity's day has a row for every way of taking part (EVERY_MODE), so that
@@ -146,11 +169,11 @@ def _contributions(row: Mapping[str, Any]) -> list[tuple[str, Key, tuple[int, ..
         for mode in (EVERY_MODE, row["mode"])
     ]
     found.append((PERSON_DAY, (row["organisation_id"], row["day"], team, *person), (1,)))
-    # Team 0 of the monthly roll-up is the whole organisation, so that a report across
-    # teams counts one row a person and month rather than one per team.
-    found.append((PERSON_MONTH, (row["organisation_id"], month, WHOLE_ORGANISATION, *person), (1,)))
+    # Team 0 of the yearly roll-up is the whole organisation, so that a report across
+    # teams counts one row a person and year rather than one per team.
+    found.append((PERSON_YEAR, (*year, WHOLE_ORGANISATION, *person), in_month))
     if team:
-        found.append((PERSON_MONTH, (row["organisation_id"], month, team, *person), (1,)))
+        found.append((PERSON_YEAR, (*year, team, *person), in_month))
     return found
 
 
@@ -199,6 +222,22 @@ def whole_months(period: Period) -> tuple[tuple[dt.date, dt.date] | None, list[P
     if after_last <= period.end:
         ends.append(Period(after_last, period.end, ""))
     return (first, month_of(after_last - dt.timedelta(days=1))), ends
+
+
+def month_column(day: dt.date) -> str:
+    """The yearly people roll-up's column for the month of `day`."""
+    return MONTHS[(day.month - 4) % 12]
+
+
+def years_of_months(first: dt.date, last: dt.date) -> list[tuple[int, tuple[str, ...]]]:
+    """The financial years that the months `first` to `last` (their first days) fall in, each
+    with the yearly roll-up's columns for those months."""
+    found: dict[int, list[str]] = {}
+    month = first
+    while month <= last:
+        found.setdefault(financial_year_of(month), []).append(month_column(month))
+        month = _next_month(month)
+    return [(year, tuple(columns)) for year, columns in found.items()]
 
 
 def _next_month(day: dt.date) -> dt.date:

@@ -98,7 +98,7 @@ from coprod.models.reporting import (
     Involvement,
     PersonDay,
     PersonFirst,
-    PersonMonth,
+    PersonYear,
     PopulationFigure,
 )
 from coprod.models.users import (
@@ -197,7 +197,7 @@ __all__ = [
     "PayrollExport",
     "PersonDay",
     "PersonFirst",
-    "PersonMonth",
+    "PersonYear",
     "PopulationFigure",
     "Project",
     "QuestionKind",

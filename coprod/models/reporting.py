@@ -140,32 +140,44 @@ class PersonDay(Model):
         indexes = (("representative_id", "organisation_id", "team_id"),)
 
 
-class PersonMonth(Model):
-    """`PersonDay` by calendar month (`month` is its first day). A period reads whole months
-    here and only its ragged ends from `PersonDay`, so a year is 12 rows a person, not 365.
-    Team 0 is the whole organisation, as in `PersonFirst`: a person has a row there for every
-    month they took part, and a row for each team they took part in that month."""
+class PersonYear(Model):
+    """`PersonDay` by financial year (April to March, named by its first year), with what a
+    person did in each of its months. A period reads its whole months here and only its ragged
+    ends from `PersonDay`, so a year is one row a person, not 365. A row is kept only while
+    some month counts. Team 0 is the whole organisation, as in `PersonFirst`: a person has a
+    row there for every year they took part, and a row for each team they took part in."""
 
     id = fields.IntField(primary_key=True)
     organisation_id: int
     organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
-        "models.Organisation", related_name="person_months", on_delete=fields.CASCADE
+        "models.Organisation", related_name="person_years", on_delete=fields.CASCADE
     )
-    month = fields.DateField()
+    year = fields.IntField()
     team_id = fields.IntField()
     representative_id = fields.IntField()
     representative_type = fields.CharField(max_length=10)
-    involvements = fields.IntField()
+    april = fields.IntField()
+    may = fields.IntField()
+    june = fields.IntField()
+    july = fields.IntField()
+    august = fields.IntField()
+    september = fields.IntField()
+    october = fields.IntField()
+    november = fields.IntField()
+    december = fields.IntField()
+    january = fields.IntField()
+    february = fields.IntField()
+    march = fields.IntField()
 
     class Meta:
-        table = "rollup_person_month"
+        table = "rollup_person_year"
         unique_together = (
-            ("organisation", "month", "team_id", "representative_id", "representative_type"),
+            ("organisation", "year", "team_id", "representative_id", "representative_type"),
         )
-        # The team before the month: a report across teams reads the whole organisation's
+        # The team before the year: a report across teams reads the whole organisation's
         # rows (team 0) without stepping over each team's between them.
         indexes = (
-            ("organisation_id", "team_id", "month", "representative_id", "representative_type"),
+            ("organisation_id", "team_id", "year", "representative_id", "representative_type"),
         )
 
 

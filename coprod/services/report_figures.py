@@ -18,10 +18,12 @@ from tortoise.functions import Count, Min, Sum
 from coprod.domain.equality import QUESTIONS
 from coprod.domain.reporting import (
     EVERY_MODE,
+    MONTHS,
     OUTCOMES,
     WHOLE_ORGANISATION,
     Period,
     whole_months,
+    years_of_months,
 )
 from coprod.domain.scheduling import london_midnight
 from coprod.models import AccessArrangement, EqualityResponse, Involvement, Mode, WellbeingCheck
@@ -97,19 +99,21 @@ def _where(report: Report, column: str, start: Any, end: Any) -> tuple[str, list
 
 
 def _involved(report: Report) -> tuple[str, list[Any]]:
-    """Who took part in the period, a row per person and month or day (so not distinct): whole
-    months from the monthly roll-up, the days either side of them from the daily one (whose
+    """Who took part in the period, a row per person and year or day (so not distinct): whole
+    months from the yearly roll-up, the days either side of them from the daily one (whose
     team 0 is no team, so a report across teams reads all its rows)."""
     months, ends = whole_months(report.period)
     parts, values = [], []
     columns = "organisation_id, representative_id, representative_type"
-    if months:
-        # The monthly roll-up has a row for the whole organisation (team 0) as well as each team.
+    for year, in_period in years_of_months(*months) if months else []:
+        # A row is kept only while some month counts, so a whole year needs no test. The
+        # yearly roll-up has a row for the whole organisation (team 0) as well as each team.
+        some = "" if len(in_period) == len(MONTHS) else f" AND {' + '.join(in_period)} > 0"
         parts.append(
-            f"SELECT {columns} FROM rollup_person_month WHERE organisation_id IN"
-            f" {_in(report.organisations)} AND month BETWEEN ? AND ? AND team_id = ?"
+            f"SELECT {columns} FROM rollup_person_year WHERE organisation_id IN"
+            f" {_in(report.organisations)} AND team_id = ? AND year = ?{some}"
         )
-        values += [*report.organisations, *months, report.team_id or WHOLE_ORGANISATION]
+        values += [*report.organisations, report.team_id or WHOLE_ORGANISATION, year]
     for days in ends:
         where, v = _where(report, "day", days.start, days.end)
         parts.append(f"SELECT {columns} FROM rollup_person_day WHERE {where}")

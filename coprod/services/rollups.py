@@ -18,6 +18,7 @@ from coprod.domain.reporting import (
     ACCESS_KEYS,
     ACCESS_SUMS,
     PERSON_DAY,
+    ROLLUP_EMPTY,
     ROLLUP_KEYS,
     ROLLUP_SUMS,
     WHOLE_ORGANISATION,
@@ -66,7 +67,7 @@ async def involvement_changed(
         # changes for the same person from each missing the other's.
         await db.lock(Representative.filter(id__in=people).order_by("id"))
     for table, found in changes.items():
-        await _add(table, ROLLUP_KEYS[table], ROLLUP_SUMS[table], found, "involvements = 0")
+        await _add(table, ROLLUP_KEYS[table], ROLLUP_SUMS[table], found, ROLLUP_EMPTY[table])
     for organisation_id, person in sorted({(k[0], k[3]) for k in changes[PERSON_DAY]}):
         await _first_days(organisation_id, person)
 
@@ -91,7 +92,6 @@ async def _add(
             + ", ".join(f"{s} = {table}.{s} + excluded.{s}" for s in sums),
             [*key, *found[key]],
         )
-        # A row that no longer counts anything would still count as an activity or person.
         await run(f"DELETE FROM {table} WHERE {match} AND {empty}", key)
 
 
