@@ -12,7 +12,7 @@ def rollup_statements(dialect: str) -> list[str]:
         for sql in _fills("0011_rollups", dialect)
         if "rollup_person_month" not in sql
     ]
-    for name in ("0031_every_mode_rows", "0033_people_by_year"):
+    for name in ("0031_every_mode_rows", "0033_people_by_year", "0034_training_rollups"):
         found += _fills(name, dialect)
     return found
 

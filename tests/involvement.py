@@ -85,6 +85,7 @@ async def took_part(
     day: dt.date,
     *,
     category: str | None = "co_design",
+    kind: str | None = None,
     mode: str = "video",
     minutes: int = 120,
     team_id: int | None = None,
@@ -96,7 +97,7 @@ async def took_part(
         t.lead,
         {
             "title": f"{category or 'Other'} session",
-            "kind": "meeting" if category else "training_received",
+            "kind": kind or ("meeting" if category else "training_received"),
             "category": category or "",
             "duration_minutes": str(minutes),
             "capacity": "20",

@@ -22,7 +22,10 @@ from coprod.models import (
     InterestEquality,
     Outreach,
     Representative,
+    Role,
 )
+from coprod.services import attendance
+from coprod.services.actor import Actor
 
 
 async def interest(
@@ -96,7 +99,8 @@ async def delivered(
     status: str = "attended",
 ) -> Activity:
     """`rep` delivered training to staff at 10:00 London time on `on` (a session of
-    `activity` when given, else a new one), with their attendance recorded."""
+    `activity` when given, else a new one), with their attendance recorded by a lead
+    (`status` attended or no_show), which keeps the involvement rows and roll-ups in step."""
     start = dt.datetime.combine(on, dt.time(10), LONDON).astimezone(dt.UTC)
     if activity is None:
         activity = await Activity.create(
@@ -110,15 +114,22 @@ async def delivered(
             capacity=10,
             in_person=True,
         )
-    await Booking.create(
+    booking = await Booking.create(
         activity=activity,
         representative=rep,
-        status=status,
+        status="confirmed",
         mode="in_person",
         uid=f"{uuid.uuid4()}@test",
         starts_at=start,
         ends_at=start + dt.timedelta(hours=1),
     )
+    lead = Actor(
+        user=None,
+        organisation_id=rep.organisation_id,
+        roles=frozenset({Role.INVOLVEMENT_LEAD}),
+    )
+    attended = {"attended": "yes" if status == "attended" else "no"}
+    await attendance.record_attendance(lead, booking, attended)
     return activity
 
 

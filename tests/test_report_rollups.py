@@ -67,6 +67,10 @@ ROLLUP_TABLES = {
     " representative_type, april, may, june, july, august, september, october, november,"
     " december, january, february, march",
     "rollup_person_first": "organisation_id, team_id, representative_id, first_day",
+    "rollup_training_day": "organisation_id, day, activity_id, involvements",
+    "rollup_trainer_day": "organisation_id, day, representative_id, involvements",
+    "rollup_trainer_year": "organisation_id, year, representative_id, april, may, june, july,"
+    " august, september, october, november, december, january, february, march",
 }
 ACCESS_TABLE = "rollup_access_day"
 ACCESS_COLUMNS = (
@@ -107,11 +111,14 @@ async def _random_involvement(t: Trust, rng: random.Random, *, first: dt.date, l
         if (rep.id, day) in taken:
             continue
         taken.add((rep.id, day))
+        category = rng.choice(["co_design", "co_decision", "co_delivery", "co_evaluation", None])
         row = await took_part(
             t,
             rep,
             day,
-            category=rng.choice(["co_design", "co_decision", "co_delivery", "co_evaluation", None]),
+            category=category,
+            # Some sessions are training delivered to staff.
+            kind="training_delivery" if category and rng.random() < 0.3 else None,
             mode=rng.choice(["in_person", "video", "phone"]),
             minutes=rng.choice([60, 120, 300]),
             team_id=rng.choice(teams),
@@ -175,6 +182,8 @@ async def _same(report: Report) -> dict[str, Any]:
         )
     for column in ("category", "mode"):
         assert await ROLLUPS.by(report, column) == await RAW_ROWS.by(report, column)
+    if not report.team_id:
+        assert await ROLLUPS.delivered(report) == await RAW_ROWS.delivered(report), report.period
     fresh = Report(report.period, report.organisations, report.team_id, outside=report.outside)
     from_rollups = (await build(report)).as_dict()
     assert from_rollups == (await build(fresh, RAW_ROWS)).as_dict()
@@ -210,6 +219,9 @@ async def test_every_figure_from_the_roll_ups_equals_the_raw_rows(world):
     assert sum(t.fees for t in (await ROLLUPS.by(everything, "mode")).values()) > 0
     assert counted.answers
     assert any(r["spend"]["expenses_pence"] for r in reports)
+    both = Report(everything.period, [north.organisation_id, south.organisation_id])
+    sessions, trainers = await ROLLUPS.delivered(both)
+    assert sessions > trainers > 1
 
     # The network report, as a network reporter asks for it, from both sources.
     network = await Network.create(name="Shires network")
@@ -296,26 +308,32 @@ def test_a_changed_row_moves_its_counts_and_an_unchanged_one_changes_nothing():
         "representative_id": 9,
         "representative_type": "carer",
         "category": None,
+        "kind": "meeting",
         "mode": "video",
         "day": dt.date(2026, 5, 31),
         "minutes": 120,
         "fee_pence": 0,
         "expenses_pence": 0,
     }
-    assert rollup_changes([row], [row]) == {
-        "rollup_activity_day": {},
-        "rollup_person_day": {},
-        "rollup_person_year": {},
+    nothing: dict[str, dict] = {
+        table: {}
+        for table in (
+            "rollup_activity_day",
+            "rollup_person_day",
+            "rollup_person_year",
+            "rollup_training_day",
+            "rollup_trainer_day",
+            "rollup_trainer_year",
+        )
     }
+    assert rollup_changes([row], [row]) == nothing
     paid = {**row, "fee_pence": 7000, "minutes": 90}
     # The activity's day counts for its way of taking part and for every way ("").
-    assert rollup_changes([row], [paid]) == {
+    assert rollup_changes([row], [paid]) == nothing | {
         "rollup_activity_day": {
             (1, dt.date(2026, 5, 31), 7, "video", "", 3, 0): (0, -30, 7000, 0),
             (1, dt.date(2026, 5, 31), 7, "", "", 3, 0): (0, -30, 7000, 0),
         },
-        "rollup_person_day": {},
-        "rollup_person_year": {},
     }
     by_phone = {**row, "mode": "phone"}
     assert rollup_changes([row], [by_phone])["rollup_activity_day"] == {
@@ -348,6 +366,17 @@ def test_a_changed_row_moves_its_counts_and_an_unchanged_one_changes_nothing():
     assert rollup_changes([row], [])["rollup_person_day"] == {
         (1, dt.date(2026, 5, 31), 3, 9, "carer"): (-1,),
     }
+    # Training delivered to staff counts its session and who delivered it as well; a meeting
+    # that becomes training (its kind corrected) moves into them.
+    training = {**row, "kind": "training_delivery"}
+    found = rollup_changes([row], [training])
+    assert found["rollup_training_day"] == {(1, dt.date(2026, 5, 31), 7): (1,)}
+    assert found["rollup_trainer_day"] == {(1, dt.date(2026, 5, 31), 9): (1,)}
+    assert found["rollup_trainer_year"] == {(1, 2026, 9): may}
+    assert found["rollup_person_year"] == {}
+    taken_back = rollup_changes([training], [])
+    assert taken_back["rollup_training_day"] == {(1, dt.date(2026, 5, 31), 7): (-1,)}
+    assert taken_back["rollup_trainer_year"] == {(1, 2026, 9): tuple(-n for n in may)}
 
 
 # ----------------------------------------------------------------- access and wellbeing

@@ -111,6 +111,12 @@ MONTHS = (
     "february",
     "march",
 )
+# Who delivered training to staff, and in how many sessions, are rolled up on their own: a
+# network report counts them over a few thousand rows rather than every attended booking.
+TRAINING_DAY = "rollup_training_day"
+TRAINER_DAY = "rollup_trainer_day"
+TRAINER_YEAR = "rollup_trainer_year"
+TRAINING_DELIVERY = "training_delivery"  # the kind of activity (`models.Kind`)
 # The team of the yearly people roll-up's (and `rollup_person_first`'s) rows for a whole
 # organisation. Elsewhere team 0 is "no team".
 WHOLE_ORGANISATION = 0
@@ -134,11 +140,17 @@ ROLLUP_KEYS: dict[str, tuple[str, ...]] = {
         "representative_id",
         "representative_type",
     ),
+    TRAINING_DAY: ("organisation_id", "day", "activity_id"),
+    TRAINER_DAY: ("organisation_id", "day", "representative_id"),
+    TRAINER_YEAR: ("organisation_id", "year", "representative_id"),
 }
 ROLLUP_SUMS: dict[str, tuple[str, ...]] = {
     ACTIVITY_DAY: ("involvements", "minutes", "fee_pence", "expenses_pence"),
     PERSON_DAY: ("involvements",),
     PERSON_YEAR: MONTHS,
+    TRAINING_DAY: ("involvements",),
+    TRAINER_DAY: ("involvements",),
+    TRAINER_YEAR: MONTHS,
 }
 # When a roll-up row no longer counts anything, and is removed: otherwise it would still count
 # as an activity or a person.
@@ -146,6 +158,9 @@ ROLLUP_EMPTY: dict[str, str] = {
     ACTIVITY_DAY: "involvements = 0",
     PERSON_DAY: "involvements = 0",
     PERSON_YEAR: " AND ".join(f"{month} = 0" for month in MONTHS),
+    TRAINING_DAY: "involvements = 0",
+    TRAINER_DAY: "involvements = 0",
+    TRAINER_YEAR: " AND ".join(f"{month} = 0" for month in MONTHS),
 }
 
 Key = tuple[Any, ...]
@@ -174,6 +189,13 @@ def _contributions(row: Mapping[str, Any]) -> list[tuple[str, Key, tuple[int, ..
     found.append((PERSON_YEAR, (*year, WHOLE_ORGANISATION, *person), in_month))
     if team:
         found.append((PERSON_YEAR, (*year, team, *person), in_month))
+    if row.get("kind") == TRAINING_DELIVERY:
+        trainer = (row["organisation_id"], row["day"], row["representative_id"])
+        found += [
+            (TRAINING_DAY, (row["organisation_id"], row["day"], row.get("activity_id") or 0), (1,)),
+            (TRAINER_DAY, trainer, (1,)),
+            (TRAINER_YEAR, (*year, row["representative_id"]), in_month),
+        ]
     return found
 
 

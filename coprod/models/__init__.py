@@ -100,6 +100,9 @@ from coprod.models.reporting import (
     PersonFirst,
     PersonYear,
     PopulationFigure,
+    TrainerDay,
+    TrainerYear,
+    TrainingDay,
 )
 from coprod.models.users import (
     ROLE_LABELS,
@@ -228,6 +231,9 @@ __all__ = [
     "Team",
     "TextOutcome",
     "TimeOption",
+    "TrainerDay",
+    "TrainerYear",
+    "TrainingDay",
     "TranscriptionTask",
     "User",
     "WellbeingCheck",

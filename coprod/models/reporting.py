@@ -181,6 +181,71 @@ class PersonYear(Model):
         )
 
 
+class TrainingDay(Model):
+    """Sessions of training that representatives delivered to staff, by day: a row for each
+    session with someone's attendance recorded (`involvements` of kind training_delivery)."""
+
+    id = fields.IntField(primary_key=True)
+    organisation_id: int
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="training_days", on_delete=fields.CASCADE
+    )
+    day = fields.DateField()
+    activity_id = fields.IntField()
+    involvements = fields.IntField()
+
+    class Meta:
+        table = "rollup_training_day"
+        unique_together = (("organisation", "day", "activity_id"),)
+
+
+class TrainerDay(Model):
+    """Who delivered training to staff, by day, as `PersonDay` is for every kind of activity:
+    the ragged ends of a period that do not make whole months."""
+
+    id = fields.IntField(primary_key=True)
+    organisation_id: int
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="trainer_days", on_delete=fields.CASCADE
+    )
+    day = fields.DateField()
+    representative_id = fields.IntField()
+    involvements = fields.IntField()
+
+    class Meta:
+        table = "rollup_trainer_day"
+        unique_together = (("organisation", "day", "representative_id"),)
+
+
+class TrainerYear(Model):
+    """Who delivered training to staff, by financial year with a count for each month, as
+    `PersonYear` is for every kind of activity."""
+
+    id = fields.IntField(primary_key=True)
+    organisation_id: int
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="trainer_years", on_delete=fields.CASCADE
+    )
+    year = fields.IntField()
+    representative_id = fields.IntField()
+    april = fields.IntField()
+    may = fields.IntField()
+    june = fields.IntField()
+    july = fields.IntField()
+    august = fields.IntField()
+    september = fields.IntField()
+    october = fields.IntField()
+    november = fields.IntField()
+    december = fields.IntField()
+    january = fields.IntField()
+    february = fields.IntField()
+    march = fields.IntField()
+
+    class Meta:
+        table = "rollup_trainer_year"
+        unique_together = (("organisation", "year", "representative_id"),)
+
+
 class PersonFirst(Model):
     """The first day a person took part: in the whole organisation (`team_id` 0), and in each
     team. "New this period" counts the people whose first day falls in it."""

@@ -143,6 +143,7 @@ ROW = (
     "representative_id",
     "representative_type",
     "category",
+    "kind",
     "mode",
     "day",
     "minutes",

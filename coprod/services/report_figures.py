@@ -20,6 +20,11 @@ from coprod.domain.reporting import (
     EVERY_MODE,
     MONTHS,
     OUTCOMES,
+    PERSON_DAY,
+    PERSON_YEAR,
+    TRAINER_DAY,
+    TRAINER_YEAR,
+    TRAINING_DELIVERY,
     WHOLE_ORGANISATION,
     Period,
     whole_months,
@@ -77,6 +82,11 @@ class Figures(Protocol):
         """Access arrangements for bookings starting in the period: (made, done on time)."""
         ...
 
+    async def delivered(self, report: Report) -> tuple[int, int]:
+        """Training delivered to staff across the report's organisations, in total (no team):
+        (sessions, distinct people who delivered them)."""
+        ...
+
     async def wellbeing(self, report: Report) -> dict[str, int]:
         """Wellbeing checks for bookings starting in the period, by outcome."""
         ...
@@ -98,25 +108,33 @@ def _where(report: Report, column: str, start: Any, end: Any) -> tuple[str, list
     return sql, values
 
 
-def _involved(report: Report) -> tuple[str, list[Any]]:
+PEOPLE = "organisation_id, representative_id, representative_type"
+
+
+def _involved(
+    report: Report, years: str = PERSON_YEAR, days: str = PERSON_DAY, columns: str = PEOPLE
+) -> tuple[str, list[Any]]:
     """Who took part in the period, a row per person and year or day (so not distinct): whole
     months from the yearly roll-up, the days either side of them from the daily one (whose
-    team 0 is no team, so a report across teams reads all its rows)."""
+    team 0 is no team, so a report across teams reads all its rows). The trainer roll-ups,
+    which have no team, give who delivered training the same way."""
     months, ends = whole_months(report.period)
     parts, values = [], []
-    columns = "organisation_id, representative_id, representative_type"
     for year, in_period in years_of_months(*months) if months else []:
         # A row is kept only while some month counts, so a whole year needs no test. The
-        # yearly roll-up has a row for the whole organisation (team 0) as well as each team.
+        # yearly people roll-up has a row for the whole organisation (team 0) beside each team's.
         some = "" if len(in_period) == len(MONTHS) else f" AND {' + '.join(in_period)} > 0"
+        team = " AND team_id = ?" if years == PERSON_YEAR else ""
         parts.append(
-            f"SELECT {columns} FROM rollup_person_year WHERE organisation_id IN"
-            f" {_in(report.organisations)} AND team_id = ? AND year = ?{some}"
+            f"SELECT {columns} FROM {years} WHERE organisation_id IN"
+            f" {_in(report.organisations)}{team} AND year = ?{some}"
         )
-        values += [*report.organisations, report.team_id or WHOLE_ORGANISATION, year]
-    for days in ends:
-        where, v = _where(report, "day", days.start, days.end)
-        parts.append(f"SELECT {columns} FROM rollup_person_day WHERE {where}")
+        values += [*report.organisations]
+        values += [report.team_id or WHOLE_ORGANISATION] if team else []
+        values.append(year)
+    for ragged in ends:
+        where, v = _where(report, "day", ragged.start, ragged.end)
+        parts.append(f"SELECT {columns} FROM {days} WHERE {where}")
         values += v
     return " UNION ALL ".join(parts), values
 
@@ -227,6 +245,19 @@ class Rollups:
             values,
         )
         return int(rows[0]["a"]), int(rows[0]["t"])
+
+    async def delivered(self, report: Report) -> tuple[int, int]:
+        if not report.organisations:
+            return 0, 0
+        where, values = _where(report, "day", report.period.start, report.period.end)
+        trainers, more = _involved(report, TRAINER_YEAR, TRAINER_DAY, "representative_id")
+        rows = await run(
+            "SELECT (SELECT COUNT(DISTINCT activity_id) FROM rollup_training_day"
+            f" WHERE {where}) AS sessions,"
+            f" (SELECT COUNT(DISTINCT representative_id) FROM ({trainers}) t) AS people",
+            [*values, *more],
+        )
+        return int(rows[0]["sessions"]), int(rows[0]["people"])
 
     async def wellbeing(self, report: Report) -> dict[str, int]:
         if not report.organisations:
@@ -355,6 +386,17 @@ class RawRows:
         arranged = await AccessArrangement.filter(**scope).count()
         on_time = await AccessArrangement.filter(**scope, done_on_time=True).count()
         return arranged, on_time
+
+    async def delivered(self, report: Report) -> tuple[int, int]:
+        found = (
+            await Involvement.filter(**_scope(report), kind=TRAINING_DELIVERY)
+            .annotate(
+                sessions=Count("activity_id", distinct=True),
+                people=Count("representative_id", distinct=True),
+            )
+            .values("sessions", "people")
+        )
+        return int(found[0]["sessions"] or 0), int(found[0]["people"] or 0)
 
     async def wellbeing(self, report: Report) -> dict[str, int]:
         rows = (

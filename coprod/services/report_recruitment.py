@@ -42,6 +42,7 @@ from coprod.services.report_feedback import per_team
 from coprod.services.rollups import run
 
 if TYPE_CHECKING:
+    from coprod.services.report_figures import Figures
     from coprod.services.reports import Report
 
 STATUSES = {s.value: s.label for s in InterestStatus}
@@ -261,8 +262,11 @@ async def young_carers(report: Report) -> int:
 # ---------------------------------------------------------------------------- training
 
 
-async def training(report: Report, names: dict[int, str]) -> dict[str, Any]:
-    return {"received": await _received(report), "delivered": await _delivered(report, names)}
+async def training(report: Report, names: dict[int, str], figures: Figures) -> dict[str, Any]:
+    return {
+        "received": await _received(report),
+        "delivered": await _delivered(report, names, figures),
+    }
 
 
 async def _received(report: Report) -> dict[str, Any]:
@@ -302,9 +306,14 @@ async def _received(report: Report) -> dict[str, Any]:
     }
 
 
-async def _delivered(report: Report, names: dict[int, str]) -> dict[str, Any]:
+async def _delivered(report: Report, names: dict[int, str], figures: Figures) -> dict[str, Any]:
     """Training representatives delivered to staff: attended sessions in the period, by team
-    and by audience (sessions, and the distinct people who delivered them)."""
+    and by audience (sessions, and the distinct people who delivered them). A network's
+    roll-up shows the totals alone, from `figures`."""
+    if not per_team(report):
+        sessions, people = await figures.delivered(report)
+        total = [{"team_id": None, "audience": None, "sessions": sessions, "people": people}]
+        return _arrange_delivered(report, total, people, names)
     rows: list[dict[str, Any]] = []
     people = 0
     if report.organisations:
@@ -325,30 +334,19 @@ async def _delivered(report: Report, names: dict[int, str]) -> dict[str, Any]:
             team_id="activity__team_id",
             audience="activity__audience",
         )
-        if per_team(report):
-            # The attended bookings are read once, for both groupings: by team and audience,
-            # and everyone (whose distinct count is not the sum of the groups').
-            found = await db.rows_around(
-                delivered,
-                "WITH delivered AS MATERIALIZED ({query})"
-                " SELECT team_id, audience, COUNT(DISTINCT activity_id) AS sessions,"
-                " COUNT(DISTINCT representative_id) AS people, 0 AS everyone"
-                " FROM delivered GROUP BY team_id, audience"
-                " UNION ALL SELECT NULL, NULL, 0, COUNT(DISTINCT representative_id), 1"
-                " FROM delivered",
-            )
-            rows = [r for r in found if not r["everyone"]]
-            people = sum(int(r["people"]) for r in found if r["everyone"])
-        else:
-            # A network's roll-up shows the totals alone: one group, with nothing to sort
-            # into teams and audiences across its members' sessions.
-            rows = await db.rows_around(
-                delivered,
-                "SELECT NULL AS team_id, NULL AS audience,"
-                " COUNT(DISTINCT activity_id) AS sessions,"
-                " COUNT(DISTINCT representative_id) AS people FROM ({query}) delivered",
-            )
-            people = int(rows[0]["people"])
+        # The attended bookings are read once, for both groupings: by team and audience, and
+        # everyone (whose distinct count is not the sum of the groups').
+        found = await db.rows_around(
+            delivered,
+            "WITH delivered AS MATERIALIZED ({query})"
+            " SELECT team_id, audience, COUNT(DISTINCT activity_id) AS sessions,"
+            " COUNT(DISTINCT representative_id) AS people, 0 AS everyone"
+            " FROM delivered GROUP BY team_id, audience"
+            " UNION ALL SELECT NULL, NULL, 0, COUNT(DISTINCT representative_id), 1"
+            " FROM delivered",
+        )
+        rows = [r for r in found if not r["everyone"]]
+        people = sum(int(r["people"]) for r in found if r["everyone"])
     return _arrange_delivered(report, rows, people, names)
 
 

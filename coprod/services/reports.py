@@ -352,7 +352,7 @@ async def build(report: Report, figures: Figures = ROLLUPS) -> Report:
     # The slowest parts over millions of rows first, so that no lane is left with one at the end.
     async with db.reads_at_once(get_settings().db_report_lanes) as read:
         by_category = read(figures.by(report, "category"))
-        training = read(recruiting.training(report, names))
+        training = read(recruiting.training(report, names, figures))
         by_mode = read(figures.by(report, "mode"))
         people = read(figures.people(report))
         projects = read(_projects(report, figures))
