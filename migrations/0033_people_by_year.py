@@ -18,18 +18,25 @@ MONTHS = (
 )
 
 
-def _from_days(dialect: str, *, by_team: bool, where: str = "") -> str:
+def by_year(dialect: str, counted: str) -> tuple[str, str]:
+    """SQL for a `day`'s financial year, and for the sums of `counted` in each of its months
+    (the yearly roll-ups' columns, in order). Migration 0034 builds its own with it too."""
     if dialect == "postgres":
         year = "CAST(EXTRACT(YEAR FROM day - INTERVAL '3 months') AS integer)"
         month = "CAST(EXTRACT(MONTH FROM day) AS integer)"
     else:
         year = "CAST(strftime('%Y', day, '-3 months') AS integer)"
         month = "CAST(strftime('%m', day) AS integer)"
-    team = "team_id, " if by_team else ""
     counts = ", ".join(
-        f"SUM(CASE WHEN {month} = {(i + 3) % 12 + 1} THEN involvements ELSE 0 END)"
+        f"SUM(CASE WHEN {month} = {(i + 3) % 12 + 1} THEN {counted} ELSE 0 END)"
         for i in range(len(MONTHS))
     )
+    return year, counts
+
+
+def _from_days(dialect: str, *, by_team: bool, where: str = "") -> str:
+    year, counts = by_year(dialect, "involvements")
+    team = "team_id, " if by_team else ""
     return f"""
         INSERT INTO rollup_person_year (organisation_id, year, team_id, representative_id,
             representative_type, {", ".join(MONTHS)})

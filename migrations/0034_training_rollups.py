@@ -3,32 +3,21 @@ kind training_delivery: sessions by day, and who delivered them by day and by fi
 (with a count for each month), so that a network report counts them over a few thousand rows
 rather than every attended booking. They are built from the involvement rows."""
 
+import importlib
+
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
-# The months of the financial year, in order: the yearly table's columns.
-MONTHS = (
-    "april", "may", "june", "july", "august", "september",
-    "october", "november", "december", "january", "february", "march",
-)
 DELIVERED = "FROM involvement WHERE kind = 'training_delivery'"
+YEARLY = importlib.import_module("migrations.0033_people_by_year")
 
 
 def fill_statements(dialect: str) -> list[str]:
     """Set-based SQL that builds the training roll-ups from the involvement rows
     (bench/report.py builds its seeded roll-ups with it too)."""
-    if dialect == "postgres":
-        year = "CAST(EXTRACT(YEAR FROM day - INTERVAL '3 months') AS integer)"
-        month = "CAST(EXTRACT(MONTH FROM day) AS integer)"
-    else:
-        year = "CAST(strftime('%Y', day, '-3 months') AS integer)"
-        month = "CAST(strftime('%m', day) AS integer)"
-    counts = ", ".join(
-        f"SUM(CASE WHEN {month} = {(i + 3) % 12 + 1} THEN 1 ELSE 0 END)"
-        for i in range(len(MONTHS))
-    )
+    year, counts = YEARLY.by_year(dialect, "1")
     return [
         "DELETE FROM rollup_training_day",
         "DELETE FROM rollup_trainer_day",
@@ -45,7 +34,7 @@ def fill_statements(dialect: str) -> list[str]:
         """,
         f"""
         INSERT INTO rollup_trainer_year (organisation_id, year, representative_id,
-            {", ".join(MONTHS)})
+            {", ".join(YEARLY.MONTHS)})
         SELECT organisation_id, {year}, representative_id, {counts} {DELIVERED}
         GROUP BY organisation_id, {year}, representative_id
         """,

@@ -140,7 +140,28 @@ class PersonDay(Model):
         indexes = (("representative_id", "organisation_id", "team_id"),)
 
 
-class PersonYear(Model):
+class MonthCounts(Model):
+    """A yearly roll-up's count for each month of the financial year, April to March
+    (`domain.reporting.MONTHS`)."""
+
+    april = fields.IntField()
+    may = fields.IntField()
+    june = fields.IntField()
+    july = fields.IntField()
+    august = fields.IntField()
+    september = fields.IntField()
+    october = fields.IntField()
+    november = fields.IntField()
+    december = fields.IntField()
+    january = fields.IntField()
+    february = fields.IntField()
+    march = fields.IntField()
+
+    class Meta:
+        abstract = True
+
+
+class PersonYear(MonthCounts):
     """`PersonDay` by financial year (April to March, named by its first year), with what a
     person did in each of its months. A period reads its whole months here and only its ragged
     ends from `PersonDay`, so a year is one row a person, not 365. A row is kept only while
@@ -156,18 +177,6 @@ class PersonYear(Model):
     team_id = fields.IntField()
     representative_id = fields.IntField()
     representative_type = fields.CharField(max_length=10)
-    april = fields.IntField()
-    may = fields.IntField()
-    june = fields.IntField()
-    july = fields.IntField()
-    august = fields.IntField()
-    september = fields.IntField()
-    october = fields.IntField()
-    november = fields.IntField()
-    december = fields.IntField()
-    january = fields.IntField()
-    february = fields.IntField()
-    march = fields.IntField()
 
     class Meta:
         table = "rollup_person_year"
@@ -217,7 +226,7 @@ class TrainerDay(Model):
         unique_together = (("organisation", "day", "representative_id"),)
 
 
-class TrainerYear(Model):
+class TrainerYear(MonthCounts):
     """Who delivered training to staff, by financial year with a count for each month, as
     `PersonYear` is for every kind of activity."""
 
@@ -228,18 +237,6 @@ class TrainerYear(Model):
     )
     year = fields.IntField()
     representative_id = fields.IntField()
-    april = fields.IntField()
-    may = fields.IntField()
-    june = fields.IntField()
-    july = fields.IntField()
-    august = fields.IntField()
-    september = fields.IntField()
-    october = fields.IntField()
-    november = fields.IntField()
-    december = fields.IntField()
-    january = fields.IntField()
-    february = fields.IntField()
-    march = fields.IntField()
 
     class Meta:
         table = "rollup_trainer_year"
