@@ -34,6 +34,7 @@ from coprod.models import (
     Activity,
     Booking,
     BookingStatus,
+    Involvement,
     Network,
     NetworkMember,
     NetworkMembership,
@@ -56,6 +57,7 @@ from coprod.services.report_figures import RAW_ROWS, ROLLUPS
 from coprod.services.reports import Report, build, network_report
 from coprod.services.rollups import run
 from migrations import rollup_statements
+from tests.conftest import sign_in
 from tests.involvement import Trust, claimed_and_approved, person, took_part, trust
 
 ROLLUP_TABLES = {
@@ -237,20 +239,81 @@ async def test_every_figure_from_the_roll_ups_equals_the_raw_rows(world):
         assert from_rollups.as_dict() == from_raw.as_dict()
 
 
+async def test_correcting_an_activity_after_attendance_moves_its_involvement(client, world):
+    """A lead corrects a meeting's team, project and category after it happened, and makes it
+    training delivered to staff, through the API: its involvement rows and every roll-up
+    follow, and the figures from the roll-ups still equal the raw rows."""
+    last = clock.today() - dt.timedelta(days=1)
+    t = await trust(world)
+    org = t.organisation_id
+    team_a, team_b = [(await Team.create(organisation_id=org, name=n)).id for n in "AB"]
+    project = (await projects.create_project(t.lead, {"name": "Ward review"})).id
+    people = [
+        await person(t, f"Person {i}", contract_from=last - dt.timedelta(days=30)) for i in (1, 2)
+    ]
+    corrected = await took_part(t, people[0], last, category="co_design", team_id=team_a)
+    await took_part(t, people[1], last, category="co_design", team_id=team_a)  # left as it was
+    period = Period(last - dt.timedelta(days=40), last, "")
+    assert await ROLLUPS.delivered(Report(period, [org])) == (0, 0)
+
+    await sign_in(client, "lead@trust.example")
+    reply = await client.api(
+        "PATCH",
+        f"/api/v1/activities/{corrected['activity_id']}",
+        {
+            "team_id": team_b,
+            "project_id": project,
+            "category": "co_evaluation",
+            "kind": "training_delivery",
+        },
+    )
+    assert reply.status_code == 200, reply.text
+
+    row = await Involvement.get(activity_id=corrected["activity_id"])
+    assert (row.team_id, row.project_id, row.category, row.kind) == (
+        team_b,
+        project,
+        "co_evaluation",
+        "training_delivery",
+    )
+    everyone = Report(period, [org])
+    by_category = await ROLLUPS.by(everyone, "category")
+    assert {key[1]: totals.involvements for key, totals in by_category.items()} == {
+        "co_design": 1,
+        "co_evaluation": 1,
+    }
+    assert await ROLLUPS.delivered(everyone) == (1, 1)
+    assert (await ROLLUPS.people(Report(period, [org], team_b))).total == 1
+    assert (await ROLLUPS.people(Report(period, [org], team_a))).total == 1
+    assert await ROLLUPS.projects(everyone) == [(1, 1)]
+    for team in (None, team_a, team_b):
+        await _same(Report(period, [org], team))
+    kept = await _kept()
+    assert await _rebuilt() == kept
+
+
 async def test_the_migration_builds_the_same_roll_ups_from_the_raw_rows(world):
     rng = random.Random(5)
     last = clock.today() - dt.timedelta(days=1)
     t = await trust(world)
     await _random_involvement(t, rng, first=last - dt.timedelta(days=200), last=last)
-    kept = {table: await _rows(table, columns) for table, columns in ROLLUP_TABLES.items()}
+    kept = await _kept()
     assert all(kept.values())
+    assert await _rebuilt() == kept
+
+
+async def _kept() -> dict[str, list[tuple[str, ...]]]:
+    return {table: await _rows(table, columns) for table, columns in ROLLUP_TABLES.items()}
+
+
+async def _rebuilt() -> dict[str, list[tuple[str, ...]]]:
+    """The roll-ups as the migrations' data steps build them from the involvement rows."""
     for table in ROLLUP_TABLES:
         await run(f"DELETE FROM {table}")
     conn = connections.get("default")
     for sql in rollup_statements(conn.capabilities.dialect):
         await conn.execute_script(sql)
-    rebuilt = {table: await _rows(table, columns) for table, columns in ROLLUP_TABLES.items()}
-    assert rebuilt == kept
+    return await _kept()
 
 
 async def _rows(table: str, columns: str) -> list[tuple[str, ...]]:

@@ -22,9 +22,11 @@ from coprod.models import (
     Activity,
     ActivityStatus,
     Booking,
+    BookingStatus,
     Category,
     Course,
     Invitation,
+    Involvement,
     Kind,
     PaymentPreference,
     Project,
@@ -280,6 +282,34 @@ def people_to_add(actor: Actor, activity: Activity, find: str = "") -> QuerySet[
     return query.annotate(name_key=Lower("full_name")).order_by("name_key", "id")
 
 
+# What an involvement row takes from its activity when attendance is recorded.
+FOLLOWED = ("team_id", "project_id", "category", "kind")
+
+
+async def _involvement_follows(activity: Activity) -> None:
+    """Attendance already recorded follows a lead's correction of the activity's team, project,
+    category or kind: its involvement rows, and so the reports' roll-ups."""
+    attended = Booking.filter(activity_id=activity.id, status=BookingStatus.ATTENDED)
+    # Locked in id order, as costing a claim locks them, which also moves their roll-ups.
+    rows = (
+        await Involvement.filter(booking_id__in=Subquery(attended.values("id")))
+        .select_for_update()
+        .order_by("id")
+    )
+    if not rows:
+        return
+    now = {
+        "team_id": activity.team_id,
+        "project_id": activity.project_id,
+        # Enums, or the form's strings they were just set from: the same text either way.
+        "category": str(activity.category) if activity.category else None,
+        "kind": str(activity.kind),
+    }
+    before = [rollups.values_of(row) for row in rows]
+    await Involvement.filter(id__in=[row.id for row in rows]).update(**now)
+    await rollups.involvement_changed(before, [{**row, **now} for row in before])
+
+
 async def update_activity(actor: Actor, activity: Activity, data: Mapping[str, Any]) -> Activity:
     """Change the details. Moving the time goes through `bookings.reschedule`."""
     require_lead(actor)
@@ -288,8 +318,10 @@ async def update_activity(actor: Actor, activity: Activity, data: Mapping[str, A
     async with in_transaction():
         # Access arrangements and wellbeing checks are rolled up by the activity's team.
         moved = "team_id" in values and values["team_id"] != activity.team_id
-        if moved:
+        corrected = any(k in values and values[k] != getattr(activity, k) for k in FOLLOWED)
+        if moved or corrected:
             await db.lock(Activity.filter(id=activity.id))
+        if moved:
             booked = [b["id"] for b in await Booking.filter(activity_id=activity.id).values("id")]
             access = await rollups.access_of(booked)
         for key, value in values.items():
@@ -297,6 +329,8 @@ async def update_activity(actor: Actor, activity: Activity, data: Mapping[str, A
         await activity.save()
         if moved:
             await rollups.access_changed(access, await rollups.access_of(booked))
+        if corrected:
+            await _involvement_follows(activity)
         after = audit.snapshot(activity)
         changed = {k for k in after if after[k] != before.get(k)}
         await audit.record(

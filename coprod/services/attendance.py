@@ -9,9 +9,11 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from coprod import db
 from coprod.domain.scheduling import london_date
 from coprod.errors import Conflict, NotFound
 from coprod.models import (
+    Activity,
     Booking,
     BookingStatus,
     Claim,
@@ -108,12 +110,15 @@ async def record_attendance(actor: Actor, booking: Booking, data: Mapping[str, A
 
 async def _record_involvement(booking: Booking) -> None:
     """Keep the flat row that reports count, and its roll-ups, in step with attendance."""
-    before = await Involvement.filter(booking_id=booking.id).values(*ROW)
+    # The activity is locked first, so a lead correcting its details
+    # (`activities.update_activity`) either waits for this row or finds it.
+    await db.lock(Activity.filter(id=booking.activity_id))
+    before = await Involvement.filter(booking_id=booking.id).values(*rollups.ROW)
     if booking.status != BookingStatus.ATTENDED:
         await Involvement.filter(booking_id=booking.id).delete()
         await rollups.involvement_changed(before, [])
         return
-    activity = await booking.activity
+    activity = await Activity.get(id=booking.activity_id)
     rep = await booking.representative
     values = {
         "organisation_id": activity.organisation_id,
@@ -132,24 +137,6 @@ async def _record_involvement(booking: Booking) -> None:
     await rollups.involvement_changed(
         before, [{**values, "fee_pence": row.fee_pence, "expenses_pence": row.expenses_pence}]
     )
-
-
-# What the roll-ups summarise of an involvement row.
-ROW = (
-    "organisation_id",
-    "activity_id",
-    "project_id",
-    "team_id",
-    "representative_id",
-    "representative_type",
-    "category",
-    "kind",
-    "mode",
-    "day",
-    "minutes",
-    "fee_pence",
-    "expenses_pence",
-)
 
 
 def share(total: int, weights: list[int]) -> list[int]:
@@ -194,9 +181,10 @@ async def cost_involvements(
         return
     rows: dict[tuple[int, dt.date], list[Involvement]] = {}
     # Everyone's rows on any of the days, of which each person's own days are kept: one read.
-    for row in await Involvement.filter(
-        representative_id__in=list(people), day__in=list(days)
-    ).order_by("id"):
+    # Locked: the roll-ups are moved by what these rows hold, which a lead correcting an
+    # activity's details could otherwise change in between.
+    on_days = Involvement.filter(representative_id__in=list(people), day__in=list(days))
+    for row in await on_days.select_for_update().order_by("id"):
         rows.setdefault((row.representative_id, row.day), []).append(row)
     costed: dict[int, Involvement] = {}
     before: dict[int, dict[str, Any]] = {}
@@ -210,13 +198,10 @@ async def cost_involvements(
                 share(spent.get(day, 0), weights),
                 strict=True,
             ):
-                before.setdefault(row.id, _values(row))
+                before.setdefault(row.id, rollups.values_of(row))
                 row.fee_pence, row.expenses_pence = (fee, cost) if went_out else (0, 0)
                 costed[row.id] = row
     if costed:
         await Involvement.bulk_update(list(costed.values()), fields=["fee_pence", "expenses_pence"])
-    await rollups.involvement_changed(list(before.values()), [_values(r) for r in costed.values()])
-
-
-def _values(row: Involvement) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in ROW}
+    after = [rollups.values_of(r) for r in costed.values()]
+    await rollups.involvement_changed(list(before.values()), after)

@@ -27,7 +27,34 @@ from coprod.domain.reporting import (
     rollup_changes,
 )
 from coprod.domain.scheduling import london_date
-from coprod.models import AccessArrangement, Booking, Representative, WellbeingCheck
+from coprod.models import (
+    AccessArrangement,
+    Booking,
+    Involvement,
+    Representative,
+    WellbeingCheck,
+)
+
+# What the roll-ups summarise of an involvement row.
+ROW = (
+    "organisation_id",
+    "activity_id",
+    "project_id",
+    "team_id",
+    "representative_id",
+    "representative_type",
+    "category",
+    "kind",
+    "mode",
+    "day",
+    "minutes",
+    "fee_pence",
+    "expenses_pence",
+)
+
+
+def values_of(row: Involvement) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in ROW}
 
 
 def connection() -> BaseDBAsyncClient:
