@@ -316,10 +316,10 @@ async def update_activity(actor: Actor, activity: Activity, data: Mapping[str, A
     values = await read_activity(actor, data, partial=True, current=activity)
     before = audit.snapshot(activity)
     async with in_transaction():
+        corrected = any(k in values and values[k] != getattr(activity, k) for k in FOLLOWED)
         # Access arrangements and wellbeing checks are rolled up by the activity's team.
         moved = "team_id" in values and values["team_id"] != activity.team_id
-        corrected = any(k in values and values[k] != getattr(activity, k) for k in FOLLOWED)
-        if moved or corrected:
+        if corrected:  # a move too
             await db.lock(Activity.filter(id=activity.id))
         if moved:
             booked = [b["id"] for b in await Booking.filter(activity_id=activity.id).values("id")]

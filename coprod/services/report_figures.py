@@ -129,7 +129,7 @@ def _involved(
             f"SELECT {columns} FROM {years} WHERE organisation_id IN"
             f" {_in(report.organisations)}{team} AND year = ?{some}"
         )
-        values += [*report.organisations]
+        values += report.organisations
         values += [report.team_id or WHOLE_ORGANISATION] if team else []
         values.append(year)
     for ragged in ends:
@@ -252,7 +252,7 @@ class Rollups:
         where, values = _where(report, "day", report.period.start, report.period.end)
         trainers, more = _involved(report, TRAINER_YEAR, TRAINER_DAY, "representative_id")
         rows = await run(
-            "SELECT (SELECT COUNT(DISTINCT activity_id) FROM rollup_training_day"
+            "SELECT (SELECT COUNT(DISTINCT NULLIF(activity_id, 0)) FROM rollup_training_day"
             f" WHERE {where}) AS sessions,"
             f" (SELECT COUNT(DISTINCT representative_id) FROM ({trainers}) t) AS people",
             [*values, *more],
