@@ -10,6 +10,7 @@ another time or team, checks recorded), and their figures compared with the raw 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import importlib
 import random
@@ -57,7 +58,7 @@ from coprod.services.report_figures import RAW_ROWS, ROLLUPS
 from coprod.services.reports import Report, build, network_report
 from coprod.services.rollups import run
 from migrations import rollup_statements
-from tests.conftest import sign_in
+from tests.conftest import postgres_only, sign_in
 from tests.involvement import Trust, claimed_and_approved, person, took_part, trust
 
 ROLLUP_TABLES = {
@@ -288,6 +289,54 @@ async def test_correcting_an_activity_after_attendance_moves_its_involvement(cli
     assert await ROLLUPS.projects(everyone) == [(1, 1)]
     for team in (None, team_a, team_b):
         await _same(Report(period, [org], team))
+    kept = await _kept()
+    assert await _rebuilt() == kept
+
+
+@postgres_only
+async def test_attendance_recorded_while_a_lead_corrects_the_activity_takes_the_correction(world):
+    """Six people's attendance is recorded while a lead makes the meeting training delivered to
+    staff, all at once: every involvement row ends with the activity's kind and category,
+    whichever came first, and the roll-ups with them."""
+    last = clock.today() - dt.timedelta(days=1)
+    t = await trust(world)
+    since = last - dt.timedelta(days=30)
+    people = [await person(t, f"Person {i}", contract_from=since) for i in range(6)]
+    ahead = dt.datetime.combine(clock.today() + dt.timedelta(days=5), dt.time(10))
+    meeting = await activities.create_activity(
+        t.lead,
+        {
+            "title": "Ward review",
+            "kind": "meeting",
+            "category": "co_design",
+            "duration_minutes": "60",
+            "capacity": "20",
+            "video": "true",
+            "video_link": "https://meet.example/room",
+            "starts_at": ahead.isoformat(),
+        },
+    )
+    for rep in people:
+        await bookings.book(t.lead, meeting, rep, "video")
+    # It has happened: moved into the past, as `took_part` does.
+    start = dt.datetime.combine(last, dt.time(10), LONDON).astimezone(dt.UTC)
+    await Activity.filter(id=meeting.id).update(starts_at=start)
+    await Booking.filter(activity_id=meeting.id).update(
+        starts_at=start, ends_at=start + dt.timedelta(hours=1)
+    )
+    booked = await Booking.filter(activity_id=meeting.id).order_by("id")
+    correction = {"kind": "training_delivery", "category": "co_delivery"}
+
+    await asyncio.gather(
+        *(attendance.record_attendance(t.lead, b, {"attended": "yes"}) for b in booked),
+        activities.update_activity(t.lead, await Activity.get(id=meeting.id), correction),
+    )
+
+    rows = await Involvement.filter(activity_id=meeting.id).values_list("kind", "category")
+    assert rows == [("training_delivery", "co_delivery")] * 6
+    report = Report(Period(since, last, ""), [t.organisation_id])
+    assert await ROLLUPS.delivered(report) == (1, 6)
+    await _same(report)
     kept = await _kept()
     assert await _rebuilt() == kept
 
