@@ -254,6 +254,9 @@ async def seed(rows: int, orgs: int, network: int) -> None:
         "rollup_person_day",
         "rollup_person_year",
         "rollup_person_first",
+        "rollup_training_day",
+        "rollup_trainer_day",
+        "rollup_trainer_year",
         "rollup_access_day",
     ):
         _, found = await client.execute_query(f"SELECT COUNT(*) AS n FROM {table}")
