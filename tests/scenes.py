@@ -716,6 +716,8 @@ async def build(n: int, *, world: Any) -> Scene:
             "representative": reps[0].id,
             "other_rep": reps[1].id,  # not booked on "activity"
             "past_booking": past.id,
+            # Past, with a share of everyone's attendance: its corrections move involvement.
+            "past_activity": past.activity_id,
             "arrangement": arrangement.id,
             "outbox_failed": failed.id,
             "failed_text": failed_text.id,  # not delivered: on the call list
@@ -740,6 +742,7 @@ async def build(n: int, *, world: Any) -> Scene:
             "network": network.id,
             "payroll_export": (await PayrollExport.get(organisation=org)).id,
             "team": teams[0].id,
+            "other_team": teams[1].id,  # not past_activity's
             "organisation": org.id,
             "received_text": received_text.id,
             "standard": STANDARD,

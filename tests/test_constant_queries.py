@@ -389,8 +389,11 @@ API_WRITES: dict[str, Write] = {
         },
         201,
     ),
+    # A correction that every attended row and its roll-ups follow.
     f"PATCH {A}/activities/{{id:int}}": Write(
-        "staff", f"{A}/activities/{{activity}}", {"title": "Renamed meeting"}
+        "staff",
+        f"{A}/activities/{{past_activity}}",
+        {"title": "Renamed meeting", "category": "co_evaluation", "team_id": "{other_team}"},
     ),
     f"POST {A}/activities/{{id:int}}/bookings": Write(
         "staff",

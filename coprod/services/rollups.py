@@ -6,7 +6,7 @@ rows, so a report never sees one without the other; `bookings.py` and `activitie
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from tortoise import connections
@@ -95,8 +95,7 @@ async def involvement_changed(
         await db.lock(Representative.filter(id__in=people).order_by("id"))
     for table, found in changes.items():
         await _add(table, ROLLUP_KEYS[table], ROLLUP_SUMS[table], found, ROLLUP_EMPTY[table])
-    for organisation_id, person in sorted({(k[0], k[3]) for k in changes[PERSON_DAY]}):
-        await _first_days(organisation_id, person)
+    await _first_days((key[0], key[3]) for key in changes[PERSON_DAY])
 
 
 async def _add(
@@ -107,19 +106,40 @@ async def _add(
     empty: str,
 ) -> None:
     """Add each change to its roll-up row, creating it if need be, and remove rows left
-    `empty`."""
+    `empty`: two statements a batch of rows, however many people a change moves."""
+    columns = (*keys, *sums)
+    row = f"({', '.join('?' * len(columns))})"
     # Rows are locked in a fixed order, so two transactions touching the same ones queue
     # rather than deadlock.
-    for key in sorted(found, key=_sortable):
-        match = " AND ".join(f"{k} = ?" for k in keys)
+    for batch in _batches(sorted(found, key=_sortable)):
         await run(
-            f"INSERT INTO {table} ({', '.join((*keys, *sums))})"
-            f" VALUES ({', '.join('?' * (len(keys) + len(sums)))})"
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * len(batch))}"
             f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
             + ", ".join(f"{s} = {table}.{s} + excluded.{s}" for s in sums),
-            [*key, *found[key]],
+            [value for key in batch for value in (*key, *found[key])],
         )
-        await run(f"DELETE FROM {table} WHERE {match} AND {empty}", key)
+        match, values = _keys_in(keys, batch)
+        await run(f"DELETE FROM {table} WHERE {match} AND {empty}", values)
+
+
+# Keys a statement carries at most: far more than one activity's attendance, and far fewer
+# than either driver's limit on parameters (32,766 in SQLite, 32,767 in PostgreSQL).
+BATCH = 500
+
+
+def _batches(keys: Sequence[tuple[Any, ...]]) -> Iterator[Sequence[tuple[Any, ...]]]:
+    for start in range(0, len(keys), BATCH):
+        yield keys[start : start + BATCH]
+
+
+def _keys_in(columns: Sequence[str], keys: Sequence[tuple[Any, ...]]) -> tuple[str, list[Any]]:
+    """A condition matching rows whose `columns` hold one of `keys`, and its values.
+    PostgreSQL types a list of rows by the columns they are compared with (a VALUES list's
+    parameters would be text); SQLite takes only a VALUES list."""
+    row = f"({', '.join('?' * len(columns))})"
+    rows = ", ".join([row] * len(keys))
+    listed = rows if postgres(connection()) else f"VALUES {rows}"
+    return f"({', '.join(columns)}) IN ({listed})", [value for key in keys for value in key]
 
 
 AccessCounts = dict[tuple[Any, ...], tuple[int, ...]]
@@ -168,27 +188,19 @@ def _sortable(key: tuple[Any, ...]) -> tuple[str, ...]:
     return tuple(str(k) for k in key)
 
 
-async def _first_days(organisation_id: int, representative_id: int) -> None:
-    """The person's first day in the organisation and in each team."""
-    found = await run(
-        "SELECT team_id, MIN(day) AS first_day FROM rollup_person_day"
-        " WHERE organisation_id = ? AND representative_id = ? GROUP BY team_id",
-        [organisation_id, representative_id],
-    )
-    first = {r["team_id"]: _date(r["first_day"]) for r in found if r["team_id"]}
-    if found:
-        first[WHOLE_ORGANISATION] = min(_date(r["first_day"]) for r in found)
-    await run(
-        "DELETE FROM rollup_person_first WHERE organisation_id = ? AND representative_id = ?",
-        [organisation_id, representative_id],
-    )
-    for team_id, day in sorted(first.items()):
+async def _first_days(people: Iterable[tuple[int, int]]) -> None:
+    """These (organisation, person) pairs' first days in the organisation and in each team,
+    worked out again from their days."""
+    for batch in _batches(sorted(set(people))):
+        match, values = _keys_in(("organisation_id", "representative_id"), batch)
+        await run(f"DELETE FROM rollup_person_first WHERE {match}", values)
         await run(
             "INSERT INTO rollup_person_first (organisation_id, team_id, representative_id,"
-            " first_day) VALUES (?, ?, ?, ?)",
-            [organisation_id, team_id, representative_id, day],
+            " first_day)"
+            " SELECT organisation_id, team_id, representative_id, MIN(day) FROM rollup_person_day"
+            f" WHERE team_id <> {WHOLE_ORGANISATION} AND {match}"
+            " GROUP BY organisation_id, team_id, representative_id"
+            f" UNION ALL SELECT organisation_id, {WHOLE_ORGANISATION}, representative_id, MIN(day)"
+            f" FROM rollup_person_day WHERE {match} GROUP BY organisation_id, representative_id",
+            [*values, *values],
         )
-
-
-def _date(value: Any) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
