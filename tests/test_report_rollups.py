@@ -16,6 +16,7 @@ import importlib
 import random
 from typing import Any
 
+import pytest
 from tortoise import connections
 
 from coprod import clock
@@ -368,6 +369,18 @@ async def _rebuilt() -> dict[str, list[tuple[str, ...]]]:
 async def _rows(table: str, columns: str) -> list[tuple[str, ...]]:
     found = await run(f"SELECT {columns} FROM {table}")
     return sorted(tuple(str(v) for v in r.values()) for r in found)
+
+
+async def test_training_delivered_is_refused_for_a_team_on_both_sides(world):
+    """The training roll-ups have no team: a team's report cannot be answered from them, and
+    the raw rows refuse it too rather than give a figure the roll-ups could not match."""
+    t = await trust(world)
+    today = clock.today()
+    team = await Team.create(organisation_id=t.organisation_id, name="Crisis team")
+    team_report = Report(Period(today, today, ""), [t.organisation_id], team_id=team.id)
+    for figures in (ROLLUPS, RAW_ROWS):
+        with pytest.raises(ValueError, match="whole organisations"):
+            await figures.delivered(team_report)
 
 
 def test_whole_months_and_ragged_ends():

@@ -275,6 +275,7 @@ ACCESS_DAY = "rollup_access_day"
 ACCESS_KEYS = ("organisation_id", "day", "team_id")
 OUTCOMES = ("proceed", "postpone", "adjust_role", "not_this_time")
 ACCESS_SUMS = ("arranged", "on_time", *OUTCOMES)
+ACCESS_EMPTY = " AND ".join(f"{s} = 0" for s in ACCESS_SUMS)
 
 
 def access_counts(

@@ -83,8 +83,9 @@ class Figures(Protocol):
         ...
 
     async def delivered(self, report: Report) -> tuple[int, int]:
-        """Training delivered to staff across the report's organisations, in total (no team):
-        (sessions, distinct people who delivered them)."""
+        """Training delivered to staff across the report's organisations, in total:
+        (sessions, distinct people who delivered them). Not for a team's report: the
+        training roll-ups have no team (see `whole_organisations`)."""
         ...
 
     async def wellbeing(self, report: Report) -> dict[str, int]:
@@ -95,14 +96,22 @@ class Figures(Protocol):
 # ---------------------------------------------------------------------------- roll-ups
 
 
+def whole_organisations(report: Report) -> None:
+    """Refuse a team's report where only whole organisations' figures are kept."""
+    if report.team_id:
+        raise ValueError("Training delivered is counted for whole organisations, not teams")
+
+
 def _in(ids: list[int]) -> str:
     return f"({', '.join('?' * len(ids))})"
 
 
-def _where(report: Report, column: str, start: Any, end: Any) -> tuple[str, list[Any]]:
+def _where(
+    report: Report, column: str, start: Any, end: Any, *, by_team: bool = True
+) -> tuple[str, list[Any]]:
     sql = f"organisation_id IN {_in(report.organisations)} AND {column} BETWEEN ? AND ?"
     values: list[Any] = [*report.organisations, start, end]
-    if report.team_id:
+    if by_team and report.team_id:
         sql += " AND team_id = ?"
         values.append(report.team_id)
     return sql, values
@@ -112,19 +121,24 @@ PEOPLE = "organisation_id, representative_id, representative_type"
 
 
 def _involved(
-    report: Report, years: str = PERSON_YEAR, days: str = PERSON_DAY, columns: str = PEOPLE
+    report: Report,
+    years: str = PERSON_YEAR,
+    days: str = PERSON_DAY,
+    columns: str = PEOPLE,
+    *,
+    by_team: bool = True,
 ) -> tuple[str, list[Any]]:
     """Who took part in the period, a row per person and year or day (so not distinct): whole
     months from the yearly roll-up, the days either side of them from the daily one (whose
     team 0 is no team, so a report across teams reads all its rows). The trainer roll-ups,
-    which have no team, give who delivered training the same way."""
+    which have no team (`by_team=False`), give who delivered training the same way."""
     months, ends = whole_months(report.period)
     parts, values = [], []
     for year, in_period in years_of_months(*months) if months else []:
         # A row is kept only while some month counts, so a whole year needs no test. The
         # yearly people roll-up has a row for the whole organisation (team 0) beside each team's.
         some = "" if len(in_period) == len(MONTHS) else f" AND {' + '.join(in_period)} > 0"
-        team = " AND team_id = ?" if years == PERSON_YEAR else ""
+        team = " AND team_id = ?" if by_team else ""
         parts.append(
             f"SELECT {columns} FROM {years} WHERE organisation_id IN"
             f" {_in(report.organisations)}{team} AND year = ?{some}"
@@ -133,7 +147,7 @@ def _involved(
         values += [report.team_id or WHOLE_ORGANISATION] if team else []
         values.append(year)
     for ragged in ends:
-        where, v = _where(report, "day", ragged.start, ragged.end)
+        where, v = _where(report, "day", ragged.start, ragged.end, by_team=by_team)
         parts.append(f"SELECT {columns} FROM {days} WHERE {where}")
         values += v
     return " UNION ALL ".join(parts), values
@@ -247,10 +261,13 @@ class Rollups:
         return int(rows[0]["a"]), int(rows[0]["t"])
 
     async def delivered(self, report: Report) -> tuple[int, int]:
+        whole_organisations(report)
         if not report.organisations:
             return 0, 0
         where, values = _where(report, "day", report.period.start, report.period.end)
-        trainers, more = _involved(report, TRAINER_YEAR, TRAINER_DAY, "representative_id")
+        trainers, more = _involved(
+            report, TRAINER_YEAR, TRAINER_DAY, "representative_id", by_team=False
+        )
         rows = await run(
             "SELECT (SELECT COUNT(DISTINCT NULLIF(activity_id, 0)) FROM rollup_training_day"
             f" WHERE {where}) AS sessions,"
@@ -388,6 +405,7 @@ class RawRows:
         return arranged, on_time
 
     async def delivered(self, report: Report) -> tuple[int, int]:
+        whole_organisations(report)
         found = (
             await Involvement.filter(**_scope(report), kind=TRAINING_DELIVERY)
             .annotate(

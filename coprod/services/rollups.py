@@ -15,6 +15,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from coprod import db
 from coprod.domain.reporting import (
     ACCESS_DAY,
+    ACCESS_EMPTY,
     ACCESS_KEYS,
     ACCESS_SUMS,
     PERSON_DAY,
@@ -180,8 +181,7 @@ def _access_key(row: Mapping[str, Any]) -> tuple[int, dt.date, int]:
 async def access_changed(before: AccessCounts, after: AccessCounts) -> None:
     """Bookings' access counts (from `access_of`) `before` have become `after`. Call inside
     the transaction that changed them."""
-    empty = " AND ".join(f"{s} = 0" for s in ACCESS_SUMS)
-    await _add(ACCESS_DAY, ACCESS_KEYS, ACCESS_SUMS, access_changes(before, after), empty)
+    await _add(ACCESS_DAY, ACCESS_KEYS, ACCESS_SUMS, access_changes(before, after), ACCESS_EMPTY)
 
 
 def _sortable(key: tuple[Any, ...]) -> tuple[str, ...]:
