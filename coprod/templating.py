@@ -82,6 +82,8 @@ def _key(value: Any) -> Hashable:
         return (kind.__name__, value)
     if value is None or isinstance(value, Undefined):
         return kind.__name__
+    if kind is _Body:
+        return ("body", _key(value.html))
     if kind is dict:
         return ("dict", tuple((k, _key(v)) for k, v in value.items()))
     if kind is list or kind is tuple:
@@ -89,13 +91,32 @@ def _key(value: Any) -> Hashable:
     raise _Unkeyable
 
 
+class _Body:
+    """A `{% call %}` block's body, drawn already: the component's HTML depends on it only
+    through its HTML, so that is its key."""
+
+    def __init__(self, html: str) -> None:
+        self.html = html
+
+    def __call__(self) -> str:
+        return self.html
+
+
+def _drawn(caller: Any) -> _Body:
+    # A body that takes values from the component (`{% call(item) %}`) differs with them.
+    if getattr(caller, "arguments", None):
+        raise _Unkeyable
+    return _Body(caller())
+
+
 class RenderedComponents:
     """The HTML of design-system components, remembered by their parameters.
 
     An NHS.UK component's HTML depends only on its parameters, and rendering one is costly
     (about a millisecond for each radio button), so a page listing 25 people spent most of its
-    time drawing the same buttons, labels, header and footer again for every request. Calls
-    with a `{% call %}` body, or parameters a key cannot describe, are rendered every time.
+    time drawing the same buttons, labels, header and footer again for every request. A
+    `{% call %}` body is drawn first and keyed by its HTML. Calls whose body takes values from
+    the component, or with parameters a key cannot describe, are rendered every time.
     One bounded store serves every component; the least recently used goes first.
     """
 
@@ -108,8 +129,8 @@ class RenderedComponents:
     def remember(self, macro: Macro) -> Callable[..., str]:
         def component(*args: Any, **kwargs: Any) -> str:
             try:
-                if "caller" in kwargs:
-                    raise _Unkeyable
+                if (caller := kwargs.get("caller")) is not None:
+                    kwargs = {**kwargs, "caller": _drawn(caller)}
                 key = (macro.name, _key(args), _key(kwargs))
             except _Unkeyable:
                 return macro(*args, **kwargs)

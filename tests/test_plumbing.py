@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 from jinja2 import ChainableUndefined, Environment, PackageLoader
 from jinja2.runtime import Macro
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from tortoise import connections
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.transactions import in_transaction
@@ -88,13 +88,15 @@ def test_remembered_components_are_the_design_systems_own_html():
     assert "<b>Ann</b>" in env.from_string(call).render(items=as_html)
     as_text = [{**people[0], "text": "<b>Ann</b>"}]
     assert "&lt;b&gt;Ann&lt;/b&gt;" in env.from_string(call).render(items=as_text)
-    # A call block's body is part of the HTML, so it is drawn every time.
+    # A call block's body is part of the HTML: it is keyed by what it draws.
     inset = (
         '{% from "nhsuk/components/inset-text/macro.jinja" import insetText %}'
         "{% call insetText({}) %}<p>{{ words }}</p>{% endcall %}"
     )
-    assert "<p>one</p>" in env.from_string(inset).render(words="one")
-    assert "<p>two</p>" in env.from_string(inset).render(words="two")
+    for words in ("one", "two", "one", "<three>"):
+        drawn = env.from_string(inset).render(words=words)
+        assert drawn == plain.from_string(inset).render(words=words)
+    assert "<p>&lt;three&gt;</p>" in drawn
 
 
 def test_a_component_is_drawn_once_for_the_same_parameters_and_the_store_is_bounded():
@@ -116,6 +118,43 @@ def test_a_component_is_drawn_once_for_the_same_parameters_and_the_store_is_boun
     assert len(store.seen) == 2  # bounded: Ann, the least recently used, went
     remembered({"text": "Ann"})
     assert len(drawn) == 5
+
+
+def test_a_call_blocks_body_is_drawn_each_time_and_the_component_once_for_it():
+    store = RenderedComponents()
+    module: Any = _design_system().get_template("nhsuk/components/warning-callout/macro.jinja")
+    callout = module.module.warningCallout
+    drawn: list[object] = []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        drawn.append(args)
+        return callout(*args, **kwargs)
+
+    counting.name = "warningCallout"  # type: ignore[attr-defined]
+    remembered = store.remember(counting)  # type: ignore[arg-type]
+    bodies: list[str] = []
+
+    def body(html: str) -> Any:
+        def caller() -> Markup:
+            bodies.append(html)
+            return Markup(html)
+
+        return caller
+
+    stripe = remembered({"heading": "Set-up needed"}, caller=body("<p>Stripe</p>"))
+    notify = remembered({"heading": "Set-up needed"}, caller=body("<p>Notify</p>"))
+    again = remembered({"heading": "Set-up needed"}, caller=body("<p>Stripe</p>"))
+    assert "<p>Stripe</p>" in stripe and "<p>Notify</p>" in notify and again == stripe
+    assert len(bodies) == 3 and len(drawn) == 2  # every body drawn; the callout once for each
+    # Through a template, the body's text is escaped as the design system's own would be.
+    template = (
+        '{% from "nhsuk/components/warning-callout/macro.jinja" import warningCallout %}'
+        '{% call warningCallout({"heading": "Set-up needed"}) %}<p>{{ words }}</p>{% endcall %}'
+    )
+    for words in ("Stripe", "<Notify>", "Stripe"):
+        ours = environment().from_string(template).render(words=words)
+        assert ours == _design_system().from_string(template).render(words=words)
+        assert f"<p>{escape(words)}</p>" in ours
 
 
 @postgres_only
