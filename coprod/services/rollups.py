@@ -54,6 +54,11 @@ ROW = (
 )
 
 
+# Keys a statement carries at most: far more than one activity's attendance, and far fewer
+# than either driver's limit on parameters (32,766 in SQLite, 32,767 in PostgreSQL).
+BATCH = 500
+
+
 def values_of(row: Involvement) -> dict[str, Any]:
     return {name: getattr(row, name) for name in ROW}
 
@@ -109,12 +114,11 @@ async def _add(
     """Add each change to its roll-up row, creating it if need be, and remove rows left
     `empty`: two statements a batch of rows, however many people a change moves."""
     columns = (*keys, *sums)
-    row = f"({', '.join('?' * len(columns))})"
     # Rows are locked in a fixed order, so two transactions touching the same ones queue
     # rather than deadlock.
     for batch in _batches(sorted(found, key=_sortable)):
         await run(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * len(batch))}"
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES {_rows(len(columns), len(batch))}"
             f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
             + ", ".join(f"{s} = {table}.{s} + excluded.{s}" for s in sums),
             [value for key in batch for value in (*key, *found[key])],
@@ -123,22 +127,21 @@ async def _add(
         await run(f"DELETE FROM {table} WHERE {match} AND {empty}", values)
 
 
-# Keys a statement carries at most: far more than one activity's attendance, and far fewer
-# than either driver's limit on parameters (32,766 in SQLite, 32,767 in PostgreSQL).
-BATCH = 500
-
-
 def _batches(keys: Sequence[tuple[Any, ...]]) -> Iterator[Sequence[tuple[Any, ...]]]:
     for start in range(0, len(keys), BATCH):
         yield keys[start : start + BATCH]
+
+
+def _rows(width: int, count: int) -> str:
+    """Placeholders for `count` rows of `width` values: (?, ?), (?, ?)."""
+    return ", ".join([f"({', '.join('?' * width)})"] * count)
 
 
 def _keys_in(columns: Sequence[str], keys: Sequence[tuple[Any, ...]]) -> tuple[str, list[Any]]:
     """A condition matching rows whose `columns` hold one of `keys`, and its values.
     PostgreSQL types a list of rows by the columns they are compared with (a VALUES list's
     parameters would be text); SQLite takes only a VALUES list."""
-    row = f"({', '.join('?' * len(columns))})"
-    rows = ", ".join([row] * len(keys))
+    rows = _rows(len(columns), len(keys))
     listed = rows if postgres(connection()) else f"VALUES {rows}"
     return f"({', '.join(columns)}) IN ({listed})", [value for key in keys for value in key]
 
