@@ -103,12 +103,16 @@ def _held_connection_class() -> type[BaseDBAsyncClient] | None:
 
         async def hold(self, wait: float | None = None) -> asyncpg.Connection:
             if self._connection is None:
-                pool = self._pool_client._pool
-                if pool is None:
-                    await self._pool_client.create_connection(with_db=True)
-                    pool = self._pool_client._pool
-                assert pool is not None
-                self._connection = await pool.acquire(timeout=wait)
+                client = self._pool_client
+                if client._pool is None:
+                    # Under the lock Tortoise's own wrappers take: the first requests after a
+                    # start arrive together, and each making its own pool would open
+                    # min_size connections apiece, past the server's limit.
+                    async with client._pool_init_lock:
+                        if client._pool is None:
+                            await client.create_connection(with_db=True)
+                assert client._pool is not None
+                self._connection = await client._pool.acquire(timeout=wait)
             return self._connection
 
         async def give_back(self) -> None:

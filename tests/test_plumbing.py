@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import datetime as dt
 import time
 from collections.abc import Iterator
@@ -164,6 +165,31 @@ async def test_a_page_takes_one_pooled_connection_for_all_its_statements(
     assert page.status_code == 200
     assert len(taken) == 1
     assert pool._queue.qsize() == pool.get_max_size()  # and gave it back
+
+
+@postgres_only
+async def test_requests_arriving_together_at_a_fresh_start_open_one_pool(world, monkeypatch):
+    """The pool opens at the first statement; fifty requests at once must not each open one
+    (min_size connections apiece: "sorry, too many clients already" from the server)."""
+    client: Any = connections.get("default")
+    await client.close()  # as a fresh process, whose pool no statement has opened yet
+    opened: list[object] = []
+    create_connection = type(client).create_connection
+
+    async def counting_create_connection(self: Any, *args: Any, **kwargs: Any) -> None:
+        opened.append(self)
+        await asyncio.sleep(0.01)  # as a real server takes its time to answer
+        await create_connection(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(client), "create_connection", counting_create_connection)
+
+    async def request() -> int:
+        async with db.one_connection():
+            return len(await Organisation.all())
+
+    assert await asyncio.gather(*(request() for _ in range(50))) == [0] * 50
+    assert len(opened) == 1
+    assert client._pool.get_size() <= client._pool.get_max_size()
 
 
 @postgres_only
