@@ -16,8 +16,9 @@ activity page `/activities/{id}`) it checks the app answers 200 with the expecte
 runs wrk at `--connections` clients (50), alternating app and bare for `--rounds` rounds each
 after an untimed warm-up of each, and prints requests per second, p50 and p99 (medians over the
 rounds) and the app's share of the bare page's throughput (the median of the rounds' shares).
-Targets: at least 25% of the bare page's throughput, with p99 under 100 ms. wrk is installed
-with apt-get when missing. The database is dropped at the end.
+Targets: at least 25% of the bare page's throughput, with p99 under 100 ms. It also says the
+throughput the p99 bound implies at that many clients, and whether the bare page itself meets
+the bound. wrk is installed with apt-get when missing. The database is dropped at the end.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+P99_TARGET_MS = 100
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DB_NAME = f"coprod_bench_pages_{uuid.uuid4().hex[:8]}"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
@@ -296,6 +298,13 @@ def main() -> None:
             f"{args.threads} threads, {args.seconds} s a run, {args.rounds} rounds alternating; "
             "medians of the rounds"
         )
+        # wrk's clients each wait for an answer before asking again, so the mean answer takes
+        # clients / throughput (Little's law); in practice the p99 bound needs more than this.
+        needed = args.connections * 1000 / P99_TARGET_MS
+        print(
+            f"a p99 under {P99_TARGET_MS} ms at {args.connections} clients needs over "
+            f"{needed:.0f} requests/s"
+        )
         print(
             f"{'page':<12} {'app req/s':>10} {'bare req/s':>11} {'ratio':>6} "
             f"{'app p50':>8} {'app p99':>8} {'bare p50':>9} {'bare p99':>9}  targets"
@@ -320,7 +329,9 @@ def main() -> None:
             # Round by round (app and bare run back to back), as the machine's speed drifts.
             pairs = zip(app_runs, bare_runs, strict=True)
             ratio = statistics.median(a.rps / b.rps for a, b in pairs)
-            met = "met" if ratio >= 0.25 and a99 < 100 else "NOT met"
+            met = "met" if ratio >= 0.25 and a99 < P99_TARGET_MS else "NOT met"
+            if b99 >= P99_TARGET_MS:
+                met += f" (the bare page's own p99 misses {P99_TARGET_MS} ms)"
             print(
                 f"{name:<12} {a_rps:>10.0f} {b_rps:>11.0f} {ratio:>6.0%} "
                 f"{a50:>6.1f}ms {a99:>6.1f}ms {b50:>7.1f}ms {b99:>7.1f}ms  {met}",
