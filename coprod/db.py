@@ -16,6 +16,7 @@ from tortoise import Tortoise, connections
 from tortoise.backends.base.client import (
     BaseDBAsyncClient,
     NestedTransactionContext,
+    PoolConnectionWrapper,
     TransactionalDBClient,
     TransactionContext,
 )
@@ -104,13 +105,10 @@ def _held_connection_class() -> type[BaseDBAsyncClient] | None:
         async def hold(self, wait: float | None = None) -> asyncpg.Connection:
             if self._connection is None:
                 client = self._pool_client
-                if client._pool is None:
-                    # Under the lock Tortoise's own wrappers take: the first requests after a
-                    # start arrive together, and each making its own pool would open
-                    # min_size connections apiece, past the server's limit.
-                    async with client._pool_init_lock:
-                        if client._pool is None:
-                            await client.create_connection(with_db=True)
+                # Opened as Tortoise's own statements open it, under its lock: the first
+                # requests after a start arrive together, and each making its own pool would
+                # open min_size connections apiece, past the server's limit.
+                await PoolConnectionWrapper(client, client._pool_init_lock).ensure_connection()
                 assert client._pool is not None
                 self._connection = await client._pool.acquire(timeout=wait)
             return self._connection
